@@ -1,0 +1,1 @@
+namespace ProcWatch; internal static class Placeholder {}
