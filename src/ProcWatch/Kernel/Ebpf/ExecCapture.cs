@@ -1,0 +1,118 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+
+namespace ProcWatch.Kernel.Ebpf;
+
+/// <summary>
+/// Exact argv for every exec: an eBPF program on <c>tracepoint/sched/sched_process_exec</c>
+/// copies argv out of the new image before it runs, and a dedicated thread drains the BPF
+/// ring buffer, handing each exec to the callback as an <see cref="ExecRecord"/>.
+/// </summary>
+/// <remarks>
+/// Needs Linux with BTF, libbpf.so.1 and CAP_BPF + CAP_PERFMON (or root); <see cref="TryStart"/>
+/// says in one line why not otherwise. Every exec after <see cref="TryStart"/> returns is
+/// captured; execs the ring could not hold are counted in <see cref="Drops"/>, never silent.
+/// The callback runs on the capture thread, one record at a time, and should be quick.
+/// </remarks>
+public sealed class ExecCapture : IDisposable
+{
+    /// <summary>Argv bytes kept per exec (EXEC_ARGV_CAP); longer argv sets <see cref="ExecRecord.ArgvTruncated"/>.</summary>
+    public const int ArgvCapBytes = exec_record_header.ARGV_CAP;
+
+    /// <summary>Default ring size: about 40,000 typical execs of headroom.</summary>
+    public const int DefaultRingBufferBytes = 4 * 1024 * 1024;
+
+    private const int PollTimeoutMs = 100;
+
+    private readonly ExecCaptureProgram _program;
+    private readonly LibbpfRingBuffer _ring;
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+    private int _disposed;
+
+    private ExecCapture(ExecCaptureProgram program, LibbpfRingBuffer ring)
+    {
+        _program = program;
+        _ring = ring;
+        _thread = new Thread(PollLoop) { IsBackground = true, Name = "procwatch-ebpf" };
+    }
+
+    /// <summary>Loads and attaches the program and starts draining; false with a one-line reason when eBPF is unusable here.</summary>
+    public static bool TryStart(Action<ExecRecord> onRecord, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+        => TryStart(onRecord, DefaultRingBufferBytes, out capture, out unavailableReason);
+
+    /// <param name="ringBufferBytes">A power of two, at least the page size.</param>
+    public static bool TryStart(Action<ExecRecord> onRecord, int ringBufferBytes, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+    {
+        ArgumentNullException.ThrowIfNull(onRecord);
+        if (ringBufferBytes < Environment.SystemPageSize || !int.IsPow2(ringBufferBytes))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ringBufferBytes), ringBufferBytes, "must be a power of two, at least the page size");
+        }
+        capture = null;
+        if (!EbpfPrerequisites.TryCheck(out unavailableReason))
+        {
+            return false;
+        }
+        if (!ExecCaptureProgram.TryLoad(ringBufferBytes, out ExecCaptureProgram? program, out unavailableReason))
+        {
+            return false;
+        }
+        var sink = new RecordSink(onRecord);
+        if (!LibbpfRingBuffer.TryCreate(program.EventsMapFd, sink, out LibbpfRingBuffer? ring, out int errno))
+        {
+            program.Dispose();
+            unavailableReason = "creating the ring buffer reader failed: " + Marshal.GetPInvokeErrorMessage(errno);
+            return false;
+        }
+        capture = new ExecCapture(program, ring);
+        capture._thread.Start();
+        return true;
+    }
+
+    /// <summary>Execs the kernel saw but could not hand over (ring buffer full): read from the per-CPU counters.</summary>
+    public ulong Drops =>
+        _program.ReadCounter(exec_record_header.EXEC_COUNTER_RINGBUF_DROPS) +
+        _program.ReadCounter(exec_record_header.EXEC_COUNTER_SCRATCH_MISSING);
+
+    /// <summary>Records delivered to the callback.</summary>
+    public long Received => _ring.Sink.Received;
+
+    /// <summary>Set when the capture stopped on its own: the callback threw, or polling failed.</summary>
+    public Exception? Fault { get; private set; }
+
+    private void PollLoop()
+    {
+        const int EINTR = 4;
+        while (!_stopping)
+        {
+            int rc = _ring.Poll(PollTimeoutMs);
+            if (_ring.Sink.Fault is { } fault)
+            {
+                Fault = fault;
+                return;
+            }
+            if (rc < 0 && rc != -EINTR)
+            {
+                Fault = new IOException("ring_buffer__poll failed: " + Marshal.GetPInvokeErrorMessage(-rc));
+                return;
+            }
+        }
+    }
+
+    /// <summary>Detaches the program and stops the thread (within the poll timeout, 100 ms).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _stopping = true;
+        if (_thread.IsAlive && _thread != Thread.CurrentThread)
+        {
+            _thread.Join();
+        }
+        _ring.Dispose();
+        _program.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace ProcWatch.Kernel.Ebpf;
+
+/// <summary>Owns a <c>struct bpf_object *</c>: closing it unloads the programs and maps.</summary>
+internal sealed class SafeBpfObjectHandle : SafeHandle
+{
+    public SafeBpfObjectHandle() : base(0, ownsHandle: true) { }
+
+    internal SafeBpfObjectHandle(nint obj) : this() => SetHandle(obj);
+
+    public override bool IsInvalid => handle == 0;
+
+    protected override bool ReleaseHandle()
+    {
+        Interop.Libbpf.bpf_object__close(handle);
+        return true;
+    }
+}
+
+/// <summary>Owns a <c>struct bpf_link *</c>: destroying it detaches the program.</summary>
+internal sealed class SafeBpfLinkHandle : SafeHandle
+{
+    public SafeBpfLinkHandle() : base(0, ownsHandle: true) { }
+
+    internal SafeBpfLinkHandle(nint link) : this() => SetHandle(link);
+
+    public override bool IsInvalid => handle == 0;
+
+    protected override bool ReleaseHandle() => Interop.Libbpf.bpf_link__destroy(handle) == 0;
+}
+
+/// <summary>Owns a libbpf <c>struct ring_buffer *</c> (its epoll fd and ring mappings).</summary>
+internal sealed class SafeRingBufferHandle : SafeHandle
+{
+    public SafeRingBufferHandle() : base(0, ownsHandle: true) { }
+
+    internal SafeRingBufferHandle(nint rb) : this() => SetHandle(rb);
+
+    public override bool IsInvalid => handle == 0;
+
+    protected override bool ReleaseHandle()
+    {
+        Interop.Libbpf.ring_buffer__free(handle);
+        return true;
+    }
+}
