@@ -25,12 +25,12 @@ public sealed class ExecCapture : IDisposable
     private const int PollTimeoutMs = 100;
 
     private readonly ExecCaptureProgram _program;
-    private readonly LibbpfRingBuffer _ring;
+    private readonly IRingReader _ring;
     private readonly Thread _thread;
     private volatile bool _stopping;
     private int _disposed;
 
-    private ExecCapture(ExecCaptureProgram program, LibbpfRingBuffer ring)
+    private ExecCapture(ExecCaptureProgram program, IRingReader ring)
     {
         _program = program;
         _ring = ring;
@@ -43,6 +43,9 @@ public sealed class ExecCapture : IDisposable
 
     /// <param name="ringBufferBytes">A power of two, at least the page size.</param>
     public static bool TryStart(Action<ExecRecord> onRecord, int ringBufferBytes, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+        => TryStart(onRecord, ringBufferBytes, RingReaderKind.Libbpf, out capture, out unavailableReason);
+
+    internal static bool TryStart(Action<ExecRecord> onRecord, int ringBufferBytes, RingReaderKind readerKind, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
     {
         ArgumentNullException.ThrowIfNull(onRecord);
         if (ringBufferBytes < Environment.SystemPageSize || !int.IsPow2(ringBufferBytes))
@@ -59,7 +62,19 @@ public sealed class ExecCapture : IDisposable
             return false;
         }
         var sink = new RecordSink(onRecord);
-        if (!LibbpfRingBuffer.TryCreate(program.EventsMapFd, sink, out LibbpfRingBuffer? ring, out int errno))
+        IRingReader? ring;
+        int errno;
+        if (readerKind == RingReaderKind.Mmap)
+        {
+            MmapRingBuffer.TryCreate(program.EventsMapFd, ringBufferBytes, sink, out MmapRingBuffer? mmapRing, out errno);
+            ring = mmapRing;
+        }
+        else
+        {
+            LibbpfRingBuffer.TryCreate(program.EventsMapFd, sink, out LibbpfRingBuffer? libbpfRing, out errno);
+            ring = libbpfRing;
+        }
+        if (ring is null)
         {
             program.Dispose();
             unavailableReason = "creating the ring buffer reader failed: " + Marshal.GetPInvokeErrorMessage(errno);
@@ -78,12 +93,27 @@ public sealed class ExecCapture : IDisposable
     /// <summary>Records delivered to the callback.</summary>
     public long Received => _ring.Sink.Received;
 
+    /// <summary>CPU time the capture thread used, known once it has stopped (for the benchmark).</summary>
+    internal TimeSpan ThreadCpuTime { get; private set; }
+
     /// <summary>Set when the capture stopped on its own: the callback threw, or polling failed.</summary>
     public Exception? Fault { get; private set; }
 
     private void PollLoop()
     {
-        const int EINTR = 4;
+        try
+        {
+            Poll();
+        }
+        finally
+        {
+            ThreadCpuTime = Interop.Libc.CurrentThreadCpuTime();
+        }
+    }
+
+    private void Poll()
+    {
+        const int EINTR = Interop.Libc.EINTR;
         while (!_stopping)
         {
             int rc = _ring.Poll(PollTimeoutMs);

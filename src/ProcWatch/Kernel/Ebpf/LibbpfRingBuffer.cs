@@ -7,7 +7,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// Drains the BPF ring buffer with libbpf's reader: <c>ring_buffer__poll</c> waits on epoll and
 /// calls back, per sample, into <see cref="OnSample"/> with a pointer into the mapped ring.
 /// </summary>
-internal sealed unsafe class LibbpfRingBuffer : IDisposable
+internal sealed unsafe class LibbpfRingBuffer : IRingReader
 {
     private readonly SafeRingBufferHandle _rb;
     private GCHandle _self;
@@ -19,7 +19,7 @@ internal sealed unsafe class LibbpfRingBuffer : IDisposable
         _self = self;
     }
 
-    internal RecordSink Sink { get; }
+    public RecordSink Sink { get; }
 
     internal static bool TryCreate(int mapFd, RecordSink sink, [NotNullWhen(true)] out LibbpfRingBuffer? ring, out int errno)
     {
@@ -38,7 +38,7 @@ internal sealed unsafe class LibbpfRingBuffer : IDisposable
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> and consumes what is there: count, or a negative errno.</summary>
-    internal int Poll(int timeoutMs) => Interop.Libbpf.ring_buffer__poll(_rb.DangerousGetHandle(), timeoutMs);
+    public int Poll(int timeoutMs) => Interop.Libbpf.ring_buffer__poll(_rb.DangerousGetHandle(), timeoutMs);
 
     public void Dispose()
     {
