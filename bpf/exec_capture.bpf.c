@@ -44,6 +44,31 @@ struct {
     __type(value, u64);
 } counters SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, u32);
+    __type(value, struct exec_settings);
+} settings SEC(".maps");
+
+/* Shared by all CPUs without atomics: a race only costs one extra wakeup. */
+u64 last_wakeup_ns = 0;
+
+static __always_inline u64 wakeup_flags(void)
+{
+    u32 zero = 0;
+    struct exec_settings *cfg = bpf_map_lookup_elem(&settings, &zero);
+    if (!cfg || cfg->wakeup_interval_ns == 0)
+        return 0;
+    u64 now = bpf_ktime_get_ns();
+    if (now - last_wakeup_ns >= cfg->wakeup_interval_ns ||
+        bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes) {
+        last_wakeup_ns = now;
+        return BPF_RB_FORCE_WAKEUP;
+    }
+    return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count(u32 index)
 {
     u64 *value = bpf_map_lookup_elem(&counters, &index);
@@ -111,7 +136,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
     u64 size = sizeof(rec->hdr) + filename_len + argv_len;
     if (size > sizeof(*rec))
         size = sizeof(*rec);
-    if (bpf_ringbuf_output(&events, rec, size, 0) != 0)
+    if (bpf_ringbuf_output(&events, rec, size, wakeup_flags()) != 0)
         count(EXEC_COUNTER_RINGBUF_DROPS);
     return 0;
 }

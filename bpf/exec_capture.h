@@ -23,6 +23,16 @@
 #define EXEC_COUNTER_SCRATCH_MISSING 1
 #define EXEC_COUNTER_COUNT 2
 
+/* The single value of the "settings" array map, written by the loader after load.
+ * wakeup_interval_ns == 0: the kernel's default, a wakeup whenever the reader has caught up,
+ * which in an exec storm means one wakeup (and one context switch) per exec. Otherwise the
+ * reader is woken at most once per interval, or when wakeup_bytes are waiting; records in
+ * between wait for the reader's next poll, which comes within the interval. */
+struct exec_settings {
+    __u64 wakeup_interval_ns;
+    __u64 wakeup_bytes;
+};
+
 /* One ring-buffer record: this header, then filename_len bytes of filename (no NUL),
  * then argv_len bytes of argv (NUL-separated, as in /proc/PID/cmdline). */
 struct exec_record_header {

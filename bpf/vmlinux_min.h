@@ -44,6 +44,16 @@ enum {
     BPF_ANY = 0,
 };
 
+/* bpf_ringbuf_output() flags and bpf_ringbuf_query() selectors. */
+enum {
+    BPF_RB_NO_WAKEUP = 1,
+    BPF_RB_FORCE_WAKEUP = 2,
+};
+
+enum {
+    BPF_RB_AVAIL_DATA = 0,
+};
+
 struct mm_struct {
     unsigned long arg_start;
     unsigned long arg_end;

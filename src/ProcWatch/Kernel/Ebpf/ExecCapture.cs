@@ -19,21 +19,27 @@ public sealed class ExecCapture : IDisposable
     /// <summary>Argv bytes kept per exec (EXEC_ARGV_CAP); longer argv sets <see cref="ExecRecord.ArgvTruncated"/>.</summary>
     public const int ArgvCapBytes = exec_record_header.ARGV_CAP;
 
+    /// <summary>Default wakeup batching: see exec_settings in bpf/exec_capture.h.</summary>
+    internal static readonly TimeSpan DefaultWakeupInterval = TimeSpan.Zero;
+
     /// <summary>Default ring size: about 40,000 typical execs of headroom.</summary>
     public const int DefaultRingBufferBytes = 4 * 1024 * 1024;
 
-    private const int PollTimeoutMs = 100;
+    /// <summary>Longest wait between polls: bounds Dispose and the delay of any record written without a wakeup.</summary>
+    private const int IdlePollTimeoutMs = 100;
 
     private readonly ExecCaptureProgram _program;
     private readonly IRingReader _ring;
     private readonly Thread _thread;
+    private readonly int _busyPollTimeoutMs;
     private volatile bool _stopping;
     private int _disposed;
 
-    private ExecCapture(ExecCaptureProgram program, IRingReader ring)
+    private ExecCapture(ExecCaptureProgram program, IRingReader ring, TimeSpan wakeupInterval)
     {
         _program = program;
         _ring = ring;
+        _busyPollTimeoutMs = wakeupInterval == TimeSpan.Zero ? IdlePollTimeoutMs : Math.Max(1, (int)wakeupInterval.TotalMilliseconds);
         _thread = new Thread(PollLoop) { IsBackground = true, Name = "procwatch-ebpf" };
     }
 
@@ -43,9 +49,11 @@ public sealed class ExecCapture : IDisposable
 
     /// <param name="ringBufferBytes">A power of two, at least the page size.</param>
     public static bool TryStart(Action<ExecRecord> onRecord, int ringBufferBytes, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStart(onRecord, ringBufferBytes, RingReaderKind.Libbpf, out capture, out unavailableReason);
+        => TryStart(onRecord, ringBufferBytes, RingReaderKind.Libbpf, DefaultWakeupInterval, startThread: true, out capture, out unavailableReason);
 
-    internal static bool TryStart(Action<ExecRecord> onRecord, int ringBufferBytes, RingReaderKind readerKind, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+    /// <param name="wakeupInterval">Zero: a wakeup per record when the reader is idle (the kernel's default). Otherwise at most one per interval.</param>
+    /// <param name="startThread">False for the benchmark, which drains with <see cref="DrainOnce"/> itself.</param>
+    internal static bool TryStart(Action<ExecRecord> onRecord, int ringBufferBytes, RingReaderKind readerKind, TimeSpan wakeupInterval, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
     {
         ArgumentNullException.ThrowIfNull(onRecord);
         if (ringBufferBytes < Environment.SystemPageSize || !int.IsPow2(ringBufferBytes))
@@ -57,7 +65,12 @@ public sealed class ExecCapture : IDisposable
         {
             return false;
         }
-        if (!ExecCaptureProgram.TryLoad(ringBufferBytes, out ExecCaptureProgram? program, out unavailableReason))
+        var settings = new exec_settings
+        {
+            wakeup_interval_ns = (ulong)(wakeupInterval.Ticks * 100),
+            wakeup_bytes = (ulong)ringBufferBytes / 4, // wake early rather than fill up
+        };
+        if (!ExecCaptureProgram.TryLoad(ringBufferBytes, settings, out ExecCaptureProgram? program, out unavailableReason))
         {
             return false;
         }
@@ -80,8 +93,11 @@ public sealed class ExecCapture : IDisposable
             unavailableReason = "creating the ring buffer reader failed: " + Marshal.GetPInvokeErrorMessage(errno);
             return false;
         }
-        capture = new ExecCapture(program, ring);
-        capture._thread.Start();
+        capture = new ExecCapture(program, ring, wakeupInterval);
+        if (startThread)
+        {
+            capture._thread.Start();
+        }
         return true;
     }
 
@@ -96,8 +112,14 @@ public sealed class ExecCapture : IDisposable
     /// <summary>CPU time the capture thread used, known once it has stopped (for the benchmark).</summary>
     internal TimeSpan ThreadCpuTime { get; private set; }
 
+    /// <summary>Times the capture thread went to sleep and was woken, known once it has stopped (for the benchmark).</summary>
+    internal long ThreadWakeups { get; private set; }
+
     /// <summary>Set when the capture stopped on its own: the callback threw, or polling failed.</summary>
     public Exception? Fault { get; private set; }
+
+    /// <summary>Consumes what the ring holds on the calling thread, without waiting (benchmark only, thread not started).</summary>
+    internal int DrainOnce() => _ring.Poll(0);
 
     private void PollLoop()
     {
@@ -108,15 +130,19 @@ public sealed class ExecCapture : IDisposable
         finally
         {
             ThreadCpuTime = Interop.Libc.CurrentThreadCpuTime();
+            ThreadWakeups = ReadVoluntaryContextSwitches();
         }
     }
 
     private void Poll()
     {
         const int EINTR = Interop.Libc.EINTR;
+        int timeoutMs = IdlePollTimeoutMs;
         while (!_stopping)
         {
-            int rc = _ring.Poll(PollTimeoutMs);
+            int rc = _ring.Poll(timeoutMs);
+            // While records flow, come back within the wakeup interval for those written without one.
+            timeoutMs = rc > 0 ? _busyPollTimeoutMs : IdlePollTimeoutMs;
             if (_ring.Sink.Fault is { } fault)
             {
                 Fault = fault;
@@ -130,7 +156,25 @@ public sealed class ExecCapture : IDisposable
         }
     }
 
-    /// <summary>Detaches the program and stops the thread (within the poll timeout, 100 ms).</summary>
+    private static long ReadVoluntaryContextSwitches()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/thread-self/status"))
+            {
+                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan("voluntary_ctxt_switches:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return -1;
+    }
+
+    /// <summary>Detaches the program and stops the thread (within 100 ms).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

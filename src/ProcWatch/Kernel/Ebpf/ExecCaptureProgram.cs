@@ -14,6 +14,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     private const string EventsMap = "events";
     private const string ScratchMap = "scratch";
     private const string CountersMap = "counters";
+    private const string SettingsMap = "settings";
 
     private const int EPERM = 1;
 
@@ -37,7 +38,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
 
     internal static bool IsEmbedded => typeof(ExecCaptureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
 
-    internal static bool TryLoad(int ringBufferBytes, [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason)
+    internal static bool TryLoad(int ringBufferBytes, exec_settings settings, [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason)
     {
         program = null;
         byte[]? image = ReadEmbeddedObject();
@@ -72,8 +73,9 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 nint events = Interop.Libbpf.bpf_object__find_map_by_name(obj_, EventsMap);
                 nint scratch = Interop.Libbpf.bpf_object__find_map_by_name(obj_, ScratchMap);
                 nint counters = Interop.Libbpf.bpf_object__find_map_by_name(obj_, CountersMap);
+                nint settingsMap = Interop.Libbpf.bpf_object__find_map_by_name(obj_, SettingsMap);
                 nint prog = Interop.Libbpf.bpf_object__find_program_by_name(obj_, ProgramName);
-                if (events == 0 || scratch == 0 || counters == 0 || prog == 0)
+                if (events == 0 || scratch == 0 || counters == 0 || settingsMap == 0 || prog == 0)
                 {
                     reason = "the embedded eBPF object lacks its maps or program (stale build?)";
                     return false;
@@ -92,6 +94,13 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 if (rc != 0)
                 {
                     reason = Describe("loading the eBPF program", -rc);
+                    return false;
+                }
+                uint key = 0;
+                rc = Interop.Libbpf.bpf_map_update_elem(Interop.Libbpf.bpf_map__fd(settingsMap), &key, &settings, 0);
+                if (rc != 0)
+                {
+                    reason = Describe("configuring the eBPF program", -rc);
                     return false;
                 }
                 link = new SafeBpfLinkHandle(Interop.Libbpf.bpf_program__attach(prog));

@@ -60,6 +60,12 @@ internal static partial class Interop
         internal static partial int bpf_map_lookup_elem(int fd, void* key, void* value);
 
         [LibraryImport(LibraryName)]
+        internal static partial int bpf_map_update_elem(int fd, void* key, void* value, ulong flags);
+
+        [LibraryImport(LibraryName)]
+        internal static partial int ring_buffer__consume(nint rb);
+
+        [LibraryImport(LibraryName)]
         internal static partial int libbpf_num_possible_cpus();
 
         [LibraryImport(LibraryName)]

@@ -38,7 +38,14 @@ internal sealed unsafe class LibbpfRingBuffer : IRingReader
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> and consumes what is there: count, or a negative errno.</summary>
-    public int Poll(int timeoutMs) => Interop.Libbpf.ring_buffer__poll(_rb.DangerousGetHandle(), timeoutMs);
+    public int Poll(int timeoutMs)
+    {
+        nint rb = _rb.DangerousGetHandle();
+        int n = Interop.Libbpf.ring_buffer__poll(rb, timeoutMs);
+        // ring_buffer__poll only reads rings epoll reported; records written without a wakeup
+        // (BPF_RB_NO_WAKEUP) are picked up here.
+        return n == 0 ? Interop.Libbpf.ring_buffer__consume(rb) : n;
+    }
 
     public void Dispose()
     {

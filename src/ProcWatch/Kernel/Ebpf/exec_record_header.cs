@@ -38,3 +38,11 @@ internal unsafe struct exec_record_header
     public fixed byte comm[COMM_LEN];
     public uint reserved1;
 }
+
+/// <summary>Mirror of <c>struct exec_settings</c> in bpf/exec_capture.h: the reader's wakeup policy.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct exec_settings
+{
+    public ulong wakeup_interval_ns;
+    public ulong wakeup_bytes;
+}
