@@ -1,144 +1,110 @@
 using System.Diagnostics;
 using ProcWatch.Kernel.Ebpf;
+using Interop = ProcWatch.Kernel.Ebpf.Interop;
 
 namespace ProcWatch.Bench;
 
 /// <summary>
-/// What the eBPF capture thread costs per exec, for each ring consumer (libbpf's
-/// ring_buffer__poll with an [UnmanagedCallersOnly] callback, or the ring mapped and walked
-/// in managed code) and each wakeup policy (a wakeup per record, or batched). Each round runs
-/// the same exec storm under every configuration, interleaved; the capture thread's CPU time
-/// (parsing included, the handler does nothing) is divided by the records it delivered.
+/// What the eBPF capture thread costs per exec.
+/// <c>ebpf-consumer</c>: for each wakeup interval (interleaved, rounds rotated), one exec storm;
+/// the capture thread's CPU time (parsing included, the handler does nothing) divided by the
+/// records it delivered, and its wakeups per record.
+/// <c>ebpf-drain</c>: the reader alone, without wakeups: the storm fills the ring while no
+/// thread reads it, then one drain on this thread consumes everything.
+/// (Commit d2c2249 ran both with libbpf's ring_buffer__poll reader too; see NOTES-issue4.md.)
 /// </summary>
 internal static class EbpfConsumerBench
 {
     internal static int Run(string[] args)
     {
-        int execs = 10_000;
-        int rounds = 3;
-        string readers = "libbpf,mmap";
-        string wakeups = "0,5";
-        for (int i = 0; i + 1 < args.Length; i += 2)
-        {
-            switch (args[i])
-            {
-                case "--execs": execs = int.Parse(args[i + 1]); break;
-                case "--rounds": rounds = int.Parse(args[i + 1]); break;
-                case "--readers": readers = args[i + 1]; break;
-                case "--wakeup-ms": wakeups = args[i + 1]; break;
-                default: Console.Error.WriteLine("unknown option " + args[i]); return 2;
-            }
-        }
-
-        var configs = (
-            from w in wakeups.Split(',')
-            from r in readers.Split(',')
-            select (Reader: Enum.Parse<RingReaderKind>(r, ignoreCase: true), Wakeup: TimeSpan.FromMilliseconds(double.Parse(w)))).ToArray();
+        var o = BenchArgs.Parse(args, execs: 10_000, rounds: 3, wakeups: "0,5,10,20");
+        TimeSpan[] configs = [.. o.Wakeups.Select(ms => TimeSpan.FromMilliseconds(ms))];
         foreach (var config in configs)
         {
             Measure(config, 300); // JIT, page cache
         }
 
-        Console.WriteLine($"# {execs} execs of /bin/true per run, {rounds} rounds; per record: capture-thread CPU ns and wakeups");
-        Console.WriteLine("round\treader\twakeup_ms\trecords\tcpu_ms\tns_per_rec\twakeups_per_rec\texecs_per_s\tdrops");
+        Console.WriteLine($"# {o.Execs} execs of /bin/true per run, {o.Rounds} rounds; per record: capture-thread CPU ns and wakeups");
+        Console.WriteLine("round\twakeup_ms\trecords\tcpu_ms\tns_per_rec\twakeups_per_rec\texecs_per_s\tdrops");
         var perConfig = configs.ToDictionary(c => c, _ => new List<double>());
-        for (int round = 1; round <= rounds; round++)
+        for (int round = 1; round <= o.Rounds; round++)
         {
-            // Rotate the order so no configuration always runs first or last.
             for (int k = 0; k < configs.Length; k++)
             {
                 var config = configs[(k + round) % configs.Length];
-                var m = Measure(config, execs);
+                var m = Measure(config, o.Execs);
                 double ns = m.ThreadCpu.TotalNanoseconds / Math.Max(1, m.Records);
                 perConfig[config].Add(ns);
-                Console.WriteLine($"{round}\t{config.Reader}\t{config.Wakeup.TotalMilliseconds}\t{m.Records}\t{m.ThreadCpu.TotalMilliseconds:F1}\t{ns:F0}\t{(double)m.Wakeups / m.Records:F2}\t{m.ExecsPerSecond:F0}\t{m.Drops}");
+                Console.WriteLine($"{round}\t{config.TotalMilliseconds}\t{m.Records}\t{m.ThreadCpu.TotalMilliseconds:F1}\t{ns:F0}\t{(double)m.Wakeups / m.Records:F2}\t{m.ExecsPerSecond:F0}\t{m.Drops}");
             }
         }
         foreach (var (config, values) in perConfig)
         {
-            values.Sort();
-            Console.WriteLine($"median\t{config.Reader}\t{config.Wakeup.TotalMilliseconds}\t\t\t{values[values.Count / 2]:F0}");
+            Console.WriteLine($"median\t{config.TotalMilliseconds}\t\t\t\t{Median(values):F0}");
         }
         return 0;
     }
 
-    /// <summary>
-    /// The reader's own cost per record, without wakeups: the storm fills the ring while no
-    /// thread reads it, then one drain on this thread consumes everything.
-    /// </summary>
     internal static int RunDrain(string[] args)
     {
-        int execs = args.Length > 1 && args[0] == "--execs" ? int.Parse(args[1]) : 5000;
-        int rounds = args.Length > 3 && args[2] == "--rounds" ? int.Parse(args[3]) : 5;
-        RingReaderKind[] kinds = [RingReaderKind.Libbpf, RingReaderKind.Mmap];
-        foreach (var kind in kinds)
+        var o = BenchArgs.Parse(args, execs: 5000, rounds: 5, wakeups: "");
+        Drain(300);
+        Console.WriteLine($"# {o.Execs} execs of /bin/true buffered, then drained in one go; {o.Rounds} rounds");
+        Console.WriteLine("round\trecords\tcpu_ms\tns_per_rec");
+        var values = new List<double>();
+        for (int round = 1; round <= o.Rounds; round++)
         {
-            Drain(kind, 300);
+            var (records, cpu) = Drain(o.Execs);
+            double ns = cpu.TotalNanoseconds / Math.Max(1, records);
+            values.Add(ns);
+            Console.WriteLine($"{round}\t{records}\t{cpu.TotalMilliseconds:F2}\t{ns:F0}");
         }
-        Console.WriteLine($"# {execs} execs of /bin/true buffered, then drained in one go; {rounds} rounds");
-        Console.WriteLine("round	reader	records	cpu_ms	ns_per_rec");
-        var perKind = kinds.ToDictionary(k => k, _ => new List<double>());
-        for (int round = 1; round <= rounds; round++)
-        {
-            foreach (var kind in round % 2 == 1 ? kinds : kinds.Reverse().ToArray())
-            {
-                var (records, cpu) = Drain(kind, execs);
-                double ns = cpu.TotalNanoseconds / Math.Max(1, records);
-                perKind[kind].Add(ns);
-                Console.WriteLine($"{round}	{kind}	{records}	{cpu.TotalMilliseconds:F2}	{ns:F0}");
-            }
-        }
-        foreach (var (kind, values) in perKind)
-        {
-            values.Sort();
-            Console.WriteLine($"median	{kind}			{values[values.Count / 2]:F0}");
-        }
+        Console.WriteLine($"median\t\t\t{Median(values):F0}");
         return 0;
     }
 
-    private static (long Records, TimeSpan Cpu) Drain(RingReaderKind kind, int execs)
+    private static double Median(List<double> values)
     {
-        // Never woken: a wakeup interval longer than the run, and wakeup_bytes of a quarter ring.
-        if (!ExecCapture.TryStart(_ => { }, 16 * 1024 * 1024, kind, TimeSpan.FromMinutes(10), startThread: false, out ExecCapture? capture, out string? reason))
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    private static void Storm(int execs)
+    {
+        using var p = Process.Start("/bin/sh", ["-c", $"i=0; while [ $i -lt {execs} ]; do /bin/true x; i=$((i+1)); done"]);
+        p.WaitForExit();
+    }
+
+    private static (long Records, TimeSpan Cpu) Drain(int execs)
+    {
+        // Never woken: a wakeup interval longer than the run, and a ring that never gets a quarter full.
+        var options = new ExecCaptureOptions { RingBufferBytes = 16 * 1024 * 1024, WakeupInterval = TimeSpan.FromMinutes(10) };
+        if (!ExecCapture.TryStart(_ => { }, options, startThread: false, out ExecCapture? capture, out string? reason))
         {
             throw new InvalidOperationException("eBPF unavailable: " + reason);
         }
-        using (var p = Process.Start("/bin/sh", ["-c", $"i=0; while [ $i -lt {execs} ]; do /bin/true x; i=$((i+1)); done"]))
-        {
-            p.WaitForExit();
-        }
+        Storm(execs);
         Thread.Sleep(50);
-        TimeSpan before = ThreadCpu();
-        int n;
-        do
+        TimeSpan before = Interop.Libc.CurrentThreadCpuTime();
+        while (capture.DrainOnce() > 0)
         {
-            n = capture.DrainOnce();
         }
-        while (n > 0);
-        TimeSpan cpu = ThreadCpu() - before;
+        TimeSpan cpu = Interop.Libc.CurrentThreadCpuTime() - before;
         long records = capture.Received;
         capture.Dispose();
         return (records, cpu);
     }
 
-    private static TimeSpan ThreadCpu()
-    {
-        var t = ProcWatch.Kernel.Ebpf.Interop.Libc.CurrentThreadCpuTime();
-        return t;
-    }
-
-    private static (long Records, TimeSpan ThreadCpu, long Wakeups, double ExecsPerSecond, ulong Drops) Measure((RingReaderKind Reader, TimeSpan Wakeup) config, int execs)
+    private static (long Records, TimeSpan ThreadCpu, long Wakeups, double ExecsPerSecond, ulong Drops) Measure(TimeSpan wakeup, int execs)
     {
         long mine = 0;
-        if (!ExecCapture.TryStart(r => { if (r.Comm == "true") { Interlocked.Increment(ref mine); } }, ExecCapture.DefaultRingBufferBytes, config.Reader, config.Wakeup, startThread: true, out ExecCapture? capture, out string? reason))
+        var options = new ExecCaptureOptions { WakeupInterval = wakeup };
+        if (!ExecCapture.TryStart(r => { if (r.Comm == "true") { Interlocked.Increment(ref mine); } }, options, out ExecCapture? capture, out string? reason))
         {
             throw new InvalidOperationException("eBPF unavailable: " + reason);
         }
         var storm = Stopwatch.StartNew();
-        using (var p = Process.Start("/bin/sh", ["-c", $"i=0; while [ $i -lt {execs} ]; do /bin/true x; i=$((i+1)); done"]))
-        {
-            p.WaitForExit();
-        }
+        Storm(execs);
         double rate = execs / storm.Elapsed.TotalSeconds;
         var deadline = Stopwatch.StartNew();
         while (Interlocked.Read(ref mine) < execs && deadline.Elapsed < TimeSpan.FromSeconds(10))
@@ -149,5 +115,23 @@ internal static class EbpfConsumerBench
         ulong drops = capture.Drops;
         capture.Dispose();
         return (records, capture.ThreadCpuTime, capture.ThreadWakeups, rate, drops);
+    }
+
+    private sealed record BenchArgs(int Execs, int Rounds, double[] Wakeups)
+    {
+        internal static BenchArgs Parse(string[] args, int execs, int rounds, string wakeups)
+        {
+            for (int i = 0; i + 1 < args.Length; i += 2)
+            {
+                switch (args[i])
+                {
+                    case "--execs": execs = int.Parse(args[i + 1]); break;
+                    case "--rounds": rounds = int.Parse(args[i + 1]); break;
+                    case "--wakeup-ms": wakeups = args[i + 1]; break;
+                    default: throw new ArgumentException("unknown option " + args[i]);
+                }
+            }
+            return new BenchArgs(execs, rounds, [.. wakeups.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(double.Parse)]);
+        }
     }
 }

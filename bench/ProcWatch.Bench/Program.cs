@@ -9,7 +9,7 @@ return args.Length == 0 ? Usage() : args[0] switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ProcWatch.Bench ebpf-consumer [--execs N] [--rounds R] [--readers libbpf,mmap] [--wakeup-ms 0,5]");
+    Console.Error.WriteLine("usage: ProcWatch.Bench ebpf-consumer [--execs N] [--rounds R] [--wakeup-ms 0,5,10,20]");
     Console.Error.WriteLine("       ProcWatch.Bench ebpf-drain [--execs N] [--rounds R]");
     return 2;
 }

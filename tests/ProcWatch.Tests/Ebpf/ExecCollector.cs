@@ -14,10 +14,10 @@ internal sealed class ExecCollector : IDisposable
     private readonly List<ExecRecord> _records = [];
     private readonly ExecCapture _capture;
 
-    private ExecCollector(Func<ExecRecord, bool> filter, int ringBufferBytes)
+    private ExecCollector(Func<ExecRecord, bool> filter)
     {
         _filter = filter;
-        if (!ExecCapture.TryStart(OnRecord, ringBufferBytes, out ExecCapture? capture, out string? reason))
+        if (!ExecCapture.TryStart(OnRecord, out ExecCapture? capture, out string? reason))
         {
             throw new InvalidOperationException("eBPF exec capture unavailable: " + reason);
         }
@@ -32,9 +32,9 @@ internal sealed class ExecCollector : IDisposable
     /// its comm).
     /// </summary>
     internal static ExecCollector ForToken(string token, string comm = "true") =>
-        new(r => r.Comm == comm && r.Argv.Any(a => a.StartsWith(token, StringComparison.Ordinal)), ExecCapture.DefaultRingBufferBytes);
+        new(r => r.Comm == comm && r.Argv.Any(a => a.StartsWith(token, StringComparison.Ordinal)));
 
-    internal static ExecCollector Where(Func<ExecRecord, bool> filter) => new(filter, ExecCapture.DefaultRingBufferBytes);
+    internal static ExecCollector Where(Func<ExecRecord, bool> filter) => new(filter);
 
     internal static string NewToken() => "pwt" + Guid.NewGuid().ToString("N")[..12];
 

@@ -8,7 +8,8 @@ internal static partial class Interop
     /// libbpf 1.x (Debian <c>libbpf1</c>). Every function returning a pointer returns null on
     /// failure and sets errno; every function returning int returns a negative errno.
     /// Pointers to libbpf's opaque objects are plain <see cref="nint"/>s; ownership lives in
-    /// <see cref="BpfObject"/> and <see cref="LibbpfRingBuffer"/>.
+    /// <see cref="SafeBpfObjectHandle"/> and <see cref="SafeBpfLinkHandle"/>. The ring buffer
+    /// is read without libbpf (<see cref="MmapRingBuffer"/>).
     /// </summary>
     internal static unsafe partial class Libbpf
     {
@@ -43,27 +44,11 @@ internal static partial class Interop
         [LibraryImport(LibraryName)]
         internal static partial int bpf_link__destroy(nint link);
 
-        [LibraryImport(LibraryName, SetLastError = true)]
-        internal static partial nint ring_buffer__new(
-            int map_fd,
-            delegate* unmanaged<nint, nint, nuint, int> sample_cb,
-            nint ctx,
-            void* opts);
-
-        [LibraryImport(LibraryName)]
-        internal static partial int ring_buffer__poll(nint rb, int timeout_ms);
-
-        [LibraryImport(LibraryName)]
-        internal static partial void ring_buffer__free(nint rb);
-
         [LibraryImport(LibraryName)]
         internal static partial int bpf_map_lookup_elem(int fd, void* key, void* value);
 
         [LibraryImport(LibraryName)]
         internal static partial int bpf_map_update_elem(int fd, void* key, void* value, ulong flags);
-
-        [LibraryImport(LibraryName)]
-        internal static partial int ring_buffer__consume(nint rb);
 
         [LibraryImport(LibraryName)]
         internal static partial int libbpf_num_possible_cpus();

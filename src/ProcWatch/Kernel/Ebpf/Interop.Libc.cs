@@ -41,6 +41,15 @@ internal static partial class Interop
         [LibraryImport(LibraryName, SetLastError = true)]
         internal static partial int close(int fd);
 
+        internal const int EFD_CLOEXEC = 0x80000;
+        internal const int EFD_NONBLOCK = 0x800;
+
+        [LibraryImport(LibraryName, SetLastError = true)]
+        internal static partial int eventfd(uint initval, int flags);
+
+        [LibraryImport(LibraryName, SetLastError = true)]
+        internal static partial nint write(int fd, void* buf, nuint count);
+
 #pragma warning disable CS8981 // kernel name
         [StructLayout(LayoutKind.Sequential)]
         internal struct timespec

@@ -10,13 +10,18 @@ namespace ProcWatch.Kernel.Ebpf;
 /// lays it out: each record an 8-byte header (length with BUSY and DISCARD bits, page
 /// offset), then the sample, rounded up to 8 bytes.
 /// </summary>
-internal sealed unsafe class MmapRingBuffer : IRingReader
+/// <remarks>
+/// Chosen over libbpf's ring_buffer__poll with an [UnmanagedCallersOnly] callback: measured
+/// cheaper per record (NOTES-issue4.md), and it can be woken at once for shutdown.
+/// </remarks>
+internal sealed unsafe class MmapRingBuffer : IDisposable
 {
     private const uint BPF_RINGBUF_BUSY_BIT = 1u << 31;
     private const uint BPF_RINGBUF_DISCARD_BIT = 1u << 30;
     private const int BPF_RINGBUF_HDR_SZ = 8;
 
     private readonly int _epollFd;
+    private readonly int _wakeFd;
     private readonly byte* _consumerPage;
     private readonly byte* _producerPage;
     private readonly nuint _producerMapLength;
@@ -24,10 +29,11 @@ internal sealed unsafe class MmapRingBuffer : IRingReader
     private readonly ulong _mask;
     private int _disposed;
 
-    private MmapRingBuffer(RecordSink sink, int epollFd, byte* consumerPage, byte* producerPage, nuint producerMapLength, ulong size)
+    private MmapRingBuffer(RecordSink sink, int epollFd, int wakeFd, byte* consumerPage, byte* producerPage, nuint producerMapLength, ulong size)
     {
         Sink = sink;
         _epollFd = epollFd;
+        _wakeFd = wakeFd;
         _consumerPage = consumerPage;
         _producerPage = producerPage;
         _producerMapLength = producerMapLength;
@@ -35,7 +41,7 @@ internal sealed unsafe class MmapRingBuffer : IRingReader
         _mask = size - 1;
     }
 
-    public RecordSink Sink { get; }
+    internal RecordSink Sink { get; }
 
     internal static bool TryCreate(int mapFd, int ringBytes, RecordSink sink, [NotNullWhen(true)] out MmapRingBuffer? ring, out int errno)
     {
@@ -56,12 +62,14 @@ internal sealed unsafe class MmapRingBuffer : IRingReader
             return false;
         }
         int epfd = Interop.Libc.epoll_create1(Interop.Libc.EPOLL_CLOEXEC);
-        byte* ev = stackalloc byte[16];
-        new Span<byte>(ev, 16).Clear();
-        *(uint*)ev = Interop.Libc.EPOLLIN;
-        if (epfd < 0 || Interop.Libc.epoll_ctl(epfd, Interop.Libc.EPOLL_CTL_ADD, mapFd, ev) != 0)
+        int wakeFd = epfd < 0 ? -1 : Interop.Libc.eventfd(0, Interop.Libc.EFD_CLOEXEC | Interop.Libc.EFD_NONBLOCK);
+        if (wakeFd < 0 || !TryAdd(epfd, mapFd) || !TryAdd(epfd, wakeFd))
         {
             errno = Marshal.GetLastPInvokeError();
+            if (wakeFd >= 0)
+            {
+                Interop.Libc.close(wakeFd);
+            }
             if (epfd >= 0)
             {
                 Interop.Libc.close(epfd);
@@ -71,20 +79,36 @@ internal sealed unsafe class MmapRingBuffer : IRingReader
             return false;
         }
         errno = 0;
-        ring = new MmapRingBuffer(sink, epfd, (byte*)consumer, (byte*)producer, producerLength, (ulong)ringBytes);
+        ring = new MmapRingBuffer(sink, epfd, wakeFd, (byte*)consumer, (byte*)producer, producerLength, (ulong)ringBytes);
         return true;
     }
 
+    private static bool TryAdd(int epfd, int fd)
+    {
+        // struct epoll_event is 12 bytes (packed) on x86-64 and 16 elsewhere; only .events is set.
+        byte* ev = stackalloc byte[16];
+        new Span<byte>(ev, 16).Clear();
+        *(uint*)ev = Interop.Libc.EPOLLIN;
+        return Interop.Libc.epoll_ctl(epfd, Interop.Libc.EPOLL_CTL_ADD, fd, ev) == 0;
+    }
+
+    /// <summary>Makes a <see cref="Poll"/> in progress (and every later one) return at once.</summary>
+    internal void Wake()
+    {
+        ulong one = 1;
+        Interop.Libc.write(_wakeFd, &one, sizeof(ulong));
+    }
+
     /// <summary>Consumes what is there, else waits up to <paramref name="timeoutMs"/> once and consumes again: count, or a negative errno.</summary>
-    public int Poll(int timeoutMs)
+    internal int Poll(int timeoutMs)
     {
         int n = Consume();
         if (n != 0)
         {
             return n;
         }
-        byte* events = stackalloc byte[16];
-        int rc = Interop.Libc.epoll_wait(_epollFd, events, 1, timeoutMs);
+        byte* events = stackalloc byte[2 * 16];
+        int rc = Interop.Libc.epoll_wait(_epollFd, events, 2, timeoutMs);
         if (rc < 0)
         {
             return -Marshal.GetLastPInvokeError();
@@ -138,6 +162,7 @@ internal sealed unsafe class MmapRingBuffer : IRingReader
             return;
         }
         Interop.Libc.close(_epollFd);
+        Interop.Libc.close(_wakeFd);
         Interop.Libc.munmap(_producerPage, _producerMapLength);
         Interop.Libc.munmap(_consumerPage, (nuint)Environment.SystemPageSize);
     }

@@ -29,19 +29,3 @@ internal sealed class SafeBpfLinkHandle : SafeHandle
 
     protected override bool ReleaseHandle() => Interop.Libbpf.bpf_link__destroy(handle) == 0;
 }
-
-/// <summary>Owns a libbpf <c>struct ring_buffer *</c> (its epoll fd and ring mappings).</summary>
-internal sealed class SafeRingBufferHandle : SafeHandle
-{
-    public SafeRingBufferHandle() : base(0, ownsHandle: true) { }
-
-    internal SafeRingBufferHandle(nint rb) : this() => SetHandle(rb);
-
-    public override bool IsInvalid => handle == 0;
-
-    protected override bool ReleaseHandle()
-    {
-        Interop.Libbpf.ring_buffer__free(handle);
-        return true;
-    }
-}
