@@ -1,0 +1,28 @@
+using System.Globalization;
+using System.Text;
+using ProcWatch.Events;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Cli;
+
+/// <summary>The `-S` summary: events per kind, rate, and every kind of loss.</summary>
+internal static class StatsReport
+{
+    public static string Format(WatcherStatistics stats, TimeSpan elapsed)
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"{"Event",-10} {"Count",12} {"Per sec",10}\n");
+        double seconds = Math.Max(elapsed.TotalSeconds, 1e-3);
+        foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
+        {
+            long count = stats.Count(kind);
+            if (count == 0) continue;
+            sb.Append(inv, $"{kind.Name(),-10} {count,12} {count / seconds,10:F1}\n");
+        }
+        sb.Append(inv, $"{"total",-10} {stats.Total,12} {stats.Total / seconds,10:F1}\n");
+        sb.Append(inv, $"lost: kernel overruns {stats.KernelOverruns}, queue drops {stats.QueueDrops}, ")
+          .Append(inv, $"sequence gaps {stats.SequenceGaps}, ring buffer drops {stats.RingBufferDrops}, malformed {stats.Malformed}\n");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using ProcWatch.Events;
+using ProcWatch.Kernel.Connector;
+
+namespace ProcWatch.Watching;
+
+/// <summary>
+/// Watches process events. <c>await foreach (var e in watcher.WatchAsync(ct))</c> is the
+/// whole API; <see cref="Start"/> gives the underlying queue to consumers that batch.
+/// A watcher runs once; dispose it (or cancel the enumeration) to unsubscribe.
+/// </summary>
+public sealed class ProcessWatcher : IDisposable
+{
+    private readonly WatchOptions _options;
+    private readonly List<IEventSource> _sources = [];
+    private EventPipeline? _pipeline;
+    private int _disposed;
+
+    public ProcessWatcher(WatchOptions? options = null) => _options = options ?? new WatchOptions();
+
+    public WatchOptions Options => _options;
+
+    public WatcherStatistics Statistics { get; } = new();
+
+    /// <summary>The running sources (for diagnostics: which backend is in use).</summary>
+    public IReadOnlyList<IEventSource> Sources => _sources;
+
+    /// <summary>
+    /// Subscribes and returns the event queue. Returns once the sources are ready: every
+    /// event after this call is delivered or reported lost.
+    /// </summary>
+    /// <exception cref="ProcWatchException">The kernel interface is unusable (message says why).</exception>
+    public ChannelReader<ProcessEvent> Start()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_pipeline is not null)
+            throw new InvalidOperationException("This watcher has already started.");
+        _pipeline = new EventPipeline(_options.Stages, _options.QueueCapacity, Statistics);
+        IReadOnlyList<IEventSource> sources = _options.Sources
+            ?? [new ConnectorEventSource(_options.Kinds, _options.ReceiveBufferBytes)];
+        try
+        {
+            foreach (IEventSource source in sources)
+            {
+                source.Start(_pipeline, Statistics);
+                _sources.Add(source);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        return _pipeline.Reader;
+    }
+
+    /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
+    public async IAsyncEnumerable<ProcessEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ChannelReader<ProcessEvent> reader = Start();
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                        yield break;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    yield break;
+                }
+                while (reader.TryRead(out ProcessEvent? e))
+                    yield return e;
+            }
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>Convenience: watch with <paramref name="options"/> until cancelled.</summary>
+    public static async IAsyncEnumerable<ProcessEvent> WatchAsync(
+        WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var watcher = new ProcessWatcher(options);
+        await foreach (ProcessEvent e in watcher.WatchAsync(cancellationToken).ConfigureAwait(false))
+            yield return e;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        foreach (IEventSource source in _sources)
+            source.Dispose();
+        _pipeline?.Complete();
+    }
+}
