@@ -82,11 +82,11 @@ public sealed class EcsJsonFormatter : IEventFormatter
                 if (exit.Status is { } status)
                     w.Number("exit_code"u8, status.ShellCode);
                 break;
-            case UidEvent uid:
+            case UidEvent uid when p?.User is null: // enriched: already written from ProcessInfo, with names
                 WriteId(ref w, "user"u8, uid.EffectiveUid, null);
                 WriteId(ref w, "real_user"u8, uid.RealUid, null);
                 break;
-            case GidEvent gid:
+            case GidEvent gid when p?.Group is null:
                 WriteId(ref w, "group"u8, gid.EffectiveGid, null);
                 WriteId(ref w, "real_group"u8, gid.RealGid, null);
                 break;
