@@ -68,6 +68,14 @@ internal static class Program
             CliOptions.Stats,
             CliOptions.BufferSize,
             CliOptions.Verbose,
+            CliOptions.Pid,
+            CliOptions.User,
+            CliOptions.Match,
+            CliOptions.Threads,
+            CliOptions.Env,
+            CliOptions.FullPath,
+            CliOptions.NoArgs,
+            CliOptions.Command,
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

@@ -36,6 +36,8 @@ public sealed class EnrichmentStage : IEventStage
         if (statistics is not null)
             _table.OnEvicted = statistics.OnTableEviction;
         Seed();
+        // Runs the whole /proc reading path once (JIT, caches) so that the first exec is read fast.
+        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _, out _);
     }
 
     /// <summary>Processes currently in the table.</summary>
@@ -67,6 +69,16 @@ public sealed class EnrichmentStage : IEventStage
 
     private ForkEvent? OnFork(ForkEvent e)
     {
+        if (!InTree(e.Pid, e.ParentPid))
+        {
+            // Outside the watched tree: remember only that (no /proc reads), so its exec is skipped cheaply.
+            ulong start = _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
+            _table.Add(new ProcessEntry(e.Pid, new ProcessInfo { Pid = e.Pid, ParentPid = e.ParentPid })
+            {
+                StartTicks = start, StartMonotonicNs = e.KernelTimeNs, InTree = false,
+            });
+            return null;
+        }
         ProcessEntry? parent = Known(e.ParentPid);
         if (parent is { NeedsDetail: true })
             LoadDetail(parent);
@@ -91,12 +103,19 @@ public sealed class EnrichmentStage : IEventStage
             EntityId = _reader.EntityId(e.Pid, ticks),
             Parent = parent?.ParentSummary() ?? new ParentInfo { Pid = e.ParentPid },
         };
+        ProcessEntry? early = _table.Peek(e.Pid);
+        if (early is not null && early.Info.ParentPid == e.ParentPid
+            && PidReuseGuard.IsSameProcess(early.StartTicks, derived, expectedIsExact: false))
+        {
+            // The child ran on another CPU and exec'd before the parent's fork event was sent:
+            // the table already holds the newer program; the fork still describes the copy.
+            return Selected(early) ? e with { Process = info with { EntityId = early.Info.EntityId, StartTimeTicks = early.StartTicks } } : null;
+        }
         var child = new ProcessEntry(e.Pid, info)
         {
             StartTicks = ticks,
             StartExact = exact,
             StartMonotonicNs = e.KernelTimeNs,
-            InTree = InTree(e.Pid, e.ParentPid),
             Matches = parent?.Matches,
         };
         _table.Add(child);
