@@ -68,6 +68,9 @@ internal static class Program
             CliOptions.Stats,
             CliOptions.BufferSize,
             CliOptions.Verbose,
+            CliOptions.Backend,
+            CliOptions.ScanInterval,
+            CliOptions.NoInotify,
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

@@ -1,4 +1,5 @@
 using ProcWatch.Events;
+using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
 
@@ -18,4 +19,7 @@ internal sealed record WatchArgs
     public bool Stats { get; init; }
     public int BufferBytes { get; init; }
     public bool Verbose { get; init; }
+    public Backend Backend { get; init; }
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public bool UseInotify { get; init; } = true;
 }

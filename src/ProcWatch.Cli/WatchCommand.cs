@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using ProcWatch.Events;
+using ProcWatch.Kernel.ProcScan;
 using ProcWatch.Output;
 using ProcWatch.Watching;
 
@@ -15,9 +16,21 @@ internal static class WatchCommand
         IEventFormatter formatter = args.Format == OutputFormat.Table ? new TableFormatter() : new EcsJsonFormatter();
 
         var options = new WatchOptions { Kinds = args.Kinds, ReceiveBufferBytes = args.BufferBytes };
-        using var watcher = new ProcessWatcher(options);
+        var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
+        BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
+        if (backend.Warning is not null)
+            await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);
+        using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         ChannelReader<ProcessEvent> events = watcher.Start();
         var clock = Stopwatch.StartNew();
+        foreach (IEventSource source in watcher.Sources)
+        {
+            if (source is ProcfsEventSource scanner)
+            {
+                foreach (string note in scanner.Notes)
+                    await Console.Error.WriteLineAsync($"procwatch: note: {note}").ConfigureAwait(false);
+            }
+        }
         if (args.Verbose)
             await Console.Error.WriteLineAsync($"procwatch: ready ({Describe(watcher)})").ConfigureAwait(false);
 
@@ -57,9 +70,14 @@ internal static class WatchCommand
         var parts = new List<string>();
         foreach (IEventSource source in watcher.Sources)
         {
-            parts.Add(source is Kernel.Connector.ConnectorEventSource connector
-                ? $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB"
-                : source.Name);
+            parts.Add(source switch
+            {
+                Kernel.Connector.ConnectorEventSource connector =>
+                    $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB",
+                ProcfsEventSource scanner =>
+                    $"procfs, scan every {scanner.Options.ScanInterval.TotalMilliseconds:F0} ms, inotify on {scanner.WatchedPaths.Count} paths",
+                _ => source.Name,
+            });
         }
         return string.Join("; ", parts);
     }

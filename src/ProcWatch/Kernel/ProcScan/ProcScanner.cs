@@ -1,0 +1,264 @@
+using ProcWatch.Events;
+using ProcWatch.Kernel.ProcFs;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Kernel.ProcScan;
+
+/// <summary>
+/// Turns successive listings of /proc into fork, exec and exit events. A scan lists the pids
+/// (no file reads), reads only the new ones, optionally rechecks the known ones for an exec,
+/// and reports the vanished ones as exits. What happens between two scans is invisible: a
+/// process that starts and ends in between is never seen; an exit code is never known.
+/// Used from one thread only.
+/// </summary>
+internal sealed class ProcScanner : IDisposable
+{
+    private readonly ProcDirectory _proc;
+    private readonly IEventSink _sink;
+    private readonly WatcherStatistics _statistics;
+    private readonly KernelClock _clock;
+    private readonly SystemBoot _boot;
+    private readonly ProcessEventKinds _kinds;
+    private readonly Dictionary<int, TrackedProcess> _known = new(1024);
+    private readonly List<int> _newPids = new(64);
+    private uint _scan;
+    private long _scanNs;
+
+    public ProcScanner(ProcDirectory proc, IEventSink sink, WatcherStatistics statistics, ProcessEventKinds kinds,
+        KernelClock clock, SystemBoot boot)
+    {
+        _proc = proc;
+        _sink = sink;
+        _statistics = statistics;
+        _kinds = kinds;
+        _clock = clock;
+        _boot = boot;
+    }
+
+    /// <summary>Processes tracked now.</summary>
+    public int KnownCount => _known.Count;
+
+    /// <summary>Scans done so far.</summary>
+    public long ScanCount => _scan;
+
+    /// <summary>Learns the processes running now, without reporting them.</summary>
+    public void Baseline()
+    {
+        _scan++;
+        foreach (int pid in _proc.ListPids())
+        {
+            if (TryReadProcess(pid, out TrackedProcess? process))
+            {
+                process.State = process.State == TrackedState.Opaque ? TrackedState.Opaque : TrackedState.Running;
+                process.SeenInScan = _scan;
+                _known[pid] = process;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One scan. New pids are read first (short-lived processes are the ones that race us),
+    /// then, when <paramref name="recheckAll"/>, every known process is checked for an exec;
+    /// processes seen as forked copies of their parent are always rechecked.
+    /// </summary>
+    public void Scan(bool recheckAll)
+    {
+        _scan++;
+        _scanNs = KernelClock.MonotonicNs();
+        _newPids.Clear();
+        foreach (int pid in _proc.ListPids())
+        {
+            if (_known.TryGetValue(pid, out TrackedProcess? known))
+                known.SeenInScan = _scan;
+            else
+                _newPids.Add(pid);
+        }
+
+        foreach (int pid in _newPids)
+            OnNewPid(pid);
+
+        foreach (TrackedProcess process in _known.Values)
+        {
+            if (process.SeenInScan == _scan
+                && (process.State == TrackedState.Forked || (recheckAll && process.State == TrackedState.Running)))
+                Recheck(process);
+        }
+
+        // Removing the current entry while enumerating a Dictionary is allowed (.NET Core 3+).
+        foreach (KeyValuePair<int, TrackedProcess> entry in _known)
+        {
+            if (entry.Value.SeenInScan != _scan)
+            {
+                _known.Remove(entry.Key);
+                ReportExit(entry.Value);
+            }
+        }
+    }
+
+    private void OnNewPid(int pid)
+    {
+        if (!TryReadProcess(pid, out TrackedProcess? process))
+            return; // gone already: it lived between two scans
+        process.SeenInScan = _scan;
+        _known[pid] = process;
+        if (process.State == TrackedState.Opaque)
+            return;
+
+        TrackedProcess? parent = _known.GetValueOrDefault(process.ParentPid);
+        if (parent is not null && parent.State != TrackedState.Opaque && SameProgram(parent, process))
+        {
+            process.State = TrackedState.Forked;
+            ReportFork(process);
+        }
+        else
+        {
+            process.State = TrackedState.Running;
+            ReportExec(process);
+        }
+    }
+
+    /// <summary>A known process: reused pid (new start time) or a new program (name, executable or argv changed)?</summary>
+    private void Recheck(TrackedProcess process)
+    {
+        if (!ProcStat.TryRead(process.Pid, out ProcStat stat))
+            return; // exiting: the next listing reports it
+        if (stat.StartTimeTicks != process.StartTimeTicks)
+        {
+            // The pid was reused between two scans: the old process ended, a new one began.
+            _known.Remove(process.Pid);
+            ReportExit(process);
+            OnNewPid(process.Pid);
+            return;
+        }
+        bool nameChanged = !string.Equals(stat.Comm, process.Comm, StringComparison.Ordinal);
+        process.Comm = stat.Comm;
+        process.ParentPid = stat.ParentPid;
+        // A running program that keeps its name has not exec'd (or exec'd itself: not seen).
+        if (!nameChanged && process.State == TrackedState.Running)
+            return;
+
+        string[]? args = ProcCmdline.TryReadArgs(process.Pid, out string[] a) ? a : null;
+        string? executable = ProcLinks.TryReadExecutable(process.Pid, out string exe, out bool deleted) ? exe : null;
+        bool execd = (executable is not null && !string.Equals(executable, process.Executable, StringComparison.Ordinal))
+            || (args is not null && (process.Args is null || !ArgsEqual(args, process.Args)));
+        if (!execd)
+            return;
+        process.Args = args;
+        process.Executable = executable;
+        process.State = TrackedState.Running;
+        process.Info = Describe(process, deleted, stat.IsKernelThread);
+        ReportExec(process);
+    }
+
+    private bool TryReadProcess(int pid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrackedProcess? process)
+    {
+        process = null;
+        if (!ProcessDirectory.TryOpen(pid, out ProcessDirectory directory))
+            return false;
+        using (directory)
+        {
+            if (!directory.TryReadStat(out ProcStat stat))
+            {
+                // Listed but unreadable: hidepid=1 hides other users' process contents.
+                process = new TrackedProcess { Pid = pid, State = TrackedState.Opaque };
+                return true;
+            }
+            string[]? args = directory.TryReadArgs(out string[] a) ? a : null;
+            string? executable = directory.TryReadExecutable(out string exe, out bool deleted) ? exe : null;
+            process = new TrackedProcess
+            {
+                Pid = pid,
+                StartTimeTicks = stat.StartTimeTicks,
+                StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
+                ParentPid = stat.ParentPid,
+                Comm = stat.Comm,
+                Executable = executable,
+                Args = args,
+            };
+            process.Info = Describe(process, deleted, stat.IsKernelThread);
+            return true;
+        }
+    }
+
+    /// <summary>True when the child still runs its parent's program: same executable (when readable) and argv (or name).</summary>
+    private static bool SameProgram(TrackedProcess parent, TrackedProcess child)
+    {
+        if (child.Executable is not null && parent.Executable is not null
+            && !string.Equals(child.Executable, parent.Executable, StringComparison.Ordinal))
+            return false;
+        if (child.Args is not null && parent.Args is not null)
+            return ArgsEqual(child.Args, parent.Args);
+        return string.Equals(child.Comm, parent.Comm, StringComparison.Ordinal);
+    }
+
+    private static bool ArgsEqual(string[] a, string[] b)
+    {
+        if (a.Length != b.Length)
+            return false;
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (!string.Equals(a[i], b[i], StringComparison.Ordinal))
+                return false;
+        }
+        return true;
+    }
+
+    private ProcessInfo Describe(TrackedProcess process, bool executableDeleted, bool kernelThread) => new()
+    {
+        Pid = process.Pid,
+        ParentPid = process.ParentPid,
+        Name = process.Comm,
+        Executable = process.Executable,
+        ExecutableDeleted = executableDeleted,
+        Args = process.Args,
+        ArgvSource = process.Args is null ? ArgvSource.None : ArgvSource.Procfs,
+        StartTimeTicks = process.StartTimeTicks,
+        Start = _boot.StartTicksToWallClock(process.StartTimeTicks),
+        IsKernelThread = kernelThread,
+    };
+
+    private void ReportFork(TrackedProcess process)
+    {
+        if (!_kinds.Contains(ProcessEventKind.Fork))
+            return;
+        Post(new ForkEvent
+        {
+            KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
+            ParentPid = process.ParentPid, ParentTid = process.ParentPid, Origin = EventOrigin.Procfs, Process = process.Info,
+        });
+    }
+
+    private void ReportExec(TrackedProcess process)
+    {
+        if (!_kinds.Contains(ProcessEventKind.Exec))
+            return;
+        Post(new ExecEvent
+        {
+            KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
+            Origin = EventOrigin.Procfs, Process = process.Info,
+        });
+    }
+
+    private void ReportExit(TrackedProcess process)
+    {
+        if (process.State == TrackedState.Opaque || !_kinds.Contains(ProcessEventKind.Exit))
+            return;
+        Post(new ExitEvent
+        {
+            KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
+            Status = null, // /proc never tells how a process ended
+            ParentPid = process.ParentPid, ParentTid = process.ParentPid,
+            // Between its start and this scan: the exit happened at most one scan interval earlier.
+            Duration = process.StartMonotonicNs > 0 ? TimeSpan.FromTicks(Math.Max(0, _scanNs - process.StartMonotonicNs) / 100) : null,
+            Origin = EventOrigin.Procfs, Process = process.Info,
+        });
+    }
+
+    private void Post(ProcessEvent e)
+    {
+        _statistics.OnEvent(e.Kind);
+        _sink.Post(e);
+    }
+
+    public void Dispose() => _proc.Dispose();
+}
