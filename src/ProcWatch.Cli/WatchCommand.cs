@@ -61,7 +61,15 @@ internal static class WatchCommand
         output.Flush();
 
         if (args.Stats)
+        {
             await Console.Error.WriteAsync(StatsReport.Format(watcher.Statistics, clock.Elapsed)).ConfigureAwait(false);
+            foreach (IEventSource source in watcher.Sources)
+            {
+                if (source is ProcfsEventSource scanner)
+                    await Console.Error.WriteLineAsync(
+                        $"procfs: {scanner.InotifyScans + scanner.TimerScans} scans ({scanner.InotifyScans} woken by inotify, {scanner.TimerScans} by the timer), {scanner.InotifyEvents} inotify events").ConfigureAwait(false);
+            }
+        }
         return ExitCodes.Success;
     }
 

@@ -116,6 +116,26 @@ public class ProcfsEventSourceTests
         Assert.NotNull(sink.WaitFor(e => e is ExitEvent && e.Pid == parent.Id, Deadline));
     }
 
+    [Theory]
+    [InlineData("0.3")] // young: rechecked on every scan
+    [InlineData("2.6")] // older than RecheckYoungFor: found by the once-a-second recheck of everything
+    public void ReportsTheExecOfARunningProcessWithoutFork(string delay)
+    {
+        var sink = new CollectingSink();
+        using var source = new ProcfsEventSource();
+        source.Start(sink, new WatcherStatistics());
+        string token = UniqueSleepToken();
+        // dash runs `sleep` in a child, then replaces itself: same pid, new program, no fork.
+        using Process shell = Process.Start("/bin/sh", ["-c", $"sleep {delay}; exec /bin/sleep 1.2 {token}"]);
+
+        ProcessEvent? exec = sink.WaitFor(e => e is ExecEvent && e.Pid == shell.Id && e.Process?.Args is [_, _, var t] && t == token, Deadline);
+        Assert.NotNull(exec);
+        Assert.Equal(["/bin/sleep", "1.2", token], exec.Process?.Args);
+        Assert.Equal("/usr/bin/sleep", exec.Process?.Executable);
+        Assert.Null(sink.Find(e => e is ExitEvent && e.Pid == shell.Id && e.KernelTimeNs < exec.KernelTimeNs));
+        shell.WaitForExit();
+    }
+
     [Fact]
     public void ReportsOnlyTheWantedKinds()
     {

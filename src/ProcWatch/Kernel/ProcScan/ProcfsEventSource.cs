@@ -68,7 +68,7 @@ public sealed class ProcfsEventSource : IEventSource
             if (problem is not null)
                 _notes.Add(problem);
         }
-        _scanner = new ProcScanner(proc, sink, statistics, _options.Kinds, _clock, SystemBoot.Shared);
+        _scanner = new ProcScanner(proc, sink, statistics, _options, _clock, SystemBoot.Shared);
         // Watches first, then the baseline: a process starting in between is seen by the first scan.
         _scanner.Baseline();
         _thread = new Thread(ScanLoop) { IsBackground = true, Name = "procwatch-procfs" };
@@ -79,8 +79,9 @@ public sealed class ProcfsEventSource : IEventSource
     {
         ProcScanner scanner = _scanner!;
         long intervalNs = _options.ScanInterval.Ticks * 100;
-        int recheckEvery = Math.Max(1, _options.RecheckEveryTimerScans);
-        int timerScansSinceRecheck = 0;
+        // Every known process is rechecked on this cadence, whatever woke the scan.
+        long recheckAllNs = intervalNs * Math.Max(1, _options.RecheckAllEveryIntervals);
+        long lastRecheckAllNs = KernelClock.MonotonicNs();
         Libc.pollfd* fds = stackalloc Libc.pollfd[2];
         fds[0] = new Libc.pollfd { fd = _wakeFd, events = Libc.POLLIN };
         fds[1] = new Libc.pollfd { fd = _waker?.Fd ?? -1, events = Libc.POLLIN }; // a negative fd is ignored by poll
@@ -101,26 +102,17 @@ public sealed class ProcfsEventSource : IEventSource
             if (_stopping || fds[0].revents != 0)
                 return;
 
-            if (fds[1].revents != 0)
-            {
-                // Every queued open becomes one scan; what arrives during the scan wakes the next.
-                _waker!.Drain();
-                scanner.Scan(recheckAll: true);
-                Interlocked.Increment(ref _inotifyScans);
-                timerScansSinceRecheck = 0;
-            }
-            else if (KernelClock.MonotonicNs() >= nextTimerNs)
-            {
-                bool recheck = _waker is null || ++timerScansSinceRecheck >= recheckEvery;
-                if (recheck)
-                    timerScansSinceRecheck = 0;
-                scanner.Scan(recheck);
-                Interlocked.Increment(ref _timerScans);
-            }
-            else
-            {
+            bool woken = fds[1].revents != 0;
+            now = KernelClock.MonotonicNs();
+            if (!woken && now < nextTimerNs)
                 continue;
-            }
+            if (woken)
+                _waker!.Drain(); // every queued open becomes one scan; what arrives during the scan wakes the next
+            bool recheckAll = now - lastRecheckAllNs >= recheckAllNs;
+            if (recheckAll)
+                lastRecheckAllNs = now;
+            scanner.Scan(recheckAll);
+            Interlocked.Increment(ref woken ? ref _inotifyScans : ref _timerScans);
             nextTimerNs = KernelClock.MonotonicNs() + intervalNs;
         }
     }

@@ -15,9 +15,15 @@ public sealed record ProcfsOptions
     public bool UseInotify { get; init; } = true;
 
     /// <summary>
-    /// Every how many timer scans the known processes are rechecked for an exec (a changed
-    /// name, executable or argv) when inotify did not wake the scanner: rechecking reads a
-    /// file per process, listing /proc does not. 1 rechecks on every scan.
+    /// All known processes are rechecked for an exec (a changed name, executable or argv) once
+    /// per this many scan intervals: rechecking reads a file per process, listing /proc does
+    /// not. Default 10 (once a second at the default interval); 1 rechecks on every scan.
     /// </summary>
-    public int RecheckEveryTimerScans { get; init; } = 10;
+    public int RecheckAllEveryIntervals { get; init; } = 10;
+
+    /// <summary>
+    /// Processes that started (or exec'd) this recently are rechecked on every scan: wrappers
+    /// and shells exec again soon after they start. Default 2 s.
+    /// </summary>
+    public TimeSpan RecheckYoungFor { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -21,11 +21,17 @@ internal sealed class TrackedProcess
     public int ParentPid { get; set; }
     public TrackedState State { get; set; }
     public string? Comm { get; set; }
+
+    /// <summary>The raw name, to compare with /proc/PID/comm without decoding it.</summary>
+    public byte[] CommBytes { get; set; } = [];
     public string? Executable { get; set; }
     public string[]? Args { get; set; }
 
     /// <summary>The scan that last saw the pid in /proc; an older value after a scan means it exited.</summary>
     public uint SeenInScan { get; set; }
+
+    /// <summary>When the scanner first saw the process run its current program (CLOCK_MONOTONIC).</summary>
+    public long FirstSeenNs { get; set; }
 
     /// <summary>CLOCK_MONOTONIC start, for the exit event's duration.</summary>
     public long StartMonotonicNs { get; set; }
