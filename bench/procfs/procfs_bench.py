@@ -112,6 +112,10 @@ def catch(binary):
 def idle(binary):
     print("| mode | CPU over 10 s | share of one core | scans |")
     print("|---|---|---|---|")
+    pw = Procwatch(binary, [], duration=0.01)
+    cpu, err = pw.stop(signal_it=False)
+    list(pw.events())
+    print(f"| start-up and exit alone (`-D 0.01`, included in the rows below) | {cpu * 1000:.0f} ms | | |")
     for mode, extra in MODES.items():
         pw = Procwatch(binary, extra, duration=10)
         cpu, err = pw.stop(signal_it=False)

@@ -86,9 +86,12 @@ internal sealed class ProcScanner : IDisposable
 
         foreach (TrackedProcess process in _known.Values)
         {
-            if (process.SeenInScan == _scan
-                && (process.State == TrackedState.Forked
-                    || (process.State == TrackedState.Running && (recheckAll || _scanNs - process.FirstSeenNs < _youngNs))))
+            if (process.SeenInScan != _scan)
+                continue;
+            if (process.State == TrackedState.ArgsPending)
+                ResolvePending(process);
+            else if (process.State == TrackedState.Forked
+                || (process.State == TrackedState.Running && (recheckAll || _scanNs - process.FirstSeenNs < _youngNs)))
                 Recheck(process);
         }
 
@@ -111,7 +114,19 @@ internal sealed class ProcScanner : IDisposable
         _known[pid] = process;
         if (process.State == TrackedState.Opaque)
             return;
+        if (process.ArgsUnreadyAtRead)
+        {
+            // Caught inside execve (the new program's argv is not mapped yet): decide next scan.
+            process.State = TrackedState.ArgsPending;
+            process.PendingIsNew = true;
+            return;
+        }
+        ReportNew(process);
+    }
 
+    /// <summary>A new process with its argv: a copy of its parent (fork) or a program of its own (exec).</summary>
+    private void ReportNew(TrackedProcess process)
+    {
         TrackedProcess? parent = _known.GetValueOrDefault(process.ParentPid);
         if (parent is not null && parent.State != TrackedState.Opaque && SameProgram(parent, process))
         {
@@ -149,19 +164,60 @@ internal sealed class ProcScanner : IDisposable
             OnNewPid(process.Pid);
             return;
         }
+        bool execd = now.ArgsUnreadyAtRead
+            || (now.Executable is not null && !string.Equals(now.Executable, process.Executable, StringComparison.Ordinal))
+            || (now.Args is not null && (process.Args is null || !ArgsEqual(now.Args, process.Args)));
         process.Comm = now.Comm;
         process.CommBytes = now.CommBytes;
         process.ParentPid = now.ParentPid;
-        bool execd = (now.Executable is not null && !string.Equals(now.Executable, process.Executable, StringComparison.Ordinal))
-            || (now.Args is not null && (process.Args is null || !ArgsEqual(now.Args, process.Args)));
         if (!execd)
             return; // renamed itself (prctl), same program
+        TakeProgram(process, now);
+        if (now.ArgsUnreadyAtRead)
+        {
+            // Inside execve: report the exec once the new argv can be read.
+            process.State = TrackedState.ArgsPending;
+            process.PendingIsNew = false;
+            return;
+        }
+        process.State = TrackedState.Running;
+        ReportExec(process);
+    }
+
+    /// <summary>A process caught inside execve: once its argv is readable, report what it became.</summary>
+    private void ResolvePending(TrackedProcess process)
+    {
+        if (!TryReadProcess(process.Pid, out TrackedProcess? now) || now.State == TrackedState.Opaque)
+            return; // exiting: its exit reports it
+        if (now.StartTimeTicks != process.StartTimeTicks)
+        {
+            _known.Remove(process.Pid);
+            ReportExit(process);
+            OnNewPid(process.Pid);
+            return;
+        }
+        TakeProgram(process, now);
+        process.Comm = now.Comm;
+        process.CommBytes = now.CommBytes;
+        process.ParentPid = now.ParentPid;
+        if (now.ArgsUnreadyAtRead)
+            return;
+        if (process.PendingIsNew)
+        {
+            ReportNew(process);
+            return;
+        }
+        process.State = TrackedState.Running;
+        ReportExec(process);
+    }
+
+    /// <summary>The process runs a new program: remember it, and recheck it on every scan for a while.</summary>
+    private void TakeProgram(TrackedProcess process, TrackedProcess now)
+    {
         process.Args = now.Args;
         process.Executable = now.Executable;
         process.Info = now.Info;
-        process.State = TrackedState.Running;
-        process.FirstSeenNs = _scanNs; // a fresh program: likely to exec again soon (wrappers, sh -c)
-        ReportExec(process);
+        process.FirstSeenNs = _scanNs; // a fresh program is likely to exec again soon (wrappers, sh -c)
     }
 
     /// <summary>Compares /proc/PID/comm with the remembered name, without allocating; false when unreadable.</summary>
@@ -193,9 +249,13 @@ internal sealed class ProcScanner : IDisposable
             }
             string[]? args = directory.TryReadArgs(out string[] a) ? a : null;
             string? executable = directory.TryReadExecutable(out string exe, out bool deleted) ? exe : null;
+            // Empty argv from a user process that is not a zombie: it is inside execve, between
+            // exec_mmap and create_elf_tables, where the new mm has no arguments yet.
+            bool unready = args is { Length: 0 } && !stat.IsKernelThread && stat.State != 'Z';
             process = new TrackedProcess
             {
                 Pid = pid,
+                ArgsUnreadyAtRead = unready,
                 StartTimeTicks = stat.StartTimeTicks,
                 StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
                 ParentPid = stat.ParentPid,
@@ -203,7 +263,7 @@ internal sealed class ProcScanner : IDisposable
                 CommBytes = ProcText.Encode(stat.Comm),
                 FirstSeenNs = _scanNs,
                 Executable = executable,
-                Args = args,
+                Args = unready ? null : args,
             };
             process.Info = Describe(process, deleted, stat.IsKernelThread);
             return true;
@@ -271,7 +331,11 @@ internal sealed class ProcScanner : IDisposable
 
     private void ReportExit(TrackedProcess process)
     {
-        if (process.State == TrackedState.Opaque || !_kinds.Contains(ProcessEventKind.Exit))
+        if (process.State == TrackedState.Opaque)
+            return;
+        if (process.State == TrackedState.ArgsPending)
+            ReportExec(process); // it ended before its argv could be read: report what is known
+        if (!_kinds.Contains(ProcessEventKind.Exit))
             return;
         Post(new ExitEvent
         {

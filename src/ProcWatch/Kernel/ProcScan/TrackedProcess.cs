@@ -9,6 +9,8 @@ internal enum TrackedState : byte
     Forked,
     /// <summary>Runs its own program (exec'd while watched, or already running at start).</summary>
     Running,
+    /// <summary>Caught inside execve, argv not readable yet: its fork or exec is reported on a later scan (or at its exit).</summary>
+    ArgsPending,
     /// <summary>/proc lists it but refuses to show it (hidepid=1/noaccess): only its existence is tracked.</summary>
     Opaque,
 }
@@ -26,6 +28,12 @@ internal sealed class TrackedProcess
     public byte[] CommBytes { get; set; } = [];
     public string? Executable { get; set; }
     public string[]? Args { get; set; }
+
+    /// <summary>The read found an empty argv in a user process: it was inside execve.</summary>
+    public bool ArgsUnreadyAtRead { get; init; }
+
+    /// <summary>While <see cref="TrackedState.ArgsPending"/>: a new pid (fork or exec still to decide) rather than a known one exec'ing.</summary>
+    public bool PendingIsNew { get; set; }
 
     /// <summary>The scan that last saw the pid in /proc; an older value after a scan means it exited.</summary>
     public uint SeenInScan { get; set; }
