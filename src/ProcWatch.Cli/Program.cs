@@ -76,6 +76,9 @@ internal static class Program
             CliOptions.FullPath,
             CliOptions.NoArgs,
             CliOptions.Command,
+            CliOptions.Backend,
+            CliOptions.ScanInterval,
+            CliOptions.NoInotify,
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
