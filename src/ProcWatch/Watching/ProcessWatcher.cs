@@ -14,6 +14,7 @@ public sealed class ProcessWatcher : IDisposable
 {
     private readonly WatchOptions _options;
     private readonly List<IEventSource> _sources = [];
+    private readonly CallbackDispatcher _dispatcher = new();
     private EventPipeline? _pipeline;
     private int _disposed;
 
@@ -36,7 +37,7 @@ public sealed class ProcessWatcher : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
-        _pipeline = new EventPipeline(_options.Stages, _options.QueueCapacity, Statistics);
+        _pipeline = new EventPipeline([.. _options.Stages, _dispatcher], _options.QueueCapacity, Statistics);
         IReadOnlyList<IEventSource> sources = _options.Sources
             ?? [new ConnectorEventSource(_options.Kinds, _options.ReceiveBufferBytes)];
         try
@@ -53,6 +54,38 @@ public sealed class ProcessWatcher : IDisposable
             throw;
         }
         return _pipeline.Reader;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> for every event that <paramref name="filter"/> matches
+    /// (like <c>register_process(pid, name, events, action)</c>). Handlers run on the thread
+    /// pool, in order, never on the receive loop; at most <paramref name="capacity"/> events
+    /// wait for a handler, more are dropped and counted. Register before or after
+    /// <see cref="Start"/>; dispose the result to unregister. Events flow while the watcher
+    /// runs: use <see cref="RunAsync"/> when nothing else consumes them.
+    /// </summary>
+    public EventSubscription On(EventFilter filter, Func<ProcessEvent, CancellationToken, ValueTask> handler, int capacity = 4096)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var subscription = new EventSubscription(filter, handler, capacity, _dispatcher.Remove);
+        _dispatcher.Add(subscription);
+        return subscription;
+    }
+
+    /// <summary>A synchronous handler; see <see cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>.</summary>
+    public EventSubscription On(EventFilter filter, Action<ProcessEvent> handler, int capacity = 4096) =>
+        On(filter, (e, _) =>
+        {
+            handler(e);
+            return ValueTask.CompletedTask;
+        }, capacity);
+
+    /// <summary>Watches until cancelled, for callers that only use <see cref="On(EventFilter, Action{ProcessEvent}, int)"/> callbacks.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await foreach (ProcessEvent _ in WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
     }
 
     /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
@@ -98,5 +131,6 @@ public sealed class ProcessWatcher : IDisposable
         foreach (IEventSource source in _sources)
             source.Dispose();
         _pipeline?.Complete();
+        _dispatcher.CompleteAll();
     }
 }
