@@ -47,7 +47,7 @@ public sealed class CompiledRule
             }
         }
         Exec = exec;
-        _execBudget = new TokenBucket(definition.ExecPerMinute, TimeSpan.FromMinutes(1));
+        _execBudget = new TokenBucket(definition.ExecRateLimit.Count, definition.ExecRateLimit.Period);
     }
 
     public RuleDefinition Definition { get; }

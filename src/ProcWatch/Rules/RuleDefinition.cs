@@ -10,9 +10,12 @@ public sealed record RuleDefinition
     public RuleMatch Match { get; init; } = new();
     public IReadOnlyList<RuleAction> Actions { get; init; } = [new AlertAction()];
 
-    /// <summary>At most this many <c>exec</c> actions per minute for this rule (a burst may use them all at once).</summary>
-    public int ExecPerMinute { get; init; } = 60;
+    /// <summary>How often this rule may run its <c>exec</c> actions (a burst may use the whole count at once).</summary>
+    public RateLimit ExecRateLimit { get; init; } = new(60, TimeSpan.FromMinutes(1));
 }
+
+/// <summary>At most <paramref name="Count"/> per <paramref name="Period"/>.</summary>
+public readonly record struct RateLimit(int Count, TimeSpan Period);
 
 /// <summary>
 /// What an event must look like for a rule to fire. Every given condition must hold; an
