@@ -1,6 +1,5 @@
 using System.Buffers;
 using ProcWatch.Events;
-using ProcWatch.Text;
 
 namespace ProcWatch.Output;
 
@@ -96,11 +95,11 @@ public sealed class EcsJsonFormatter : IEventFormatter
                 if (exit.Status is { } status)
                     w.Number("exit_code"u8, status.ShellCode);
                 break;
-            case UidEvent uid:
+            case UidEvent uid when p?.User is null: // enriched: already written from ProcessInfo, with names
                 WriteId(ref w, "user"u8, uid.EffectiveUid, null);
                 WriteId(ref w, "real_user"u8, uid.RealUid, null);
                 break;
-            case GidEvent gid:
+            case GidEvent gid when p?.Group is null:
                 WriteId(ref w, "group"u8, gid.EffectiveGid, null);
                 WriteId(ref w, "real_group"u8, gid.RealGid, null);
                 break;
@@ -119,7 +118,7 @@ public sealed class EcsJsonFormatter : IEventFormatter
             for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
             w.EndArray();
             w.Number("args_count"u8, args.Count);
-            w.String("command_line"u8, CommandLine.Join(args));
+            w.CommandLine("command_line"u8, args);
         }
         if (p.WorkingDirectory is not null) w.String("working_directory"u8, p.WorkingDirectory);
         if (p.Start is { } start) w.Timestamp("start"u8, start);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Connector;
+using ProcWatch.Tracking;
 
 namespace ProcWatch.Watching;
 
@@ -37,7 +38,7 @@ public sealed class ProcessWatcher : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
-        _pipeline = new EventPipeline([.. _options.Stages, _dispatcher], _options.QueueCapacity, Statistics);
+        _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
         IReadOnlyList<IEventSource> sources = _options.Sources
             ?? [new ConnectorEventSource(_options.Kinds, _options.ReceiveBufferBytes)];
         try
@@ -86,6 +87,20 @@ public sealed class ProcessWatcher : IDisposable
         await foreach (ProcessEvent _ in WatchAsync(cancellationToken).ConfigureAwait(false))
         {
         }
+    }
+
+    /// <summary>
+    /// The stages in order: whatever completes the raw events (an eBPF argv join belongs
+    /// here, before enrichment), the process table's enrichment and filter, then the caller's.
+    /// </summary>
+    private List<IEventStage> BuildStages()
+    {
+        var stages = new List<IEventStage>();
+        if (_options.Enrichment is { } enrichment)
+            stages.Add(new EnrichmentStage(enrichment, Statistics));
+        stages.AddRange(_options.Stages);
+        stages.Add(_dispatcher); // last: callbacks see enriched, filtered events
+        return stages;
     }
 
     /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
