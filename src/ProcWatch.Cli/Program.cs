@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using ProcWatch.Cli.Daemon;
+using ProcWatch.Daemon.Configuration;
 using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
@@ -49,6 +51,10 @@ internal static class Program
         {
             return Fail(ex.Message, ExitCodes.OutputFailed);
         }
+        catch (ConfigException ex)
+        {
+            return Fail(ex.Message, ExitCodes.ConfigInvalid);
+        }
     }
 
     private static int Fail(string message, int code)
@@ -79,6 +85,8 @@ internal static class Program
             CliOptions.Backend,
             CliOptions.ScanInterval,
             CliOptions.NoInotify,
+            DaemonCommand.Build(),
+            StatusCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
