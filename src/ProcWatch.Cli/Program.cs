@@ -1,1 +1,95 @@
-class P { static void Main(){} }
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using ProcWatch.Cli.Daemon;
+using ProcWatch.Daemon.Configuration;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Cli;
+
+/// <summary>The `procwatch` executable: parse, dispatch, and turn every expected failure into one line and an exit code.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        RootCommand root = BuildCommand();
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"procwatch: {parsed.Errors[0].Message} (see procwatch --help)").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we exit ourselves, after unsubscribing and flushing
+            cancel.Cancel();
+        }
+
+        try
+        {
+            // Our own signal handling and error lines: the library's would print stack traces.
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return await parsed.InvokeAsync(invocation, cancel.Token).ConfigureAwait(false);
+        }
+        catch (UsageException ex)
+        {
+            return Fail(ex.Message, ExitCodes.Usage);
+        }
+        catch (ProcWatchException ex)
+        {
+            return Fail(ex.Message, ex.Kind switch
+            {
+                FailureKind.NoPrivilege => ExitCodes.NoPrivilege,
+                FailureKind.KernelUnsupported or FailureKind.PlatformNotSupported => ExitCodes.Unsupported,
+                _ => ExitCodes.Failure,
+            });
+        }
+        catch (OutputException ex)
+        {
+            return Fail(ex.Message, ExitCodes.OutputFailed);
+        }
+        catch (ConfigException ex)
+        {
+            return Fail(ex.Message, ExitCodes.ConfigInvalid);
+        }
+    }
+
+    private static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"procwatch: {message}");
+        return code;
+    }
+
+    internal static RootCommand BuildCommand()
+    {
+        var root = new RootCommand("procwatch: see every process start, fork, exit and credential change as it happens")
+        {
+            CliOptions.Events,
+            CliOptions.Format,
+            CliOptions.Output,
+            CliOptions.Duration,
+            CliOptions.Stats,
+            CliOptions.BufferSize,
+            CliOptions.Verbose,
+            CliOptions.Pid,
+            CliOptions.User,
+            CliOptions.Match,
+            CliOptions.Threads,
+            CliOptions.Env,
+            CliOptions.FullPath,
+            CliOptions.NoArgs,
+            CliOptions.Command,
+            CliOptions.Backend,
+            CliOptions.ScanInterval,
+            CliOptions.NoInotify,
+            DaemonCommand.Build(),
+            StatusCommand.Build(),
+        };
+        root.SetAction((result, token) =>
+            WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
+        return root;
+    }
+}

@@ -1,0 +1,87 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace ProcWatch.Cli;
+
+/// <summary>
+/// Where formatted events go: stdout or an appended file. Text accumulates in one reused
+/// buffer and is written when the caller flushes (after each batch of queued events, so
+/// output is line-buffered whenever the stream is quiet). A closed pipe (EPIPE) makes
+/// <see cref="IsClosed"/> true; other write failures surface as <see cref="OutputException"/>.
+/// </summary>
+internal sealed class EventOutput : IDisposable
+{
+    private const int EPIPE = 32;
+    private const int ENOSPC = 28;
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Stream _stream;
+
+    private EventOutput(Stream stream, string name)
+    {
+        _stream = stream;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public bool IsClosed { get; private set; }
+
+    public IBufferWriter<byte> Buffer => _buffer;
+
+    public static EventOutput Stdout() =>
+        new(new StdoutStream(), "standard output");
+
+    public static EventOutput AppendTo(string path)
+    {
+        try
+        {
+            return new EventOutput(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0), path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException($"cannot open output file {path}: {ex.Message}");
+        }
+    }
+
+    public void Flush()
+    {
+        if (_buffer.WrittenCount == 0 || IsClosed)
+        {
+            _buffer.ResetWrittenCount();
+            return;
+        }
+        try
+        {
+            _stream.Write(_buffer.WrittenSpan);
+        }
+        catch (IOException ex) when (ex.HResult == EPIPE)
+        {
+            IsClosed = true; // `| head` is done with us: end quietly
+        }
+        catch (IOException ex)
+        {
+            throw new OutputException(ex.HResult == ENOSPC
+                ? $"cannot write to {Name}: no space left on device"
+                : $"cannot write to {Name}: {ex.Message}");
+        }
+        finally
+        {
+            _buffer.ResetWrittenCount();
+        }
+    }
+
+    public void Dispose()
+    {
+        try { Flush(); }
+        catch (OutputException) { /* already reported by the last flush */ }
+        _stream.Dispose();
+    }
+}
+
+/// <summary>Writing events failed (disk full, I/O error); the message is one line for the user.</summary>
+internal sealed class OutputException : Exception
+{
+    public OutputException(string message) : base(message) { }
+    public OutputException() { }
+    public OutputException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,21 @@
+namespace ProcWatch.Events;
+
+/// <summary>A task ended. For a process (Tid == Pid) this is the end of the process.</summary>
+public sealed record ExitEvent : ProcessEvent
+{
+    public override ProcessEventKind Kind => ProcessEventKind.Exit;
+
+    /// <summary>The raw wait status; null when not known (the /proc backend cannot see it).</summary>
+    public required WaitStatus? Status { get; init; }
+
+    /// <summary>The signal sent to the parent on exit (usually SIGCHLD = 17; -1 for a thread, which signals nobody); null when not known.</summary>
+    public int? ExitSignal { get; init; }
+
+    public int ParentPid { get; init; }
+    public int ParentTid { get; init; }
+
+    /// <summary>How long the task lived, when its start is known.</summary>
+    public TimeSpan? Duration { get; init; }
+
+    public bool IsThread => Tid != Pid;
+}

@@ -1,0 +1,26 @@
+namespace ProcWatch.Events;
+
+/// <summary>Why events were lost.</summary>
+public enum LossReason : byte
+{
+    /// <summary>The kernel dropped netlink messages because the socket buffer was full (ENOBUFS).</summary>
+    KernelBufferOverrun,
+    /// <summary>A gap in the connector's per-CPU sequence numbers.</summary>
+    SequenceGap,
+    /// <summary>The eBPF ring buffer was full.</summary>
+    RingBufferFull,
+    /// <summary>The consumer was too slow and ProcWatch's own queue was full.</summary>
+    QueueFull,
+    /// <summary>A message could not be parsed.</summary>
+    Malformed,
+}
+
+/// <summary>Events were lost. Never silent: each loss is reported and counted.</summary>
+public sealed record LostEvent : ProcessEvent
+{
+    public override ProcessEventKind Kind => ProcessEventKind.Lost;
+    public required LossReason Reason { get; init; }
+
+    /// <summary>How many events were lost, or 0 when the kernel did not say (ENOBUFS).</summary>
+    public required long Count { get; init; }
+}

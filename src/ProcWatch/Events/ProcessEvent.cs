@@ -1,0 +1,31 @@
+namespace ProcWatch.Events;
+
+/// <summary>
+/// The common base of every event: when (kernel monotonic time and wall time), where (cpu)
+/// and who (process id = thread group id, thread id). Immutable; enrichment adds a
+/// <see cref="ProcessInfo"/> through a <c>with</c> copy.
+/// </summary>
+public abstract record ProcessEvent
+{
+    public abstract ProcessEventKind Kind { get; }
+
+    /// <summary>Kernel CLOCK_MONOTONIC time of the event, in nanoseconds.</summary>
+    public required long KernelTimeNs { get; init; }
+
+    /// <summary>Wall-clock time of the event, converted from <see cref="KernelTimeNs"/>.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>CPU that reported the event, or -1 when not known.</summary>
+    public int Cpu { get; init; } = -1;
+
+    /// <summary>Process id (the kernel's tgid).</summary>
+    public required int Pid { get; init; }
+
+    /// <summary>Thread id (the kernel's pid); equals <see cref="Pid"/> for the main thread.</summary>
+    public required int Tid { get; init; }
+
+    public EventOrigin Origin { get; init; } = EventOrigin.Connector;
+
+    /// <summary>What is known about the process, when an enrichment stage supplied it.</summary>
+    public ProcessInfo? Process { get; init; }
+}

@@ -1,0 +1,76 @@
+namespace ProcWatch.Events;
+
+/// <summary>
+/// What is known about a process at the time of an event: identity, program, arguments,
+/// credentials, session and container. Every field is nullable because /proc reads race
+/// with the process; null means "not known", never a guess. Filled by enrichment stages.
+/// </summary>
+public sealed record ProcessInfo
+{
+    public required int Pid { get; init; }
+    public int? ParentPid { get; init; }
+
+    /// <summary>The kernel's 16-byte task name (comm).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Absolute path of the executable; " (deleted)" is stripped and <see cref="ExecutableDeleted"/> set.</summary>
+    public string? Executable { get; init; }
+    public bool ExecutableDeleted { get; init; }
+
+    /// <summary>The argument vector, argv[0] included; empty arguments are kept.</summary>
+    public IReadOnlyList<string>? Args { get; init; }
+
+    /// <summary>True when <see cref="Args"/> was cut at a capture limit.</summary>
+    public bool ArgsTruncated { get; init; }
+    public ArgvSource ArgvSource { get; init; }
+
+    public string? WorkingDirectory { get; init; }
+
+    public IdName? User { get; init; }
+    public IdName? EffectiveUser { get; init; }
+    public IdName? Group { get; init; }
+    public IdName? EffectiveGroup { get; init; }
+
+    /// <summary>The audit login uid (who logged in, surviving su/sudo); null when unset.</summary>
+    public uint? LoginUid { get; init; }
+
+    public int? SessionId { get; init; }
+    public int? ProcessGroupId { get; init; }
+
+    /// <summary>Controlling terminal, e.g. "pts/3"; null when none.</summary>
+    public string? Tty { get; init; }
+
+    public string? CgroupPath { get; init; }
+    public string? ContainerId { get; init; }
+
+    /// <summary>When the process started (wall clock).</summary>
+    public DateTimeOffset? Start { get; init; }
+
+    /// <summary>/proc/PID/stat starttime (clock ticks since boot): with the pid, identifies the process across pid reuse.</summary>
+    public ulong? StartTimeTicks { get; init; }
+
+    /// <summary>A stable, unique id for the process: boot id + pid + start time.</summary>
+    public string? EntityId { get; init; }
+
+    /// <summary>A kernel thread (no user memory), shown in [brackets].</summary>
+    public bool IsKernelThread { get; init; }
+
+    /// <summary>The environment, only when asked for (<c>--env</c>).</summary>
+    public IReadOnlyList<string>? Environment { get; init; }
+
+    /// <summary>The parent process, as far as known.</summary>
+    public ParentInfo? Parent { get; init; }
+}
+
+/// <summary>A numeric id with its name (user or group), the name null when it does not resolve.</summary>
+public readonly record struct IdName(uint Id, string? Name);
+
+/// <summary>The parent's summary carried on child events (<c>process.parent.*</c>).</summary>
+public sealed record ParentInfo
+{
+    public required int Pid { get; init; }
+    public string? Name { get; init; }
+    public string? Executable { get; init; }
+    public IReadOnlyList<string>? Args { get; init; }
+    public string? EntityId { get; init; }
+}

@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+
+namespace ProcWatch.Interop;
+
+internal static partial class Libc
+{
+    internal const int CLOCK_REALTIME = 0;
+    internal const int CLOCK_MONOTONIC = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct timespec
+    {
+        public long tv_sec;
+        public long tv_nsec;
+    }
+
+    [LibraryImport(Name, EntryPoint = "clock_gettime")]
+    internal static partial int ClockGetTime(int clockId, out timespec tp);
+
+    [LibraryImport(Name, EntryPoint = "geteuid")]
+    internal static partial uint GetEuid();
+
+    [LibraryImport(Name, EntryPoint = "getpid")]
+    internal static partial int GetPid();
+}

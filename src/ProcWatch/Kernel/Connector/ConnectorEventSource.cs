@@ -1,0 +1,188 @@
+using System.Runtime.InteropServices;
+using ProcWatch.Events;
+using ProcWatch.Interop;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Kernel.Connector;
+
+/// <summary>
+/// Receives proc connector events on a dedicated thread: poll(socket, wake-up eventfd),
+/// then drain the socket without blocking, parse each datagram in place, and post typed
+/// events. The receive buffer is reused; only the event objects are allocated.
+/// </summary>
+public sealed class ConnectorEventSource : IEventSource
+{
+    private const int DatagramBufferBytes = 64 * 1024;
+    private const int FinalDrainDatagrams = 64 * 1024;
+
+    private readonly ProcessEventKinds _kinds;
+    private readonly int _receiveBufferBytes;
+    private readonly KernelClock _clock;
+    private ProcConnectorSocket? _socket;
+    private int _wakeFd = -1;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private IEventSink? _sink;
+    private WatcherStatistics? _statistics;
+
+    public ConnectorEventSource(ProcessEventKinds kinds, int receiveBufferBytes, KernelClock? clock = null)
+    {
+        _kinds = kinds;
+        _receiveBufferBytes = receiveBufferBytes;
+        _clock = clock ?? KernelClock.Shared;
+    }
+
+    public string Name => "connector";
+
+    /// <summary>True when the kernel filters by event type (Linux 6.6+ and not all kinds wanted).</summary>
+    public bool KernelFiltered => _socket?.KernelFiltered ?? false;
+
+    public int ReceiveBufferBytes => _socket?.ReceiveBufferBytes ?? 0;
+
+    /// <summary>Linux 6.6 added struct proc_input; earlier kernels ignore an 8-byte subscription.</summary>
+    public static bool KernelSupportsFilter => Environment.OSVersion.Version >= new Version(6, 6);
+
+    public void Start(IEventSink sink, WatcherStatistics statistics)
+    {
+        Attach(sink, statistics);
+        _socket = ProcConnectorSocket.Open(_receiveBufferBytes);
+        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (_wakeFd < 0)
+            throw new ProcWatchException(FailureKind.SystemError, $"eventfd failed: {Libc.StrError(Marshal.GetLastPInvokeError())}");
+        // Subscribed before the thread starts: the kernel queues events in the socket buffer from here on.
+        _socket.Subscribe(_kinds, KernelSupportsFilter);
+        _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "procwatch-connector" };
+        _thread.Start();
+    }
+
+    /// <summary>Where <see cref="Dispatch"/> delivers; separate from <see cref="Start"/> so parsing can be tested without a socket.</summary>
+    internal void Attach(IEventSink sink, WatcherStatistics statistics)
+    {
+        _sink = sink;
+        _statistics = statistics;
+    }
+
+    private unsafe void ReceiveLoop()
+    {
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(DatagramBufferBytes, pinned: true);
+        int fd = _socket!.Fd;
+        Libc.pollfd* fds = stackalloc Libc.pollfd[2];
+        fds[0] = new Libc.pollfd { fd = fd, events = Libc.POLLIN };
+        fds[1] = new Libc.pollfd { fd = _wakeFd, events = Libc.POLLIN };
+
+        fixed (byte* data = buffer)
+        {
+            while (!_stopping)
+            {
+                fds[0].revents = 0;
+                fds[1].revents = 0;
+                if (Libc.Poll(fds, 2, -1) < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                    return;
+                }
+                if (fds[1].revents != 0)
+                    break;
+                // Drain everything queued before sleeping again.
+                if (!Drain(fd, data, buffer.Length, int.MaxValue, stopAware: true))
+                    return;
+            }
+            // Stopping: what the kernel queued before the stop is still delivered (SIGTERM
+            // flushes everything that happened before it); bounded so a storm cannot hold the stop up.
+            Drain(fd, data, buffer.Length, FinalDrainDatagrams, stopAware: false);
+        }
+    }
+
+    /// <summary>Receives and dispatches until the socket is empty; false when the socket is gone.</summary>
+    private unsafe bool Drain(int fd, byte* data, int length, int limit, bool stopAware)
+    {
+        for (int i = 0; i < limit && !(stopAware && _stopping); i++)
+        {
+            nint received = Libc.Recv(fd, data, (nuint)length, Libc.MSG_DONTWAIT);
+            if (received > 0)
+            {
+                Dispatch(new ReadOnlySpan<byte>(data, (int)received));
+                continue;
+            }
+            if (received == 0) return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EAGAIN) return true;
+            if (errno == Libc.EINTR) continue;
+            if (errno == Libc.ENOBUFS)
+            {
+                ReportOverrun();
+                continue;
+            }
+            return false; // the socket is gone
+        }
+        return true;
+    }
+
+    private void ReportOverrun()
+    {
+        _statistics!.OnKernelOverrun();
+        long now = KernelClock.MonotonicNs();
+        _sink!.Post(new LostEvent
+        {
+            KernelTimeNs = now, Timestamp = _clock.ToWallClock(now), Pid = 0, Tid = 0,
+            Origin = EventOrigin.Connector, Reason = LossReason.KernelBufferOverrun, Count = 0,
+        });
+    }
+
+    internal void Dispatch(ReadOnlySpan<byte> datagram)
+    {
+        var reader = new ConnectorDatagramReader(datagram);
+        while (true)
+        {
+            ConnectorReadResult result = reader.Read(out ProcEventRecord record);
+            if (result == ConnectorReadResult.End)
+                return;
+            if (result == ConnectorReadResult.Malformed)
+            {
+                _statistics!.OnMalformed();
+                return;
+            }
+            if (result != ConnectorReadResult.Event || !Wanted(record))
+                continue;
+            ProcessEvent e = ProcEventFactory.Create(record, _clock);
+            _statistics!.OnEvent(e.Kind);
+            _sink!.Post(e);
+        }
+    }
+
+    /// <summary>User-space filter: the kernel may send more than asked (old kernels, fork vs clone).</summary>
+    private bool Wanted(in ProcEventRecord r)
+    {
+        ProcessEventKinds kind = r.What switch
+        {
+            CnProc.PROC_EVENT_FORK => r.ProcessPid == r.ProcessTgid ? ProcessEventKinds.Fork : ProcessEventKinds.Clone,
+            CnProc.PROC_EVENT_EXEC => ProcessEventKinds.Exec,
+            CnProc.PROC_EVENT_EXIT => ProcessEventKinds.Exit,
+            CnProc.PROC_EVENT_UID => ProcessEventKinds.Uid,
+            CnProc.PROC_EVENT_GID => ProcessEventKinds.Gid,
+            CnProc.PROC_EVENT_SID => ProcessEventKinds.Sid,
+            CnProc.PROC_EVENT_PTRACE => ProcessEventKinds.Ptrace,
+            CnProc.PROC_EVENT_COMM => ProcessEventKinds.Comm,
+            CnProc.PROC_EVENT_COREDUMP => ProcessEventKinds.Coredump,
+            _ => ProcessEventKinds.Unknown,
+        };
+        return (_kinds & kind) != 0;
+    }
+
+    public unsafe void Dispose()
+    {
+        _stopping = true;
+        if (_wakeFd >= 0)
+        {
+            ulong one = 1;
+            Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
+        }
+        _thread?.Join();
+        _socket?.Dispose();
+        if (_wakeFd >= 0)
+        {
+            Libc.Close(_wakeFd);
+            _wakeFd = -1;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using ProcWatch.Events;
+using ProcWatch.Interop;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Kernel.Connector;
+
+/// <summary>
+/// The netlink socket subscribed to the proc connector's multicast group. .NET's Socket has
+/// no AF_NETLINK, so the fd is created natively and owned here. Disposing unsubscribes
+/// (PROC_CN_MCAST_IGNORE) before closing.
+/// </summary>
+internal sealed class ProcConnectorSocket : SafeHandle
+{
+    private bool _subscribed;
+    private uint _sequence;
+
+    private ProcConnectorSocket() : base(-1, ownsHandle: true) { }
+
+    public override bool IsInvalid => handle == -1;
+
+    public int Fd => (int)handle;
+
+    /// <summary>True when the kernel filters events by type for us (8-byte proc_input, Linux 6.6+).</summary>
+    public bool KernelFiltered { get; private set; }
+
+    /// <summary>The receive buffer the kernel actually granted, in bytes.</summary>
+    public int ReceiveBufferBytes { get; private set; }
+
+    public static ProcConnectorSocket Open(int receiveBufferBytes)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new ProcWatchException(FailureKind.PlatformNotSupported, "procwatch needs Linux (the proc connector is a Linux kernel interface)");
+
+        int fd = Libc.Socket(Libc.AF_NETLINK, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, CnProc.NETLINK_CONNECTOR);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw errno is Libc.EPROTONOSUPPORT or Libc.EAFNOSUPPORT
+                ? new ProcWatchException(FailureKind.KernelUnsupported,
+                    "this kernel has no netlink proc connector (needs CONFIG_CONNECTOR and CONFIG_PROC_EVENTS); try --backend procfs")
+                : new ProcWatchException(FailureKind.SystemError, $"cannot create netlink socket: {Libc.StrError(errno)}");
+        }
+
+        var socket = new ProcConnectorSocket();
+        socket.SetHandle(fd);
+        try
+        {
+            socket.SetReceiveBuffer(receiveBufferBytes);
+            var address = new Libc.sockaddr_nl
+            {
+                nl_family = Libc.AF_NETLINK,
+                nl_pid = 0, // let the kernel pick a unique port id
+                nl_groups = CnProc.CN_IDX_PROC,
+            };
+            if (Libc.Bind(fd, address, Marshal.SizeOf<Libc.sockaddr_nl>()) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw errno is Libc.EPERM or Libc.EACCES
+                    ? NoPrivilege()
+                    : new ProcWatchException(FailureKind.SystemError, $"cannot bind to the proc connector: {Libc.StrError(errno)}");
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return socket;
+    }
+
+    private static ProcWatchException NoPrivilege() => new(FailureKind.NoPrivilege,
+        "no permission to listen to process events: run as root or with CAP_NET_ADMIN (Linux 6.6+ allows any user)");
+
+    private void SetReceiveBuffer(int bytes)
+    {
+        // SO_RCVBUFFORCE ignores rmem_max but needs CAP_NET_ADMIN; fall back to the capped one.
+        if (Libc.SetSockOpt(Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, bytes, sizeof(int)) != 0)
+            Libc.SetSockOpt(Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, bytes, sizeof(int));
+        int granted = 0, size = sizeof(int);
+        Libc.GetSockOpt(Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, out granted, ref size);
+        ReceiveBufferBytes = granted;
+    }
+
+    /// <summary>
+    /// Subscribes. With <paramref name="useKernelFilter"/> the 8-byte proc_input asks the
+    /// kernel (6.6+) to send only <paramref name="kinds"/>; older kernels drop a message of
+    /// that size silently, so callers pass false there and filter themselves.
+    /// </summary>
+    public void Subscribe(ProcessEventKinds kinds, bool useKernelFilter)
+    {
+        uint mask = useKernelFilter ? ToKernelMask(kinds) : CnProc.PROC_EVENT_ALL;
+        // An all-events filter is the same as no filter; the 4-byte form works everywhere.
+        KernelFiltered = useKernelFilter && mask != CnProc.PROC_EVENT_ALL;
+        SendControl(CnProc.PROC_CN_MCAST_LISTEN, KernelFiltered ? mask : null);
+        _subscribed = true;
+    }
+
+    /// <summary>The kernel event bits for a set of kinds (fork and clone share PROC_EVENT_FORK).</summary>
+    public static uint ToKernelMask(ProcessEventKinds kinds)
+    {
+        uint mask = 0;
+        if ((kinds & (ProcessEventKinds.Fork | ProcessEventKinds.Clone)) != 0) mask |= CnProc.PROC_EVENT_FORK;
+        if (kinds.HasFlag(ProcessEventKinds.Exec)) mask |= CnProc.PROC_EVENT_EXEC;
+        if (kinds.HasFlag(ProcessEventKinds.Uid)) mask |= CnProc.PROC_EVENT_UID;
+        if (kinds.HasFlag(ProcessEventKinds.Gid)) mask |= CnProc.PROC_EVENT_GID;
+        if (kinds.HasFlag(ProcessEventKinds.Sid)) mask |= CnProc.PROC_EVENT_SID;
+        if (kinds.HasFlag(ProcessEventKinds.Ptrace)) mask |= CnProc.PROC_EVENT_PTRACE;
+        if (kinds.HasFlag(ProcessEventKinds.Comm)) mask |= CnProc.PROC_EVENT_COMM;
+        if (kinds.HasFlag(ProcessEventKinds.Coredump)) mask |= CnProc.PROC_EVENT_COREDUMP;
+        if (kinds.HasFlag(ProcessEventKinds.Exit)) mask |= CnProc.PROC_EVENT_EXIT;
+        if (kinds.HasFlag(ProcessEventKinds.Unknown)) mask = CnProc.PROC_EVENT_ALL; // unknown kinds need everything
+        return mask;
+    }
+
+    private unsafe void SendControl(uint op, uint? eventMask)
+    {
+        int payload = eventMask.HasValue ? CnProc.PROC_INPUT_SIZE : sizeof(uint);
+        int total = CnProc.NLMSG_HDRLEN + CnProc.CN_MSG_SIZE + payload;
+        byte* buf = stackalloc byte[total];
+        var span = new Span<byte>(buf, total);
+        span.Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span[CnProc.nlmsg_len..], (uint)total);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(span[CnProc.nlmsg_type..], CnProc.NLMSG_DONE);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span[CnProc.nlmsg_seq..], _sequence++);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span[CnProc.nlmsg_pid..], (uint)Environment.ProcessId);
+        Span<byte> cn = span[CnProc.NLMSG_HDRLEN..];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(cn[CnProc.cn_msg_idx..], CnProc.CN_IDX_PROC);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(cn[CnProc.cn_msg_val..], CnProc.CN_VAL_PROC);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(cn[CnProc.cn_msg_len..], (ushort)payload);
+        Span<byte> data = cn[CnProc.CN_MSG_SIZE..];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(data, op);
+        if (eventMask.HasValue)
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(data[4..], eventMask.Value);
+
+        if (Libc.Send(Fd, buf, (nuint)total, 0) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw errno is Libc.EPERM or Libc.EACCES
+                ? NoPrivilege()
+                : new ProcWatchException(FailureKind.SystemError, $"cannot subscribe to the proc connector: {Libc.StrError(errno)}");
+        }
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        if (_subscribed)
+        {
+            try { SendControl(CnProc.PROC_CN_MCAST_IGNORE, null); }
+            catch (ProcWatchException) { /* closing anyway: the kernel drops the subscription with the socket */ }
+        }
+        return Libc.Close((int)handle) == 0;
+    }
+}

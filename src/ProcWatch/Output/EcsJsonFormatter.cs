@@ -1,0 +1,282 @@
+using System.Buffers;
+using ProcWatch.Events;
+
+namespace ProcWatch.Output;
+
+/// <summary>
+/// One Elastic Common Schema (ECS) JSON object per line, ready for Filebeat, Vector, Fluent
+/// Bit and SIEMs. Unknown values are omitted rather than guessed. ProcWatch's own facts
+/// go under <c>procwatch.*</c>.
+/// </summary>
+public sealed class EcsJsonFormatter : IEventFormatter
+{
+    private readonly string _hostname;
+
+    public EcsJsonFormatter(string? hostname = null) => _hostname = hostname ?? Environment.MachineName;
+
+    public void WriteHeader(IBufferWriter<byte> output) { }
+
+    public void Write(ProcessEvent e, IBufferWriter<byte> output) => Write(e, null, output);
+
+    /// <summary>The event as an alert: <c>event.kind: alert</c>, <c>event.severity</c>, <c>rule.{name,severity}</c>.</summary>
+    public void WriteAlert(ProcessEvent e, AlertInfo alert, IBufferWriter<byte> output) => Write(e, alert, output);
+
+    private void Write(ProcessEvent e, AlertInfo? alert, IBufferWriter<byte> output)
+    {
+        var w = new JsonLineWriter(output);
+        w.StartObject();
+        w.Timestamp("@timestamp"u8, e.Timestamp);
+        WriteEventObject(ref w, e, alert);
+        if (alert is not null)
+        {
+            w.StartObject("rule"u8);
+            w.String("name"u8, alert.RuleName);
+            w.String("severity"u8, alert.Severity);
+            w.EndObject();
+        }
+        WriteProcess(ref w, e);
+        if (e.Process?.ContainerId is { } container)
+        {
+            w.StartObject("container"u8);
+            w.String("id"u8, container);
+            w.EndObject();
+        }
+        w.StartObject("host"u8);
+        w.String("hostname"u8, _hostname);
+        w.EndObject();
+        WriteProcWatch(ref w, e);
+        w.EndObject();
+        w.EndLine();
+    }
+
+    private static void WriteEventObject(ref JsonLineWriter w, ProcessEvent e, AlertInfo? alert)
+    {
+        w.StartObject("event"u8);
+        w.Ascii("kind"u8, alert is null ? "event"u8 : "alert"u8);
+        if (alert is not null) w.Number("severity"u8, alert.SeverityScore);
+        w.StartArray("category"u8);
+        w.StringItem("process");
+        w.EndArray();
+        w.StartArray("type"u8);
+        w.StringItem(e.Kind switch
+        {
+            ProcessEventKind.Fork or ProcessEventKind.Clone or ProcessEventKind.Exec => "start",
+            ProcessEventKind.Exit => "end",
+            ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change",
+            ProcessEventKind.Ptrace => "access",
+            _ => "info",
+        });
+        w.EndArray();
+        w.String("action"u8, e.Kind.Name());
+        if (e is ExitEvent { Status: { } status })
+            w.Ascii("outcome"u8, status.Exited && status.ExitCode == 0 ? "success"u8 : "failure"u8);
+        w.EndObject();
+    }
+
+    private static void WriteProcess(ref JsonLineWriter w, ProcessEvent e)
+    {
+        if (e is LostEvent)
+            return;
+        ProcessInfo? p = e.Process;
+        w.StartObject("process"u8);
+        w.Number("pid"u8, e.Pid);
+        w.StartObject("thread"u8);
+        w.Number("id"u8, e.Tid);
+        w.EndObject();
+
+        string? name = e is CommEvent comm ? comm.Comm : p?.Name;
+        if (name is not null) w.String("name"u8, name);
+        if (p is not null) WriteProcessInfo(ref w, p);
+
+        switch (e)
+        {
+            case ExitEvent exit:
+                w.Timestamp("end"u8, e.Timestamp);
+                if (exit.Status is { } status)
+                    w.Number("exit_code"u8, status.ShellCode);
+                break;
+            case UidEvent uid when p?.User is null: // enriched: already written from ProcessInfo, with names
+                WriteId(ref w, "user"u8, uid.EffectiveUid, null);
+                WriteId(ref w, "real_user"u8, uid.RealUid, null);
+                break;
+            case GidEvent gid when p?.Group is null:
+                WriteId(ref w, "group"u8, gid.EffectiveGid, null);
+                WriteId(ref w, "real_group"u8, gid.RealGid, null);
+                break;
+        }
+
+        WriteParent(ref w, e, p);
+        w.EndObject();
+    }
+
+    private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p)
+    {
+        if (p.Executable is not null) w.String("executable"u8, p.Executable);
+        if (p.Args is { } args)
+        {
+            w.StartArray("args"u8);
+            for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
+            w.EndArray();
+            w.Number("args_count"u8, args.Count);
+            w.CommandLine("command_line"u8, args);
+        }
+        if (p.WorkingDirectory is not null) w.String("working_directory"u8, p.WorkingDirectory);
+        if (p.Start is { } start) w.Timestamp("start"u8, start);
+        // ECS: process.user is the effective user, process.real_user the real one.
+        if ((p.EffectiveUser ?? p.User) is { } user) WriteId(ref w, "user"u8, user.Id, user.Name);
+        if (p.User is { } realUser) WriteId(ref w, "real_user"u8, realUser.Id, realUser.Name);
+        if ((p.EffectiveGroup ?? p.Group) is { } group) WriteId(ref w, "group"u8, group.Id, group.Name);
+        if (p.Group is { } realGroup) WriteId(ref w, "real_group"u8, realGroup.Id, realGroup.Name);
+        if (p.SessionId is { } sid)
+        {
+            w.StartObject("session_leader"u8);
+            w.Number("pid"u8, sid);
+            w.EndObject();
+        }
+        if (p.ProcessGroupId is { } pgid)
+        {
+            w.StartObject("group_leader"u8);
+            w.Number("pid"u8, pgid);
+            w.EndObject();
+        }
+        if (p.Tty is not null)
+        {
+            w.StartObject("tty"u8);
+            w.String("name"u8, p.Tty);
+            w.EndObject();
+        }
+        if (p.EntityId is not null) w.String("entity_id"u8, p.EntityId);
+        if (p.Environment is { } environment)
+        {
+            w.StartArray("env_vars"u8);
+            for (int i = 0; i < environment.Count; i++) w.StringItem(environment[i]);
+            w.EndArray();
+        }
+    }
+
+    private static void WriteParent(ref JsonLineWriter w, ProcessEvent e, ProcessInfo? p)
+    {
+        int? parentPid = e switch
+        {
+            ForkEvent f => f.ParentPid,
+            ExitEvent x when x.ParentPid != 0 => x.ParentPid,
+            CoredumpEvent c => c.ParentPid,
+            _ => p?.ParentPid,
+        };
+        ParentInfo? parent = p?.Parent;
+        if (parentPid is null && parent is null)
+            return;
+        w.StartObject("parent"u8);
+        w.Number("pid"u8, parent?.Pid ?? parentPid!.Value);
+        if (e is ForkEvent fork)
+        {
+            w.StartObject("thread"u8);
+            w.Number("id"u8, fork.ParentTid);
+            w.EndObject();
+        }
+        if (parent is not null)
+        {
+            if (parent.Name is not null) w.String("name"u8, parent.Name);
+            if (parent.Executable is not null) w.String("executable"u8, parent.Executable);
+            if (parent.Args is { } args)
+            {
+                w.StartArray("args"u8);
+                for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
+                w.EndArray();
+            }
+            if (parent.EntityId is not null) w.String("entity_id"u8, parent.EntityId);
+        }
+        w.EndObject();
+    }
+
+    private static void WriteId(ref JsonLineWriter w, ReadOnlySpan<byte> name, uint id, string? idName)
+    {
+        w.StartObject(name);
+        Span<byte> digits = stackalloc byte[10];
+        System.Buffers.Text.Utf8Formatter.TryFormat(id, digits, out int n);
+        w.Ascii("id"u8, digits[..n]); // ECS keeps ids as keywords (strings)
+        if (idName is not null) w.String("name"u8, idName);
+        w.EndObject();
+    }
+
+    private static void WriteProcWatch(ref JsonLineWriter w, ProcessEvent e)
+    {
+        w.StartObject("procwatch"u8);
+        w.String("source"u8, e.Origin switch
+        {
+            EventOrigin.Connector => "connector",
+            EventOrigin.Ebpf => "ebpf",
+            EventOrigin.Procfs => "procfs",
+            _ => "procwatch",
+        });
+        w.Number("kernel_time_ns"u8, e.KernelTimeNs);
+        if (e.Cpu >= 0) w.Number("cpu"u8, e.Cpu);
+        if (e.Process is { } p)
+        {
+            if (e.Kind == ProcessEventKind.Exec || p.Args is not null)
+                w.String("argv_source"u8, p.ArgvSource switch { ArgvSource.Ebpf => "ebpf", ArgvSource.Procfs => "procfs", _ => "none" });
+            if (p.ArgsTruncated) w.Boolean("args_truncated"u8, true);
+            if (p.ExecutableDeleted) w.Boolean("executable_deleted"u8, true);
+            if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
+            if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
+            if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
+        }
+        switch (e)
+        {
+            case ExitEvent exit:
+                if (exit.Status is { } status)
+                {
+                    w.Number("wait_status"u8, status.Raw);
+                    if (status.Signal is { } sig)
+                    {
+                        w.Number("signal"u8, sig);
+                        w.String("signal_name"u8, Signals.Name(sig));
+                        w.Boolean("core_dumped"u8, status.CoreDumped);
+                    }
+                }
+                else
+                {
+                    w.Null("wait_status"u8);
+                }
+                if (exit.ExitSignal is { } exitSignal) w.Number("exit_signal"u8, exitSignal);
+                if (exit.Duration is { } duration) w.Number("duration_ns"u8, duration.Ticks * 100);
+                break;
+            case ForkEvent fork:
+                w.Boolean("thread"u8, fork.IsThread);
+                break;
+            case UidEvent uid:
+                w.Number("ruid"u8, uid.RealUid);
+                w.Number("euid"u8, uid.EffectiveUid);
+                break;
+            case GidEvent gid:
+                w.Number("rgid"u8, gid.RealGid);
+                w.Number("egid"u8, gid.EffectiveGid);
+                break;
+            case PtraceEvent ptrace:
+                w.Ascii("ptrace"u8, ptrace.IsAttach ? "attach"u8 : "detach"u8);
+                w.Number("tracer_pid"u8, ptrace.TracerPid);
+                w.Number("tracer_tid"u8, ptrace.TracerTid);
+                break;
+            case CommEvent comm when comm.OldComm is not null:
+                w.String("old_name"u8, comm.OldComm);
+                break;
+            case LostEvent lost:
+                w.String("lost_reason"u8, LostReasonName(lost.Reason));
+                w.Number("lost_count"u8, lost.Count);
+                break;
+            case UnknownEvent unknown:
+                w.Number("what"u8, unknown.What);
+                break;
+        }
+        w.EndObject();
+    }
+
+    public static string LostReasonName(LossReason reason) => reason switch
+    {
+        LossReason.KernelBufferOverrun => "kernel_buffer_overrun",
+        LossReason.SequenceGap => "sequence_gap",
+        LossReason.RingBufferFull => "ring_buffer_full",
+        LossReason.QueueFull => "queue_full",
+        _ => "malformed",
+    };
+}

@@ -1,0 +1,245 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using ProcWatch.Text;
+
+namespace ProcWatch.Output;
+
+/// <summary>
+/// A minimal JSON writer for one-object-per-line output. Hand-rolled because strings from
+/// the kernel may hold invalid UTF-8, which ProcWatch carries as lone surrogates
+/// (<see cref="ProcText"/>): System.Text.Json refuses those, this writer emits them as
+/// <c>\udcXX</c> escapes so the original bytes survive. Writes straight into the buffer.
+/// </summary>
+public ref struct JsonLineWriter
+{
+    private readonly IBufferWriter<byte> _out;
+    private ulong _hasItems; // bit per nesting depth: something was written at this depth
+    private int _depth;
+
+    public JsonLineWriter(IBufferWriter<byte> output)
+    {
+        _out = output;
+        _hasItems = 0;
+        _depth = 0;
+    }
+
+    public void StartObject() => Open((byte)'{');
+
+    public void EndObject() => Close((byte)'}');
+
+    public void StartObject(ReadOnlySpan<byte> name)
+    {
+        Name(name);
+        Open((byte)'{');
+    }
+
+    public void StartArray(ReadOnlySpan<byte> name)
+    {
+        Name(name);
+        Open((byte)'[');
+    }
+
+    public void EndArray() => Close((byte)']');
+
+    /// <summary>Ends the top-level object's line.</summary>
+    public readonly void EndLine() => Raw("\n"u8);
+
+    public void String(ReadOnlySpan<byte> name, string? value)
+    {
+        Name(name);
+        if (value is null) Raw("null"u8);
+        else WriteEscaped(value);
+    }
+
+    /// <summary>A string value written verbatim (the caller guarantees it needs no escaping).</summary>
+    public void Ascii(scoped ReadOnlySpan<byte> name, scoped ReadOnlySpan<byte> value)
+    {
+        Name(name);
+        Raw("\""u8);
+        Raw(value);
+        Raw("\""u8);
+    }
+
+    public void Number(ReadOnlySpan<byte> name, long value)
+    {
+        Name(name);
+        Span<byte> span = _out.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out int n);
+        _out.Advance(n);
+    }
+
+    public void Boolean(ReadOnlySpan<byte> name, bool value)
+    {
+        Name(name);
+        Raw(value ? "true"u8 : "false"u8);
+    }
+
+    public void Null(ReadOnlySpan<byte> name)
+    {
+        Name(name);
+        Raw("null"u8);
+    }
+
+    /// <summary>An ISO 8601 UTC timestamp with microseconds, e.g. 2026-11-22T21:58:59.123456Z.</summary>
+    public void Timestamp(ReadOnlySpan<byte> name, DateTimeOffset value)
+    {
+        Name(name);
+        // Formatted by hand: DateTime's custom-format path costs more than the rest of an event.
+        DateTime t = value.UtcDateTime;
+        Span<byte> s = _out.GetSpan(29);
+        s[0] = (byte)'"';
+        Digits(s.Slice(1, 4), t.Year);
+        s[5] = (byte)'-';
+        Digits(s.Slice(6, 2), t.Month);
+        s[8] = (byte)'-';
+        Digits(s.Slice(9, 2), t.Day);
+        s[11] = (byte)'T';
+        Digits(s.Slice(12, 2), t.Hour);
+        s[14] = (byte)':';
+        Digits(s.Slice(15, 2), t.Minute);
+        s[17] = (byte)':';
+        Digits(s.Slice(18, 2), t.Second);
+        s[20] = (byte)'.';
+        Digits(s.Slice(21, 6), (int)(t.Ticks % TimeSpan.TicksPerSecond / 10));
+        s[27] = (byte)'Z';
+        s[28] = (byte)'"';
+        _out.Advance(29);
+    }
+
+    private static void Digits(Span<byte> dest, int value)
+    {
+        for (int i = dest.Length - 1; i >= 0; i--)
+        {
+            dest[i] = (byte)('0' + value % 10);
+            value /= 10;
+        }
+    }
+
+    /// <summary>The arguments as one shell-quoted string (ECS process.command_line), without building it first.</summary>
+    public void CommandLine(ReadOnlySpan<byte> name, IReadOnlyList<string> args)
+    {
+        Name(name);
+        Raw("\""u8);
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (i > 0) Raw(" "u8);
+            string arg = args[i];
+            if (!Text.CommandLine.NeedsQuoting(arg))
+            {
+                WriteEscapedContent(arg);
+                continue;
+            }
+            Raw("'"u8);
+            int start = 0;
+            for (int j = arg.IndexOf('\'', StringComparison.Ordinal); j >= 0; j = arg.IndexOf('\'', start))
+            {
+                WriteEscapedContent(arg.AsSpan(start, j - start));
+                Raw("'\\\\''"u8); // the shell's '\'' (close, escaped quote, reopen), JSON-escaped
+                start = j + 1;
+            }
+            WriteEscapedContent(arg.AsSpan(start));
+            Raw("'"u8);
+        }
+        Raw("\""u8);
+    }
+
+    /// <summary>An array element.</summary>
+    public void StringItem(string value)
+    {
+        Separator();
+        WriteEscaped(value);
+    }
+
+    private void Name(scoped ReadOnlySpan<byte> name)
+    {
+        Separator();
+        Raw("\""u8);
+        Raw(name);
+        Raw("\":"u8);
+    }
+
+    private void Separator()
+    {
+        ulong bit = 1UL << _depth;
+        if ((_hasItems & bit) != 0) Raw(","u8);
+        _hasItems |= bit;
+    }
+
+    private void Open(byte bracket)
+    {
+        Raw([bracket]);
+        _depth++;
+        _hasItems &= ~(1UL << _depth);
+    }
+
+    private void Close(byte bracket)
+    {
+        _depth--;
+        Raw([bracket]);
+    }
+
+    private readonly void Raw(scoped ReadOnlySpan<byte> bytes) => _out.Write(bytes);
+
+    private readonly void WriteEscaped(string value)
+    {
+        Raw("\""u8);
+        WriteEscapedContent(value);
+        Raw("\""u8);
+    }
+
+    private readonly void WriteEscapedContent(ReadOnlySpan<char> value)
+    {
+        // Worst case per char: "\uXXXX" = 6 bytes.
+        Span<byte> span = _out.GetSpan(value.Length * 6);
+        int n = 0;
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            if (c < 0x80)
+            {
+                if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+                {
+                    span[n++] = (byte)c;
+                    continue;
+                }
+                span[n++] = (byte)'\\';
+                switch (c)
+                {
+                    case '"': span[n++] = (byte)'"'; break;
+                    case '\\': span[n++] = (byte)'\\'; break;
+                    case '\n': span[n++] = (byte)'n'; break;
+                    case '\r': span[n++] = (byte)'r'; break;
+                    case '\t': span[n++] = (byte)'t'; break;
+                    default: n += WriteUnicodeEscape(span[n..], c); break;
+                }
+                continue;
+            }
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                n += new Rune(c, value[++i]).EncodeToUtf8(span[n..]);
+                continue;
+            }
+            if (char.IsSurrogate(c))
+            {
+                // A lone surrogate: an invalid byte escaped by ProcText (U+DC80..U+DCFF).
+                span[n++] = (byte)'\\';
+                n += WriteUnicodeEscape(span[n..], c);
+                continue;
+            }
+            n += new Rune(c).EncodeToUtf8(span[n..]);
+        }
+        _out.Advance(n);
+    }
+
+    private static int WriteUnicodeEscape(Span<byte> span, char c)
+    {
+        const string hex = "0123456789abcdef";
+        span[0] = (byte)'u';
+        span[1] = (byte)hex[(c >> 12) & 0xf];
+        span[2] = (byte)hex[(c >> 8) & 0xf];
+        span[3] = (byte)hex[(c >> 4) & 0xf];
+        span[4] = (byte)hex[c & 0xf];
+        return 5;
+    }
+}

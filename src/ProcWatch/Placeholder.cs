@@ -1,1 +1,0 @@
-namespace ProcWatch; internal static class Placeholder {}

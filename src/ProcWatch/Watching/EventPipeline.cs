@@ -1,0 +1,82 @@
+using System.Threading.Channels;
+using ProcWatch.Events;
+using ProcWatch.Kernel;
+
+namespace ProcWatch.Watching;
+
+/// <summary>
+/// Runs every event through the stages, one at a time, and into a bounded queue for the
+/// consumer. A full queue never blocks the receive thread: the event is dropped, counted,
+/// and a <see cref="LostEvent"/> with the count is queued as soon as there is room.
+/// </summary>
+internal sealed class EventPipeline : IEventSink
+{
+    private readonly Lock _gate = new();
+    private readonly Channel<ProcessEvent> _queue;
+    private readonly WatcherStatistics _statistics;
+    private readonly IEventSink _head;
+    private long _pendingDrops;
+
+    public EventPipeline(IReadOnlyList<IEventStage> stages, int capacity, WatcherStatistics statistics)
+    {
+        _statistics = statistics;
+        _queue = Channel.CreateBounded<ProcessEvent>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true, // writes happen under _gate
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of evicting silently
+        });
+        IEventSink next = new QueueSink(this);
+        for (int i = stages.Count - 1; i >= 0; i--)
+            next = new StageSink(stages[i], next);
+        _head = next;
+    }
+
+    public ChannelReader<ProcessEvent> Reader => _queue.Reader;
+
+    public void Post(ProcessEvent processEvent)
+    {
+        lock (_gate)
+            _head.Post(processEvent);
+    }
+
+    public void Complete(Exception? error = null) => _queue.Writer.TryComplete(error);
+
+    private void Enqueue(ProcessEvent processEvent)
+    {
+        if (_pendingDrops > 0)
+        {
+            long now = KernelClock.MonotonicNs();
+            var lost = new LostEvent
+            {
+                KernelTimeNs = now, Timestamp = KernelClock.Shared.ToWallClock(now), Pid = 0, Tid = 0,
+                Origin = EventOrigin.Watcher, Reason = LossReason.QueueFull, Count = _pendingDrops,
+            };
+            if (!_queue.Writer.TryWrite(lost))
+            {
+                Drop();
+                return;
+            }
+            _statistics.OnEvent(ProcessEventKind.Lost);
+            _pendingDrops = 0;
+        }
+        if (!_queue.Writer.TryWrite(processEvent))
+            Drop();
+    }
+
+    private void Drop()
+    {
+        _pendingDrops++;
+        _statistics.OnQueueDrop();
+    }
+
+    private sealed class QueueSink(EventPipeline pipeline) : IEventSink
+    {
+        public void Post(ProcessEvent processEvent) => pipeline.Enqueue(processEvent);
+    }
+
+    private sealed class StageSink(IEventStage stage, IEventSink next) : IEventSink
+    {
+        public void Post(ProcessEvent processEvent) => stage.Process(processEvent, next);
+    }
+}

@@ -1,0 +1,56 @@
+using ProcWatch.Events;
+
+namespace ProcWatch.Watching;
+
+/// <summary>
+/// Counters kept while watching: events per kind, and every way an event can be lost.
+/// Updated with interlocked increments from the receive threads; read any time.
+/// </summary>
+public sealed class WatcherStatistics
+{
+    private readonly long[] _byKind = new long[Enum.GetValues<ProcessEventKind>().Length];
+    private long _kernelOverruns;
+    private long _queueDrops;
+    private long _malformed;
+    private long _sequenceGaps;
+    private long _ringBufferDrops;
+    private long _tableEvictions;
+
+    public long Count(ProcessEventKind kind) => Volatile.Read(ref _byKind[(int)kind]);
+
+    public long Total
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < _byKind.Length; i++) sum += Volatile.Read(ref _byKind[i]);
+            return sum;
+        }
+    }
+
+    /// <summary>ENOBUFS from the netlink socket: the kernel dropped an unknown number of events.</summary>
+    public long KernelOverruns => Volatile.Read(ref _kernelOverruns);
+
+    /// <summary>Events dropped because the consumer did not keep up with ProcWatch's queue.</summary>
+    public long QueueDrops => Volatile.Read(ref _queueDrops);
+
+    /// <summary>Messages that could not be parsed.</summary>
+    public long Malformed => Volatile.Read(ref _malformed);
+
+    /// <summary>Events missing from the connector's per-CPU sequence numbers.</summary>
+    public long SequenceGaps => Volatile.Read(ref _sequenceGaps);
+
+    /// <summary>Records the eBPF program could not put into its ring buffer.</summary>
+    public long RingBufferDrops => Volatile.Read(ref _ringBufferDrops);
+
+    /// <summary>Processes the bounded process table forgot to make room (re-read from /proc when seen again).</summary>
+    public long TableEvictions => Volatile.Read(ref _tableEvictions);
+
+    public void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
+    public void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
+    public void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
+    public void OnMalformed() => Interlocked.Increment(ref _malformed);
+    public void OnSequenceGap(long missing) => Interlocked.Add(ref _sequenceGaps, missing);
+    public void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
+    public void SetRingBufferDrops(long total) => Volatile.Write(ref _ringBufferDrops, total);
+}

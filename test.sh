@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test: unit tests (byte fixtures), kernel layout checks, and integration tests that
+# spawn real processes and assert what the real kernel reports (needs root).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+./build.sh
+export PROCWATCH_BIN="$PWD/artifacts/procwatch"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet test tests/ProcWatch.Tests -c Release -nologo --logger "console;verbosity=normal" "$@"
