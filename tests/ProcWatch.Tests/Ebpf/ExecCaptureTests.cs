@@ -2,6 +2,7 @@ using Xunit;
 using System.Diagnostics;
 using System.Text;
 using ProcWatch.Kernel.Ebpf;
+using ProcWatch.Tests.Helpers;
 
 namespace ProcWatch.Tests.Ebpf;
 
@@ -17,7 +18,7 @@ public sealed class ExecCaptureTests
         using var collector = ExecCollector.ForToken(token);
 
         // dash forks and execs /bin/true as fast as it can; each child lives well under a millisecond.
-        int rc = NativeHelpers.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done");
+        int rc = Programs.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done");
         Assert.Equal(0, rc);
 
         var records = collector.WaitForCount(Count);
@@ -73,7 +74,7 @@ public sealed class ExecCaptureTests
         try
         {
             using var collector = ExecCollector.Where(r => r.Filename == script);
-            Assert.Equal(0, NativeHelpers.Run(script, "one", "two words"));
+            Assert.Equal(0, Programs.Run(script, "one", "two words"));
 
             var r = Assert.Single(collector.WaitForCount(1));
             // The kernel rewrites argv for #!: interpreter, its optional argument, the script path, then the caller's args.
@@ -90,10 +91,10 @@ public sealed class ExecCaptureTests
     public void Fexecve_IsSeenWithDevFdFilename()
     {
         string token = ExecCollector.NewToken();
-        string fexec = NativeHelpers.Get("fexec");
+        string fexec = NativeHelpers.Build("fexec.c");
         using var collector = ExecCollector.ForToken(token);
 
-        Assert.Equal(0, NativeHelpers.Run(fexec, "/bin/true", "renamed-true", token));
+        Assert.Equal(0, Programs.Run(fexec, "/bin/true", "renamed-true", token));
 
         var r = Assert.Single(collector.WaitForCount(1));
         Assert.StartsWith("/dev/fd/", r.Filename);
@@ -104,7 +105,7 @@ public sealed class ExecCaptureTests
     public void ExecFromNonLeaderThread_HasOldPidOfThatThread()
     {
         string token = ExecCollector.NewToken();
-        string helper = NativeHelpers.Get("exec_from_thread");
+        string helper = NativeHelpers.Build("exec_from_thread.c", "-pthread");
         using var collector = ExecCollector.ForToken(token);
 
         var psi = new ProcessStartInfo(helper) { ArgumentList = { "/bin/true", "/bin/true", token } };
@@ -127,7 +128,7 @@ public sealed class ExecCaptureTests
         using var collector = ExecCollector.Where(r => r.Filename == missing || r.Argv.Contains(missing) || r.Argv.Contains($"{token}-marker"));
 
         // The failed exec comes first; the marker exec after it proves the ring was drained past it.
-        NativeHelpers.Run("/bin/sh", "-c", $"{missing} x; /bin/true {token}-marker");
+        Programs.Run("/bin/sh", "-c", $"{missing} x; /bin/true {token}-marker");
 
         var records = collector.WaitUntil(rs => rs.Exists(r => r.Argv.Contains($"{token}-marker")));
         var marker = Assert.Single(records);
@@ -164,7 +165,7 @@ public sealed class ExecCaptureTests
         using var collector = ExecCollector.ForToken(token);
 
         // printf's octal escapes put raw 0xff and 0xc3 bytes into the argument.
-        NativeHelpers.Run("/bin/sh", "-c", $"/bin/true \"$(printf '{token}\\377x\\303')\" 'é'");
+        Programs.Run("/bin/sh", "-c", $"/bin/true \"$(printf '{token}\\377x\\303')\" 'é'");
 
         var r = Assert.Single(collector.WaitForCount(1));
         Assert.Equal(token + "\udcffx\udcc3", r.Argv[1]);
@@ -182,7 +183,7 @@ public sealed class ExecCaptureTests
         Assert.True(ExecCapture.TryStart(r => { if (r.Comm == "true" && r.Argv.Length == 2 && r.Argv[1].StartsWith(token, StringComparison.Ordinal)) { mine++; } }, options, startThread: false, out ExecCapture? capture, out string? reason), reason);
         using (capture)
         {
-            Assert.Equal(0, NativeHelpers.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done"));
+            Assert.Equal(0, Programs.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done"));
             while (capture.DrainOnce() > 0)
             {
             }

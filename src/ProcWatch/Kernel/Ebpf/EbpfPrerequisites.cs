@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -32,7 +33,7 @@ internal static class EbpfPrerequisites
             reason = "eBPF needs Linux";
             return false;
         }
-        if (!NativeLibrary.TryLoad(Interop.Libbpf.LibraryName, out nint libbpf))
+        if (!NativeLibrary.TryLoad(Libbpf.Name, out nint libbpf))
         {
             reason = "libbpf.so.1 not found (install libbpf1)";
             return false;

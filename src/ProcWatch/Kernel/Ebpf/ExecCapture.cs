@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -111,7 +112,7 @@ public sealed class ExecCapture : IDisposable
         }
         finally
         {
-            ThreadCpuTime = Interop.Libc.CurrentThreadCpuTime();
+            ThreadCpuTime = ThreadCpuClock.Now();
             ThreadWakeups = ReadVoluntaryContextSwitches();
         }
     }
@@ -127,7 +128,7 @@ public sealed class ExecCapture : IDisposable
                 Fault = fault;
                 return;
             }
-            if (rc < 0 && rc != -Interop.Libc.EINTR)
+            if (rc < 0 && rc != -Libc.EINTR)
             {
                 Fault = new IOException("waiting on the eBPF ring buffer failed: " + Marshal.GetPInvokeErrorMessage(-rc));
                 return;

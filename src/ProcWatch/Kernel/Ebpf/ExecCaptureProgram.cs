@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -57,59 +58,59 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
             fixed (byte* p = image)
             {
                 // libbpf parses the ELF in place until bpf_object__load returns.
-                obj = new SafeBpfObjectHandle(Interop.Libbpf.bpf_object__open_mem(p, (nuint)image.Length, null));
+                obj = new SafeBpfObjectHandle(Libbpf.bpf_object__open_mem(p, (nuint)image.Length, null));
                 if (obj.IsInvalid)
                 {
                     reason = Describe("opening the eBPF object", Marshal.GetLastPInvokeError());
                     return false;
                 }
                 nint obj_ = obj.DangerousGetHandle();
-                int cpus = Interop.Libbpf.libbpf_num_possible_cpus();
+                int cpus = Libbpf.libbpf_num_possible_cpus();
                 if (cpus <= 0)
                 {
                     reason = Describe("counting possible CPUs", -cpus);
                     return false;
                 }
-                nint events = Interop.Libbpf.bpf_object__find_map_by_name(obj_, EventsMap);
-                nint scratch = Interop.Libbpf.bpf_object__find_map_by_name(obj_, ScratchMap);
-                nint counters = Interop.Libbpf.bpf_object__find_map_by_name(obj_, CountersMap);
-                nint settingsMap = Interop.Libbpf.bpf_object__find_map_by_name(obj_, SettingsMap);
-                nint prog = Interop.Libbpf.bpf_object__find_program_by_name(obj_, ProgramName);
+                nint events = Libbpf.bpf_object__find_map_by_name(obj_, EventsMap);
+                nint scratch = Libbpf.bpf_object__find_map_by_name(obj_, ScratchMap);
+                nint counters = Libbpf.bpf_object__find_map_by_name(obj_, CountersMap);
+                nint settingsMap = Libbpf.bpf_object__find_map_by_name(obj_, SettingsMap);
+                nint prog = Libbpf.bpf_object__find_program_by_name(obj_, ProgramName);
                 if (events == 0 || scratch == 0 || counters == 0 || settingsMap == 0 || prog == 0)
                 {
                     reason = "the embedded eBPF object lacks its maps or program (stale build?)";
                     return false;
                 }
-                int rc = Interop.Libbpf.bpf_map__set_max_entries(events, (uint)ringBufferBytes);
+                int rc = Libbpf.bpf_map__set_max_entries(events, (uint)ringBufferBytes);
                 if (rc == 0)
                 {
-                    rc = Interop.Libbpf.bpf_map__set_max_entries(scratch, (uint)cpus);
+                    rc = Libbpf.bpf_map__set_max_entries(scratch, (uint)cpus);
                 }
                 if (rc != 0)
                 {
                     reason = Describe("sizing the eBPF maps", -rc);
                     return false;
                 }
-                rc = Interop.Libbpf.bpf_object__load(obj_);
+                rc = Libbpf.bpf_object__load(obj_);
                 if (rc != 0)
                 {
                     reason = Describe("loading the eBPF program", -rc);
                     return false;
                 }
                 uint key = 0;
-                rc = Interop.Libbpf.bpf_map_update_elem(Interop.Libbpf.bpf_map__fd(settingsMap), &key, &settings, 0);
+                rc = Libbpf.bpf_map_update_elem(Libbpf.bpf_map__fd(settingsMap), &key, &settings, 0);
                 if (rc != 0)
                 {
                     reason = Describe("configuring the eBPF program", -rc);
                     return false;
                 }
-                link = new SafeBpfLinkHandle(Interop.Libbpf.bpf_program__attach(prog));
+                link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
                 if (link.IsInvalid)
                 {
                     reason = Describe("attaching to tracepoint sched/sched_process_exec", Marshal.GetLastPInvokeError());
                     return false;
                 }
-                program = new ExecCaptureProgram(obj, link, Interop.Libbpf.bpf_map__fd(events), Interop.Libbpf.bpf_map__fd(counters), cpus);
+                program = new ExecCaptureProgram(obj, link, Libbpf.bpf_map__fd(events), Libbpf.bpf_map__fd(counters), cpus);
                 reason = null;
                 return true;
             }
@@ -135,7 +136,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         {
             fixed (ulong* v = values)
             {
-                if (Interop.Libbpf.bpf_map_lookup_elem(CountersMapFd, &index, v) != 0)
+                if (Libbpf.bpf_map_lookup_elem(CountersMapFd, &index, v) != 0)
                 {
                     return 0;
                 }

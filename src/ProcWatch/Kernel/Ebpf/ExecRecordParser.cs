@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using ProcWatch.Text;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -33,8 +34,8 @@ internal static class ExecRecordParser
             uid: header.uid,
             gid: header.gid,
             kernelTimeNs: header.ktime_ns,
-            filename: KernelText.Decode(filename),
-            comm: KernelText.Decode(CommBytes(ref header)),
+            filename: ProcText.Decode(filename),
+            comm: CommOf(ref header),
             argv: SplitArgv(argv),
             argvTruncated: (header.flags & exec_record_header.EXEC_RECORD_ARGV_TRUNCATED) != 0,
             argvFullLength: (int)Math.Min(header.argv_full_len, int.MaxValue));
@@ -62,19 +63,15 @@ internal static class ExecRecordParser
             int end = argv.IndexOf((byte)0);
             if (end < 0)
             {
-                builder.Add(KernelText.Decode(argv));
+                builder.Add(ProcText.Decode(argv));
                 break;
             }
-            builder.Add(KernelText.Decode(argv[..end]));
+            builder.Add(ProcText.Decode(argv[..end]));
             argv = argv[(end + 1)..];
         }
         return builder.MoveToImmutable();
     }
 
-    private static unsafe ReadOnlySpan<byte> CommBytes(ref exec_record_header header)
-    {
-        var comm = MemoryMarshal.CreateReadOnlySpan(ref header.comm[0], exec_record_header.COMM_LEN);
-        int end = comm.IndexOf((byte)0);
-        return end < 0 ? comm : comm[..end];
-    }
+    private static unsafe string CommOf(ref exec_record_header header) =>
+        ProcText.DecodeCString(MemoryMarshal.CreateReadOnlySpan(ref header.comm[0], exec_record_header.COMM_LEN));
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -22,7 +23,7 @@ internal static unsafe class LibbpfLog
             {
                 return;
             }
-            Interop.Libbpf.libbpf_set_print(&OnPrint);
+            Libbpf.libbpf_set_print(&OnPrint);
             s_installed = true;
         }
     }
@@ -36,13 +37,13 @@ internal static unsafe class LibbpfLog
     [UnmanagedCallersOnly]
     private static int OnPrint(int level, byte* format, nint args)
     {
-        if (level != Interop.Libbpf.LIBBPF_WARN || format == null)
+        if (level != Libbpf.LIBBPF_WARN || format == null)
         {
             return 0;
         }
         const int Capacity = 512;
         byte* buffer = stackalloc byte[Capacity];
-        int n = Interop.Libc.vsnprintf(buffer, Capacity, format, args);
+        int n = Libc.VsnPrintf(buffer, Capacity, format, args);
         if (n <= 0)
         {
             return 0;

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -47,35 +48,35 @@ internal sealed unsafe class MmapRingBuffer : IDisposable
     {
         ring = null;
         nuint page = (nuint)Environment.SystemPageSize;
-        void* consumer = Interop.Libc.mmap(null, page, Interop.Libc.PROT_READ | Interop.Libc.PROT_WRITE, Interop.Libc.MAP_SHARED, mapFd, 0);
-        if ((nint)consumer == Interop.Libc.MAP_FAILED)
+        void* consumer = Libc.Mmap(null, page, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, mapFd, 0);
+        if ((nint)consumer == Libc.MAP_FAILED)
         {
             errno = Marshal.GetLastPInvokeError();
             return false;
         }
         nuint producerLength = page + 2 * (nuint)ringBytes;
-        void* producer = Interop.Libc.mmap(null, producerLength, Interop.Libc.PROT_READ, Interop.Libc.MAP_SHARED, mapFd, (long)page);
-        if ((nint)producer == Interop.Libc.MAP_FAILED)
+        void* producer = Libc.Mmap(null, producerLength, Libc.PROT_READ, Libc.MAP_SHARED, mapFd, (long)page);
+        if ((nint)producer == Libc.MAP_FAILED)
         {
             errno = Marshal.GetLastPInvokeError();
-            Interop.Libc.munmap(consumer, page);
+            Libc.Munmap(consumer, page);
             return false;
         }
-        int epfd = Interop.Libc.epoll_create1(Interop.Libc.EPOLL_CLOEXEC);
-        int wakeFd = epfd < 0 ? -1 : Interop.Libc.eventfd(0, Interop.Libc.EFD_CLOEXEC | Interop.Libc.EFD_NONBLOCK);
+        int epfd = Libc.EpollCreate1(Libc.EPOLL_CLOEXEC);
+        int wakeFd = epfd < 0 ? -1 : Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (wakeFd < 0 || !TryAdd(epfd, mapFd) || !TryAdd(epfd, wakeFd))
         {
             errno = Marshal.GetLastPInvokeError();
             if (wakeFd >= 0)
             {
-                Interop.Libc.close(wakeFd);
+                Libc.Close(wakeFd);
             }
             if (epfd >= 0)
             {
-                Interop.Libc.close(epfd);
+                Libc.Close(epfd);
             }
-            Interop.Libc.munmap(producer, producerLength);
-            Interop.Libc.munmap(consumer, page);
+            Libc.Munmap(producer, producerLength);
+            Libc.Munmap(consumer, page);
             return false;
         }
         errno = 0;
@@ -85,18 +86,17 @@ internal sealed unsafe class MmapRingBuffer : IDisposable
 
     private static bool TryAdd(int epfd, int fd)
     {
-        // struct epoll_event is 12 bytes (packed) on x86-64 and 16 elsewhere; only .events is set.
-        byte* ev = stackalloc byte[16];
-        new Span<byte>(ev, 16).Clear();
-        *(uint*)ev = Interop.Libc.EPOLLIN;
-        return Interop.Libc.epoll_ctl(epfd, Interop.Libc.EPOLL_CTL_ADD, fd, ev) == 0;
+        byte* ev = stackalloc byte[Libc.EpollEventMaxSize];
+        new Span<byte>(ev, Libc.EpollEventMaxSize).Clear();
+        *(uint*)ev = Libc.EPOLLIN;
+        return Libc.EpollCtl(epfd, Libc.EPOLL_CTL_ADD, fd, ev) == 0;
     }
 
     /// <summary>Makes a <see cref="Poll"/> in progress (and every later one) return at once.</summary>
     internal void Wake()
     {
         ulong one = 1;
-        Interop.Libc.write(_wakeFd, &one, sizeof(ulong));
+        Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
     }
 
     /// <summary>Consumes what is there, else waits up to <paramref name="timeoutMs"/> once and consumes again: count, or a negative errno.</summary>
@@ -107,8 +107,8 @@ internal sealed unsafe class MmapRingBuffer : IDisposable
         {
             return n;
         }
-        byte* events = stackalloc byte[2 * 16];
-        int rc = Interop.Libc.epoll_wait(_epollFd, events, 2, timeoutMs);
+        byte* events = stackalloc byte[2 * Libc.EpollEventMaxSize];
+        int rc = Libc.EpollWait(_epollFd, events, 2, timeoutMs);
         if (rc < 0)
         {
             return -Marshal.GetLastPInvokeError();
@@ -161,9 +161,9 @@ internal sealed unsafe class MmapRingBuffer : IDisposable
         {
             return;
         }
-        Interop.Libc.close(_epollFd);
-        Interop.Libc.close(_wakeFd);
-        Interop.Libc.munmap(_producerPage, _producerMapLength);
-        Interop.Libc.munmap(_consumerPage, (nuint)Environment.SystemPageSize);
+        Libc.Close(_epollFd);
+        Libc.Close(_wakeFd);
+        Libc.Munmap(_producerPage, _producerMapLength);
+        Libc.Munmap(_consumerPage, (nuint)Environment.SystemPageSize);
     }
 }

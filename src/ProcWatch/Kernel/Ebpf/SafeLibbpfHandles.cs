@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -13,7 +14,7 @@ internal sealed class SafeBpfObjectHandle : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        Interop.Libbpf.bpf_object__close(handle);
+        Libbpf.bpf_object__close(handle);
         return true;
     }
 }
@@ -27,5 +28,5 @@ internal sealed class SafeBpfLinkHandle : SafeHandle
 
     public override bool IsInvalid => handle == 0;
 
-    protected override bool ReleaseHandle() => Interop.Libbpf.bpf_link__destroy(handle) == 0;
+    protected override bool ReleaseHandle() => Libbpf.bpf_link__destroy(handle) == 0;
 }

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using ProcWatch.Kernel.Ebpf;
-using Interop = ProcWatch.Kernel.Ebpf.Interop;
 
-namespace ProcWatch.Bench;
+namespace ProcWatch.Benchmarks;
 
 /// <summary>
 /// What the eBPF capture thread costs per exec.
@@ -85,11 +84,11 @@ internal static class EbpfConsumerBench
         }
         Storm(execs);
         Thread.Sleep(50);
-        TimeSpan before = Interop.Libc.CurrentThreadCpuTime();
+        TimeSpan before = ThreadCpuClock.Now();
         while (capture.DrainOnce() > 0)
         {
         }
-        TimeSpan cpu = Interop.Libc.CurrentThreadCpuTime() - before;
+        TimeSpan cpu = ThreadCpuClock.Now() - before;
         long records = capture.Received;
         capture.Dispose();
         return (records, cpu);
