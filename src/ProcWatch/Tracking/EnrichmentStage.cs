@@ -195,6 +195,10 @@ public sealed class EnrichmentStage : IEventStage
                 ArgvSource = ArgvSource.Ebpf,
                 Executable = info.Executable ?? captured.Executable,
                 Name = info.Name ?? captured.Name,
+                // What eBPF saw at exec stands in when /proc lost the race.
+                ParentPid = info.ParentPid ?? captured.ParentPid,
+                User = info.User ?? captured.User,
+                Group = info.Group ?? captured.Group,
             };
         }
         if (entry is not null)

@@ -27,6 +27,8 @@ public sealed class ExecCapture : IDisposable
     private readonly MmapRingBuffer _ring;
     private readonly Thread _thread;
     private readonly int _busyPollTimeoutMs;
+    private readonly Lock _consumeGate = new();
+    private bool _ringClosed; // under _consumeGate
     private volatile bool _stopping;
     private int _disposed;
 
@@ -104,6 +106,22 @@ public sealed class ExecCapture : IDisposable
     /// <summary>Consumes what the ring holds on the calling thread, without waiting (benchmark only, thread not started).</summary>
     internal int DrainOnce() => _ring.Poll(0);
 
+    /// <summary>
+    /// Hands every record already in the ring to the callback, on the calling thread, now:
+    /// after this returns, every exec whose tracepoint ran before the call has been delivered.
+    /// Cheap (memory reads, no system call), safe beside the capture thread.
+    /// </summary>
+    public void DrainNow()
+    {
+        lock (_consumeGate)
+        {
+            if (!_ringClosed)
+            {
+                _ring.Consume();
+            }
+        }
+    }
+
     private void PollLoop()
     {
         try
@@ -122,7 +140,15 @@ public sealed class ExecCapture : IDisposable
         int timeoutMs = IdlePollTimeoutMs;
         while (!_stopping)
         {
-            int rc = _ring.Poll(timeoutMs);
+            int rc = Consume();
+            if (rc == 0)
+            {
+                rc = _ring.Wait(timeoutMs);
+                if (rc == 0)
+                {
+                    rc = Consume();
+                }
+            }
             if (_ring.Sink.Fault is { } fault)
             {
                 Fault = fault;
@@ -135,6 +161,14 @@ public sealed class ExecCapture : IDisposable
             }
             // While records flow, come back within the wakeup interval for those written without one.
             timeoutMs = rc > 0 ? _busyPollTimeoutMs : IdlePollTimeoutMs;
+        }
+    }
+
+    private int Consume()
+    {
+        lock (_consumeGate)
+        {
+            return _ringClosed ? 0 : _ring.Consume();
         }
     }
 
@@ -169,7 +203,11 @@ public sealed class ExecCapture : IDisposable
         {
             _thread.Join();
         }
-        _ring.Dispose();
+        lock (_consumeGate)
+        {
+            _ringClosed = true;
+            _ring.Dispose();
+        }
         _program.Dispose();
     }
 }

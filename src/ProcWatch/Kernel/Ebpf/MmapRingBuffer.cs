@@ -107,16 +107,19 @@ internal sealed unsafe class MmapRingBuffer : IDisposable
         {
             return n;
         }
-        byte* events = stackalloc byte[2 * Libc.EpollEventMaxSize];
-        int rc = Libc.EpollWait(_epollFd, events, 2, timeoutMs);
-        if (rc < 0)
-        {
-            return -Marshal.GetLastPInvokeError();
-        }
-        return Consume();
+        int rc = Wait(timeoutMs);
+        return rc < 0 ? rc : Consume();
     }
 
-    private int Consume()
+    /// <summary>Sleeps until the kernel signals new records, <see cref="Wake"/> is called, or the timeout: 0, or a negative errno.</summary>
+    internal int Wait(int timeoutMs)
+    {
+        byte* events = stackalloc byte[2 * Libc.EpollEventMaxSize];
+        return Libc.EpollWait(_epollFd, events, 2, timeoutMs) < 0 ? -Marshal.GetLastPInvokeError() : 0;
+    }
+
+    /// <summary>Hands every complete record to <see cref="Sink"/> without waiting; one caller at a time.</summary>
+    internal int Consume()
     {
         ref ulong consumerPos = ref *(ulong*)_consumerPage;
         ref ulong producerPos = ref *(ulong*)_producerPage;
