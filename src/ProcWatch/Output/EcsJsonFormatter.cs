@@ -1,6 +1,5 @@
 using System.Buffers;
 using ProcWatch.Events;
-using ProcWatch.Text;
 
 namespace ProcWatch.Output;
 
@@ -17,12 +16,24 @@ public sealed class EcsJsonFormatter : IEventFormatter
 
     public void WriteHeader(IBufferWriter<byte> output) { }
 
-    public void Write(ProcessEvent e, IBufferWriter<byte> output)
+    public void Write(ProcessEvent e, IBufferWriter<byte> output) => Write(e, null, output);
+
+    /// <summary>The event as an alert: <c>event.kind: alert</c>, <c>event.severity</c>, <c>rule.{name,severity}</c>.</summary>
+    public void WriteAlert(ProcessEvent e, AlertInfo alert, IBufferWriter<byte> output) => Write(e, alert, output);
+
+    private void Write(ProcessEvent e, AlertInfo? alert, IBufferWriter<byte> output)
     {
         var w = new JsonLineWriter(output);
         w.StartObject();
         w.Timestamp("@timestamp"u8, e.Timestamp);
-        WriteEventObject(ref w, e);
+        WriteEventObject(ref w, e, alert);
+        if (alert is not null)
+        {
+            w.StartObject("rule"u8);
+            w.String("name"u8, alert.RuleName);
+            w.String("severity"u8, alert.Severity);
+            w.EndObject();
+        }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
         {
@@ -38,10 +49,11 @@ public sealed class EcsJsonFormatter : IEventFormatter
         w.EndLine();
     }
 
-    private static void WriteEventObject(ref JsonLineWriter w, ProcessEvent e)
+    private static void WriteEventObject(ref JsonLineWriter w, ProcessEvent e, AlertInfo? alert)
     {
         w.StartObject("event"u8);
-        w.Ascii("kind"u8, "event"u8);
+        w.Ascii("kind"u8, alert is null ? "event"u8 : "alert"u8);
+        if (alert is not null) w.Number("severity"u8, alert.SeverityScore);
         w.StartArray("category"u8);
         w.StringItem("process");
         w.EndArray();
@@ -83,11 +95,11 @@ public sealed class EcsJsonFormatter : IEventFormatter
                 if (exit.Status is { } status)
                     w.Number("exit_code"u8, status.ShellCode);
                 break;
-            case UidEvent uid:
+            case UidEvent uid when p?.User is null: // enriched: already written from ProcessInfo, with names
                 WriteId(ref w, "user"u8, uid.EffectiveUid, null);
                 WriteId(ref w, "real_user"u8, uid.RealUid, null);
                 break;
-            case GidEvent gid:
+            case GidEvent gid when p?.Group is null:
                 WriteId(ref w, "group"u8, gid.EffectiveGid, null);
                 WriteId(ref w, "real_group"u8, gid.RealGid, null);
                 break;
@@ -106,7 +118,7 @@ public sealed class EcsJsonFormatter : IEventFormatter
             for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
             w.EndArray();
             w.Number("args_count"u8, args.Count);
-            w.String("command_line"u8, CommandLine.Join(args));
+            w.CommandLine("command_line"u8, args);
         }
         if (p.WorkingDirectory is not null) w.String("working_directory"u8, p.WorkingDirectory);
         if (p.Start is { } start) w.Timestamp("start"u8, start);
@@ -134,6 +146,12 @@ public sealed class EcsJsonFormatter : IEventFormatter
             w.EndObject();
         }
         if (p.EntityId is not null) w.String("entity_id"u8, p.EntityId);
+        if (p.Environment is { } environment)
+        {
+            w.StartArray("env_vars"u8);
+            for (int i = 0; i < environment.Count; i++) w.StringItem(environment[i]);
+            w.EndArray();
+        }
     }
 
     private static void WriteParent(ref JsonLineWriter w, ProcessEvent e, ProcessInfo? p)

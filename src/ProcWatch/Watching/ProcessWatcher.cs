@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Connector;
+using ProcWatch.Tracking;
 
 namespace ProcWatch.Watching;
 
@@ -14,6 +15,7 @@ public sealed class ProcessWatcher : IDisposable
 {
     private readonly WatchOptions _options;
     private readonly List<IEventSource> _sources = [];
+    private readonly CallbackDispatcher _dispatcher = new();
     private EventPipeline? _pipeline;
     private int _disposed;
 
@@ -36,9 +38,9 @@ public sealed class ProcessWatcher : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
-        _pipeline = new EventPipeline(_options.Stages, _options.QueueCapacity, Statistics);
+        _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
         IReadOnlyList<IEventSource> sources = _options.Sources
-            ?? [new ConnectorEventSource(_options.Kinds, _options.ReceiveBufferBytes)];
+            ?? [new ConnectorEventSource(SourceKinds(), _options.ReceiveBufferBytes)];
         try
         {
             foreach (IEventSource source in sources)
@@ -54,6 +56,61 @@ public sealed class ProcessWatcher : IDisposable
         }
         return _pipeline.Reader;
     }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> for every event that <paramref name="filter"/> matches
+    /// (like <c>register_process(pid, name, events, action)</c>). Handlers run on the thread
+    /// pool, in order, never on the receive loop; at most <paramref name="capacity"/> events
+    /// wait for a handler, more are dropped and counted. Register before or after
+    /// <see cref="Start"/>; dispose the result to unregister. Events flow while the watcher
+    /// runs: use <see cref="RunAsync"/> when nothing else consumes them.
+    /// </summary>
+    public EventSubscription On(EventFilter filter, Func<ProcessEvent, CancellationToken, ValueTask> handler, int capacity = 4096)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var subscription = new EventSubscription(filter, handler, capacity, _dispatcher.Remove);
+        _dispatcher.Add(subscription);
+        return subscription;
+    }
+
+    /// <summary>A synchronous handler; see <see cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>.</summary>
+    public EventSubscription On(EventFilter filter, Action<ProcessEvent> handler, int capacity = 4096) =>
+        On(filter, (e, _) =>
+        {
+            handler(e);
+            return ValueTask.CompletedTask;
+        }, capacity);
+
+    /// <summary>Watches until cancelled, for callers that only use <see cref="On(EventFilter, Action{ProcessEvent}, int)"/> callbacks.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await foreach (ProcessEvent _ in WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>
+    /// The stages in order: whatever completes the raw events (an eBPF argv join belongs
+    /// here, before enrichment), the process table's enrichment and filter, then the caller's.
+    /// </summary>
+    private List<IEventStage> BuildStages()
+    {
+        var stages = new List<IEventStage>();
+        if (_options.Enrichment is { } enrichment)
+            stages.Add(new EnrichmentStage(enrichment, Statistics));
+        if (SourceKinds() != _options.Kinds)
+            stages.Add(new KindFilterStage(_options.Kinds));
+        stages.AddRange(_options.Stages);
+        stages.Add(_dispatcher); // last: callbacks see enriched, filtered events
+        return stages;
+    }
+
+    /// <summary>
+    /// What the sources subscribe to: the table needs forks, execs and exits to follow the
+    /// process tree whatever the caller asked for; the kinds not asked for are dropped after it.
+    /// </summary>
+    private ProcessEventKinds SourceKinds() =>
+        _options.Enrichment is null ? _options.Kinds : _options.Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
 
     /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
     public async IAsyncEnumerable<ProcessEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -98,5 +155,6 @@ public sealed class ProcessWatcher : IDisposable
         foreach (IEventSource source in _sources)
             source.Dispose();
         _pipeline?.Complete();
+        _dispatcher.CompleteAll();
     }
 }

@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+
+namespace ProcWatch.Interop;
+
+internal static partial class Libc
+{
+    internal const int AT_FDCWD = -100;
+    internal const int O_RDONLY = 0;
+    internal const int O_DIRECTORY = 0x10000;
+    internal const int O_CLOEXEC = 0x80000;
+    internal const int O_PATH = 0x200000;
+    internal const int _SC_CLK_TCK = 2;
+    internal const int CLOCK_BOOTTIME = 7;
+
+    [LibraryImport(Name, EntryPoint = "openat", SetLastError = true)]
+    internal static unsafe partial int OpenAt(int dirfd, byte* pathname, int flags, int mode);
+
+    [LibraryImport(Name, EntryPoint = "read", SetLastError = true)]
+    internal static unsafe partial nint Read(int fd, byte* buf, nuint count);
+
+    [LibraryImport(Name, EntryPoint = "readlinkat", SetLastError = true)]
+    internal static unsafe partial nint ReadLinkAt(int dirfd, byte* pathname, byte* buf, nuint bufsiz);
+
+    [LibraryImport(Name, EntryPoint = "sysconf", SetLastError = true)]
+    internal static partial long SysConf(int name);
+}

@@ -1,0 +1,106 @@
+using ProcWatch.Interop;
+using ProcWatch.Text;
+
+namespace ProcWatch.Kernel.ProcFs;
+
+/// <summary>
+/// /proc/PID/cgroup: the process's cgroup path (the unified v2 hierarchy "0::/path" when
+/// present, else the first v1 line) and the container id found in it.
+/// </summary>
+public static class ProcCgroup
+{
+    public static bool TryRead(int pid, out string path)
+    {
+        Span<byte> file = stackalloc byte[ProcPath.MaxLength];
+        ProcPath.Format(file, pid, "cgroup"u8);
+        return TryRead(Libc.AT_FDCWD, file, out path);
+    }
+
+    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out string path)
+    {
+        path = string.Empty;
+        Span<byte> initial = stackalloc byte[1024];
+        if (!ProcFile.TryRead(dirFd, pathNul, initial, out ProcFile file, out _))
+            return false;
+        using (file)
+            return TryParse(file.Content, out path);
+    }
+
+    public static bool TryParse(ReadOnlySpan<byte> content, out string path)
+    {
+        ReadOnlySpan<byte> chosen = default;
+        bool found = false;
+        foreach (Range range in content.Split((byte)'\n'))
+        {
+            ReadOnlySpan<byte> line = content[range];
+            // hierarchy-ID:controller-list:cgroup-path
+            int first = line.IndexOf((byte)':');
+            if (first < 0)
+                continue;
+            int second = line[(first + 1)..].IndexOf((byte)':');
+            if (second < 0)
+                continue;
+            ReadOnlySpan<byte> cgroupPath = line[(first + second + 2)..];
+            bool unified = line.StartsWith("0::"u8);
+            if (!found || unified)
+            {
+                chosen = cgroupPath;
+                found = true;
+            }
+            if (unified)
+                break;
+        }
+        path = found ? ProcText.Decode(chosen) : string.Empty;
+        return found;
+    }
+}
+
+/// <summary>
+/// Finds a container id (64 hex digits) in a cgroup path, for the runtimes' naming schemes:
+/// docker (<c>/docker/ID</c>, <c>docker-ID.scope</c>), containerd (<c>cri-containerd-ID.scope</c>),
+/// cri-o (<c>crio-ID.scope</c>), podman (<c>libpod-ID.scope</c>, <c>/libpod-ID</c>) and
+/// kubernetes (<c>/kubepods/.../podUID/ID</c>). The innermost match wins. Conmon scopes
+/// (<c>libpod-conmon-ID</c>, <c>crio-conmon-ID</c>) are the runtime's monitor, not the container.
+/// </summary>
+public static class ContainerId
+{
+    private static readonly string[] Prefixes = ["docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"];
+
+    public static string? FromCgroupPath(string path)
+    {
+        ReadOnlySpan<char> rest = path;
+        while (!rest.IsEmpty)
+        {
+            int slash = rest.LastIndexOf('/');
+            ReadOnlySpan<char> segment = rest[(slash + 1)..];
+            rest = slash < 0 ? default : rest[..slash];
+            if (segment.EndsWith(".scope"))
+                segment = segment[..^".scope".Length];
+            if (segment.Contains("conmon", StringComparison.Ordinal))
+                continue;
+            foreach (string prefix in Prefixes)
+            {
+                if (segment.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    segment = segment[prefix.Length..];
+                    break;
+                }
+            }
+            if (IsId(segment))
+                return segment.ToString();
+        }
+        return null;
+    }
+
+    private static bool IsId(ReadOnlySpan<char> s)
+    {
+        if (s.Length != 64)
+            return false;
+        foreach (char c in s)
+        {
+            if (!char.IsAsciiHexDigitLower(c))
+                return false;
+        }
+        return true;
+    }
+}
