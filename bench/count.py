@@ -6,6 +6,8 @@ prints: forks execs exits total_lines
   forks  fork events whose parent is LOADGEN_PID (the children)
   execs  exec events of those children
   exits  exit events of those children
+A child counts from its fork event to its exit event only: pid_max is 32768 here, so a storm
+of 20,000 forks on a busy machine reuses pids, and a later process with a reused pid is not ours.
   total  every event line the monitor wrote (its whole workload, other processes included)
 """
 import json
@@ -13,7 +15,7 @@ import sys
 
 
 def procwatch(path, lg):
-    children, execs, exits, total = set(), 0, 0, 0
+    forks, live, execs, exits, total = 0, set(), 0, 0, 0
     with open(path, "rb") as f:
         for raw in f:
             total += 1
@@ -25,18 +27,20 @@ def procwatch(path, lg):
             p = e.get("process", {})
             pid = p.get("pid")
             if action == "fork" and p.get("parent", {}).get("pid") == lg:
-                children.add(pid)
-            elif action == "exec" and pid in children:
+                forks += 1
+                live.add(pid)
+            elif action == "exec" and pid in live:
                 execs += 1
-            elif action == "exit" and pid in children:
+            elif action == "exit" and pid in live:
                 exits += 1
-    return len(children), execs, exits, total
+                live.discard(pid)
+    return forks, execs, exits, total
 
 
 def forkstat(path, lg):
     # "HH:MM:SS fork  PARENT parent  cmd" is followed by "HH:MM:SS fork  CHILD child  cmd";
     # a header line ("Time Event PID ...") may come in between.
-    children, execs, exits, total = set(), 0, 0, 0
+    forks, live, execs, exits, total = 0, set(), 0, 0, 0
     expect_child = False
     with open(path, errors="replace") as f:
         for line in f:
@@ -55,15 +59,17 @@ def forkstat(path, lg):
                 continue
             if event == "fork" and info == "child":
                 if expect_child:
-                    children.add(pid)
+                    forks += 1
+                    live.add(pid)
                 expect_child = False
                 continue
             expect_child = False
-            if event == "exec" and pid in children:
+            if event == "exec" and pid in live:
                 execs += 1
-            elif event == "exit" and pid in children:
+            elif event == "exit" and pid in live:
                 exits += 1
-    return len(children), execs, exits, total
+                live.discard(pid)
+    return forks, execs, exits, total
 
 
 if __name__ == "__main__":
