@@ -1,6 +1,5 @@
 using System.Buffers;
 using ProcWatch.Events;
-using ProcWatch.Text;
 
 namespace ProcWatch.Output;
 
@@ -106,7 +105,7 @@ public sealed class EcsJsonFormatter : IEventFormatter
             for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
             w.EndArray();
             w.Number("args_count"u8, args.Count);
-            w.String("command_line"u8, CommandLine.Join(args));
+            w.CommandLine("command_line"u8, args);
         }
         if (p.WorkingDirectory is not null) w.String("working_directory"u8, p.WorkingDirectory);
         if (p.Start is { } start) w.Timestamp("start"u8, start);

@@ -43,8 +43,7 @@ public sealed class ConnectorEventSource : IEventSource
 
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
-        _sink = sink;
-        _statistics = statistics;
+        Attach(sink, statistics);
         _socket = ProcConnectorSocket.Open(_receiveBufferBytes);
         _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_wakeFd < 0)
@@ -53,6 +52,13 @@ public sealed class ConnectorEventSource : IEventSource
         _socket.Subscribe(_kinds, KernelSupportsFilter);
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "procwatch-connector" };
         _thread.Start();
+    }
+
+    /// <summary>Where <see cref="Dispatch"/> delivers; separate from <see cref="Start"/> so parsing can be tested without a socket.</summary>
+    internal void Attach(IEventSink sink, WatcherStatistics statistics)
+    {
+        _sink = sink;
+        _statistics = statistics;
     }
 
     private unsafe void ReceiveLoop()

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ProcWatch.Benchmarks.JsonFormattingBenchmarks).Assembly).Run(args);
