@@ -248,7 +248,10 @@ public sealed class EnrichmentStage : IEventStage
         }
         if (!Selected(entry))
             return null;
-        return e with { Process = entry.Info, Duration = Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
+        ProcessInfo final = entry.Info;
+        if (e.ParentPid > 0 && final.Parent?.Pid != e.ParentPid)
+            final = final with { ParentPid = e.ParentPid, Parent = ParentOf(e.ParentPid) }; // reparented (orphan)
+        return e with { Process = final, Duration = Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
     }
 
     private CommEvent? OnComm(CommEvent e)
