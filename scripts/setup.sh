@@ -4,10 +4,11 @@
 #   clang, libbpf-dev, llvm-strip-free: compile the eBPF object (clang -target bpf) with libbpf's headers
 #   zlib1g-dev                         : NativeAOT links against zlib
 #   gcc, strace, util-linux            : integration tests (tiny C helpers, ptrace, setpriv/script/unshare)
+#   libc6-dev, linux-libc-dev          : headers for those C helpers and the kernel struct layout test
 # Usage: scripts/setup.sh [extra-package ...]
 set -euo pipefail
 
-want=(clang libbpf-dev zlib1g-dev gcc strace util-linux "$@")
+want=(clang libbpf-dev zlib1g-dev gcc libc6-dev linux-libc-dev strace util-linux "$@")
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -8,7 +8,7 @@ public sealed record ExitEvent : ProcessEvent
     /// <summary>The raw wait status; null when not known (the /proc backend cannot see it).</summary>
     public required WaitStatus? Status { get; init; }
 
-    /// <summary>The signal sent to the parent on exit (usually SIGCHLD = 17; 0 for threads); null when not known.</summary>
+    /// <summary>The signal sent to the parent on exit (usually SIGCHLD = 17; -1 for a thread, which signals nobody); null when not known.</summary>
     public int? ExitSignal { get; init; }
 
     public int ParentPid { get; init; }

@@ -82,11 +82,11 @@ public sealed class EcsJsonFormatter : IEventFormatter
                 if (exit.Status is { } status)
                     w.Number("exit_code"u8, status.ShellCode);
                 break;
-            case UidEvent uid:
+            case UidEvent uid when p?.User is null: // enriched: already written from ProcessInfo, with names
                 WriteId(ref w, "user"u8, uid.EffectiveUid, null);
                 WriteId(ref w, "real_user"u8, uid.RealUid, null);
                 break;
-            case GidEvent gid:
+            case GidEvent gid when p?.Group is null:
                 WriteId(ref w, "group"u8, gid.EffectiveGid, null);
                 WriteId(ref w, "real_group"u8, gid.RealGid, null);
                 break;
@@ -133,6 +133,12 @@ public sealed class EcsJsonFormatter : IEventFormatter
             w.EndObject();
         }
         if (p.EntityId is not null) w.String("entity_id"u8, p.EntityId);
+        if (p.Environment is { } environment)
+        {
+            w.StartArray("env_vars"u8);
+            for (int i = 0; i < environment.Count; i++) w.StringItem(environment[i]);
+            w.EndArray();
+        }
     }
 
     private static void WriteParent(ref JsonLineWriter w, ProcessEvent e, ProcessInfo? p)

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Connector;
+using ProcWatch.Tracking;
 
 namespace ProcWatch.Watching;
 
@@ -36,9 +37,9 @@ public sealed class ProcessWatcher : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
-        _pipeline = new EventPipeline(_options.Stages, _options.QueueCapacity, Statistics);
+        _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
         IReadOnlyList<IEventSource> sources = _options.Sources
-            ?? [new ConnectorEventSource(_options.Kinds, _options.ReceiveBufferBytes)];
+            ?? [new ConnectorEventSource(SourceKinds(), _options.ReceiveBufferBytes)];
         try
         {
             foreach (IEventSource source in sources)
@@ -54,6 +55,28 @@ public sealed class ProcessWatcher : IDisposable
         }
         return _pipeline.Reader;
     }
+
+    /// <summary>
+    /// The stages in order: whatever completes the raw events (an eBPF argv join belongs
+    /// here, before enrichment), the process table's enrichment and filter, then the caller's.
+    /// </summary>
+    private List<IEventStage> BuildStages()
+    {
+        var stages = new List<IEventStage>();
+        if (_options.Enrichment is { } enrichment)
+            stages.Add(new EnrichmentStage(enrichment, Statistics));
+        if (SourceKinds() != _options.Kinds)
+            stages.Add(new KindFilterStage(_options.Kinds));
+        stages.AddRange(_options.Stages);
+        return stages;
+    }
+
+    /// <summary>
+    /// What the sources subscribe to: the table needs forks, execs and exits to follow the
+    /// process tree whatever the caller asked for; the kinds not asked for are dropped after it.
+    /// </summary>
+    private ProcessEventKinds SourceKinds() =>
+        _options.Enrichment is null ? _options.Kinds : _options.Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
 
     /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
     public async IAsyncEnumerable<ProcessEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)

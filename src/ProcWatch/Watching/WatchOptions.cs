@@ -1,4 +1,5 @@
 using ProcWatch.Events;
+using ProcWatch.Tracking;
 
 namespace ProcWatch.Watching;
 
@@ -13,6 +14,12 @@ public sealed record WatchOptions
 
     /// <summary>Events held for a slow consumer before they are dropped (and counted, and reported).</summary>
     public int QueueCapacity { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// The process table and /proc enrichment (and the process filter); null turns them off:
+    /// events then carry ids only.
+    /// </summary>
+    public EnrichmentOptions? Enrichment { get; init; } = new();
 
     /// <summary>Extra processing stages, run in order before events reach the consumer.</summary>
     public IReadOnlyList<IEventStage> Stages { get; init; } = [];

@@ -14,6 +14,7 @@ public sealed class WatcherStatistics
     private long _malformed;
     private long _sequenceGaps;
     private long _ringBufferDrops;
+    private long _tableEvictions;
 
     public long Count(ProcessEventKind kind) => Volatile.Read(ref _byKind[(int)kind]);
 
@@ -42,10 +43,14 @@ public sealed class WatcherStatistics
     /// <summary>Records the eBPF program could not put into its ring buffer.</summary>
     public long RingBufferDrops => Volatile.Read(ref _ringBufferDrops);
 
+    /// <summary>Processes the bounded process table forgot to make room (re-read from /proc when seen again).</summary>
+    public long TableEvictions => Volatile.Read(ref _tableEvictions);
+
     public void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
     public void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
     public void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
     public void OnMalformed() => Interlocked.Increment(ref _malformed);
     public void OnSequenceGap(long missing) => Interlocked.Add(ref _sequenceGaps, missing);
+    public void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
     public void SetRingBufferDrops(long total) => Volatile.Write(ref _ringBufferDrops, total);
 }

@@ -46,7 +46,7 @@ public class ProcFsLiveTests
         Assert.InRange(start, DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddSeconds(1));
         Assert.Equal(36, SystemBoot.Shared.BootId.Length);
         Assert.True(SystemBoot.Shared.ClockTicksPerSecond > 0);
-        long nowMono = Kernel.KernelClock.MonotonicNs();
+        long nowMono = global::ProcWatch.Kernel.KernelClock.MonotonicNs();
         ulong ticks = SystemBoot.Shared.MonotonicNsToStartTicks(nowMono);
         Assert.InRange(SystemBoot.Shared.StartTicksToMonotonicNs(ticks), nowMono - 20_000_000, nowMono + 1);
     }

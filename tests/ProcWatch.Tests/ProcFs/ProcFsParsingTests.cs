@@ -89,7 +89,7 @@ public class ProcFsParsingTests
     [InlineData((137 << 8) | 1, "pts/257")]
     [InlineData((4 << 8) | 1, "tty1")]
     [InlineData((4 << 8) | 64, "ttyS0")]
-    public void TtyNames(int ttyNr, string? expected) => Assert.Equal(expected, Kernel.ProcFs.TtyNames.FromTtyNr(ttyNr));
+    public void TtyNames(int ttyNr, string? expected) => Assert.Equal(expected, global::ProcWatch.Kernel.ProcFs.TtyNames.FromTtyNr(ttyNr));
 
     [Fact]
     public void PasswdLinesMapIdsToNames()

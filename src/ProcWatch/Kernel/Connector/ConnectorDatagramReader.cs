@@ -60,7 +60,10 @@ internal ref struct ConnectorDatagramReader
                 return ConnectorReadResult.Skipped;
         }
 
-        return ReadConnectorMessage(payload, ref record);
+        ConnectorReadResult result = ReadConnectorMessage(payload, ref record);
+        if (result == ConnectorReadResult.Malformed)
+            _rest = default; // as documented: nothing after a malformed message is trusted
+        return result;
     }
 
     private ConnectorReadResult Abandon()

@@ -1,0 +1,490 @@
+using ProcWatch.Events;
+using ProcWatch.Filtering;
+using ProcWatch.Kernel.ProcFs;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Tracking;
+
+/// <summary>
+/// Keeps the process table current and attaches a <see cref="ProcessInfo"/> to every event:
+/// at exec from /proc, read at once and checked against the pid's start time (a lost race
+/// gives null fields and <see cref="ArgvSource.None"/>, never another process's data); at
+/// fork inherited from the parent; otherwise from the table. Argv already captured by an
+/// earlier stage (<see cref="ArgvSource.Ebpf"/>) is kept and not re-read. Applies the
+/// <see cref="ProcessFilter"/>: the process tree before any /proc read, user and pattern after.
+/// Runs on the pipeline's thread, one event at a time.
+/// </summary>
+public sealed class EnrichmentStage : IEventStage
+{
+    private readonly EnrichmentOptions _options;
+    private readonly ProcessFilter? _filter;
+    private readonly ProcessReader _reader;
+    private readonly SystemBoot _boot;
+    private readonly ProcessTable _table;
+    private readonly Dictionary<int, long> _threadStarts = [];
+    private readonly WatcherStatistics? _statistics;
+    private long _lastResyncMs = long.MinValue;
+
+    public EnrichmentStage(EnrichmentOptions? options = null, WatcherStatistics? statistics = null, ProcessReader? reader = null)
+    {
+        _options = options ?? new EnrichmentOptions();
+        _filter = _options.Filter;
+        _statistics = statistics;
+        _reader = reader ?? new ProcessReader(_options.IncludeEnvironment);
+        _boot = _reader.Boot;
+        _table = new ProcessTable(_options.TableCapacity);
+        if (statistics is not null)
+            _table.OnEvicted = statistics.OnTableEviction;
+        Seed();
+        // Runs the whole /proc reading path once (JIT, caches) so that the first exec is read fast.
+        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _, out _);
+    }
+
+    /// <summary>Processes currently in the table.</summary>
+    public int TableCount => _table.Count;
+
+    /// <summary>Processes evicted from the table so far.</summary>
+    public long TableEvictions => _table.Evictions;
+
+    public void Process(ProcessEvent processEvent, IEventSink next)
+    {
+        ProcessEvent? output = processEvent switch
+        {
+            ForkEvent { IsThread: false } fork => OnFork(fork),
+            ForkEvent thread => OnClone(thread),
+            ExecEvent exec => OnExec(exec),
+            ExitEvent exit => OnExit(exit),
+            CommEvent comm => OnComm(comm),
+            UidEvent uid => OnUid(uid),
+            GidEvent gid => OnGid(gid),
+            SidEvent sid => OnSid(sid),
+            LostEvent lost => OnLost(lost),
+            _ => OnOther(processEvent),
+        };
+        if (output is not null)
+            next.Post(output);
+    }
+
+    // ---- event handlers -------------------------------------------------------------------
+
+    private ForkEvent? OnFork(ForkEvent e)
+    {
+        if (!InTree(e.Pid, e.ParentPid))
+        {
+            // Outside the watched tree: remember only that (no /proc reads), so its exec is skipped cheaply.
+            ulong start = _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
+            _table.Add(new ProcessEntry(e.Pid, new ProcessInfo { Pid = e.Pid, ParentPid = e.ParentPid })
+            {
+                StartTicks = start, StartMonotonicNs = e.KernelTimeNs, InTree = false,
+            });
+            return null;
+        }
+        ProcessEntry? parent = Known(e.ParentPid);
+        if (parent is { NeedsDetail: true })
+            LoadDetail(parent);
+
+        // The child's exact start time from its stat (cheap: one file); if it is already gone,
+        // or the pid already belongs to someone else, derive it from the fork's timestamp.
+        // The procfs backend reports a fork at its scan, later than the fork: it sends the exact start.
+        ulong derived = e.Process?.StartTimeTicks ?? _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
+        ulong ticks = derived;
+        bool exact = false;
+        if (ProcStat.TryRead(e.Pid, out ProcStat stat) && PidReuseGuard.IsSameProcess(stat.StartTimeTicks, derived, expectedIsExact: false))
+        {
+            ticks = stat.StartTimeTicks;
+            exact = true;
+        }
+        ProcessInfo inherited = parent?.Info ?? new ProcessInfo { Pid = e.Pid };
+        var info = inherited with
+        {
+            Pid = e.Pid,
+            ParentPid = e.ParentPid,
+            Start = e.Timestamp,
+            StartTimeTicks = ticks,
+            EntityId = _reader.EntityId(e.Pid, ticks),
+            Parent = parent?.ParentSummary() ?? new ParentInfo { Pid = e.ParentPid },
+        };
+        ProcessEntry? early = _table.Peek(e.Pid);
+        if (early is not null && early.Info.ParentPid == e.ParentPid
+            && PidReuseGuard.IsSameProcess(early.StartTicks, derived, expectedIsExact: false))
+        {
+            // The child ran on another CPU and exec'd before the parent's fork event was sent:
+            // the table already holds the newer program; the fork still describes the copy.
+            return Selected(early) ? e with { Process = info with { EntityId = early.Info.EntityId, StartTimeTicks = early.StartTicks } } : null;
+        }
+        var child = new ProcessEntry(e.Pid, info)
+        {
+            StartTicks = ticks,
+            StartExact = exact,
+            StartMonotonicNs = e.KernelTimeNs,
+            Matches = parent?.Matches,
+        };
+        _table.Add(child);
+        return Selected(child) ? e with { Process = info } : null;
+    }
+
+    private ForkEvent? OnClone(ForkEvent e)
+    {
+        if (_threadStarts.Count < _options.TableCapacity)
+            _threadStarts[e.Tid] = e.KernelTimeNs;
+        if (_filter is { IncludeThreads: false })
+            return null;
+        ProcessEntry? process = Known(e.Pid);
+        if (process is null)
+            return PassesUnknown(e.Pid, e.ParentPid) ? e : null;
+        return Selected(process) ? e with { Process = process.Info } : null;
+    }
+
+    private ExecEvent? OnExec(ExecEvent e)
+    {
+        ProcessEntry? entry = _table.Find(e.Pid);
+        if (entry is not null && !entry.InTree)
+            return null; // outside the watched tree: skip the /proc reads
+        ProcessInfo? captured = e.Process;
+        // Argv captured by the source (eBPF at exec; the procfs backend's scan, maybe from a process gone by now) is kept.
+        bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
+
+        ProcessInfo info;
+        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat))
+        {
+            info = read with
+            {
+                Parent = ParentOf(stat.ParentPid),
+                // Start and identity come from the table when it saw the fork (same process, exec keeps them).
+                Start = entry?.Info.Start ?? read.Start,
+                StartTimeTicks = entry?.Info.StartTimeTicks ?? read.StartTimeTicks,
+                EntityId = entry?.Info.EntityId ?? read.EntityId,
+            };
+            if (entry is null)
+            {
+                entry = new ProcessEntry(e.Pid, info)
+                {
+                    StartTicks = stat.StartTimeTicks,
+                    StartExact = true,
+                    StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
+                    InTree = InTree(e.Pid, stat.ParentPid),
+                };
+                _table.Add(entry);
+                if (!entry.InTree)
+                    return null;
+            }
+        }
+        else
+        {
+            // Lost the race (the process is gone, or the pid is already another process's):
+            // only what the table knows for certain about this very process.
+            ProcessInfo? known = entry?.Info;
+            info = new ProcessInfo
+            {
+                Pid = e.Pid,
+                ParentPid = known?.ParentPid,
+                Start = known?.Start,
+                StartTimeTicks = known?.StartTimeTicks,
+                EntityId = known?.EntityId,
+                SessionId = known?.SessionId,
+                ProcessGroupId = known?.ProcessGroupId,
+                Parent = known?.Parent,
+            };
+            if (entry is null && _filter is { SelectsTree: true })
+                return null; // cannot place it in the tree
+        }
+        if (haveArgs)
+        {
+            info = info with
+            {
+                Args = captured!.Args,
+                ArgsTruncated = captured.ArgsTruncated,
+                ArgvSource = captured.ArgvSource,
+                Executable = info.Executable ?? captured.Executable,
+                ExecutableDeleted = info.Executable is null ? captured.ExecutableDeleted : info.ExecutableDeleted,
+                Name = info.Name ?? captured.Name,
+                ParentPid = info.ParentPid ?? captured.ParentPid,
+                Start = info.Start ?? captured.Start,
+                StartTimeTicks = info.StartTimeTicks ?? captured.StartTimeTicks,
+            };
+        }
+        if (entry is not null)
+        {
+            entry.Update(info);
+            entry.NeedsDetail = false;
+        }
+        if (entry is null)
+            return PassesProcess(info) ? e with { Process = info } : null;
+        return Selected(entry) ? e with { Process = info } : null;
+    }
+
+    private ExitEvent? OnExit(ExitEvent e)
+    {
+        if (e.IsThread)
+        {
+            TimeSpan? threadDuration = _threadStarts.Remove(e.Tid, out long started) ? Elapsed(started, e.KernelTimeNs) : null;
+            if (_filter is { IncludeThreads: false })
+                return null;
+            ProcessEntry? owner = _table.Find(e.Pid);
+            if (owner is null)
+                return PassesUnknown(e.Pid, e.ParentPid) ? e with { Duration = threadDuration } : null;
+            return Selected(owner) ? e with { Process = owner.Info, Duration = threadDuration } : null;
+        }
+
+        ProcessEntry? entry = _table.Remove(e.Pid);
+        if (entry is null)
+        {
+            // Older than the watcher and evicted, or never seen: the zombie's stat still names it.
+            if (!ProcStat.TryRead(e.Pid, out ProcStat stat))
+                return PassesUnknown(e.Pid, e.ParentPid) ? e : null;
+            var info = new ProcessInfo
+            {
+                Pid = e.Pid,
+                ParentPid = e.ParentPid,
+                Name = stat.Comm,
+                IsKernelThread = stat.IsKernelThread,
+                Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
+                StartTimeTicks = stat.StartTimeTicks,
+                EntityId = _reader.EntityId(e.Pid, stat.StartTimeTicks),
+                Parent = ParentOf(e.ParentPid),
+            };
+            if (_filter is not null && (!InTree(e.Pid, e.ParentPid) || !PassesProcess(info)))
+                return null;
+            return e with { Process = info, Duration = Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
+        }
+        if (entry.Info.Name is null && ProcStat.TryRead(e.Pid, out ProcStat zombie)
+            && PidReuseGuard.IsSameProcess(zombie.StartTimeTicks, entry.StartTicks, entry.StartExact))
+        {
+            entry.Update(entry.Info with { Name = zombie.Comm });
+        }
+        if (!Selected(entry))
+            return null;
+        // A source that knows the real start (procfs) has set the duration already.
+        return e with { Process = entry.Info, Duration = e.Duration ?? Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
+    }
+
+    private CommEvent? OnComm(CommEvent e)
+    {
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null)
+            return PassesUnknown(e.Pid, null) ? e : null;
+        if (e.Tid != e.Pid)
+        {
+            if (_filter is { IncludeThreads: false })
+                return null;
+            return Selected(entry) ? e with { Process = entry.Info } : null;
+        }
+        string? old = entry.Info.Name;
+        entry.Update(entry.Info with { Name = e.Comm });
+        return Selected(entry) ? e with { OldComm = old ?? e.OldComm, Process = entry.Info } : null;
+    }
+
+    private UidEvent? OnUid(UidEvent e)
+    {
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null)
+            return PassesUnknown(e.Pid, null) ? e : null;
+        entry.Update(entry.Info with { User = _reader.UserOf(e.RealUid), EffectiveUser = _reader.UserOf(e.EffectiveUid) });
+        return Selected(entry) ? e with { Process = entry.Info } : null;
+    }
+
+    private GidEvent? OnGid(GidEvent e)
+    {
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null)
+            return PassesUnknown(e.Pid, null) ? e : null;
+        entry.Update(entry.Info with { Group = _reader.GroupOf(e.RealGid), EffectiveGroup = _reader.GroupOf(e.EffectiveGid) });
+        return Selected(entry) ? e with { Process = entry.Info } : null;
+    }
+
+    private SidEvent? OnSid(SidEvent e)
+    {
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null)
+            return PassesUnknown(e.Pid, null) ? e : null;
+        // setsid: a new session and process group, both led by the caller; no terminal.
+        entry.Update(entry.Info with { SessionId = e.Pid, ProcessGroupId = e.Pid, Tty = null });
+        return Selected(entry) ? e with { Process = entry.Info } : null;
+    }
+
+    private LostEvent OnLost(LostEvent e)
+    {
+        long now = Environment.TickCount64;
+        if (_lastResyncMs == long.MinValue || now - _lastResyncMs >= (long)_options.ResyncInterval.TotalMilliseconds)
+        {
+            _lastResyncMs = now;
+            Resync();
+        }
+        return e;
+    }
+
+    private ProcessEvent? OnOther(ProcessEvent e)
+    {
+        if (e.Pid == 0)
+            return e;
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null)
+            return PassesUnknown(e.Pid, null) ? e : null;
+        return Selected(entry) ? e with { Process = entry.Info } : null;
+    }
+
+    // ---- the table ------------------------------------------------------------------------
+
+    /// <summary>The table's entry, or at first sight one read from /proc (null when the process is gone).</summary>
+    private ProcessEntry? Known(int pid)
+    {
+        ProcessEntry? entry = _table.Find(pid);
+        if (entry is not null)
+            return entry;
+        if (!_reader.TryRead(pid, null, false, readArgs: true, out ProcessInfo info, out ProcStat stat))
+            return null;
+        entry = new ProcessEntry(pid, info with { Parent = ParentOf(stat.ParentPid) })
+        {
+            StartTicks = stat.StartTimeTicks,
+            StartExact = true,
+            StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
+            InTree = InTree(pid, stat.ParentPid),
+        };
+        _table.Add(entry);
+        return entry;
+    }
+
+    /// <summary>A seeded entry (stat only) gets argv, executable, credentials when first needed.</summary>
+    private void LoadDetail(ProcessEntry entry)
+    {
+        entry.NeedsDetail = false;
+        if (_reader.TryRead(entry.Pid, entry.StartTicks, entry.StartExact, readArgs: true, out ProcessInfo info, out ProcStat stat))
+            entry.Update(info with { Parent = ParentOf(stat.ParentPid) });
+    }
+
+    private ParentInfo? ParentOf(int parentPid)
+    {
+        if (parentPid <= 0)
+            return null;
+        ProcessEntry? parent = _table.Peek(parentPid);
+        if (parent is null)
+            return new ParentInfo { Pid = parentPid };
+        if (parent.NeedsDetail)
+            LoadDetail(parent);
+        return parent.ParentSummary();
+    }
+
+    private static TimeSpan? Elapsed(long startNs, long endNs) =>
+        startNs > 0 && endNs >= startNs ? TimeSpan.FromTicks((endNs - startNs) / 100) : null;
+
+    /// <summary>Every process in /proc, from stat alone (cheap: ready to receive quickly); details on demand.</summary>
+    private void Seed()
+    {
+        foreach (int pid in ProcPids())
+        {
+            if (ProcStat.TryRead(pid, out ProcStat stat))
+                _table.Add(SeedEntry(stat));
+        }
+        if (_filter is { SelectsTree: true })
+        {
+            foreach (int pid in _table.Pids())
+            {
+                ProcessEntry entry = _table.Peek(pid)!;
+                entry.InTree = InTreeByAncestry(pid);
+            }
+        }
+    }
+
+    private ProcessEntry SeedEntry(in ProcStat stat) =>
+        new(stat.Pid, new ProcessInfo
+        {
+            Pid = stat.Pid,
+            ParentPid = stat.ParentPid,
+            Name = stat.Comm,
+            IsKernelThread = stat.IsKernelThread,
+            SessionId = stat.SessionId,
+            ProcessGroupId = stat.ProcessGroupId,
+            Tty = TtyNames.FromTtyNr(stat.TtyNr),
+            Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
+            StartTimeTicks = stat.StartTimeTicks,
+            EntityId = _reader.EntityId(stat.Pid, stat.StartTimeTicks),
+        })
+        {
+            StartTicks = stat.StartTimeTicks,
+            StartExact = true,
+            StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
+            NeedsDetail = !stat.IsKernelThread,
+        };
+
+    /// <summary>After a loss: forget processes that are gone (or whose pid was reused), learn new ones.</summary>
+    private void Resync()
+    {
+        foreach (int pid in _table.Pids())
+        {
+            ProcessEntry entry = _table.Peek(pid)!;
+            if (!ProcStat.TryRead(pid, out ProcStat stat) || !PidReuseGuard.IsSameProcess(stat.StartTimeTicks, entry.StartTicks, entry.StartExact))
+                _table.Remove(pid);
+        }
+        foreach (int pid in ProcPids())
+        {
+            if (_table.Peek(pid) is null && ProcStat.TryRead(pid, out ProcStat stat))
+            {
+                ProcessEntry entry = SeedEntry(stat);
+                entry.InTree = InTree(pid, stat.ParentPid);
+                _table.Add(entry);
+            }
+        }
+    }
+
+    private static IEnumerable<int> ProcPids()
+    {
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir.AsSpan()), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
+                yield return pid;
+        }
+    }
+
+    // ---- filtering ------------------------------------------------------------------------
+
+    private bool InTree(int pid, int parentPid)
+    {
+        if (_filter is not { SelectsTree: true } f)
+            return true;
+        return f.IsRoot(pid) || f.DescendantsOf == parentPid || (_table.Peek(parentPid)?.InTree ?? false);
+    }
+
+    private bool InTreeByAncestry(int pid)
+    {
+        var f = _filter!;
+        for (int depth = 0; depth < 4096 && pid > 0; depth++)
+        {
+            if (f.IsRoot(pid))
+                return true;
+            ProcessEntry? entry = _table.Peek(pid);
+            if (entry?.Info.ParentPid is not { } parent)
+                return false;
+            if (f.DescendantsOf == parent)
+                return true;
+            pid = parent;
+        }
+        return false;
+    }
+
+    private bool Selected(ProcessEntry entry)
+    {
+        if (_filter is null)
+            return true;
+        if (!entry.InTree)
+            return false;
+        if (!_filter.SelectsProcesses)
+            return true;
+        if (entry.NeedsDetail)
+            LoadDetail(entry);
+        return entry.Matches ??= _filter.MatchesProcess(entry.Info);
+    }
+
+    private bool PassesProcess(ProcessInfo info) => _filter is not { SelectsProcesses: true } f || f.MatchesProcess(info);
+
+    /// <summary>An event whose process /proc no longer knows: it passes only when no filter needs to know it.</summary>
+    private bool PassesUnknown(int pid, int? parentPid)
+    {
+        if (_filter is null)
+            return true;
+        if (_filter.SelectsProcesses)
+            return false;
+        if (!_filter.SelectsTree)
+            return true;
+        return parentPid is { } ppid && InTree(pid, ppid);
+    }
+}

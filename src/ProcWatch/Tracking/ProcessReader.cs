@@ -1,0 +1,131 @@
+using ProcWatch.Events;
+using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.ProcFs;
+
+namespace ProcWatch.Tracking;
+
+/// <summary>
+/// Reads everything /proc says about one process into a <see cref="ProcessInfo"/>, through one
+/// <see cref="ProcessDirectory"/> so that every field belongs to the process whose start time
+/// was checked. Fields that cannot be read (a zombie has no argv or executable; a kernel
+/// thread has neither) stay null.
+/// </summary>
+public sealed class ProcessReader
+{
+    private readonly SystemBoot _boot;
+    private readonly AccountNames _names;
+
+    public ProcessReader(bool includeEnvironment = false, SystemBoot? boot = null, AccountNames? names = null)
+    {
+        IncludeEnvironment = includeEnvironment;
+        _boot = boot ?? SystemBoot.Shared;
+        _names = names ?? AccountNames.Shared;
+    }
+
+    public bool IncludeEnvironment { get; }
+    public SystemBoot Boot => _boot;
+    public AccountNames Names => _names;
+
+    /// <summary>
+    /// Reads /proc/PID. With <paramref name="expectedStartTicks"/>, fails when the pid now
+    /// belongs to another process (see <see cref="PidReuseGuard"/>). Set
+    /// <paramref name="readArgs"/> false when argv is already known (captured by eBPF).
+    /// </summary>
+    public bool TryRead(int pid, ulong? expectedStartTicks, bool expectedIsExact, bool readArgs, out ProcessInfo info, out ProcStat stat)
+    {
+        info = null!;
+        stat = default;
+        if (!ProcessDirectory.TryOpen(pid, out ProcessDirectory dir))
+            return false;
+        using (dir)
+        {
+            if (!dir.TryReadStat(out stat))
+                return false;
+            if (expectedStartTicks is { } expected && !PidReuseGuard.IsSameProcess(stat.StartTimeTicks, expected, expectedIsExact))
+                return false;
+
+            IReadOnlyList<string>? args = null;
+            if (readArgs && !stat.IsKernelThread && dir.TryReadArgs(out string[] argv) && argv.Length > 0)
+                args = argv;
+            string? exe = null;
+            bool deleted = false;
+            if (!stat.IsKernelThread && dir.TryReadExecutable(out string path, out deleted))
+                exe = path;
+            string? cwd = dir.TryReadWorkingDirectory(out string dirPath) ? dirPath : null;
+            IdName? user = null, euser = null, group = null, egroup = null;
+            if (dir.TryReadStatus(out ProcStatus status))
+            {
+                user = UserOf(status.RealUid);
+                euser = UserOf(status.EffectiveUid);
+                group = GroupOf(status.RealGid);
+                egroup = GroupOf(status.EffectiveGid);
+            }
+            uint? loginUid = dir.TryReadLoginUid(out uint? auid) ? auid : null;
+            string? cgroup = dir.TryReadCgroup(out string cgroupPath) ? cgroupPath : null;
+            IReadOnlyList<string>? environment = null;
+            if (IncludeEnvironment && !stat.IsKernelThread && dir.TryReadEnvironment(out string[] env))
+                environment = env;
+
+            info = new ProcessInfo
+            {
+                Pid = pid,
+                ParentPid = stat.ParentPid,
+                Name = stat.Comm,
+                Executable = exe,
+                ExecutableDeleted = deleted,
+                Args = args,
+                ArgvSource = args is null ? ArgvSource.None : ArgvSource.Procfs,
+                WorkingDirectory = cwd,
+                User = user,
+                EffectiveUser = euser,
+                Group = group,
+                EffectiveGroup = egroup,
+                LoginUid = loginUid,
+                SessionId = stat.SessionId,
+                ProcessGroupId = stat.ProcessGroupId,
+                Tty = TtyNames.FromTtyNr(stat.TtyNr),
+                CgroupPath = cgroup,
+                ContainerId = cgroup is null ? null : ContainerId.FromCgroupPath(cgroup),
+                Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
+                StartTimeTicks = stat.StartTimeTicks,
+                EntityId = EntityId(pid, stat.StartTimeTicks),
+                IsKernelThread = stat.IsKernelThread,
+                Environment = environment,
+            };
+            return true;
+        }
+    }
+
+    public IdName UserOf(uint uid) => new(uid, _names.UserName(uid));
+
+    public IdName GroupOf(uint gid) => new(gid, _names.GroupName(gid));
+
+    /// <summary>
+    /// <c>process.entity_id</c>: boot id, pid and start ticks ("BOOTID-PID-TICKS", the boot id's
+    /// 32 hex digits): unique across reboots and pid reuse, the same whenever it is computed
+    /// for the same process.
+    /// </summary>
+    public string EntityId(int pid, ulong startTicks) => EntityIds.Format(_boot.BootId, pid, startTicks);
+}
+
+/// <summary>Formats <c>process.entity_id</c>.</summary>
+public static class EntityIds
+{
+    public static string Format(string bootId, int pid, ulong startTicks)
+    {
+        Span<char> buffer = stackalloc char[96];
+        int n = 0;
+        foreach (char c in bootId)
+        {
+            if (c != '-' && n < 40)
+                buffer[n++] = c;
+        }
+        buffer[n++] = '-';
+        pid.TryFormat(buffer[n..], out int w, default, System.Globalization.CultureInfo.InvariantCulture);
+        n += w;
+        buffer[n++] = '-';
+        startTicks.TryFormat(buffer[n..], out w, default, System.Globalization.CultureInfo.InvariantCulture);
+        n += w;
+        return new string(buffer[..n]);
+    }
+}
