@@ -54,6 +54,8 @@ public sealed class ProcfsEventSource : IEventSource
             throw new ProcWatchException(FailureKind.PlatformNotSupported, "procwatch needs Linux (/proc)");
         if (ProcMounts.FindHidePid() is { } hidePid && Libc.GetEuid() != 0)
             _notes.Add(hidePid.Describe());
+        if ((_options.Kinds & ~(ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit | ProcessEventKinds.Lost)) != 0)
+            _notes.Add("the procfs backend reports only fork, exec and exit events");
 
         ProcDirectory proc = ProcDirectory.Open();
         _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
