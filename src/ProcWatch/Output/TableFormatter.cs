@@ -16,7 +16,7 @@ public sealed class TableFormatter : IEventFormatter
     private const int InfoWidth = 16;
 
     public void WriteHeader(IBufferWriter<byte> output) =>
-        output.Write("Time         Event     PID      UID     EUID TTY    Info             Duration Process\n"u8);
+        output.Write("Time         Event         PID      UID     EUID TTY    Info             Duration Process\n"u8);
 
     public void Write(ProcessEvent e, IBufferWriter<byte> output)
     {

@@ -27,8 +27,12 @@ public sealed record BackendSelection(IReadOnlyList<IEventSource> Sources, strin
 /// <summary>Turns a <see cref="Backend"/> choice into event sources for <see cref="WatchOptions.Sources"/>.</summary>
 public static class BackendSelector
 {
-    /// <summary>How long auto waits for the connector to report its test process.</summary>
-    public static TimeSpan ProbeTimeout { get; } = TimeSpan.FromMilliseconds(300);
+    /// <summary>
+    /// How long auto waits for the connector to report its test process. Only a failing probe
+    /// waits this long (a working connector answers in about a millisecond); generous, so a
+    /// loaded machine does not fall back for nothing.
+    /// </summary>
+    public static TimeSpan ProbeTimeout { get; } = TimeSpan.FromSeconds(1);
 
     /// <exception cref="ProcWatchException">The forced backend cannot be used here.</exception>
     public static BackendSelection Select(Backend backend, WatchOptions options, ProcfsOptions? procfs = null)

@@ -173,14 +173,14 @@ public class CliTests
         watch.WaitForReady();
         int pid = Spawn.Sh("exit 3");
         string p = pid.ToString(CultureInfo.InvariantCulture);
-        Assert.True(watch.WaitUntil(() => watch.StdoutLines().Any(l => l.Contains(" exit ", StringComparison.Ordinal) && l.Contains(" " + p + " exit 3", StringComparison.Ordinal)), Wait),
+        Assert.True(watch.WaitUntil(() => watch.StdoutLines().Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ exit +" + p + @" .* exit 3 ")), Wait),
             $"no exit row for {pid}:\n{watch.Stdout}");
         watch.Signal(CliRunner.SIGTERM);
         Assert.Equal(0, watch.WaitForExit(Wait));
         List<string> lines = watch.StdoutLines();
-        Assert.Equal("Time         Event         PID Info             Process", lines[0]);
-        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} fork +" + p + " parent " + Self + @"\b", lines.First(l => l.Contains(" fork ") && l.Contains(" " + p + " ")));
-        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} exec +" + p + @"\b", lines.First(l => l.Contains(" exec ") && l.Contains(" " + p + " ")));
+        Assert.Equal("Time         Event         PID      UID     EUID TTY    Info             Duration Process", lines[0]);
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} fork +" + p + " .* parent " + Self + @"\b", lines.First(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ fork +" + p + " ")));
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} exec +" + p + @"\b", lines.First(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ exec +" + p + " ")));
         Assert.All(lines, l => Assert.DoesNotContain('\u001b', l));
     }
 

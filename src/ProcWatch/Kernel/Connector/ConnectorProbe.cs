@@ -18,8 +18,10 @@ public static class ConnectorProbe
     /// <summary>True when the connector reported the test child in time; otherwise <paramref name="reason"/> says why not (one line).</summary>
     public static bool TryConnector(TimeSpan timeout, out string? reason)
     {
-        var sink = new ProbeSink();
-        using var source = new ConnectorEventSource(ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit, 256 * 1024);
+        // On the host (initial user and pid namespaces) any event proves the connector works:
+        // waiting for our own child there only adds a way to fail on a busy machine.
+        var sink = new ProbeSink(anyEventProves: Namespaces.DescribeNonInitial() is null);
+        using var source = new ConnectorEventSource(ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit, 4 * 1024 * 1024);
         try
         {
             source.Start(sink, new WatcherStatistics());
@@ -77,8 +79,9 @@ public static class ConnectorProbe
     }
 
     /// <summary>Remembers which pids the connector mentioned (the child's events may arrive before its pid is known).</summary>
-    private sealed class ProbeSink : IEventSink
+    private sealed class ProbeSink(bool anyEventProves) : IEventSink
     {
+        private const int MaxRemembered = 1 << 16; // a busy machine's pids during one probe; bounded
         private readonly HashSet<int> _pids = [];
         private readonly Lock _lock = new();
         private int _awaited = -1;
@@ -92,9 +95,9 @@ public static class ConnectorProbe
             {
                 EventCount++;
                 int pid = processEvent is ForkEvent fork ? fork.Pid : processEvent.Pid;
-                if (_pids.Count < 4096)
+                if (_pids.Count < MaxRemembered)
                     _pids.Add(pid);
-                if (pid == _awaited)
+                if (pid == _awaited || anyEventProves)
                     _seen.Set();
             }
         }
@@ -104,7 +107,7 @@ public static class ConnectorProbe
             lock (_lock)
             {
                 _awaited = pid;
-                if (_pids.Contains(pid))
+                if (_pids.Contains(pid) || (anyEventProves && EventCount > 0))
                     return true;
             }
             return _seen.Wait(timeout);
