@@ -24,6 +24,7 @@ public sealed class ConnectorEventSource : IEventSource
     private volatile bool _stopping;
     private IEventSink? _sink;
     private WatcherStatistics? _statistics;
+    private readonly SequenceGapDetector _gaps = new();
 
     public ConnectorEventSource(ProcessEventKinds kinds, int receiveBufferBytes, KernelClock? clock = null)
     {
@@ -129,6 +130,20 @@ public sealed class ConnectorEventSource : IEventSource
         });
     }
 
+    /// <summary>A jump in a CPU's sequence numbers: that many events were lost (see <see cref="SequenceGapDetector"/>).</summary>
+    private void ReportGap(long missing)
+    {
+        if (missing <= 0)
+            return;
+        _statistics!.OnSequenceGap(missing);
+        long now = KernelClock.MonotonicNs();
+        _sink!.Post(new LostEvent
+        {
+            KernelTimeNs = now, Timestamp = _clock.ToWallClock(now), Pid = 0, Tid = 0,
+            Origin = EventOrigin.Connector, Reason = LossReason.SequenceGap, Count = missing,
+        });
+    }
+
     internal void Dispatch(ReadOnlySpan<byte> datagram)
     {
         var reader = new ConnectorDatagramReader(datagram);
@@ -142,7 +157,11 @@ public sealed class ConnectorEventSource : IEventSource
                 _statistics!.OnMalformed();
                 return;
             }
-            if (result != ConnectorReadResult.Event || !Wanted(record))
+            if (result != ConnectorReadResult.Event)
+                continue;
+            if (!KernelFiltered && record.What != CnProc.PROC_EVENT_NONE)
+                ReportGap(_gaps.Observe(record.Cpu, record.Seq));
+            if (!Wanted(record))
                 continue;
             ProcessEvent e = ProcEventFactory.Create(record, _clock);
             _statistics!.OnEvent(e.Kind);
