@@ -90,7 +90,7 @@ internal static class CliOptions
 
     public static readonly Option<string> Backend = new("--backend")
     {
-        Description = "Event source: auto | connector | ebpf | procfs (auto: the proc connector if it works here, else procfs)",
+        Description = "Event source: auto | connector | ebpf | procfs (auto: the proc connector with eBPF exact argv when it loads, else argv from /proc; procfs when the connector is unusable)",
         DefaultValueFactory = _ => "auto",
     };
 
