@@ -108,3 +108,57 @@ public class TreeFormatterTests
         public void Post(ProcessEvent processEvent) => Count++;
     }
 }
+
+public class PrefilledArgvTests
+{
+    private sealed class LastSink : IEventSink
+    {
+        public ProcessEvent? Last { get; private set; }
+        public void Post(ProcessEvent processEvent) => Last = processEvent;
+    }
+
+    [Fact]
+    public void ArgvCapturedByAnEarlierStageIsKeptAndTheRestIsFilled()
+    {
+        using var sleeper = System.Diagnostics.Process.Start("sleep", "5");
+        try
+        {
+            var stage = new EnrichmentStage();
+            var sink = new LastSink();
+            string[] exact = ["sleep", "5", "\u001b[exact from the kernel"];
+            stage.Process(new ExecEvent
+            {
+                KernelTimeNs = 1, Timestamp = DateTimeOffset.UtcNow, Pid = sleeper.Id, Tid = sleeper.Id,
+                Process = new ProcessInfo { Pid = sleeper.Id, Args = exact, ArgvSource = ArgvSource.Ebpf, ArgsTruncated = true },
+            }, sink);
+            ProcessInfo info = Assert.IsType<ExecEvent>(sink.Last).Process!;
+            Assert.Equal(exact, info.Args);
+            Assert.Equal(ArgvSource.Ebpf, info.ArgvSource);
+            Assert.True(info.ArgsTruncated);
+            Assert.Equal("/usr/bin/sleep", info.Executable);
+            Assert.Equal("sleep", info.Name);
+            Assert.NotNull(info.User);
+            Assert.NotNull(info.EntityId);
+        }
+        finally
+        {
+            sleeper.Kill();
+        }
+    }
+
+    [Fact]
+    public void AnExecThatLostTheRaceCarriesNoOtherProcessData()
+    {
+        var stage = new EnrichmentStage();
+        var sink = new LastSink();
+        const int gone = 10_000_123; // beyond pid_max: never a live process
+        stage.Process(new ExecEvent { KernelTimeNs = 1, Timestamp = DateTimeOffset.UtcNow, Pid = gone, Tid = gone }, sink);
+        ProcessInfo info = Assert.IsType<ExecEvent>(sink.Last).Process!;
+        Assert.Equal(gone, info.Pid);
+        Assert.Null(info.Args);
+        Assert.Equal(ArgvSource.None, info.ArgvSource);
+        Assert.Null(info.Executable);
+        Assert.Null(info.Name);
+        Assert.Null(info.User);
+    }
+}
