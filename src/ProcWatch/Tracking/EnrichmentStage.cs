@@ -198,12 +198,12 @@ public sealed class EnrichmentStage : IEventStage
                 Executable = info.Executable ?? captured.Executable,
                 ExecutableDeleted = info.Executable is null ? captured.ExecutableDeleted : info.ExecutableDeleted,
                 Name = info.Name ?? captured.Name,
-                // What eBPF (or an earlier stage) saw at exec stands in when /proc lost the race.
+                // What the source saw at exec (eBPF, a procfs scan) stands in when /proc lost the race.
                 ParentPid = info.ParentPid ?? captured.ParentPid,
-                User = info.User ?? captured.User,
-                Group = info.Group ?? captured.Group,
                 Start = info.Start ?? captured.Start,
                 StartTimeTicks = info.StartTimeTicks ?? captured.StartTimeTicks,
+                User = info.User ?? captured.User,
+                Group = info.Group ?? captured.Group,
             };
         }
         if (entry is not null)
