@@ -122,6 +122,7 @@ public sealed class ConnectorEventSource : IEventSource
     private void ReportOverrun()
     {
         _statistics!.OnKernelOverrun();
+        _statistics.OnEvent(ProcessEventKind.Lost);
         long now = KernelClock.MonotonicNs();
         _sink!.Post(new LostEvent
         {
@@ -136,6 +137,7 @@ public sealed class ConnectorEventSource : IEventSource
         if (missing <= 0)
             return;
         _statistics!.OnSequenceGap(missing);
+        _statistics.OnEvent(ProcessEventKind.Lost); // the report is an event too (-S total >= lines printed)
         long now = KernelClock.MonotonicNs();
         _sink!.Post(new LostEvent
         {

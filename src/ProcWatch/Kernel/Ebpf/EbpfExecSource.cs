@@ -101,6 +101,7 @@ public sealed class EbpfExecSource : IEventSource
             _reportedDrops = drops;
         }
         _statistics!.SetRingBufferDrops((long)drops);
+        _statistics.OnEvent(ProcessEventKind.Lost);
         long now = KernelClock.MonotonicNs();
         // Through the join, so it is ordered with the connector's events.
         _join.Post(new LostEvent
