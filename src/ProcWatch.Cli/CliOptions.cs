@@ -87,4 +87,22 @@ internal static class CliOptions
         Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status",
         Arity = ArgumentArity.ZeroOrMore,
     };
+
+    public static readonly Option<string> Backend = new("--backend")
+    {
+        Description = "Event source: auto | connector | ebpf | procfs (auto: the proc connector if it works here, else procfs)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static readonly Option<int> ScanInterval = new("--scan-interval")
+    {
+        Description = "procfs backend: rescan /proc at least every MS milliseconds",
+        HelpName = "MS",
+        DefaultValueFactory = _ => 100,
+    };
+
+    public static readonly Option<bool> NoInotify = new("--no-inotify")
+    {
+        Description = "procfs backend: scan on the timer only (no inotify wake-ups)",
+    };
 }

@@ -14,4 +14,6 @@ internal static class ExitCodes
     public const int Unsupported = 4;
     /// <summary>The output could not be written (disk full, I/O error).</summary>
     public const int OutputFailed = 5;
+    /// <summary>The daemon's configuration is invalid (the message names the line).</summary>
+    public const int ConfigInvalid = 6;
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using ProcWatch.Cli.Daemon;
+using ProcWatch.Daemon.Configuration;
 using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
@@ -14,6 +16,11 @@ internal static class Program
         if (parsed.Errors.Count > 0)
         {
             await Console.Error.WriteLineAsync($"procwatch: {parsed.Errors[0].Message} (see procwatch --help)").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        if (StrayCommandToken(parsed, args) is { } stray)
+        {
+            await Console.Error.WriteLineAsync($"procwatch: unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -49,6 +56,26 @@ internal static class Program
         {
             return Fail(ex.Message, ExitCodes.OutputFailed);
         }
+        catch (ConfigException ex)
+        {
+            return Fail(ex.Message, ExitCodes.ConfigInvalid);
+        }
+    }
+
+    /// <summary>
+    /// COMMAND takes any token, so a mistyped option (`--bogus`) would be run as a program.
+    /// Only what follows `--` is the command; anything else it caught is a usage error.
+    /// </summary>
+    private static string? StrayCommandToken(ParseResult parsed, string[] args)
+    {
+        if (parsed.CommandResult.Command is not RootCommand)
+            return null;
+        string[] command = parsed.GetValue(CliOptions.Command) ?? [];
+        int separator = Array.IndexOf(args, "--");
+        int afterSeparator = separator < 0 ? 0 : args.Length - separator - 1;
+        if (command.Length <= afterSeparator)
+            return null;
+        return command[0];
     }
 
     private static int Fail(string message, int code)
@@ -76,6 +103,11 @@ internal static class Program
             CliOptions.FullPath,
             CliOptions.NoArgs,
             CliOptions.Command,
+            CliOptions.Backend,
+            CliOptions.ScanInterval,
+            CliOptions.NoInotify,
+            DaemonCommand.Build(),
+            StatusCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using ProcWatch.Events;
 using ProcWatch.Output;
+using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
 
@@ -32,4 +33,7 @@ internal sealed record WatchArgs
 
     /// <summary>-- COMMAND ARGS: run it and trace only its tree; null when watching the system.</summary>
     public IReadOnlyList<string>? Command { get; init; }
+    public Backend Backend { get; init; }
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public bool UseInotify { get; init; } = true;
 }

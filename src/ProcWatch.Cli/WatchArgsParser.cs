@@ -5,6 +5,7 @@ using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Output;
+using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
 
@@ -35,6 +36,9 @@ internal static class WatchArgsParser
             Environment = result.GetValue(CliOptions.Env),
             Tree = new TreeOptions { FullPath = result.GetValue(CliOptions.FullPath), HideArgs = result.GetValue(CliOptions.NoArgs) },
             Command = command.Length > 0 ? command : null,
+            Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
+            ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
+            UseInotify = !result.GetValue(CliOptions.NoInotify),
         };
     }
 
@@ -106,6 +110,19 @@ internal static class WatchArgsParser
         > 0 and < 1e9 => TimeSpan.FromSeconds(seconds.Value),
         _ => throw new UsageException("--duration must be a positive number of seconds"),
     };
+
+    private static Backend ParseBackend(string? backend) => backend switch
+    {
+        null or "auto" => Backend.Auto,
+        "connector" => Backend.Connector,
+        "ebpf" => Backend.Ebpf,
+        "procfs" => Backend.Procfs,
+        _ => throw new UsageException($"unknown backend '{backend}' (expected auto, connector, ebpf or procfs)"),
+    };
+
+    private static TimeSpan ParseScanInterval(int milliseconds) => milliseconds is >= 1 and <= 60_000
+        ? TimeSpan.FromMilliseconds(milliseconds)
+        : throw new UsageException("--scan-interval must be between 1 and 60000 milliseconds");
 
     private static int ParseBuffer(int mebibytes) => mebibytes is >= 1 and <= 2047
         ? mebibytes * 1024 * 1024

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
+using ProcWatch.Kernel.ProcScan;
 using ProcWatch.Output;
 using ProcWatch.Tracking;
 using ProcWatch.Watching;
@@ -30,9 +31,21 @@ internal static class WatchCommand
             ReceiveBufferBytes = args.BufferBytes,
             Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
         };
-        using var watcher = new ProcessWatcher(options);
+        var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
+        BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
+        if (backend.Warning is not null)
+            await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);
+        using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         ChannelReader<ProcessEvent> events = watcher.Start();
         var clock = Stopwatch.StartNew();
+        foreach (IEventSource source in watcher.Sources)
+        {
+            if (source is ProcfsEventSource scanner)
+            {
+                foreach (string note in scanner.Notes)
+                    await Console.Error.WriteLineAsync($"procwatch: note: {note}").ConfigureAwait(false);
+            }
+        }
         if (args.Verbose)
             await Console.Error.WriteLineAsync($"procwatch: ready ({Describe(watcher)})").ConfigureAwait(false);
 
@@ -95,7 +108,15 @@ internal static class WatchCommand
         output.Flush();
 
         if (args.Stats)
+        {
             await Console.Error.WriteAsync(StatsReport.Format(watcher.Statistics, clock.Elapsed, tally)).ConfigureAwait(false);
+            foreach (IEventSource source in watcher.Sources)
+            {
+                if (source is ProcfsEventSource scanner)
+                    await Console.Error.WriteLineAsync(
+                        $"procfs: {scanner.InotifyScans + scanner.TimerScans} scans ({scanner.InotifyScans} woken by inotify, {scanner.TimerScans} by the timer), {scanner.InotifyEvents} inotify events").ConfigureAwait(false);
+            }
+        }
         if (command is not null)
         {
             // --duration may stop the watch first: the command keeps running, and we wait for it.
@@ -123,9 +144,14 @@ internal static class WatchCommand
         var parts = new List<string>();
         foreach (IEventSource source in watcher.Sources)
         {
-            parts.Add(source is Kernel.Connector.ConnectorEventSource connector
-                ? $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB"
-                : source.Name);
+            parts.Add(source switch
+            {
+                Kernel.Connector.ConnectorEventSource connector =>
+                    $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB",
+                ProcfsEventSource scanner =>
+                    $"procfs, scan every {scanner.Options.ScanInterval.TotalMilliseconds:F0} ms, inotify on {scanner.WatchedPaths.Count} paths",
+                _ => source.Name,
+            });
         }
         return string.Join("; ", parts);
     }

@@ -16,12 +16,24 @@ public sealed class EcsJsonFormatter : IEventFormatter
 
     public void WriteHeader(IBufferWriter<byte> output) { }
 
-    public void Write(ProcessEvent e, IBufferWriter<byte> output)
+    public void Write(ProcessEvent e, IBufferWriter<byte> output) => Write(e, null, output);
+
+    /// <summary>The event as an alert: <c>event.kind: alert</c>, <c>event.severity</c>, <c>rule.{name,severity}</c>.</summary>
+    public void WriteAlert(ProcessEvent e, AlertInfo alert, IBufferWriter<byte> output) => Write(e, alert, output);
+
+    private void Write(ProcessEvent e, AlertInfo? alert, IBufferWriter<byte> output)
     {
         var w = new JsonLineWriter(output);
         w.StartObject();
         w.Timestamp("@timestamp"u8, e.Timestamp);
-        WriteEventObject(ref w, e);
+        WriteEventObject(ref w, e, alert);
+        if (alert is not null)
+        {
+            w.StartObject("rule"u8);
+            w.String("name"u8, alert.RuleName);
+            w.String("severity"u8, alert.Severity);
+            w.EndObject();
+        }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
         {
@@ -37,10 +49,11 @@ public sealed class EcsJsonFormatter : IEventFormatter
         w.EndLine();
     }
 
-    private static void WriteEventObject(ref JsonLineWriter w, ProcessEvent e)
+    private static void WriteEventObject(ref JsonLineWriter w, ProcessEvent e, AlertInfo? alert)
     {
         w.StartObject("event"u8);
-        w.Ascii("kind"u8, "event"u8);
+        w.Ascii("kind"u8, alert is null ? "event"u8 : "alert"u8);
+        if (alert is not null) w.Number("severity"u8, alert.SeverityScore);
         w.StartArray("category"u8);
         w.StringItem("process");
         w.EndArray();

@@ -15,6 +15,7 @@ public sealed class ProcessWatcher : IDisposable
 {
     private readonly WatchOptions _options;
     private readonly List<IEventSource> _sources = [];
+    private readonly CallbackDispatcher _dispatcher = new();
     private EventPipeline? _pipeline;
     private int _disposed;
 
@@ -57,6 +58,38 @@ public sealed class ProcessWatcher : IDisposable
     }
 
     /// <summary>
+    /// Calls <paramref name="handler"/> for every event that <paramref name="filter"/> matches
+    /// (like <c>register_process(pid, name, events, action)</c>). Handlers run on the thread
+    /// pool, in order, never on the receive loop; at most <paramref name="capacity"/> events
+    /// wait for a handler, more are dropped and counted. Register before or after
+    /// <see cref="Start"/>; dispose the result to unregister. Events flow while the watcher
+    /// runs: use <see cref="RunAsync"/> when nothing else consumes them.
+    /// </summary>
+    public EventSubscription On(EventFilter filter, Func<ProcessEvent, CancellationToken, ValueTask> handler, int capacity = 4096)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var subscription = new EventSubscription(filter, handler, capacity, _dispatcher.Remove);
+        _dispatcher.Add(subscription);
+        return subscription;
+    }
+
+    /// <summary>A synchronous handler; see <see cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>.</summary>
+    public EventSubscription On(EventFilter filter, Action<ProcessEvent> handler, int capacity = 4096) =>
+        On(filter, (e, _) =>
+        {
+            handler(e);
+            return ValueTask.CompletedTask;
+        }, capacity);
+
+    /// <summary>Watches until cancelled, for callers that only use <see cref="On(EventFilter, Action{ProcessEvent}, int)"/> callbacks.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await foreach (ProcessEvent _ in WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>
     /// The stages in order: whatever completes the raw events (an eBPF argv join belongs
     /// here, before enrichment), the process table's enrichment and filter, then the caller's.
     /// </summary>
@@ -68,6 +101,7 @@ public sealed class ProcessWatcher : IDisposable
         if (SourceKinds() != _options.Kinds)
             stages.Add(new KindFilterStage(_options.Kinds));
         stages.AddRange(_options.Stages);
+        stages.Add(_dispatcher); // last: callbacks see enriched, filtered events
         return stages;
     }
 
@@ -121,5 +155,6 @@ public sealed class ProcessWatcher : IDisposable
         foreach (IEventSource source in _sources)
             source.Dispose();
         _pipeline?.Complete();
+        _dispatcher.CompleteAll();
     }
 }

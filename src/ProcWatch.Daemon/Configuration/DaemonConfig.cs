@@ -1,0 +1,68 @@
+using System.Net;
+using ProcWatch.Events;
+using ProcWatch.Rules;
+
+namespace ProcWatch.Daemon.Configuration;
+
+/// <summary>The daemon's whole configuration, validated (see <see cref="ConfigLoader"/>).</summary>
+public sealed record DaemonConfig
+{
+    /// <summary>The file it came from, or "built-in default".</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Event kinds written to the outputs.</summary>
+    public ProcessEventKinds Events { get; init; } = ProcessEventKinds.Exec | ProcessEventKinds.Exit;
+
+    public IReadOnlyList<OutputDefinition> Outputs { get; init; } = [OutputDefinition.DefaultFile];
+
+    public IReadOnlyList<RuleDefinition> Rules { get; init; } = [];
+
+    public ActionRunnerOptions Actions { get; init; } = new();
+
+    public HealthSettings Health { get; init; } = new();
+}
+
+public enum OutputType
+{
+    File,
+    Stdout,
+    Syslog,
+    Journald,
+}
+
+/// <summary>One entry of <c>outputs:</c>.</summary>
+public sealed record OutputDefinition
+{
+    public const string DefaultPath = "/var/log/procwatch/events.json";
+
+    public static OutputDefinition DefaultFile { get; } = new() { Type = OutputType.File, Path = DefaultPath };
+
+    public required OutputType Type { get; init; }
+
+    /// <summary>The file (file), or the socket (syslog: /dev/log, journald: /run/systemd/journal/socket).</summary>
+    public string? Path { get; init; }
+
+    /// <summary>file: rotate before the file would grow past this; 0 = never.</summary>
+    public long MaxBytes { get; init; } = 100L * 1024 * 1024;
+
+    /// <summary>file: rotated files kept.</summary>
+    public int Keep { get; init; } = 10;
+
+    /// <summary>syslog: the RFC 5424 facility number (default daemon = 3).</summary>
+    public int Facility { get; init; } = 3;
+}
+
+/// <summary><c>health:</c> — periodic counters in the log, the status socket, the optional Prometheus endpoint.</summary>
+public sealed record HealthSettings
+{
+    public const string DefaultSocket = "/run/procwatch/status.sock";
+
+    /// <summary>Counters are logged this often; zero = never.</summary>
+    public TimeSpan LogInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Unix socket that <c>procwatch status</c> reads; null = none.</summary>
+    public string? Socket { get; init; } = DefaultSocket;
+
+    /// <summary>Loopback address for Prometheus text over HTTP (<c>/metrics</c>); null = off.</summary>
+    public IPEndPoint? Listen { get; init; }
+}

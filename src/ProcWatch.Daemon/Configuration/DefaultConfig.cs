@@ -1,0 +1,17 @@
+namespace ProcWatch.Daemon.Configuration;
+
+/// <summary>What the daemon runs without <c>--config</c>: every launch and exit to a rotated JSON-lines file.</summary>
+public static class DefaultConfig
+{
+    public const string Yaml = """
+        # procwatch daemon built-in default
+        events: [exec, exit]
+        outputs:
+          - type: file
+            path: /var/log/procwatch/events.json
+            max_size: 100MB
+            keep: 10
+        """;
+
+    public static DaemonConfig Load() => ConfigLoader.Parse(Yaml, "built-in default");
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ProcWatch.Events;
+using ProcWatch.Output.Sinks;
+using ProcWatch.Rules;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Daemon.Health;
+
+/// <summary>
+/// The daemon's counters — events by kind, losses, output drops, rule hits, action results,
+/// kills — rendered as Prometheus text (the status socket, <c>/metrics</c>) and as one log line.
+/// Counters are updated by their owners with interlocked operations; rendering reads them.
+/// </summary>
+public sealed class DaemonMetrics
+{
+    private readonly WatcherStatistics _watcher;
+    private readonly IReadOnlyList<IOutputSink> _outputs;
+    private readonly IReadOnlyList<CompiledRule> _rules;
+    private readonly ActionCounters _actions;
+    private readonly long[] _ruleHits;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private long _alerts;
+    private long _kills;
+    private long _killFailures;
+
+    public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions)
+    {
+        _watcher = watcher;
+        _outputs = outputs;
+        _rules = rules;
+        _actions = actions;
+        _ruleHits = new long[rules.Count];
+    }
+
+    public long RuleHits(int rule) => Volatile.Read(ref _ruleHits[rule]);
+    public long Alerts => Volatile.Read(ref _alerts);
+
+    public void OnRuleHit(int rule) => Interlocked.Increment(ref _ruleHits[rule]);
+    public void OnAlert() => Interlocked.Increment(ref _alerts);
+    public void OnKill(bool succeeded) => Interlocked.Increment(ref succeeded ? ref _kills : ref _killFailures);
+
+    public string RenderPrometheus()
+    {
+        var sb = new StringBuilder(4096);
+        Header(sb, "procwatch_info", "gauge", "Constant 1; labels say which daemon answers.");
+        sb.Append("procwatch_info{version=\"").Append(Escape(typeof(DaemonMetrics).Assembly.GetName().Version?.ToString(3) ?? "?"))
+          .Append("\",pid=\"").Append(Environment.ProcessId.ToString(CultureInfo.InvariantCulture)).Append("\"} 1\n");
+        Header(sb, "procwatch_uptime_seconds", "gauge", "Seconds since the daemon started.");
+        sb.Append("procwatch_uptime_seconds ").Append(Stopwatch.GetElapsedTime(_started).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
+
+        Header(sb, "procwatch_events_total", "counter", "Events received from the kernel, by kind.");
+        foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
+            Line(sb, "procwatch_events_total", "kind", kind.Name(), _watcher.Count(kind));
+        Header(sb, "procwatch_losses_total", "counter", "Ways events were lost: kernel buffer overruns (each an unknown number), queue drops, sequence gaps, eBPF ring buffer drops.");
+        Line(sb, "procwatch_losses_total", "reason", "kernel_buffer_overrun", _watcher.KernelOverruns);
+        Line(sb, "procwatch_losses_total", "reason", "queue_full", _watcher.QueueDrops);
+        Line(sb, "procwatch_losses_total", "reason", "sequence_gap", _watcher.SequenceGaps);
+        Line(sb, "procwatch_losses_total", "reason", "ring_buffer_full", _watcher.RingBufferDrops);
+        Line(sb, "procwatch_losses_total", "reason", "malformed", _watcher.Malformed);
+
+        Header(sb, "procwatch_output_lines_total", "counter", "Lines (events and alerts) written, by output.");
+        foreach (IOutputSink output in _outputs)
+            Line(sb, "procwatch_output_lines_total", "output", output.Name, output.Counters.Written);
+        Header(sb, "procwatch_output_dropped_total", "counter", "Lines an output could not take (disk full, receiver absent), by output.");
+        foreach (IOutputSink output in _outputs)
+            Line(sb, "procwatch_output_dropped_total", "output", output.Name, output.Counters.Dropped);
+
+        Header(sb, "procwatch_rule_hits_total", "counter", "Events that matched, by rule.");
+        for (int i = 0; i < _rules.Count; i++)
+            Line(sb, "procwatch_rule_hits_total", "rule", _rules[i].Name, RuleHits(i));
+        Header(sb, "procwatch_alerts_total", "counter", "Alerts written.");
+        sb.Append("procwatch_alerts_total ").Append(Alerts.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        Header(sb, "procwatch_actions_total", "counter", "exec actions, by result.");
+        Line(sb, "procwatch_actions_total", "result", "succeeded", _actions.Succeeded);
+        Line(sb, "procwatch_actions_total", "result", "failed", _actions.Failed);
+        Line(sb, "procwatch_actions_total", "result", "timed_out", _actions.TimedOut);
+        Line(sb, "procwatch_actions_total", "result", "rate_limited", _actions.RateLimited);
+        Line(sb, "procwatch_actions_total", "result", "queue_full", _actions.QueueFull);
+        Header(sb, "procwatch_kills_total", "counter", "kill actions, by result.");
+        Line(sb, "procwatch_kills_total", "result", "killed", Volatile.Read(ref _kills));
+        Line(sb, "procwatch_kills_total", "result", "failed", Volatile.Read(ref _killFailures));
+        return sb.ToString();
+    }
+
+    /// <summary>One line for the periodic log.</summary>
+    public string Summary()
+    {
+        long written = 0, dropped = 0, hits = 0;
+        foreach (IOutputSink output in _outputs)
+        {
+            written += output.Counters.Written;
+            dropped += output.Counters.Dropped;
+        }
+        for (int i = 0; i < _rules.Count; i++) hits += RuleHits(i);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"events exec={_watcher.Count(ProcessEventKind.Exec)} exit={_watcher.Count(ProcessEventKind.Exit)} fork={_watcher.Count(ProcessEventKind.Fork)} total={_watcher.Total}; " +
+            $"losses overruns={_watcher.KernelOverruns} queue={_watcher.QueueDrops} gaps={_watcher.SequenceGaps}; " +
+            $"output lines={written} dropped={dropped}; rule hits={hits} alerts={Alerts}; " +
+            $"actions ok={_actions.Succeeded} failed={_actions.Failed} timed_out={_actions.TimedOut} rate_limited={_actions.RateLimited} queue_full={_actions.QueueFull}; " +
+            $"kills={Volatile.Read(ref _kills)}");
+    }
+
+    private static void Header(StringBuilder sb, string name, string type, string help) =>
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Line(StringBuilder sb, string name, string label, string value, long count) =>
+        sb.Append(name).Append('{').Append(label).Append("=\"").Append(Escape(value)).Append("\"} ")
+          .Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+    // Prometheus label values escape backslash, quote and newline.
+    private static string Escape(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ProcWatch.Daemon.Health;
+
+/// <summary>
+/// Serves the counters without a web framework (NativeAOT-small): on the status unix socket
+/// a client connects and reads the Prometheus text to the end (what <c>procwatch status</c>
+/// does); on the optional loopback TCP port it answers HTTP/1.0 <c>GET /metrics</c>. One
+/// short request at a time, with a deadline, so a stuck client cannot hold it.
+/// </summary>
+public sealed class MetricsServer : IDisposable
+{
+    private const int MaxRequestBytes = 8192;
+    private static readonly TimeSpan ClientDeadline = TimeSpan.FromSeconds(2);
+    private readonly Func<string> _render;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Socket> _listeners = [];
+    private string? _socketPath;
+
+    public MetricsServer(Func<string> render) => _render = render;
+
+    /// <summary>Listens on a unix socket (replacing a stale one), mode 0660.</summary>
+    /// <exception cref="SocketException">Cannot bind.</exception>
+    public void ListenUnix(string path)
+    {
+        string? directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory))
+            Directory.CreateDirectory(directory);
+        File.Delete(path);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        socket.Listen(16);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        _socketPath = path;
+        _listeners.Add(socket);
+        _ = Task.Run(() => AcceptLoopAsync(socket, http: false));
+    }
+
+    /// <exception cref="SocketException">Cannot bind (port in use).</exception>
+    public void ListenHttp(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        socket.Bind(endpoint);
+        socket.Listen(16);
+        _listeners.Add(socket);
+        _ = Task.Run(() => AcceptLoopAsync(socket, http: true));
+    }
+
+    /// <summary>Stops listening and removes the socket file; a request being served ends within its deadline.</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        foreach (Socket listener in _listeners)
+            listener.Dispose();
+        _listeners.Clear();
+        if (_socketPath is not null)
+        {
+            try { File.Delete(_socketPath); }
+            catch (IOException) { }
+            _socketPath = null;
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, bool http)
+    {
+        CancellationToken stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            using (client)
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop))
+            {
+                deadline.CancelAfter(ClientDeadline);
+                try
+                {
+                    if (http) await ServeHttpAsync(client, deadline.Token).ConfigureAwait(false);
+                    else await SendAsync(client, Encoding.UTF8.GetBytes(_render()), deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    // The client went away or was too slow.
+                }
+            }
+        }
+    }
+
+    private async Task ServeHttpAsync(Socket client, CancellationToken cancellationToken)
+    {
+        byte[] request = new byte[MaxRequestBytes];
+        int received = 0;
+        while (received < request.Length)
+        {
+            int n = await client.ReceiveAsync(request.AsMemory(received), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0) break;
+            received += n;
+            if (request.AsSpan(0, received).IndexOf("\r\n\r\n"u8) >= 0 || request.AsSpan(0, received).IndexOf("\n\n"u8) >= 0)
+                break;
+        }
+        ReadOnlySpan<byte> head = request.AsSpan(0, received);
+        int lineEnd = head.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> line = lineEnd >= 0 ? head[..lineEnd] : head;
+        string response;
+        if (line.StartsWith("GET /metrics "u8) || line.StartsWith("GET / "u8))
+        {
+            string body = _render();
+            response = $"HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        }
+        else if (line.StartsWith("GET "u8))
+        {
+            response = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n";
+        }
+        else
+        {
+            response = "HTTP/1.0 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nConnection: close\r\n\r\nmethod not allowed\n";
+        }
+        await SendAsync(client, Encoding.UTF8.GetBytes(response), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task SendAsync(Socket client, byte[] data, CancellationToken cancellationToken)
+    {
+        int sent = 0;
+        while (sent < data.Length)
+            sent += await client.SendAsync(data.AsMemory(sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        client.Shutdown(SocketShutdown.Send);
+    }
+}

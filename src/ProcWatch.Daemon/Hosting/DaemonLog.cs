@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+
+namespace ProcWatch.Daemon.Hosting;
+
+/// <summary>Everything the daemon logs, with fixed event ids (source-generated, no boxing).</summary>
+internal static partial class DaemonLog
+{
+    [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}")]
+    public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events);
+
+    [LoggerMessage(2, LogLevel.Information, "counters: {Summary}")]
+    public static partial void Counters(ILogger logger, string summary);
+
+    [LoggerMessage(3, LogLevel.Warning, "output {Problem}")]
+    public static partial void OutputProblem(ILogger logger, string problem);
+
+    [LoggerMessage(4, LogLevel.Warning, "events lost ({Reason}): {Count}")]
+    public static partial void Lost(ILogger logger, string reason, long count);
+
+    [LoggerMessage(5, LogLevel.Warning, "rule {Rule}: killed pid {Pid} ({Process})")]
+    public static partial void Killed(ILogger logger, string rule, int pid, string process);
+
+    [LoggerMessage(6, LogLevel.Warning, "rule {Rule}: could not kill pid {Pid}: errno {Errno}")]
+    public static partial void KillFailed(ILogger logger, string rule, int pid, int errno);
+
+    [LoggerMessage(7, LogLevel.Debug, "rule {Rule}: action {Program} {Detail}")]
+    public static partial void ActionSucceeded(ILogger logger, string rule, string program, string detail);
+
+    [LoggerMessage(8, LogLevel.Warning, "rule {Rule}: action {Program} {Result}: {Detail}")]
+    public static partial void ActionFailed(ILogger logger, string rule, string program, string result, string detail);
+
+    [LoggerMessage(9, LogLevel.Warning, "rule {Rule}: exec action over its rate limit; skipped (counted) until the limit allows again")]
+    public static partial void RateLimited(ILogger logger, string rule);
+
+    [LoggerMessage(10, LogLevel.Warning, "status socket {Path} not available: {Reason}")]
+    public static partial void StatusSocketFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(11, LogLevel.Information, "metrics on http://{Endpoint}/metrics")]
+    public static partial void MetricsListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(12, LogLevel.Information, "SIGHUP: outputs reopened")]
+    public static partial void Reopened(ILogger logger);
+
+    [LoggerMessage(13, LogLevel.Information, "stopped; final counters: {Summary}")]
+    public static partial void Stopped(ILogger logger, string summary);
+
+    [LoggerMessage(15, LogLevel.Critical, "event loop failed; stopping")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Warning, "rule {Rule}: action queue full; action dropped (counted)")]
+    public static partial void ActionQueueFull(ILogger logger, string rule);
+}

@@ -1,0 +1,326 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ProcWatch.Daemon.Configuration;
+using ProcWatch.Daemon.Health;
+using ProcWatch.Events;
+using ProcWatch.Output;
+using ProcWatch.Output.Sinks;
+using ProcWatch.Rules;
+using ProcWatch.Text;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Daemon.Hosting;
+
+/// <summary>
+/// The daemon's event loop: subscribe, write each recorded event to every output, test the
+/// rules and respond (alert, kill, queue exec actions), flush per batch. Everything slow
+/// (actions, status clients) runs elsewhere, so intake never waits for it. Start fails
+/// with a one-line <see cref="ProcWatchException"/>; stop drains what is queued, flushes,
+/// and waits for running actions.
+/// </summary>
+internal sealed class DaemonService : IHostedService, IDisposable
+{
+    private readonly DaemonConfig _config;
+    private readonly ILogger _log;
+    private readonly Lock _outputGate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly EcsJsonFormatter _formatter = new();
+    private readonly ArrayBufferWriter<byte> _line = new(16 * 1024);
+    private readonly OwnProcessTracker _own = new(Environment.ProcessId);
+    private List<IOutputSink> _outputs = [];
+    private CompiledRule[] _rules = [];
+    private AlertInfo[] _alerts = [];
+    private bool[] _rateLimitLogged = [];
+    private ProcessEventKinds _recorded;
+    private ProcessWatcher? _watcher;
+    private ChannelReader<ProcessEvent>? _events;
+    private ActionRunner? _actions;
+    private MetricsServer? _server;
+    private PosixSignalRegistration? _sighup;
+    private Task _loop = Task.CompletedTask;
+    private Task _healthLog = Task.CompletedTask;
+
+    private readonly IHostApplicationLifetime _lifetime;
+
+    public DaemonService(DaemonConfig config, ILogger<DaemonService> log, IHostApplicationLifetime lifetime)
+    {
+        _config = config;
+        _log = log;
+        _lifetime = lifetime;
+    }
+
+    /// <summary>Set when the event loop died of an unexpected error (the daemon then stops with exit code 1).</summary>
+    public Exception? Failure { get; private set; }
+
+    public DaemonMetrics? Metrics { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _recorded = _config.Events;
+        var rules = new List<CompiledRule>();
+        ProcessEventKinds ruleKinds = ProcessEventKinds.None;
+        foreach (RuleDefinition definition in _config.Rules)
+        {
+            var rule = new CompiledRule(definition);
+            rules.Add(rule);
+            ruleKinds |= rule.Events;
+        }
+        _rules = [.. rules];
+        _alerts = Array.ConvertAll(_rules, r => new AlertInfo(r.Name, r.Severity.Name(), r.Severity.Score()));
+        _rateLimitLogged = new bool[_rules.Length];
+
+        _outputs = OutputFactory.Open(_config.Outputs, problem => DaemonLog.OutputProblem(_log, problem));
+        _actions = new ActionRunner(_config.Actions, OnActionFinished);
+
+        // Fork and exit are needed to know the daemon's own descendants, which rules skip.
+        ProcessEventKinds subscribed = _recorded | ruleKinds | (_rules.Length > 0 ? ProcessEventKinds.Fork | ProcessEventKinds.Exit : 0);
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = subscribed });
+        Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _rules, _actions.Counters);
+        StartServer(Metrics);
+        _events = _watcher.Start();
+
+        _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            lock (_outputGate)
+            {
+                foreach (IOutputSink output in _outputs)
+                    output.Reopen();
+            }
+            DaemonLog.Reopened(_log);
+        });
+
+        _loop = Task.Run(() => RunAsync(_events, _stop.Token), CancellationToken.None);
+        if (_config.Health.LogInterval > TimeSpan.Zero)
+            _healthLog = Task.Run(() => LogCountersAsync(_config.Health.LogInterval, _stop.Token), CancellationToken.None);
+        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _rules.Length, KindList(_recorded));
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _server?.Dispose();
+        await _loop.ConfigureAwait(false);
+        await _healthLog.ConfigureAwait(false);
+        if (_actions is not null)
+            await _actions.DisposeAsync().ConfigureAwait(false);
+        lock (_outputGate)
+        {
+            foreach (IOutputSink output in _outputs)
+                output.Flush();
+        }
+        if (Metrics is not null)
+            DaemonLog.Stopped(_log, Metrics.Summary());
+    }
+
+    public void Dispose()
+    {
+        _sighup?.Dispose();
+        _watcher?.Dispose();
+        _server?.Dispose();
+        lock (_outputGate)
+        {
+            foreach (IOutputSink output in _outputs)
+                output.Dispose();
+            _outputs = [];
+        }
+        _stop.Dispose();
+    }
+
+    private void StartServer(DaemonMetrics metrics)
+    {
+        _server = new MetricsServer(metrics.RenderPrometheus);
+        if (_config.Health.Socket is { } path)
+        {
+            try
+            {
+                _server.ListenUnix(path);
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
+            {
+                DaemonLog.StatusSocketFailed(_log, path, ex.Message);
+            }
+        }
+        if (_config.Health.Listen is { } endpoint)
+        {
+            try
+            {
+                _server.ListenHttp(endpoint);
+            }
+            catch (SocketException ex)
+            {
+                throw new ProcWatchException(FailureKind.SystemError, $"cannot listen on {endpoint} for metrics: {ex.Message}");
+            }
+            DaemonLog.MetricsListening(_log, endpoint.ToString());
+        }
+    }
+
+    private async Task RunAsync(ChannelReader<ProcessEvent> events, CancellationToken stop)
+    {
+        try
+        {
+            while (await events.WaitToReadAsync(stop).ConfigureAwait(false))
+                Drain(events);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // SIGTERM: unsubscribe, then write out everything already received.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Failure = ex;
+            DaemonLog.LoopFailed(_log, ex);
+            _lifetime.StopApplication();
+        }
+        _watcher!.Dispose();
+        Drain(events);
+    }
+
+    private void Drain(ChannelReader<ProcessEvent> events)
+    {
+        lock (_outputGate)
+        {
+            while (events.TryRead(out ProcessEvent? e))
+                Handle(e);
+            foreach (IOutputSink output in _outputs)
+                output.Flush();
+        }
+    }
+
+    private void Handle(ProcessEvent e)
+    {
+        _own.Observe(e);
+        if (e is LostEvent lost)
+        {
+            DaemonLog.Lost(_log, EcsJsonFormatter.LostReasonName(lost.Reason), lost.Count);
+            Write(e, null);
+        }
+        else if (_recorded.Contains(e.Kind))
+        {
+            Write(e, null);
+        }
+        if (_rules.Length > 0 && !_own.IsOwn(e))
+            Evaluate(e);
+        _own.Forget(e);
+    }
+
+    private void Write(ProcessEvent e, AlertInfo? alert)
+    {
+        _line.ResetWrittenCount();
+        if (alert is null) _formatter.Write(e, _line);
+        else _formatter.WriteAlert(e, alert, _line);
+        foreach (IOutputSink output in _outputs)
+            output.Write(e, alert, _line.WrittenSpan);
+    }
+
+    private void Evaluate(ProcessEvent e)
+    {
+        for (int i = 0; i < _rules.Length; i++)
+        {
+            CompiledRule rule = _rules[i];
+            if (!rule.Matches(e))
+                continue;
+            Metrics!.OnRuleHit(i);
+            if (rule.Kill)
+                Kill(rule, e);
+            if (rule.Alert)
+            {
+                Write(e, _alerts[i]);
+                Metrics.OnAlert();
+            }
+            if (rule.Exec.Count > 0)
+                QueueActions(i, rule, e);
+        }
+    }
+
+    private void Kill(CompiledRule rule, ProcessEvent e)
+    {
+        int errno = ProcessKiller.Kill(e.Pid);
+        Metrics!.OnKill(errno == 0);
+        if (errno == 0)
+            DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
+        else
+            DaemonLog.KillFailed(_log, rule.Name, e.Pid, errno);
+    }
+
+    private void QueueActions(int index, CompiledRule rule, ProcessEvent e)
+    {
+        byte[]? document = null;
+        IReadOnlyList<KeyValuePair<string, string>>? environment = null;
+        foreach (ExecAction exec in rule.Exec)
+        {
+            if (!rule.TryTakeExecBudget(Stopwatch.GetTimestamp()))
+            {
+                _actions!.Counters.OnRateLimited();
+                if (!_rateLimitLogged[index])
+                {
+                    _rateLimitLogged[index] = true;
+                    DaemonLog.RateLimited(_log, rule.Name);
+                }
+                continue;
+            }
+            _rateLimitLogged[index] = false;
+            if (document is null)
+            {
+                _line.ResetWrittenCount();
+                _formatter.WriteAlert(e, _alerts[index], _line);
+                document = _line.WrittenSpan.ToArray();
+                environment = ActionEnvironment.Build(e, rule);
+            }
+            if (!_actions!.TryEnqueue(new ActionRequest(rule.Name, exec.Argv, document, environment!)))
+                DaemonLog.ActionQueueFull(_log, rule.Name);
+        }
+    }
+
+    private void OnActionFinished(ActionRequest request, ActionResult result, string detail)
+    {
+        if (result == ActionResult.Succeeded)
+            DaemonLog.ActionSucceeded(_log, request.RuleName, request.Argv[0], detail);
+        else
+            DaemonLog.ActionFailed(_log, request.RuleName, request.Argv[0], result switch
+            {
+                ActionResult.TimedOut => "timed out",
+                ActionResult.CouldNotStart => "could not start",
+                _ => "failed",
+            }, detail);
+    }
+
+    private async Task LogCountersAsync(TimeSpan interval, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+                DaemonLog.Counters(_log, Metrics!.Summary());
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static string Describe(ProcessEvent e)
+    {
+        ProcessInfo? p = e.Process;
+        string text = p?.Args is { Count: > 0 } args ? CommandLine.Join(args) : p?.Executable ?? p?.Name ?? "?";
+        return TerminalText.Escape(text);
+    }
+
+    private static string KindList(ProcessEventKinds kinds)
+    {
+        var sb = new StringBuilder();
+        foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
+        {
+            if (!kinds.Contains(kind)) continue;
+            if (sb.Length > 0) sb.Append(',');
+            sb.Append(kind.Name());
+        }
+        return sb.ToString();
+    }
+}

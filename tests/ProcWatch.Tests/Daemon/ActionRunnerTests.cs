@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Text;
+using Xunit;
+using ProcWatch.Rules;
+
+namespace ProcWatch.Tests.Daemon;
+
+/// <summary>exec actions run as real processes.</summary>
+public sealed class ActionRunnerTests
+{
+    [Fact]
+    public async Task Hostile_event_data_reaches_the_action_only_as_stdin_and_environment()
+    {
+        using var dir = new TempDir();
+        string pwned = dir.File("pwned");
+        string hostile = $"$(touch {pwned}); rm -rf ~ `touch {pwned}` '\"\n|touch {pwned}";
+        byte[] json = Encoding.UTF8.GetBytes("{\"process\":{\"args\":[" + System.Text.Json.JsonSerializer.Serialize(hostile) + "]}}\n");
+        var request = new ActionRequest("r", ["/bin/sh", "-c", $"cat > {dir.File("stdin")}; printf %s \"$PROCWATCH_COMMAND_LINE\" > {dir.File("env")}"], json,
+            [new("PROCWATCH_COMMAND_LINE", hostile)]);
+
+        (ActionResult result, string detail) = await ActionRunner.RunAsync(request, TimeSpan.FromSeconds(10));
+
+        Assert.True(result == ActionResult.Succeeded, detail);
+        Assert.Equal(json, File.ReadAllBytes(dir.File("stdin")));
+        Assert.Equal(hostile, File.ReadAllText(dir.File("env")));
+        Assert.False(File.Exists(pwned));
+    }
+
+    [Fact]
+    public async Task A_hanging_action_is_killed_at_the_timeout_with_its_children()
+    {
+        var clock = Stopwatch.StartNew();
+        (ActionResult result, _) = await ActionRunner.RunAsync(
+            new ActionRequest("r", ["/bin/sh", "-c", "sleep 300 & sleep 300"], [], []), TimeSpan.FromMilliseconds(300));
+        Assert.Equal(ActionResult.TimedOut, result);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Failures_report_the_exit_code_and_stderr_and_a_missing_program_is_reported()
+    {
+        (ActionResult failed, string detail) = await ActionRunner.RunAsync(
+            new ActionRequest("r", ["/bin/sh", "-c", "echo boom >&2; exit 3"], [], []), TimeSpan.FromSeconds(10));
+        Assert.Equal(ActionResult.Failed, failed);
+        Assert.Equal("exit code 3: boom", detail);
+
+        (ActionResult missing, _) = await ActionRunner.RunAsync(new ActionRequest("r", ["/nonexistent/x"], [], []), TimeSpan.FromSeconds(10));
+        Assert.Equal(ActionResult.CouldNotStart, missing);
+    }
+
+    [Fact]
+    public async Task An_action_that_ignores_a_large_stdin_still_succeeds()
+    {
+        (ActionResult result, string detail) = await ActionRunner.RunAsync(
+            new ActionRequest("r", ["/bin/true"], new byte[1 << 20], []), TimeSpan.FromSeconds(10));
+        Assert.True(result == ActionResult.Succeeded, detail);
+    }
+
+    [Fact]
+    public async Task A_full_queue_drops_and_counts_instead_of_blocking()
+    {
+        var runner = new ActionRunner(new ActionRunnerOptions { Concurrency = 1, QueueCapacity = 2, Timeout = TimeSpan.FromSeconds(5) });
+        var clock = Stopwatch.StartNew();
+        int accepted = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            if (runner.TryEnqueue(new ActionRequest("r", ["/bin/sleep", "0.2"], [], [])))
+                accepted++;
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), "enqueueing must not wait for actions");
+        Assert.InRange(accepted, 2, 3);
+        Assert.Equal(10 - accepted, runner.Counters.QueueFull);
+        await runner.DisposeAsync();
+        Assert.Equal(accepted, runner.Counters.Succeeded);
+    }
+}

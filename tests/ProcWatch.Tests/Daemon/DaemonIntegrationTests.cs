@@ -1,0 +1,325 @@
+using Xunit;
+using Xunit.Abstractions;
+using System.Diagnostics;
+using System.Text.Json;
+using ProcWatch.Tests.Integration;
+
+namespace ProcWatch.Tests.Daemon;
+
+/// <summary>
+/// The real daemon (the built CLI) with a temporary configuration, watching the real kernel.
+/// Other tests run on this machine at the same time: every assertion looks only at processes
+/// these tests start (by pid, parent pid, or a unique executable path).
+/// </summary>
+[Collection("daemon")]
+public sealed class DaemonIntegrationTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+
+    private static string FileOutputConfig(TempDir dir, string extra = "", string maxSize = "100MB", int keep = 10) => $"""
+        events: [exec, exit]
+        outputs:
+          - type: file
+            path: {dir.File("events.json")}
+            max_size: {maxSize}
+            keep: {keep}
+        health:
+          socket: {dir.File("status.sock")}
+          interval: 0
+        {extra}
+        """;
+
+    [Fact]
+    public void Records_real_commands_with_their_exit_codes()
+    {
+        using var dir = new TempDir();
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir)));
+
+        (int pid, int code) = Spawn.Run("/bin/sh", ["-c", "exit 7"]);
+        Assert.Equal(7, code);
+
+        List<JsonElement> mine = [];
+        Poll.Until(() =>
+        {
+            mine = EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { pid });
+            return mine.Any(e => e.Str("event.action") == "exit");
+        }, Deadline, () => $"no exit event for pid {pid}; stderr:\n{daemon.Stderr}");
+
+        JsonElement exit = mine.First(e => e.Str("event.action") == "exit");
+        Assert.Equal("7", exit.Str("process.exit_code"));
+        JsonElement exec = Assert.Single(mine, e => e.Str("event.action") == "exec");
+        Assert.Equal("event", exec.Str("event.kind"));
+    }
+
+    [Fact]
+    public void A_matching_rule_alerts_and_its_exec_action_runs_once_with_the_event_on_stdin_and_hostile_argv_stays_data()
+    {
+        using var dir = new TempDir();
+        // A private copy of sh: its path is unique to this test, so only our process matches.
+        string marker = dir.File("pw-marker-" + Guid.NewGuid().ToString("N")[..8]);
+        File.Copy("/bin/sh", marker);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(marker, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        string traces = Directory.CreateDirectory(dir.File("traces")).FullName;
+        string action = dir.Write("action.sh", """
+            out="$1"
+            cat > "$out/stdin.$$"
+            env | grep '^PROCWATCH_' > "$out/env.$$"
+            """);
+        string pwned = dir.File("pwned");
+        string config = FileOutputConfig(dir, $"""
+            rules:
+              - name: marker-ran
+                severity: high
+                match:
+                  event: exec
+                  executable: "*/{Path.GetFileName(marker)}"
+                actions:
+                  - alert
+                  - exec: ["/bin/sh", "{action}", "{traces}"]
+            """);
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", config));
+
+        string[] hostile = [$"$(touch {pwned})", "; rm -rf ~", $"`touch {pwned}`", "'\"quoted\"'", "line1\nline2", "| touch " + pwned];
+        // sh -c SCRIPT $0 $1...: the hostile strings are positional parameters the script never evaluates.
+        string[] args = ["-c", "sleep 0.3", "marker-argv0", .. hostile];
+        (int pid, int code) = Spawn.Run(marker, args);
+        Assert.Equal(0, code);
+
+        List<JsonElement> mine = [];
+        Poll.Until(() =>
+        {
+            mine = EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { pid });
+            return mine.Any(e => e.Str("event.kind") == "alert") && Directory.GetFiles(traces, "env.*").Length > 0;
+        }, Deadline, () => $"no alert or action for pid {pid}; lines: {string.Join("\n", mine)}; stderr:\n{daemon.Stderr}");
+
+        JsonElement exec = Assert.Single(mine, e => e.Str("event.action") == "exec" && e.Str("event.kind") == "event");
+        Assert.Equal([marker, .. args], exec.Args());
+        JsonElement alert = Assert.Single(mine, e => e.Str("event.kind") == "alert");
+        Assert.Equal("marker-ran", alert.Str("rule.name"));
+        Assert.Equal("high", alert.Str("rule.severity"));
+        Assert.Equal(marker, alert.Str("process.executable"));
+
+        // The action ran once: give a second run time to show up if there were one.
+        Thread.Sleep(1000);
+        string stdinFile = Assert.Single(Directory.GetFiles(traces, "stdin.*"));
+        JsonElement document = EventFiles.Parse(File.ReadAllText(stdinFile));
+        Assert.Equal(pid.ToString(), document.Str("process.pid"));
+        Assert.Equal("alert", document.Str("event.kind"));
+        Assert.Equal([marker, .. args], document.Args());
+        string[] env = File.ReadAllLines(Assert.Single(Directory.GetFiles(traces, "env.*")));
+        Assert.Contains($"PROCWATCH_PID={pid}", env);
+        Assert.Contains("PROCWATCH_RULE=marker-ran", env);
+        Assert.Contains($"PROCWATCH_EXECUTABLE={marker}", env);
+
+        // Never evaluated by any shell: not by the daemon, not by the action.
+        Assert.False(File.Exists(pwned));
+        // The action's own processes never matched a rule (no alert for them).
+        int actionPid = int.Parse(Path.GetExtension(stdinFile)[1..]);
+        Assert.DoesNotContain(EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { actionPid }), e => e.Str("event.kind") == "alert");
+    }
+
+    [Fact]
+    public void A_burst_of_10000_execs_across_rotations_loses_no_line_and_splits_none()
+    {
+        using var dir = new TempDir();
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir, maxSize: "1MB", keep: 1000)));
+        string token = "burst-" + Guid.NewGuid().ToString("N")[..8];
+        const int Count = 10_000;
+        (int loopPid, int code) = Spawn.Run("/bin/bash", ["-c", $"for ((i = 0; i < {Count}; i++)); do /bin/true {token} $i; done"]);
+        Assert.Equal(0, code);
+
+        // Each child's exit carries its parent (the loop): that identifies all 10,000, exactly.
+        var children = new HashSet<int>();
+        List<string> lines = [];
+        Poll.Until(() =>
+        {
+            lines = EventFiles.Lines(dir.Path);
+            children.Clear();
+            foreach (string line in lines)
+            {
+                if (line.Contains("\"action\":\"exit\"", StringComparison.Ordinal) && line.Contains($"\"parent\":{{\"pid\":{loopPid}", StringComparison.Ordinal))
+                    children.Add(EventFiles.Parse(line).At("process.pid").GetInt32());
+            }
+            return children.Count >= Count;
+        }, TimeSpan.FromSeconds(60), () => $"{children.Count} of {Count} exits recorded; stderr:\n{daemon.Stderr}");
+        Thread.Sleep(500);
+        lines = EventFiles.Lines(dir.Path);
+
+        Assert.True(Directory.GetFiles(dir.Path, "events.json.*").Length >= 2, "the burst should span rotations");
+        foreach (string line in lines)
+            Assert.True(line.StartsWith("{\"@timestamp\":", StringComparison.Ordinal) && line.EndsWith('}'), "split or mangled line: " + line);
+        // Pids wrap while other tests run: a child's pid may be reused later, so also require the loop as parent.
+        List<JsonElement> mine = EventFiles.ForPids(lines, children).FindAll(e => e.Str("process.parent.pid") == loopPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Count, mine.Count(e => e.Str("event.action") == "exit"));
+        Assert.Equal(Count, mine.Count(e => e.Str("event.action") == "exec"));
+        foreach (string file in Directory.GetFiles(dir.Path, "events.json*"))
+            Assert.True(new FileInfo(file).Length <= 1024 * 1024, $"{file} is over max_size");
+        // How many execs carried their exact argv (procfs races with 1 ms processes until eBPF lands).
+        int exact = mine.Count(e => e.Str("event.action") == "exec" && e.Args() is [_, var t, _] && t == token);
+        output.WriteLine($"burst: {Count} execs recorded, {exact} with exact argv");
+    }
+
+    [Fact]
+    public void Sighup_reopens_the_output_file()
+    {
+        using var dir = new TempDir();
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir)));
+        int before = Spawn.Sh("exit 3");
+        WaitForExit(dir.Path, "events.json", before, daemon);
+
+        File.Move(dir.File("events.json"), dir.File("moved.json"));
+        daemon.Signal(DaemonUnderTest.SIGHUP);
+        daemon.WaitForStderr("reopened", Deadline);
+        int after = Spawn.Sh("exit 4");
+        WaitForExit(dir.Path, "events.json", after, daemon);
+
+        List<string> moved = [.. EventFiles.ReadShared(dir.File("moved.json")).Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        Assert.NotEmpty(EventFiles.ForPids(moved, new HashSet<int> { before }));
+        Assert.Empty(EventFiles.ForPids(moved, new HashSet<int> { after }));
+    }
+
+    [Fact]
+    public void Sigterm_exits_0_with_everything_flushed()
+    {
+        using var dir = new TempDir();
+        var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir)));
+        using (daemon)
+        {
+            var pids = new HashSet<int>();
+            for (int i = 0; i < 20; i++)
+                pids.Add(Spawn.Sh("exit 5"));
+            Thread.Sleep(1000); // the kernel has delivered them; whatever is queued must be written at stop
+            daemon.Signal(DaemonUnderTest.SIGTERM);
+            Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+            Assert.Contains("stopped; final counters", daemon.Stderr);
+            List<JsonElement> mine = EventFiles.ForPids(EventFiles.Lines(dir.Path), pids);
+            Assert.Equal(20, mine.Count(e => e.Str("event.action") == "exit" && e.Str("process.exit_code") == "5"));
+            Assert.False(File.Exists(dir.File("status.sock")), "the status socket is removed at stop");
+        }
+    }
+
+    [Fact]
+    public void Status_prints_the_counters_of_a_running_daemon()
+    {
+        using var dir = new TempDir();
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir)));
+        Spawn.Sh("true");
+        (int code, string stdout, string stderr) = Cli.Run("status", "--socket", dir.File("status.sock"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("events_total{kind=\"exec\"}", stdout);
+        Assert.Contains($"output_lines_total{{output=\"file:{dir.File("events.json")}\"}}", stdout);
+        Assert.Contains($"pid=\"{daemon.Pid}\"", stdout);
+
+        (int raw, string text, _) = Cli.Run("status", "--socket", dir.File("status.sock"), "--raw");
+        Assert.Equal(0, raw);
+        Assert.Contains("# TYPE procwatch_events_total counter", text);
+
+        (int gone, _, string error) = Cli.Run("status", "--socket", dir.File("nothing.sock"));
+        Assert.Equal(1, gone);
+        Assert.StartsWith("procwatch: no daemon answers on", error);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_as_prometheus_text_on_loopback_http()
+    {
+        using var dir = new TempDir();
+        int port = 20000 + Random.Shared.Next(20000);
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir).Replace("  interval: 0", $"  interval: 0\n  listen: 127.0.0.1:{port}")));
+        using var http = new HttpClient();
+        string body = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        Assert.Contains("# TYPE procwatch_events_total counter", body);
+        Assert.Contains("procwatch_actions_total{result=\"timed_out\"} 0", body);
+        HttpResponseMessage missing = await http.GetAsync($"http://127.0.0.1:{port}/nothing");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public void An_invalid_config_names_its_line_and_exits_non_zero()
+    {
+        using var dir = new TempDir();
+        string config = dir.Write("bad.yaml", """
+            events: [exec, exit]
+            outputs:
+              - type: file
+                path: /tmp/x.json
+                max_size: lots
+            """);
+        foreach (string[] command in new[] { new[] { "daemon", "--check-config", "--config", config }, new[] { "daemon", "--config", config } })
+        {
+            (int code, _, string stderr) = Cli.Run(command);
+            Assert.Equal(6, code);
+            Assert.Equal($"procwatch: {config}: line 5: max_size 'lots' is not a size, e.g. 100MB, 512KB, 1GB, or 0 for no rotation", stderr.TrimEnd('\n'));
+        }
+
+        (int ok, string stdout, _) = Cli.Run("daemon", "--check-config");
+        Assert.Equal(0, ok);
+        Assert.Contains("built-in default: valid", stdout);
+    }
+
+    [Fact]
+    public void A_full_disk_drops_and_counts_logs_once_keeps_running_and_resumes()
+    {
+        using var dir = new TempDir();
+        string mount = Directory.CreateDirectory(dir.File("small")).FullName;
+        Assert.Equal(0, Spawn.Run("/bin/mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", mount]).ExitCode);
+        try
+        {
+            string config = $"""
+                events: [exec, exit]
+                outputs:
+                  - type: file
+                    path: {mount}/events.json
+                    max_size: 0
+                health:
+                  socket: {dir.File("status.sock")}
+                  interval: 0
+                """;
+            using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", config));
+            // Leave almost no room, then make events until writing fails.
+            Spawn.Run("/bin/dd", ["if=/dev/zero", $"of={mount}/filler", "bs=4k", "count=128"]); // may stop short: the disk is full either way
+            Poll.Until(() =>
+            {
+                Spawn.Sh("true");
+                return daemon.Stderr.Contains("cannot write", StringComparison.Ordinal);
+            }, Deadline, () => "the disk never filled; stderr:\n" + daemon.Stderr);
+            for (int i = 0; i < 20; i++) Spawn.Sh("true");
+
+            File.Delete($"{mount}/filler");
+            int after = 0;
+            Poll.Until(() =>
+            {
+                after = Spawn.Sh("exit 9");
+                return daemon.Stderr.Contains("writing again after dropping", StringComparison.Ordinal);
+            }, Deadline, () => "never resumed; stderr:\n" + daemon.Stderr);
+            WaitForExit(mount, "events.json", after, daemon);
+
+            // Once per episode: other tests' events may fill the small disk again after it resumed.
+            string stderr = daemon.Stderr;
+            string firstEpisode = stderr[..stderr.IndexOf("writing again after dropping", StringComparison.Ordinal)];
+            Assert.Equal(1, Occurrences(firstEpisode, "cannot write"));
+            (int code, string status, _) = Cli.Run("status", "--socket", dir.File("status.sock"));
+            Assert.Equal(0, code);
+            string dropped = status.Split('\n').Single(l => l.StartsWith("output_dropped_total", StringComparison.Ordinal));
+            Assert.NotEqual("0", dropped.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]);
+            foreach (string line in EventFiles.Lines(mount))
+                Assert.True(line.StartsWith('{') && line.EndsWith('}'), "partial line left by the failed write: " + line);
+        }
+        finally
+        {
+            Spawn.Run("/bin/umount", ["-l", mount]);
+        }
+    }
+
+    private static void WaitForExit(string directory, string name, int pid, DaemonUnderTest daemon) =>
+        Poll.Until(() => EventFiles.ForPids(EventFiles.Lines(directory, name), new HashSet<int> { pid }).Any(e => e.Str("event.action") == "exit"),
+            Deadline, () => $"no exit of {pid} in {directory}/{name}; stderr:\n{daemon.Stderr}");
+
+    private static int Occurrences(string text, string what)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + 1, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+}

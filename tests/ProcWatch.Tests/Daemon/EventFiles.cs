@@ -1,0 +1,76 @@
+using Xunit;
+using System.Text.Json;
+
+namespace ProcWatch.Tests.Daemon;
+
+/// <summary>Reads a file output (the file and its rotated copies) back as JSON documents.</summary>
+internal static class EventFiles
+{
+    /// <summary>Every line of the output files under <paramref name="directory"/> named <paramref name="name"/>*, oldest file first.</summary>
+    public static List<string> Lines(string directory, string name = "events.json")
+    {
+        var files = Directory.GetFiles(directory, name + "*")
+            .Select(f => (File: f, Order: f.Length == Path.Combine(directory, name).Length ? 0 : int.Parse(f[(f.LastIndexOf('.') + 1)..])))
+            .OrderByDescending(x => x.Order)
+            .Select(x => x.File);
+        var lines = new List<string>();
+        foreach (string file in files)
+        {
+            string text = ReadShared(file);
+            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        return lines;
+    }
+
+    public static string ReadShared(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>The documents whose process.pid is one of <paramref name="pids"/> (cheap text test first).</summary>
+    public static List<JsonElement> ForPids(IEnumerable<string> lines, IReadOnlySet<int> pids)
+    {
+        var found = new List<JsonElement>();
+        foreach (string line in lines)
+        {
+            int at = line.IndexOf("\"process\":{\"pid\":", StringComparison.Ordinal);
+            if (at < 0) continue;
+            int start = at + "\"process\":{\"pid\":".Length;
+            int end = line.IndexOf(',', start);
+            if (end < 0 || !int.TryParse(line.AsSpan(start, end - start), out int pid) || !pids.Contains(pid))
+                continue;
+            found.Add(Parse(line));
+        }
+        return found;
+    }
+
+    public static JsonElement Parse(string line)
+    {
+        using JsonDocument doc = JsonDocument.Parse(line);
+        return doc.RootElement.Clone();
+    }
+
+    public static JsonElement At(this JsonElement e, string dottedPath)
+    {
+        foreach (string part in dottedPath.Split('.'))
+            e = e.GetProperty(part);
+        return e;
+    }
+
+    public static string? Str(this JsonElement e, string dottedPath)
+    {
+        foreach (string part in dottedPath.Split('.'))
+        {
+            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(part, out e))
+                return null;
+        }
+        return e.ValueKind == JsonValueKind.String ? e.GetString() : e.ToString();
+    }
+
+    public static string[] Args(this JsonElement e) =>
+        e.TryGetProperty("process", out JsonElement p) && p.TryGetProperty("args", out JsonElement a)
+            ? a.EnumerateArray().Select(x => x.GetString()!).ToArray()
+            : [];
+}
