@@ -7,35 +7,40 @@ using ProcWatch.Watching;
 namespace ProcWatch.Cli;
 
 /// <summary>
-/// The `-S` summary: events per kind as received from the kernel and as shown (after filters),
-/// execs per second, top executables, every kind of loss, process-table evictions.
+/// The `-S` summary: events per kind as received from the kernel, what was shown after the
+/// filters (when any), execs per second, top executables, every kind of loss, and
+/// process-table evictions.
 /// </summary>
 internal static class StatsReport
 {
-    public static string Format(WatcherStatistics stats, TimeSpan elapsed, ExecTally? execs = null)
+    public static string Format(WatcherStatistics stats, TimeSpan elapsed, ExecTally? shown = null, bool filtered = false)
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.Append(inv, $"{"Event",-10} {"Count",12} {"Per sec",10}{(execs is null ? "" : $" {"Shown",12}")}\n");
+        sb.Append(inv, $"{"Event",-10} {"Count",12} {"Per sec",10}\n");
         double seconds = Math.Max(elapsed.TotalSeconds, 1e-3);
         foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
         {
             long count = stats.Count(kind);
             if (count == 0) continue;
-            sb.Append(inv, $"{kind.Name(),-10} {count,12} {count / seconds,10:F1}{(execs is null ? "" : $" {execs.Shown(kind),12}")}\n");
+            sb.Append(inv, $"{kind.Name(),-10} {count,12} {count / seconds,10:F1}\n");
         }
-        long shownTotal = 0;
-        if (execs is not null)
+        sb.Append(inv, $"{"total",-10} {stats.Total,12} {stats.Total / seconds,10:F1}\n");
+        if (filtered && shown is not null)
         {
+            sb.Append("shown after filters:");
             foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
-                shownTotal += execs.Shown(kind);
+            {
+                if (shown.Shown(kind) > 0)
+                    sb.Append(inv, $" {kind.Name()} {shown.Shown(kind)}");
+            }
+            sb.Append('\n');
         }
-        sb.Append(inv, $"{"total",-10} {stats.Total,12} {stats.Total / seconds,10:F1}{(execs is null ? "" : $" {shownTotal,12}")}\n");
-        long shownExecs = execs?.Shown(ProcessEventKind.Exec) ?? stats.Count(ProcessEventKind.Exec);
-        sb.Append(inv, $"execs per second: {shownExecs / seconds:F1} over {seconds:F1} s{(execs is null ? "" : " (shown)")}\n");
-        if (execs is not null)
+        long execs = filtered && shown is not null ? shown.Shown(ProcessEventKind.Exec) : stats.Count(ProcessEventKind.Exec);
+        sb.Append(inv, $"execs per second: {execs / seconds:F1} over {seconds:F1} s{(filtered ? " (shown)" : "")}\n");
+        if (shown is not null)
         {
-            List<KeyValuePair<string, long>> top = execs.Top(10);
+            List<KeyValuePair<string, long>> top = shown.Top(10);
             if (top.Count > 0)
             {
                 sb.Append("top executables:\n");

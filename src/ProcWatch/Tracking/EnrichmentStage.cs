@@ -139,6 +139,8 @@ public sealed class EnrichmentStage : IEventStage
         ProcessEntry? entry = _table.Find(e.Pid);
         if (entry is not null && !entry.InTree)
             return null; // outside the watched tree: skip the /proc reads
+        if (entry is null && OutsideTree(e.Pid))
+            return null;
         ProcessInfo? captured = e.Process;
         bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf, Args: not null };
 
@@ -327,6 +329,8 @@ public sealed class EnrichmentStage : IEventStage
         ProcessEntry? entry = _table.Find(pid);
         if (entry is not null)
             return entry;
+        if (OutsideTree(pid))
+            return _table.Peek(pid);
         if (!_reader.TryRead(pid, null, false, readArgs: true, out ProcessInfo info, out ProcStat stat))
             return null;
         entry = new ProcessEntry(pid, info with { Parent = ParentOf(stat.ParentPid) })
@@ -338,6 +342,26 @@ public sealed class EnrichmentStage : IEventStage
         };
         _table.Add(entry);
         return entry;
+    }
+
+    /// <summary>
+    /// With a tree filter, a process first seen (its exec came before its fork event, or it
+    /// was evicted) is placed by its stat alone; outside the tree it is remembered as such,
+    /// without reading the rest of /proc.
+    /// </summary>
+    private bool OutsideTree(int pid)
+    {
+        if (_filter is not { SelectsTree: true })
+            return false;
+        if (!ProcStat.TryRead(pid, out ProcStat stat))
+            return false; // gone: the caller's read fails too
+        if (InTree(pid, stat.ParentPid))
+            return false;
+        ProcessEntry entry = SeedEntry(stat);
+        entry.InTree = false;
+        entry.NeedsDetail = false;
+        _table.Add(entry);
+        return true;
     }
 
     /// <summary>A seeded entry (stat only) gets argv, executable, credentials when first needed.</summary>
