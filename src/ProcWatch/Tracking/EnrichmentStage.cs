@@ -173,17 +173,18 @@ public sealed class EnrichmentStage : IEventStage
         {
             // Lost the race (the process is gone, or the pid is already another process's):
             // only what the table knows for certain about this very process.
+            // What the source itself captured at the event (eBPF, a /proc scan) still stands.
             ProcessInfo? known = entry?.Info;
-            info = new ProcessInfo
+            info = (captured ?? new ProcessInfo { Pid = e.Pid }) with
             {
                 Pid = e.Pid,
-                ParentPid = known?.ParentPid,
-                Start = known?.Start,
-                StartTimeTicks = known?.StartTimeTicks,
-                EntityId = known?.EntityId,
-                SessionId = known?.SessionId,
-                ProcessGroupId = known?.ProcessGroupId,
-                Parent = known?.Parent,
+                ParentPid = captured?.ParentPid ?? known?.ParentPid,
+                Start = captured?.Start ?? known?.Start,
+                StartTimeTicks = captured?.StartTimeTicks ?? known?.StartTimeTicks,
+                EntityId = captured?.EntityId ?? known?.EntityId,
+                SessionId = captured?.SessionId ?? known?.SessionId,
+                ProcessGroupId = captured?.ProcessGroupId ?? known?.ProcessGroupId,
+                Parent = captured?.Parent ?? known?.Parent,
             };
             if (entry is null && _filter is { SelectsTree: true })
                 return null; // cannot place it in the tree
@@ -241,7 +242,7 @@ public sealed class EnrichmentStage : IEventStage
             };
             if (_filter is not null && (!InTree(e.Pid, e.ParentPid) || !PassesProcess(info)))
                 return null;
-            return e with { Process = info, Duration = Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
+            return e with { Process = info, Duration = e.Duration ?? Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
         }
         if (entry.Info.Name is null && ProcStat.TryRead(e.Pid, out ProcStat zombie)
             && PidReuseGuard.IsSameProcess(zombie.StartTimeTicks, entry.StartTicks, entry.StartExact))
@@ -429,6 +430,7 @@ public sealed class EnrichmentStage : IEventStage
     /// <summary>After a loss: forget processes that are gone (or whose pid was reused), learn new ones.</summary>
     private void Resync()
     {
+        _threadStarts.Clear(); // thread exits may have been lost too; the map must not fill up with ghosts
         foreach (int pid in _table.Pids())
         {
             ProcessEntry entry = _table.Peek(pid)!;
