@@ -85,7 +85,8 @@ public sealed class EnrichmentStage : IEventStage
 
         // The child's exact start time from its stat (cheap: one file); if it is already gone,
         // or the pid already belongs to someone else, derive it from the fork's timestamp.
-        ulong derived = _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
+        // The procfs backend reports a fork at its scan, later than the fork: it sends the exact start.
+        ulong derived = e.Process?.StartTimeTicks ?? _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
         ulong ticks = derived;
         bool exact = false;
         if (ProcStat.TryRead(e.Pid, out ProcStat stat) && PidReuseGuard.IsSameProcess(stat.StartTimeTicks, derived, expectedIsExact: false))
@@ -142,7 +143,8 @@ public sealed class EnrichmentStage : IEventStage
         if (entry is null && OutsideTree(e.Pid))
             return null;
         ProcessInfo? captured = e.Process;
-        bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf, Args: not null };
+        // Argv captured by the source (eBPF at exec; the procfs backend's scan, maybe from a process gone by now) is kept.
+        bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
 
         ProcessInfo info;
         if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat))
@@ -195,9 +197,16 @@ public sealed class EnrichmentStage : IEventStage
             {
                 Args = captured!.Args,
                 ArgsTruncated = captured.ArgsTruncated,
-                ArgvSource = ArgvSource.Ebpf,
+                ArgvSource = captured.ArgvSource,
                 Executable = info.Executable ?? captured.Executable,
+                ExecutableDeleted = info.Executable is null ? captured.ExecutableDeleted : info.ExecutableDeleted,
                 Name = info.Name ?? captured.Name,
+                // What the source saw at exec (eBPF, a procfs scan) stands in when /proc lost the race.
+                ParentPid = info.ParentPid ?? captured.ParentPid,
+                Start = info.Start ?? captured.Start,
+                StartTimeTicks = info.StartTimeTicks ?? captured.StartTimeTicks,
+                User = info.User ?? captured.User,
+                Group = info.Group ?? captured.Group,
             };
         }
         if (entry is not null)
@@ -254,7 +263,8 @@ public sealed class EnrichmentStage : IEventStage
         ProcessInfo final = entry.Info;
         if (e.ParentPid > 0 && final.Parent?.Pid != e.ParentPid)
             final = final with { ParentPid = e.ParentPid, Parent = ParentOf(e.ParentPid) }; // reparented (orphan)
-        return e with { Process = final, Duration = Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
+        // A source that knows the real start (procfs) has set the duration already.
+        return e with { Process = final, Duration = e.Duration ?? Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
     }
 
     private CommEvent? OnComm(CommEvent e)

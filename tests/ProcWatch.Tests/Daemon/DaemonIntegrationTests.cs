@@ -55,7 +55,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
     public void A_matching_rule_alerts_and_its_exec_action_runs_once_with_the_event_on_stdin_and_hostile_argv_stays_data()
     {
         using var dir = new TempDir();
-        // A private copy of sh: its path is unique to this test, so only our process matches.
+        // A private copy of sh: its path is unique to this test, so only our processes match.
         string marker = dir.File("pw-marker-" + Guid.NewGuid().ToString("N")[..8]);
         File.Copy("/bin/sh", marker);
         if (!OperatingSystem.IsWindows())
@@ -76,7 +76,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
                   executable: "*/{Path.GetFileName(marker)}"
                 actions:
                   - alert
-                  - exec: ["/bin/sh", "{action}", "{traces}"]
+                  - exec: ["{marker}", "{action}", "{traces}"]
             """);
         using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", config));
 
@@ -114,7 +114,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
 
         // Never evaluated by any shell: not by the daemon, not by the action.
         Assert.False(File.Exists(pwned));
-        // The action's own processes never matched a rule (no alert for them).
+        // The action runs the marker program too: it must not match (else it would alert and run again, and again).
         int actionPid = int.Parse(Path.GetExtension(stdinFile)[1..]);
         Assert.DoesNotContain(EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { actionPid }), e => e.Str("event.kind") == "alert");
     }
@@ -123,41 +123,68 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
     public void A_burst_of_10000_execs_across_rotations_loses_no_line_and_splits_none()
     {
         using var dir = new TempDir();
-        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir, maxSize: "1MB", keep: 1000)));
+        string config = FileOutputConfig(dir, maxSize: "1MB", keep: 1000).Replace("events: [exec, exit]", "events: [fork, exec, exit]");
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", config));
         string token = "burst-" + Guid.NewGuid().ToString("N")[..8];
         const int Count = 10_000;
-        (int loopPid, int code) = Spawn.Run("/bin/bash", ["-c", $"for ((i = 0; i < {Count}; i++)); do /bin/true {token} $i; done"]);
-        Assert.Equal(0, code);
+        int loopPid;
+        using (Process loop = Spawn.Start("/bin/bash", ["-c", $"for ((i = 0; i < {Count}; i++)); do /bin/true {token} $i; done"]))
+        {
+            loopPid = loop.Id;
+            // Generous: 10,000 execs on 2 cores shared with other test runs.
+            Assert.True(loop.WaitForExit(TimeSpan.FromMinutes(4)), "the exec loop did not finish");
+            Assert.Equal(0, loop.ExitCode);
+        }
 
-        // Each child's exit carries its parent (the loop): that identifies all 10,000, exactly.
+        // The loop's children: fork and exit events name their parent (the loop). Each must
+        // then have its fork, exec and exit line.
         var children = new HashSet<int>();
+        var forked = new HashSet<int>();
+        var exited = new HashSet<int>();
         List<string> lines = [];
+        string parentKey = $"\"parent\":{{\"pid\":{loopPid}"; // then ',' or '}'
+        bool NamesLoop(string line)
+        {
+            int at = line.IndexOf(parentKey, StringComparison.Ordinal);
+            return at >= 0 && line[at + parentKey.Length] is ',' or '}';
+        }
         Poll.Until(() =>
         {
             lines = EventFiles.Lines(dir.Path);
-            children.Clear();
+            forked.Clear();
+            exited.Clear();
             foreach (string line in lines)
             {
-                if (line.Contains("\"action\":\"exit\"", StringComparison.Ordinal) && line.Contains($"\"parent\":{{\"pid\":{loopPid}", StringComparison.Ordinal))
-                    children.Add(EventFiles.Parse(line).At("process.pid").GetInt32());
+                bool fork = line.Contains("\"action\":\"fork\"", StringComparison.Ordinal);
+                if ((fork || line.Contains("\"action\":\"exit\"", StringComparison.Ordinal)) && NamesLoop(line))
+                    (fork ? forked : exited).Add(EventFiles.Parse(line).At("process.pid").GetInt32());
             }
-            return children.Count >= Count;
-        }, TimeSpan.FromSeconds(60), () => $"{children.Count} of {Count} exits recorded; stderr:\n{daemon.Stderr}");
+            children = [.. forked, .. exited];
+            return children.Count >= Count
+                && children.IsSubsetOf(EventFiles.ForPids(lines, children).Where(e => e.Str("event.action") == "exit").Select(e => e.At("process.pid").GetInt32()));
+        }, TimeSpan.FromSeconds(120), () => $"{children.Count} of {Count} children, {exited.Count} exits naming the loop; stderr:\n{daemon.Stderr}");
         Thread.Sleep(500);
         lines = EventFiles.Lines(dir.Path);
 
+        Assert.Equal(Count, children.Count);
         Assert.True(Directory.GetFiles(dir.Path, "events.json.*").Length >= 2, "the burst should span rotations");
         foreach (string line in lines)
             Assert.True(line.StartsWith("{\"@timestamp\":", StringComparison.Ordinal) && line.EndsWith('}'), "split or mangled line: " + line);
-        // Pids wrap while other tests run: a child's pid may be reused later, so also require the loop as parent.
-        List<JsonElement> mine = EventFiles.ForPids(lines, children).FindAll(e => e.Str("process.parent.pid") == loopPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(Count, mine.Count(e => e.Str("event.action") == "exit"));
-        Assert.Equal(Count, mine.Count(e => e.Str("event.action") == "exec"));
+        List<JsonElement> mine = EventFiles.ForPids(lines, children);
+        foreach (string action in new[] { "fork", "exec", "exit" })
+        {
+            var seen = mine.Where(e => e.Str("event.action") == action).Select(e => e.At("process.pid").GetInt32()).ToHashSet();
+            Assert.True(children.IsSubsetOf(seen), $"{children.Except(seen).Count()} children without a {action} line");
+        }
         foreach (string file in Directory.GetFiles(dir.Path, "events.json*"))
             Assert.True(new FileInfo(file).Length <= 1024 * 1024, $"{file} is over max_size");
+        Assert.DoesNotContain("events lost", daemon.Stderr);
+        foreach (JsonElement odd in mine.Where(e => e.Str("event.action") is "fork" or "exit" && e.Str("process.parent.pid") != loopPid.ToString()))
+            output.WriteLine("a child's event not naming the loop as parent: " + odd);
         // How many execs carried their exact argv (procfs races with 1 ms processes until eBPF lands).
         int exact = mine.Count(e => e.Str("event.action") == "exec" && e.Args() is [_, var t, _] && t == token);
-        output.WriteLine($"burst: {Count} execs recorded, {exact} with exact argv");
+        output.WriteLine($"burst: {Count} children; fork/exec/exit lines all present; {exact} execs with exact argv; " +
+            $"{forked.Count} forks and {exited.Count} exits named the loop as parent");
     }
 
     [Fact]

@@ -9,6 +9,22 @@ internal static class EventFiles
     /// <summary>Every line of the output files under <paramref name="directory"/> named <paramref name="name"/>*, oldest file first.</summary>
     public static List<string> Lines(string directory, string name = "events.json")
     {
+        // A rotation may rename files between listing and reading: list again then.
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return ReadAll(directory, name);
+            }
+            catch (FileNotFoundException) when (attempt < 20)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    private static List<string> ReadAll(string directory, string name)
+    {
         var files = Directory.GetFiles(directory, name + "*")
             .Select(f => (File: f, Order: f.Length == Path.Combine(directory, name).Length ? 0 : int.Parse(f[(f.LastIndexOf('.') + 1)..])))
             .OrderByDescending(x => x.Order)

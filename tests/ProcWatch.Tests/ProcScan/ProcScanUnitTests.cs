@@ -93,4 +93,33 @@ public class ProcScanUnitTests
         Assert.Equal(ok, Namespaces.TryParseInode(link, out ulong parsed));
         Assert.Equal(inode, parsed);
     }
+
+    [Theory]
+    [InlineData("0.52 0.58 0.59 2/468 123456\n", true, 123456)]
+    [InlineData("0.00 0.00 0.00 1/1 1", true, 1)]
+    [InlineData("0.52 0.58 0.59 2/468 12x\n", false, 0)]
+    [InlineData("", false, 0)]
+    public void LastPidFromLoadavg(string content, bool ok, int pid)
+    {
+        Assert.Equal(ok, LastPid.TryParse(Encoding.ASCII.GetBytes(content), out int parsed));
+        if (ok)
+            Assert.Equal(pid, parsed);
+    }
+
+    [Fact]
+    public void LastPidSeesNewPidsAndTellsThreadsFromProcesses()
+    {
+        Assert.True(LastPid.ProcMatchesOurNamespace());
+        Assert.True(LastPid.TryRead(out int before));
+        using (var child = System.Diagnostics.Process.Start("/bin/true"))
+            child.WaitForExit();
+        Assert.True(LastPid.TryRead(out int after));
+        Assert.NotEqual(before, after);
+
+        Assert.True(LastPid.IsProcess(Environment.ProcessId));
+        int thread = Directory.GetDirectories($"/proc/{Environment.ProcessId}/task")
+            .Select(d => int.Parse(Path.GetFileName(d)))
+            .First(tid => tid != Environment.ProcessId);
+        Assert.False(LastPid.IsProcess(thread));
+    }
 }

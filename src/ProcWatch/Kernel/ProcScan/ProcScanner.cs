@@ -9,7 +9,9 @@ namespace ProcWatch.Kernel.ProcScan;
 /// <summary>
 /// Turns successive listings of /proc into fork, exec and exit events. A scan lists the pids
 /// (no file reads), reads only the new ones, optionally rechecks the known ones for an exec,
-/// and reports the vanished ones as exits. What happens between two scans is invisible: a
+/// and reports the vanished ones as exits. A quick scan (on an inotify wake-up) does not list:
+/// it probes the pids allocated since the last scan (see <see cref="LastPid"/>) and leaves
+/// exits to the next listing. What happens between two scans is invisible: a
 /// process that starts and ends in between is never seen; an exit code is never known.
 /// Rechecking is the costly part (reading stat costs ~70 µs per process here, comm ~10 µs),
 /// so a recheck reads only comm unless the name changed, and only the processes likely to
@@ -27,6 +29,8 @@ internal sealed class ProcScanner : IDisposable
     private readonly long _youngNs;
     private readonly Dictionary<int, TrackedProcess> _known = new(1024);
     private readonly List<int> _newPids = new(64);
+    private readonly bool _canProbe = LastPid.ProcMatchesOurNamespace();
+    private int _lastPid = -1;
     private uint _scan;
     private long _scanNs;
 
@@ -52,6 +56,8 @@ internal sealed class ProcScanner : IDisposable
     public void Baseline()
     {
         _scan++;
+        if (!_canProbe || !LastPid.TryRead(out _lastPid))
+            _lastPid = -1;
         foreach (int pid in _proc.ListPids())
         {
             if (TryReadProcess(pid, out TrackedProcess? process))
@@ -63,30 +69,45 @@ internal sealed class ProcScanner : IDisposable
         }
     }
 
+    /// <summary>Most pids a quick scan probes one by one; more new pids than that, and it lists /proc.</summary>
+    private const int MaxProbedPids = 128;
+
     /// <summary>
     /// One scan. New pids are read first (short-lived processes are the ones that race us),
     /// then forked and young processes are checked for an exec, and every known process too
-    /// when <paramref name="recheckAll"/>.
+    /// when <paramref name="recheckAll"/>. A listing scan also reports exits; a quick scan
+    /// (<paramref name="list"/> false) probes only the pids allocated since the last scan,
+    /// and lists anyway when it cannot (pid wrap-around, too many new pids).
     /// </summary>
-    public void Scan(bool recheckAll)
+    /// <returns>True when /proc was listed (exits reported).</returns>
+    public bool Scan(bool list, bool recheckAll)
     {
         _scan++;
         _scanNs = KernelClock.MonotonicNs();
-        _newPids.Clear();
-        foreach (int pid in _proc.ListPids())
-        {
-            if (_known.TryGetValue(pid, out TrackedProcess? known))
-                known.SeenInScan = _scan;
-            else
-                _newPids.Add(pid);
-        }
+        int previousLastPid = _lastPid;
+        if (!_canProbe || !LastPid.TryRead(out _lastPid))
+            _lastPid = -1;
+        if (!list && !ProbeNewPids(previousLastPid, _lastPid))
+            list = true;
 
-        foreach (int pid in _newPids)
-            OnNewPid(pid);
+        if (list)
+        {
+            _newPids.Clear();
+            foreach (int pid in _proc.ListPids())
+            {
+                if (_known.TryGetValue(pid, out TrackedProcess? known))
+                    known.SeenInScan = _scan;
+                else
+                    _newPids.Add(pid);
+            }
+            foreach (int pid in _newPids)
+                OnNewPid(pid);
+        }
 
         foreach (TrackedProcess process in _known.Values)
         {
-            if (process.SeenInScan != _scan)
+            // A quick scan did not see the known pids; rechecking one that is gone just fails.
+            if (list && process.SeenInScan != _scan)
                 continue;
             if (process.State == TrackedState.ArgsPending)
                 ResolvePending(process);
@@ -95,6 +116,8 @@ internal sealed class ProcScanner : IDisposable
                 Recheck(process);
         }
 
+        if (!list)
+            return false;
         // Removing the current entry while enumerating a Dictionary is allowed (.NET Core 3+).
         foreach (KeyValuePair<int, TrackedProcess> entry in _known)
         {
@@ -104,6 +127,23 @@ internal sealed class ProcScanner : IDisposable
                 ReportExit(entry.Value);
             }
         }
+        return true;
+    }
+
+    /// <summary>Reads the processes among the pids allocated in (previous, current]; false when a listing is needed instead.</summary>
+    private bool ProbeNewPids(int previous, int current)
+    {
+        if (previous < 0 || current < 0 || current < previous || current - previous > MaxProbedPids)
+            return false; // unknown, wrapped around, or a burst: list
+        for (int pid = previous + 1; pid <= current; pid++)
+        {
+            // Thread ids come from the same counter: only thread group leaders are processes.
+            if (_known.TryGetValue(pid, out TrackedProcess? known))
+                CheckReuse(known); // allocated again after a wrap-around: a new process?
+            else if (LastPid.IsProcess(pid))
+                OnNewPid(pid);
+        }
+        return true;
     }
 
     private void OnNewPid(int pid)
@@ -182,6 +222,16 @@ internal sealed class ProcScanner : IDisposable
         }
         process.State = TrackedState.Running;
         ReportExec(process);
+    }
+
+    private void CheckReuse(TrackedProcess process)
+    {
+        if (process.State == TrackedState.Opaque || !ProcStat.TryRead(process.Pid, out ProcStat stat)
+            || stat.StartTimeTicks == process.StartTimeTicks)
+            return;
+        _known.Remove(process.Pid);
+        ReportExit(process);
+        OnNewPid(process.Pid);
     }
 
     /// <summary>A process caught inside execve: once its argv is readable, report what it became.</summary>

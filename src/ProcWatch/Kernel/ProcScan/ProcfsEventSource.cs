@@ -54,6 +54,8 @@ public sealed class ProcfsEventSource : IEventSource
             throw new ProcWatchException(FailureKind.PlatformNotSupported, "procwatch needs Linux (/proc)");
         if (ProcMounts.FindHidePid() is { } hidePid && Libc.GetEuid() != 0)
             _notes.Add(hidePid.Describe());
+        if ((_options.Kinds & ~(ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit | ProcessEventKinds.Lost)) != 0)
+            _notes.Add("the procfs backend reports only fork, exec and exit events");
 
         ProcDirectory proc = ProcDirectory.Open();
         _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
@@ -82,19 +84,21 @@ public sealed class ProcfsEventSource : IEventSource
         // Every known process is rechecked on this cadence, whatever woke the scan.
         long recheckAllNs = intervalNs * Math.Max(1, _options.RecheckAllEveryIntervals);
         long lastRecheckAllNs = KernelClock.MonotonicNs();
+        // /proc is listed (and exits reported) at least once per interval, even when inotify
+        // keeps waking quick scans.
+        long lastListNs = lastRecheckAllNs;
         Libc.pollfd* fds = stackalloc Libc.pollfd[2];
         fds[0] = new Libc.pollfd { fd = _wakeFd, events = Libc.POLLIN };
         fds[1] = new Libc.pollfd { fd = _waker?.Fd ?? -1, events = Libc.POLLIN }; // a negative fd is ignored by poll
-        long nextTimerNs = KernelClock.MonotonicNs() + intervalNs;
 
         while (!_stopping)
         {
             long now = KernelClock.MonotonicNs();
-            int timeoutMs = (int)Math.Clamp((nextTimerNs - now + 999_999) / 1_000_000, 0, int.MaxValue);
+            long nextListNs = lastListNs + intervalNs;
+            int timeoutMs = (int)Math.Clamp((nextListNs - now + 999_999) / 1_000_000, 0, int.MaxValue);
             fds[0].revents = 0;
             fds[1].revents = 0;
-            int ready = Libc.Poll(fds, 2, timeoutMs);
-            if (ready < 0)
+            if (Libc.Poll(fds, 2, timeoutMs) < 0)
             {
                 if (Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
                 return;
@@ -104,16 +108,17 @@ public sealed class ProcfsEventSource : IEventSource
 
             bool woken = fds[1].revents != 0;
             now = KernelClock.MonotonicNs();
-            if (!woken && now < nextTimerNs)
+            bool listDue = now >= nextListNs;
+            if (!woken && !listDue)
                 continue;
             if (woken)
                 _waker!.Drain(); // every queued open becomes one scan; what arrives during the scan wakes the next
             bool recheckAll = now - lastRecheckAllNs >= recheckAllNs;
             if (recheckAll)
                 lastRecheckAllNs = now;
-            scanner.Scan(recheckAll);
+            if (scanner.Scan(list: listDue, recheckAll))
+                lastListNs = now;
             Interlocked.Increment(ref woken ? ref _inotifyScans : ref _timerScans);
-            nextTimerNs = KernelClock.MonotonicNs() + intervalNs;
         }
     }
 

@@ -39,11 +39,16 @@ public sealed class OutputCounters
 
 /// <summary>
 /// Tells once that an output stopped working and once that it works again, so a full disk
-/// gives two log lines, not one per event.
+/// gives two log lines, not one per event. A nearly full disk flaps (a small batch fits, the
+/// next does not): a new failure within a minute of the last report is counted, not told,
+/// and so is the matching recovery; the next report carries the whole count.
 /// </summary>
 public sealed class FailureLatch(string name, Action<string> report)
 {
+    private static readonly long QuietTicks = System.Diagnostics.Stopwatch.Frequency * 60;
     private bool _failing;
+    private bool _told;
+    private long _lastToldTicks;
     private long _droppedWhileFailing;
 
     public bool IsFailing => _failing;
@@ -54,6 +59,11 @@ public sealed class FailureLatch(string name, Action<string> report)
         if (_failing)
             return;
         _failing = true;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        _told = _lastToldTicks == 0 || now - _lastToldTicks >= QuietTicks;
+        if (!_told)
+            return;
+        _lastToldTicks = now;
         report($"{name}: {why}; dropping events (counted) until it works again");
     }
 
@@ -62,6 +72,8 @@ public sealed class FailureLatch(string name, Action<string> report)
         if (!_failing)
             return;
         _failing = false;
+        if (!_told)
+            return;
         report($"{name}: writing again after dropping {_droppedWhileFailing} events");
         _droppedWhileFailing = 0;
     }
