@@ -2,14 +2,21 @@ using ProcWatch.Events;
 
 namespace ProcWatch.Cli;
 
-/// <summary>Counts execs per executable for `-S` (bounded: at most <see cref="MaxDistinct"/> distinct programs, the rest under "(other)").</summary>
+/// <summary>
+/// What `-S` says about the events shown (after filters): counts per kind, and execs per
+/// executable (bounded: at most <see cref="MaxDistinct"/> distinct programs, the rest under "(other)").
+/// </summary>
 internal sealed class ExecTally
 {
     private const int MaxDistinct = 10_000;
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private readonly long[] _shown = new long[Enum.GetValues<ProcessEventKind>().Length];
+
+    public long Shown(ProcessEventKind kind) => _shown[(int)kind];
 
     public void Add(ProcessEvent e)
     {
+        _shown[(int)e.Kind]++;
         if (e is not ExecEvent exec)
             return;
         string key = exec.Process?.Executable ?? exec.Process?.Name ?? "(unknown)";

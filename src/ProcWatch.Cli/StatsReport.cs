@@ -6,10 +6,14 @@ using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
 
-/// <summary>The `-S` summary: events per kind, execs per second, top executables, every kind of loss, table evictions.</summary>
+/// <summary>
+/// The `-S` summary: events per kind as received from the kernel, what was shown after the
+/// filters (when any), execs per second, top executables, every kind of loss, and
+/// process-table evictions.
+/// </summary>
 internal static class StatsReport
 {
-    public static string Format(WatcherStatistics stats, TimeSpan elapsed, ExecTally? execs = null)
+    public static string Format(WatcherStatistics stats, TimeSpan elapsed, ExecTally? shown = null, bool filtered = false)
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -22,10 +26,21 @@ internal static class StatsReport
             sb.Append(inv, $"{kind.Name(),-10} {count,12} {count / seconds,10:F1}\n");
         }
         sb.Append(inv, $"{"total",-10} {stats.Total,12} {stats.Total / seconds,10:F1}\n");
-        sb.Append(inv, $"execs per second: {stats.Count(ProcessEventKind.Exec) / seconds:F1} over {seconds:F1} s\n");
-        if (execs is not null)
+        if (filtered && shown is not null)
         {
-            List<KeyValuePair<string, long>> top = execs.Top(10);
+            sb.Append("shown after filters:");
+            foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
+            {
+                if (shown.Shown(kind) > 0)
+                    sb.Append(inv, $" {kind.Name()} {shown.Shown(kind)}");
+            }
+            sb.Append('\n');
+        }
+        long execs = filtered && shown is not null ? shown.Shown(ProcessEventKind.Exec) : stats.Count(ProcessEventKind.Exec);
+        sb.Append(inv, $"execs per second: {execs / seconds:F1} over {seconds:F1} s{(filtered ? " (shown)" : "")}\n");
+        if (shown is not null)
+        {
+            List<KeyValuePair<string, long>> top = shown.Top(10);
             if (top.Count > 0)
             {
                 sb.Append("top executables:\n");

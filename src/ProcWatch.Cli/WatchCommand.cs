@@ -109,7 +109,7 @@ internal static class WatchCommand
 
         if (args.Stats)
         {
-            await Console.Error.WriteAsync(StatsReport.Format(watcher.Statistics, clock.Elapsed, tally)).ConfigureAwait(false);
+            await Console.Error.WriteAsync(StatsReport.Format(watcher.Statistics, clock.Elapsed, tally, filtered: options.Enrichment.Filter is not null)).ConfigureAwait(false);
             foreach (IEventSource source in watcher.Sources)
             {
                 if (source is ProcfsEventSource scanner)

@@ -140,6 +140,8 @@ public sealed class EnrichmentStage : IEventStage
         ProcessEntry? entry = _table.Find(e.Pid);
         if (entry is not null && !entry.InTree)
             return null; // outside the watched tree: skip the /proc reads
+        if (entry is null && OutsideTree(e.Pid))
+            return null;
         ProcessInfo? captured = e.Process;
         // Argv captured by the source (eBPF at exec; the procfs backend's scan, maybe from a process gone by now) is kept.
         bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
@@ -173,17 +175,18 @@ public sealed class EnrichmentStage : IEventStage
         {
             // Lost the race (the process is gone, or the pid is already another process's):
             // only what the table knows for certain about this very process.
+            // What the source itself captured at the event (eBPF, a /proc scan) still stands.
             ProcessInfo? known = entry?.Info;
-            info = new ProcessInfo
+            info = (captured ?? new ProcessInfo { Pid = e.Pid }) with
             {
                 Pid = e.Pid,
-                ParentPid = known?.ParentPid,
-                Start = known?.Start,
-                StartTimeTicks = known?.StartTimeTicks,
-                EntityId = known?.EntityId,
-                SessionId = known?.SessionId,
-                ProcessGroupId = known?.ProcessGroupId,
-                Parent = known?.Parent,
+                ParentPid = captured?.ParentPid ?? known?.ParentPid,
+                Start = captured?.Start ?? known?.Start,
+                StartTimeTicks = captured?.StartTimeTicks ?? known?.StartTimeTicks,
+                EntityId = captured?.EntityId ?? known?.EntityId,
+                SessionId = captured?.SessionId ?? known?.SessionId,
+                ProcessGroupId = captured?.ProcessGroupId ?? known?.ProcessGroupId,
+                Parent = captured?.Parent ?? known?.Parent,
             };
             if (entry is null && _filter is { SelectsTree: true })
                 return null; // cannot place it in the tree
@@ -248,7 +251,7 @@ public sealed class EnrichmentStage : IEventStage
             };
             if (_filter is not null && (!InTree(e.Pid, e.ParentPid) || !PassesProcess(info)))
                 return null;
-            return e with { Process = info, Duration = Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
+            return e with { Process = info, Duration = e.Duration ?? Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
         }
         if (entry.Info.Name is null && ProcStat.TryRead(e.Pid, out ProcStat zombie)
             && PidReuseGuard.IsSameProcess(zombie.StartTimeTicks, entry.StartTicks, entry.StartExact))
@@ -337,6 +340,8 @@ public sealed class EnrichmentStage : IEventStage
         ProcessEntry? entry = _table.Find(pid);
         if (entry is not null)
             return entry;
+        if (OutsideTree(pid))
+            return _table.Peek(pid);
         if (!_reader.TryRead(pid, null, false, readArgs: true, out ProcessInfo info, out ProcStat stat))
             return null;
         entry = new ProcessEntry(pid, info with { Parent = ParentOf(stat.ParentPid) })
@@ -348,6 +353,26 @@ public sealed class EnrichmentStage : IEventStage
         };
         _table.Add(entry);
         return entry;
+    }
+
+    /// <summary>
+    /// With a tree filter, a process first seen (its exec came before its fork event, or it
+    /// was evicted) is placed by its stat alone; outside the tree it is remembered as such,
+    /// without reading the rest of /proc.
+    /// </summary>
+    private bool OutsideTree(int pid)
+    {
+        if (_filter is not { SelectsTree: true })
+            return false;
+        if (!ProcStat.TryRead(pid, out ProcStat stat))
+            return false; // gone: the caller's read fails too
+        if (InTree(pid, stat.ParentPid))
+            return false;
+        ProcessEntry entry = SeedEntry(stat);
+        entry.InTree = false;
+        entry.NeedsDetail = false;
+        _table.Add(entry);
+        return true;
     }
 
     /// <summary>A seeded entry (stat only) gets argv, executable, credentials when first needed.</summary>
@@ -415,6 +440,7 @@ public sealed class EnrichmentStage : IEventStage
     /// <summary>After a loss: forget processes that are gone (or whose pid was reused), learn new ones.</summary>
     private void Resync()
     {
+        _threadStarts.Clear(); // thread exits may have been lost too; the map must not fill up with ghosts
         foreach (int pid in _table.Pids())
         {
             ProcessEntry entry = _table.Peek(pid)!;

@@ -72,5 +72,5 @@ public static class BackendSelector
     private static bool WantsExec(WatchOptions options) =>
         (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
 
-    private static ConnectorEventSource Connector(WatchOptions options) => new(options.Kinds, options.ReceiveBufferBytes);
+    private static ConnectorEventSource Connector(WatchOptions options) => new(options.SourceKinds, options.ReceiveBufferBytes);
 }

@@ -105,12 +105,7 @@ public sealed class ProcessWatcher : IDisposable
         return stages;
     }
 
-    /// <summary>
-    /// What the sources subscribe to: the table needs forks, execs and exits to follow the
-    /// process tree whatever the caller asked for; the kinds not asked for are dropped after it.
-    /// </summary>
-    private ProcessEventKinds SourceKinds() =>
-        _options.Enrichment is null ? _options.Kinds : _options.Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
+    private ProcessEventKinds SourceKinds() => _options.SourceKinds;
 
     /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
     public async IAsyncEnumerable<ProcessEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -26,4 +26,12 @@ public sealed record WatchOptions
 
     /// <summary>The event sources; null means the proc connector.</summary>
     public IReadOnlyList<IEventSource>? Sources { get; init; }
+
+    /// <summary>
+    /// What the sources subscribe to: the process table needs forks, execs and exits to
+    /// follow the process tree whatever was asked for; the kinds not asked for are dropped
+    /// after enrichment.
+    /// </summary>
+    internal ProcessEventKinds SourceKinds =>
+        Enrichment is null ? Kinds : Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
 }

@@ -75,11 +75,14 @@ public partial class CliTreeTests
                 Assert.Equal(depthOf[m.Groups[2].Value], depth); // exit lines line up with their exec
             }
         }
-        // The root at depth 0, the inner sh (with the token) one level in, its sleeps two levels in.
+        // The root at depth 0 (it lives the whole run: its exec is always read), the inner sh
+        // one level in, its sleeps two levels in. On a loaded machine a short-lived child may
+        // lose the /proc race and show as <unknown>, but never as anything else.
         Assert.Matches(@"^\d+\+ <\w+> \S.* % sh -c ", lines[0]);
-        Assert.Contains(lines, l => Regex.IsMatch(l, $@"^  \d+\+ .*sh -c 'sleep 0\.3; sleep 0\.2' {token}$"));
-        Assert.Contains(lines, l => Regex.IsMatch(l, @"^    \d+\+ .*% sleep 0\.3$"));
-        Assert.Contains(lines, l => Regex.IsMatch(l, @"^  \d+\+ .*% sleep 0\.2$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, $@"^  \d+\+ (.*sh -c 'sleep 0\.3; sleep 0\.2' {token}|<unknown>)$"));
+        Assert.True(lines.Count(l => Regex.IsMatch(l, @"^    \d+\+ (.*% sleep 0\.[23]|<unknown>)$")) == 2, stdout);
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^  \d+\+ (.*% sleep 0\.2|<unknown>)$"));
+        Assert.Equal(5, lines.Count(l => l.Contains("+ ", StringComparison.Ordinal)));
         Assert.Matches(@"^\d+- sh exited status=7 time=\d+\.\d{3}s$", lines[^1]);
     }
 

@@ -12,16 +12,18 @@ namespace ProcWatch.Kernel.ProcFs;
 public struct ProcessDirectory : IDisposable
 {
     private int _fd;
+    private bool _open; // fd 0 is a valid descriptor when stdin is closed
 
     private ProcessDirectory(int pid, int fd)
     {
         Pid = pid;
         _fd = fd;
+        _open = true;
     }
 
     public int Pid { get; }
 
-    public readonly bool IsOpen => _fd > 0;
+    public readonly bool IsOpen => _open;
 
     public static unsafe bool TryOpen(int pid, out ProcessDirectory directory)
     {
@@ -57,10 +59,11 @@ public struct ProcessDirectory : IDisposable
 
     public void Dispose()
     {
-        if (_fd > 0)
+        if (_open)
         {
             Libc.Close(_fd);
-            _fd = 0;
+            _open = false;
+            _fd = -1;
         }
     }
 }
