@@ -81,8 +81,8 @@ public sealed class ProcfsCliTests : IDisposable
         Assert.Equal(0, rc);
         string[] errors = ReadLines("err");
         // The connector (with eBPF exec capture when it loads), never the procfs fallback.
-        Assert.Contains(errors, l => l.Contains("ready (", StringComparison.Ordinal) && l.Contains("connector", StringComparison.Ordinal));
-        Assert.DoesNotContain(errors, l => l.Contains("procfs", StringComparison.Ordinal));
+        Assert.Contains(errors, l => l.StartsWith("procwatch: ready (", StringComparison.Ordinal) && l.Contains("connector", StringComparison.Ordinal) && !l.Contains("procfs", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, l => l.Contains("warning", StringComparison.Ordinal));
     }
 
     [Fact]
