@@ -74,12 +74,13 @@ public sealed class ProcfsCliTests : IDisposable
     }
 
     [Fact]
-    public void AutoKeepsTheConnectorOnTheHost()
+    public void AutoDoesNotFallBackToProcfsOnTheHost()
     {
         string err = ProcwatchBinary.Quote(Path.Combine(_directory, "err"));
         int rc = ProcwatchBinary.RunShell($"{ProcwatchBinary.ShellCommand()} --backend auto -v -D 0.5 -f json > /dev/null 2> {err}", TimeSpan.FromSeconds(60));
         Assert.Equal(0, rc);
         string[] errors = ReadLines("err");
+        // The connector (with eBPF exec capture when it loads), never the procfs fallback.
         Assert.Contains(errors, l => l.StartsWith("procwatch: ready (", StringComparison.Ordinal) && l.Contains("connector", StringComparison.Ordinal) && !l.Contains("procfs", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, l => l.Contains("warning", StringComparison.Ordinal));
     }

@@ -29,6 +29,7 @@ internal sealed class ProcScanner : IDisposable
     private readonly long _youngNs;
     private readonly Dictionary<int, TrackedProcess> _known = new(1024);
     private readonly List<int> _newPids = new(64);
+    private readonly List<int> _reusedPids = new(8);
     private readonly bool _canProbe = LastPid.ProcMatchesOurNamespace();
     private int _lastPid = -1;
     private uint _scan;
@@ -48,6 +49,9 @@ internal sealed class ProcScanner : IDisposable
 
     /// <summary>Processes tracked now.</summary>
     public int KnownCount => _known.Count;
+
+    /// <summary>What is remembered of <paramref name="pid"/> (tests).</summary>
+    internal TrackedProcess? Find(int pid) => _known.GetValueOrDefault(pid);
 
     /// <summary>Scans done so far.</summary>
     public long ScanCount => _scan;
@@ -104,6 +108,7 @@ internal sealed class ProcScanner : IDisposable
                 OnNewPid(pid);
         }
 
+        _reusedPids.Clear();
         foreach (TrackedProcess process in _known.Values)
         {
             // A quick scan did not see the known pids; rechecking one that is gone just fails.
@@ -115,6 +120,9 @@ internal sealed class ProcScanner : IDisposable
                 || (process.State == TrackedState.Running && (recheckAll || _scanNs - process.FirstSeenNs < _youngNs)))
                 Recheck(process);
         }
+        // Read after the loop: adding to the dictionary while enumerating it is not allowed.
+        foreach (int pid in _reusedPids)
+            OnNewPid(pid);
 
         if (!list)
             return false;
@@ -201,7 +209,7 @@ internal sealed class ProcScanner : IDisposable
             // The pid was reused between two scans: the old process ended, a new one began.
             _known.Remove(process.Pid);
             ReportExit(process);
-            OnNewPid(process.Pid);
+            _reusedPids.Add(process.Pid);
             return;
         }
         bool execd = now.ArgsUnreadyAtRead
@@ -243,7 +251,7 @@ internal sealed class ProcScanner : IDisposable
         {
             _known.Remove(process.Pid);
             ReportExit(process);
-            OnNewPid(process.Pid);
+            _reusedPids.Add(process.Pid);
             return;
         }
         TakeProgram(process, now);
