@@ -1,3 +1,14 @@
 using BenchmarkDotNet.Running;
+using ProcWatch.Benchmarks;
+
+// Process-level measurements that BenchmarkDotNet's in-process loop does not fit.
+switch (args.Length > 0 ? args[0] : "")
+{
+    case "ebpf-consumer":
+        return EbpfConsumerBench.Run(args[1..]);
+    case "ebpf-drain":
+        return EbpfConsumerBench.RunDrain(args[1..]);
+}
 
 BenchmarkSwitcher.FromAssembly(typeof(ProcWatch.Benchmarks.JsonFormattingBenchmarks).Assembly).Run(args);
+return 0;

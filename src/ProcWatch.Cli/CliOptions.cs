@@ -13,7 +13,7 @@ internal static class CliOptions
 
     public static readonly Option<string?> Format = new("--format", "-f")
     {
-        Description = "Output format: table | json (default: table on a terminal, json otherwise)",
+        Description = "Output format: table | tree | json (default: table on a terminal, json otherwise)",
     };
 
     public static readonly Option<string?> Output = new("--output", "-o")
@@ -42,5 +42,67 @@ internal static class CliOptions
     public static readonly Option<bool> Verbose = new("--verbose", "-v")
     {
         Description = "Say on standard error which source is in use once ready",
+    };
+
+    public static readonly Option<int[]> Pid = new("--pid", "-p")
+    {
+        Description = "Only PID and its descendants (repeatable)",
+        HelpName = "PID",
+    };
+
+    public static readonly Option<string?> User = new("--user", "-u")
+    {
+        Description = "Only processes of USER (name or uid; real or effective)",
+        HelpName = "USER",
+    };
+
+    public static readonly Option<string?> Match = new("--match")
+    {
+        Description = "Only processes whose executable or command line matches REGEX",
+        HelpName = "REGEX",
+    };
+
+    public static readonly Option<bool> Threads = new("--threads")
+    {
+        Description = "Show thread events (thread exits and renames; on when -e includes clone)",
+    };
+
+    public static readonly Option<bool> Env = new("--env")
+    {
+        Description = "Include each process's environment (JSON process.env_vars)",
+    };
+
+    public static readonly Option<bool> FullPath = new("--full-path")
+    {
+        Description = "Tree view: show the executable's full path instead of argv[0]",
+    };
+
+    public static readonly Option<bool> NoArgs = new("--no-args")
+    {
+        Description = "Tree view: show programs without their arguments",
+    };
+
+    public static readonly Argument<string[]> Command = new("COMMAND")
+    {
+        Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public static readonly Option<string> Backend = new("--backend")
+    {
+        Description = "Event source: auto | connector | ebpf | procfs (auto: the proc connector if it works here, else procfs)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static readonly Option<int> ScanInterval = new("--scan-interval")
+    {
+        Description = "procfs backend: rescan /proc at least every MS milliseconds",
+        HelpName = "MS",
+        DefaultValueFactory = _ => 100,
+    };
+
+    public static readonly Option<bool> NoInotify = new("--no-inotify")
+    {
+        Description = "procfs backend: scan on the timer only (no inotify wake-ups)",
     };
 }

@@ -29,7 +29,7 @@ internal sealed class EventOutput : IDisposable
     public IBufferWriter<byte> Buffer => _buffer;
 
     public static EventOutput Stdout() =>
-        new(new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0), "standard output");
+        new(new StdoutStream(), "standard output");
 
     public static EventOutput AppendTo(string path)
     {

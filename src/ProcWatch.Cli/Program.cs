@@ -18,6 +18,11 @@ internal static class Program
             await Console.Error.WriteLineAsync($"procwatch: {parsed.Errors[0].Message} (see procwatch --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
+        if (StrayCommandToken(parsed, args) is { } stray)
+        {
+            await Console.Error.WriteLineAsync($"procwatch: unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
 
         using var cancel = new CancellationTokenSource();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -57,6 +62,22 @@ internal static class Program
         }
     }
 
+    /// <summary>
+    /// COMMAND takes any token, so a mistyped option (`--bogus`) would be run as a program.
+    /// Only what follows `--` is the command; anything else it caught is a usage error.
+    /// </summary>
+    private static string? StrayCommandToken(ParseResult parsed, string[] args)
+    {
+        if (parsed.CommandResult.Command is not RootCommand)
+            return null;
+        string[] command = parsed.GetValue(CliOptions.Command) ?? [];
+        int separator = Array.IndexOf(args, "--");
+        int afterSeparator = separator < 0 ? 0 : args.Length - separator - 1;
+        if (command.Length <= afterSeparator)
+            return null;
+        return command[0];
+    }
+
     private static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"procwatch: {message}");
@@ -74,6 +95,17 @@ internal static class Program
             CliOptions.Stats,
             CliOptions.BufferSize,
             CliOptions.Verbose,
+            CliOptions.Pid,
+            CliOptions.User,
+            CliOptions.Match,
+            CliOptions.Threads,
+            CliOptions.Env,
+            CliOptions.FullPath,
+            CliOptions.NoArgs,
+            CliOptions.Command,
+            CliOptions.Backend,
+            CliOptions.ScanInterval,
+            CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
         };

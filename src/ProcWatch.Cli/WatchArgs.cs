@@ -1,10 +1,14 @@
+using System.Text.RegularExpressions;
 using ProcWatch.Events;
+using ProcWatch.Output;
+using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
 
 internal enum OutputFormat
 {
     Table,
+    Tree,
     Json,
 }
 
@@ -18,4 +22,18 @@ internal sealed record WatchArgs
     public bool Stats { get; init; }
     public int BufferBytes { get; init; }
     public bool Verbose { get; init; }
+
+    /// <summary>-p: these processes and their descendants.</summary>
+    public IReadOnlyList<int> Pids { get; init; } = [];
+    public uint? UserId { get; init; }
+    public Regex? Match { get; init; }
+    public bool Threads { get; init; }
+    public bool Environment { get; init; }
+    public TreeOptions Tree { get; init; } = new();
+
+    /// <summary>-- COMMAND ARGS: run it and trace only its tree; null when watching the system.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+    public Backend Backend { get; init; }
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public bool UseInotify { get; init; } = true;
 }

@@ -1,5 +1,11 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using ProcWatch.Events;
+using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.ProcFs;
+using ProcWatch.Output;
+using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
 
@@ -9,16 +15,67 @@ internal static class WatchArgsParser
     public static WatchArgs Parse(ParseResult result, bool stdoutIsTerminal)
     {
         string? outputPath = result.GetValue(CliOptions.Output);
+        ProcessEventKinds kinds = ParseKinds(result.GetValue(CliOptions.Events) ?? "fork,exec,exit");
+        string[] command = result.GetValue(CliOptions.Command) ?? [];
+        int[] pids = result.GetValue(CliOptions.Pid) ?? [];
+        if (command.Length > 0 && pids.Length > 0)
+            throw new UsageException("-p and -- COMMAND cannot be combined (COMMAND selects its own tree)");
         return new WatchArgs
         {
-            Kinds = ParseKinds(result.GetValue(CliOptions.Events) ?? "fork,exec,exit"),
+            Kinds = kinds,
             Format = ParseFormat(result.GetValue(CliOptions.Format), stdoutIsTerminal && outputPath is null),
             OutputPath = outputPath,
             Duration = ParseDuration(result.GetValue(CliOptions.Duration)),
             Stats = result.GetValue(CliOptions.Stats),
             BufferBytes = ParseBuffer(result.GetValue(CliOptions.BufferSize)),
             Verbose = result.GetValue(CliOptions.Verbose),
+            Pids = ParsePids(pids),
+            UserId = ParseUser(result.GetValue(CliOptions.User)),
+            Match = ParseMatch(result.GetValue(CliOptions.Match)),
+            Threads = result.GetValue(CliOptions.Threads) || (kinds & ProcessEventKinds.Clone) != 0,
+            Environment = result.GetValue(CliOptions.Env),
+            Tree = new TreeOptions { FullPath = result.GetValue(CliOptions.FullPath), HideArgs = result.GetValue(CliOptions.NoArgs) },
+            Command = command.Length > 0 ? command : null,
+            Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
+            ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
+            UseInotify = !result.GetValue(CliOptions.NoInotify),
         };
+    }
+
+    private static int[] ParsePids(int[] pids)
+    {
+        foreach (int pid in pids)
+        {
+            if (pid <= 0)
+                throw new UsageException($"-p {pid}: not a process id");
+            if (!ProcStat.TryRead(pid, out _))
+                throw new UsageException($"-p {pid}: no such process");
+        }
+        return pids;
+    }
+
+    public static uint? ParseUser(string? user)
+    {
+        if (string.IsNullOrEmpty(user))
+            return null;
+        if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
+            return uid;
+        return AccountNames.Shared.UserId(user) ?? throw new UsageException($"-u {user}: no such user in /etc/passwd");
+    }
+
+    public static Regex? ParseMatch(string? pattern)
+    {
+        if (pattern is null)
+            return null;
+        try
+        {
+            // Linear time whatever the input: attacker-controlled command lines cannot make it backtrack.
+            return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"--match: invalid regular expression: {ex.Message}");
+        }
     }
 
     public static ProcessEventKinds ParseKinds(string list)
@@ -42,8 +99,9 @@ internal static class WatchArgsParser
     {
         null => terminal ? OutputFormat.Table : OutputFormat.Json,
         "table" => OutputFormat.Table,
+        "tree" => OutputFormat.Tree,
         "json" => OutputFormat.Json,
-        _ => throw new UsageException($"unknown format '{format}' (expected table or json)"),
+        _ => throw new UsageException($"unknown format '{format}' (expected table, tree or json)"),
     };
 
     private static TimeSpan? ParseDuration(double? seconds) => seconds switch
@@ -52,6 +110,19 @@ internal static class WatchArgsParser
         > 0 and < 1e9 => TimeSpan.FromSeconds(seconds.Value),
         _ => throw new UsageException("--duration must be a positive number of seconds"),
     };
+
+    private static Backend ParseBackend(string? backend) => backend switch
+    {
+        null or "auto" => Backend.Auto,
+        "connector" => Backend.Connector,
+        "ebpf" => Backend.Ebpf,
+        "procfs" => Backend.Procfs,
+        _ => throw new UsageException($"unknown backend '{backend}' (expected auto, connector, ebpf or procfs)"),
+    };
+
+    private static TimeSpan ParseScanInterval(int milliseconds) => milliseconds is >= 1 and <= 60_000
+        ? TimeSpan.FromMilliseconds(milliseconds)
+        : throw new UsageException("--scan-interval must be between 1 and 60000 milliseconds");
 
     private static int ParseBuffer(int mebibytes) => mebibytes is >= 1 and <= 2047
         ? mebibytes * 1024 * 1024

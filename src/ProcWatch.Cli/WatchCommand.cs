@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using ProcWatch.Events;
+using ProcWatch.Filtering;
+using ProcWatch.Kernel.ProcScan;
 using ProcWatch.Output;
+using ProcWatch.Tracking;
 using ProcWatch.Watching;
 
 namespace ProcWatch.Cli;
@@ -9,47 +12,131 @@ namespace ProcWatch.Cli;
 /// <summary>The live stream: subscribe, format each event, write in batches, report at the end.</summary>
 internal static class WatchCommand
 {
+    /// <summary>After COMMAND exits, how long to wait for the events of its tree still in flight.</summary>
+    private static readonly TimeSpan DrainAfterCommand = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(WatchArgs args, CancellationToken cancellationToken)
     {
         using EventOutput output = args.OutputPath is null ? EventOutput.Stdout() : EventOutput.AppendTo(args.OutputPath);
-        IEventFormatter formatter = args.Format == OutputFormat.Table ? new TableFormatter() : new EcsJsonFormatter();
+        IEventFormatter formatter = args.Format switch
+        {
+            OutputFormat.Table => new TableFormatter(),
+            OutputFormat.Tree => new TreeFormatter(args.Tree),
+            _ => new EcsJsonFormatter(),
+        };
 
-        var options = new WatchOptions { Kinds = args.Kinds, ReceiveBufferBytes = args.BufferBytes };
-        using var watcher = new ProcessWatcher(options);
+        var options = new WatchOptions
+        {
+            Kinds = args.Kinds,
+            ReceiveBufferBytes = args.BufferBytes,
+            Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
+        };
+        var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
+        BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
+        if (backend.Warning is not null)
+            await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);
+        using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         ChannelReader<ProcessEvent> events = watcher.Start();
         var clock = Stopwatch.StartNew();
+        foreach (IEventSource source in watcher.Sources)
+        {
+            if (source is ProcfsEventSource scanner)
+            {
+                foreach (string note in scanner.Notes)
+                    await Console.Error.WriteLineAsync($"procwatch: note: {note}").ConfigureAwait(false);
+            }
+        }
         if (args.Verbose)
             await Console.Error.WriteLineAsync($"procwatch: ready ({Describe(watcher)})").ConfigureAwait(false);
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // With COMMAND, signals go to it and procwatch stops when it ends; otherwise signals stop procwatch.
+        using var stop = args.Command is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+            : new CancellationTokenSource();
         if (args.Duration is { } duration)
             stop.CancelAfter(duration);
+        TracedCommand? command = null;
+        if (args.Command is not null)
+        {
+            try
+            {
+                command = TracedCommand.Start(args.Command);
+            }
+            catch (CommandStartException ex)
+            {
+                await Console.Error.WriteLineAsync($"procwatch: {ex.Message}").ConfigureAwait(false);
+                return ex.ExitCode;
+            }
+        }
+        using TracedCommand? commandScope = command;
+        if (command is not null)
+        {
+            _ = command.Exited.ContinueWith(_ => stop.CancelAfter(DrainAfterCommand), CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
+        ExecTally? tally = args.Stats ? new ExecTally() : null;
+        bool commandExitSeen = false;
         formatter.WriteHeader(output.Buffer);
         try
         {
             while (await events.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
                 while (events.TryRead(out ProcessEvent? e))
+                {
                     formatter.Write(e, output.Buffer);
+                    tally?.Add(e);
+                    if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
+                        commandExitSeen = true;
+                }
                 output.Flush();
-                if (output.IsClosed)
+                if (output.IsClosed || (commandExitSeen && command!.Exited.IsCompleted))
                     break;
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // SIGINT, SIGTERM or --duration: unsubscribe, flush what is queued, report.
+            // SIGINT, SIGTERM, --duration, or COMMAND ended: unsubscribe, flush what is queued, report.
         }
 
         watcher.Dispose();
         while (!output.IsClosed && events.TryRead(out ProcessEvent? e))
+        {
             formatter.Write(e, output.Buffer);
+            tally?.Add(e);
+        }
         output.Flush();
 
         if (args.Stats)
-            await Console.Error.WriteAsync(StatsReport.Format(watcher.Statistics, clock.Elapsed)).ConfigureAwait(false);
+        {
+            await Console.Error.WriteAsync(StatsReport.Format(watcher.Statistics, clock.Elapsed, tally)).ConfigureAwait(false);
+            foreach (IEventSource source in watcher.Sources)
+            {
+                if (source is ProcfsEventSource scanner)
+                    await Console.Error.WriteLineAsync(
+                        $"procfs: {scanner.InotifyScans + scanner.TimerScans} scans ({scanner.InotifyScans} woken by inotify, {scanner.TimerScans} by the timer), {scanner.InotifyEvents} inotify events").ConfigureAwait(false);
+            }
+        }
+        if (command is not null)
+        {
+            // --duration may stop the watch first: the command keeps running, and we wait for it.
+            return await command.Exited.ConfigureAwait(false);
+        }
         return ExitCodes.Success;
+    }
+
+    private static ProcessFilter? BuildFilter(WatchArgs args)
+    {
+        if (args.Pids.Count == 0 && args.Command is null && args.UserId is null && args.Match is null && args.Threads)
+            return null;
+        return new ProcessFilter
+        {
+            Pids = args.Pids.Count > 0 ? args.Pids : null,
+            DescendantsOf = args.Command is null ? null : Environment.ProcessId,
+            UserId = args.UserId,
+            Match = args.Match,
+            IncludeThreads = args.Threads,
+        };
     }
 
     private static string Describe(ProcessWatcher watcher)
@@ -57,9 +144,14 @@ internal static class WatchCommand
         var parts = new List<string>();
         foreach (IEventSource source in watcher.Sources)
         {
-            parts.Add(source is Kernel.Connector.ConnectorEventSource connector
-                ? $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB"
-                : source.Name);
+            parts.Add(source switch
+            {
+                Kernel.Connector.ConnectorEventSource connector =>
+                    $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB",
+                ProcfsEventSource scanner =>
+                    $"procfs, scan every {scanner.Options.ScanInterval.TotalMilliseconds:F0} ms, inotify on {scanner.WatchedPaths.Count} paths",
+                _ => source.Name,
+            });
         }
         return string.Join("; ", parts);
     }

@@ -6,6 +6,7 @@ internal static partial class Libc
 {
     internal const int CLOCK_REALTIME = 0;
     internal const int CLOCK_MONOTONIC = 1;
+    internal const int CLOCK_THREAD_CPUTIME_ID = 3;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct timespec

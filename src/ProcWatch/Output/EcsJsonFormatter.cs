@@ -146,6 +146,12 @@ public sealed class EcsJsonFormatter : IEventFormatter
             w.EndObject();
         }
         if (p.EntityId is not null) w.String("entity_id"u8, p.EntityId);
+        if (p.Environment is { } environment)
+        {
+            w.StartArray("env_vars"u8);
+            for (int i = 0; i < environment.Count; i++) w.StringItem(environment[i]);
+            w.EndArray();
+        }
     }
 
     private static void WriteParent(ref JsonLineWriter w, ProcessEvent e, ProcessInfo? p)

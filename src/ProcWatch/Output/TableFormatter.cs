@@ -6,15 +6,17 @@ using ProcWatch.Text;
 namespace ProcWatch.Output;
 
 /// <summary>
-/// forkstat-like columns: time with milliseconds, event, pid, info (parent, exit status or
-/// signal, new ids), process. All text from the kernel is escaped for the terminal.
+/// forkstat -x like columns: time with milliseconds, event, pid, uid, euid, tty, info
+/// (parent, exit status or signal, new ids), duration (on exit), process (the shell-quoted
+/// command line, else the name; kernel threads in [brackets]; renames as <c>old -> new</c>).
+/// All text from the kernel is escaped for the terminal.
 /// </summary>
 public sealed class TableFormatter : IEventFormatter
 {
     private const int InfoWidth = 16;
 
     public void WriteHeader(IBufferWriter<byte> output) =>
-        output.Write("Time         Event         PID Info             Process\n"u8);
+        output.Write("Time         Event         PID      UID     EUID TTY    Info             Duration Process\n"u8);
 
     public void Write(ProcessEvent e, IBufferWriter<byte> output)
     {
@@ -23,7 +25,9 @@ public sealed class TableFormatter : IEventFormatter
         // A thread's own id is the interesting one; the info column names its process.
         WriteNumber(output, e is ForkEvent { IsThread: true } ? e.Tid : e.Pid, 7);
         output.Write(" "u8);
+        WriteIds(output, e.Process);
         WriteInfo(output, e);
+        WriteDuration(output, e);
         WriteProcess(output, e);
         output.Write("\n"u8);
     }
@@ -32,6 +36,58 @@ public sealed class TableFormatter : IEventFormatter
     {
         Span<byte> span = output.GetSpan(16);
         timestamp.ToLocalTime().TryFormat(span, out int n, "HH:mm:ss.fff ", System.Globalization.CultureInfo.InvariantCulture);
+        output.Advance(n);
+    }
+
+    private static void WriteIds(IBufferWriter<byte> output, ProcessInfo? p)
+    {
+        WriteId(output, p?.User);
+        WriteId(output, p?.EffectiveUser);
+        string tty = p is null ? "" : p.Tty ?? "?";
+        TerminalText.Append(output, tty);
+        for (int i = tty.Length; i < 6; i++) output.Write(" "u8);
+        output.Write(" "u8);
+    }
+
+    /// <summary>The user name (or the id when it has none), right-aligned in 8 columns.</summary>
+    private static void WriteId(IBufferWriter<byte> output, IdName? id)
+    {
+        if (id is not { } value)
+        {
+            output.Write("         "u8);
+            return;
+        }
+        if (value.Name is { } name)
+        {
+            for (int i = name.Length; i < 8; i++) output.Write(" "u8);
+            TerminalText.Append(output, name);
+            output.Write(" "u8);
+            return;
+        }
+        WriteNumber(output, value.Id, 8);
+        output.Write(" "u8);
+    }
+
+    /// <summary>Seconds with milliseconds on exit ("   0.003s"), blank otherwise.</summary>
+    private static void WriteDuration(IBufferWriter<byte> output, ProcessEvent e)
+    {
+        Span<byte> span = output.GetSpan(32);
+        int n = 0;
+        if (e is ExitEvent { Duration: { } duration })
+        {
+            Span<byte> text = stackalloc byte[24];
+            duration.TotalSeconds.TryFormat(text, out int written, "0.000", System.Globalization.CultureInfo.InvariantCulture);
+            text[written++] = (byte)'s';
+            for (int i = written; i < 8; i++) span[n++] = (byte)' ';
+            text[..written].CopyTo(span[n..]);
+            n += written;
+        }
+        else
+        {
+            "        "u8.CopyTo(span);
+            n = 8;
+        }
+        span[n++] = (byte)' ';
         output.Advance(n);
     }
 
@@ -78,9 +134,23 @@ public sealed class TableFormatter : IEventFormatter
             return;
         }
         if (p?.Args is { Count: > 0 } args)
+        {
             TerminalText.Append(output, CommandLine.Join(args));
+        }
         else if (p?.Name is { } name)
-            TerminalText.Append(output, p.IsKernelThread ? "[" + name + "]" : name);
+        {
+            if (p.IsKernelThread) output.Write("["u8);
+            TerminalText.Append(output, name);
+            if (p.IsKernelThread) output.Write("]"u8);
+        }
+        else if (p?.Executable is { } exe)
+        {
+            TerminalText.Append(output, exe);
+        }
+        else if (p is not null)
+        {
+            output.Write("<unknown>"u8); // the process was gone before /proc could be read
+        }
     }
 
     private static int Copy(Span<byte> dest, ReadOnlySpan<byte> text)

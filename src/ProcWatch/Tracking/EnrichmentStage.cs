@@ -36,6 +36,8 @@ public sealed class EnrichmentStage : IEventStage
         if (statistics is not null)
             _table.OnEvicted = statistics.OnTableEviction;
         Seed();
+        // Runs the whole /proc reading path once (JIT, caches) so that the first exec is read fast.
+        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _, out _);
     }
 
     /// <summary>Processes currently in the table.</summary>
@@ -67,13 +69,24 @@ public sealed class EnrichmentStage : IEventStage
 
     private ForkEvent? OnFork(ForkEvent e)
     {
+        if (!InTree(e.Pid, e.ParentPid))
+        {
+            // Outside the watched tree: remember only that (no /proc reads), so its exec is skipped cheaply.
+            ulong start = _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
+            _table.Add(new ProcessEntry(e.Pid, new ProcessInfo { Pid = e.Pid, ParentPid = e.ParentPid })
+            {
+                StartTicks = start, StartMonotonicNs = e.KernelTimeNs, InTree = false,
+            });
+            return null;
+        }
         ProcessEntry? parent = Known(e.ParentPid);
         if (parent is { NeedsDetail: true })
             LoadDetail(parent);
 
         // The child's exact start time from its stat (cheap: one file); if it is already gone,
         // or the pid already belongs to someone else, derive it from the fork's timestamp.
-        ulong derived = _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
+        // The procfs backend reports a fork at its scan, later than the fork: it sends the exact start.
+        ulong derived = e.Process?.StartTimeTicks ?? _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
         ulong ticks = derived;
         bool exact = false;
         if (ProcStat.TryRead(e.Pid, out ProcStat stat) && PidReuseGuard.IsSameProcess(stat.StartTimeTicks, derived, expectedIsExact: false))
@@ -91,12 +104,19 @@ public sealed class EnrichmentStage : IEventStage
             EntityId = _reader.EntityId(e.Pid, ticks),
             Parent = parent?.ParentSummary() ?? new ParentInfo { Pid = e.ParentPid },
         };
+        ProcessEntry? early = _table.Peek(e.Pid);
+        if (early is not null && early.Info.ParentPid == e.ParentPid
+            && PidReuseGuard.IsSameProcess(early.StartTicks, derived, expectedIsExact: false))
+        {
+            // The child ran on another CPU and exec'd before the parent's fork event was sent:
+            // the table already holds the newer program; the fork still describes the copy.
+            return Selected(early) ? e with { Process = info with { EntityId = early.Info.EntityId, StartTimeTicks = early.StartTicks } } : null;
+        }
         var child = new ProcessEntry(e.Pid, info)
         {
             StartTicks = ticks,
             StartExact = exact,
             StartMonotonicNs = e.KernelTimeNs,
-            InTree = InTree(e.Pid, e.ParentPid),
             Matches = parent?.Matches,
         };
         _table.Add(child);
@@ -121,7 +141,8 @@ public sealed class EnrichmentStage : IEventStage
         if (entry is not null && !entry.InTree)
             return null; // outside the watched tree: skip the /proc reads
         ProcessInfo? captured = e.Process;
-        bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf, Args: not null };
+        // Argv captured by the source (eBPF at exec; the procfs backend's scan, maybe from a process gone by now) is kept.
+        bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
 
         ProcessInfo info;
         if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat))
@@ -173,9 +194,16 @@ public sealed class EnrichmentStage : IEventStage
             {
                 Args = captured!.Args,
                 ArgsTruncated = captured.ArgsTruncated,
-                ArgvSource = ArgvSource.Ebpf,
+                ArgvSource = captured.ArgvSource,
                 Executable = info.Executable ?? captured.Executable,
+                ExecutableDeleted = info.Executable is null ? captured.ExecutableDeleted : info.ExecutableDeleted,
                 Name = info.Name ?? captured.Name,
+                // What the source saw at exec (eBPF, a procfs scan) stands in when /proc lost the race.
+                ParentPid = info.ParentPid ?? captured.ParentPid,
+                Start = info.Start ?? captured.Start,
+                StartTimeTicks = info.StartTimeTicks ?? captured.StartTimeTicks,
+                User = info.User ?? captured.User,
+                Group = info.Group ?? captured.Group,
             };
         }
         if (entry is not null)
@@ -229,7 +257,11 @@ public sealed class EnrichmentStage : IEventStage
         }
         if (!Selected(entry))
             return null;
-        return e with { Process = entry.Info, Duration = Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
+        ProcessInfo final = entry.Info;
+        if (e.ParentPid > 0 && final.Parent?.Pid != e.ParentPid)
+            final = final with { ParentPid = e.ParentPid, Parent = ParentOf(e.ParentPid) }; // reparented (orphan)
+        // A source that knows the real start (procfs) has set the duration already.
+        return e with { Process = final, Duration = e.Duration ?? Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
     }
 
     private CommEvent? OnComm(CommEvent e)

@@ -39,19 +39,23 @@ public sealed class ProcessReader
             return false;
         using (dir)
         {
+            // The fields a dying process loses first (its memory: argv and executable; its
+            // working directory) are read first; stat then vouches that all of it belongs to
+            // the expected process (the directory handle pins one process instance).
+            IReadOnlyList<string>? args = null;
+            if (readArgs && dir.TryReadArgs(out string[] argv) && argv.Length > 0)
+                args = argv;
+            string? exe = null;
+            bool deleted = false;
+            if (dir.TryReadExecutable(out string path, out deleted))
+                exe = path;
+            string? cwd = dir.TryReadWorkingDirectory(out string dirPath) ? dirPath : null;
             if (!dir.TryReadStat(out stat))
                 return false;
             if (expectedStartTicks is { } expected && !PidReuseGuard.IsSameProcess(stat.StartTimeTicks, expected, expectedIsExact))
                 return false;
-
-            IReadOnlyList<string>? args = null;
-            if (readArgs && !stat.IsKernelThread && dir.TryReadArgs(out string[] argv) && argv.Length > 0)
-                args = argv;
-            string? exe = null;
-            bool deleted = false;
-            if (!stat.IsKernelThread && dir.TryReadExecutable(out string path, out deleted))
-                exe = path;
-            string? cwd = dir.TryReadWorkingDirectory(out string dirPath) ? dirPath : null;
+            if (stat.IsKernelThread)
+                args = null;
             IdName? user = null, euser = null, group = null, egroup = null;
             if (dir.TryReadStatus(out ProcStatus status))
             {

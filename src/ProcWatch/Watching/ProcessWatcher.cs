@@ -40,7 +40,7 @@ public sealed class ProcessWatcher : IDisposable
             throw new InvalidOperationException("This watcher has already started.");
         _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
         IReadOnlyList<IEventSource> sources = _options.Sources
-            ?? [new ConnectorEventSource(_options.Kinds, _options.ReceiveBufferBytes)];
+            ?? [new ConnectorEventSource(SourceKinds(), _options.ReceiveBufferBytes)];
         try
         {
             foreach (IEventSource source in sources)
@@ -98,10 +98,19 @@ public sealed class ProcessWatcher : IDisposable
         var stages = new List<IEventStage>();
         if (_options.Enrichment is { } enrichment)
             stages.Add(new EnrichmentStage(enrichment, Statistics));
+        if (SourceKinds() != _options.Kinds)
+            stages.Add(new KindFilterStage(_options.Kinds));
         stages.AddRange(_options.Stages);
         stages.Add(_dispatcher); // last: callbacks see enriched, filtered events
         return stages;
     }
+
+    /// <summary>
+    /// What the sources subscribe to: the table needs forks, execs and exits to follow the
+    /// process tree whatever the caller asked for; the kinds not asked for are dropped after it.
+    /// </summary>
+    private ProcessEventKinds SourceKinds() =>
+        _options.Enrichment is null ? _options.Kinds : _options.Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
 
     /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
     public async IAsyncEnumerable<ProcessEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)

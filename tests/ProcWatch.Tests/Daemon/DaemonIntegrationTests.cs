@@ -383,7 +383,10 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
             }, Deadline, () => "never resumed; stderr:\n" + daemon.Stderr);
             WaitForExit(mount, "events.json", after, daemon);
 
-            Assert.True(Occurrences(daemon.Stderr, "cannot write") == 1, "logged more than once:\n" + daemon.Stderr);
+            // Once per episode: other tests' events may fill the small disk again after it resumed.
+            string stderr = daemon.Stderr;
+            string firstEpisode = stderr[..stderr.IndexOf("writing again after dropping", StringComparison.Ordinal)];
+            Assert.Equal(1, Occurrences(firstEpisode, "cannot write"));
             (int code, string status, _) = Cli.Run("status", "--socket", dir.File("status.sock"));
             Assert.Equal(0, code);
             string dropped = status.Split('\n').Single(l => l.StartsWith("output_dropped_total", StringComparison.Ordinal));

@@ -13,6 +13,7 @@ namespace ProcWatch.Kernel.Connector;
 public sealed class ConnectorEventSource : IEventSource
 {
     private const int DatagramBufferBytes = 64 * 1024;
+    private const int FinalDrainDatagrams = 64 * 1024;
 
     private readonly ProcessEventKinds _kinds;
     private readonly int _receiveBufferBytes;
@@ -80,31 +81,41 @@ public sealed class ConnectorEventSource : IEventSource
                     if (Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
                     return;
                 }
-                if (_stopping || fds[1].revents != 0)
-                    return;
-
+                if (fds[1].revents != 0)
+                    break;
                 // Drain everything queued before sleeping again.
-                while (!_stopping)
-                {
-                    nint received = Libc.Recv(fd, data, (nuint)buffer.Length, Libc.MSG_DONTWAIT);
-                    if (received > 0)
-                    {
-                        Dispatch(new ReadOnlySpan<byte>(data, (int)received));
-                        continue;
-                    }
-                    if (received == 0) break;
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EAGAIN) break;
-                    if (errno == Libc.EINTR) continue;
-                    if (errno == Libc.ENOBUFS)
-                    {
-                        ReportOverrun();
-                        continue;
-                    }
-                    return; // the socket is gone (closed by Dispose)
-                }
+                if (!Drain(fd, data, buffer.Length, int.MaxValue, stopAware: true))
+                    return;
             }
+            // Stopping: what the kernel queued before the stop is still delivered (SIGTERM
+            // flushes everything that happened before it); bounded so a storm cannot hold the stop up.
+            Drain(fd, data, buffer.Length, FinalDrainDatagrams, stopAware: false);
         }
+    }
+
+    /// <summary>Receives and dispatches until the socket is empty; false when the socket is gone.</summary>
+    private unsafe bool Drain(int fd, byte* data, int length, int limit, bool stopAware)
+    {
+        for (int i = 0; i < limit && !(stopAware && _stopping); i++)
+        {
+            nint received = Libc.Recv(fd, data, (nuint)length, Libc.MSG_DONTWAIT);
+            if (received > 0)
+            {
+                Dispatch(new ReadOnlySpan<byte>(data, (int)received));
+                continue;
+            }
+            if (received == 0) return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EAGAIN) return true;
+            if (errno == Libc.EINTR) continue;
+            if (errno == Libc.ENOBUFS)
+            {
+                ReportOverrun();
+                continue;
+            }
+            return false; // the socket is gone
+        }
+        return true;
     }
 
     private void ReportOverrun()

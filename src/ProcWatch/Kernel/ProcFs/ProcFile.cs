@@ -49,6 +49,10 @@ internal ref struct ProcFile
                 if (n > 0)
                 {
                     file._length += (int)n;
+                    // /proc files (seq_file, cmdline, environ) and regular files return all they
+                    // have up to the size asked: a short read is the end, no need to read 0 bytes.
+                    if (file._length < file._buffer.Length)
+                        break;
                     continue;
                 }
                 if (n == 0)

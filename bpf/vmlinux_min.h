@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The few kernel types exec_capture.bpf.c touches, written by hand instead of a
+ * bpftool-generated vmlinux.h. preserve_access_index makes every field access a CO-RE
+ * relocation that libbpf resolves against the running kernel's BTF
+ * (/sys/kernel/btf/vmlinux) at load time, so only the field *names* must match the kernel;
+ * offsets, the randomized layout of task_struct and the anonymous struct around
+ * mm_struct's arg_start/arg_end do not matter. This keeps the build free of bpftool and of
+ * a 3 MB generated header, and works on any kernel with BTF.
+ */
+#ifndef PROCWATCH_VMLINUX_MIN_H
+#define PROCWATCH_VMLINUX_MIN_H
+
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef int pid_t;
+typedef _Bool bool;
+#define true 1
+#define false 0
+
+/* UAPI values (include/uapi/linux/bpf.h); stable ABI. */
+enum bpf_map_type {
+    BPF_MAP_TYPE_ARRAY = 2,
+    BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+    BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+enum {
+    BPF_ANY = 0,
+};
+
+/* bpf_ringbuf_output() flags and bpf_ringbuf_query() selectors. */
+enum {
+    BPF_RB_NO_WAKEUP = 1,
+    BPF_RB_FORCE_WAKEUP = 2,
+};
+
+enum {
+    BPF_RB_AVAIL_DATA = 0,
+};
+
+struct mm_struct {
+    unsigned long arg_start;
+    unsigned long arg_end;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+    pid_t pid;
+    pid_t tgid;
+    struct task_struct *real_parent;
+    struct mm_struct *mm;
+} __attribute__((preserve_access_index));
+
+struct trace_entry {
+    unsigned short type;
+    unsigned char flags;
+    unsigned char preempt_count;
+    int pid;
+} __attribute__((preserve_access_index));
+
+/* Context of tracepoint/sched/sched_process_exec (see its format file in tracefs). */
+struct trace_event_raw_sched_process_exec {
+    struct trace_entry ent;
+    u32 __data_loc_filename;
+    pid_t pid;
+    pid_t old_pid;
+    char __data[0];
+} __attribute__((preserve_access_index));
+
+#endif

@@ -1,0 +1,213 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using ProcWatch.Interop;
+
+namespace ProcWatch.Kernel.Ebpf;
+
+/// <summary>
+/// Exact argv for every exec: an eBPF program on <c>tracepoint/sched/sched_process_exec</c>
+/// copies argv out of the new image before it runs, and a dedicated thread drains the BPF
+/// ring buffer, handing each exec to the callback as an <see cref="ExecRecord"/>.
+/// </summary>
+/// <remarks>
+/// Needs Linux with BTF, libbpf.so.1 and CAP_BPF + CAP_PERFMON (or root); <see cref="TryStart(Action{ExecRecord}, out ExecCapture?, out string?)"/>
+/// says in one line why not otherwise. Every exec after it returns is captured; execs the
+/// ring could not hold are counted in <see cref="Drops"/>, never silent. The callback runs
+/// on the capture thread, one record at a time, and should be quick.
+/// </remarks>
+public sealed class ExecCapture : IDisposable
+{
+    /// <summary>Argv bytes kept per exec (EXEC_ARGV_CAP); longer argv sets <see cref="ExecRecord.ArgvTruncated"/>.</summary>
+    public const int ArgvCapBytes = exec_record_header.ARGV_CAP;
+
+    /// <summary>Longest sleep between polls: bounds the delay of a record written without a wakeup.</summary>
+    private const int IdlePollTimeoutMs = 100;
+
+    private readonly ExecCaptureProgram _program;
+    private readonly MmapRingBuffer _ring;
+    private readonly Thread _thread;
+    private readonly int _busyPollTimeoutMs;
+    private readonly Lock _consumeGate = new();
+    private bool _ringClosed; // under _consumeGate
+    private volatile bool _stopping;
+    private int _disposed;
+
+    private ExecCapture(ExecCaptureProgram program, MmapRingBuffer ring, TimeSpan wakeupInterval)
+    {
+        _program = program;
+        _ring = ring;
+        _busyPollTimeoutMs = wakeupInterval <= TimeSpan.Zero ? IdlePollTimeoutMs : Math.Clamp((int)Math.Ceiling(wakeupInterval.TotalMilliseconds), 1, IdlePollTimeoutMs);
+        _thread = new Thread(PollLoop) { IsBackground = true, Name = "procwatch-ebpf" };
+    }
+
+    /// <summary>Loads and attaches the program and starts draining; false with a one-line reason when eBPF is unusable here.</summary>
+    public static bool TryStart(Action<ExecRecord> onRecord, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+        => TryStart(onRecord, ExecCaptureOptions.Default, startThread: true, out capture, out unavailableReason);
+
+    /// <inheritdoc cref="TryStart(Action{ExecRecord}, out ExecCapture?, out string?)"/>
+    public static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+        => TryStart(onRecord, options, startThread: true, out capture, out unavailableReason);
+
+    /// <param name="startThread">False for the benchmark, which drains with <see cref="DrainOnce"/> itself.</param>
+    internal static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+    {
+        ArgumentNullException.ThrowIfNull(onRecord);
+        ArgumentNullException.ThrowIfNull(options);
+        int ringBytes = options.RingBufferBytes;
+        if (ringBytes < Environment.SystemPageSize || !int.IsPow2(ringBytes))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), ringBytes, "RingBufferBytes must be a power of two, at least the page size");
+        }
+        capture = null;
+        if (!EbpfPrerequisites.TryCheck(out unavailableReason))
+        {
+            return false;
+        }
+        var settings = new exec_settings
+        {
+            wakeup_interval_ns = options.WakeupInterval <= TimeSpan.Zero ? 0 : (ulong)options.WakeupInterval.Ticks * 100,
+            wakeup_bytes = (ulong)ringBytes / 4,
+        };
+        if (!ExecCaptureProgram.TryLoad(ringBytes, settings, out ExecCaptureProgram? program, out unavailableReason))
+        {
+            return false;
+        }
+        if (!MmapRingBuffer.TryCreate(program.EventsMapFd, ringBytes, new RecordSink(onRecord), out MmapRingBuffer? ring, out int errno))
+        {
+            program.Dispose();
+            unavailableReason = "mapping the eBPF ring buffer failed: " + Marshal.GetPInvokeErrorMessage(errno);
+            return false;
+        }
+        capture = new ExecCapture(program, ring, options.WakeupInterval);
+        if (startThread)
+        {
+            capture._thread.Start();
+        }
+        return true;
+    }
+
+    /// <summary>Execs the kernel saw but could not hand over (ring buffer full): read from the per-CPU counters.</summary>
+    public ulong Drops =>
+        _program.ReadCounter(exec_record_header.EXEC_COUNTER_RINGBUF_DROPS) +
+        _program.ReadCounter(exec_record_header.EXEC_COUNTER_SCRATCH_MISSING);
+
+    /// <summary>Records delivered to the callback.</summary>
+    public long Received => _ring.Sink.Received;
+
+    /// <summary>Set when the capture stopped on its own: the callback threw, or waiting failed.</summary>
+    public Exception? Fault { get; private set; }
+
+    /// <summary>CPU time the capture thread used, known once it has stopped (for the benchmark).</summary>
+    internal TimeSpan ThreadCpuTime { get; private set; }
+
+    /// <summary>Times the capture thread slept and was woken, known once it has stopped (for the benchmark).</summary>
+    internal long ThreadWakeups { get; private set; }
+
+    /// <summary>Consumes what the ring holds on the calling thread, without waiting (benchmark only, thread not started).</summary>
+    internal int DrainOnce() => _ring.Poll(0);
+
+    /// <summary>
+    /// Hands every record already in the ring to the callback, on the calling thread, now:
+    /// after this returns, every exec whose tracepoint ran before the call has been delivered.
+    /// Cheap (memory reads, no system call), safe beside the capture thread.
+    /// </summary>
+    public void DrainNow()
+    {
+        lock (_consumeGate)
+        {
+            if (!_ringClosed)
+            {
+                _ring.Consume();
+            }
+        }
+    }
+
+    private void PollLoop()
+    {
+        try
+        {
+            Poll();
+        }
+        finally
+        {
+            ThreadCpuTime = ThreadCpuClock.Now();
+            ThreadWakeups = ReadVoluntaryContextSwitches();
+        }
+    }
+
+    private void Poll()
+    {
+        int timeoutMs = IdlePollTimeoutMs;
+        while (!_stopping)
+        {
+            int rc = Consume();
+            if (rc == 0)
+            {
+                rc = _ring.Wait(timeoutMs);
+                if (rc == 0)
+                {
+                    rc = Consume();
+                }
+            }
+            if (_ring.Sink.Fault is { } fault)
+            {
+                Fault = fault;
+                return;
+            }
+            if (rc < 0 && rc != -Libc.EINTR)
+            {
+                Fault = new IOException("waiting on the eBPF ring buffer failed: " + Marshal.GetPInvokeErrorMessage(-rc));
+                return;
+            }
+            // While records flow, come back within the wakeup interval for those written without one.
+            timeoutMs = rc > 0 ? _busyPollTimeoutMs : IdlePollTimeoutMs;
+        }
+    }
+
+    private int Consume()
+    {
+        lock (_consumeGate)
+        {
+            return _ringClosed ? 0 : _ring.Consume();
+        }
+    }
+
+    private static long ReadVoluntaryContextSwitches()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/thread-self/status"))
+            {
+                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan("voluntary_ctxt_switches:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return -1;
+    }
+
+    /// <summary>Stops the thread (at once), then detaches the program. Records not yet read are discarded.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _stopping = true;
+        _ring.Wake();
+        if (_thread.IsAlive && _thread != Thread.CurrentThread)
+        {
+            _thread.Join();
+        }
+        lock (_consumeGate)
+        {
+            _ringClosed = true;
+            _ring.Dispose();
+        }
+        _program.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+using ProcWatch.Events;
+using ProcWatch.Kernel.Connector;
+using ProcWatch.Kernel.Ebpf;
+using ProcWatch.Kernel.ProcScan;
+
+namespace ProcWatch.Watching;
+
+/// <summary>Which mechanism produces the events (CLI <c>--backend</c>).</summary>
+public enum Backend
+{
+    /// <summary>
+    /// The best that works here: the proc connector if a probe sees its events, with eBPF exec
+    /// capture when it loads (exact argv), else argv from /proc; procfs when the connector is deaf.
+    /// </summary>
+    Auto,
+    /// <summary>The netlink proc connector (needs the host's namespaces; root before Linux 6.6).</summary>
+    Connector,
+    /// <summary>The proc connector with eBPF exec capture (exact argv); an error when eBPF cannot load.</summary>
+    Ebpf,
+    /// <summary>/proc scanning woken by inotify and a timer: works anywhere, misses very short processes.</summary>
+    Procfs,
+}
+
+/// <summary>The chosen sources, and the one line to tell the user when auto had to fall back.</summary>
+public sealed record BackendSelection(IReadOnlyList<IEventSource> Sources, string? Warning);
+
+/// <summary>Turns a <see cref="Backend"/> choice into event sources for <see cref="WatchOptions.Sources"/>.</summary>
+public static class BackendSelector
+{
+    /// <summary>
+    /// How long auto waits for the connector to report its test process. Only a failing probe
+    /// waits this long (a working connector answers in about a millisecond); generous, so a
+    /// loaded machine does not fall back for nothing.
+    /// </summary>
+    public static TimeSpan ProbeTimeout { get; } = TimeSpan.FromSeconds(1);
+
+    /// <exception cref="ProcWatchException">The forced backend cannot be used here.</exception>
+    public static BackendSelection Select(Backend backend, WatchOptions options, ProcfsOptions? procfs = null)
+    {
+        procfs ??= new ProcfsOptions { Kinds = options.Kinds };
+        switch (backend)
+        {
+            case Backend.Connector:
+                return new BackendSelection([Connector(options)], null);
+            case Backend.Procfs:
+                return new BackendSelection([new ProcfsEventSource(procfs)], null);
+            case Backend.Ebpf:
+                if (!WantsExec(options))
+                    return new BackendSelection([Connector(options)], null);
+                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason))
+                    throw new ProcWatchException(FailureKind.KernelUnsupported, $"eBPF exec capture unavailable: {ebpfReason}");
+                return new BackendSelection([forced], null);
+            default:
+                if (!ConnectorProbe.TryConnector(ProbeTimeout, out string? reason))
+                {
+                    return new BackendSelection([new ProcfsEventSource(procfs)],
+                        $"falling back to the procfs backend (may miss processes shorter than a scan, no exit codes): {reason}");
+                }
+                if (!WantsExec(options))
+                    return new BackendSelection([Connector(options)], null);
+                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why))
+                    return new BackendSelection([ebpf], null);
+                return new BackendSelection([Connector(options)],
+                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes");
+        }
+    }
+
+    /// <summary>
+    /// The connector subscribes to what the process table needs too (as <see cref="ProcessWatcher"/> does),
+    /// so exec capture is needed whenever execs are reported or tracked.
+    /// </summary>
+    private static bool WantsExec(WatchOptions options) =>
+        (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
+
+    private static ConnectorEventSource Connector(WatchOptions options) => new(options.Kinds, options.ReceiveBufferBytes);
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ProcWatch.Tests.Integration;
+using Xunit;
+
+namespace ProcWatch.Tests.Cli;
+
+/// <summary>The `procwatch` executable as a user runs it: output, exit codes, signals, pipes.</summary>
+public class CliTests
+{
+    private static readonly int Self = Environment.ProcessId;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    private static List<JsonElement> JsonLines(CliProcess p)
+    {
+        var result = new List<JsonElement>();
+        foreach (string line in p.StdoutLines())
+        {
+            using JsonDocument doc = JsonDocument.Parse(line);
+            result.Add(doc.RootElement.Clone());
+        }
+        return result;
+    }
+
+    private static bool Is(JsonElement e, string action, int pid) =>
+        e.GetProperty("event").GetProperty("action").GetString() == action
+        && e.TryGetProperty("process", out JsonElement p) && p.GetProperty("pid").GetInt32() == pid;
+
+    private static JsonElement WaitForLine(CliProcess p, string action, int pid)
+    {
+        JsonElement found = default;
+        bool ok = p.WaitUntil(() =>
+        {
+            foreach (JsonElement e in JsonLines(p))
+            {
+                if (Is(e, action, pid)) { found = e; return true; }
+            }
+            return false;
+        }, Wait);
+        Assert.True(ok, $"no {action} line for pid {pid}; stdout:\n{p.Stdout}\nstderr:\n{p.Stderr}");
+        return found;
+    }
+
+    [Fact]
+    public void Json_KnownCommand_FieldsRight()
+    {
+        using CliProcess watch = CliRunner.Start("-f", "json", "-v");
+        watch.WaitForReady();
+        int pid = Spawn.Sh("exit 5");
+
+        JsonElement fork = WaitForLine(watch, "fork", pid);
+        Assert.Equal(Self, fork.GetProperty("process").GetProperty("parent").GetProperty("pid").GetInt32());
+        Assert.Equal(pid, fork.GetProperty("process").GetProperty("thread").GetProperty("id").GetInt32());
+        Assert.Equal("process", fork.GetProperty("event").GetProperty("category")[0].GetString());
+        Assert.True(DateTimeOffset.TryParse(fork.GetProperty("@timestamp").GetString(), CultureInfo.InvariantCulture, out DateTimeOffset when));
+        Assert.InRange(when, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+
+        WaitForLine(watch, "exec", pid);
+
+        JsonElement exit = WaitForLine(watch, "exit", pid);
+        Assert.Equal(5, exit.GetProperty("process").GetProperty("exit_code").GetInt32());
+        Assert.Equal("failure", exit.GetProperty("event").GetProperty("outcome").GetString());
+        Assert.Equal(5 << 8, exit.GetProperty("procwatch").GetProperty("wait_status").GetInt32());
+        Assert.Equal(Self, exit.GetProperty("process").GetProperty("parent").GetProperty("pid").GetInt32());
+
+        watch.Signal(CliRunner.SIGTERM);
+        Assert.Equal(0, watch.WaitForExit(Wait));
+        Assert.Equal("", watch.Stderr.Replace(watch.Stderr.Split('\n')[0] + "\n", "", StringComparison.Ordinal)); // only the ready line
+    }
+
+    [Fact]
+    public void Sigterm_ExitsZero_AndFlushesWhatHappenedBefore()
+    {
+        using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-e", "exit");
+        watch.WaitForReady();
+        int pid = Spawn.Sh("exit 7");
+        // No waiting for the line: everything that happened before the signal must come out.
+        watch.Signal(CliRunner.SIGTERM);
+        Assert.Equal(0, watch.WaitForExit(Wait));
+        Assert.Contains(JsonLines(watch), e => Is(e, "exit", pid) && e.GetProperty("process").GetProperty("exit_code").GetInt32() == 7);
+        Assert.DoesNotContain("xception", watch.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sigint_ExitsZero()
+    {
+        using CliProcess watch = CliRunner.Start("-f", "json", "-v");
+        watch.WaitForReady();
+        watch.Signal(CliRunner.SIGINT);
+        Assert.Equal(0, watch.WaitForExit(Wait));
+    }
+
+    [Fact]
+    public async Task PipeToHead_ExitsZeroQuietly()
+    {
+        // bash's PIPESTATUS gives procwatch's own status, not head's.
+        string script = CliRunner.ShellCommand + " -f json | head -1; echo \"status=${PIPESTATUS[0]}\"";
+        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        using Process shell = Process.Start(psi)!;
+        Task<string> stdout = shell.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = shell.StandardError.ReadToEndAsync();
+        // Keep events coming until procwatch notices the closed pipe on its next write.
+        var clock = Stopwatch.StartNew();
+        while (!shell.HasExited && clock.Elapsed < Wait)
+            Spawn.Run("/bin/true", []);
+        Assert.True(shell.WaitForExit(5_000), "procwatch | head -1 did not end");
+        string[] lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        using (JsonDocument.Parse(lines[0])) { }
+        Assert.Equal("status=0", lines[1]);
+        Assert.Equal("", await stderr);
+    }
+
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("-x")]
+    [InlineData("--duration", "soon")]
+    [InlineData("-f", "xml")]
+    [InlineData("--duration", "-1")]
+    [InlineData("--buffer-size", "0")]
+    public void BadCommandLine_ExitTwo_OneLine(params string[] args)
+    {
+        (int code, string stdout, string stderr) = CliRunner.Run(args);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("procwatch: ", lines[0]);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.DoesNotContain("Exception", stderr);
+    }
+
+    [Theory]
+    [InlineData("fork,bogus", "bogus")]
+    [InlineData("", "at least one")]
+    [InlineData(",,", "at least one")]
+    public void BadEvents_ExitTwo_OneLine(string events, string mention)
+    {
+        (int code, string stdout, string stderr) = CliRunner.Run("-e", events);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(mention, stderr);
+    }
+
+    [Fact]
+    public void Duration_StopsByItself_StatsCounted()
+    {
+        using CliProcess watch = CliRunner.Start("-D", "2", "-S", "-v", "-e", "all", "-f", "json");
+        watch.WaitForReady();
+        int pid = Spawn.Sh("exit 0");
+        Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains(JsonLines(watch), e => Is(e, "exit", pid));
+        string stats = watch.Stderr;
+        Assert.Matches(@"(?m)^Event\s+Count\s+Per sec$", stats);
+        Assert.Matches(@"(?m)^fork\s+[1-9]\d*\s", stats);
+        Assert.Matches(@"(?m)^exec\s+[1-9]\d*\s", stats);
+        Assert.Matches(@"(?m)^exit\s+[1-9]\d*\s", stats);
+        Assert.Matches(@"(?m)^total\s+[1-9]\d*\s", stats);
+        Assert.Matches(@"(?m)^lost: kernel overruns \d+, queue drops \d+", stats);
+        // The total is at least what was printed.
+        long total = long.Parse(System.Text.RegularExpressions.Regex.Match(stats, @"(?m)^total\s+(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(total >= watch.StdoutLines().Count, $"total {total} < {watch.StdoutLines().Count} lines");
+    }
+
+    [Fact]
+    public void Table_IsSane()
+    {
+        using CliProcess watch = CliRunner.Start("-f", "table", "-v");
+        watch.WaitForReady();
+        int pid = Spawn.Sh("exit 3");
+        string p = pid.ToString(CultureInfo.InvariantCulture);
+        Assert.True(watch.WaitUntil(() => watch.StdoutLines().Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ exit +" + p + @" .* exit 3 ")), Wait),
+            $"no exit row for {pid}:\n{watch.Stdout}");
+        watch.Signal(CliRunner.SIGTERM);
+        Assert.Equal(0, watch.WaitForExit(Wait));
+        List<string> lines = watch.StdoutLines();
+        Assert.Equal("Time         Event         PID      UID     EUID TTY    Info             Duration Process", lines[0]);
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} fork +" + p + " .* parent " + Self + @"\b", lines.First(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ fork +" + p + " ")));
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} exec +" + p + @"\b", lines.First(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ exec +" + p + " ")));
+        Assert.All(lines, l => Assert.DoesNotContain('\u001b', l));
+    }
+
+    [Fact]
+    public void Version_And_Help()
+    {
+        (int code, string stdout, _) = CliRunner.Run("--version");
+        Assert.Equal(0, code);
+        Assert.StartsWith("0.", stdout.Trim());
+        (code, stdout, _) = CliRunner.Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--events", stdout);
+        Assert.Contains("--format", stdout);
+    }
+
+    [Fact]
+    public void Sigterm_Unsubscribes_McastIgnoreSent()
+    {
+        string trace = Path.Combine(Path.GetTempPath(), $"procwatch-strace-{Guid.NewGuid():N}.txt");
+        try
+        {
+            var psi = new ProcessStartInfo("strace") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in new[] { "-f", "-e", "trace=sendto,sendmsg", "-e", "signal=none", "-o", trace })
+                psi.ArgumentList.Add(a);
+            foreach (string a in CliRunner.Command) psi.ArgumentList.Add(a);
+            foreach (string a in new[] { "-v", "-f", "json", "-o", "/dev/null" }) psi.ArgumentList.Add(a);
+            using Process strace = Process.Start(psi)!;
+            Task<string> stderr = strace.StandardError.ReadToEndAsync();
+            Task<string> stdout = strace.StandardOutput.ReadToEndAsync();
+            // procwatch is strace's child; its ready line arrives on the shared stderr pipe.
+            var clock = Stopwatch.StartNew();
+            int child = 0;
+            while (clock.Elapsed < TimeSpan.FromSeconds(30) && child == 0)
+            {
+                string children = File.Exists($"/proc/{strace.Id}/task/{strace.Id}/children") ? File.ReadAllText($"/proc/{strace.Id}/task/{strace.Id}/children").Trim() : "";
+                if (children.Length > 0 && File.Exists(trace) && File.ReadAllText(trace).Contains("sendto(", StringComparison.Ordinal))
+                    child = int.Parse(children.Split(' ')[0], CultureInfo.InvariantCulture);
+                Thread.Sleep(50);
+            }
+            Assert.NotEqual(0, child);
+            Thread.Sleep(200);
+            CliRunner.Kill(child, CliRunner.SIGTERM);
+            Assert.True(strace.WaitForExit(30_000));
+            Assert.Equal(0, strace.ExitCode); // strace exits with its tracee's status
+            string[] sends = File.ReadAllLines(trace).Where(l => l.Contains("sendto(", StringComparison.Ordinal) && l.Contains("NLMSG_DONE", StringComparison.Ordinal)).ToArray();
+            // LISTEN (1) first, with the 8-byte proc_input on Linux 6.6+; IGNORE (2) at the end: cn_msg.len 4, op 2.
+            Assert.Contains(@"\x01\x00\x00\x00", sends[0]);
+            Assert.EndsWith(@"\x04\x00\x00\x00\x02\x00\x00\x00""], 40, 0, NULL, 0) = 40", sends[^1]);
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using Xunit;
+using System.Runtime.InteropServices;
+using System.Text;
+using ProcWatch.Kernel.Ebpf;
+using ProcWatch.Tests.Helpers;
+
+namespace ProcWatch.Tests.Ebpf;
+
+public sealed class ExecRecordParserTests
+{
+    [Fact]
+    public void Header_MatchesTheCLayout()
+    {
+        string bpfDir = Path.Combine(Programs.RepoRoot, "bpf");
+        // The header's hash in the arguments: NativeHelpers rebuilds when the header changes, not only the .c.
+        string headerHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(bpfDir, "exec_capture.h"))))[..16];
+        string layout = NativeHelpers.Build("exec_record_layout.c", $"-I {bpfDir} -DEXEC_CAPTURE_H_SHA={headerHash}");
+        var psi = new System.Diagnostics.ProcessStartInfo(layout) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var c = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ')).ToDictionary(f => f[0], f => int.Parse(f[1]));
+        p.WaitForExit();
+
+        Assert.Equal(exec_record_header.Size, c["sizeof"]);
+        Assert.Equal(c["sizeof"], Marshal.SizeOf<exec_record_header>());
+        foreach (string field in new[] { "ktime_ns", "tgid", "old_pid", "ppid", "uid", "gid", "flags", "argv_len", "argv_full_len", "filename_len", "comm" })
+        {
+            Assert.True(c[field] == (int)Marshal.OffsetOf<exec_record_header>(field), field);
+        }
+        Assert.Equal(exec_record_header.ARGV_CAP, c["EXEC_ARGV_CAP"]);
+        Assert.Equal(exec_record_header.FILENAME_CAP, c["EXEC_FILENAME_CAP"]);
+    }
+
+    [Theory]
+    [InlineData("", new string[0])]
+    [InlineData("a\0", new[] { "a" })]
+    [InlineData("a\0\0b\0", new[] { "a", "", "b" })]
+    [InlineData("cut\0part", new[] { "cut", "part" })]
+    [InlineData("\0", new[] { "" })]
+    public void SplitArgv_SplitsAtNul(string bytes, string[] expected)
+    {
+        Assert.Equal(expected, ExecRecordParser.SplitArgv(Encoding.Latin1.GetBytes(bytes)).ToArray());
+    }
+
+    [Fact]
+    public void TryParse_ReadsHeaderFilenameAndArgv()
+    {
+        byte[] filename = "/usr/bin/env"u8.ToArray();
+        byte[] argv = "env\0-i\0"u8.ToArray();
+        byte[] sample = new byte[exec_record_header.Size + filename.Length + argv.Length];
+        var header = new exec_record_header
+        {
+            ktime_ns = 123456789,
+            tgid = 10,
+            old_pid = 11,
+            ppid = 1,
+            uid = 1000,
+            gid = 100,
+            flags = exec_record_header.EXEC_RECORD_ARGV_TRUNCATED,
+            argv_len = (uint)argv.Length,
+            argv_full_len = 70000,
+            filename_len = (ushort)filename.Length,
+        };
+        unsafe
+        {
+            "env"u8.CopyTo(new Span<byte>(header.comm, exec_record_header.COMM_LEN));
+        }
+        MemoryMarshal.Write(sample, in header);
+        filename.CopyTo(sample, exec_record_header.Size);
+        argv.CopyTo(sample, exec_record_header.Size + filename.Length);
+
+        Assert.True(ExecRecordParser.TryParse(sample, out ExecRecord? r));
+        Assert.Equal(10, r.Tgid);
+        Assert.Equal(11, r.OldPid);
+        Assert.Equal(1, r.ParentTgid);
+        Assert.Equal(1000u, r.Uid);
+        Assert.Equal(100u, r.Gid);
+        Assert.Equal(123456789UL, r.KernelTimeNs);
+        Assert.Equal("/usr/bin/env", r.Filename);
+        Assert.Equal("env", r.Comm);
+        Assert.Equal(["env", "-i"], r.Argv.ToArray());
+        Assert.True(r.ArgvTruncated);
+        Assert.Equal(70000, r.ArgvFullLength);
+
+        Assert.False(ExecRecordParser.TryParse(sample.AsSpan(0, sample.Length - 1), out _));
+        Assert.False(ExecRecordParser.TryParse(sample.AsSpan(0, 10), out _));
+    }
+}
