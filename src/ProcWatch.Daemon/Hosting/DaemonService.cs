@@ -80,7 +80,11 @@ internal sealed class DaemonService : IHostedService, IDisposable
 
         // Fork and exit are needed to know the daemon's own descendants, which rules skip.
         ProcessEventKinds subscribed = _recorded | ruleKinds | (_rules.Length > 0 ? ProcessEventKinds.Fork | ProcessEventKinds.Exit : 0);
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = subscribed });
+        var options = new WatchOptions { Kinds = subscribed };
+        BackendSelection backend = BackendSelector.Select(_config.Backend, options);
+        if (backend.Warning is not null)
+            DaemonLog.BackendWarning(_log, backend.Warning);
+        _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _rules, _actions.Counters);
         StartServer(Metrics);
         _events = _watcher.Start();
