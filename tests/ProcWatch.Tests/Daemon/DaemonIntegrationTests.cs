@@ -163,7 +163,10 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
             return children.Count >= Count
                 && children.IsSubsetOf(EventFiles.ForPids(lines, children).Where(e => e.Str("event.action") == "exit").Select(e => e.At("process.pid").GetInt32()));
         }, TimeSpan.FromSeconds(120), () => $"{children.Count} of {Count} children, {exited.Count} exits naming the loop; stderr:\n{daemon.Stderr}");
-        Thread.Sleep(500);
+        // Stop the daemon (SIGTERM flushes) so the files hold still while they are checked:
+        // machine noise keeps rotating them otherwise, and a listing can go stale mid-read.
+        daemon.Signal(DaemonUnderTest.SIGTERM);
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
         lines = EventFiles.Lines(dir.Path);
 
         Assert.Equal(Count, children.Count);
