@@ -44,11 +44,11 @@ internal static partial class DaemonLog
     [LoggerMessage(13, LogLevel.Information, "stopped; final counters: {Summary}")]
     public static partial void Stopped(ILogger logger, string summary);
 
-    [LoggerMessage(15, LogLevel.Critical, "event loop failed; stopping")]
-    public static partial void LoopFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(16, LogLevel.Warning, "{Warning}")]
     public static partial void BackendWarning(ILogger logger, string warning);
+
+    [LoggerMessage(15, LogLevel.Critical, "event loop failed; stopping")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(14, LogLevel.Warning, "rule {Rule}: action queue full; action dropped (counted)")]
     public static partial void ActionQueueFull(ILogger logger, string rule);

@@ -36,8 +36,18 @@ internal sealed class EventPipeline : IEventSink
 
     public void Post(ProcessEvent processEvent)
     {
-        lock (_gate)
-            _head.Post(processEvent);
+        try
+        {
+            lock (_gate)
+                _head.Post(processEvent);
+        }
+        catch (Exception ex)
+        {
+            // A bug in a stage must not kill the receive thread (and the process) silently:
+            // end the stream with an error the consumer reports as one line.
+            _queue.Writer.TryComplete(new ProcWatchException(
+                $"internal error while processing an event ({processEvent.Kind.Name()}): {ex.GetType().Name}: {ex.Message}", ex));
+        }
     }
 
     public void Complete(Exception? error = null) => _queue.Writer.TryComplete(error);

@@ -80,7 +80,7 @@ public sealed class ProcfsCliTests : IDisposable
         int rc = ProcwatchBinary.RunShell($"{ProcwatchBinary.ShellCommand()} --backend auto -v -D 0.5 -f json > /dev/null 2> {err}", TimeSpan.FromSeconds(60));
         Assert.Equal(0, rc);
         string[] errors = ReadLines("err");
-        Assert.Contains(errors, l => l.Contains("ready (connector", StringComparison.Ordinal));
+        Assert.Contains(errors, l => l.StartsWith("procwatch: ready (", StringComparison.Ordinal) && l.Contains("connector", StringComparison.Ordinal) && !l.Contains("procfs", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, l => l.Contains("warning", StringComparison.Ordinal));
     }
 
