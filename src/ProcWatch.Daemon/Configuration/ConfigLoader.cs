@@ -3,6 +3,7 @@ using System.Net;
 using ProcWatch.Events;
 using ProcWatch.Output.Sinks;
 using ProcWatch.Rules;
+using ProcWatch.Watching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -59,11 +60,12 @@ public static class ConfigLoader
                 config = key switch
                 {
                     "events" => config with { Events = ReadEvents(value, "events") },
+                    "backend" => config with { Backend = ReadBackend(value) },
                     "outputs" => config with { Outputs = ReadOutputs(value) },
                     "rules" => config with { Rules = ReadRules(value) },
                     "actions" => config with { Actions = ReadActionSettings(value) },
                     "health" => config with { Health = ReadHealth(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected events, outputs, rules, actions, health)"),
+                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, actions, health)"),
                 };
             }
             return config;
@@ -85,6 +87,15 @@ public static class ConfigLoader
                 throw Error(node, $"{what} names no event");
             return kinds;
         }
+
+        private Backend ReadBackend(YamlNode node) => Scalar(node, "backend") switch
+        {
+            "auto" => Backend.Auto,
+            "connector" => Backend.Connector,
+            "ebpf" => Backend.Ebpf,
+            "procfs" => Backend.Procfs,
+            string other => throw Error(node, $"unknown backend '{other}' (expected auto, connector, ebpf, procfs)"),
+        };
 
         private List<OutputDefinition> ReadOutputs(YamlNode node)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using ProcWatch.Events;
 using ProcWatch.Rules;
+using ProcWatch.Watching;
 
 namespace ProcWatch.Daemon.Configuration;
 
@@ -9,6 +10,9 @@ public sealed record DaemonConfig
 {
     /// <summary>The file it came from, or "built-in default".</summary>
     public required string Source { get; init; }
+
+    /// <summary>The event mechanism (default: auto — the connector with eBPF exec capture when it loads).</summary>
+    public Backend Backend { get; init; } = Backend.Auto;
 
     /// <summary>Event kinds written to the outputs.</summary>
     public ProcessEventKinds Events { get; init; } = ProcessEventKinds.Exec | ProcessEventKinds.Exit;

@@ -80,10 +80,10 @@ internal sealed class DaemonService : IHostedService, IDisposable
 
         // Fork and exit are needed to know the daemon's own descendants, which rules skip.
         ProcessEventKinds subscribed = _recorded | ruleKinds | (_rules.Length > 0 ? ProcessEventKinds.Fork | ProcessEventKinds.Exit : 0);
-        // The same choice as the CLI's default: eBPF exec capture (exact argv) with the
+        // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
         var options = new WatchOptions { Kinds = subscribed };
-        BackendSelection backend = BackendSelector.Select(Backend.Auto, options);
+        BackendSelection backend = BackendSelector.Select(_config.Backend, options);
         if (backend.Warning is not null)
             DaemonLog.BackendWarning(_log, backend.Warning);
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });

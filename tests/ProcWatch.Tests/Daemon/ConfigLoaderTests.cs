@@ -73,10 +73,13 @@ public sealed class ConfigLoaderTests
         Assert.Equal("/var/log/procwatch/events.json", output.Path);
         Assert.True(output.MaxBytes > 0);
         Assert.Empty(config.Rules);
+        Assert.Equal(ProcWatch.Watching.Backend.Auto, config.Backend);
+        Assert.Equal(ProcWatch.Watching.Backend.Procfs, ConfigLoader.Parse("backend: procfs\n", "b.yaml").Backend);
     }
 
     [Theory]
     [InlineData("outputs:\n  - type: filez\n", 2, "unknown output type 'filez' (expected file, stdout, syslog, journald)")]
+    [InlineData("backend: kprobe\n", 1, "unknown backend 'kprobe' (expected auto, connector, ebpf, procfs)")]
     [InlineData("events: [exec, launch]\n", 1, "unknown event 'launch' in events")]
     [InlineData("outputz: []\n", 1, "unknown key 'outputz'")]
     [InlineData("outputs:\n  - type: file\n   path: x\n", 3, "invalid YAML")]
