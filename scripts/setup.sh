@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to build and test ProcWatch, and nothing
 # it already has. Packages:
-#   clang, libbpf-dev, llvm-strip-free: compile the eBPF object (clang -target bpf) with libbpf's headers
+#   clang, libbpf-dev                  : compile the eBPF object (clang -target bpf) with libbpf's headers
 #   zlib1g-dev                         : NativeAOT links against zlib
-#   gcc, strace, util-linux            : integration tests (tiny C helpers, ptrace, setpriv/script/unshare)
+#   gcc, strace, util-linux, python3   : integration tests (tiny C helpers, ptrace, setpriv/script/unshare, byte-exact argv) and bench scripts
 #   libc6-dev, linux-libc-dev          : headers for those C helpers and the kernel struct layout test
 # Usage: scripts/setup.sh [extra-package ...]
 set -euo pipefail
 
-want=(clang libbpf-dev zlib1g-dev gcc libc6-dev linux-libc-dev strace util-linux "$@")
+want=(clang libbpf-dev zlib1g-dev gcc libc6-dev linux-libc-dev strace util-linux python3 "$@")
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
