@@ -12,6 +12,13 @@ namespace ProcWatch.Cli;
 /// <summary>The live stream: subscribe, format each event, write in batches, report at the end.</summary>
 internal static class WatchCommand
 {
+    /// <summary>
+    /// After writing a batch, let events gather for a millisecond before waiting again: in a
+    /// storm each wake-up of the consumer then handles many events instead of one (measured:
+    /// 15–25% less CPU in a 10,000-fork storm, bench/README.md), for at most 1 ms more latency.
+    /// </summary>
+    private const int CoalesceMs = 1;
+
     /// <summary>After COMMAND exits, how long to wait for the events of its tree still in flight.</summary>
     private static readonly TimeSpan DrainAfterCommand = TimeSpan.FromSeconds(2);
 
@@ -92,6 +99,7 @@ internal static class WatchCommand
                 output.Flush();
                 if (output.IsClosed || (commandExitSeen && command!.Exited.IsCompleted))
                     break;
+                await Task.Delay(CoalesceMs, stop.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
