@@ -39,6 +39,11 @@ internal static class CliOptions
         DefaultValueFactory = _ => 16,
     };
 
+    public static readonly Option<bool> Realtime = new("--realtime", "-r")
+    {
+        Description = "Run the receive threads with real-time scheduling (SCHED_FIFO; needs root or CAP_SYS_NICE)",
+    };
+
     public static readonly Option<bool> Verbose = new("--verbose", "-v")
     {
         Description = "Say on standard error which source is in use once ready",

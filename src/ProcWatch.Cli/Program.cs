@@ -95,6 +95,7 @@ internal static class Program
             CliOptions.Stats,
             CliOptions.BufferSize,
             CliOptions.Verbose,
+            CliOptions.Realtime,
             CliOptions.Pid,
             CliOptions.User,
             CliOptions.Match,

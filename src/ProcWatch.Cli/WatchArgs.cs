@@ -23,6 +23,9 @@ internal sealed record WatchArgs
     public int BufferBytes { get; init; }
     public bool Verbose { get; init; }
 
+    /// <summary>--realtime: receive threads run SCHED_FIFO (like forkstat -r).</summary>
+    public bool Realtime { get; init; }
+
     /// <summary>-p: these processes and their descendants.</summary>
     public IReadOnlyList<int> Pids { get; init; } = [];
     public uint? UserId { get; init; }

@@ -29,6 +29,7 @@ internal static class WatchArgsParser
             Stats = result.GetValue(CliOptions.Stats),
             BufferBytes = ParseBuffer(result.GetValue(CliOptions.BufferSize)),
             Verbose = result.GetValue(CliOptions.Verbose),
+            Realtime = result.GetValue(CliOptions.Realtime),
             Pids = ParsePids(pids),
             UserId = ParseUser(result.GetValue(CliOptions.User)),
             Match = ParseMatch(result.GetValue(CliOptions.Match)),

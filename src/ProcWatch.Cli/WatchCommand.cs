@@ -39,6 +39,8 @@ internal static class WatchCommand
             Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
         };
         var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
+        if (args.Realtime)
+            Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts in Select)
         BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
         if (backend.Warning is not null)
             await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);

@@ -65,6 +65,7 @@ public sealed class ConnectorEventSource : IEventSource
 
     private unsafe void ReceiveLoop()
     {
+        RealtimeScheduling.ApplyToCurrentThreadIfRequested();
         byte[] buffer = GC.AllocateUninitializedArray<byte>(DatagramBufferBytes, pinned: true);
         int fd = _socket!.Fd;
         Libc.pollfd* fds = stackalloc Libc.pollfd[2];

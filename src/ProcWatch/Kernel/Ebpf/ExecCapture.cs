@@ -124,6 +124,7 @@ public sealed class ExecCapture : IDisposable
 
     private void PollLoop()
     {
+        RealtimeScheduling.ApplyToCurrentThreadIfRequested();
         try
         {
             Poll();
