@@ -1,0 +1,67 @@
+using System.Threading.Channels;
+using ProcWatch.Events;
+using ProcWatch.Watching;
+using Xunit;
+
+namespace ProcWatch.Tests.Integration;
+
+/// <summary>
+/// Issue 4: a forced tiny socket buffer during a storm makes the kernel drop events (ENOBUFS).
+/// The loss must be reported as a `lost` event and counted, and the watcher must go on
+/// reporting correctly afterwards (the process table is resynchronised from /proc).
+/// </summary>
+public class KernelLossTests
+{
+    /// <summary>Stalls the receive thread for its first events, as a slow machine would.</summary>
+    private sealed class StallingStage(int stalls) : IEventStage
+    {
+        private int _left = stalls;
+
+        public void Process(ProcessEvent processEvent, IEventSink next)
+        {
+            if (_left-- > 0)
+                Thread.Sleep(2);
+            next.Post(processEvent);
+        }
+    }
+
+    [Fact]
+    public async Task TinyBufferDuringAStorm_ReportsTheLoss_AndKeepsWorking()
+    {
+        var options = new WatchOptions
+        {
+            Kinds = ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit,
+            ReceiveBufferBytes = 4096, // the kernel's minimum is about 2 KiB: a few events
+            Stages = [new StallingStage(400)],
+        };
+        using var watcher = new ProcessWatcher(options);
+        ChannelReader<ProcessEvent> events = watcher.Start();
+
+        Spawn.Sh("i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done");
+        // After the storm (and the stall) a marker process must still be reported right.
+        await Task.Delay(1500);
+        int marker = Spawn.Sh("sleep 0.3; exit 5"); // lives long enough for /proc to be read at exec
+
+        LostEvent? lost = null;
+        ExitEvent? markerExit = null;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (markerExit is null && await events.WaitToReadAsync(deadline.Token))
+        {
+            while (events.TryRead(out ProcessEvent? e))
+            {
+                if (e is LostEvent { Reason: LossReason.KernelBufferOverrun } l)
+                    lost ??= l;
+                if (e is ExitEvent { IsThread: false } x && x.Pid == marker)
+                    markerExit = x;
+            }
+        }
+
+        Assert.NotNull(lost);
+        Assert.True(watcher.Statistics.KernelOverruns > 0);
+        Assert.NotNull(markerExit);
+        Assert.Equal(5, markerExit!.Status!.Value.ExitCode);
+        // The table was consistent enough after the resync to know the marker from its fork.
+        Assert.Equal("sh", markerExit.Process?.Name);
+        Assert.NotNull(markerExit.Duration);
+    }
+}
