@@ -10,7 +10,7 @@ namespace ProcWatch.Benchmarks;
 /// records it delivered, and its wakeups per record.
 /// <c>ebpf-drain</c>: the reader alone, without wakeups: the storm fills the ring while no
 /// thread reads it, then one drain on this thread consumes everything.
-/// (Commit d2c2249 ran both with libbpf's ring_buffer__poll reader too; see NOTES-issue4.md.)
+/// (Commit d2c2249 ran both with libbpf's ring_buffer__poll reader too; see docs/notes/NOTES-issue4.md.)
 /// </summary>
 internal static class EbpfConsumerBench
 {

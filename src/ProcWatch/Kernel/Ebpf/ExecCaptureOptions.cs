@@ -14,7 +14,7 @@ public sealed class ExecCaptureOptions
     /// The capture thread is woken at most once per interval (or when a quarter of the ring is
     /// waiting), so a record reaches the callback at most about this late. Each wakeup costs
     /// tens of microseconds of CPU on a VM, far more than reading a record, so batching is
-    /// what makes a storm cheap (see NOTES-issue4.md). Zero: a wakeup per record.
+    /// what makes a storm cheap (see docs/notes/NOTES-issue4.md). Zero: a wakeup per record.
     /// </summary>
     public TimeSpan WakeupInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 

@@ -13,7 +13,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// </summary>
 /// <remarks>
 /// Chosen over libbpf's ring_buffer__poll with an [UnmanagedCallersOnly] callback: measured
-/// cheaper per record (NOTES-issue4.md), and it can be woken at once for shutdown.
+/// cheaper per record (docs/notes/NOTES-issue4.md), and it can be woken at once for shutdown.
 /// </remarks>
 internal sealed unsafe class MmapRingBuffer : IDisposable
 {
