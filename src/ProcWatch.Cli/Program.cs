@@ -60,6 +60,11 @@ internal static class Program
         {
             return Fail(ex.Message, ExitCodes.ConfigInvalid);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug, not a user error: still one line, and an exit code scripts can test.
+            return Fail($"internal error: {ex.GetType().Name}: {ex.Message}", ExitCodes.Failure);
+        }
     }
 
     /// <summary>

@@ -47,8 +47,9 @@ internal static partial class DaemonLog
     [LoggerMessage(16, LogLevel.Warning, "{Warning}")]
     public static partial void BackendWarning(ILogger logger, string warning);
 
-    [LoggerMessage(15, LogLevel.Critical, "event loop failed; stopping")]
-    public static partial void LoopFailed(ILogger logger, Exception exception);
+    // The message, not the exception: one line in the journal, no stack trace.
+    [LoggerMessage(15, LogLevel.Critical, "event loop failed: {Reason}; stopping")]
+    public static partial void LoopFailed(ILogger logger, string reason);
 
     [LoggerMessage(14, LogLevel.Warning, "rule {Rule}: action queue full; action dropped (counted)")]
     public static partial void ActionQueueFull(ILogger logger, string rule);

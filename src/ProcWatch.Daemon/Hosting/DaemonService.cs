@@ -182,11 +182,19 @@ internal sealed class DaemonService : IHostedService, IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Failure = ex;
-            DaemonLog.LoopFailed(_log, ex);
+            DaemonLog.LoopFailed(_log, ex.Message);
             _lifetime.StopApplication();
         }
         _watcher!.Dispose();
-        Drain(events);
+        try
+        {
+            Drain(events);
+        }
+        catch (Exception ex) when (Failure is not null)
+        {
+            // Already failing and reported once; a second failure on the way out says nothing new.
+            _ = ex;
+        }
     }
 
     private void Drain(ChannelReader<ProcessEvent> events)

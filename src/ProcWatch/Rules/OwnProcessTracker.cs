@@ -9,6 +9,9 @@ namespace ProcWatch.Rules;
 /// </summary>
 public sealed class OwnProcessTracker(int selfPid)
 {
+    /// <summary>Actions are few and short; a bound keeps a fork-bombing action from growing the set without limit.</summary>
+    public const int Capacity = 4096;
+
     private readonly HashSet<int> _own = [];
 
     public int Count => _own.Count;
@@ -17,7 +20,17 @@ public sealed class OwnProcessTracker(int selfPid)
     public void Observe(ProcessEvent e)
     {
         if (e is ForkEvent { IsThread: false } fork && (fork.ParentPid == selfPid || _own.Contains(fork.ParentPid)))
-            _own.Add(fork.Pid);
+        {
+            if (_own.Count < Capacity)
+                _own.Add(fork.Pid);
+        }
+        else if (e is LostEvent)
+        {
+            // An own process's exit may have been lost; its pid could then be reused by anyone,
+            // and rules would skip that process. Forgetting errs on the safe side: at worst a
+            // running action's later children are matched by rules (and rate-limited).
+            _own.Clear();
+        }
     }
 
     /// <summary>True for this process and its descendants.</summary>

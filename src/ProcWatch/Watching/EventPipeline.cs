@@ -52,6 +52,8 @@ internal sealed class EventPipeline : IEventSink
 
     public void Complete(Exception? error = null) => _queue.Writer.TryComplete(error);
 
+    public void Fault(ProcWatchException error) => Complete(error);
+
     private void Enqueue(ProcessEvent processEvent)
     {
         if (_pendingDrops > 0)

@@ -6,4 +6,10 @@ namespace ProcWatch.Watching;
 public interface IEventSink
 {
     void Post(ProcessEvent processEvent);
+
+    /// <summary>
+    /// The source cannot go on (its socket failed, a bug threw): end the stream with this
+    /// error so the consumer reports it, instead of waiting forever. Stages ignore it.
+    /// </summary>
+    void Fault(ProcWatchException error) { }
 }

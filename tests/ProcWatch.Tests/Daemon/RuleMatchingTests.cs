@@ -111,5 +111,12 @@ public sealed class RuleMatchingTests
         own.Forget(Exit(502));
         Assert.False(own.IsOwn(ExecOf(502)));
         Assert.Equal(1, own.Count);
+
+        // After a loss an exit may be missing and the pid reused by anyone: forget them all,
+        // so a reused pid can never hide from the rules.
+        own.Observe(new LostEvent { KernelTimeNs = 1, Timestamp = default, Pid = 0, Tid = 0, Reason = LossReason.KernelBufferOverrun, Count = 0 });
+        Assert.Equal(0, own.Count);
+        Assert.False(own.IsOwn(ExecOf(501)));
+        Assert.True(own.IsOwn(ExecOf(self)));
     }
 }

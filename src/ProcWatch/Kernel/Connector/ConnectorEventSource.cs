@@ -63,7 +63,19 @@ public sealed class ConnectorEventSource : IEventSource
         _statistics = statistics;
     }
 
-    private unsafe void ReceiveLoop()
+    private void ReceiveLoop()
+    {
+        try
+        {
+            ReceiveUntilStopped();
+        }
+        catch (Exception ex)
+        {
+            _sink!.Fault(new ProcWatchException($"proc connector receive failed: {ex.GetType().Name}: {ex.Message}", ex));
+        }
+    }
+
+    private unsafe void ReceiveUntilStopped()
     {
         RealtimeScheduling.ApplyToCurrentThreadIfRequested();
         byte[] buffer = GC.AllocateUninitializedArray<byte>(DatagramBufferBytes, pinned: true);
@@ -80,14 +92,19 @@ public sealed class ConnectorEventSource : IEventSource
                 fds[1].revents = 0;
                 if (Libc.Poll(fds, 2, -1) < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR) continue;
+                    SocketFailed($"poll: {Libc.StrError(errno)}");
                     return;
                 }
                 if (fds[1].revents != 0)
                     break;
                 // Drain everything queued before sleeping again.
                 if (!Drain(fd, data, buffer.Length, int.MaxValue, stopAware: true))
+                {
+                    SocketFailed($"recv: {Libc.StrError(Marshal.GetLastPInvokeError())}");
                     return;
+                }
             }
             // Stopping: what the kernel queued before the stop is still delivered (SIGTERM
             // flushes everything that happened before it); bounded so a storm cannot hold the stop up.
@@ -118,6 +135,12 @@ public sealed class ConnectorEventSource : IEventSource
             return false; // the socket is gone
         }
         return true;
+    }
+
+    private void SocketFailed(string what)
+    {
+        if (!_stopping)
+            _sink!.Fault(new ProcWatchException(FailureKind.SystemError, $"the proc connector socket failed ({what}); no more events can be received"));
     }
 
     private void ReportOverrun()

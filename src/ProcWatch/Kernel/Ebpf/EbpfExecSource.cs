@@ -82,9 +82,20 @@ public sealed class EbpfExecSource : IEventSource
         {
             return;
         }
-        _join.Expire();
-        ReportDrops();
+        try
+        {
+            _join.Expire();
+            ReportDrops();
+            if (_capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
+                _sink?.Fault(new ProcWatchException($"eBPF exec capture stopped: {fault.Message}", fault));
+        }
+        catch (ObjectDisposedException)
+        {
+            // A tick that raced Dispose: nothing left to report.
+        }
     }
+
+    private int _faultReported;
 
     private void ReportDrops()
     {

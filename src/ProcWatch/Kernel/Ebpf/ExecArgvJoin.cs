@@ -97,6 +97,8 @@ internal sealed class ExecArgvJoin : IEventSink
     }
 
     /// <summary>A connector event (the connector's thread).</summary>
+    public void Fault(ProcWatchException error) => _next?.Fault(error);
+
     public void Post(ProcessEvent processEvent)
     {
         if (processEvent is ExecEvent exec)

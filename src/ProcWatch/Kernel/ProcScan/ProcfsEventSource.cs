@@ -50,6 +50,7 @@ public sealed class ProcfsEventSource : IEventSource
 
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
+        _sink = sink;
         if (!OperatingSystem.IsLinux())
             throw new ProcWatchException(FailureKind.PlatformNotSupported, "procwatch needs Linux (/proc)");
         if (ProcMounts.FindHidePid() is { } hidePid && Libc.GetEuid() != 0)
@@ -73,8 +74,22 @@ public sealed class ProcfsEventSource : IEventSource
         _scanner = new ProcScanner(proc, sink, statistics, _options, _clock, SystemBoot.Shared);
         // Watches first, then the baseline: a process starting in between is seen by the first scan.
         _scanner.Baseline();
-        _thread = new Thread(ScanLoop) { IsBackground = true, Name = "procwatch-procfs" };
+        _thread = new Thread(ScanLoopGuarded) { IsBackground = true, Name = "procwatch-procfs" };
         _thread.Start();
+    }
+
+    private IEventSink? _sink;
+
+    private void ScanLoopGuarded()
+    {
+        try
+        {
+            ScanLoop();
+        }
+        catch (Exception ex)
+        {
+            _sink?.Fault(new ProcWatchException($"the /proc scanner failed: {ex.GetType().Name}: {ex.Message}", ex));
+        }
     }
 
     private unsafe void ScanLoop()
