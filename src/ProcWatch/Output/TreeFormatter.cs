@@ -103,6 +103,8 @@ public sealed class TreeFormatter : IEventFormatter
         output.Write("\n"u8);
     }
 
+    private readonly System.Text.StringBuilder _line = new(256);
+
     private void WriteCommand(IBufferWriter<byte> output, ProcessInfo? p)
     {
         IReadOnlyList<string>? args = p?.Args;
@@ -112,7 +114,7 @@ public sealed class TreeFormatter : IEventFormatter
             output.Write("<unknown>"u8);
             return;
         }
-        var sb = new System.Text.StringBuilder();
+        System.Text.StringBuilder sb = _line.Clear(); // reused: no builder per exec
         CommandLine.AppendQuoted(sb, program);
         if (!_options.HideArgs && args is not null)
         {
