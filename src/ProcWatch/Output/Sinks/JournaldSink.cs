@@ -63,16 +63,7 @@ public sealed class JournaldSink : IOutputSink
         }
         FieldBytes("PROCWATCH_JSON"u8, jsonLine.EndsWith("\n"u8) ? jsonLine[..^1] : jsonLine);
 
-        if (_sender.TrySend(_message.WrittenSpan) is { } why)
-        {
-            Counters.OnDropped(1);
-            _latch.Failed(why, 1);
-        }
-        else
-        {
-            Counters.OnWritten(1);
-            _latch.Succeeded();
-        }
+        _sender.SendCounted(_message.WrittenSpan, Counters, _latch);
     }
 
     public void Flush() { }

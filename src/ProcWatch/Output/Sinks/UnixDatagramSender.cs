@@ -47,6 +47,21 @@ internal sealed class UnixDatagramSender(string path) : IDisposable
         }
     }
 
+    /// <summary>Sends one message and accounts for it: written, or dropped with the reason latched (logged once).</summary>
+    public void SendCounted(ReadOnlySpan<byte> datagram, OutputCounters counters, FailureLatch latch)
+    {
+        if (TrySend(datagram) is { } why)
+        {
+            counters.OnDropped(1);
+            latch.Failed(why, 1);
+        }
+        else
+        {
+            counters.OnWritten(1);
+            latch.Succeeded();
+        }
+    }
+
     public void Reset()
     {
         _socket?.Dispose();
