@@ -13,6 +13,7 @@ internal static partial class Libc
     internal const int SOL_NETLINK = 270;
     internal const int NETLINK_NO_ENOBUFS = 5;
     internal const int MSG_DONTWAIT = 0x40;
+    internal const int MSG_TRUNC = 0x20;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct sockaddr_nl
@@ -40,6 +41,38 @@ internal static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "recv", SetLastError = true)]
     internal static unsafe partial nint Recv(int fd, byte* buf, nuint len, int flags);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct iovec
+    {
+        public void* iov_base;
+        public nuint iov_len;
+    }
+
+    /// <summary>struct msghdr (x86-64/arm64 layout: 56 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct msghdr
+    {
+        public void* msg_name;
+        public uint msg_namelen;
+        public iovec* msg_iov;
+        public nuint msg_iovlen;
+        public void* msg_control;
+        public nuint msg_controllen;
+        public int msg_flags;
+    }
+
+    /// <summary>struct mmsghdr: one datagram of a recvmmsg batch; msg_len is its received length.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct mmsghdr
+    {
+        public msghdr msg_hdr;
+        public uint msg_len;
+    }
+
+    /// <summary>Receives up to <paramref name="vlen"/> datagrams in one system call.</summary>
+    [LibraryImport(Name, EntryPoint = "recvmmsg", SetLastError = true)]
+    internal static unsafe partial int RecvMmsg(int fd, mmsghdr* msgvec, uint vlen, int flags, void* timeout);
 
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Kernel;
 
@@ -12,7 +11,7 @@ namespace ProcWatch.Watching;
 internal sealed class EventPipeline : IEventSink
 {
     private readonly Lock _gate = new();
-    private readonly Channel<ProcessEvent> _queue;
+    private readonly EventQueue _queue;
     private readonly WatcherStatistics _statistics;
     private readonly IEventSink _head;
     private long _pendingDrops;
@@ -20,19 +19,14 @@ internal sealed class EventPipeline : IEventSink
     public EventPipeline(IReadOnlyList<IEventStage> stages, int capacity, WatcherStatistics statistics)
     {
         _statistics = statistics;
-        _queue = Channel.CreateBounded<ProcessEvent>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            SingleWriter = true, // writes happen under _gate
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of evicting silently
-        });
+        _queue = new EventQueue(capacity); // one writer: writes happen under _gate
         IEventSink next = new QueueSink(this);
         for (int i = stages.Count - 1; i >= 0; i--)
             next = new StageSink(stages[i], next);
         _head = next;
     }
 
-    public ChannelReader<ProcessEvent> Reader => _queue.Reader;
+    public EventQueue Reader => _queue;
 
     public void Post(ProcessEvent processEvent)
     {
@@ -45,12 +39,12 @@ internal sealed class EventPipeline : IEventSink
         {
             // A bug in a stage must not kill the receive thread (and the process) silently:
             // end the stream with an error the consumer reports as one line.
-            _queue.Writer.TryComplete(new ProcWatchException(
+            _queue.TryComplete(new ProcWatchException(
                 $"internal error while processing an event ({processEvent.Kind.Name()}): {ex.GetType().Name}: {ex.Message}", ex));
         }
     }
 
-    public void Complete(Exception? error = null) => _queue.Writer.TryComplete(error);
+    public void Complete(Exception? error = null) => _queue.TryComplete(error);
 
     public void Fault(ProcWatchException error) => Complete(error);
 
@@ -64,7 +58,7 @@ internal sealed class EventPipeline : IEventSink
                 KernelTimeNs = now, Timestamp = KernelClock.Shared.ToWallClock(now), Pid = 0, Tid = 0,
                 Origin = EventOrigin.Watcher, Reason = LossReason.QueueFull, Count = _pendingDrops,
             };
-            if (!_queue.Writer.TryWrite(lost))
+            if (!_queue.TryWrite(lost))
             {
                 Drop();
                 return;
@@ -72,7 +66,7 @@ internal sealed class EventPipeline : IEventSink
             _statistics.OnEvent(ProcessEventKind.Lost);
             _pendingDrops = 0;
         }
-        if (!_queue.Writer.TryWrite(processEvent))
+        if (!_queue.TryWrite(processEvent))
             Drop();
     }
 

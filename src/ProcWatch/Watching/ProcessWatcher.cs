@@ -33,7 +33,7 @@ public sealed class ProcessWatcher : IDisposable
     /// event after this call is delivered or reported lost.
     /// </summary>
     /// <exception cref="ProcWatchException">The kernel interface is unusable (message says why).</exception>
-    public ChannelReader<ProcessEvent> Start()
+    public EventQueue Start()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
