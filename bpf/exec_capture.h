@@ -17,6 +17,8 @@
 #define EXEC_RECORD_ARGV_TRUNCATED     (1u << 0)
 #define EXEC_RECORD_FILENAME_TRUNCATED (1u << 1)
 #define EXEC_RECORD_ARGV_UNREADABLE    (1u << 2)
+/* The kernel has no task_struct.loginuid (no CONFIG_AUDIT): loginuid says nothing. */
+#define EXEC_RECORD_NO_LOGINUID        (1u << 3)
 
 /* Indexes of the per-CPU counters map. */
 #define EXEC_COUNTER_RINGBUF_DROPS 0
@@ -40,7 +42,7 @@ struct exec_record_header {
     __u32 tgid;
     __u32 old_pid;         /* thread that called execve (!= tgid when a non-leader exec'd) */
     __u32 ppid;            /* real_parent->tgid */
-    __u32 uid;
+    __u32 uid;             /* real uid and gid after exec */
     __u32 gid;
     __u32 flags;           /* EXEC_RECORD_* */
     __u32 argv_len;
@@ -48,7 +50,10 @@ struct exec_record_header {
     __u16 filename_len;
     __u16 reserved0;
     char comm[EXEC_COMM_LEN];
-    __u32 reserved1;
-};                         /* 64 bytes */
+    __u32 loginuid;        /* audit login uid; 4294967295 when unset */
+    __u32 euid;            /* effective uid and gid after exec (set-user-ID applied) */
+    __u32 egid;
+    __u64 cgroup_id;       /* bpf_get_current_cgroup_id(): the cgroup v2 id */
+};                         /* 80 bytes */
 
 #endif

@@ -59,11 +59,29 @@ struct mm_struct {
     unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
+typedef unsigned int uid_t;
+typedef unsigned int gid_t;
+typedef struct {
+    uid_t val;
+} kuid_t;
+typedef struct {
+    gid_t val;
+} kgid_t;
+
+struct cred {
+    kuid_t uid;
+    kgid_t gid;
+    kuid_t euid;
+    kgid_t egid;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
     pid_t pid;
     pid_t tgid;
     struct task_struct *real_parent;
     struct mm_struct *mm;
+    const struct cred *cred;
+    kuid_t loginuid; /* CONFIG_AUDIT only: checked with bpf_core_field_exists */
 } __attribute__((preserve_access_index));
 
 struct trace_entry {

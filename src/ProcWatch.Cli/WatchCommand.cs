@@ -16,7 +16,7 @@ internal static class WatchCommand
     /// storm each wake-up of the consumer then handles many events instead of one (measured:
     /// 15–25% less CPU in a 10,000-fork storm, bench/README.md), for at most 1 ms more latency.
     /// </summary>
-    private const int CoalesceMs = 1;
+    private const int CoalesceMs = 10;
 
     /// <summary>After COMMAND exits, how long to wait for the events of its tree still in flight.</summary>
     private static readonly TimeSpan DrainAfterCommand = TimeSpan.FromSeconds(2);

@@ -41,6 +41,9 @@ public sealed record ProcessInfo
     public string? Tty { get; init; }
 
     public string? CgroupPath { get; init; }
+
+    /// <summary>The cgroup v2 id (the cgroup directory's inode number), when eBPF captured it at exec.</summary>
+    public ulong? CgroupId { get; init; }
     public string? ContainerId { get; init; }
 
     /// <summary>When the process started (wall clock).</summary>

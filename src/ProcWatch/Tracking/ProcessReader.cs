@@ -14,6 +14,8 @@ public sealed class ProcessReader
 {
     private readonly SystemBoot _boot;
     private readonly AccountNames _names;
+    private const int CgroupCacheCapacity = 4096;
+    private readonly Dictionary<ulong, string> _cgroupPaths = [];
 
     public ProcessReader(bool includeEnvironment = false, SystemBoot? boot = null, AccountNames? names = null)
     {
@@ -31,7 +33,10 @@ public sealed class ProcessReader
     /// belongs to another process (see <see cref="PidReuseGuard"/>). Set
     /// <paramref name="readArgs"/> false when argv is already known (captured by eBPF).
     /// </summary>
-    public bool TryRead(int pid, ulong? expectedStartTicks, bool expectedIsExact, bool readArgs, out ProcessInfo info, out ProcStat stat)
+    /// <param name="captured">What eBPF captured at exec: its credentials (when it has the
+    /// effective ones) and cgroup id stand for /proc/PID/status, loginuid and cgroup, which are
+    /// then not read.</param>
+    public bool TryRead(int pid, ulong? expectedStartTicks, bool expectedIsExact, bool readArgs, out ProcessInfo info, out ProcStat stat, ProcessInfo? captured = null)
     {
         info = null!;
         stat = default;
@@ -57,15 +62,23 @@ public sealed class ProcessReader
             if (stat.IsKernelThread)
                 args = null;
             IdName? user = null, euser = null, group = null, egroup = null;
-            if (dir.TryReadStatus(out ProcStatus status))
+            uint? loginUid;
+            if (captured is { ArgvSource: ArgvSource.Ebpf, User: not null, EffectiveUser: not null, Group: not null, EffectiveGroup: not null })
             {
-                user = UserOf(status.RealUid);
-                euser = UserOf(status.EffectiveUid);
-                group = GroupOf(status.RealGid);
-                egroup = GroupOf(status.EffectiveGid);
+                (user, euser, group, egroup, loginUid) = (captured.User, captured.EffectiveUser, captured.Group, captured.EffectiveGroup, captured.LoginUid);
             }
-            uint? loginUid = dir.TryReadLoginUid(out uint? auid) ? auid : null;
-            string? cgroup = dir.TryReadCgroup(out string cgroupPath) ? cgroupPath : null;
+            else
+            {
+                if (dir.TryReadStatus(out ProcStatus status))
+                {
+                    user = UserOf(status.RealUid);
+                    euser = UserOf(status.EffectiveUid);
+                    group = GroupOf(status.RealGid);
+                    egroup = GroupOf(status.EffectiveGid);
+                }
+                loginUid = dir.TryReadLoginUid(out uint? auid) ? auid : null;
+            }
+            string? cgroup = CgroupOf(dir, captured?.CgroupId);
             IReadOnlyList<string>? environment = null;
             if (IncludeEnvironment && !stat.IsKernelThread && dir.TryReadEnvironment(out string[] env))
                 environment = env;
@@ -89,6 +102,7 @@ public sealed class ProcessReader
                 ProcessGroupId = stat.ProcessGroupId,
                 Tty = TtyNames.FromTtyNr(stat.TtyNr),
                 CgroupPath = cgroup,
+                CgroupId = captured?.CgroupId,
                 ContainerId = cgroup is null ? null : ContainerId.FromCgroupPath(cgroup),
                 Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
                 StartTimeTicks = stat.StartTimeTicks,
@@ -98,6 +112,28 @@ public sealed class ProcessReader
             };
             return true;
         }
+    }
+
+    /// <summary>
+    /// The cgroup path: from the cache when the cgroup id is known (most execs happen in a
+    /// few cgroups), else from /proc/PID/cgroup. Bounded: cleared when full.
+    /// A cgroup directory renamed after it was cached keeps its old path here.
+    /// </summary>
+    private string? CgroupOf(ProcessDirectory dir, ulong? cgroupId)
+    {
+        if (cgroupId is { } id && _cgroupPaths.TryGetValue(id, out string? cached))
+            return cached;
+        if (!dir.TryReadCgroup(out string path, out bool unified))
+            return null;
+        // The id names a cgroup v2 directory: only a v2 path may be cached under it (on a
+        // v1-only host the path shown is a v1 one, and every process shares the v2 root id).
+        if (cgroupId is { } key && unified)
+        {
+            if (_cgroupPaths.Count >= CgroupCacheCapacity)
+                _cgroupPaths.Clear();
+            _cgroupPaths[key] = path;
+        }
+        return path;
     }
 
     public IdName UserOf(uint uid) => new(uid, _names.UserName(uid));

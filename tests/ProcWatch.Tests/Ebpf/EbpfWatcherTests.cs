@@ -94,4 +94,46 @@ public sealed class EbpfWatcherTests
             }
         }
     }
+
+    /// <summary>
+    /// A set-user-ID program run by nobody after its shell set a login uid: the effective and
+    /// real credentials, the login uid and the cgroup come from the eBPF record (no
+    /// /proc/PID/status, loginuid or cgroup read), and are what the kernel had at exec.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void EbpfBackend_ExecCarriesEffectiveCredentialsLoginUidAndCgroup()
+    {
+        string dir = Directory.CreateTempSubdirectory("procwatch-suid-").FullName;
+        try
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+            string suid = Path.Combine(dir, "suid-true");
+            File.Copy("/bin/true", suid);
+            File.SetUnixFileMode(suid, (UnixFileMode)0b100_111_101_101); // 4755, owned by root (we are root)
+            string token = ExecCollector.NewToken();
+            var (watcher, execs, gate) = Watch(Backend.Ebpf, token, out string? warning);
+            using (watcher)
+            {
+                Assert.Null(warning);
+                Assert.Equal(0, Programs.Run("/bin/sh", "-c",
+                    $"echo 4321 > /proc/self/loginuid && exec setpriv --reuid=65534 --regid=65534 --clear-groups {suid} {token}"));
+                ExecEvent e = WaitFor(execs, gate, 2).Single(x => x.Process!.Args![0] == suid);
+                ProcessInfo p = e.Process!;
+                Assert.Equal(ArgvSource.Ebpf, p.ArgvSource);
+                Assert.Equal(65534u, p.User!.Value.Id);
+                Assert.Equal(0u, p.EffectiveUser!.Value.Id);
+                Assert.Equal(65534u, p.Group!.Value.Id);
+                Assert.Equal(65534u, p.EffectiveGroup!.Value.Id);
+                Assert.Equal(4321u, p.LoginUid);
+                Assert.NotNull(p.CgroupId);
+                Assert.True(ProcWatch.Kernel.ProcFs.ProcCgroup.TryRead(Environment.ProcessId, out string ourCgroup));
+                Assert.Equal(ourCgroup, p.CgroupPath); // the child never left our cgroup
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -23,7 +23,7 @@ public sealed class ExecRecordParserTests
 
         Assert.Equal(exec_record_header.Size, c["sizeof"]);
         Assert.Equal(c["sizeof"], Marshal.SizeOf<exec_record_header>());
-        foreach (string field in new[] { "ktime_ns", "tgid", "old_pid", "ppid", "uid", "gid", "flags", "argv_len", "argv_full_len", "filename_len", "comm" })
+        foreach (string field in new[] { "ktime_ns", "tgid", "old_pid", "ppid", "uid", "gid", "flags", "argv_len", "argv_full_len", "filename_len", "comm", "loginuid", "euid", "egid", "cgroup_id" })
         {
             Assert.True(c[field] == (int)Marshal.OffsetOf<exec_record_header>(field), field);
         }
@@ -60,6 +60,10 @@ public sealed class ExecRecordParserTests
             argv_len = (uint)argv.Length,
             argv_full_len = 70000,
             filename_len = (ushort)filename.Length,
+            loginuid = 1000,
+            euid = 0,
+            egid = 42,
+            cgroup_id = 0x1234,
         };
         unsafe
         {
@@ -81,6 +85,12 @@ public sealed class ExecRecordParserTests
         Assert.Equal(["env", "-i"], r.Argv.ToArray());
         Assert.True(r.ArgvTruncated);
         Assert.Equal(70000, r.ArgvFullLength);
+        Assert.Equal(new ExecIdentity(0, 42, 1000, 0x1234) { Known = true }, r.Identity);
+
+        header.loginuid = uint.MaxValue; // unset: no login session
+        MemoryMarshal.Write(sample, in header);
+        Assert.True(ExecRecordParser.TryParse(sample, out r));
+        Assert.Null(r.Identity.LoginUid);
 
         Assert.False(ExecRecordParser.TryParse(sample.AsSpan(0, sample.Length - 1), out _));
         Assert.False(ExecRecordParser.TryParse(sample.AsSpan(0, 10), out _));

@@ -21,6 +21,10 @@ int main(void)
     FIELD(argv_full_len);
     FIELD(filename_len);
     FIELD(comm);
+    FIELD(loginuid);
+    FIELD(euid);
+    FIELD(egid);
+    FIELD(cgroup_id);
     printf("EXEC_ARGV_CAP %d\n", EXEC_ARGV_CAP);
     printf("EXEC_FILENAME_CAP %d\n", EXEC_FILENAME_CAP);
     return 0;

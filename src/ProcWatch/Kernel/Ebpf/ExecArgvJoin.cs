@@ -280,6 +280,10 @@ internal sealed class ExecArgvJoin : IEventSink
         ArgvSource = ArgvSource.Ebpf,
         User = new IdName(r.Uid, _accounts?.UserName(r.Uid)),
         Group = new IdName(r.Gid, _accounts?.GroupName(r.Gid)),
+        EffectiveUser = r.Identity.Known ? new IdName(r.Identity.EffectiveUid, _accounts?.UserName(r.Identity.EffectiveUid)) : null,
+        EffectiveGroup = r.Identity.Known ? new IdName(r.Identity.EffectiveGid, _accounts?.GroupName(r.Identity.EffectiveGid)) : null,
+        LoginUid = r.Identity.LoginUid,
+        CgroupId = r.Identity.Known && r.Identity.CgroupId != 0 ? r.Identity.CgroupId : null,
     };
 
     private sealed class Pending(ExecRecord record)

@@ -19,8 +19,10 @@ public sealed class ExecRecord
         string comm,
         ImmutableArray<string> argv,
         bool argvTruncated,
-        int argvFullLength)
+        int argvFullLength,
+        ExecIdentity identity = default)
     {
+        Identity = identity;
         Tgid = tgid;
         OldPid = oldPid;
         ParentTgid = parentTgid;
@@ -65,4 +67,18 @@ public sealed class ExecRecord
 
     /// <summary>Bytes of argv in the process (arg_end - arg_start), also when truncated.</summary>
     public int ArgvFullLength { get; }
+
+    /// <summary>Effective credentials, login uid and cgroup at exec (all zero from older records and tests).</summary>
+    public ExecIdentity Identity { get; }
+}
+
+/// <summary>
+/// What the eBPF program reads besides argv, so that enrichment need not read
+/// /proc/PID/status, loginuid and cgroup for the exec: effective uid and gid (set-user-ID
+/// applied), the audit login uid, and the cgroup v2 id.
+/// </summary>
+public readonly record struct ExecIdentity(uint EffectiveUid, uint EffectiveGid, uint? LoginUid, ulong CgroupId)
+{
+    /// <summary>False for a default value (a record built without them).</summary>
+    public bool Known { get; init; }
 }

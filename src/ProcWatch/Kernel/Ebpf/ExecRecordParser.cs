@@ -38,7 +38,12 @@ internal static class ExecRecordParser
             comm: CommOf(ref header),
             argv: SplitArgv(argv),
             argvTruncated: (header.flags & exec_record_header.EXEC_RECORD_ARGV_TRUNCATED) != 0,
-            argvFullLength: (int)Math.Min(header.argv_full_len, int.MaxValue));
+            argvFullLength: (int)Math.Min(header.argv_full_len, int.MaxValue),
+            identity: new ExecIdentity(
+                header.euid,
+                header.egid,
+                (header.flags & exec_record_header.EXEC_RECORD_NO_LOGINUID) != 0 || header.loginuid == uint.MaxValue ? null : header.loginuid,
+                header.cgroup_id) { Known = true });
         return true;
     }
 

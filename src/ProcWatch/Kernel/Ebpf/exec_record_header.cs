@@ -10,7 +10,7 @@ namespace ProcWatch.Kernel.Ebpf;
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct exec_record_header
 {
-    internal const int Size = 64;
+    internal const int Size = 80;
     internal const int COMM_LEN = 16;
 
     /// <summary>EXEC_ARGV_CAP: argv bytes kept per exec.</summary>
@@ -20,6 +20,7 @@ internal unsafe struct exec_record_header
     internal const uint EXEC_RECORD_ARGV_TRUNCATED = 1u << 0;
     internal const uint EXEC_RECORD_FILENAME_TRUNCATED = 1u << 1;
     internal const uint EXEC_RECORD_ARGV_UNREADABLE = 1u << 2;
+    internal const uint EXEC_RECORD_NO_LOGINUID = 1u << 3;
 
     internal const uint EXEC_COUNTER_RINGBUF_DROPS = 0;
     internal const uint EXEC_COUNTER_SCRATCH_MISSING = 1;
@@ -36,7 +37,10 @@ internal unsafe struct exec_record_header
     public ushort filename_len;
     public ushort reserved0;
     public fixed byte comm[COMM_LEN];
-    public uint reserved1;
+    public uint loginuid;
+    public uint euid;
+    public uint egid;
+    public ulong cgroup_id;
 }
 
 /// <summary>Mirror of <c>struct exec_settings</c> in bpf/exec_capture.h: the reader's wakeup policy.</summary>

@@ -16,18 +16,26 @@ public static class ProcCgroup
         return TryRead(Libc.AT_FDCWD, file, out path);
     }
 
-    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out string path)
+    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out string path) =>
+        TryRead(dirFd, pathNul, out path, out _);
+
+    /// <param name="unified">True when the path is the cgroup v2 one (the "0::" line).</param>
+    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out string path, out bool unified)
     {
         path = string.Empty;
+        unified = false;
         Span<byte> initial = stackalloc byte[1024];
         if (!ProcFile.TryRead(dirFd, pathNul, initial, out ProcFile file, out _))
             return false;
         using (file)
-            return TryParse(file.Content, out path);
+            return TryParse(file.Content, out path, out unified);
     }
 
-    public static bool TryParse(ReadOnlySpan<byte> content, out string path)
+    public static bool TryParse(ReadOnlySpan<byte> content, out string path) => TryParse(content, out path, out _);
+
+    public static bool TryParse(ReadOnlySpan<byte> content, out string path, out bool isUnified)
     {
+        isUnified = false;
         ReadOnlySpan<byte> chosen = default;
         bool found = false;
         foreach (Range range in content.Split((byte)'\n'))
@@ -48,7 +56,10 @@ public static class ProcCgroup
                 found = true;
             }
             if (unified)
+            {
+                isUnified = true;
                 break;
+            }
         }
         path = found ? ProcText.Decode(chosen) : string.Empty;
         return found;
