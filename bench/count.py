@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Counts a monitor's events about one loadgen run's children.
 
-usage: count.py procwatch|forkstat OUTPUT_FILE LOADGEN_PID
+usage: count.py procwatch|forkstat OUTPUT_FILE LOADGEN_PID [fork|exec|thread]
 prints: forks execs exits total_lines
+  (thread mode: "forks" are the generator's thread clones and "exits" those threads' exits)
   forks  fork events whose parent is LOADGEN_PID (the children)
   execs  exec events of those children
   exits  exit events of those children
@@ -14,8 +15,9 @@ import json
 import sys
 
 
-def procwatch(path, lg):
+def procwatch(path, lg, threads=False):
     forks, live, execs, exits, total = 0, set(), 0, 0, 0
+    fork_action = "clone" if threads else "fork"
     with open(path, "rb") as f:
         for raw in f:
             total += 1
@@ -25,8 +27,11 @@ def procwatch(path, lg):
                 continue
             action = e["event"]["action"]
             p = e.get("process", {})
-            pid = p.get("pid")
-            if action == "fork" and p.get("parent", {}).get("pid") == lg:
+            pid = p.get("thread", {}).get("id") if threads else p.get("pid")
+            if threads and action == "clone" and p.get("pid") == lg:
+                forks += 1
+                live.add(pid)
+            elif action == fork_action and not threads and p.get("parent", {}).get("pid") == lg:
                 forks += 1
                 live.add(pid)
             elif action == "exec" and pid in live:
@@ -37,7 +42,7 @@ def procwatch(path, lg):
     return forks, execs, exits, total
 
 
-def forkstat(path, lg):
+def forkstat(path, lg, threads=False):
     # "HH:MM:SS fork  PARENT parent  cmd" is followed by "HH:MM:SS fork  CHILD child  cmd";
     # a header line ("Time Event PID ...") may come in between.
     forks, live, execs, exits, total = 0, set(), 0, 0, 0
@@ -53,11 +58,12 @@ def forkstat(path, lg):
                 continue
             pid = int(pid)
             info = parts[3] if len(parts) > 3 else ""
-            if event == "fork" and info == "parent":
+            fork_event = "clone" if threads else "fork"
+            if event == fork_event and info == "parent":
                 total -= 1  # forkstat spends two lines (parent, child) on one fork event
                 expect_child = pid == lg
                 continue
-            if event == "fork" and info == "child":
+            if event == fork_event and info in ("child", "thread"):
                 if expect_child:
                     forks += 1
                     live.add(pid)
@@ -74,5 +80,6 @@ def forkstat(path, lg):
 
 if __name__ == "__main__":
     kind, path, lg = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    result = procwatch(path, lg) if kind == "procwatch" else forkstat(path, lg)
+    threads = len(sys.argv) > 4 and sys.argv[4] == "thread"
+    result = procwatch(path, lg, threads) if kind == "procwatch" else forkstat(path, lg, threads)
     print(*result)

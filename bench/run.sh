@@ -3,7 +3,8 @@
 # events seen vs expected (the load generator's children only), the monitor's CPU seconds
 # during the load, and the load's rate against an unmonitored run of the same round.
 #
-# usage: bench/run.sh [-m fork|exec] [-n N] [-r ROUNDS]     (default: -m fork -n 20000 -r 3)
+# usage: bench/run.sh [-m fork|exec|thread] [-n N] [-r ROUNDS]     (default: -m fork -n 20000 -r 3)
+# thread: loadgen creates N threads; "forks" then counts thread clones, "exits" thread exits.
 # needs root (both monitors use the proc connector); installs forkstat if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ while getopts "m:n:r:" opt; do
     m) MODE=$OPTARG ;;
     n) N=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
-    *) echo "usage: $0 [-m fork|exec] [-n N] [-r ROUNDS]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-m fork|exec|thread] [-n N] [-r ROUNDS]" >&2; exit 2 ;;
   esac
 done
 
@@ -58,11 +59,13 @@ monitor() {
   local file="$OUT/$name.out"
   rm -f "$file"
   if [ "$name" = procwatch ]; then
-    artifacts/procwatch -f json -e fork,exec,exit -v -S -o "$file" 2>"$OUT/pw.err" &
+    if [ "$MODE" = thread ]; then events=(-e clone,exit --threads); else events=(-e fork,exec,exit); fi
+    artifacts/procwatch -f json "${events[@]}" -v -S -o "$file" 2>"$OUT/pw.err" &
     pid=$!
     for _ in $(seq 100); do grep -q "procwatch: ready" "$OUT/pw.err" && break; sleep 0.05; done
   else
-    forkstat -e fork,exec,exit -l >"$file" 2>"$OUT/fs.err" &
+    if [ "$MODE" = thread ]; then events=clone,exit; else events=fork,exec,exit; fi
+    forkstat -e "$events" -l >"$file" 2>"$OUT/fs.err" &
     pid=$!
     # forkstat prints its header once subscribed.
     for _ in $(seq 100); do [ -s "$file" ] && break; sleep 0.05; done
@@ -75,7 +78,7 @@ monitor() {
   # SIGTERM: a background job of a script starts with SIGINT ignored, and procwatch honours that.
   kill -TERM $pid
   wait $pid || true
-  counts=$(python3 bench/count.py "$name" "$file" "$LG_PID")
+  counts=$(python3 bench/count.py "$name" "$file" "$LG_PID" "$MODE")
   if [ "$name" = procwatch ]; then
     lost=$(grep '^lost:' "$OUT/pw.err" | sed 's/^lost: //; s/ /_/g')
   else

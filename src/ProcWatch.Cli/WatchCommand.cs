@@ -18,6 +18,9 @@ internal static class WatchCommand
     /// </summary>
     private const int CoalesceMs = 10;
 
+    /// <summary>Allocation between young-generation collections (see <see cref="AllocationBudget"/>): RSS ≤ 30 MB after storms.</summary>
+    private const long YoungGenerationBytes = 4 * 1024 * 1024;
+
     /// <summary>After COMMAND exits, how long to wait for the events of its tree still in flight.</summary>
     private static readonly TimeSpan DrainAfterCommand = TimeSpan.FromSeconds(2);
 
@@ -136,6 +139,7 @@ internal static class WatchCommand
     private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command)
     {
         private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
+        private readonly AllocationBudget _young = new(YoungGenerationBytes);
         private bool _commandExitSeen;
 
         /// <summary>Until <paramref name="stop"/>, the stream's end, a closed output, or COMMAND's exit has been printed.</summary>
@@ -179,6 +183,7 @@ internal static class WatchCommand
                 output.Flush();
             }
             output.Flush();
+            _young.Check();
         }
     }
 

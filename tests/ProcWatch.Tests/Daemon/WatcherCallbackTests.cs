@@ -28,6 +28,8 @@ public sealed class WatcherCallbackTests
             await Task.Yield();
             seen.TrySetResult(e);
         });
+        int delivered = 0;
+        using EventSubscription counter = watcher.On(new EventFilter(), _ => Interlocked.Increment(ref delivered));
         var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await Task.Delay(300);
@@ -41,7 +43,15 @@ public sealed class WatcherCallbackTests
         ProcessEvent exit = await byPid.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.IsType<ExitEvent>(exit);
 
-        Assert.True(stuck.Dropped > 0 || watcher.Statistics.Total < 16, "the stuck handler's queue overflows into drops, not into the receive loop");
+        // Enough events that the stuck handler's 16 slots (+1 in its hands) must overflow.
+        for (int i = 0; i < 20; i++)
+            Spawn.Start("/bin/true", []).WaitForExit();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Volatile.Read(ref delivered) < 40 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        int total = Volatile.Read(ref delivered);
+        Assert.True(total >= 40, $"only {total} events reached the handlers");
+        Assert.True(stuck.Dropped >= total - 17 - 4, $"the stuck handler's queue overflows into drops ({stuck.Dropped} of {total}), not into the receive loop");
         Assert.Equal(0, watcher.Statistics.QueueDrops);
         never.Set();
         await cts.CancelAsync();
