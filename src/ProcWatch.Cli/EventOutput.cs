@@ -29,15 +29,15 @@ internal sealed class EventOutput : IDisposable
     public IBufferWriter<byte> Buffer => _buffer;
 
     public static EventOutput Stdout() =>
-        new(new StdoutStream(), "standard output");
+        new(DescriptorStream.Stdout(), "standard output");
 
     public static EventOutput AppendTo(string path)
     {
         try
         {
-            return new EventOutput(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0), path);
+            return new EventOutput(DescriptorStream.Append(path), path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException ex)
         {
             throw new OutputException($"cannot open output file {path}: {ex.Message}");
         }

@@ -82,6 +82,44 @@ public class CliTests
         Assert.DoesNotContain("xception", watch.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// `-o FILE` appends at the file's end on every write (O_APPEND): a line someone else
+    /// appends meanwhile (here COMMAND itself) is never overwritten, and the file's earlier
+    /// content stays. A private offset (pwrite) would write over both.
+    /// </summary>
+    [Fact]
+    public void OutputFile_IsAppendedTo_AndNeverOverwritesAnotherWriter()
+    {
+        using var dir = new Daemon.TempDir();
+        string file = dir.File("events.json");
+        File.WriteAllText(file, "earlier line\n");
+        string token = "pw-append-" + Guid.NewGuid().ToString("N")[..8];
+        (int code, _, string stderr) = CliRunner.Run("-f", "json", "-e", "exec", "-o", file, "--",
+            "/bin/sh", "-c", $"echo marker-{token} >> {file}; /bin/true {token}; echo marker2-{token} >> {file}");
+        Assert.True(code == 0, stderr);
+        string[] lines = File.ReadAllLines(file);
+        Assert.Equal("earlier line", lines[0]);
+        Assert.Contains($"marker-{token}", lines);
+        Assert.Contains($"marker2-{token}", lines);
+        int execs = 0;
+        foreach (string line in lines.Skip(1).Where(l => !l.StartsWith("marker", StringComparison.Ordinal)))
+        {
+            using JsonDocument doc = JsonDocument.Parse(line); // every other line is a whole event
+            if (line.Contains($"\"{token}\"", StringComparison.Ordinal))
+                execs++;
+        }
+        Assert.Equal(1, execs); // /bin/true TOKEN (sh's own argv holds the token only inside its script)
+    }
+
+    [Fact]
+    public void OutputFile_ThatCannotBeOpened_IsOneLineAndExitFive()
+    {
+        (int code, string stdout, string stderr) = CliRunner.Run("-o", "/nonexistent-dir/events.json");
+        Assert.Equal(5, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("procwatch: cannot open output file /nonexistent-dir/events.json: No such file or directory\n", stderr);
+    }
+
     [Fact]
     public void Sigint_ExitsZero()
     {
@@ -144,6 +182,15 @@ public class CliTests
         Assert.Equal("", stdout);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(mention, stderr);
+    }
+
+    /// <summary>The ready line reports the receive buffer as asked (the kernel's SO_RCVBUF reads back doubled).</summary>
+    [Fact]
+    public void Verbose_ReadyLine_ShowsTheReceiveBufferAsRequested()
+    {
+        (int code, _, string stderr) = CliRunner.Run("-D", "0.3", "-v", "--buffer-size", "8", "-o", "/dev/null");
+        Assert.Equal(0, code);
+        Assert.Contains("receive buffer 8192 KiB", stderr);
     }
 
     [Fact]

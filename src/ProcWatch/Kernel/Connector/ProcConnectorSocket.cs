@@ -24,7 +24,7 @@ internal sealed class ProcConnectorSocket : SafeHandle
     /// <summary>True when the kernel filters events by type for us (8-byte proc_input, Linux 6.6+).</summary>
     public bool KernelFiltered { get; private set; }
 
-    /// <summary>The receive buffer the kernel actually granted, in bytes.</summary>
+    /// <summary>The receive buffer the kernel granted, in bytes as requested (SO_RCVBUF reports twice this).</summary>
     public int ReceiveBufferBytes { get; private set; }
 
     public static ProcConnectorSocket Open(int receiveBufferBytes)
@@ -79,7 +79,9 @@ internal sealed class ProcConnectorSocket : SafeHandle
             Libc.SetSockOpt(Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, bytes, sizeof(int));
         int granted = 0, size = sizeof(int);
         Libc.GetSockOpt(Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, out granted, ref size);
-        ReceiveBufferBytes = granted;
+        // The kernel doubles the value set (the other half is for its bookkeeping, socket(7))
+        // and reports the doubled one: halved, it is the size that was asked for and granted.
+        ReceiveBufferBytes = granted / 2;
     }
 
     /// <summary>
