@@ -39,6 +39,12 @@ internal static class CliOptions
         DefaultValueFactory = _ => 16,
     };
 
+    public static readonly Option<int> QueueSize = new("--queue-size")
+    {
+        Description = "Events held while the output is slow; beyond, dropped, counted and reported as 'lost'",
+        DefaultValueFactory = _ => 256 * 1024,
+    };
+
     public static readonly Option<bool> Realtime = new("--realtime", "-r")
     {
         Description = "Run the receive threads with real-time scheduling (SCHED_FIFO; needs root or CAP_SYS_NICE)",

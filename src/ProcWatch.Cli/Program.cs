@@ -99,6 +99,7 @@ internal static class Program
             CliOptions.Duration,
             CliOptions.Stats,
             CliOptions.BufferSize,
+            CliOptions.QueueSize,
             CliOptions.Verbose,
             CliOptions.Realtime,
             CliOptions.Pid,

@@ -21,6 +21,7 @@ internal sealed record WatchArgs
     public TimeSpan? Duration { get; init; }
     public bool Stats { get; init; }
     public int BufferBytes { get; init; }
+    public int QueueCapacity { get; init; } = 256 * 1024;
     public bool Verbose { get; init; }
 
     /// <summary>--realtime: receive threads run SCHED_FIFO (like forkstat -r).</summary>

@@ -28,6 +28,7 @@ internal static class WatchArgsParser
             Duration = ParseDuration(result.GetValue(CliOptions.Duration)),
             Stats = result.GetValue(CliOptions.Stats),
             BufferBytes = ParseBuffer(result.GetValue(CliOptions.BufferSize)),
+            QueueCapacity = ParseQueue(result.GetValue(CliOptions.QueueSize)),
             Verbose = result.GetValue(CliOptions.Verbose),
             Realtime = result.GetValue(CliOptions.Realtime),
             Pids = ParsePids(pids),
@@ -124,6 +125,10 @@ internal static class WatchArgsParser
     private static TimeSpan ParseScanInterval(int milliseconds) => milliseconds is >= 1 and <= 60_000
         ? TimeSpan.FromMilliseconds(milliseconds)
         : throw new UsageException("--scan-interval must be between 1 and 60000 milliseconds");
+
+    private static int ParseQueue(int events) => events is >= 16 and <= 16 * 1024 * 1024
+        ? events
+        : throw new UsageException("--queue-size must be between 16 and 16777216 events");
 
     private static int ParseBuffer(int mebibytes) => mebibytes is >= 1 and <= 2047
         ? mebibytes * 1024 * 1024

@@ -38,6 +38,7 @@ internal static class WatchCommand
         {
             Kinds = args.Kinds,
             ReceiveBufferBytes = args.BufferBytes,
+            QueueCapacity = args.QueueCapacity,
             Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
         };
         var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };

@@ -111,6 +111,74 @@ public class CliTests
         Assert.Equal(1, execs); // /bin/true TOKEN (sh's own argv holds the token only inside its script)
     }
 
+    /// <summary>
+    /// Back-pressure: stdout is a pipe nobody reads for 4 s. The output thread blocks once the
+    /// pipe is full, the receive thread goes on, the 16-event queue overflows: the drops are
+    /// counted (-S) and, once the reader is back, reported in the stream as a `lost` event,
+    /// and every exec that was not dropped is printed whole.
+    /// </summary>
+    [Fact]
+    public async Task SlowOutput_QueueOverflow_IsCountedAndReportedAsLost()
+    {
+        string token = "pw-slow-" + Guid.NewGuid().ToString("N")[..8];
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"{CliRunner.ShellCommand} -f json -e exec --queue-size 16 -S -v -D 9 | (sleep 4; cat)");
+        using var shell = System.Diagnostics.Process.Start(psi)!;
+        var stderr = new System.Text.StringBuilder();
+        Task<string> stdout = shell.StandardOutput.ReadToEndAsync();
+        Task pump = Task.Run(async () =>
+        {
+            string? line;
+            while ((line = await shell.StandardError.ReadLineAsync()) is not null)
+                lock (stderr) stderr.AppendLine(line);
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!Snapshot(stderr).Contains("procwatch: ready", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.Contains("procwatch: ready", Snapshot(stderr));
+
+        Spawn.Sh($"i=0; while [ $i -lt 400 ]; do /bin/true {token}-$i; i=$((i+1)); done"); // ~400 KB of JSON: the pipe holds 64 KB
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the reader is back
+        Spawn.Run("/bin/true", [token + "-after"]); // the next event carries the loss report ahead of it
+        Assert.True(shell.WaitForExit(30_000));
+        await pump;
+
+        long reported = 0;
+        int execs = 0;
+        foreach (string line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using JsonDocument doc = JsonDocument.Parse(line); // whole lines only
+            JsonElement root = doc.RootElement;
+            if (root.GetProperty("event").GetProperty("action").GetString() == "lost")
+            {
+                Assert.Equal("queue_full", root.GetProperty("procwatch").GetProperty("lost_reason").GetString());
+                reported += root.GetProperty("procwatch").GetProperty("lost_count").GetInt64();
+            }
+            else if (line.Contains(token, StringComparison.Ordinal))
+            {
+                execs++;
+            }
+        }
+        string stats = Snapshot(stderr);
+        var drops = System.Text.RegularExpressions.Regex.Match(stats, @"queue drops (\d+)");
+        Assert.True(drops.Success, stats);
+        long counted = long.Parse(drops.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(counted > 0, "nothing was dropped: " + stats);
+        Assert.True(reported > 0, "no lost event in the stream");
+        Assert.True(reported <= counted, $"reported {reported} > counted {counted}");
+        Assert.True(execs + counted >= 401, $"{execs} execs printed + {counted} dropped < 401: something vanished silently");
+    }
+
+    private static string Snapshot(System.Text.StringBuilder sb)
+    {
+        lock (sb) return sb.ToString();
+    }
+
     [Fact]
     public void OutputFile_ThatCannotBeOpened_IsOneLineAndExitFive()
     {
