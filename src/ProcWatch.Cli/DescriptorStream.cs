@@ -22,7 +22,7 @@ internal sealed partial class DescriptorStream : Stream
     private const uint NewFileMode = 0b110_100_000;
 
     private readonly int _fd;
-    private readonly bool _ownsFd;
+    private bool _ownsFd;
 
     private DescriptorStream(int fd, bool ownsFd)
     {
@@ -67,7 +67,7 @@ internal sealed partial class DescriptorStream : Stream
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == EINTR)
                     continue;
-                throw new IOException($"write failed (errno {errno})", errno);
+                throw new IOException(Marshal.GetPInvokeErrorMessage(errno), errno);
             }
         }
     }
@@ -81,7 +81,10 @@ internal sealed partial class DescriptorStream : Stream
     protected override void Dispose(bool disposing)
     {
         if (_ownsFd)
+        {
+            _ownsFd = false; // closed once, however often disposed
             CloseFd(_fd);
+        }
         base.Dispose(disposing);
     }
 

@@ -208,8 +208,13 @@ internal sealed class DaemonService : IHostedService, IDisposable
     {
         lock (_outputGate)
         {
+            int handled = 0;
             while (events.TryRead(out ProcessEvent? e))
+            {
                 Handle(e);
+                if (++handled % 1024 == 0)
+                    _young.Check(); // a storm may keep the queue from ever running dry
+            }
             foreach (IOutputSink output in _outputs)
                 output.Flush();
             _young.Check();

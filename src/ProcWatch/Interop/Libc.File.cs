@@ -21,6 +21,15 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "readlinkat", SetLastError = true)]
     internal static unsafe partial nint ReadLinkAt(int dirfd, byte* pathname, byte* buf, nuint bufsiz);
 
+    internal const uint STATX_INO = 0x100;
+
+    /// <summary>Offset of stx_ino (__u64) in struct statx; the struct is 256 bytes.</summary>
+    internal const int StatxInoOffset = 32;
+    internal const int StatxSize = 256;
+
+    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int Statx(int dirfd, string pathname, int flags, uint mask, byte* statxbuf);
+
     [LibraryImport(Name, EntryPoint = "sysconf", SetLastError = true)]
     internal static partial long SysConf(int name);
 }

@@ -116,8 +116,10 @@ public sealed class ProcessReader
 
     /// <summary>
     /// The cgroup path: from the cache when the cgroup id is known (most execs happen in a
-    /// few cgroups), else from /proc/PID/cgroup. Bounded: cleared when full.
-    /// A cgroup directory renamed after it was cached keeps its old path here.
+    /// few cgroups), else from /proc/PID/cgroup. A path is cached under the id only once the
+    /// cgroup2 directory at that path is shown to have that id (inode): the process may have
+    /// moved to another cgroup between its exec and this read (runc init, desktop app scopes),
+    /// and its new path must not stand for the old id. Bounded: cleared when full.
     /// </summary>
     private string? CgroupOf(ProcessDirectory dir, ulong? cgroupId)
     {
@@ -125,9 +127,8 @@ public sealed class ProcessReader
             return cached;
         if (!dir.TryReadCgroup(out string path, out bool unified))
             return null;
-        // The id names a cgroup v2 directory: only a v2 path may be cached under it (on a
-        // v1-only host the path shown is a v1 one, and every process shares the v2 root id).
-        if (cgroupId is { } key && unified)
+        // Only a v2 path can match a v2 id (on a v1-only host every process shares the root's).
+        if (cgroupId is { } key && unified && Cgroup2Mount.Names(path, key))
         {
             if (_cgroupPaths.Count >= CgroupCacheCapacity)
                 _cgroupPaths.Clear();

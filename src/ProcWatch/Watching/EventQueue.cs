@@ -108,6 +108,7 @@ public sealed class EventQueue : ChannelReader<ProcessEvent>
             _head = (_head + 1) % _ring.Length;
             _count--;
             drained = _completed && _count == 0;
+            ShrinkIfEmpty();
         }
         if (drained)
             CompleteDrained();
@@ -131,6 +132,7 @@ public sealed class EventQueue : ChannelReader<ProcessEvent>
             }
             _count -= n;
             drained = n > 0 && _completed && _count == 0;
+            ShrinkIfEmpty();
         }
         if (drained)
             CompleteDrained();
@@ -158,6 +160,7 @@ public sealed class EventQueue : ChannelReader<ProcessEvent>
                         return result;
                     cancellationToken.ThrowIfCancellationRequested();
                     Monitor.Wait(_signal);
+                    _readerBlocked = false; // awake: writers need not pulse until it blocks again
                 }
             }
             finally
@@ -180,7 +183,8 @@ public sealed class EventQueue : ChannelReader<ProcessEvent>
                 return _error is null ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(_error);
             waiter = _asyncReader ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        return cancellationToken.CanBeCanceled ? new ValueTask<bool>(WaitAsync(waiter.Task, cancellationToken)) : new ValueTask<bool>(waiter.Task);
+        // Signalled means "look again": the answer (events, the end, or the error) comes from the re-check.
+        return new ValueTask<bool>(WaitAsync(waiter.Task, cancellationToken));
     }
 
     private async Task<bool> WaitAsync(Task<bool> signalled, CancellationToken cancellationToken)
@@ -234,6 +238,16 @@ public sealed class EventQueue : ChannelReader<ProcessEvent>
             _completion.TrySetResult();
         else
             _completion.TrySetException(_error);
+    }
+
+    /// <summary>A backlog is over: give its memory back instead of keeping the peak for good. Under _sync.</summary>
+    private void ShrinkIfEmpty()
+    {
+        if (_count == 0 && _ring.Length > InitialSlots)
+        {
+            _ring = new ProcessEvent?[InitialSlots];
+            _head = 0;
+        }
     }
 
     private bool Grow()

@@ -129,6 +129,7 @@ public sealed class EbpfWatcherTests
                 Assert.NotNull(p.CgroupId);
                 Assert.True(ProcWatch.Kernel.ProcFs.ProcCgroup.TryRead(Environment.ProcessId, out string ourCgroup));
                 Assert.Equal(ourCgroup, p.CgroupPath); // the child never left our cgroup
+                Assert.True(ProcWatch.Kernel.ProcFs.Cgroup2Mount.Names(ourCgroup, p.CgroupId!.Value), "eBPF's cgroup id is the cgroup directory's inode");
             }
         }
         finally

@@ -96,5 +96,22 @@ public class EventQueueTests
                 Assert.Equal(expected++, batch[i].Pid);
         }
         Assert.Equal(3000, expected);
+        Assert.True(queue.TryWrite(Exec(1))); // shrunk back after the backlog, still usable
+        Assert.True(queue.TryRead(out ProcessEvent? again));
+        Assert.Equal(1, again.Pid);
+    }
+
+    [Fact]
+    public async Task AnAsyncReaderOfAnEmptyQueue_GetsFalseOrTheError_WhenTheStreamEnds()
+    {
+        var clean = new EventQueue(16);
+        ValueTask<bool> waiting = clean.WaitToReadAsync();
+        clean.TryComplete();
+        Assert.False(await waiting);
+
+        var failed = new EventQueue(16);
+        ValueTask<bool> failing = failed.WaitToReadAsync();
+        failed.TryComplete(new ProcWatchException("socket gone"));
+        Assert.Equal("socket gone", (await Assert.ThrowsAsync<ProcWatchException>(async () => await failing)).Message);
     }
 }
