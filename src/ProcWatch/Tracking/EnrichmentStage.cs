@@ -188,6 +188,9 @@ public sealed class EnrichmentStage : IEventStage
                 ProcessGroupId = captured?.ProcessGroupId ?? known?.ProcessGroupId,
                 Parent = captured?.Parent ?? known?.Parent,
             };
+            // eBPF's cgroup id still names the cgroup the process exec'd in, if that path is known.
+            if (info.CgroupPath is null && info.CgroupId is { } cgroupId && _reader.CachedCgroupPath(cgroupId) is { } cgroupPath)
+                info = info with { CgroupPath = cgroupPath, ContainerId = ContainerId.FromCgroupPath(cgroupPath) };
             if (entry is null && _filter is { SelectsTree: true })
                 return null; // cannot place it in the tree
         }

@@ -137,6 +137,9 @@ public sealed class ProcessReader
         return path;
     }
 
+    /// <summary>The cgroup path known for this eBPF cgroup id, without reading /proc (for a process already gone).</summary>
+    public string? CachedCgroupPath(ulong cgroupId) => _cgroupPaths.GetValueOrDefault(cgroupId);
+
     public IdName UserOf(uint uid) => new(uid, _names.UserName(uid));
 
     public IdName GroupOf(uint gid) => new(gid, _names.GroupName(gid));

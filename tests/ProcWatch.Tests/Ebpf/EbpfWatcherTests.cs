@@ -87,6 +87,8 @@ public sealed class EbpfWatcherTests
                 Assert.Equal(2, e.Process.Args!.Count);
                 Assert.Equal("/bin/true", e.Process.Args[0]);
                 Assert.True(args.Add(e.Process.Args[1]), "duplicate exec " + e.Process.Args[1]);
+                // Also when /bin/true was gone before /proc could be read: eBPF's cgroup id names it.
+                Assert.NotNull(e.Process.CgroupPath);
             }
             for (int i = 0; i < Count; i++)
             {
@@ -108,8 +110,9 @@ public sealed class EbpfWatcherTests
         try
         {
             File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
-            string suid = Path.Combine(dir, "suid-true");
-            File.Copy("/bin/true", suid);
+            // A set-user-ID shell (dash keeps the effective uid) that lives long enough for /proc to be read.
+            string suid = Path.Combine(dir, "suid-sh");
+            File.Copy("/bin/dash", suid);
             File.SetUnixFileMode(suid, (UnixFileMode)0b100_111_101_101); // 4755, owned by root (we are root)
             string token = ExecCollector.NewToken();
             var (watcher, execs, gate) = Watch(Backend.Ebpf, token, out string? warning);
@@ -117,7 +120,7 @@ public sealed class EbpfWatcherTests
             {
                 Assert.Null(warning);
                 Assert.Equal(0, Programs.Run("/bin/sh", "-c",
-                    $"echo 4321 > /proc/self/loginuid && exec setpriv --reuid=65534 --regid=65534 --clear-groups {suid} {token}"));
+                    $"echo 4321 > /proc/self/loginuid && exec setpriv --reuid=65534 --regid=65534 --clear-groups {suid} -c 'sleep 0.3' {token}"));
                 ExecEvent e = WaitFor(execs, gate, 2).Single(x => x.Process!.Args![0] == suid);
                 ProcessInfo p = e.Process!;
                 Assert.Equal(ArgvSource.Ebpf, p.ArgvSource);
