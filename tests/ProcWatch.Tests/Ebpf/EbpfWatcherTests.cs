@@ -88,7 +88,7 @@ public sealed class EbpfWatcherTests
                 Assert.Equal("/bin/true", e.Process.Args[0]);
                 Assert.True(args.Add(e.Process.Args[1]), "duplicate exec " + e.Process.Args[1]);
                 // Also when /bin/true was gone before /proc could be read: eBPF's cgroup id names it.
-                Assert.NotNull(e.Process.CgroupPath);
+                Assert.True(e.Process.CgroupPath is not null, $"no cgroup for {e.Pid}: id {e.Process.CgroupId}, cwd {e.Process.WorkingDirectory}, exe {e.Process.Executable}, start {e.Process.StartTimeTicks}");
             }
             for (int i = 0; i < Count; i++)
             {

@@ -50,6 +50,8 @@ public class EnrichmentTests
                 b"x" * 100000, b"\x1b[31mred\x1b[0m", b"bell\x07", b"new\nline", b"\xff\xfebad"])
             """;
         using Process p = Start("python3", cwd, "-c", script, token);
+        // Its start time, read while it surely runs (exec keeps it): the checks below need not race its end.
+        Assert.True(ProcStat.TryRead(p.Id, out ProcStat stat));
 
         ExecEvent exec = collector.WaitFor<ExecEvent>(e => e.Pid == p.Id && e.Process?.Args is [ "sh", .. ], "exec of sh");
         ProcessInfo info = exec.Process!;
@@ -76,7 +78,6 @@ public class EnrichmentTests
         Assert.NotNull(info.ProcessGroupId);
         Assert.Contains($"-{p.Id}-", info.EntityId);
         Assert.InRange(info.Start!.Value, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
-        Assert.True(ProcStat.TryRead(p.Id, out ProcStat stat));
         Assert.Equal(stat.StartTimeTicks, info.StartTimeTicks);
 
         string json = Format(new EcsJsonFormatter("test"), exec);
