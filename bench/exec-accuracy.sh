@@ -37,8 +37,11 @@ start=$(date +%s.%N)
 "$work/exec-storm" "$count" "$prefix"
 end=$(date +%s.%N)
 sleep 3   # let every monitor drain its backlog
-declare -A used
-for p in $pw $fs $ex; do used[$p]=$(( $(cpu_ticks "$p") - ${before[$p]} )); done
+declare -A used hwm
+for p in $pw $fs $ex; do
+  used[$p]=$(( $(cpu_ticks "$p") - ${before[$p]} ))
+  hwm[$p]=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$p/status")  # peak resident set, MB
+done
 [ ${#busy[@]} -gt 0 ] && kill "${busy[@]}"
 # SIGTERM: background jobs of a script start with SIGINT ignored.
 kill -TERM $pw $fs $ex; wait $pw $fs $ex 2>/dev/null || true
@@ -52,9 +55,9 @@ seen_pw=$(grep -c '"action":"exec"' "$work/procwatch.json" || true)
 
 secs=$(echo "$end - $start" | bc -l)
 printf 'exec storm: %d execs in %.2f s (%.0f/s)%s\n' "$count" "$secs" "$(echo "$count / $secs" | bc -l)" "${contention:+, under CPU contention}"
-printf '%-10s %12s %10s %16s\n' monitor "exact argv" "share" "CPU µs/exec"
+printf '%-10s %12s %10s %16s %14s\n' monitor "exact argv" "share" "CPU µs/exec" "peak RSS MB"
 for row in "procwatch $exact_pw $pw" "forkstat $exact_fs $fs" "extrace $exact_ex $ex"; do
   set -- $row
-  printf '%-10s %12d %9.1f%% %16.1f\n' "$1" "$2" "$(echo "100 * $2 / $count" | bc -l)" "$(echo "${used[$3]} * 1000000 / $hz / $count" | bc -l)"
+  printf '%-10s %12d %9.1f%% %16.1f %14s\n' "$1" "$2" "$(echo "100 * $2 / $count" | bc -l)" "$(echo "${used[$3]} * 1000000 / $hz / $count" | bc -l)" "${hwm[$3]}"
 done
 echo "(procwatch exec events seen: $seen_pw)"

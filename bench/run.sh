@@ -55,26 +55,30 @@ load() {
 
 # monitor NAME ROUND: start it, wait until it listens, run the load, wait for its output to settle.
 monitor() {
-  local name=$1 round=$2 pid c0 c1 counts lost=""
+  local name=$1 round=$2 pid c0 c1 counts lost="" t0 ready_ms hwm
   local file="$OUT/$name.out"
   rm -f "$file"
+  t0=$(date +%s%N)
   if [ "$name" = procwatch ]; then
     if [ "$MODE" = thread ]; then events=(-e clone,exit --threads); else events=(-e fork,exec,exit); fi
     artifacts/procwatch -f json "${events[@]}" -v -S -o "$file" 2>"$OUT/pw.err" &
     pid=$!
-    for _ in $(seq 100); do grep -q "procwatch: ready" "$OUT/pw.err" && break; sleep 0.05; done
+    for _ in $(seq 2000); do grep -q "procwatch: ready" "$OUT/pw.err" && break; sleep 0.005; done
+    ready_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   else
     if [ "$MODE" = thread ]; then events=clone,exit; else events=fork,exec,exit; fi
     forkstat -e "$events" -l >"$file" 2>"$OUT/fs.err" &
     pid=$!
     # forkstat prints its header once subscribed.
-    for _ in $(seq 100); do [ -s "$file" ] && break; sleep 0.05; done
+    for _ in $(seq 2000); do [ -s "$file" ] && break; sleep 0.005; done
+    ready_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     sleep 0.2
   fi
   c0=$(cpu_ticks $pid)
   load "$round"
   wait_quiet "$file"
   c1=$(cpu_ticks $pid)
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")  # peak resident set, kB
   # SIGTERM: a background job of a script starts with SIGINT ignored, and procwatch honours that.
   kill -TERM $pid
   wait $pid || true
@@ -84,12 +88,12 @@ monitor() {
   else
     lost=$( (grep -v '^$' "$OUT/fs.err" || true) | sort | uniq -c | head -3 | tr -s ' \n' '__')
   fi
-  echo -e "$round\t$name\t$LG_RATE\t$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')\t${counts// /	}\t${lost:--}" >>"$OUT/results.tsv"
+  echo -e "$round\t$name\t$LG_RATE\t$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')\t${counts// /	}\t${lost:--}\t$ready_ms\t$hwm" >>"$OUT/results.tsv"
 }
 
 unmonitored() {
   load "$1"
-  echo -e "$1\tnone\t$LG_RATE\t0\t0\t0\t0\t0\t-" >>"$OUT/results.tsv"
+  echo -e "$1\tnone\t$LG_RATE\t0\t0\t0\t0\t0\t-\t0\t0" >>"$OUT/results.tsv"
 }
 
 echo "bench: $MODE storm of $N, $ROUNDS rounds, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)" >&2
@@ -115,13 +119,13 @@ rows = [l.rstrip("\n").split("\t") for l in open(path)]
 expected = {"forks": n, "execs": n if mode == "exec" else 0, "exits": n}
 exp_total = sum(expected.values())
 base = {r[0]: float(r[2]) for r in rows if r[1] == "none"}
-print(f"| round | monitor | forks seen | execs seen | exits seen | seen / expected | monitor CPU s | CPU µs / storm event | lines written | load rate /s | rate vs unmonitored | monitor's own loss report |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print(f"| round | monitor | forks seen | execs seen | exits seen | seen / expected | monitor CPU s | CPU µs / storm event | lines written | load rate /s | rate vs unmonitored | ready ms | peak RSS MB | monitor's own loss report |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 agg = defaultdict(lambda: defaultdict(list))
 for r in rows:
     rnd, who, rate, cpu = r[0], r[1], float(r[2]), float(r[3])
     if who == "none":
-        print(f"| {rnd} | none | | | | | | | | {rate:.0f} | 1.00 | |")
+        print(f"| {rnd} | none | | | | | | | | {rate:.0f} | 1.00 | | | |")
         continue
     forks, execs, exits, total = map(int, r[4:8])
     seen = (forks + execs + exits) / exp_total
@@ -129,15 +133,16 @@ for r in rows:
     per_event = cpu * 1e6 / exp_total
     ratio = rate / base[rnd]
     delivered = cpu * 1e6 / max(forks + execs + exits, 1)
-    for k, v in (("seen", seen), ("cpu", cpu), ("per", per_event), ("deliv", delivered), ("ratio", ratio), ("total", total)):
+    ready, hwm = int(r[9]), int(r[10]) / 1024
+    for k, v in (("seen", seen), ("cpu", cpu), ("per", per_event), ("deliv", delivered), ("ratio", ratio), ("total", total), ("ready", ready), ("hwm", hwm)):
         agg[who][k].append(v)
-    print(f"| {rnd} | {who} | {forks}/{expected['forks']} | {execs}/{expected['execs']} | {exits}/{expected['exits']} | {seen:.2%} | {cpu:.2f} | {per_event:.1f} | {total} | {rate:.0f} | {ratio:.2f} | {r[8].replace('_', ' ').strip()} |")
+    print(f"| {rnd} | {who} | {forks}/{expected['forks']} | {execs}/{expected['execs']} | {exits}/{expected['exits']} | {seen:.2%} | {cpu:.2f} | {per_event:.1f} | {total} | {rate:.0f} | {ratio:.2f} | {ready} | {hwm:.1f} | {r[8].replace('_', ' ').strip()} |")
 print()
-print("| monitor | mean seen / expected | mean CPU s | mean CPU µs / storm event | mean CPU µs / storm event delivered | mean rate vs unmonitored |")
-print("|---|---|---|---|---|---|")
+print("| monitor | mean seen / expected | worst round | mean CPU s | mean CPU µs / storm event | mean CPU µs / storm event delivered | mean rate vs unmonitored | worst rate | max ready ms | max peak RSS MB |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for who, a in agg.items():
     m = lambda k: sum(a[k]) / len(a[k])
-    print(f"| {who} | {m('seen'):.2%} | {m('cpu'):.2f} | {m('per'):.1f} | {m('deliv'):.1f} | {m('ratio'):.2f} |")
+    print(f"| {who} | {m('seen'):.2%} | {min(a['seen']):.2%} | {m('cpu'):.2f} | {m('per'):.1f} | {m('deliv'):.1f} | {m('ratio'):.2f} | {min(a['ratio']):.2f} | {max(a['ready'])} | {max(a['hwm']):.1f} |")
 if "procwatch" in agg and "forkstat" in agg:
     p, f = agg["procwatch"], agg["forkstat"]
     mean = lambda a, k: sum(a[k]) / len(a[k])
