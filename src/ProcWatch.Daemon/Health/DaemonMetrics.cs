@@ -17,9 +17,9 @@ public sealed class DaemonMetrics
 {
     private readonly WatcherStatistics _watcher;
     private readonly IReadOnlyList<IOutputSink> _outputs;
-    private readonly IReadOnlyList<CompiledRule> _rules;
     private readonly ActionCounters _actions;
-    private readonly long[] _ruleHits;
+    /// <summary>The rules and their hit counters, replaced together when the rules are reloaded.</summary>
+    private volatile RuleCounters _ruleCounters;
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _alerts;
     private long _kills;
@@ -29,15 +29,40 @@ public sealed class DaemonMetrics
     {
         _watcher = watcher;
         _outputs = outputs;
-        _rules = rules;
         _actions = actions;
-        _ruleHits = new long[rules.Count];
+        _ruleCounters = new RuleCounters(rules, new long[rules.Count]);
     }
 
-    public long RuleHits(int rule) => Volatile.Read(ref _ruleHits[rule]);
+    private sealed record RuleCounters(IReadOnlyList<CompiledRule> Rules, long[] Hits);
+
+    /// <summary>Hits of rule <paramref name="rule"/> (an index into the rules in force).</summary>
+    public long RuleHits(int rule) => Volatile.Read(ref _ruleCounters.Hits[rule]);
+
+    /// <summary>
+    /// New rules in force (a reload): a rule that keeps its name keeps its count, so the
+    /// Prometheus counter per rule never goes backwards. The caller serialises this with
+    /// <see cref="OnRuleHit"/> (both run under the daemon's event lock).
+    /// </summary>
+    public void ReplaceRules(IReadOnlyList<CompiledRule> rules)
+    {
+        RuleCounters old = _ruleCounters;
+        long[] hits = new long[rules.Count];
+        for (int i = 0; i < rules.Count; i++)
+        {
+            for (int j = 0; j < old.Rules.Count; j++)
+            {
+                if (old.Rules[j].Name == rules[i].Name)
+                {
+                    hits[i] = Volatile.Read(ref old.Hits[j]);
+                    break;
+                }
+            }
+        }
+        _ruleCounters = new RuleCounters(rules, hits);
+    }
     public long Alerts => Volatile.Read(ref _alerts);
 
-    public void OnRuleHit(int rule) => Interlocked.Increment(ref _ruleHits[rule]);
+    public void OnRuleHit(int rule) => Interlocked.Increment(ref _ruleCounters.Hits[rule]);
     public void OnAlert() => Interlocked.Increment(ref _alerts);
     public void OnKill(bool succeeded) => Interlocked.Increment(ref succeeded ? ref _kills : ref _killFailures);
 
@@ -68,8 +93,9 @@ public sealed class DaemonMetrics
             Line(sb, "procwatch_output_dropped_total", "output", output.Name, output.Counters.Dropped);
 
         Header(sb, "procwatch_rule_hits_total", "counter", "Events that matched, by rule.");
-        for (int i = 0; i < _rules.Count; i++)
-            Line(sb, "procwatch_rule_hits_total", "rule", _rules[i].Name, RuleHits(i));
+        RuleCounters rules = _ruleCounters;
+        for (int i = 0; i < rules.Rules.Count; i++)
+            Line(sb, "procwatch_rule_hits_total", "rule", rules.Rules[i].Name, Volatile.Read(ref rules.Hits[i]));
         Header(sb, "procwatch_alerts_total", "counter", "Alerts written.");
         sb.Append("procwatch_alerts_total ").Append(Alerts.ToString(CultureInfo.InvariantCulture)).Append('\n');
         Header(sb, "procwatch_actions_total", "counter", "exec actions, by result.");
@@ -93,7 +119,8 @@ public sealed class DaemonMetrics
             written += output.Counters.Written;
             dropped += output.Counters.Dropped;
         }
-        for (int i = 0; i < _rules.Count; i++) hits += RuleHits(i);
+        RuleCounters rules = _ruleCounters;
+        for (int i = 0; i < rules.Hits.Length; i++) hits += Volatile.Read(ref rules.Hits[i]);
         return string.Create(CultureInfo.InvariantCulture,
             $"events exec={_watcher.Count(ProcessEventKind.Exec)} exit={_watcher.Count(ProcessEventKind.Exit)} fork={_watcher.Count(ProcessEventKind.Fork)} total={_watcher.Total}; " +
             $"losses overruns={_watcher.KernelOverruns} queue={_watcher.QueueDrops} gaps={_watcher.SequenceGaps}; " +

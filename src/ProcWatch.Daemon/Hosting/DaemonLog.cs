@@ -53,4 +53,13 @@ internal static partial class DaemonLog
 
     [LoggerMessage(14, LogLevel.Warning, "rule {Rule}: action queue full; action dropped (counted)")]
     public static partial void ActionQueueFull(ILogger logger, string rule);
+
+    [LoggerMessage(17, LogLevel.Information, "SIGHUP: {Count} rule(s) loaded from {Source}")]
+    public static partial void RulesReloaded(ILogger logger, int count, string source);
+
+    [LoggerMessage(18, LogLevel.Error, "SIGHUP: configuration not reloaded, the {Count} running rule(s) stay: {Reason}")]
+    public static partial void ReloadFailed(ILogger logger, string reason, int count);
+
+    [LoggerMessage(19, LogLevel.Warning, "SIGHUP: the new rules look at events not subscribed at start ({Kinds}); restart the daemon for them")]
+    public static partial void ReloadNeedsRestart(ILogger logger, string kinds);
 }

@@ -36,9 +36,10 @@ internal sealed class DaemonService : IHostedService, IDisposable
     private readonly ArrayBufferWriter<byte> _line = new(16 * 1024);
     private readonly OwnProcessTracker _own = new(Environment.ProcessId);
     private List<IOutputSink> _outputs = [];
-    private CompiledRule[] _rules = [];
-    private AlertInfo[] _alerts = [];
-    private bool[] _rateLimitLogged = [];
+    /// <summary>Swapped whole by a SIGHUP reload, under <see cref="_outputGate"/> (where events are judged).</summary>
+    private RuleSet _ruleSet = new([]);
+    /// <summary>What the watcher was subscribed to at start; a reload cannot widen it.</summary>
+    private ProcessEventKinds _subscribed;
     private ProcessEventKinds _recorded;
     private ProcessWatcher? _watcher;
     private EventQueue? _events;
@@ -65,23 +66,15 @@ internal sealed class DaemonService : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _recorded = _config.Events;
-        var rules = new List<CompiledRule>();
-        ProcessEventKinds ruleKinds = ProcessEventKinds.None;
-        foreach (RuleDefinition definition in _config.Rules)
-        {
-            var rule = new CompiledRule(definition);
-            rules.Add(rule);
-            ruleKinds |= rule.Events;
-        }
-        _rules = [.. rules];
-        _alerts = Array.ConvertAll(_rules, r => new AlertInfo(r.Name, r.Severity.Name(), r.Severity.Score()));
-        _rateLimitLogged = new bool[_rules.Length];
+        _ruleSet = new RuleSet(_config.Rules);
 
         _outputs = OutputFactory.Open(_config.Outputs, problem => DaemonLog.OutputProblem(_log, problem));
         _actions = new ActionRunner(_config.Actions, OnActionFinished);
 
-        // Fork and exit are needed to know the daemon's own descendants, which rules skip.
-        ProcessEventKinds subscribed = _recorded | ruleKinds | (_rules.Length > 0 ? ProcessEventKinds.Fork | ProcessEventKinds.Exit : 0);
+        // Fork and exit are needed to know the daemon's own descendants, which rules skip
+        // (always: a reload may bring the first rule).
+        _subscribed = _recorded | _ruleSet.Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exit;
+        ProcessEventKinds subscribed = _subscribed;
         // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
         var options = new WatchOptions { Kinds = subscribed };
@@ -89,7 +82,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
         if (backend.Warning is not null)
             DaemonLog.BackendWarning(_log, backend.Warning);
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _rules, _actions.Counters);
+        Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
         StartServer(Metrics);
         _events = _watcher.Start();
 
@@ -102,13 +95,14 @@ internal sealed class DaemonService : IHostedService, IDisposable
                     output.Reopen();
             }
             DaemonLog.Reopened(_log);
+            ReloadRules();
         });
 
         // Its own thread, blocked while nothing happens: no thread-pool hand-off per batch.
         _loop = Task.Factory.StartNew(() => Run(_events, _stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (_config.Health.LogInterval > TimeSpan.Zero)
             _healthLog = Task.Run(() => LogCountersAsync(_config.Health.LogInterval, _stop.Token), CancellationToken.None);
-        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _rules.Length, KindList(_recorded));
+        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _ruleSet.Rules.Length, KindList(_recorded));
         return Task.CompletedTask;
     }
 
@@ -233,9 +227,39 @@ internal sealed class DaemonService : IHostedService, IDisposable
         {
             Write(e, null);
         }
-        if (_rules.Length > 0 && !_own.IsOwn(e))
-            Evaluate(e);
+        if (_ruleSet.Rules.Length > 0 && !_own.IsOwn(e))
+            Evaluate(e, _ruleSet);
         _own.Forget(e);
+    }
+
+    /// <summary>
+    /// SIGHUP: the configuration file is read again and its rules replace the running ones.
+    /// An invalid file changes nothing (one line says why). Only rules are reloaded: outputs,
+    /// recorded events, backend, actions and health settings need a restart.
+    /// </summary>
+    private void ReloadRules()
+    {
+        if (!File.Exists(_config.Source))
+            return; // the built-in default: nothing to re-read
+        RuleSet fresh;
+        try
+        {
+            fresh = new RuleSet(ConfigLoader.Load(_config.Source).Rules);
+        }
+        catch (ConfigException ex)
+        {
+            DaemonLog.ReloadFailed(_log, ex.Message, _ruleSet.Rules.Length);
+            return;
+        }
+        ProcessEventKinds missing = fresh.Kinds & ~_subscribed;
+        if (missing != ProcessEventKinds.None)
+            DaemonLog.ReloadNeedsRestart(_log, KindList(missing));
+        lock (_outputGate)
+        {
+            _ruleSet = fresh;
+            Metrics!.ReplaceRules(fresh.Rules);
+        }
+        DaemonLog.RulesReloaded(_log, fresh.Rules.Length, _config.Source);
     }
 
     private void Write(ProcessEvent e, AlertInfo? alert)
@@ -247,11 +271,11 @@ internal sealed class DaemonService : IHostedService, IDisposable
             output.Write(e, alert, _line.WrittenSpan);
     }
 
-    private void Evaluate(ProcessEvent e)
+    private void Evaluate(ProcessEvent e, RuleSet set)
     {
-        for (int i = 0; i < _rules.Length; i++)
+        for (int i = 0; i < set.Rules.Length; i++)
         {
-            CompiledRule rule = _rules[i];
+            CompiledRule rule = set.Rules[i];
             if (!rule.Matches(e))
                 continue;
             Metrics!.OnRuleHit(i);
@@ -259,11 +283,11 @@ internal sealed class DaemonService : IHostedService, IDisposable
                 Kill(rule, e);
             if (rule.Alert)
             {
-                Write(e, _alerts[i]);
+                Write(e, set.Alerts[i]);
                 Metrics.OnAlert();
             }
             if (rule.Exec.Count > 0)
-                QueueActions(i, rule, e);
+                QueueActions(set, i, rule, e);
         }
     }
 
@@ -277,7 +301,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
             DaemonLog.KillFailed(_log, rule.Name, e.Pid, errno);
     }
 
-    private void QueueActions(int index, CompiledRule rule, ProcessEvent e)
+    private void QueueActions(RuleSet set, int index, CompiledRule rule, ProcessEvent e)
     {
         byte[]? document = null;
         IReadOnlyList<KeyValuePair<string, string>>? environment = null;
@@ -286,18 +310,18 @@ internal sealed class DaemonService : IHostedService, IDisposable
             if (!rule.TryTakeExecBudget(Stopwatch.GetTimestamp()))
             {
                 _actions!.Counters.OnRateLimited();
-                if (!_rateLimitLogged[index])
+                if (!set.RateLimitLogged[index])
                 {
-                    _rateLimitLogged[index] = true;
+                    set.RateLimitLogged[index] = true;
                     DaemonLog.RateLimited(_log, rule.Name);
                 }
                 continue;
             }
-            _rateLimitLogged[index] = false;
+            set.RateLimitLogged[index] = false;
             if (document is null)
             {
                 _line.ResetWrittenCount();
-                _formatter.WriteAlert(e, _alerts[index], _line);
+                _formatter.WriteAlert(e, set.Alerts[index], _line);
                 document = _line.WrittenSpan.ToArray();
                 environment = ActionEnvironment.Build(e, rule);
             }

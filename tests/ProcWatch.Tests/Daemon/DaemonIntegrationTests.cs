@@ -274,6 +274,61 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Empty(EventFiles.ForPids(moved, new HashSet<int> { after }));
     }
 
+    /// <summary>
+    /// SIGHUP re-reads the rules: the new rule alerts and the removed one no longer does; a
+    /// broken file changes nothing and says why in one line; a kept rule keeps its hit count.
+    /// </summary>
+    [Fact]
+    public void Sighup_reloads_the_rules_and_a_broken_file_keeps_the_running_ones()
+    {
+        using var dir = new TempDir();
+        string Program(string name)
+        {
+            string path = dir.File(name + "-" + Guid.NewGuid().ToString("N")[..6]);
+            File.Copy("/bin/true", path);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            return path;
+        }
+        string Rule(string name, string program) => $"""
+              - name: {name}
+                match:
+                  executable: "*/{Path.GetFileName(program)}"
+                actions: [alert]
+
+            """;
+        string oldOnly = Program("old"), kept = Program("kept"), added = Program("added");
+        string config = dir.Write("config.yaml", FileOutputConfig(dir, "rules:\n" + Rule("old-only", oldOnly) + Rule("kept", kept)));
+        using var daemon = DaemonUnderTest.Start(config);
+        int keptBefore = Spawn.Run(kept, []).Pid;
+        WaitForExit(dir.Path, "events.json", keptBefore, daemon);
+
+        File.WriteAllText(config, FileOutputConfig(dir, "rules:\n" + Rule("kept", kept) + Rule("added", added)));
+        daemon.Signal(DaemonUnderTest.SIGHUP);
+        daemon.WaitForStderr("SIGHUP: 2 rule(s) loaded", Deadline);
+        int oldPid = Spawn.Run(oldOnly, []).Pid, keptPid = Spawn.Run(kept, []).Pid, addedPid = Spawn.Run(added, []).Pid;
+        foreach (int pid in new[] { oldPid, keptPid, addedPid })
+            WaitForExit(dir.Path, "events.json", pid, daemon);
+
+        File.WriteAllText(config, "rules:\n  - name: [broken\n");
+        daemon.Signal(DaemonUnderTest.SIGHUP);
+        daemon.WaitForStderr("configuration not reloaded, the 2 running rule(s) stay", Deadline);
+        int addedAgain = Spawn.Run(added, []).Pid;
+        WaitForExit(dir.Path, "events.json", addedAgain, daemon);
+
+        List<JsonElement> events = EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { keptBefore, oldPid, keptPid, addedPid, addedAgain });
+        string? AlertOf(int pid) => events.FirstOrDefault(e => e.Str("process.pid") == pid.ToString(System.Globalization.CultureInfo.InvariantCulture) && e.Str("event.kind") == "alert") is { ValueKind: JsonValueKind.Object } a ? a.Str("rule.name") : null;
+        Assert.Equal("kept", AlertOf(keptBefore));
+        Assert.Null(AlertOf(oldPid)); // its rule is gone
+        Assert.Equal("kept", AlertOf(keptPid));
+        Assert.Equal("added", AlertOf(addedPid));
+        Assert.Equal("added", AlertOf(addedAgain)); // the broken file changed nothing
+        (_, string status, _) = Cli.Run("status", "--socket", dir.File("status.sock"));
+        Assert.Matches("(?m)^rule_hits_total\\{rule=\"kept\"\\} +2$", status); // kept its count across the reload
+        Assert.Matches("(?m)^rule_hits_total\\{rule=\"added\"\\} +2$", status);
+        Assert.DoesNotContain("old-only", status);
+    }
+
     [Fact]
     public void Sigterm_exits_0_with_everything_flushed()
     {
