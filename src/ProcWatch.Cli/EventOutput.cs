@@ -26,6 +26,8 @@ internal sealed class EventOutput : IDisposable
 
     public bool IsClosed { get; private set; }
 
+    private volatile bool _abandoned;
+
     public IBufferWriter<byte> Buffer => _buffer;
 
     public static EventOutput Stdout() =>
@@ -70,8 +72,20 @@ internal sealed class EventOutput : IDisposable
         }
     }
 
+    /// <summary>
+    /// Gives the output up while another thread may still be blocked writing to it (nobody
+    /// reads it): nothing more is written or flushed, and disposing leaves it alone.
+    /// </summary>
+    public void Abandon()
+    {
+        _abandoned = true;
+        IsClosed = true;
+    }
+
     public void Dispose()
     {
+        if (_abandoned)
+            return;
         try { Flush(); }
         catch (OutputException) { /* already reported by the last flush */ }
         _stream.Dispose();

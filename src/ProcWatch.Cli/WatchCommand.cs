@@ -22,6 +22,9 @@ internal static class WatchCommand
     /// <summary>Allocation between young-generation collections (see <see cref="AllocationBudget"/>): RSS ≤ 30 MB after storms.</summary>
     private const long YoungGenerationBytes = 4 * 1024 * 1024;
 
+    /// <summary>At the end, how long an output may take nothing before procwatch stops without it.</summary>
+    private static readonly TimeSpan StalledOutput = TimeSpan.FromSeconds(2);
+
     /// <summary>After COMMAND exits, how long to wait for the events of its tree still in flight.</summary>
     private static readonly TimeSpan DrainAfterCommand = TimeSpan.FromSeconds(2);
 
@@ -91,10 +94,22 @@ internal static class WatchCommand
         ExecTally? tally = args.Stats ? new ExecTally() : null;
         formatter.WriteHeader(output.Buffer);
         var consumer = new Consumer(events, formatter, output, tally, command);
-        await RunOnOwnThread("procwatch-output", () => consumer.Run(stop.Token)).ConfigureAwait(false);
+        Task consuming = RunOnOwnThread("procwatch-output", consumer.Run);
+        // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
+        // (closed output, COMMAND's exit printed, an error).
+        await Task.WhenAny(consuming, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
 
+        // Unsubscribe: the queue then ends after what is already in it, which the consumer writes.
         watcher.Dispose();
-        consumer.Drain();
+        if (!await FinishesWhileWriting(consuming, consumer).ConfigureAwait(false))
+        {
+            // Nobody reads our output (a pager left waiting, a stuck pipe): do not hang on it.
+            output.Abandon();
+            await Console.Error.WriteLineAsync(
+                $"procwatch: {output.Name} is not being read; stopped without writing {events.Count} queued event(s)").ConfigureAwait(false);
+            return ExitCodes.OutputFailed;
+        }
+        await consuming.ConfigureAwait(false); // its error, if any, is the run's
 
         if (args.Stats)
         {
@@ -137,37 +152,57 @@ internal static class WatchCommand
         return done.Task;
     }
 
+    /// <summary>
+    /// Waits for the consumer to finish for as long as it makes progress: a large backlog to a
+    /// slow file is written out, but an output that takes nothing for <see cref="StalledOutput"/> is given up.
+    /// </summary>
+    private static async Task<bool> FinishesWhileWriting(Task consuming, Consumer consumer)
+    {
+        long seen = consumer.Written;
+        var quiet = Stopwatch.StartNew();
+        while (!consuming.IsCompleted)
+        {
+            await Task.WhenAny(consuming, Task.Delay(100)).ConfigureAwait(false);
+            long now = consumer.Written;
+            if (now != seen)
+            {
+                seen = now;
+                quiet.Restart();
+            }
+            else if (quiet.Elapsed > StalledOutput)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Formats queued events in batches and writes each batch with one system call.</summary>
     private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command)
     {
         private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
         private readonly AllocationBudget _young = new(YoungGenerationBytes);
         private bool _commandExitSeen;
+        private long _written;
 
-        /// <summary>Until <paramref name="stop"/>, the stream's end, a closed output, or COMMAND's exit has been printed.</summary>
-        public void Run(CancellationToken stop)
+        /// <summary>Events written so far (read by the main thread to tell a slow output from a stuck one).</summary>
+        public long Written => Volatile.Read(ref _written);
+
+        /// <summary>Until the stream ends (the watcher was disposed, or failed), the output closed, or COMMAND's exit has been printed.</summary>
+        public void Run()
         {
-            try
+            while (events.WaitToRead())
             {
-                while (events.WaitToRead(stop))
-                {
-                    WriteQueued();
-                    if (output.IsClosed || (_commandExitSeen && command!.Exited.IsCompleted))
-                        return;
-                    // Let events gather before looking again: in a storm each pass then handles
-                    // many events (bench/README.md: less CPU), for at most 10 ms more latency.
-                    Thread.Sleep(CoalesceMs);
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // SIGINT, SIGTERM, --duration, or COMMAND ended: the caller unsubscribes, then drains.
+                WriteQueued();
+                if (output.IsClosed || (_commandExitSeen && command!.Exited.IsCompleted))
+                    return;
+                // Let events gather before looking again: in a storm each pass then handles
+                // many events (bench/README.md: less CPU), for at most 10 ms more latency.
+                Thread.Sleep(CoalesceMs);
             }
         }
 
-        /// <summary>After unsubscribing: writes what is still queued.</summary>
-        public void Drain() => WriteQueued();
-
+        /// <summary>Until the queue is empty (once unsubscribed it ends, so a storm cannot keep this going).</summary>
         private void WriteQueued()
         {
             int n;
@@ -183,6 +218,7 @@ internal static class WatchCommand
                         _commandExitSeen = true;
                 }
                 output.Flush();
+                Volatile.Write(ref _written, _written + n);
                 _young.Check(); // per batch: a storm may keep the queue from ever running dry
             }
             output.Flush();

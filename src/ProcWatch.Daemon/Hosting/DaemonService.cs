@@ -171,7 +171,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
         {
             while (events.WaitToRead(stop))
             {
-                Drain(events);
+                Drain(events, stop);
                 // Let a storm's events gather: each pass then handles many (bench/README.md), ≤ 10 ms later.
                 Thread.Sleep(CoalesceMs);
             }
@@ -189,7 +189,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
         _watcher!.Dispose();
         try
         {
-            Drain(events);
+            Drain(events, CancellationToken.None); // the sources are stopped: a finite rest
         }
         catch (Exception ex) when (Failure is not null)
         {
@@ -198,7 +198,8 @@ internal sealed class DaemonService : IHostedService, IDisposable
         }
     }
 
-    private void Drain(EventQueue events)
+    /// <summary>Until the queue is empty, or <paramref name="stop"/> (a storm that outpaces the outputs must not hold a SIGTERM up).</summary>
+    private void Drain(EventQueue events, CancellationToken stop = default)
     {
         lock (_outputGate)
         {
@@ -207,7 +208,11 @@ internal sealed class DaemonService : IHostedService, IDisposable
             {
                 Handle(e);
                 if (++handled % 1024 == 0)
+                {
                     _young.Check(); // a storm may keep the queue from ever running dry
+                    if (stop.IsCancellationRequested)
+                        break;
+                }
             }
             foreach (IOutputSink output in _outputs)
                 output.Flush();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ProcWatch.Tests.Integration;
 using Xunit;
 
@@ -177,6 +178,36 @@ public class CliTests
     private static string Snapshot(System.Text.StringBuilder sb)
     {
         lock (sb) return sb.ToString();
+    }
+
+    /// <summary>
+    /// An output nobody reads (a FIFO whose reader never reads, like a pager left waiting):
+    /// SIGTERM still ends procwatch within seconds, with one line saying what was not written.
+    /// </summary>
+    [Fact]
+    public void StalledOutput_Sigterm_StopsAnywayAndSaysWhatWasNotWritten()
+    {
+        using var dir = new Daemon.TempDir();
+        string fifo = dir.File("events.fifo");
+        Assert.Equal(0, Spawn.Run("/usr/bin/mkfifo", [fifo]).ExitCode);
+        using Process holder = Spawn.Start("/bin/sh", ["-c", $"exec sleep 60 <>{fifo}"]); // open, never read
+        try
+        {
+            using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-o", fifo);
+            watch.WaitForReady();
+            Spawn.Sh("i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done"); // far more than the 64 KiB a FIFO holds
+            Thread.Sleep(300);
+            var clock = Stopwatch.StartNew();
+            watch.Signal(CliRunner.SIGTERM);
+            Assert.Equal(5, watch.WaitForExit(TimeSpan.FromSeconds(20)));
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+            Assert.Matches($"procwatch: {Regex.Escape(fifo)} is not being read; stopped without writing \\d+ queued event\\(s\\)", watch.Stderr);
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
     }
 
     [Fact]
