@@ -22,9 +22,6 @@ namespace ProcWatch.Benchmarks;
 /// </summary>
 internal static class ReceiveStrategyBench
 {
-    private const int Slots = 64;
-    private const int SlotBytes = 1024;
-
     internal static int Run(string[] args)
     {
         int forks = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
@@ -96,7 +93,7 @@ internal static class ReceiveStrategyBench
         cancel.Cancel();
         try { receiver.Wait(); } catch (AggregateException) { /* the async receiver ends by cancellation */ }
         Libc.Close(stopFd);
-        return new Measurement(counters.Events, cpu - TimeSpan.FromMilliseconds(0), counters.Syscalls, counters.Overruns);
+        return new Measurement(counters.Events, cpu, counters.Syscalls, counters.Overruns);
     }
 
     private static Task OnThread(Action body)
@@ -156,28 +153,21 @@ internal static class ReceiveStrategyBench
         }
     }
 
-    private static unsafe void PollRecvMmsg(int fd, int stopFd, Counters counters)
+    /// <summary>The connector source's own batch (<see cref="DatagramBatch"/>): what ships is what is measured.</summary>
+    private static void PollRecvMmsg(int fd, int stopFd, Counters counters)
     {
-        byte* buffers = (byte*)NativeMemory.Alloc(Slots * SlotBytes);
-        var iov = (Libc.iovec*)NativeMemory.Alloc((nuint)(Slots * sizeof(Libc.iovec)));
-        var msgs = (Libc.mmsghdr*)NativeMemory.AllocZeroed((nuint)(Slots * sizeof(Libc.mmsghdr)));
-        for (int i = 0; i < Slots; i++)
-        {
-            iov[i] = new Libc.iovec { iov_base = buffers + i * SlotBytes, iov_len = SlotBytes };
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-        }
+        using var batch = new DatagramBatch();
         while (!counters.Stop && Poll(fd, stopFd))
         {
             while (true)
             {
                 counters.Syscalls++;
-                int n = Libc.RecvMmsg(fd, msgs, Slots, Libc.MSG_DONTWAIT, null);
+                int n = batch.Receive(fd);
                 if (n > 0)
                 {
                     for (int i = 0; i < n; i++)
-                        Count(new ReadOnlySpan<byte>(buffers + i * SlotBytes, (int)msgs[i].msg_len), counters);
-                    if (n == Slots)
+                        Count(batch.Datagram(i), counters);
+                    if (n == DatagramBatch.Capacity)
                         continue;
                     break; // fewer than asked: the socket is empty now
                 }
@@ -189,9 +179,6 @@ internal static class ReceiveStrategyBench
                 break;
             }
         }
-        NativeMemory.Free(msgs);
-        NativeMemory.Free(iov);
-        NativeMemory.Free(buffers);
     }
 
     private static async Task ReceiveAsync(int fd, Counters counters, CancellationToken cancellationToken)

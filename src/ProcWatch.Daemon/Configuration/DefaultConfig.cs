@@ -13,5 +13,8 @@ public static class DefaultConfig
             keep: 10
         """;
 
-    public static DaemonConfig Load() => ConfigLoader.Parse(Yaml, "built-in default");
+    /// <summary>The <see cref="DaemonConfig.Source"/> of this configuration: there is no file to re-read.</summary>
+    public const string SourceName = "built-in default";
+
+    public static DaemonConfig Load() => ConfigLoader.Parse(Yaml, SourceName);
 }

@@ -244,8 +244,8 @@ internal sealed class DaemonService : IHostedService, IDisposable
     /// </summary>
     private void ReloadRules()
     {
-        if (!File.Exists(_config.Source))
-            return; // the built-in default: nothing to re-read
+        if (_config.Source == DefaultConfig.SourceName)
+            return; // nothing to re-read (a file that is gone is reported below, not skipped)
         RuleSet fresh;
         try
         {

@@ -38,8 +38,6 @@ public sealed class EventQueue : ChannelReader<ProcessEvent>
         _ring = new ProcessEvent?[Math.Min(capacity, InitialSlots)];
     }
 
-    public int Capacity => _capacity;
-
     public override bool CanCount => true;
 
     public override int Count

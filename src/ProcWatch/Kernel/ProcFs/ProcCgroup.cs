@@ -13,11 +13,8 @@ public static class ProcCgroup
     {
         Span<byte> file = stackalloc byte[ProcPath.MaxLength];
         ProcPath.Format(file, pid, "cgroup"u8);
-        return TryRead(Libc.AT_FDCWD, file, out path);
+        return TryRead(Libc.AT_FDCWD, file, out path, out _);
     }
-
-    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out string path) =>
-        TryRead(dirFd, pathNul, out path, out _);
 
     /// <param name="unified">True when the path is the cgroup v2 one (the "0::" line).</param>
     internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out string path, out bool unified)

@@ -55,8 +55,6 @@ public struct ProcessDirectory : IDisposable
 
     public readonly bool TryReadLoginUid(out uint? loginUid) => ProcSmallFiles.TryReadLoginUid(_fd, "loginuid\0"u8, out loginUid);
 
-    public readonly bool TryReadCgroup(out string path) => ProcCgroup.TryRead(_fd, "cgroup\0"u8, out path);
-
     /// <param name="unified">True when <paramref name="path"/> is the cgroup v2 path.</param>
     public readonly bool TryReadCgroup(out string path, out bool unified) => ProcCgroup.TryRead(_fd, "cgroup\0"u8, out path, out unified);
 
