@@ -52,7 +52,7 @@ internal static class WatchCommand
         if (backend.Warning is not null)
             await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        EventQueue events = watcher.Start();
+        EventQueue events = watcher.StartQueue();
         var clock = Stopwatch.StartNew();
         foreach (IEventSource source in watcher.Sources)
         {
