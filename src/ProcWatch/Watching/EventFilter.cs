@@ -1,5 +1,5 @@
+using System.Text.RegularExpressions;
 using ProcWatch.Filtering;
-using ProcWatch.Rules;
 using ProcWatch.Text;
 
 namespace ProcWatch;
@@ -20,7 +20,7 @@ public sealed record EventFilter
     private readonly string? _executable;
     private readonly string? _executableResolved;
     private readonly string? _args;
-    private readonly TextPattern? _argsPattern;
+    private readonly Regex? _argsRegex;
 
     /// <summary>Only events of this process (its pid).</summary>
     public int? Pid { get; init; }
@@ -59,7 +59,7 @@ public sealed record EventFilter
         init
         {
             _args = value;
-            _argsPattern = value is null ? null : TextPattern.Parse(value);
+            _argsRegex = value is null ? null : ArgsRegex(value);
         }
     }
 
@@ -82,9 +82,22 @@ public sealed record EventFilter
             return false;
         if (_executable is { } exe && !ExecutableMatches(e.Process?.Executable, exe))
             return false;
-        if (_argsPattern is { } args && (e.Process?.Args is not { } argv || !args.IsMatch(CommandLine.Join(argv))))
+        if (_args is { } args && (e.Process?.Args is not { } argv || !ArgsMatch(args, CommandLine.Join(argv))))
             return false;
         return Predicate is not { } predicate || predicate(e);
+    }
+
+    private bool ArgsMatch(string args, string commandLine) =>
+        _argsRegex?.IsMatch(commandLine) ?? commandLine.Contains(args, StringComparison.Ordinal);
+
+    /// <summary><c>/regex/</c> or <c>/regex/i</c> (the daemon rules' syntax), with the linear-time engine: argv is attacker-controlled.</summary>
+    private static Regex? ArgsRegex(string text)
+    {
+        bool ignoreCase = text.Length >= 3 && text[0] == '/' && text.EndsWith("/i", StringComparison.Ordinal);
+        if (text.Length < 2 || text[0] != '/' || (text[^1] != '/' && !ignoreCase))
+            return null;
+        RegexOptions options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | (ignoreCase ? RegexOptions.IgnoreCase : 0);
+        return new Regex(text[1..(ignoreCase ? ^2 : ^1)], options);
     }
 
     private bool ExecutableMatches(string? executable, string pattern) =>
