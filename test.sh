@@ -7,4 +7,10 @@ cd "$(dirname "$0")"
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# The library's samples: the console app (also published as NativeAOT and run: it must report an
+# exec with eBPF argv) and the worker service.
+dotnet build samples/CurlWorker -c Release -nologo -v quiet
+dotnet publish samples/WatchExecs -c Release -r linux-x64 -o artifacts/samples/WatchExecs -nologo -v quiet
+samples/run-aot.sh artifacts/samples/WatchExecs/WatchExecs
+
 dotnet test tests/ProcWatch.Tests -c Release -nologo --logger "console;verbosity=normal" "$@"
