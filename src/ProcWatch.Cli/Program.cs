@@ -124,6 +124,7 @@ internal static class Program
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
+            Doctor.DoctorCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
