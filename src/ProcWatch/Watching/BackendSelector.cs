@@ -55,14 +55,14 @@ public static class BackendSelector
                 if (!ConnectorProbe.TryConnector(ProbeTimeout, out string? reason))
                 {
                     return new BackendSelection([new ProcfsEventSource(procfs)],
-                        $"falling back to the procfs backend (may miss processes shorter than a scan, no exit codes): {reason}");
+                        $"falling back to the procfs backend (may miss processes shorter than a scan, no exit codes): {reason}; run procwatch doctor");
                 }
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
                 if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why))
                     return new BackendSelection([ebpf], null);
                 return new BackendSelection([Connector(options)],
-                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes (run procwatch doctor)");
+                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor");
         }
     }
 

@@ -167,6 +167,42 @@ public class DoctorTests
         Assert.Equal(3, doc.RootElement.GetProperty("exit_code").GetInt32());
     }
 
+    [Fact]
+    public void AttachFailures_SplitPerMode_KeepingSemicolonsInsideAReason()
+    {
+        List<AttachFailure> failures = EbpfAttachProbe.SplitFailures(
+            "tp_btf: loading the tp_btf program failed: Invalid argument; libbpf: no BTF; raw_tp: not allowed by PROCWATCH_EBPF_ATTACH; tracepoint: attaching failed: No such file or directory");
+        Assert.Equal(
+        [
+            new AttachFailure("tp_btf", "loading the tp_btf program failed: Invalid argument; libbpf: no BTF"),
+            new AttachFailure("raw_tp", "not allowed by PROCWATCH_EBPF_ATTACH"),
+            new AttachFailure("tracepoint", "attaching failed: No such file or directory"),
+        ], failures);
+        Assert.Empty(EbpfAttachProbe.SplitFailures("needs CAP_BPF and CAP_PERFMON (or root)"));
+        Assert.Empty(EbpfAttachProbe.SplitFailures(""));
+    }
+
+    /// <summary>Doctor walks the same attach ladder as a watch: with tp_btf ruled out, raw_tp, and tp_btf's failure listed.</summary>
+    [Fact]
+    public void AttachLadder_RestrictedByTheEnvironment_IsReported()
+    {
+        var psi = new ProcessStartInfo(CliRunner.Command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in CliRunner.Command.Skip(1).Concat(["doctor", "--json"])) psi.ArgumentList.Add(a);
+        psi.Environment["PROCWATCH_EBPF_ATTACH"] = "raw_tp";
+        using Process p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(30_000));
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement ebpf = doc.RootElement.GetProperty("ebpf");
+        JsonElement failure = Assert.Single(ebpf.GetProperty("attach_failures").EnumerateArray().ToArray(), f => f.GetProperty("mode").GetString() == "tp_btf");
+        Assert.Equal("not allowed by PROCWATCH_EBPF_ATTACH", failure.GetProperty("reason").GetString());
+        if (ebpf.GetProperty("available").GetBoolean())
+            Assert.Equal("raw_tp", ebpf.GetProperty("attach_mode").GetString());
+        else
+            Assert.Contains(ebpf.GetProperty("attach_failures").EnumerateArray(), f => f.GetProperty("mode").GetString() == "raw_tp");
+    }
+
     [Theory]
     [InlineData(true, "Nothing", 0)]
     [InlineData(false, "Privilege", 3)]
