@@ -39,7 +39,7 @@ internal static class WatchCommand
             Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts in Select)
         BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
         if (backend.Warning is not null)
-            await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(ErrorLine.Format($"warning: {backend.Warning}")).ConfigureAwait(false);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         EventQueue events = watcher.StartQueue();
         var clock = Stopwatch.StartNew();
@@ -69,7 +69,7 @@ internal static class WatchCommand
             }
             catch (CommandStartException ex)
             {
-                await Console.Error.WriteLineAsync($"procwatch: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(ErrorLine.Format(ex.Message)).ConfigureAwait(false);
                 return ex.ExitCode;
             }
         }

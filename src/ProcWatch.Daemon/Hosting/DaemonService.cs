@@ -32,6 +32,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
     private readonly EcsJsonFormatter _formatter = new();
     private readonly ArrayBufferWriter<byte> _line = new(16 * 1024);
     private readonly OwnProcessTracker _own = new(Environment.ProcessId);
+    private readonly ProcessKiller _killer = new();
     private List<IOutputSink> _outputs = [];
     /// <summary>Swapped whole by a SIGHUP reload, under <see cref="_outputGate"/> (where events are judged).</summary>
     private RuleSet _ruleSet = new([]);
@@ -124,6 +125,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
     {
         _sighup?.Dispose();
         _watcher?.Dispose();
+        _killer.Dispose();
         _server?.Dispose();
         lock (_outputGate)
         {
@@ -289,14 +291,29 @@ internal sealed class DaemonService : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Only the event's own process is ever signalled (see <see cref="ProcessKiller"/>): a pid taken by another since is left alone.</summary>
     private void Kill(CompiledRule rule, ProcessEvent e)
     {
-        int errno = ProcessKiller.Kill(e.Pid);
-        Metrics!.OnKill(errno == 0);
-        if (errno == 0)
-            DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
-        else
-            DaemonLog.KillFailed(_log, rule.Name, e.Pid, errno);
+        (KillOutcome outcome, int errno) = _killer.Kill(e.Pid, e.KernelTimeNs);
+        switch (outcome)
+        {
+            case KillOutcome.Killed:
+                Metrics!.OnKill(true);
+                DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
+                break;
+            case KillOutcome.Gone:
+                Metrics!.OnKillGone();
+                DaemonLog.KillGone(_log, rule.Name, e.Pid, Describe(e));
+                break;
+            case KillOutcome.Unverified:
+                Metrics!.OnKill(false);
+                DaemonLog.KillUnverified(_log, rule.Name, e.Pid, Describe(e));
+                break;
+            default:
+                Metrics!.OnKill(false);
+                DaemonLog.KillFailed(_log, rule.Name, e.Pid, Describe(e), errno);
+                break;
+        }
     }
 
     private void QueueActions(RuleSet set, int index, CompiledRule rule, ProcessEvent e)

@@ -38,43 +38,69 @@ internal sealed class OutputCounters
 }
 
 /// <summary>
-/// Tells once that an output stopped working and once that it works again, so a full disk
-/// gives two log lines, not one per event. A nearly full disk flaps (a small batch fits, the
-/// next does not): a new failure within a minute of the last report is counted, not told,
-/// and so is the matching recovery; the next report carries the whole count.
+/// Tells when an output stops working, keeps telling while it drops, and tells when it works
+/// again — a full disk gives a "dropping" line, a "still dropping N" line every
+/// <see cref="RepeatEvery"/> while events are being dropped, and one "writing again" line.
+/// A nearly full disk flaps (a small batch fits into what a cut-back failed write freed, the
+/// next does not): so "writing again" is said only once writes have succeeded with no failure
+/// for <see cref="RecoverAfter"/>; until then the output still counts as failing (what does
+/// get written is counted as written, not dropped). Never silent while lines are dropped.
 /// </summary>
-internal sealed class FailureLatch(string name, Action<string> report)
+public sealed class FailureLatch
 {
-    private static readonly long QuietTicks = System.Diagnostics.Stopwatch.Frequency * 60;
+    public static readonly TimeSpan RepeatEvery = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan RecoverAfter = TimeSpan.FromSeconds(1);
+    private readonly string _name;
+    private readonly Action<string> _report;
+    private readonly Func<long> _now;
+    private readonly long _repeatTicks;
+    private readonly long _recoverTicks;
     private bool _failing;
-    private bool _told;
+    private long _lastFailureTicks;
     private long _lastToldTicks;
     private long _droppedWhileFailing;
+
+    public FailureLatch(string name, Action<string> report)
+        : this(name, report, System.Diagnostics.Stopwatch.GetTimestamp, System.Diagnostics.Stopwatch.Frequency)
+    {
+    }
+
+    /// <param name="now">A monotonic clock in ticks of <paramref name="ticksPerSecond"/> (tests pass their own).</param>
+    internal FailureLatch(string name, Action<string> report, Func<long> now, long ticksPerSecond)
+    {
+        _name = name;
+        _report = report;
+        _now = now;
+        _repeatTicks = (long)(RepeatEvery.TotalSeconds * ticksPerSecond);
+        _recoverTicks = (long)(RecoverAfter.TotalSeconds * ticksPerSecond);
+    }
 
     public bool IsFailing => _failing;
 
     public void Failed(string why, long droppedLines)
     {
+        long now = _now();
         _droppedWhileFailing += droppedLines;
-        if (_failing)
-            return;
-        _failing = true;
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
-        _told = _lastToldTicks == 0 || now - _lastToldTicks >= QuietTicks;
-        if (!_told)
-            return;
-        _lastToldTicks = now;
-        report($"{name}: {why}; dropping events (counted) until it works again");
+        _lastFailureTicks = now;
+        if (!_failing)
+        {
+            _failing = true;
+            _lastToldTicks = now;
+            _report($"{_name}: {why}; dropping events (counted) until it works again");
+        }
+        else if (now - _lastToldTicks >= _repeatTicks)
+        {
+            _lastToldTicks = now;
+            _report($"{_name}: still dropping events: {_droppedWhileFailing} dropped so far ({why})");
+        }
     }
 
     public void Succeeded()
     {
-        if (!_failing)
+        if (!_failing || _now() - _lastFailureTicks < _recoverTicks)
             return;
         _failing = false;
-        if (!_told)
-            return;
-        report($"{name}: writing again after dropping {_droppedWhileFailing} events");
+        _report($"{_name}: writing again after dropping {_droppedWhileFailing} events");
         _droppedWhileFailing = 0;
     }
 }

@@ -50,6 +50,8 @@ public sealed class WatcherStatistics
     public long TableEvictions => Volatile.Read(ref _tableEvictions);
 
     internal void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
+    /// <summary>An event counted on receipt turned out to be one already reported (an eBPF orphan's late connector exec): -S counts each once.</summary>
+    internal void OnDuplicate(ProcessEventKind kind) => Interlocked.Decrement(ref _byKind[(int)kind]);
     internal void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
     internal void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
     internal void OnMalformed() => Interlocked.Increment(ref _malformed);
