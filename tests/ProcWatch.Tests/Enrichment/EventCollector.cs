@@ -20,7 +20,7 @@ internal sealed class EventCollector : IDisposable
 
     public EventCollector(ProcessEventKinds kinds = ProcessEventKinds.Default, EnrichmentOptions? enrichment = null)
     {
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Enrichment = enrichment ?? new EnrichmentOptions() });
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Enrichment = enrichment ?? new EnrichmentOptions(), Backend = Backend.Connector }); // the connector alone: these tests check the /proc path
         ChannelReader<ProcessEvent> reader = _watcher.Start();
         _pump = Task.Run(async () =>
         {

@@ -24,7 +24,7 @@ internal sealed class EventCollector : IDisposable
 
     private EventCollector(ProcessEventKinds kinds)
     {
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds });
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = Backend.Connector }); // the connector alone, as these tests assert
         ChannelReader<ProcessEvent> reader = _watcher.Start(); // subscribed: nothing after this is missed
         _pump = Task.Run(async () =>
         {
