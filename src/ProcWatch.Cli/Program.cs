@@ -109,12 +109,14 @@ internal static class Program
             CliOptions.Env,
             CliOptions.FullPath,
             CliOptions.NoArgs,
+            CliOptions.Report,
             CliOptions.Command,
             CliOptions.Backend,
             CliOptions.ScanInterval,
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
+            Report.ReportCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

@@ -92,8 +92,9 @@ internal static class WatchCommand
         }
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
+        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
         formatter.WriteHeader(output.Buffer);
-        var consumer = new Consumer(events, formatter, output, tally, command);
+        var consumer = new Consumer(events, formatter, output, tally, command, report);
         Task consuming = RunOnOwnThread("procwatch-output", consumer.Run);
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -110,6 +111,7 @@ internal static class WatchCommand
             return ExitCodes.OutputFailed;
         }
         await consuming.ConfigureAwait(false); // its error, if any, is the run's
+        report?.Finish();
 
         if (args.Stats)
         {
@@ -178,7 +180,7 @@ internal static class WatchCommand
     }
 
     /// <summary>Formats queued events in batches and writes each batch with one system call.</summary>
-    private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command)
+    private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command, Report.ReportRecorder? report)
     {
         private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
         private readonly AllocationBudget _young = new(YoungGenerationBytes);
@@ -213,11 +215,13 @@ internal static class WatchCommand
                     ProcessEvent e = _batch[i];
                     _batch[i] = null!;
                     formatter.Write(e, output.Buffer);
+                    report?.Record(e);
                     tally?.Add(e);
                     if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                         _commandExitSeen = true;
                 }
                 output.Flush();
+                report?.Flush();
                 Volatile.Write(ref _written, _written + n);
                 _young.Check(); // per batch: a storm may keep the queue from ever running dry
             }
