@@ -81,7 +81,8 @@ try {
     }));
   }
   out.pwned = out.pwned || await page.evaluate(() => window.__pwned || null);
-  out.injected = await page.evaluate(() => document.querySelectorAll('img, iframe, object, embed, script:not([type="application/json"])').length);
+  // Anything the data could have injected: elements that load or run, beyond the page's own two scripts (data, code).
+  out.injected = await page.evaluate(() => document.querySelectorAll('img, iframe, object, embed, svg, link').length + document.scripts.length - 2);
 } finally {
   await browser.close();
 }
