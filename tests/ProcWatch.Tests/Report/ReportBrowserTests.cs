@@ -143,6 +143,7 @@ public sealed class ReportBrowserTests(BrowserFixture browser) : IDisposable
         string[] lines = File.ReadAllLines(events);
         var damaged = new List<string> { lines[0], "{\"@timestamp\":\"2026-12-01T10:00:00.000000Z\",\"event\":{\"action\":\"lo" };
         damaged.Add(ReportFixtures.Lost(ReportFixtures.T(0), 17));
+        damaged.Add(ReportFixtures.Alert(424242, ReportFixtures.T(0), "Netcat reverse shell"));
         damaged.AddRange(lines[1..]);
         damaged.Add(lines[^1][..(lines[^1].Length / 2)]); // a crash mid-write: the last line cut short
         File.WriteAllText(events, string.Join("\n", damaged));
@@ -159,5 +160,9 @@ public sealed class ReportBrowserTests(BrowserFixture browser) : IDisposable
         Assert.Equal(["2", (damaged.Count).ToString()], summary.GetProperty("corrupt").EnumerateArray().Select(r => r[1].GetString()));
         Assert.Equal("17", Assert.Single(summary.GetProperty("lost").EnumerateArray())[2].GetString());
         Assert.NotEmpty(Rows(seen, "timeline"));
+        JsonElement alert = Assert.Single(summary.GetProperty("alerts").EnumerateArray());
+        Assert.Equal("Netcat reverse shell", alert[1].GetString());
+        Assert.Equal("sigma", alert[2].GetString());
+        Assert.Equal("424242 nc -e /bin/sh", alert[4].GetString());
     }
 }
