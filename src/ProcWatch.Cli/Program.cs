@@ -118,12 +118,14 @@ internal static class Program
             CliOptions.Env,
             CliOptions.FullPath,
             CliOptions.NoArgs,
+            CliOptions.Report,
             CliOptions.Command,
             CliOptions.Backend,
             CliOptions.ScanInterval,
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
+            Report.ReportCommand.Build(),
             Doctor.DoctorCommand.Build(),
         };
         root.SetAction((result, token) =>
