@@ -115,6 +115,7 @@ internal static class Program
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
+            FleetCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
