@@ -64,7 +64,7 @@ internal sealed class ClickHouseDelivery : IDisposable
                 if (expired > 0)
                 {
                     _counters.OnDropped(expired);
-                    _losses.Lost(expired, $"spooled longer than {_settings.SpoolMaxAge.TotalHours:0.#} h");
+                    _losses.Lost(expired, "expired", $"spooled longer than {_settings.SpoolMaxAge.TotalHours:0.#} h");
                 }
                 if (!_spool.TryPeekOldest(out SpoolEntry entry))
                 {
@@ -95,7 +95,7 @@ internal sealed class ClickHouseDelivery : IDisposable
                 {
                     _spool.Remove(broken);
                     _counters.OnDropped(broken.Rows);
-                    _losses.Lost(broken.Rows, $"cannot read the spooled batch {broken.Path}: {ex.Message}");
+                    _losses.Lost(broken.Rows, "unreadable", $"cannot read the spooled batch {broken.Path}: {ex.Message}");
                 }
             }
         }

@@ -111,7 +111,7 @@ public sealed class ClickHouseSink : IOutputSink
         if (_queuedBytes + _batch.WrittenCount > _settings.QueueMaxBytes)
         {
             Counters.OnDropped(_batchRows);
-            _losses.Lost(_batchRows, "the spool writer is behind and the memory queue is full");
+            _losses.Lost(_batchRows, "queue", "the spool writer is behind and the memory queue is full");
             _batch.ResetWrittenCount();
         }
         else
@@ -177,11 +177,11 @@ public sealed class ClickHouseSink : IOutputSink
                 break;
             case SpoolAppend.Full:
                 Counters.OnDropped(count);
-                _losses.Lost(count, $"the spool is full ({_settings.SpoolMaxBytes} bytes)");
+                _losses.Lost(count, "spool-full", $"the spool is full ({_settings.SpoolMaxBytes} bytes)");
                 break;
             default:
                 Counters.OnDropped(count);
-                _losses.Lost(count, $"cannot write the spool: {error}");
+                _losses.Lost(count, "spool-error", $"cannot write the spool: {error}");
                 break;
         }
     }

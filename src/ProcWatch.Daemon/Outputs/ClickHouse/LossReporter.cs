@@ -15,11 +15,12 @@ internal sealed class LossReporter(string name, Action<string> report)
     private long _sinceTold;
     private long _lastTold;
     private bool _losing;
-    private string? _reason;
+    private string? _kind;
 
     public long Total { get { lock (_gate) return _total; } }
 
-    public void Lost(long events, string reason)
+    /// <param name="kind">What kind of loss (a new kind is told at once); <paramref name="reason"/> may vary within a kind (paths, errno text).</param>
+    public void Lost(long events, string kind, string reason)
     {
         string? line = null;
         lock (_gate)
@@ -27,11 +28,11 @@ internal sealed class LossReporter(string name, Action<string> report)
             _total += events;
             _sinceTold += events;
             long now = Stopwatch.GetTimestamp();
-            if (!_losing || reason != _reason || now - _lastTold >= QuietTicks)
+            if (!_losing || kind != _kind || now - _lastTold >= QuietTicks)
             {
                 line = $"{name}: lost {_sinceTold} events ({reason}); {_total} lost in all (counted as dropped)";
                 _losing = true;
-                _reason = reason;
+                _kind = kind;
                 _lastTold = now;
                 _sinceTold = 0;
             }
