@@ -81,6 +81,13 @@ public sealed class ClickHouseSink : IOutputSink
 
     public long SpoolBytes => _spool.Bytes;
 
+    /// <summary>Insert latencies (ms) of accepted batches, recorded once set (benchmarks).</summary>
+    internal List<double>? InsertLatencies
+    {
+        get => _delivery.Latencies;
+        set => _delivery.Latencies = value;
+    }
+
     public void Write(ProcessEvent e, AlertInfo? alert, ReadOnlySpan<byte> jsonLine)
     {
         lock (_gate)
