@@ -113,7 +113,7 @@ internal static class ClickHouseBench
         BackendSelection backend = BackendSelector.Select(Backend.Connector, options);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         EventQueue queue = watcher.Start();
-        using (Process storm = Process.Start("/bin/sh", ["-c", "for i in $(seq 1 2000); do /bin/sleep 0 --fleet-bench-arg \"$i\"; done"])!)
+        using (Process storm = Process.Start("/bin/sh", ["-c", "for i in $(seq 1 2000); do /bin/true --fleet-bench-arg \"$i\"; done"])!)
             storm.WaitForExit();
         Thread.Sleep(500);
         var events = new List<ProcessEvent>();
