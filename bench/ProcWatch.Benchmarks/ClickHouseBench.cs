@@ -112,7 +112,7 @@ internal static class ClickHouseBench
         var options = new WatchOptions { Kinds = ProcessEventKinds.Exec | ProcessEventKinds.Exit | ProcessEventKinds.Fork };
         BackendSelection backend = BackendSelector.Select(Backend.Connector, options);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        EventQueue queue = watcher.Start();
+        EventQueue queue = watcher.StartQueue();
         using (Process storm = Process.Start("/bin/sh", ["-c", "for i in $(seq 1 2000); do /bin/true --fleet-bench-arg \"$i\"; done"])!)
             storm.WaitForExit();
         Thread.Sleep(500);

@@ -41,7 +41,7 @@ internal static class WatchCommand
         if (backend.Warning is not null)
             await Console.Error.WriteLineAsync(ErrorLine.Format($"warning: {backend.Warning}")).ConfigureAwait(false);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        EventQueue events = watcher.Start();
+        EventQueue events = watcher.StartQueue();
         var clock = Stopwatch.StartNew();
         foreach (IEventSource source in watcher.Sources)
         {

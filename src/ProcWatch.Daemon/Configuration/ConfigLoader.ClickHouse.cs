@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace ProcWatch.Daemon.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private sealed partial class Reader
     {

@@ -15,7 +15,7 @@ namespace ProcWatch.Daemon.Configuration;
 /// node model only (no reflection, NativeAOT-safe), so every problem is reported with the
 /// line it is on. Unknown keys are errors: a typo must not silently disable a rule.
 /// </summary>
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <exception cref="ConfigException">The file is unreadable or invalid.</exception>
     public static DaemonConfig Load(string path)

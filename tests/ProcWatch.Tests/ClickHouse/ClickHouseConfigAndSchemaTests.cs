@@ -50,12 +50,12 @@ public sealed class ClickHouseConfigAndSchemaTests
     }
 
     [Theory]
-    [InlineData("18.16.1", ClickHouseDialect.Legacy)]
-    [InlineData("19.5.3.8", ClickHouseDialect.Legacy)]
-    [InlineData("19.6.1", ClickHouseDialect.Current)]
-    [InlineData("24.8.4.13", ClickHouseDialect.Current)]
-    public void The_dialect_follows_the_server_version(string version, ClickHouseDialect dialect) =>
-        Assert.Equal(dialect, ClickHouseSchema.DialectOf(version));
+    [InlineData("18.16.1", true)]
+    [InlineData("19.5.3.8", true)]
+    [InlineData("19.6.1", false)]
+    [InlineData("24.8.4.13", false)]
+    public void The_dialect_follows_the_server_version(string version, bool legacy) =>
+        Assert.Equal(legacy ? ClickHouseDialect.Legacy : ClickHouseDialect.Current, ClickHouseSchema.DialectOf(version));
 
     [Fact]
     public void Current_servers_get_ttl_and_low_cardinality_legacy_ones_neither()

@@ -13,7 +13,7 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// 64-bit prefix drawn once plus a sequence number, fixed the moment the row is formatted,
 /// so every resend of a spooled batch carries the same ids and deduplicates.
 /// </summary>
-public sealed class ClickHouseRowWriter
+internal sealed class ClickHouseRowWriter
 {
     private readonly string _hostname;
     private readonly byte[] _idPrefix = new byte[17];

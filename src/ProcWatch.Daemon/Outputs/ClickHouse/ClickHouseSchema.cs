@@ -4,7 +4,7 @@ using System.Text;
 namespace ProcWatch.Daemon.Outputs.ClickHouse;
 
 /// <summary>Which column types and table clauses a server understands.</summary>
-public enum ClickHouseDialect
+internal enum ClickHouseDialect
 {
     /// <summary>Before 19.6 (Debian's 18.16): no TTL, no LowCardinality (experimental there).</summary>
     Legacy,
@@ -21,7 +21,7 @@ public enum ClickHouseDialect
 /// <c>event.id</c>, so a batch sent twice (an ambiguous failure, then the resend from the
 /// spool) collapses to one row per event on merge and in every query with FINAL.
 /// </summary>
-public static class ClickHouseSchema
+internal static class ClickHouseSchema
 {
     /// <summary>Name, type on every server, and whether the current dialect makes it LowCardinality.</summary>
     public static readonly (string Name, string Type, bool LowCardinality)[] Columns =

@@ -5,7 +5,7 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// the on-disk spool that holds every batch until the server has accepted it. Secrets are
 /// never here: the password comes from <see cref="PasswordFile"/> or the environment.
 /// </summary>
-public sealed record ClickHouseSettings
+internal sealed record ClickHouseSettings
 {
     public const string DefaultSpool = "/var/lib/procwatch/spool/clickhouse";
     public const string PasswordVariable = "PROCWATCH_CLICKHOUSE_PASSWORD";

@@ -17,7 +17,7 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// queries with FINAL. Events still in memory when the process is SIGKILLed (at most one
 /// batch interval's) are the only ones not protected; SIGTERM spools them.
 /// </summary>
-public sealed class ClickHouseSink : IOutputSink
+internal sealed class ClickHouseSink : IOutputSink
 {
     private readonly ClickHouseSettings _settings;
     private readonly ClickHouseRowWriter _rows;
@@ -38,7 +38,7 @@ public sealed class ClickHouseSink : IOutputSink
     private bool _disposed;
 
     /// <param name="hostname">host.hostname of every row (default: this machine's name).</param>
-    /// <exception cref="ProcWatch.Watching.ProcWatchException">The spool directory or the password file cannot be used.</exception>
+    /// <exception cref="ProcWatch.ProcWatchException">The spool directory or the password file cannot be used.</exception>
     public ClickHouseSink(ClickHouseSettings settings, Action<string> report, string? hostname = null)
     {
         _settings = settings;
@@ -53,7 +53,7 @@ public sealed class ClickHouseSink : IOutputSink
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ProcWatch.Watching.ProcWatchException(ProcWatch.Watching.FailureKind.SystemError,
+            throw new ProcWatch.ProcWatchException(ProcWatch.FailureKind.SystemError,
                 $"{Name}: cannot use the spool directory {settings.SpoolDirectory}: {ex.Message}");
         }
         if (_spool.Count > 0)
