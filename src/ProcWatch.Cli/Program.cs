@@ -118,12 +118,15 @@ internal static class Program
             CliOptions.Env,
             CliOptions.FullPath,
             CliOptions.NoArgs,
+            CliOptions.Report,
             CliOptions.Command,
             CliOptions.Backend,
             CliOptions.ScanInterval,
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
+            Report.ReportCommand.Build(),
+            FleetCommand.Build(),
             Doctor.DoctorCommand.Build(),
         };
         root.SetAction((result, token) =>

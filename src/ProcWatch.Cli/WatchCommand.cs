@@ -81,8 +81,9 @@ internal static class WatchCommand
         }
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
+        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
         formatter.WriteHeader(output.Buffer);
-        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command));
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -99,6 +100,7 @@ internal static class WatchCommand
             return ExitCodes.OutputFailed;
         }
         await consuming.ConfigureAwait(false); // its error, if any, is the run's
+        report?.Finish();
 
         if (args.Stats)
         {
@@ -167,7 +169,7 @@ internal static class WatchCommand
     }
 
     /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
-    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command) : IEventBatchHandler
+    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command, Report.ReportRecorder? report) : IEventBatchHandler
     {
         private bool _commandExitSeen;
 
@@ -181,13 +183,18 @@ internal static class WatchCommand
             foreach (ProcessEvent e in batch)
             {
                 formatter.Write(e, output.Buffer);
+                report?.Record(e);
                 tally?.Add(e);
                 if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                     _commandExitSeen = true;
             }
         }
 
-        public void Flush() => output.Flush();
+        public void Flush()
+        {
+            output.Flush();
+            report?.Flush();
+        }
     }
 
     private static ProcessFilter? BuildFilter(WatchArgs args)
