@@ -11,7 +11,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// <see cref="ExecArgvJoin"/>, which gives each exec the argv the eBPF program captured.
 /// Ring-buffer drops are reported as <see cref="LostEvent"/>s (<see cref="LossReason.RingBufferFull"/>).
 /// </summary>
-public sealed class EbpfExecSource : IEventSource
+internal sealed class EbpfExecSource : IEventSource
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 
@@ -39,6 +39,9 @@ public sealed class EbpfExecSource : IEventSource
 
     /// <summary>The connector underneath (diagnostics).</summary>
     public ConnectorEventSource Connector => _connector;
+
+    /// <summary>How the exec program is attached (tp_btf, raw_tp or tracepoint).</summary>
+    public string AttachMode => _capture.AttachMode;
 
     /// <summary>Connector execs that got their argv from eBPF.</summary>
     public long MatchedExecs => _join.Matched;

@@ -15,7 +15,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// ring could not hold are counted in <see cref="Drops"/>, never silent. The callback runs
 /// on the capture thread, one record at a time, and should be quick.
 /// </remarks>
-public sealed class ExecCapture : IDisposable
+internal sealed class ExecCapture : IDisposable
 {
     /// <summary>Argv bytes kept per exec (EXEC_ARGV_CAP); longer argv sets <see cref="ExecRecord.ArgvTruncated"/>.</summary>
     public const int ArgvCapBytes = exec_record_header.ARGV_CAP;
@@ -90,6 +90,12 @@ public sealed class ExecCapture : IDisposable
     public ulong Drops =>
         _program.ReadCounter(exec_record_header.EXEC_COUNTER_RINGBUF_DROPS) +
         _program.ReadCounter(exec_record_header.EXEC_COUNTER_SCRATCH_MISSING);
+
+    /// <summary>How the program is attached: tp_btf, raw_tp or tracepoint (<see cref="ExecCaptureProgram.AttachLadder"/>).</summary>
+    public string AttachMode => _program.AttachMode;
+
+    /// <summary>Why each better attach type failed, "mode: reason"; empty when the best one worked.</summary>
+    public IReadOnlyList<string> AttachFailures => _program.AttachFailures;
 
     /// <summary>Records delivered to the callback.</summary>
     public long Received => _ring.Sink.Received;
