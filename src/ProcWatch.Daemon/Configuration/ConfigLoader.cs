@@ -462,13 +462,6 @@ internal static partial class ConfigLoader
             return user;
         }
 
-        private bool Boolean(YamlNode node, string what) => Scalar(node, what) switch
-        {
-            "true" or "yes" => true,
-            "false" or "no" => false,
-            string other => throw Error(node, $"{what} must be true or false, not '{other}'"),
-        };
-
         private string NonEmpty(YamlNode node, string what)
         {
             string value = Scalar(node, what);

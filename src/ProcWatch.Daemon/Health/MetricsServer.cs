@@ -30,7 +30,7 @@ internal sealed class MetricsServer : IDisposable
     /// first's socket nor delete it when it stops.
     /// </summary>
     /// <exception cref="SocketException">Cannot bind.</exception>
-    /// <exception cref="ProcWatch.Watching.ProcWatchException">Another daemon serves this socket.</exception>
+    /// <exception cref="ProcWatch.ProcWatchException">Another daemon serves this socket.</exception>
     public void ListenUnix(string path)
     {
         string? directory = Path.GetDirectoryName(path);
@@ -77,8 +77,8 @@ internal sealed class MetricsServer : IDisposable
         }
     }
 
-    private static ProcWatch.Watching.ProcWatchException InUse(string path, string why) =>
-        new(ProcWatch.Watching.FailureKind.SystemError,
+    private static ProcWatch.ProcWatchException InUse(string path, string why) =>
+        new(ProcWatch.FailureKind.SystemError,
             $"health.socket {path} is in use ({why}); stop that daemon or give this one its own health.socket");
 
     private void ReleaseLock()

@@ -78,7 +78,7 @@ public sealed class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("outputs:\n  - type: filez\n", 2, "unknown output type 'filez' (expected file, stdout, syslog, journald)")]
+    [InlineData("outputs:\n  - type: filez\n", 2, "unknown output type 'filez' (expected file, stdout, syslog, journald, clickhouse)")]
     [InlineData("backend: kprobe\n", 1, "unknown backend 'kprobe' (expected auto, connector, ebpf, procfs)")]
     [InlineData("events: [exec, launch]\n", 1, "unknown event 'launch' in events")]
     [InlineData("outputz: []\n", 1, "unknown key 'outputz'")]
