@@ -25,6 +25,7 @@ internal static class DaemonCommand
             Config,
             CheckConfig,
         };
+        SubcommandHelp.Attach(command);
         command.SetAction((result, token) => RunAsync(result.GetValue(Config), result.GetValue(CheckConfig), token));
         return command;
     }

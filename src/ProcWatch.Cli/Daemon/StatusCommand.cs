@@ -26,6 +26,7 @@ internal static class StatusCommand
     public static Command Build()
     {
         var command = new Command("status", "Print the counters of a running daemon") { Socket, Raw };
+        SubcommandHelp.Attach(command);
         command.SetAction((result, token) => RunAsync(result.GetValue(Socket)!, result.GetValue(Raw), token));
         return command;
     }

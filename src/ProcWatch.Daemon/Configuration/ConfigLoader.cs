@@ -191,6 +191,8 @@ internal static partial class ConfigLoader
                 }
                 if (type == OutputType.Stdout && path is not null)
                     throw Error(item, "a stdout output takes no path");
+                if (path is not null && !Path.IsPathFullyQualified(path))
+                    throw Error(item, $"path must be absolute, not '{path}' (the daemon runs in /, so a relative path would depend on how it was started)");
                 outputs.Add(new OutputDefinition
                 {
                     Type = type.Value,
@@ -216,6 +218,8 @@ internal static partial class ConfigLoader
                 var severity = RuleSeverity.Medium;
                 RuleMatch? match = null;
                 List<RuleAction>? actions = null;
+                YamlNode? actionsNode = null;
+                bool killAnyProcess = false;
                 RateLimit rate = new(60, TimeSpan.FromMinutes(1));
                 foreach ((YamlNode keyNode, YamlNode value) in map.Children)
                 {
@@ -231,14 +235,20 @@ internal static partial class ConfigLoader
                                 throw Error(value, $"unknown severity '{Scalar(value, "severity")}' (expected low, medium, high, critical)");
                             break;
                         case "match": match = ReadMatch(value); break;
-                        case "actions": actions = ReadActions(value); break;
+                        case "actions": actions = ReadActions(value); actionsNode = value; break;
+                        case "kill_any_process": killAnyProcess = Boolean(value, "kill_any_process"); break;
                         case "rate_limit": rate = ReadRate(value); break;
                         case string other:
-                            throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit)");
+                            throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit, kill_any_process)");
                     }
                 }
                 if (string.IsNullOrEmpty(name))
                     throw Error(item, "a rule needs a name");
+                RuleMatch matching = match ?? new RuleMatch();
+                bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null };
+                if (unrestricted && !killAnyProcess && actions is not null && actions.Exists(a => a is KillAction))
+                    throw Error(actionsNode!, $"rule '{name}' would SIGKILL every process (its match names no executable, name, args, user or parent); " +
+                        "narrow the match, or add kill_any_process: true if that is really meant");
                 var rule = new RuleDefinition
                 {
                     Name = name,
@@ -264,7 +274,7 @@ internal static partial class ConfigLoader
                     "executable" => match with { Executable = NonEmpty(value, key) },
                     "name" => match with { Name = NonEmpty(value, key) },
                     "args" => match with { Args = Pattern(value) },
-                    "user" => match with { User = NonEmpty(value, key) },
+                    "user" => match with { User = KnownUser(value) },
                     "parent_executable" => match with { ParentExecutable = NonEmpty(value, key) },
                     _ => throw Error(keyNode, $"unknown key '{key}' in match (expected event, executable, name, args, user, parent_executable)"),
                 };
@@ -326,6 +336,9 @@ internal static partial class ConfigLoader
                 throw Error(node, $"exec: the program must be an absolute path, not '{argv[0]}'");
             if (!File.Exists(argv[0]))
                 throw Error(node, $"exec: no such program {argv[0]}");
+            const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(argv[0]) & anyExecute) == 0)
+                throw Error(node, $"exec: {argv[0]} is not executable (chmod +x it)");
             return argv;
         }
 
@@ -437,6 +450,16 @@ internal static partial class ConfigLoader
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
                 throw Error(node, $"{what} must be a whole number from {min} to {max}, not '{text}'");
             return value;
+        }
+
+        /// <summary>A user that does not exist would make the rule silently match nothing: a name must resolve (a number is taken as is).</summary>
+        private string KnownUser(YamlNode node)
+        {
+            string user = NonEmpty(node, "user");
+            if (!uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out _)
+                && ProcWatch.Kernel.Accounts.AccountNames.Shared.UserId(user) is null)
+                throw Error(node, $"user: no such user '{user}' on this host");
+            return user;
         }
 
         private string NonEmpty(YamlNode node, string what)

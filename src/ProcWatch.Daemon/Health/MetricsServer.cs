@@ -18,16 +18,30 @@ internal sealed class MetricsServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _listeners = [];
     private string? _socketPath;
+    private SocketLock? _lock;
 
     public MetricsServer(Func<string> render) => _render = render;
 
-    /// <summary>Listens on a unix socket (replacing a stale one), mode 0660.</summary>
+    /// <summary>
+    /// Listens on a unix socket (replacing a stale one), mode 0660. Two daemons must not share
+    /// one: the first holds <c>PATH.lock</c> (an flock held while it runs, with its pid) and a
+    /// second one is refused before it touches the socket — and a socket some other process
+    /// still answers on is never replaced — so a second daemon can neither take over the
+    /// first's socket nor delete it when it stops.
+    /// </summary>
     /// <exception cref="SocketException">Cannot bind.</exception>
+    /// <exception cref="ProcWatch.ProcWatchException">Another daemon serves this socket.</exception>
     public void ListenUnix(string path)
     {
         string? directory = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(directory))
             Directory.CreateDirectory(directory);
+        _lock = TakeLock(path);
+        if (Answers(path))
+        {
+            ReleaseLock();
+            throw InUse(path, "another process is listening on it");
+        }
         File.Delete(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(path));
@@ -37,6 +51,40 @@ internal sealed class MetricsServer : IDisposable
         _socketPath = path;
         _listeners.Add(socket);
         _ = Task.Run(() => AcceptLoopAsync(socket, http: false));
+    }
+
+    private static SocketLock TakeLock(string socketPath)
+    {
+        string lockPath = socketPath + ".lock";
+        return SocketLock.TryTake(lockPath, out int holder)
+            ?? throw InUse(socketPath, holder > 0 ? $"the daemon with pid {holder} holds {lockPath}" : $"another daemon holds {lockPath}");
+    }
+
+    /// <summary>True when something accepts connections on <paramref name="path"/> (a live socket, not a stale file).</summary>
+    private static bool Answers(string path)
+    {
+        if (!File.Exists(path))
+            return false;
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false; // refused or not a socket: stale, safe to replace
+        }
+    }
+
+    private static ProcWatch.ProcWatchException InUse(string path, string why) =>
+        new(ProcWatch.FailureKind.SystemError,
+            $"health.socket {path} is in use ({why}); stop that daemon or give this one its own health.socket");
+
+    private void ReleaseLock()
+    {
+        _lock?.Dispose();
+        _lock = null;
     }
 
     /// <exception cref="SocketException">Cannot bind (port in use).</exception>
@@ -59,10 +107,12 @@ internal sealed class MetricsServer : IDisposable
         _listeners.Clear();
         if (_socketPath is not null)
         {
+            // Ours to delete: we hold the lock, so no other daemon can have bound this path since.
             try { File.Delete(_socketPath); }
             catch (IOException) { }
             _socketPath = null;
         }
+        ReleaseLock();
     }
 
     private async Task AcceptLoopAsync(Socket listener, bool http)

@@ -1,6 +1,7 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
 using ProcWatch.Events;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Output.Sinks;
 
@@ -8,7 +9,10 @@ namespace ProcWatch.Output.Sinks;
 /// JSON lines appended to a file, rotated by size: <c>events.json</c> → <c>events.json.1</c>
 /// → … → <c>events.json.KEEP</c> (older ones deleted). Rotation happens only between whole
 /// lines, so no line is split or lost across files. A failed write (disk full) is cut back
-/// to the last whole line, dropped and counted, reported once; the next flush tries again.
+/// to the last whole line, dropped and counted, reported (see <see cref="FailureLatch"/>); the
+/// next flush tries again. The file is opened O_APPEND, like the CLI's <c>-o</c>: every write
+/// lands at the end as it is then, so another writer's lines are never overwritten and after
+/// a copytruncate rotation (logrotate) writing goes on at the new start, with no hole.
 /// </summary>
 internal sealed class RotatingFileSink : IOutputSink
 {
@@ -20,7 +24,8 @@ internal sealed class RotatingFileSink : IOutputSink
     private readonly FailureLatch _latch;
     private readonly ArrayBufferWriter<byte> _pending = new(FlushThreshold + 4096);
     private long _pendingLines;
-    private SafeFileHandle? _file;
+    private int _fd = -1;
+    /// <summary>The file's size after our last write (others' appends included), for rotation.</summary>
     private long _size;
 
     /// <param name="maxBytes">Rotate before a line would make the file larger; 0 = never rotate.</param>
@@ -63,21 +68,23 @@ internal sealed class RotatingFileSink : IOutputSink
             return;
         try
         {
-            if (_file is null)
+            if (_fd < 0)
                 Open();
-            RandomAccess.Write(_file!, _pending.WrittenSpan, _size);
-            _size += _pending.WrittenCount;
-            Counters.OnWritten(_pendingLines);
-            _latch.Succeeded();
+            int errno = Append(_pending.WrittenSpan, out long written);
+            if (errno == 0)
+            {
+                Counters.OnWritten(_pendingLines);
+                _latch.Succeeded();
+            }
+            else
+            {
+                CutBack(written);
+                Counters.OnDropped(_pendingLines);
+                _latch.Failed($"cannot write: {Marshal.GetPInvokeErrorMessage(errno)}", _pendingLines);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Part of the batch may have reached the disk: cut back to the last whole line.
-            if (_file is not null)
-            {
-                try { RandomAccess.SetLength(_file, _size); }
-                catch (IOException) { }
-            }
             Counters.OnDropped(_pendingLines);
             _latch.Failed($"cannot write: {ex.Message}", _pendingLines);
         }
@@ -88,11 +95,47 @@ internal sealed class RotatingFileSink : IOutputSink
         }
     }
 
+    /// <summary>write(2) to the O_APPEND descriptor until all is written; 0, or the errno with what did get written.</summary>
+    private unsafe int Append(ReadOnlySpan<byte> data, out long written)
+    {
+        written = 0;
+        fixed (byte* start = data)
+        {
+            while (written < data.Length)
+            {
+                nint n = Libc.Write(_fd, start + written, (nuint)(data.Length - written));
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR)
+                        continue;
+                    return errno;
+                }
+                written += n;
+            }
+        }
+        _size = Libc.LSeek(_fd, 0, Libc.SEEK_CUR); // O_APPEND: the end of what we just wrote
+        return 0;
+    }
+
+    /// <summary>
+    /// Removes the start of a batch a full disk cut short, so no partial line stays — only when
+    /// it is still the file's end (nobody appended after it: their lines are never cut).
+    /// </summary>
+    private void CutBack(long written)
+    {
+        if (written == 0)
+            return;
+        long end = Libc.LSeek(_fd, 0, Libc.SEEK_CUR);
+        if (end >= written && Libc.LSeek(_fd, 0, Libc.SEEK_END) == end)
+            Libc.Ftruncate(_fd, end - written);
+        _size = Libc.LSeek(_fd, 0, Libc.SEEK_END);
+    }
+
     public void Reopen()
     {
         Flush();
-        _file?.Dispose();
-        _file = null;
+        CloseFile();
         try
         {
             Open();
@@ -106,8 +149,14 @@ internal sealed class RotatingFileSink : IOutputSink
     public void Dispose()
     {
         Flush();
-        _file?.Dispose();
-        _file = null;
+        CloseFile();
+    }
+
+    private void CloseFile()
+    {
+        if (_fd >= 0)
+            Libc.Close(_fd);
+        _fd = -1;
     }
 
     private void Open()
@@ -115,25 +164,21 @@ internal sealed class RotatingFileSink : IOutputSink
         string? directory = System.IO.Path.GetDirectoryName(_path);
         if (!string.IsNullOrEmpty(directory))
             Directory.CreateDirectory(directory);
-        var options = new FileStreamOptions
+        // Command lines can hold secrets: not world-readable (0640).
+        int fd = Libc.Open(_path, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC, 0x1a0);
+        if (fd < 0)
         {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.Write,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0,
-        };
-        // Command lines can hold secrets: not world-readable.
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
-        var stream = new FileStream(_path, options);
-        _file = stream.SafeFileHandle;
-        _size = RandomAccess.GetLength(_file);
+            int errno = Marshal.GetLastPInvokeError();
+            string message = Marshal.GetPInvokeErrorMessage(errno);
+            throw errno is Libc.EACCES or Libc.EPERM ? new UnauthorizedAccessException(message) : new IOException(message);
+        }
+        _fd = fd;
+        _size = Libc.LSeek(fd, 0, Libc.SEEK_END);
     }
 
     private void Rotate()
     {
-        _file?.Dispose();
-        _file = null;
+        CloseFile();
         try
         {
             if (_keep <= 0)

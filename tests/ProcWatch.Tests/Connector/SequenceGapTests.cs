@@ -57,4 +57,23 @@ public class SequenceGapTests
         Assert.Equal(0, stats.SequenceGaps);
         Assert.Empty(sink.Events.OfType<LostEvent>());
     }
+
+    [Fact]
+    public void Acks_TakeASequenceNumberOfTheirCpu_AndAreNoLoss()
+    {
+        // B5: another client subscribing sends an ack numbered like an event (cn_proc.c send_msg).
+        (ConnectorEventSource source, CollectingSink sink, var stats) = ConnectorDispatchTests.NewSource();
+        source.Dispatch(Message(Exec(10, 10), seq: 5));
+        source.Dispatch(Message(Event(0x0, Cpu, [0]), seq: 6));
+        source.Dispatch(Message(Event(0x0, Cpu, [0]), seq: 7));
+        source.Dispatch(Message(Exec(11, 11), seq: 8));
+        Assert.Equal(0, stats.SequenceGaps);
+        Assert.Empty(sink.Events.OfType<LostEvent>());
+
+        // Real loss around acks still counts: 9 and 11 never arrived.
+        source.Dispatch(Message(Event(0x0, Cpu, [0]), seq: 10));
+        source.Dispatch(Message(Exec(12, 12), seq: 12));
+        Assert.Equal(2, stats.SequenceGaps);
+        Assert.Equal(2, sink.Events.OfType<LostEvent>().Count());
+    }
 }

@@ -78,7 +78,7 @@ public sealed class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("outputs:\n  - type: filez\n", 2, "unknown output type 'filez' (expected file, stdout, syslog, journald)")]
+    [InlineData("outputs:\n  - type: filez\n", 2, "unknown output type 'filez' (expected file, stdout, syslog, journald, clickhouse)")]
     [InlineData("backend: kprobe\n", 1, "unknown backend 'kprobe' (expected auto, connector, ebpf, procfs)")]
     [InlineData("events: [exec, launch]\n", 1, "unknown event 'launch' in events")]
     [InlineData("outputz: []\n", 1, "unknown key 'outputz'")]
@@ -99,6 +99,11 @@ public sealed class ConfigLoaderTests
     [InlineData("outputs:\n  - path: /tmp/x\n", 2, "an output needs a type")]
     [InlineData("outputs:\n  - type: file\n    path: /tmp/a\n  - type: file\n    path: /tmp/a\n", 4, "the file /tmp/a is already an output")]
     [InlineData("outputs: []\n", 1, "outputs is empty")]
+    [InlineData("outputs:\n  - type: file\n    path: logs/events.json\n", 2, "path must be absolute, not 'logs/events.json'")]
+    [InlineData("rules:\n  - name: a\n    match:\n      user: nosuchuser\n", 4, "user: no such user 'nosuchuser' on this host")]
+    [InlineData("rules:\n  - name: all\n    match: {}\n    actions: [kill]\n", 4, "rule 'all' would SIGKILL every process")]
+    [InlineData("rules:\n  - name: all\n    match: {event: exec}\n    actions: [alert, kill]\n", 4, "add kill_any_process: true if that is really meant")]
+    [InlineData("rules:\n  - name: all\n    kill_any_process: maybe\n", 3, "kill_any_process must be true or false")]
     [InlineData("- just a list\n", 1, "the configuration must be a mapping")]
     public void An_invalid_file_is_one_line_naming_the_line(string yaml, int line, string problem)
     {
@@ -133,5 +138,29 @@ public sealed class ConfigLoaderTests
     {
         DaemonConfig config = ConfigLoader.Parse($"outputs:\n  - type: file\n    path: /tmp/x\n    max_size: {size}\n", "s.yaml");
         Assert.Equal(bytes, config.Outputs[0].MaxBytes);
+    }
+
+    [Fact]
+    public void A_kill_on_every_process_needs_the_documented_confirmation()
+    {
+        DaemonConfig config = ConfigLoader.Parse("rules:\n  - name: all\n    match: {}\n    actions: [kill]\n    kill_any_process: true\n", "k.yaml");
+        Assert.IsType<KillAction>(Assert.Single(Assert.Single(config.Rules).Actions));
+        Assert.Equal("0", ConfigLoader.Parse("rules:\n  - name: r\n    match: {user: \"0\"}\n", "u.yaml").Rules[0].Match.User);
+    }
+
+    [Fact]
+    public void A_program_that_is_not_executable_is_refused()
+    {
+        string program = Path.GetTempFileName(); // mode 0600
+        try
+        {
+            ConfigException ex = Assert.Throws<ConfigException>(() =>
+                ConfigLoader.Parse($"rules:\n  - name: a\n    actions:\n      - exec: [{program}]\n", "x.yaml"));
+            Assert.Equal($"x.yaml: line 4: exec: {program} is not executable (chmod +x it)", ex.Message);
+        }
+        finally
+        {
+            File.Delete(program);
+        }
     }
 }

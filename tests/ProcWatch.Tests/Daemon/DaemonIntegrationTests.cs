@@ -407,6 +407,19 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Contains("built-in default: valid", stdout);
     }
 
+    [Theory]
+    [InlineData("daemon", "--check-config")]
+    [InlineData("status", "--socket")]
+    public void Subcommand_help_lists_only_its_own_options(string command, string option)
+    {
+        (int code, string stdout, _) = Cli.Run(command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains($"procwatch {command} [options]", stdout, StringComparison.Ordinal);
+        Assert.Contains(option, stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("COMMAND", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Arguments:", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_yaml_syntax_error_is_a_config_error_not_an_internal_one()
     {

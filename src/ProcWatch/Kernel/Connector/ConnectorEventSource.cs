@@ -193,9 +193,16 @@ internal sealed class ConnectorEventSource : IEventSource
                 _statistics!.OnMalformed();
                 return;
             }
+            // Every subscribe and unsubscribe on the machine, by any client, is answered with a
+            // PROC_EVENT_NONE ack broadcast to every unfiltered listener, and send_msg() gives it
+            // the next number of the sending CPU's counter like any event: skipping it made each
+            // one a false one-event "loss". So acks are sequence points too (old kernels sent
+            // acks with cpu = -1 and the client's own seq; the detector ignores that cpu).
+            if (result == ConnectorReadResult.Ack && !KernelFiltered)
+                ReportGap(_gaps.Observe(record.Cpu, record.Seq));
             if (result != ConnectorReadResult.Event)
                 continue;
-            if (!KernelFiltered && record.What != CnProc.PROC_EVENT_NONE)
+            if (!KernelFiltered)
                 ReportGap(_gaps.Observe(record.Cpu, record.Seq));
             if (!Wanted(record))
                 continue;

@@ -1,10 +1,24 @@
 namespace ProcWatch.Kernel.Connector;
 
 /// <summary>
-/// Counts connector events that never arrived, from cn_msg.seq: the kernel numbers every
-/// proc event per CPU (proc_event_counts), so on an unfiltered subscription a jump in one
-/// CPU's sequence is exactly the number of events lost (ENOBUFS). With the kernel's event-type
-/// filter the numbers skip the filtered events too, so the detector must not be used then.
+/// Counts connector events that never arrived, from cn_msg.seq. What the kernel does
+/// (drivers/connector/cn_proc.c, send_msg()): every message it sends — each process event and
+/// each PROC_EVENT_NONE ack — takes the next number of a per-CPU counter
+/// (<c>__this_cpu_inc_return(local_event.count) - 1</c>, with that CPU in proc_event.cpu),
+/// under a local lock, and is then multicast to every listener through cn_filter(). So:
+/// <list type="bullet">
+/// <item>On an unfiltered (PROC_EVENT_ALL) subscription every numbered message arrives, acks
+/// included: a jump in one CPU's sequence is exactly the number lost (ENOBUFS). Acks must be
+/// observed as sequence points, not skipped: any client's PROC_CN_MCAST_LISTEN or IGNORE makes
+/// cn_proc_mcast_ctl() → cn_proc_ack() send one, numbered like an event (its seq argument is
+/// overwritten by send_msg), to every unfiltered listener. Skipped, each looked like a loss.</item>
+/// <item>With the 6.6+ per-socket filter, cn_filter() drops unwanted kinds (and acks) for that
+/// socket after they were numbered: the numbers skip filtered messages, so the detector must
+/// not be used on a filtered socket (the caller does not).</item>
+/// <item>Kernels before the local_event counter sent acks with cpu = -1 and the client's own
+/// seq: cpu ≥ <see cref="MaxCpus"/> is ignored, so those neither count nor reset anything.</item>
+/// </list>
+/// Real loss still counts: ENOBUFS drops numbered messages, which leaves a jump.
 /// </summary>
 internal sealed class SequenceGapDetector
 {
