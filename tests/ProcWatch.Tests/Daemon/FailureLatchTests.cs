@@ -55,10 +55,14 @@ public sealed class FailureLatchTests
             using var sink = new RotatingFileSink(Path.Combine(mount, "events.json"), 0, 0, r => { lock (reports) reports.Add(r); });
             var random = new Random(7);
             var e = new ExecEvent { KernelTimeNs = 1, Timestamp = DateTimeOffset.UnixEpoch, Pid = 1, Tid = 1 };
-            DateTime until = DateTime.UtcNow.AddSeconds(3);
+            // Until the disk is full (a loaded machine may take long to get there), then 2 s more of writing into a full disk.
+            DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+            DateTime? until = null;
             int written = 0;
-            while (DateTime.UtcNow < until)
+            while (DateTime.UtcNow < (until ?? deadline))
             {
+                if (until is null && sink.Counters.Dropped > 0)
+                    until = DateTime.UtcNow.AddSeconds(2);
                 int batch = random.Next(1, 6);
                 for (int i = 0; i < batch; i++, written++)
                     sink.Write(e, null, Encoding.UTF8.GetBytes($"{{\"n\":{written},\"pad\":\"{new string('x', random.Next(100, 600))}\"}}\n"));
