@@ -20,13 +20,20 @@ internal sealed class SigmaDocumentReader
     public static List<SigmaDocumentResult> Read(string text, string file)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             throw new SigmaRuleException(file, ex.Start.Line, "invalid YAML: " + ex.Message.ReplaceLineEndings(" ").Trim());
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some malformed input: the last event read says where.
+            long line = parser.Current is { } last ? last.End.Line : 0;
+            throw new SigmaRuleException(file, line, "invalid YAML: malformed after this line");
         }
         var reader = new SigmaDocumentReader(file);
         var results = new List<SigmaDocumentResult>(stream.Documents.Count);
