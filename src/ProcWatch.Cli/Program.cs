@@ -105,6 +105,7 @@ internal static class Program
             CliOptions.Pid,
             CliOptions.User,
             CliOptions.Match,
+            CliOptions.Sigma,
             CliOptions.Threads,
             CliOptions.Env,
             CliOptions.FullPath,

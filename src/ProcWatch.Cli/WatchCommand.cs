@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ProcWatch.Cli.Sigma;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcScan;
@@ -38,14 +39,17 @@ internal static class WatchCommand
             _ => new EcsJsonFormatter(),
         };
 
+        SigmaAlertWriter? sigma = SigmaStream.Open(args, Console.Error);
+        // Sigma judges execs: they are watched even when -e does not show them.
+        ProcessEventKinds watched = sigma is null ? args.Kinds : args.Kinds | ProcessEventKinds.Exec;
         var options = new WatchOptions
         {
-            Kinds = args.Kinds,
+            Kinds = watched,
             ReceiveBufferBytes = args.BufferBytes,
             QueueCapacity = args.QueueCapacity,
             Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
         };
-        var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
+        var procfs = new ProcfsOptions { Kinds = watched, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
         if (args.Realtime)
             Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts in Select)
         BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
@@ -93,7 +97,7 @@ internal static class WatchCommand
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
         formatter.WriteHeader(output.Buffer);
-        var consumer = new Consumer(events, formatter, output, tally, command);
+        var consumer = new Consumer(events, formatter, output, tally, command, sigma, args.Kinds);
         Task consuming = RunOnOwnThread("procwatch-output", consumer.Run);
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -178,7 +182,8 @@ internal static class WatchCommand
     }
 
     /// <summary>Formats queued events in batches and writes each batch with one system call.</summary>
-    private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command)
+    private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
+        SigmaAlertWriter? sigma, ProcessEventKinds shown)
     {
         private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
         private readonly AllocationBudget _young = new(YoungGenerationBytes);
@@ -212,8 +217,12 @@ internal static class WatchCommand
                 {
                     ProcessEvent e = _batch[i];
                     _batch[i] = null!;
-                    formatter.Write(e, output.Buffer);
-                    tally?.Add(e);
+                    if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
+                    {
+                        formatter.Write(e, output.Buffer);
+                        tally?.Add(e);
+                    }
+                    sigma?.AfterEvent(e, output.Buffer);
                     if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                         _commandExitSeen = true;
                 }

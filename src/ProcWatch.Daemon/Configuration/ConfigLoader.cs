@@ -15,7 +15,7 @@ namespace ProcWatch.Daemon.Configuration;
 /// node model only (no reflection, NativeAOT-safe), so every problem is reported with the
 /// line it is on. Unknown keys are errors: a typo must not silently disable a rule.
 /// </summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
     /// <exception cref="ConfigException">The file is unreadable or invalid.</exception>
     public static DaemonConfig Load(string path)
@@ -35,7 +35,7 @@ public static class ConfigLoader
     /// <exception cref="ConfigException">The text is invalid.</exception>
     public static DaemonConfig Parse(string text, string source) => new Reader(source).Read(text);
 
-    private sealed class Reader(string source)
+    private sealed partial class Reader(string source)
     {
         public DaemonConfig Read(string text)
         {
@@ -65,7 +65,9 @@ public static class ConfigLoader
                     "rules" => config with { Rules = ReadRules(value) },
                     "actions" => config with { Actions = ReadActionSettings(value) },
                     "health" => config with { Health = ReadHealth(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, actions, health)"),
+                    "sigma" => config with { Sigma = ReadSigma(value) },
+                    "filters" => config with { SigmaFilters = ReadSigmaFilters(value) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health)"),
                 };
             }
             return config;

@@ -17,22 +17,25 @@ internal static class SigmaLoader
     private const long MaxFileBytes = 1024 * 1024;
 
     /// <exception cref="SigmaPathException">A path does not exist or cannot be listed.</exception>
-    public static SigmaLoadReport Load(IEnumerable<string> paths)
+    /// <param name="paths">Rules (and filters) to load.</param>
+    /// <param name="filterPaths">Filters only (the daemon's <c>filters:</c>): a rule found there is reported, not loaded.</param>
+    public static SigmaLoadReport Load(IEnumerable<string> paths, IEnumerable<string>? filterPaths = null)
     {
-        var files = new List<string>();
+        var sources = new List<Source>();
         foreach (string path in paths)
-            files.AddRange(FilesUnder(path));
-        var sources = new List<(string File, string? Text, string? Error)>(files.Count);
-        foreach (string file in files)
-            sources.Add(Read(file));
+            sources.AddRange(FilesUnder(path).Select(f => Read(f, filterOnly: false)));
+        foreach (string path in filterPaths ?? [])
+            sources.AddRange(FilesUnder(path).Select(f => Read(f, filterOnly: true)));
         return Compile(sources);
     }
 
     /// <summary>Compiles rule texts (tests and benchmarks use this directly): (file name, text) pairs.</summary>
     public static SigmaLoadReport LoadTexts(IEnumerable<(string File, string Text)> texts) =>
-        Compile(texts.Select(t => (t.File, (string?)t.Text, (string?)null)).ToList());
+        Compile(texts.Select(t => new Source(t.File, t.Text, null, false)).ToList());
 
-    private static SigmaLoadReport Compile(List<(string File, string? Text, string? Error)> sources)
+    private readonly record struct Source(string File, string? Text, string? Error, bool FilterOnly);
+
+    private static SigmaLoadReport Compile(List<Source> sources)
     {
         var rejected = new List<SigmaRejection>();
         var skipped = new List<SigmaSkip>();
@@ -40,7 +43,7 @@ internal static class SigmaLoader
         var filters = new List<SigmaFilterDocument>();
         var patterns = new PatternRegistry();
         var compiler = new DetectionCompiler(patterns);
-        foreach ((string file, string? text, string? error) in sources)
+        foreach ((string file, string? text, string? error, bool filterOnly) in sources)
         {
             if (text is null)
             {
@@ -63,6 +66,8 @@ internal static class SigmaLoader
                     rejected.Add(new SigmaRejection(file, problem.Line, doc.Title, problem.Reason, problem.Unsupported));
                 else if (doc.Filter is { } filter)
                     filters.Add(filter);
+                else if (doc.Rule is { } misplaced && filterOnly)
+                    rejected.Add(new SigmaRejection(file, misplaced.Info.Line, misplaced.Info.Title, "a rule in a filters path is not loaded (put rules under sigma:)", false));
                 else if (doc.Rule is { } rule)
                     CompileRule(rule, compiler, rules, rejected, skipped);
             }
@@ -160,18 +165,18 @@ internal static class SigmaLoader
         }
     }
 
-    private static (string File, string? Text, string? Error) Read(string file)
+    private static Source Read(string file, bool filterOnly)
     {
         try
         {
             var length = new FileInfo(file).Length;
             if (length > MaxFileBytes)
-                return (file, null, $"larger than {MaxFileBytes / 1024} KiB: not read");
-            return (file, File.ReadAllText(file), null);
+                return new Source(file, null, $"larger than {MaxFileBytes / 1024} KiB: not read", filterOnly);
+            return new Source(file, File.ReadAllText(file), null, filterOnly);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (file, null, "cannot read: " + ex.Message);
+            return new Source(file, null, "cannot read: " + ex.Message, filterOnly);
         }
     }
 }

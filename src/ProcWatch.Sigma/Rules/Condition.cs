@@ -1,7 +1,11 @@
 namespace ProcWatch.Sigma.Rules;
 
 /// <summary>A parsed <c>condition</c> expression.</summary>
-internal abstract record ConditionExpr;
+internal abstract record ConditionExpr
+{
+    // Not the synthesized ToString: NativeAOT fails to compile it for these recursive records.
+    public sealed override string ToString() => GetType().Name;
+}
 
 internal sealed record IdentifierExpr(string Name) : ConditionExpr;
 
