@@ -76,8 +76,11 @@ static __always_inline void count(u32 index)
         *value += 1; /* per-CPU slot: no atomics needed */
 }
 
-SEC("tracepoint/sched/sched_process_exec")
-int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+/*
+ * The record, whichever hook fired. task is current (the exec'ing task, now the thread-group
+ * leader), filename a kernel string (bprm->filename or the tracepoint's copy of it).
+ */
+static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid, const char *filename)
 {
     u32 cpu = bpf_get_smp_processor_id();
     struct exec_scratch *rec = bpf_map_lookup_elem(&scratch, &cpu);
@@ -86,13 +89,12 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
         return 0;
     }
 
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
     u64 pid_tgid = bpf_get_current_pid_tgid();
     u64 uid_gid = bpf_get_current_uid_gid();
 
     rec->hdr.ktime_ns = bpf_ktime_get_ns();
     rec->hdr.tgid = pid_tgid >> 32;
-    rec->hdr.old_pid = BPF_CORE_READ(ctx, old_pid);
+    rec->hdr.old_pid = old_pid;
     rec->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
     rec->hdr.uid = (u32)uid_gid;
     rec->hdr.gid = uid_gid >> 32;
@@ -111,15 +113,10 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
     rec->hdr.cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
 
-    /* __data_loc: low 16 bits offset from the start of the record, high 16 bits length. */
-    u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
-    long n = bpf_probe_read_kernel_str(rec->data, EXEC_FILENAME_CAP, (void *)ctx + (loc & 0xffff));
-    u32 filename_len = 0;
-    if (n > 0) {
-        filename_len = (u32)n - 1; /* drop the NUL */
-        if ((u32)n == EXEC_FILENAME_CAP && (loc >> 16) > EXEC_FILENAME_CAP)
-            rec->hdr.flags |= EXEC_RECORD_FILENAME_TRUNCATED;
-    }
+    /* getname() bounds the path by PATH_MAX (NUL included) = EXEC_FILENAME_CAP, so a full
+     * buffer is the longest legal path, not a cut one. */
+    long n = bpf_probe_read_kernel_str(rec->data, EXEC_FILENAME_CAP, filename);
+    u32 filename_len = n > 0 ? (u32)n - 1 : 0; /* drop the NUL */
     if (filename_len > EXEC_FILENAME_CAP - 1)
         filename_len = EXEC_FILENAME_CAP - 1;
     rec->hdr.filename_len = filename_len;
@@ -149,4 +146,33 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
     if (bpf_ringbuf_output(&events, rec, size, wakeup_flags()) != 0)
         count(EXEC_COUNTER_RINGBUF_DROPS);
     return 0;
+}
+
+/*
+ * Three entry points for the same hook, in the order the loader tries them (one is loaded):
+ *   tp_btf     BTF-typed raw tracepoint: attached by BTF id, needs no tracefs; the cheapest.
+ *   raw_tp     untyped raw tracepoint: attached by name, needs no tracefs nor typed BTF args.
+ *   tracepoint the classic tracepoint: needs tracefs mounted (its id comes from there).
+ * Raw tracepoint arguments are trace_sched_process_exec's: (task, old_pid, bprm).
+ */
+SEC("tp_btf/sched_process_exec")
+int handle_exec_btf(u64 *ctx)
+{
+    struct linux_binprm *bprm = (struct linux_binprm *)ctx[2];
+    return capture_exec((struct task_struct *)bpf_get_current_task(), (pid_t)ctx[1], BPF_CORE_READ(bprm, filename));
+}
+
+SEC("raw_tp/sched_process_exec")
+int handle_exec_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+    return capture_exec((struct task_struct *)bpf_get_current_task(), (pid_t)ctx->args[1], BPF_CORE_READ(bprm, filename));
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+{
+    /* __data_loc: low 16 bits offset from the start of the record, high 16 bits length. */
+    u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+    return capture_exec((struct task_struct *)bpf_get_current_task(), BPF_CORE_READ(ctx, old_pid), (const char *)ctx + (loc & 0xffff));
 }

@@ -15,7 +15,7 @@
 #define EXEC_COMM_LEN 16
 
 #define EXEC_RECORD_ARGV_TRUNCATED     (1u << 0)
-#define EXEC_RECORD_FILENAME_TRUNCATED (1u << 1)
+#define EXEC_RECORD_FILENAME_TRUNCATED (1u << 1) /* reserved: getname() bounds paths by PATH_MAX */
 #define EXEC_RECORD_ARGV_UNREADABLE    (1u << 2)
 /* The kernel has no task_struct.loginuid (no CONFIG_AUDIT): loginuid says nothing. */
 #define EXEC_RECORD_NO_LOGINUID        (1u << 3)

@@ -84,6 +84,15 @@ struct task_struct {
     kuid_t loginuid; /* CONFIG_AUDIT only: checked with bpf_core_field_exists */
 } __attribute__((preserve_access_index));
 
+struct linux_binprm {
+    const char *filename;
+} __attribute__((preserve_access_index));
+
+/* Context of a raw_tp program (include/uapi/linux/bpf.h). */
+struct bpf_raw_tracepoint_args {
+    __u64 args[0];
+};
+
 struct trace_entry {
     unsigned short type;
     unsigned char flags;

@@ -15,6 +15,8 @@ internal static class WatchArgsParser
     public static WatchArgs Parse(ParseResult result, bool stdoutIsTerminal)
     {
         string? outputPath = result.GetValue(CliOptions.Output);
+        if (outputPath is { Length: 0 })
+            throw new UsageException("-o needs a file name (got an empty one)");
         ProcessEventKinds kinds = ParseKinds(result.GetValue(CliOptions.Events) ?? "fork,exec,exit");
         string[] command = result.GetValue(CliOptions.Command) ?? [];
         int[] pids = result.GetValue(CliOptions.Pid) ?? [];
@@ -59,8 +61,10 @@ internal static class WatchArgsParser
 
     public static uint? ParseUser(string? user)
     {
-        if (string.IsNullOrEmpty(user))
+        if (user is null)
             return null;
+        if (user.Length == 0)
+            throw new UsageException("-u needs a user name or uid (got an empty one)");
         if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
             return uid;
         return AccountNames.Shared.UserId(user) ?? throw new UsageException($"-u {user}: no such user in /etc/passwd");
@@ -107,11 +111,15 @@ internal static class WatchArgsParser
         _ => throw new UsageException($"unknown format '{format}' (expected table, tree or json)"),
     };
 
+    /// <summary>The longest timer .NET can arm (uint.MaxValue - 1 ms), in whole seconds: about 49.7 days.</summary>
+    internal const int MaxDurationSeconds = 4_294_967;
+
     private static TimeSpan? ParseDuration(double? seconds) => seconds switch
     {
         null => null,
-        > 0 and < 1e9 => TimeSpan.FromSeconds(seconds.Value),
-        _ => throw new UsageException("--duration must be a positive number of seconds"),
+        > 0 and <= MaxDurationSeconds => TimeSpan.FromSeconds(seconds.Value),
+        _ => throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+            $"--duration {seconds}: must be more than 0 and at most {MaxDurationSeconds} seconds (about 49 days)")),
     };
 
     private static Backend ParseBackend(string? backend) => backend switch

@@ -41,6 +41,9 @@ internal static unsafe partial class Libbpf
     internal static partial nint bpf_program__attach(nint prog);
 
     [LibraryImport(Name)]
+    internal static partial int bpf_program__set_autoload(nint prog, [MarshalAs(UnmanagedType.U1)] bool autoload);
+
+    [LibraryImport(Name)]
     internal static partial int bpf_link__destroy(nint link);
 
     [LibraryImport(Name)]

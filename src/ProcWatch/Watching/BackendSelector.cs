@@ -48,20 +48,21 @@ public static class BackendSelector
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
                 if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason))
-                    throw new ProcWatchException(FailureKind.KernelUnsupported, $"eBPF exec capture unavailable: {ebpfReason}");
+                    throw new ProcWatchException(EbpfPrerequisites.IsPrivilegeReason(ebpfReason) ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported,
+                        $"eBPF exec capture unavailable: {ebpfReason}");
                 return new BackendSelection([forced], null);
             default:
                 if (!ConnectorProbe.TryConnector(ProbeTimeout, out string? reason))
                 {
                     return new BackendSelection([new ProcfsEventSource(procfs)],
-                        $"falling back to the procfs backend (may miss processes shorter than a scan, no exit codes): {reason}");
+                        $"falling back to the procfs backend (may miss processes shorter than a scan, no exit codes): {reason}; run procwatch doctor");
                 }
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
                 if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why))
                     return new BackendSelection([ebpf], null);
                 return new BackendSelection([Connector(options)],
-                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes");
+                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor");
         }
     }
 

@@ -47,6 +47,8 @@ public sealed class WatcherStatistics
     public long TableEvictions => Volatile.Read(ref _tableEvictions);
 
     public void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
+    /// <summary>An event counted on receipt turned out to be one already reported (an eBPF orphan's late connector exec): -S counts each once.</summary>
+    internal void OnDuplicate(ProcessEventKind kind) => Interlocked.Decrement(ref _byKind[(int)kind]);
     public void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
     public void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
     public void OnMalformed() => Interlocked.Increment(ref _malformed);

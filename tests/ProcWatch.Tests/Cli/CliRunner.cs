@@ -46,6 +46,23 @@ internal static partial class CliRunner
 
     public static CliProcess Start(params string[] args) => new(args);
 
+    /// <summary>
+    /// Starts procwatch in a private mount namespace where tracefs is unmounted (a host that
+    /// never mounted it), with extra environment variables; the host's mounts are untouched.
+    /// </summary>
+    public static CliProcess StartWithoutTracefs(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        // Exit 99 when tracefs is still reachable: the test would prove nothing.
+        string[] prefix =
+        [
+            "unshare", "-m", "--propagation", "private", "sh", "-c",
+            "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null; " +
+            "[ -e /sys/kernel/tracing/events ] || [ -e /sys/kernel/debug/tracing/events ] && exit 99; exec \"$@\"",
+            "sh", .. Command,
+        ];
+        return new CliProcess(args, prefix, environment);
+    }
+
     /// <summary>Runs to completion (with a deadline) and returns exit code, stdout and stderr.</summary>
     public static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
@@ -70,17 +87,22 @@ internal sealed class CliProcess : IDisposable
     private readonly Lock _gate = new();
     private readonly Task _readers;
 
-    internal CliProcess(IEnumerable<string> args)
+    internal CliProcess(IEnumerable<string> args, IReadOnlyList<string>? command = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(CliRunner.Command[0])
+        command ??= CliRunner.Command;
+        var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        foreach (string a in CliRunner.Command.Skip(1)) psi.ArgumentList.Add(a);
+        foreach (string a in command.Skip(1)) psi.ArgumentList.Add(a);
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (environment is not null)
+        {
+            foreach ((string name, string value) in environment) psi.Environment[name] = value;
+        }
         _process = Process.Start(psi)!;
         _readers = Task.WhenAll(Pump(_process.StandardOutput, _stdout), Pump(_process.StandardError, _stderr));
     }

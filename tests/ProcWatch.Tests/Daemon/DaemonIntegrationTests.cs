@@ -408,6 +408,19 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_yaml_syntax_error_is_a_config_error_not_an_internal_one()
+    {
+        using var dir = new TempDir();
+        string config = dir.Write("broken.yaml", "path: [unclosed\nevents: [exec]\n");
+        (int code, _, string stderr) = Cli.Run("daemon", "--check-config", "--config", config);
+        Assert.Equal(6, code);
+        Assert.StartsWith($"procwatch: {config}: line ", stderr, StringComparison.Ordinal);
+        Assert.Contains("invalid YAML", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
     public void A_full_disk_drops_and_counts_logs_once_keeps_running_and_resumes()
     {
         using var dir = new TempDir();

@@ -40,6 +40,9 @@ public sealed class EbpfExecSource : IEventSource
     /// <summary>The connector underneath (diagnostics).</summary>
     public ConnectorEventSource Connector => _connector;
 
+    /// <summary>How the exec program is attached (tp_btf, raw_tp or tracepoint).</summary>
+    public string AttachMode => _capture.AttachMode;
+
     /// <summary>Connector execs that got their argv from eBPF.</summary>
     public long MatchedExecs => _join.Matched;
 

@@ -190,6 +190,7 @@ internal sealed class ExecArgvJoin : IEventSink
         if (_recentOrphans.TryGetValue(exec.Pid, out long orphanNs) && orphanNs <= exec.KernelTimeNs && exec.KernelTimeNs - orphanNs < DuplicateWindowNs)
         {
             _recentOrphans.Remove(exec.Pid);
+            _statistics?.OnDuplicate(ProcessEventKind.Exec); // the connector counted it; the orphan already was
             return; // already reported, with its argv, when it was orphaned
         }
         Interlocked.Increment(ref _unmatched);

@@ -91,6 +91,12 @@ public sealed class ExecCapture : IDisposable
         _program.ReadCounter(exec_record_header.EXEC_COUNTER_RINGBUF_DROPS) +
         _program.ReadCounter(exec_record_header.EXEC_COUNTER_SCRATCH_MISSING);
 
+    /// <summary>How the program is attached: tp_btf, raw_tp or tracepoint (<see cref="ExecCaptureProgram.AttachLadder"/>).</summary>
+    public string AttachMode => _program.AttachMode;
+
+    /// <summary>Why each better attach type failed, "mode: reason"; empty when the best one worked.</summary>
+    public IReadOnlyList<string> AttachFailures => _program.AttachFailures;
+
     /// <summary>Records delivered to the callback.</summary>
     public long Received => _ring.Sink.Received;
 

@@ -6,12 +6,15 @@ namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
 /// The loaded and attached exec_capture.bpf.o: open from the embedded object, size the maps,
-/// load (CO-RE relocation against the kernel's BTF, verification), attach to the tracepoint.
+/// load (CO-RE relocation against the kernel's BTF, verification), attach to
+/// sched_process_exec. The object holds one program per attach type; they are tried in
+/// <see cref="AttachLadder"/> order, each in a fresh object with only that program loaded,
+/// so a host without tracefs (or without typed BTF arguments) still gets exact argv.
+/// Nothing is ever mounted: a host's tracefs is its admin's business.
 /// </summary>
 internal sealed unsafe class ExecCaptureProgram : IDisposable
 {
     internal const string ResourceName = "ExecCapture.BpfObject";
-    private const string ProgramName = "handle_exec";
     private const string EventsMap = "events";
     private const string ScratchMap = "scratch";
     private const string CountersMap = "counters";
@@ -19,26 +22,49 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
 
     private const int EPERM = 1;
 
+    /// <summary>Restricts the ladder to the listed modes ("raw_tp,tracepoint"): to test each fallback, or to work around a kernel bug.</summary>
+    internal const string AttachVariable = "PROCWATCH_EBPF_ATTACH";
+
+    /// <summary>Attach types, best first: (mode as doctor and -v name it, program in exec_capture.bpf.c).</summary>
+    internal static readonly (string Mode, string Program)[] AttachLadder =
+    [
+        ("tp_btf", "handle_exec_btf"),   // by BTF id: no tracefs, cheapest per event
+        ("raw_tp", "handle_exec_raw"),   // by name: no tracefs
+        ("tracepoint", "handle_exec_tp"), // needs tracefs mounted at /sys/kernel/tracing
+    ];
+
     private readonly SafeBpfObjectHandle _object;
     private readonly SafeBpfLinkHandle _link;
     private readonly int _possibleCpus;
 
-    private ExecCaptureProgram(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, int eventsFd, int countersFd, int possibleCpus)
+    private ExecCaptureProgram(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, int eventsFd, int countersFd, int possibleCpus, string attachMode)
     {
         _object = obj;
         _link = link;
         EventsMapFd = eventsFd;
         CountersMapFd = countersFd;
         _possibleCpus = possibleCpus;
+        AttachMode = attachMode;
     }
 
     /// <summary>The BPF_MAP_TYPE_RINGBUF map; valid while this object lives.</summary>
     internal int EventsMapFd { get; }
 
+    /// <summary>Which entry of <see cref="AttachLadder"/> is attached (tp_btf, raw_tp or tracepoint).</summary>
+    internal string AttachMode { get; }
+
+    /// <summary>Why each better attach type failed before <see cref="AttachMode"/> worked ("tp_btf: reason"); empty when the first worked.</summary>
+    internal IReadOnlyList<string> AttachFailures { get; private set; } = [];
+
     private int CountersMapFd { get; }
 
     internal static bool IsEmbedded => typeof(ExecCaptureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
 
+    /// <summary>
+    /// Loads the best attach type that works. On failure, <paramref name="reason"/> names each
+    /// type's reason ("tp_btf: ...; raw_tp: ...; tracepoint: ..."), or the one reason that
+    /// stops them all (no object, no privilege, lockdown).
+    /// </summary>
     internal static bool TryLoad(int ringBufferBytes, exec_settings settings, [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason)
     {
         program = null;
@@ -48,7 +74,38 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
             reason = "the eBPF object is not built into this procwatch (build it with clang and libbpf-dev installed)";
             return false;
         }
+        var failures = new List<string>(AttachLadder.Length);
+        string[]? allowed = Environment.GetEnvironmentVariable(AttachVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach ((string mode, string programName) in AttachLadder)
+        {
+            if (allowed is { Length: > 0 } && Array.IndexOf(allowed, mode) < 0)
+            {
+                failures.Add(mode + ": not allowed by " + AttachVariable);
+                continue;
+            }
+            if (TryLoadOne(image, programName, mode, ringBufferBytes, settings, out program, out string? why, out bool fatal))
+            {
+                program.AttachFailures = failures;
+                reason = null;
+                return true;
+            }
+            if (fatal)
+            {
+                reason = why;
+                return false;
+            }
+            failures.Add(mode + ": " + why);
+        }
+        reason = string.Join("; ", failures);
+        return false;
+    }
 
+    /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
+    private static bool TryLoadOne(byte[] image, string programName, string mode, int ringBufferBytes, exec_settings settings,
+        [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason, out bool fatal)
+    {
+        program = null;
+        fatal = false;
         LibbpfLog.Install();
         LibbpfLog.Clear();
         SafeBpfObjectHandle? obj = null;
@@ -61,25 +118,36 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 obj = new SafeBpfObjectHandle(Libbpf.bpf_object__open_mem(p, (nuint)image.Length, null));
                 if (obj.IsInvalid)
                 {
-                    reason = Describe("opening the eBPF object", Marshal.GetLastPInvokeError());
+                    fatal = true;
+                    reason = Describe("opening the eBPF object", Marshal.GetLastPInvokeError(), ref fatal);
                     return false;
                 }
                 nint obj_ = obj.DangerousGetHandle();
                 int cpus = Libbpf.libbpf_num_possible_cpus();
                 if (cpus <= 0)
                 {
-                    reason = Describe("counting possible CPUs", -cpus);
+                    fatal = true;
+                    reason = Describe("counting possible CPUs", -cpus, ref fatal);
                     return false;
                 }
                 nint events = Libbpf.bpf_object__find_map_by_name(obj_, EventsMap);
                 nint scratch = Libbpf.bpf_object__find_map_by_name(obj_, ScratchMap);
                 nint counters = Libbpf.bpf_object__find_map_by_name(obj_, CountersMap);
                 nint settingsMap = Libbpf.bpf_object__find_map_by_name(obj_, SettingsMap);
-                nint prog = Libbpf.bpf_object__find_program_by_name(obj_, ProgramName);
+                nint prog = Libbpf.bpf_object__find_program_by_name(obj_, programName);
                 if (events == 0 || scratch == 0 || counters == 0 || settingsMap == 0 || prog == 0)
                 {
-                    reason = "the embedded eBPF object lacks its maps or program (stale build?)";
+                    fatal = true;
+                    reason = "the embedded eBPF object lacks its maps or program " + programName + " (stale build?)";
                     return false;
+                }
+                // Only this attach type's program is loaded: the others might not even verify here.
+                foreach ((_, string other) in AttachLadder)
+                {
+                    if (other != programName)
+                    {
+                        Libbpf.bpf_program__set_autoload(Libbpf.bpf_object__find_program_by_name(obj_, other), false);
+                    }
                 }
                 int rc = Libbpf.bpf_map__set_max_entries(events, (uint)ringBufferBytes);
                 if (rc == 0)
@@ -88,29 +156,31 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 }
                 if (rc != 0)
                 {
-                    reason = Describe("sizing the eBPF maps", -rc);
+                    fatal = true;
+                    reason = Describe("sizing the eBPF maps", -rc, ref fatal);
                     return false;
                 }
                 rc = Libbpf.bpf_object__load(obj_);
                 if (rc != 0)
                 {
-                    reason = Describe("loading the eBPF program", -rc);
+                    reason = Describe("loading the " + mode + " program", -rc, ref fatal);
                     return false;
                 }
                 uint key = 0;
                 rc = Libbpf.bpf_map_update_elem(Libbpf.bpf_map__fd(settingsMap), &key, &settings, 0);
                 if (rc != 0)
                 {
-                    reason = Describe("configuring the eBPF program", -rc);
+                    fatal = true;
+                    reason = Describe("configuring the eBPF program", -rc, ref fatal);
                     return false;
                 }
                 link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
                 if (link.IsInvalid)
                 {
-                    reason = Describe("attaching to tracepoint sched/sched_process_exec", Marshal.GetLastPInvokeError());
+                    reason = Describe(AttachDescription(mode), Marshal.GetLastPInvokeError(), ref fatal);
                     return false;
                 }
-                program = new ExecCaptureProgram(obj, link, Libbpf.bpf_map__fd(events), Libbpf.bpf_map__fd(counters), cpus);
+                program = new ExecCaptureProgram(obj, link, Libbpf.bpf_map__fd(events), Libbpf.bpf_map__fd(counters), cpus, mode);
                 reason = null;
                 return true;
             }
@@ -124,6 +194,14 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
             }
         }
     }
+
+    private static string AttachDescription(string mode) => mode switch
+    {
+        "tracepoint" => Directory.Exists("/sys/kernel/tracing/events")
+            ? "attaching to tracepoint sched/sched_process_exec"
+            : "attaching to tracepoint sched/sched_process_exec (tracefs is not mounted)",
+        _ => "attaching " + mode + "/sched_process_exec",
+    };
 
     /// <summary>Sums one per-CPU counter of the program (exec_capture.h EXEC_COUNTER_*).</summary>
     internal ulong ReadCounter(uint index)
@@ -175,14 +253,17 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         return image;
     }
 
-    private static string Describe(string step, int errno)
+    /// <param name="fatal">Set when the reason holds for every attach type (lockdown, privilege).</param>
+    private static string Describe(string step, int errno, ref bool fatal)
     {
         if (EbpfPrerequisites.IsConfidentialityLockdown())
         {
+            fatal = true;
             return "kernel lockdown (confidentiality) forbids eBPF tracing";
         }
         if (errno == EPERM)
         {
+            fatal = true;
             return EbpfPrerequisites.NeedsCapabilities;
         }
         string detail = LibbpfLog.LastWarning is { } last ? "; libbpf: " + last : "";
