@@ -125,11 +125,8 @@ internal static class Program
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
-<<<<<<< HEAD
-            Sigma.SigmaCheckCommand.Build(),
-=======
             Doctor.DoctorCommand.Build(),
->>>>>>> main
+            Sigma.SigmaCheckCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

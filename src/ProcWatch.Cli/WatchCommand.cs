@@ -86,13 +86,8 @@ internal static class WatchCommand
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
         formatter.WriteHeader(output.Buffer);
-<<<<<<< HEAD
-        var consumer = new Consumer(events, formatter, output, tally, command, sigma, args.Kinds);
-        Task consuming = RunOnOwnThread("procwatch-output", consumer.Run);
-=======
-        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command));
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, sigma, args.Kinds));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
->>>>>>> main
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
         await Task.WhenAny(consuming, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
@@ -175,14 +170,9 @@ internal static class WatchCommand
         return true;
     }
 
-<<<<<<< HEAD
-    /// <summary>Formats queued events in batches and writes each batch with one system call.</summary>
-    private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
-        SigmaAlertWriter? sigma, ProcessEventKinds shown)
-=======
     /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
-    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command) : IEventBatchHandler
->>>>>>> main
+    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
+        SigmaAlertWriter? sigma, ProcessEventKinds shown) : IEventBatchHandler
     {
         private bool _commandExitSeen;
 
@@ -195,42 +185,18 @@ internal static class WatchCommand
         {
             foreach (ProcessEvent e in batch)
             {
-                formatter.Write(e, output.Buffer);
-                tally?.Add(e);
+                if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
+                {
+                    formatter.Write(e, output.Buffer);
+                    tally?.Add(e);
+                }
+                sigma?.AfterEvent(e, output.Buffer);
                 if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                     _commandExitSeen = true;
             }
         }
 
-<<<<<<< HEAD
-        /// <summary>Until the queue is empty (once unsubscribed it ends, so a storm cannot keep this going).</summary>
-        private void WriteQueued()
-        {
-            int n;
-            while (!output.IsClosed && (n = events.ReadBatch(_batch)) > 0)
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    ProcessEvent e = _batch[i];
-                    _batch[i] = null!;
-                    if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
-                    {
-                        formatter.Write(e, output.Buffer);
-                        tally?.Add(e);
-                    }
-                    sigma?.AfterEvent(e, output.Buffer);
-                    if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
-                        _commandExitSeen = true;
-                }
-                output.Flush();
-                Volatile.Write(ref _written, _written + n);
-                _young.Check(); // per batch: a storm may keep the queue from ever running dry
-            }
-            output.Flush();
-        }
-=======
         public void Flush() => output.Flush();
->>>>>>> main
     }
 
     private static ProcessFilter? BuildFilter(WatchArgs args)
