@@ -10,6 +10,8 @@ switch (args.Length > 0 ? args[0] : "")
         return EbpfConsumerBench.RunDrain(args[1..]);
     case "receive":
         return ReceiveStrategyBench.Run(args[1..]);
+    case "sigma-cpu":
+        return SigmaEvaluationBenchmarks.RunCpuTime(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(ProcWatch.Benchmarks.JsonFormattingBenchmarks).Assembly).Run(args);

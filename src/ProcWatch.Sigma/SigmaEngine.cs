@@ -36,12 +36,18 @@ internal sealed class SigmaEngine
     private readonly SigmaCompiledRule[] _rules;
     private readonly SigmaEvent _event;
 
+    private readonly RulePrefilter _prefilter;
+
     public SigmaEngine(SigmaCompiledRule[] rules, AhoCorasick?[] automata)
     {
         _rules = rules;
         _event = new SigmaEvent(automata);
         PatternCount = automata.Sum(a => a?.PatternCount ?? 0);
+        _prefilter = new RulePrefilter(Array.ConvertAll(rules, r => r.Condition), automata);
     }
+
+    /// <summary>Rules tried on every exec (no literal the event must contain); the rest only when one of theirs is found.</summary>
+    public int AlwaysTried => _prefilter.AlwaysTried;
 
     public static SigmaEngine Empty { get; } = new([], new AhoCorasick?[SigmaFields.Count]);
 
@@ -63,10 +69,11 @@ internal sealed class SigmaEngine
     {
         hits.Clear();
         _event.Reset(process);
-        foreach (SigmaCompiledRule rule in _rules)
+        _prefilter.Select(_event);
+        for (int i = 0; i < _rules.Length; i++)
         {
-            if (rule.Condition.Evaluate(_event))
-                hits.Add(rule);
+            if (_prefilter.IsCandidate(i) && _rules[i].Condition.Evaluate(_event))
+                hits.Add(_rules[i]);
         }
         return hits.Count;
     }

@@ -75,12 +75,19 @@ internal sealed class AhoCorasick
                 }
             }
         }
+        // Each entry is the next state's row offset (state × classes), negative when that state
+        // reports patterns: the scan loop then needs no multiply and no output lookup per character.
         _delta = new int[states * _classes];
         _outputs = new int[states][];
         for (int s = 0; s < states; s++)
-        {
-            Array.Copy(trie[s], 0, _delta, s * _classes, _classes);
             _outputs[s] = outputs[s]?.Distinct().ToArray() ?? [];
+        for (int s = 0; s < states; s++)
+        {
+            for (int cls = 0; cls < _classes; cls++)
+            {
+                int t = trie[s][cls];
+                _delta[s * _classes + cls] = _outputs[t].Length > 0 ? ~(t * _classes) : t * _classes;
+            }
         }
         StateCount = states;
     }
@@ -93,26 +100,43 @@ internal sealed class AhoCorasick
     /// <paramref name="stamp"/> in <paramref name="found"/>, every pattern it ends with in
     /// <paramref name="suffix"/>. <paramref name="visited"/> (one per state) skips outputs already reported.
     /// </summary>
-    public void Scan(ReadOnlySpan<char> text, int stamp, int[] visited, int[] found, int[] suffix)
+    /// <paramref name="hits"/> gets each pattern found once: its id for contains, <see cref="PatternCount"/> + id for ends-with.
+    public void Scan(ReadOnlySpan<char> text, int stamp, int[] visited, int[] found, int[] suffix, List<int> hits)
     {
-        int s = 0;
+        int patterns = PatternCount;
+        int row = 0;
         int[] delta = _delta;
         int classes = _classes;
         int[] ascii = _asciiClass;
         foreach (char c in text)
         {
             int cls = c < 128 ? ascii[c] : _wideClass.GetValueOrDefault(c);
-            s = delta[s * classes + cls];
-            int[] hits = _outputs[s];
-            if (hits.Length != 0 && visited[s] != stamp)
+            int next = delta[row + cls];
+            if (next >= 0)
+            {
+                row = next;
+                continue;
+            }
+            row = ~next;
+            int s = row / classes;
+            if (visited[s] != stamp)
             {
                 visited[s] = stamp;
-                foreach (int id in hits)
-                    found[id] = stamp;
+                foreach (int id in _outputs[s])
+                {
+                    if (found[id] != stamp)
+                    {
+                        found[id] = stamp;
+                        hits.Add(id);
+                    }
+                }
             }
         }
-        foreach (int id in _outputs[s])
+        foreach (int id in _outputs[row / classes])
+        {
             suffix[id] = stamp;
+            hits.Add(patterns + id);
+        }
     }
 
     private int ClassOf(char c) => c < 128 ? _asciiClass[c] : _wideClass[c];

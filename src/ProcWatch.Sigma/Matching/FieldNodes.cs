@@ -12,12 +12,18 @@ internal sealed class NullNode(SigmaField field, bool isNull) : MatchNode
 /// <summary>A case-insensitive literal the field contains, answered by the field's shared automaton pass.</summary>
 internal sealed class ContainsNode(SigmaField field, int pattern) : MatchNode
 {
+    public SigmaField Field => @field;
+    public int Pattern => pattern;
+
     public override bool Evaluate(SigmaEvent e) => e.Contains(field, pattern);
 }
 
 /// <summary>A case-insensitive literal the field ends with, answered by the same pass.</summary>
 internal sealed class EndsWithNode(SigmaField field, int pattern) : MatchNode
 {
+    public SigmaField Field => @field;
+    public int Pattern => pattern;
+
     public override bool Evaluate(SigmaEvent e) => e.EndsWith(field, pattern);
 }
 
@@ -50,6 +56,8 @@ internal sealed class TextNode(SigmaField field, TextMatch match, string literal
 /// <summary>A value with wildcards inside it (<c>a*b?c</c>).</summary>
 internal sealed class WildcardNode(SigmaField field, WildcardPattern pattern, bool cased) : MatchNode
 {
+    public override int Cost => 4;
+
     public override bool Evaluate(SigmaEvent e) =>
         !e.IsNull(field) && pattern.IsMatch(cased ? e.Raw(field) : e.Lower(field));
 }
@@ -57,6 +65,8 @@ internal sealed class WildcardNode(SigmaField field, WildcardPattern pattern, bo
 /// <summary><c>|re</c>: a pre-built non-backtracking regex (linear time whatever the argv) on the field as it is.</summary>
 internal sealed class RegexNode(SigmaField field, Regex regex) : MatchNode
 {
+    public override int Cost => 16;
+
     public override bool Evaluate(SigmaEvent e) => !e.IsNull(field) && regex.IsMatch(e.Raw(field));
 }
 
@@ -93,6 +103,8 @@ internal enum NumberComparison : byte
 /// <summary><c>|cidr</c>: the field is an IP address inside the network.</summary>
 internal sealed class CidrNode(SigmaField field, IPNetwork network) : MatchNode
 {
+    public override int Cost => 4;
+
     public override bool Evaluate(SigmaEvent e) =>
         !e.IsNull(field) && IPAddress.TryParse(e.Raw(field), out IPAddress? address) && network.Contains(address);
 }
@@ -100,6 +112,8 @@ internal sealed class CidrNode(SigmaField field, IPNetwork network) : MatchNode
 /// <summary><c>|fieldref</c>: the field compared with another field of the same event.</summary>
 internal sealed class FieldRefNode(SigmaField field, SigmaField other, TextMatch match, bool cased) : MatchNode
 {
+    public override int Cost => 4;
+
     public override bool Evaluate(SigmaEvent e)
     {
         if (e.IsNull(field) || e.IsNull(other))

@@ -74,14 +74,18 @@ internal sealed class SigmaEvent
     /// <summary>Whether the lower-cased field ends with literal <paramref name="pattern"/> of its automaton.</summary>
     public bool EndsWith(SigmaField field, int pattern) => Scanned(field).Suffix[pattern] == _stamp;
 
+    /// <summary>The field's automaton hits (contains: id; ends-with: pattern count + id), scanning it first if no rule has.</summary>
+    public List<int> Hits(SigmaField field) => Scanned(field).Hits;
+
     private FieldState Scanned(SigmaField field)
     {
         FieldState f = Load(field);
         if (f.ScannedStamp != _stamp)
         {
             f.ScannedStamp = _stamp;
+            f.Hits.Clear();
             if (f.Present)
-                _automata[(int)field]!.Scan(Lower(field), _stamp, f.Visited, f.Found, f.Suffix);
+                _automata[(int)field]!.Scan(Lower(field), _stamp, f.Visited, f.Found, f.Suffix, f.Hits);
         }
         return f;
     }
@@ -123,6 +127,7 @@ internal sealed class SigmaEvent
         public readonly int[] Visited = new int[states];
         public readonly int[] Found = new int[patterns];
         public readonly int[] Suffix = new int[patterns];
+        public readonly List<int> Hits = new(16);
 
         public void SetText(string? text)
         {
