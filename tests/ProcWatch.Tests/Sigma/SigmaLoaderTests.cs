@@ -149,6 +149,21 @@ public class SigmaLoaderTests : IDisposable
         Assert.Equal(2, report.Engine.Evaluate(Exec("/usr/bin/curl", "curl", "x"), []));
     }
 
+    [Fact]
+    public void The_literal_prefilter_never_skips_a_rule_that_can_fire_without_its_literals()
+    {
+        SigmaLoadReport report = Load(
+            Rule("sel:\n    - CommandLine|contains: needle\n    - CommandLine|re: 'hay[0-9]'\ncondition: sel", "Or with a regex"),
+            Rule("sel:\n    Image|endswith: /curl\ncondition: not sel", "Only a negation"),
+            Rule("sel:\n    Image|endswith: /curl\nflt:\n    CommandLine|contains: safe\ncondition: sel and not flt", "Literal and a negation"));
+        Assert.Equal(2, report.Engine.AlwaysTried);
+        string[] Fired(ProcWatch.Events.ProcessInfo p) { var hits = new List<ProcWatch.Sigma.SigmaCompiledRule>(); report.Engine.Evaluate(p, hits); return hits.Select(h => h.Info.Title).ToArray(); }
+        Assert.Equal(["Or with a regex", "Only a negation"], Fired(Exec("/bin/x", "x", "hay7")));
+        Assert.Equal(["Or with a regex", "Only a negation"], Fired(Exec("/bin/x", "x", "NEEDLE")));
+        Assert.Equal(["Literal and a negation"], Fired(Exec("/usr/bin/curl", "curl", "x")));
+        Assert.Empty(Fired(Exec("/usr/bin/curl", "curl", "safe")));
+    }
+
     private string Write(string relative, string text)
     {
         string path = Path.Combine(_dir, relative);
