@@ -103,6 +103,12 @@ internal static class CliOptions
         Description = "Tree view: show programs without their arguments",
     };
 
+    public static readonly Option<string?> Report = new("--report")
+    {
+        Description = "With -- COMMAND: write an HTML report of what ran to FILE at the end",
+        HelpName = "FILE",
+    };
+
     public static readonly Argument<string[]> Command = new("COMMAND")
     {
         Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status",

@@ -22,6 +22,9 @@ internal static class WatchArgsParser
         int[] pids = result.GetValue(CliOptions.Pid) ?? [];
         if (command.Length > 0 && pids.Length > 0)
             throw new UsageException("-p and -- COMMAND cannot be combined (COMMAND selects its own tree)");
+        string? report = result.GetValue(CliOptions.Report);
+        if (report is not null && command.Length == 0)
+            throw new UsageException("--report needs -- COMMAND (for a recording, use procwatch report EVENTS.json)");
         return new WatchArgs
         {
             Kinds = kinds,
@@ -40,6 +43,7 @@ internal static class WatchArgsParser
             Environment = result.GetValue(CliOptions.Env),
             Tree = new TreeOptions { FullPath = result.GetValue(CliOptions.FullPath), HideArgs = result.GetValue(CliOptions.NoArgs) },
             Command = command.Length > 0 ? command : null,
+            ReportPath = report,
             Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
             ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
             UseInotify = !result.GetValue(CliOptions.NoInotify),

@@ -45,7 +45,7 @@ internal static class WatchCommand
         if (backend.Warning is not null)
             await Console.Error.WriteLineAsync(ErrorLine.Format($"warning: {backend.Warning}")).ConfigureAwait(false);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        EventQueue events = watcher.Start();
+        EventQueue events = watcher.StartQueue();
         var clock = Stopwatch.StartNew();
         foreach (IEventSource source in watcher.Sources)
         {
@@ -85,8 +85,9 @@ internal static class WatchCommand
         }
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
+        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
         formatter.WriteHeader(output.Buffer);
-        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, sigma, args.Kinds));
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma, args.Kinds));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -103,6 +104,7 @@ internal static class WatchCommand
             return ExitCodes.OutputFailed;
         }
         await consuming.ConfigureAwait(false); // its error, if any, is the run's
+        report?.Finish();
 
         if (args.Stats)
         {
@@ -172,7 +174,7 @@ internal static class WatchCommand
 
     /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
     private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
-        SigmaAlertWriter? sigma, ProcessEventKinds shown) : IEventBatchHandler
+        Report.ReportRecorder? report, SigmaAlertWriter? sigma, ProcessEventKinds shown) : IEventBatchHandler
     {
         private bool _commandExitSeen;
 
@@ -188,15 +190,20 @@ internal static class WatchCommand
                 if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
                 {
                     formatter.Write(e, output.Buffer);
+                    report?.Record(e);
                     tally?.Add(e);
                 }
-                sigma?.AfterEvent(e, output.Buffer);
+                sigma?.AfterEvent(e, output.Buffer, report);
                 if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                     _commandExitSeen = true;
             }
         }
 
-        public void Flush() => output.Flush();
+        public void Flush()
+        {
+            output.Flush();
+            report?.Flush();
+        }
     }
 
     private static ProcessFilter? BuildFilter(WatchArgs args)

@@ -19,7 +19,8 @@ internal sealed class SigmaAlertWriter(SigmaEngine engine, OutputFormat format, 
 
     public long Alerts { get; private set; }
 
-    public void AfterEvent(ProcessEvent e, IBufferWriter<byte> output)
+    /// <param name="report">With <c>--report</c>: the alerts are recorded for the report too.</param>
+    public void AfterEvent(ProcessEvent e, IBufferWriter<byte> output, Report.ReportRecorder? report)
     {
         if (engine.Evaluate(e, _hits) == 0)
             return;
@@ -28,6 +29,7 @@ internal sealed class SigmaAlertWriter(SigmaEngine engine, OutputFormat format, 
             Alerts++;
             if (format == OutputFormat.Json) _json.WriteAlert(e, rule.Alert, output);
             else WriteLine(e, rule.Alert, output);
+            report?.RecordAlert(e, rule.Alert);
         }
     }
 

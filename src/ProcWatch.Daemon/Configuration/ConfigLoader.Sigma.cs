@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace ProcWatch.Daemon.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private sealed partial class Reader
     {

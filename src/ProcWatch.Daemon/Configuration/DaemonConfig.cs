@@ -6,7 +6,7 @@ using ProcWatch.Watching;
 namespace ProcWatch.Daemon.Configuration;
 
 /// <summary>The daemon's whole configuration, validated (see <see cref="ConfigLoader"/>).</summary>
-public sealed record DaemonConfig
+internal sealed record DaemonConfig
 {
     /// <summary>The file it came from, or "built-in default".</summary>
     public required string Source { get; init; }
@@ -32,16 +32,17 @@ public sealed record DaemonConfig
     public HealthSettings Health { get; init; } = new();
 }
 
-public enum OutputType
+internal enum OutputType
 {
     File,
     Stdout,
     Syslog,
     Journald,
+    ClickHouse,
 }
 
 /// <summary>One entry of <c>outputs:</c>.</summary>
-public sealed record OutputDefinition
+internal sealed record OutputDefinition
 {
     public const string DefaultPath = "/var/log/procwatch/events.json";
 
@@ -60,10 +61,13 @@ public sealed record OutputDefinition
 
     /// <summary>syslog: the RFC 5424 facility number (default daemon = 3).</summary>
     public int Facility { get; init; } = 3;
+
+    /// <summary>clickhouse: server, batching and spool.</summary>
+    public ProcWatch.Daemon.Outputs.ClickHouse.ClickHouseSettings? ClickHouse { get; init; }
 }
 
 /// <summary><c>health:</c> — periodic counters in the log, the status socket, the optional Prometheus endpoint.</summary>
-public sealed record HealthSettings
+internal sealed record HealthSettings
 {
     public const string DefaultSocket = "/run/procwatch/status.sock";
 

@@ -6,7 +6,7 @@ namespace ProcWatch.Daemon.Configuration;
 /// One entry of <c>sigma:</c>: a Sigma rule file or directory, and what its rules do when they
 /// fire (the same actions and exec rate limit as an own rule; default: alert).
 /// </summary>
-public sealed record SigmaSource
+internal sealed record SigmaSource
 {
     public required string Path { get; init; }
     public IReadOnlyList<RuleAction> Actions { get; init; } = [new AlertAction()];

@@ -13,7 +13,7 @@ namespace ProcWatch.Daemon.Health;
 /// kills — rendered as Prometheus text (the status socket, <c>/metrics</c>) and as one log line.
 /// Counters are updated by their owners with interlocked operations; rendering reads them.
 /// </summary>
-public sealed class DaemonMetrics
+internal sealed class DaemonMetrics
 {
     private readonly WatcherStatistics _watcher;
     private readonly IReadOnlyList<IOutputSink> _outputs;

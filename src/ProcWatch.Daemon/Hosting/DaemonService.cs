@@ -83,7 +83,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
         StartServer(Metrics);
-        _events = _watcher.Start();
+        _events = _watcher.StartQueue();
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {

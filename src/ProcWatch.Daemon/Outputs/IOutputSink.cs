@@ -8,7 +8,7 @@ namespace ProcWatch.Output.Sinks;
 /// and resumes by itself. Called from one thread at a time (the caller serialises
 /// <see cref="Reopen"/> with writes).
 /// </summary>
-public interface IOutputSink : IDisposable
+internal interface IOutputSink : IDisposable
 {
     /// <summary>For logs and metrics, e.g. <c>file:/var/log/procwatch/events.json</c>.</summary>
     string Name { get; }
@@ -25,7 +25,7 @@ public interface IOutputSink : IDisposable
 }
 
 /// <summary>Lines written and lines dropped by one output.</summary>
-public sealed class OutputCounters
+internal sealed class OutputCounters
 {
     private long _written;
     private long _dropped;

@@ -15,7 +15,7 @@ namespace ProcWatch.Output.Sinks;
 /// Values keep their original bytes (invalid UTF-8 included), in the protocol's
 /// length-prefixed form when they hold a newline. Never blocks.
 /// </summary>
-public sealed class JournaldSink : IOutputSink
+internal sealed class JournaldSink : IOutputSink
 {
     public const string DefaultSocket = "/run/systemd/journal/socket";
     private readonly UnixDatagramSender _sender;

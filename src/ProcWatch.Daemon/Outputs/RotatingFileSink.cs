@@ -10,7 +10,7 @@ namespace ProcWatch.Output.Sinks;
 /// lines, so no line is split or lost across files. A failed write (disk full) is cut back
 /// to the last whole line, dropped and counted, reported once; the next flush tries again.
 /// </summary>
-public sealed class RotatingFileSink : IOutputSink
+internal sealed class RotatingFileSink : IOutputSink
 {
     private const int FlushThreshold = 256 * 1024;
     private readonly string _path;

@@ -5,7 +5,7 @@ using ProcWatch.Events;
 namespace ProcWatch.Output.Sinks;
 
 /// <summary>JSON lines on standard output, written per flush. A closed pipe drops (counted) quietly.</summary>
-public sealed class StdoutSink : IOutputSink
+internal sealed class StdoutSink : IOutputSink
 {
     private readonly ArrayBufferWriter<byte> _pending = new(64 * 1024);
     private readonly FileStream _stream = new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);

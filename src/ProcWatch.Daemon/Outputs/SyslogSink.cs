@@ -11,7 +11,7 @@ namespace ProcWatch.Output.Sinks;
 /// <c>&lt;PRI&gt;1 TIMESTAMP HOST procwatch PID ACTION - JSON</c>. Events have severity
 /// info; alerts notice (low) to critical. Never blocks: a busy syslog drops (counted).
 /// </summary>
-public sealed class SyslogSink : IOutputSink
+internal sealed class SyslogSink : IOutputSink
 {
     private readonly UnixDatagramSender _sender;
     private readonly int _facility;

@@ -9,7 +9,7 @@ namespace ProcWatch.Rules;
 /// facts, as plain values (never interpreted by a shell; the action chooses what to do).
 /// The JSON on stdin is the lossless form; here invalid UTF-8 becomes U+FFFD.
 /// </summary>
-public static class ActionEnvironment
+internal static class ActionEnvironment
 {
     public static IReadOnlyList<KeyValuePair<string, string>> Build(ProcessEvent e, CompiledRule rule)
     {

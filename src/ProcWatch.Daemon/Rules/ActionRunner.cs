@@ -9,10 +9,10 @@ namespace ProcWatch.Rules;
 /// <param name="Argv">The program and its arguments, exactly as configured: never a shell string.</param>
 /// <param name="Stdin">The event as one JSON document (one line).</param>
 /// <param name="Environment">PROCWATCH_* variables describing the event.</param>
-public sealed record ActionRequest(
+internal sealed record ActionRequest(
     string RuleName, IReadOnlyList<string> Argv, byte[] Stdin, IReadOnlyList<KeyValuePair<string, string>> Environment);
 
-public enum ActionResult
+internal enum ActionResult
 {
     Succeeded,
     Failed,
@@ -20,7 +20,7 @@ public enum ActionResult
     CouldNotStart,
 }
 
-public sealed record ActionRunnerOptions
+internal sealed record ActionRunnerOptions
 {
     /// <summary>An action still running after this is killed (with its descendants).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -33,7 +33,7 @@ public sealed record ActionRunnerOptions
 }
 
 /// <summary>How each action ended; read any time.</summary>
-public sealed class ActionCounters
+internal sealed class ActionCounters
 {
     private long _succeeded, _failed, _timedOut, _queueFull, _rateLimited;
 
@@ -63,7 +63,7 @@ public sealed class ActionCounters
 /// an action that outlives the timeout is killed with its process tree. The action's
 /// stdout is discarded; the start of its stderr is reported when it fails.
 /// </summary>
-public sealed class ActionRunner : IAsyncDisposable
+internal sealed class ActionRunner : IAsyncDisposable
 {
     private const int StderrKept = 512;
     private readonly ActionRunnerOptions _options;

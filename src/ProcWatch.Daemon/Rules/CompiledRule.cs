@@ -1,6 +1,6 @@
-using System.IO.Enumeration;
 using System.Globalization;
 using ProcWatch.Events;
+using ProcWatch.Filtering;
 using ProcWatch.Text;
 
 namespace ProcWatch.Rules;
@@ -9,7 +9,7 @@ namespace ProcWatch.Rules;
 /// A rule ready to test events: patterns compiled once at load, the cheap conditions
 /// (kind, glob) before the costly one (the command line).
 /// </summary>
-public sealed class CompiledRule
+internal sealed class CompiledRule
 {
     private readonly ProcessEventKinds _events;
     private readonly string? _executable;
@@ -67,11 +67,11 @@ public sealed class CompiledRule
         ProcessInfo? p = e.Process;
         if (_executable is not null && !Glob(_executable, p?.Executable))
             return false;
-        if (_name is not null && !Glob(_name, e is CommEvent comm ? comm.Comm : p?.Name))
+        if (_name is not null && !ProcessMatching.NameMatches(e, _name))
             return false;
         if (_parentExecutable is not null && !Glob(_parentExecutable, p?.Parent?.Executable))
             return false;
-        if ((_userName is not null || _userId is not null) && !UserMatches(p))
+        if ((_userName is not null || _userId is not null) && !ProcessMatching.UserMatches(p, _userId, _userName))
             return false;
         if (_args is not null && (p?.Args is not { } args || !_args.IsMatch(CommandLine.Join(args))))
             return false;
@@ -81,13 +81,6 @@ public sealed class CompiledRule
     /// <summary>Takes one of this rule's exec budget; false when the rule is over its rate.</summary>
     public bool TryTakeExecBudget(long nowTicks) => _execBudget.TryTake(nowTicks);
 
-    private static bool Glob(string pattern, string? value) =>
-        value is not null && FileSystemName.MatchesSimpleExpression(pattern, value, ignoreCase: false);
-
-    private bool UserMatches(ProcessInfo? p)
-    {
-        if ((p?.EffectiveUser ?? p?.User) is not { } user)
-            return false;
-        return _userId is { } id ? user.Id == id : string.Equals(user.Name, _userName, StringComparison.Ordinal);
-    }
+    /// <summary>The shared semantic (<see cref="ProcessMatching"/>): filters and rules agree on what a glob matches.</summary>
+    private static bool Glob(string pattern, string? value) => ProcessMatching.Glob(pattern, value);
 }

@@ -7,7 +7,7 @@ namespace ProcWatch.Rules;
 /// children), from the fork and exit events themselves, so that rules skip them and an
 /// action can never trigger itself. Needs fork events; used from one thread.
 /// </summary>
-public sealed class OwnProcessTracker(int selfPid)
+internal sealed class OwnProcessTracker(int selfPid)
 {
     /// <summary>Actions are few and short; a bound keeps a fork-bombing action from growing the set without limit.</summary>
     public const int Capacity = 4096;

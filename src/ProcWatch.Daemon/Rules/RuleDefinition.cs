@@ -3,7 +3,7 @@ using ProcWatch.Events;
 namespace ProcWatch.Rules;
 
 /// <summary>A rule as written in the configuration, before it is compiled (<see cref="CompiledRule"/>).</summary>
-public sealed record RuleDefinition
+internal sealed record RuleDefinition
 {
     public required string Name { get; init; }
     public RuleSeverity Severity { get; init; } = RuleSeverity.Medium;
@@ -15,14 +15,14 @@ public sealed record RuleDefinition
 }
 
 /// <summary>At most <paramref name="Count"/> per <paramref name="Period"/>.</summary>
-public readonly record struct RateLimit(int Count, TimeSpan Period);
+internal readonly record struct RateLimit(int Count, TimeSpan Period);
 
 /// <summary>
 /// What an event must look like for a rule to fire. Every given condition must hold; an
 /// absent one is not checked. Conditions on process details need them to be known: an
 /// event without the detail does not match.
 /// </summary>
-public sealed record RuleMatch
+internal sealed record RuleMatch
 {
     /// <summary>Event kinds the rule looks at (default: exec).</summary>
     public ProcessEventKinds Events { get; init; } = ProcessEventKinds.Exec;
@@ -44,13 +44,13 @@ public sealed record RuleMatch
 }
 
 /// <summary>What a rule does when it fires.</summary>
-public abstract record RuleAction;
+internal abstract record RuleAction;
 
 /// <summary>Write an alert (the event with <c>event.kind: alert</c>, <c>rule.*</c>) to every output.</summary>
-public sealed record AlertAction : RuleAction;
+internal sealed record AlertAction : RuleAction;
 
 /// <summary>Run a program (argv, never a shell string) with the alert JSON on stdin and PROCWATCH_* variables.</summary>
-public sealed record ExecAction(IReadOnlyList<string> Argv) : RuleAction;
+internal sealed record ExecAction(IReadOnlyList<string> Argv) : RuleAction;
 
 /// <summary>SIGKILL the process (opt-in per rule; logged).</summary>
-public sealed record KillAction : RuleAction;
+internal sealed record KillAction : RuleAction;

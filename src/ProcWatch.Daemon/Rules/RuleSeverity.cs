@@ -1,7 +1,7 @@
 namespace ProcWatch.Rules;
 
 /// <summary>How serious a rule's hit is; written as <c>rule.severity</c> and mapped to ECS <c>event.severity</c>.</summary>
-public enum RuleSeverity
+internal enum RuleSeverity
 {
     Low,
     Medium,
@@ -9,7 +9,7 @@ public enum RuleSeverity
     Critical,
 }
 
-public static class RuleSeverityNames
+internal static class RuleSeverityNames
 {
     public static string Name(this RuleSeverity severity) => severity switch
     {

@@ -7,7 +7,7 @@ namespace ProcWatch.Rules;
 /// not anchored), anything else a plain substring (ordinal). Regexes run with the
 /// non-backtracking engine, so attacker-chosen command lines cannot make matching slow.
 /// </summary>
-public sealed class TextPattern
+internal sealed class TextPattern
 {
     private readonly Regex? _regex;
     private readonly string? _substring;

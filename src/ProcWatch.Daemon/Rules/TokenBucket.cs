@@ -4,7 +4,7 @@ namespace ProcWatch.Rules;
 /// A rate limit: up to <c>capacity</c> takes at once, refilled evenly over <c>period</c>.
 /// Time is passed in (Stopwatch ticks) so tests control it. Thread-safe.
 /// </summary>
-public sealed class TokenBucket
+internal sealed class TokenBucket
 {
     private readonly Lock _gate = new();
     private readonly double _capacity;

@@ -6,7 +6,7 @@ namespace ProcWatch.Events;
 /// the optional parts (a Sigma rule's id, ruleset, description, references, ATT&amp;CK techniques)
 /// as <c>rule.id</c>, <c>rule.ruleset</c>, <c>rule.description</c>, <c>rule.reference</c>, <c>threat.technique.id</c>.
 /// </summary>
-public sealed record AlertInfo(string RuleName, string Severity, int SeverityScore)
+internal sealed record AlertInfo(string RuleName, string Severity, int SeverityScore)
 {
     public string? RuleId { get; init; }
     public string? Ruleset { get; init; }

@@ -12,7 +12,7 @@ namespace ProcWatch.Kernel;
 /// the elapsed time in microseconds (ac_etime = now − task->start_time), so the start is
 /// known to a few microseconds. Without taskstats the interval is /proc's tick.
 /// </summary>
-public sealed class TaskStartTime : IDisposable
+internal sealed class TaskStartTime : IDisposable
 {
     private const ushort GENL_ID_CTRL = 0x10, NLMSG_ERROR = 2, NLM_F_REQUEST = 1;
     private const byte CTRL_CMD_GETFAMILY = 3, TASKSTATS_CMD_GET = 1;

@@ -6,7 +6,7 @@ using ProcWatch.Text;
 namespace ProcWatch.Output;
 
 /// <summary>Choices for <see cref="TreeFormatter"/>.</summary>
-public sealed record TreeOptions
+internal sealed record TreeOptions
 {
     /// <summary>Show the executable's full path in place of argv[0].</summary>
     public bool FullPath { get; init; }
@@ -28,7 +28,7 @@ public sealed record TreeOptions
 /// <c>PID- name exited status=N time=1.234s</c> or <c>signal=SIGSEGV (core dumped)</c> on exit.
 /// Forks only feed the hierarchy; losses are shown. Everything from the kernel is escaped.
 /// </summary>
-public sealed class TreeFormatter : IEventFormatter
+internal sealed class TreeFormatter : IEventFormatter
 {
     /// <summary>The depth map's bound: beyond it, it starts over (indentation restarts; nothing else is lost).</summary>
     private const int MaxTracked = 65536;

@@ -14,7 +14,7 @@ namespace ProcWatch.Tracking;
 /// <see cref="ProcessFilter"/>: the process tree before any /proc read, user and pattern after.
 /// Runs on the pipeline's thread, one event at a time.
 /// </summary>
-public sealed class EnrichmentStage : IEventStage
+internal sealed class EnrichmentStage : IEventStage
 {
     private readonly EnrichmentOptions _options;
     private readonly ProcessFilter? _filter;
@@ -202,6 +202,7 @@ public sealed class EnrichmentStage : IEventStage
                 ArgsTruncated = captured.ArgsTruncated,
                 ArgvSource = captured.ArgvSource,
                 Executable = info.Executable ?? captured.Executable,
+                ExecutableSource = info.Executable is null ? captured.ExecutableSource : info.ExecutableSource,
                 ExecutableDeleted = info.Executable is null ? captured.ExecutableDeleted : info.ExecutableDeleted,
                 Name = info.Name ?? captured.Name,
                 // What the source saw at exec (eBPF, a procfs scan) stands in when /proc lost the race.

@@ -10,7 +10,7 @@ namespace ProcWatch.Tracking;
 /// was checked. Fields that cannot be read (a zombie has no argv or executable; a kernel
 /// thread has neither) stay null.
 /// </summary>
-public sealed class ProcessReader
+internal sealed class ProcessReader
 {
     private readonly SystemBoot _boot;
     private readonly AccountNames _names;
@@ -89,6 +89,7 @@ public sealed class ProcessReader
                 ParentPid = stat.ParentPid,
                 Name = stat.Comm,
                 Executable = exe,
+                ExecutableSource = exe is null ? ExecutableSource.None : ExecutableSource.Procfs,
                 ExecutableDeleted = deleted,
                 Args = args,
                 ArgvSource = args is null ? ArgvSource.None : ArgvSource.Procfs,
@@ -153,7 +154,7 @@ public sealed class ProcessReader
 }
 
 /// <summary>Formats <c>process.entity_id</c>.</summary>
-public static class EntityIds
+internal static class EntityIds
 {
     public static string Format(string bootId, int pid, ulong startTicks)
     {

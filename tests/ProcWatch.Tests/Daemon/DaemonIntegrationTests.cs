@@ -367,7 +367,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
 
         (int gone, _, string error) = Cli.Run("status", "--socket", dir.File("nothing.sock"));
         Assert.Equal(1, gone);
-        Assert.StartsWith("procwatch: no daemon answers on", error);
+        Assert.StartsWith("procwatch: no daemon is listening on", error);
     }
 
     [Fact]

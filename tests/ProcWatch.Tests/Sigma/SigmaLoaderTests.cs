@@ -157,7 +157,7 @@ public class SigmaLoaderTests : IDisposable
             Rule("sel:\n    Image|endswith: /curl\ncondition: not sel", "Only a negation"),
             Rule("sel:\n    Image|endswith: /curl\nflt:\n    CommandLine|contains: safe\ncondition: sel and not flt", "Literal and a negation"));
         Assert.Equal(2, report.Engine.AlwaysTried);
-        string[] Fired(ProcWatch.Events.ProcessInfo p) { var hits = new List<ProcWatch.Sigma.SigmaCompiledRule>(); report.Engine.Evaluate(p, hits); return hits.Select(h => h.Info.Title).ToArray(); }
+        string[] Fired(ProcWatch.ProcessInfo p) { var hits = new List<ProcWatch.Sigma.SigmaCompiledRule>(); report.Engine.Evaluate(p, hits); return hits.Select(h => h.Info.Title).ToArray(); }
         Assert.Equal(["Or with a regex", "Only a negation"], Fired(Exec("/bin/x", "x", "hay7")));
         Assert.Equal(["Or with a regex", "Only a negation"], Fired(Exec("/bin/x", "x", "NEEDLE")));
         Assert.Equal(["Literal and a negation"], Fired(Exec("/usr/bin/curl", "curl", "x")));

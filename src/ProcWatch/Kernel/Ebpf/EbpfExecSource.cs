@@ -11,7 +11,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// <see cref="ExecArgvJoin"/>, which gives each exec the argv the eBPF program captured.
 /// Ring-buffer drops are reported as <see cref="LostEvent"/>s (<see cref="LossReason.RingBufferFull"/>).
 /// </summary>
-public sealed class EbpfExecSource : IEventSource
+internal sealed class EbpfExecSource : IEventSource
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 

@@ -276,6 +276,7 @@ internal sealed class ExecArgvJoin : IEventSink
         Name = r.Comm,
         // The path as given to execve: absolute is the program; relative or /dev/fd/N is not a path to show.
         Executable = r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? r.Filename : null,
+        ExecutableSource = r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? ExecutableSource.Execve : ExecutableSource.None,
         Args = r.Argv,
         ArgsTruncated = r.ArgvTruncated,
         ArgvSource = ArgvSource.Ebpf,

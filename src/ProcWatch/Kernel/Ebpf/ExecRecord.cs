@@ -6,7 +6,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// One successful execve as seen by the eBPF program on <c>sched_process_exec</c>, taken
 /// before the new program ran: the argv is exactly what the caller passed.
 /// </summary>
-public sealed class ExecRecord
+internal sealed class ExecRecord
 {
     public ExecRecord(
         int tgid,
@@ -77,7 +77,7 @@ public sealed class ExecRecord
 /// /proc/PID/status, loginuid and cgroup for the exec: effective uid and gid (set-user-ID
 /// applied), the audit login uid, and the cgroup v2 id.
 /// </summary>
-public readonly record struct ExecIdentity(uint EffectiveUid, uint EffectiveGid, uint? LoginUid, ulong CgroupId)
+internal readonly record struct ExecIdentity(uint EffectiveUid, uint EffectiveGid, uint? LoginUid, ulong CgroupId)
 {
     /// <summary>False for a default value (a record built without them).</summary>
     public bool Known { get; init; }
