@@ -171,6 +171,26 @@ public sealed class SigmaIntegrationTests
             () => $"the reloaded rule did not alert; stderr:\n{daemon.Stderr}");
     }
 
+    [Fact]
+    public void Sigma_check_lists_every_rule_and_exits_1_when_some_do_not_load()
+    {
+        using var dir = new TempDir();
+        string tag = Guid.NewGuid().ToString("N")[..8];
+        dir.Write("good.yml", MarkerRule(tag));
+        (int code, string stdout, _) = CliRunner.Run("sigma", "check", dir.Path);
+        Assert.Equal(0, code);
+        Assert.Contains($"ok          {dir.File("good.yml")}: Marker true run by our script", stdout);
+        dir.Write("hash.yml", MarkerRule(tag).Replace("CommandLine|contains:", "Hashes|contains:"));
+        (code, stdout, _) = CliRunner.Run("sigma", "check", "-q", dir.Path);
+        Assert.Equal(1, code);
+        Assert.Contains($"unsupported {dir.File("hash.yml")}:15: Marker true run by our script: field 'Hashes': ProcWatch does not hash executables at exec", stdout);
+        Assert.DoesNotContain("ok ", stdout);
+        Assert.Contains("1 Sigma rule(s) loaded from 2 file(s) (1 unsupported, 0 invalid", stdout);
+        (code, _, string stderr) = CliRunner.Run("sigma", "check", dir.File("nope"));
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", stderr);
+    }
+
     private static List<JsonElement> AlertsOf(TempDir dir, string tag) =>
         EventFiles.Lines(dir.Path).Select(EventFiles.Parse)
             .Where(e => e.Str("event.kind") == "alert" && e.Args().Any(a => a.Contains(tag, StringComparison.Ordinal)))
