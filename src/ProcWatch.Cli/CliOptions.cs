@@ -65,6 +65,12 @@ internal static class CliOptions
         CustomParser = NumberArguments.WholeNumbers,
     };
 
+    public static readonly Option<string[]> Sigma = new("--sigma")
+    {
+        Description = "Sigma rules (file, or directory searched recursively; repeatable): alerts in the stream",
+        HelpName = "PATH",
+    };
+
     public static readonly Option<string?> User = new("--user", "-u")
     {
         Description = "Only processes of USER (name or uid; real or effective)",

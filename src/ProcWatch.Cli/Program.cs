@@ -114,6 +114,7 @@ internal static class Program
             CliOptions.Pid,
             CliOptions.User,
             CliOptions.Match,
+            CliOptions.Sigma,
             CliOptions.Threads,
             CliOptions.Env,
             CliOptions.FullPath,
@@ -128,6 +129,7 @@ internal static class Program
             Report.ReportCommand.Build(),
             FleetCommand.Build(),
             Doctor.DoctorCommand.Build(),
+            Sigma.SigmaCheckCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

@@ -43,4 +43,7 @@ internal sealed record WatchArgs
     public Backend Backend { get; init; }
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     public bool UseInotify { get; init; } = true;
+
+    /// <summary>--sigma: rule files and directories; empty when none.</summary>
+    public IReadOnlyList<string> SigmaPaths { get; init; } = [];
 }

@@ -47,6 +47,7 @@ internal static class WatchArgsParser
             Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
             ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
             UseInotify = !result.GetValue(CliOptions.NoInotify),
+            SigmaPaths = result.GetValue(CliOptions.Sigma) ?? [],
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ProcWatch.Cli.Sigma;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcScan;
@@ -27,14 +28,17 @@ internal static class WatchCommand
             _ => new EcsJsonFormatter(),
         };
 
+        SigmaAlertWriter? sigma = SigmaStream.Open(args, Console.Error);
+        // Sigma judges execs: they are watched even when -e does not show them.
+        ProcessEventKinds watched = sigma is null ? args.Kinds : args.Kinds | ProcessEventKinds.Exec;
         var options = new WatchOptions
         {
-            Kinds = args.Kinds,
+            Kinds = watched,
             ReceiveBufferBytes = args.BufferBytes,
             QueueCapacity = args.QueueCapacity,
             Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
         };
-        var procfs = new ProcfsOptions { Kinds = args.Kinds, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
+        var procfs = new ProcfsOptions { Kinds = watched, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
         if (args.Realtime)
             Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts in Select)
         BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
@@ -83,7 +87,7 @@ internal static class WatchCommand
         ExecTally? tally = args.Stats ? new ExecTally() : null;
         using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
         formatter.WriteHeader(output.Buffer);
-        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report));
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma, args.Kinds));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -169,7 +173,8 @@ internal static class WatchCommand
     }
 
     /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
-    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command, Report.ReportRecorder? report) : IEventBatchHandler
+    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
+        Report.ReportRecorder? report, SigmaAlertWriter? sigma, ProcessEventKinds shown) : IEventBatchHandler
     {
         private bool _commandExitSeen;
 
@@ -182,9 +187,13 @@ internal static class WatchCommand
         {
             foreach (ProcessEvent e in batch)
             {
-                formatter.Write(e, output.Buffer);
-                report?.Record(e);
-                tally?.Add(e);
+                if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
+                {
+                    formatter.Write(e, output.Buffer);
+                    report?.Record(e);
+                    tally?.Add(e);
+                }
+                sigma?.AfterEvent(e, output.Buffer, report);
                 if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                     _commandExitSeen = true;
             }

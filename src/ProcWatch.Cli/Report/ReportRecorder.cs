@@ -24,6 +24,9 @@ internal sealed class ReportRecorder : IDisposable
 
     public void Record(ProcessEvent e) => _formatter.Write(e, _events.Buffer);
 
+    /// <summary>A <c>--sigma</c> alert, so that the report shows it too.</summary>
+    public void RecordAlert(ProcessEvent e, AlertInfo alert) => _formatter.WriteAlert(e, alert, _events.Buffer);
+
     public void Flush() => _events.Flush();
 
     /// <summary>Writes the report and says on standard error where it is.</summary>

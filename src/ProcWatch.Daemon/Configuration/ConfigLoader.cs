@@ -84,7 +84,9 @@ internal static partial class ConfigLoader
                     "rules" => config with { Rules = ReadRules(value) },
                     "actions" => config with { Actions = ReadActionSettings(value) },
                     "health" => config with { Health = ReadHealth(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, actions, health)"),
+                    "sigma" => config with { Sigma = ReadSigma(value) },
+                    "filters" => config with { SigmaFilters = ReadSigmaFilters(value) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health)"),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)

@@ -21,6 +21,12 @@ internal sealed record DaemonConfig
 
     public IReadOnlyList<RuleDefinition> Rules { get; init; } = [];
 
+    /// <summary><c>sigma:</c> Sigma rule paths and what their rules do.</summary>
+    public IReadOnlyList<SigmaSource> Sigma { get; init; } = [];
+
+    /// <summary><c>filters:</c> Sigma filter files or directories, applied to the rules of every <see cref="Sigma"/> path.</summary>
+    public IReadOnlyList<string> SigmaFilters { get; init; } = [];
+
     public ActionRunnerOptions Actions { get; init; } = new();
 
     public HealthSettings Health { get; init; } = new();

@@ -36,6 +36,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
     private List<IOutputSink> _outputs = [];
     /// <summary>Swapped whole by a SIGHUP reload, under <see cref="_outputGate"/> (where events are judged).</summary>
     private RuleSet _ruleSet = new([]);
+    private readonly List<int> _sigmaFired = [];
     /// <summary>What the watcher was subscribed to at start; a reload cannot widen it.</summary>
     private ProcessEventKinds _subscribed;
     private ProcessEventKinds _recorded;
@@ -64,7 +65,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _recorded = _config.Events;
-        _ruleSet = new RuleSet(_config.Rules);
+        _ruleSet = SigmaRules.Build(_config, _log);
 
         _outputs = OutputFactory.Open(_config.Outputs, problem => DaemonLog.OutputProblem(_log, problem));
         _actions = new ActionRunner(_config.Actions, OnActionFinished);
@@ -244,9 +245,9 @@ internal sealed class DaemonService : IHostedService, IDisposable
         RuleSet fresh;
         try
         {
-            fresh = new RuleSet(ConfigLoader.Load(_config.Source).Rules);
+            fresh = SigmaRules.Build(ConfigLoader.Load(_config.Source), _log);
         }
-        catch (ConfigException ex)
+        catch (Exception ex) when (ex is ConfigException or ProcWatch.Sigma.Loading.SigmaPathException)
         {
             DaemonLog.ReloadFailed(_log, ex.Message, _ruleSet.Rules.Length);
             return;
@@ -273,22 +274,32 @@ internal sealed class DaemonService : IHostedService, IDisposable
 
     private void Evaluate(ProcessEvent e, RuleSet set)
     {
-        for (int i = 0; i < set.Rules.Length; i++)
+        for (int i = 0; i < set.OwnCount; i++)
         {
-            CompiledRule rule = set.Rules[i];
-            if (!rule.Matches(e))
-                continue;
-            Metrics!.OnRuleHit(i);
-            if (rule.Kill)
-                Kill(rule, e);
-            if (rule.Alert)
-            {
-                Write(e, set.Alerts[i]);
-                Metrics.OnAlert();
-            }
-            if (rule.Exec.Count > 0)
-                QueueActions(set, i, rule, e);
+            if (set.Rules[i].Matches(e))
+                Fire(e, set, i);
         }
+        if (set.SigmaEngines.Length == 0)
+            return;
+        set.MatchSigma(e, _sigmaFired);
+        foreach (int i in _sigmaFired)
+            Fire(e, set, i);
+    }
+
+    /// <summary>What a rule does when it fires, the same for own and Sigma rules: count, kill, alert, queue exec actions.</summary>
+    private void Fire(ProcessEvent e, RuleSet set, int i)
+    {
+        CompiledRule rule = set.Rules[i];
+        Metrics!.OnRuleHit(i);
+        if (rule.Kill)
+            Kill(rule, e);
+        if (rule.Alert)
+        {
+            Write(e, set.Alerts[i]);
+            Metrics.OnAlert();
+        }
+        if (rule.Exec.Count > 0)
+            QueueActions(set, i, rule, e);
     }
 
     /// <summary>Only the event's own process is ever signalled (see <see cref="ProcessKiller"/>): a pid taken by another since is left alone.</summary>

@@ -29,10 +29,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         WriteEventObject(ref w, e, alert);
         if (alert is not null)
         {
-            w.StartObject("rule"u8);
-            w.String("name"u8, alert.RuleName);
-            w.String("severity"u8, alert.Severity);
-            w.EndObject();
+            WriteRule(ref w, alert);
         }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
@@ -47,6 +44,36 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         WriteProcWatch(ref w, e);
         w.EndObject();
         w.EndLine();
+    }
+
+    private static void WriteRule(ref JsonLineWriter w, AlertInfo alert)
+    {
+        w.StartObject("rule"u8);
+        if (alert.RuleId is not null) w.String("id"u8, alert.RuleId);
+        w.String("name"u8, alert.RuleName);
+        if (alert.Ruleset is not null) w.String("ruleset"u8, alert.Ruleset);
+        if (alert.Description is not null) w.String("description"u8, alert.Description);
+        if (alert.References.Count > 0)
+        {
+            w.StartArray("reference"u8);
+            foreach (string reference in alert.References)
+                w.StringItem(reference);
+            w.EndArray();
+        }
+        w.String("severity"u8, alert.Severity);
+        w.EndObject();
+        if (alert.Techniques.Count > 0)
+        {
+            w.StartObject("threat"u8);
+            w.Ascii("framework"u8, "MITRE ATT&CK"u8);
+            w.StartObject("technique"u8);
+            w.StartArray("id"u8);
+            foreach (string technique in alert.Techniques)
+                w.StringItem(technique);
+            w.EndArray();
+            w.EndObject();
+            w.EndObject();
+        }
     }
 
     private static void WriteEventObject(ref JsonLineWriter w, ProcessEvent e, AlertInfo? alert)

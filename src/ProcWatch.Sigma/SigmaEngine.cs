@@ -1,0 +1,80 @@
+using ProcWatch.Events;
+using ProcWatch.Sigma.Matching;
+using ProcWatch.Sigma.Rules;
+
+namespace ProcWatch.Sigma;
+
+/// <summary>A loaded rule: what it says, its compiled condition, and the alert it raises.</summary>
+internal sealed class SigmaCompiledRule
+{
+    public SigmaCompiledRule(SigmaRuleInfo info, MatchNode condition)
+    {
+        Info = info;
+        Condition = condition;
+        Alert = new AlertInfo(info.Title, info.Level, SigmaLevel.Score(info.Level))
+        {
+            RuleId = info.Id,
+            Ruleset = "sigma",
+            Description = info.Description,
+            References = info.References,
+            Techniques = info.Techniques,
+        };
+    }
+
+    public SigmaRuleInfo Info { get; }
+    public MatchNode Condition { get; internal set; }
+    public AlertInfo Alert { get; }
+}
+
+/// <summary>
+/// The compiled rule set: every exec is turned into one shared <see cref="SigmaEvent"/> (each
+/// field lowered once, each field's literals of all rules found in one automaton pass), then
+/// each rule's condition is a few bit tests over it. Not thread-safe: one evaluating thread.
+/// </summary>
+internal sealed class SigmaEngine
+{
+    private readonly SigmaCompiledRule[] _rules;
+    private readonly SigmaEvent _event;
+
+    private readonly RulePrefilter _prefilter;
+
+    public SigmaEngine(SigmaCompiledRule[] rules, AhoCorasick?[] automata)
+    {
+        _rules = rules;
+        _event = new SigmaEvent(automata);
+        PatternCount = automata.Sum(a => a?.PatternCount ?? 0);
+        _prefilter = new RulePrefilter(Array.ConvertAll(rules, r => r.Condition), automata);
+    }
+
+    /// <summary>Rules tried on every exec (no literal the event must contain); the rest only when one of theirs is found.</summary>
+    public int AlwaysTried => _prefilter.AlwaysTried;
+
+    public static SigmaEngine Empty { get; } = new([], new AhoCorasick?[SigmaFields.Count]);
+
+    public IReadOnlyList<SigmaCompiledRule> Rules => _rules;
+
+    /// <summary>Distinct literals the automata look for (shared by all rules).</summary>
+    public int PatternCount { get; }
+
+    /// <summary>The rules <paramref name="e"/> fires, into <paramref name="hits"/> (cleared first); only exec events match process_creation.</summary>
+    public int Evaluate(ProcessEvent e, List<SigmaCompiledRule> hits)
+    {
+        hits.Clear();
+        if (_rules.Length == 0 || e is not ExecEvent || e.Process is not { } process)
+            return 0;
+        return Evaluate(process, hits);
+    }
+
+    public int Evaluate(ProcessInfo process, List<SigmaCompiledRule> hits)
+    {
+        hits.Clear();
+        _event.Reset(process);
+        _prefilter.Select(_event);
+        for (int i = 0; i < _rules.Length; i++)
+        {
+            if (_prefilter.IsCandidate(i) && _rules[i].Condition.Evaluate(_event))
+                hits.Add(_rules[i]);
+        }
+        return hits.Count;
+    }
+}
