@@ -127,6 +127,8 @@ public sealed class TreeFormatter : IEventFormatter
         if (p is { ExecutableDeleted: true } && _options.FullPath)
             sb.Append(" (deleted)");
         TerminalText.Append(output, sb.ToString());
+        if (p is { ArgsTruncated: true } && !_options.HideArgs)
+            TableFormatter.WriteTruncatedMarker(output, p);
     }
 
     private static string? FirstArg(IReadOnlyList<string>? args) => args is { Count: > 0 } ? args[0] : null;
