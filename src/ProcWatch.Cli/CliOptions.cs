@@ -24,8 +24,9 @@ internal static class CliOptions
 
     public static readonly Option<double?> Duration = new("--duration", "-D")
     {
-        Description = "Stop after S seconds",
+        Description = "Stop after S seconds (up to 4294967, about 49 days)",
         HelpName = "S",
+        CustomParser = NumberArguments.Seconds,
     };
 
     public static readonly Option<bool> Stats = new("--stats", "-S")
@@ -37,12 +38,14 @@ internal static class CliOptions
     {
         Description = "Kernel socket receive buffer in MiB",
         DefaultValueFactory = _ => 16,
+        CustomParser = NumberArguments.WholeNumber,
     };
 
     public static readonly Option<int> QueueSize = new("--queue-size")
     {
         Description = "Events held while the output is slow; beyond, dropped, counted and reported as 'lost'",
         DefaultValueFactory = _ => 256 * 1024,
+        CustomParser = NumberArguments.WholeNumber,
     };
 
     public static readonly Option<bool> Realtime = new("--realtime", "-r")
@@ -59,6 +62,7 @@ internal static class CliOptions
     {
         Description = "Only PID and its descendants (repeatable)",
         HelpName = "PID",
+        CustomParser = NumberArguments.WholeNumbers,
     };
 
     public static readonly Option<string?> User = new("--user", "-u")
@@ -93,6 +97,12 @@ internal static class CliOptions
         Description = "Tree view: show programs without their arguments",
     };
 
+    public static readonly Option<string?> Report = new("--report")
+    {
+        Description = "With -- COMMAND: write an HTML report of what ran to FILE at the end",
+        HelpName = "FILE",
+    };
+
     public static readonly Argument<string[]> Command = new("COMMAND")
     {
         Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status",
@@ -110,6 +120,7 @@ internal static class CliOptions
         Description = "procfs backend: rescan /proc at least every MS milliseconds",
         HelpName = "MS",
         DefaultValueFactory = _ => 100,
+        CustomParser = NumberArguments.WholeNumber,
     };
 
     public static readonly Option<bool> NoInotify = new("--no-inotify")

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ProcWatch.Events;
 
 namespace ProcWatch.Cli;
@@ -6,10 +7,17 @@ namespace ProcWatch.Cli;
 /// What `-S` says about the events shown (after filters): counts per kind, and execs per
 /// executable (bounded: at most <see cref="MaxDistinct"/> distinct programs, the rest under "(other)").
 /// </summary>
-internal sealed class ExecTally
+/// <remarks>
+/// One program, one key: eBPF reports the path as execve got it (<c>/bin/true</c>), /proc the
+/// resolved one (<c>/usr/bin/true</c>); each absolute path is resolved once (realpath, cached)
+/// so both count together. A process whose executable was never read counts under its name in
+/// brackets, as the table shows kernel threads.
+/// </remarks>
+internal sealed partial class ExecTally
 {
     private const int MaxDistinct = 10_000;
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _resolved = new(StringComparer.Ordinal);
     private readonly long[] _shown = new long[Enum.GetValues<ProcessEventKind>().Length];
 
     public long Shown(ProcessEventKind kind) => _shown[(int)kind];
@@ -19,7 +27,9 @@ internal sealed class ExecTally
         _shown[(int)e.Kind]++;
         if (e is not ExecEvent exec)
             return;
-        string key = exec.Process?.Executable ?? exec.Process?.Name ?? "(unknown)";
+        string key = exec.Process?.Executable is { } path ? Resolve(path)
+            : exec.Process?.Name is { } name ? $"[{name}]"
+            : "(unknown)";
         if (!_counts.ContainsKey(key) && _counts.Count >= MaxDistinct)
             key = "(other)";
         _counts[key] = _counts.GetValueOrDefault(key) + 1;
@@ -34,4 +44,34 @@ internal sealed class ExecTally
             all.RemoveRange(count, all.Count - count);
         return all;
     }
+
+    private string Resolve(string path)
+    {
+        if (!path.StartsWith('/'))
+            return path; // relative to the process's cwd, not ours
+        if (_resolved.TryGetValue(path, out string? real))
+            return real;
+        real = RealPath(path) ?? path; // gone since: as reported
+        if (_resolved.Count < MaxDistinct)
+            _resolved[path] = real;
+        return real;
+    }
+
+    private static string? RealPath(string path)
+    {
+        nint resolved = RealPathNative(path, 0);
+        if (resolved == 0)
+            return null;
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(resolved); // malloc'd by realpath: free() is what FreeHGlobal calls on Unix
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint RealPathNative(string path, nint resolved);
 }

@@ -15,18 +15,21 @@ internal static class Program
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"procwatch: {parsed.Errors[0].Message} (see procwatch --help)").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return Fail($"{parsed.Errors[0].Message} (see procwatch --help)", ExitCodes.Usage);
         }
         if (StrayCommandToken(parsed, args) is { } stray)
-        {
-            await Console.Error.WriteLineAsync($"procwatch: unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)").ConfigureAwait(false);
-            return ExitCodes.Usage;
-        }
+            return Fail($"unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)", ExitCodes.Usage);
+        if (IsBareSeparator(parsed, args))
+            return Fail("-- must be followed by the COMMAND to run (see procwatch --help)", ExitCodes.Usage);
 
         using var cancel = new CancellationTokenSource();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        // A closed terminal or `kill -HUP` stops a watch cleanly too: flush, exit 0. Not the
+        // daemon's: there SIGHUP reloads.
+        using PosixSignalRegistration? sighup = parsed.CommandResult.Command is RootCommand
+            ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal)
+            : null;
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true; // we exit ourselves, after unsubscribing and flushing
@@ -83,9 +86,15 @@ internal static class Program
         return command[0];
     }
 
+    /// <summary>`procwatch --` with nothing after it would silently watch the whole system.</summary>
+    private static bool IsBareSeparator(ParseResult parsed, string[] args) =>
+        parsed.CommandResult.Command is RootCommand
+        && Array.IndexOf(args, "--") >= 0
+        && (parsed.GetValue(CliOptions.Command) ?? []).Length == 0;
+
     private static int Fail(string message, int code)
     {
-        Console.Error.WriteLine($"procwatch: {message}");
+        ErrorLine.Write(message);
         return code;
     }
 
@@ -109,12 +118,15 @@ internal static class Program
             CliOptions.Env,
             CliOptions.FullPath,
             CliOptions.NoArgs,
+            CliOptions.Report,
             CliOptions.Command,
             CliOptions.Backend,
             CliOptions.ScanInterval,
             CliOptions.NoInotify,
             DaemonCommand.Build(),
             StatusCommand.Build(),
+            Report.ReportCommand.Build(),
+            Doctor.DoctorCommand.Build(),
         };
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));

@@ -38,6 +38,11 @@ internal sealed partial class TracedCommand : IDisposable
     /// <exception cref="CommandStartException">The command could not be started (message is one line).</exception>
     public static TracedCommand Start(IReadOnlyList<string> command)
     {
+        // What a shell says before it tries: an empty name is never found, a directory never runs.
+        if (command[0].Length == 0)
+            throw new CommandStartException(NotFound, "cannot run '': command not found");
+        if (command[0].Contains('/', StringComparison.Ordinal) && Directory.Exists(command[0]))
+            throw new CommandStartException(NotExecutable, $"cannot run {command[0]}: is a directory");
         var info = new ProcessStartInfo(command[0]) { UseShellExecute = false };
         for (int i = 1; i < command.Count; i++)
             info.ArgumentList.Add(command[i]);

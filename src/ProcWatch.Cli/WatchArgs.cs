@@ -37,6 +37,9 @@ internal sealed record WatchArgs
 
     /// <summary>-- COMMAND ARGS: run it and trace only its tree; null when watching the system.</summary>
     public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>--report FILE: the HTML report written when COMMAND's trace ends.</summary>
+    public string? ReportPath { get; init; }
     public Backend Backend { get; init; }
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     public bool UseInotify { get; init; } = true;

@@ -15,11 +15,16 @@ internal static class WatchArgsParser
     public static WatchArgs Parse(ParseResult result, bool stdoutIsTerminal)
     {
         string? outputPath = result.GetValue(CliOptions.Output);
+        if (outputPath is { Length: 0 })
+            throw new UsageException("-o needs a file name (got an empty one)");
         ProcessEventKinds kinds = ParseKinds(result.GetValue(CliOptions.Events) ?? "fork,exec,exit");
         string[] command = result.GetValue(CliOptions.Command) ?? [];
         int[] pids = result.GetValue(CliOptions.Pid) ?? [];
         if (command.Length > 0 && pids.Length > 0)
             throw new UsageException("-p and -- COMMAND cannot be combined (COMMAND selects its own tree)");
+        string? report = result.GetValue(CliOptions.Report);
+        if (report is not null && command.Length == 0)
+            throw new UsageException("--report needs -- COMMAND (for a recording, use procwatch report EVENTS.json)");
         return new WatchArgs
         {
             Kinds = kinds,
@@ -38,6 +43,7 @@ internal static class WatchArgsParser
             Environment = result.GetValue(CliOptions.Env),
             Tree = new TreeOptions { FullPath = result.GetValue(CliOptions.FullPath), HideArgs = result.GetValue(CliOptions.NoArgs) },
             Command = command.Length > 0 ? command : null,
+            ReportPath = report,
             Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
             ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
             UseInotify = !result.GetValue(CliOptions.NoInotify),
@@ -58,8 +64,10 @@ internal static class WatchArgsParser
 
     public static uint? ParseUser(string? user)
     {
-        if (string.IsNullOrEmpty(user))
+        if (user is null)
             return null;
+        if (user.Length == 0)
+            throw new UsageException("-u needs a user name or uid (got an empty one)");
         if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
             return uid;
         return AccountNames.Shared.UserId(user) ?? throw new UsageException($"-u {user}: no such user in /etc/passwd");
@@ -106,11 +114,15 @@ internal static class WatchArgsParser
         _ => throw new UsageException($"unknown format '{format}' (expected table, tree or json)"),
     };
 
+    /// <summary>The longest timer .NET can arm (uint.MaxValue - 1 ms), in whole seconds: about 49.7 days.</summary>
+    internal const int MaxDurationSeconds = 4_294_967;
+
     private static TimeSpan? ParseDuration(double? seconds) => seconds switch
     {
         null => null,
-        > 0 and < 1e9 => TimeSpan.FromSeconds(seconds.Value),
-        _ => throw new UsageException("--duration must be a positive number of seconds"),
+        > 0 and <= MaxDurationSeconds => TimeSpan.FromSeconds(seconds.Value),
+        _ => throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+            $"--duration {seconds}: must be more than 0 and at most {MaxDurationSeconds} seconds (about 49 days)")),
     };
 
     private static Backend ParseBackend(string? backend) => backend switch

@@ -11,17 +11,6 @@ namespace ProcWatch.Cli;
 /// <summary>The live stream: subscribe, format each event, write in batches, report at the end.</summary>
 internal static class WatchCommand
 {
-    /// <summary>
-    /// After writing a batch, let events gather for 10 ms before looking again: in a storm each
-    /// wake-up of the consumer then handles many events instead of one (bench/README.md: the
-    /// output thread's CPU in a 5,000-exec storm 30 → 8 ticks), for at most 10 ms more latency;
-    /// an event after a quiet spell wakes the blocked consumer and is written at once.
-    /// </summary>
-    private const int CoalesceMs = 10;
-
-    /// <summary>Allocation between young-generation collections (see <see cref="AllocationBudget"/>): RSS ≤ 30 MB after storms.</summary>
-    private const long YoungGenerationBytes = 4 * 1024 * 1024;
-
     /// <summary>At the end, how long an output may take nothing before procwatch stops without it.</summary>
     private static readonly TimeSpan StalledOutput = TimeSpan.FromSeconds(2);
 
@@ -50,9 +39,9 @@ internal static class WatchCommand
             Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts in Select)
         BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
         if (backend.Warning is not null)
-            await Console.Error.WriteLineAsync($"procwatch: warning: {backend.Warning}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(ErrorLine.Format($"warning: {backend.Warning}")).ConfigureAwait(false);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        EventQueue events = watcher.Start();
+        EventQueue events = watcher.StartQueue();
         var clock = Stopwatch.StartNew();
         foreach (IEventSource source in watcher.Sources)
         {
@@ -80,7 +69,7 @@ internal static class WatchCommand
             }
             catch (CommandStartException ex)
             {
-                await Console.Error.WriteLineAsync($"procwatch: {ex.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(ErrorLine.Format(ex.Message)).ConfigureAwait(false);
                 return ex.ExitCode;
             }
         }
@@ -92,9 +81,10 @@ internal static class WatchCommand
         }
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
+        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
         formatter.WriteHeader(output.Buffer);
-        var consumer = new Consumer(events, formatter, output, tally, command);
-        Task consuming = RunOnOwnThread("procwatch-output", consumer.Run);
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report));
+        Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
         await Task.WhenAny(consuming, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
@@ -110,6 +100,7 @@ internal static class WatchCommand
             return ExitCodes.OutputFailed;
         }
         await consuming.ConfigureAwait(false); // its error, if any, is the run's
+        report?.Finish();
 
         if (args.Stats)
         {
@@ -156,14 +147,14 @@ internal static class WatchCommand
     /// Waits for the consumer to finish for as long as it makes progress: a large backlog to a
     /// slow file is written out, but an output that takes nothing for <see cref="StalledOutput"/> is given up.
     /// </summary>
-    private static async Task<bool> FinishesWhileWriting(Task consuming, Consumer consumer)
+    private static async Task<bool> FinishesWhileWriting(Task consuming, EventConsumer consumer)
     {
-        long seen = consumer.Written;
+        long seen = consumer.Handled;
         var quiet = Stopwatch.StartNew();
         while (!consuming.IsCompleted)
         {
             await Task.WhenAny(consuming, Task.Delay(100)).ConfigureAwait(false);
-            long now = consumer.Written;
+            long now = consumer.Handled;
             if (now != seen)
             {
                 seen = now;
@@ -177,51 +168,32 @@ internal static class WatchCommand
         return true;
     }
 
-    /// <summary>Formats queued events in batches and writes each batch with one system call.</summary>
-    private sealed class Consumer(EventQueue events, IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command)
+    /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
+    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command, Report.ReportRecorder? report) : IEventBatchHandler
     {
-        private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
-        private readonly AllocationBudget _young = new(YoungGenerationBytes);
         private bool _commandExitSeen;
-        private long _written;
 
-        /// <summary>Events written so far (read by the main thread to tell a slow output from a stuck one).</summary>
-        public long Written => Volatile.Read(ref _written);
+        public bool Closed => output.IsClosed;
 
-        /// <summary>Until the stream ends (the watcher was disposed, or failed), the output closed, or COMMAND's exit has been printed.</summary>
-        public void Run()
+        /// <summary>COMMAND's exit has been printed and the command reaped.</summary>
+        public bool Finished => _commandExitSeen && command!.Exited.IsCompleted;
+
+        public void Handle(ReadOnlySpan<ProcessEvent> batch)
         {
-            while (events.WaitToRead())
+            foreach (ProcessEvent e in batch)
             {
-                WriteQueued();
-                if (output.IsClosed || (_commandExitSeen && command!.Exited.IsCompleted))
-                    return;
-                // Let events gather before looking again: in a storm each pass then handles
-                // many events (bench/README.md: less CPU), for at most 10 ms more latency.
-                Thread.Sleep(CoalesceMs);
+                formatter.Write(e, output.Buffer);
+                report?.Record(e);
+                tally?.Add(e);
+                if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
+                    _commandExitSeen = true;
             }
         }
 
-        /// <summary>Until the queue is empty (once unsubscribed it ends, so a storm cannot keep this going).</summary>
-        private void WriteQueued()
+        public void Flush()
         {
-            int n;
-            while (!output.IsClosed && (n = events.ReadBatch(_batch)) > 0)
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    ProcessEvent e = _batch[i];
-                    _batch[i] = null!;
-                    formatter.Write(e, output.Buffer);
-                    tally?.Add(e);
-                    if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
-                        _commandExitSeen = true;
-                }
-                output.Flush();
-                Volatile.Write(ref _written, _written + n);
-                _young.Check(); // per batch: a storm may keep the queue from ever running dry
-            }
             output.Flush();
+            report?.Flush();
         }
     }
 

@@ -45,11 +45,30 @@ internal static class StatusCommand
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync($"procwatch: no daemon answers on {path}: {ex.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(ErrorLine.Format(WhyNoAnswer(path, ex))).ConfigureAwait(false);
             return ExitCodes.Failure;
         }
         await Console.Out.WriteAsync(raw ? text : Summarise(text)).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    /// <summary>In words, not the socket layer's ("Cannot assign requested address" is ENOENT on a unix socket).</summary>
+    internal static string WhyNoAnswer(string path, Exception error)
+    {
+        if (error is SocketException socket)
+        {
+            if (!File.Exists(path))
+                return $"no daemon is listening on {path} (no such socket; is procwatch daemon running, and is this its health.socket?)";
+            return socket.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => $"no daemon is listening on {path} (the socket is left over from a daemon that is gone)",
+                SocketError.AccessDenied => $"cannot connect to {path}: permission denied (run as root or a member of the socket's group)",
+                _ => $"no daemon answers on {path}: {socket.Message}",
+            };
+        }
+        return error is OperationCanceledException
+            ? $"the daemon on {path} did not answer within 5 s"
+            : $"no daemon answers on {path}: {error.Message}";
     }
 
     /// <summary>The samples without the HELP/TYPE comments, values aligned.</summary>

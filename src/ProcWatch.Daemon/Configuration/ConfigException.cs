@@ -1,7 +1,7 @@
 namespace ProcWatch.Daemon.Configuration;
 
 /// <summary>An invalid configuration: one line, "FILE: line N: what is wrong".</summary>
-public sealed class ConfigException : Exception
+internal sealed class ConfigException : Exception
 {
     public ConfigException(string source, long line, string problem)
         : base(line > 0 ? $"{source}: line {line}: {problem}" : $"{source}: {problem}")

@@ -15,7 +15,7 @@ namespace ProcWatch.Daemon.Configuration;
 /// node model only (no reflection, NativeAOT-safe), so every problem is reported with the
 /// line it is on. Unknown keys are errors: a typo must not silently disable a rule.
 /// </summary>
-public static class ConfigLoader
+internal static class ConfigLoader
 {
     /// <exception cref="ConfigException">The file is unreadable or invalid.</exception>
     public static DaemonConfig Load(string path)
@@ -39,14 +39,24 @@ public static class ConfigLoader
     {
         public DaemonConfig Read(string text)
         {
+            RefuseControlCharacters(text);
             var stream = new YamlStream();
+            var parser = new Parser(new StringReader(text));
             try
             {
-                stream.Load(new StringReader(text));
+                stream.Load(parser);
             }
             catch (YamlException ex)
             {
-                throw new ConfigException(source, ex.Start.Line, YamlProblem(ex));
+                throw new ConfigException(source, Math.Max(1, ex.Start.Line), YamlProblem(ex));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+            {
+                // YamlDotNet gives up without a YamlException on some broken structure (an unclosed
+                // [ or { before more keys, "- : x", content after '...'): still one line, with where it stopped.
+                long line = Math.Max(1, parser.Current?.End.Line ?? 1);
+                throw new ConfigException(source, line,
+                    "invalid YAML: cannot make out the structure here (an unclosed [ or {, a key with no name, a stray '---' or '...'?)");
             }
             var config = new DaemonConfig { Source = source };
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
@@ -57,7 +67,16 @@ public static class ConfigLoader
             foreach ((YamlNode keyNode, YamlNode value) in root.Children)
             {
                 string key = Key(keyNode);
-                config = key switch
+                config = ReadTopLevel(config, key, keyNode, value);
+            }
+            return config;
+        }
+
+        private DaemonConfig ReadTopLevel(DaemonConfig config, string key, YamlNode keyNode, YamlNode value)
+        {
+            try
+            {
+                return key switch
                 {
                     "events" => config with { Events = ReadEvents(value, "events") },
                     "backend" => config with { Backend = ReadBackend(value) },
@@ -68,7 +87,24 @@ public static class ConfigLoader
                     _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, actions, health)"),
                 };
             }
-            return config;
+            catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)
+            {
+                // A value no check above foresaw: still a config error (exit 6) at its section, not an internal error.
+                throw Error(keyNode, $"{key}: {OneLine(ex.Message)}");
+            }
+        }
+
+        /// <summary>YAML allows no C0/C1 control characters but tab and line breaks; YamlDotNet lets some through.</summary>
+        private void RefuseControlCharacters(string text)
+        {
+            int line = 1;
+            foreach (char c in text)
+            {
+                if (c == '\n')
+                    line++;
+                else if ((c < ' ' && c is not '\t' and not '\r') || (c >= '\u007f' && c <= '\u009f' && c != '\u0085'))
+                    throw new ConfigException(source, line, $"invalid YAML: control character U+{(int)c:X4} is not allowed");
+            }
         }
 
         private ProcessEventKinds ReadEvents(YamlNode node, string what)
@@ -124,7 +160,7 @@ public static class ConfigLoader
                                 string other => throw Error(value, $"unknown output type '{other}' (expected file, stdout, syslog, journald)"),
                             };
                             break;
-                        case "path": path = Scalar(value, "path"); break;
+                        case "path": path = NonEmpty(value, "path"); break;
                         case "max_size": maxBytes = Size(value); sizeNode = value; break;
                         case "keep": keep = Integer(value, "keep", 0, 1000); break;
                         case "facility":

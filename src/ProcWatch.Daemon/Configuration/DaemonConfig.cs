@@ -6,7 +6,7 @@ using ProcWatch.Watching;
 namespace ProcWatch.Daemon.Configuration;
 
 /// <summary>The daemon's whole configuration, validated (see <see cref="ConfigLoader"/>).</summary>
-public sealed record DaemonConfig
+internal sealed record DaemonConfig
 {
     /// <summary>The file it came from, or "built-in default".</summary>
     public required string Source { get; init; }
@@ -26,7 +26,7 @@ public sealed record DaemonConfig
     public HealthSettings Health { get; init; } = new();
 }
 
-public enum OutputType
+internal enum OutputType
 {
     File,
     Stdout,
@@ -35,7 +35,7 @@ public enum OutputType
 }
 
 /// <summary>One entry of <c>outputs:</c>.</summary>
-public sealed record OutputDefinition
+internal sealed record OutputDefinition
 {
     public const string DefaultPath = "/var/log/procwatch/events.json";
 
@@ -57,7 +57,7 @@ public sealed record OutputDefinition
 }
 
 /// <summary><c>health:</c> — periodic counters in the log, the status socket, the optional Prometheus endpoint.</summary>
-public sealed record HealthSettings
+internal sealed record HealthSettings
 {
     public const string DefaultSocket = "/run/procwatch/status.sock";
 

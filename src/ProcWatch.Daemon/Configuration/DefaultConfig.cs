@@ -1,7 +1,7 @@
 namespace ProcWatch.Daemon.Configuration;
 
 /// <summary>What the daemon runs without <c>--config</c>: every launch and exit to a rotated JSON-lines file.</summary>
-public static class DefaultConfig
+internal static class DefaultConfig
 {
     public const string Yaml = """
         # procwatch daemon built-in default

@@ -13,7 +13,7 @@ namespace ProcWatch.Daemon.Health;
 /// kills — rendered as Prometheus text (the status socket, <c>/metrics</c>) and as one log line.
 /// Counters are updated by their owners with interlocked operations; rendering reads them.
 /// </summary>
-public sealed class DaemonMetrics
+internal sealed class DaemonMetrics
 {
     private readonly WatcherStatistics _watcher;
     private readonly IReadOnlyList<IOutputSink> _outputs;
@@ -24,6 +24,7 @@ public sealed class DaemonMetrics
     private long _alerts;
     private long _kills;
     private long _killFailures;
+    private long _killsGone;
 
     public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions)
     {
@@ -66,6 +67,9 @@ public sealed class DaemonMetrics
     public void OnAlert() => Interlocked.Increment(ref _alerts);
     public void OnKill(bool succeeded) => Interlocked.Increment(ref succeeded ? ref _kills : ref _killFailures);
 
+    /// <summary>A kill found its process already gone (or its pid taken by another): nothing signalled.</summary>
+    public void OnKillGone() => Interlocked.Increment(ref _killsGone);
+
     public string RenderPrometheus()
     {
         var sb = new StringBuilder(4096);
@@ -107,6 +111,7 @@ public sealed class DaemonMetrics
         Header(sb, "procwatch_kills_total", "counter", "kill actions, by result.");
         Line(sb, "procwatch_kills_total", "result", "killed", Volatile.Read(ref _kills));
         Line(sb, "procwatch_kills_total", "result", "failed", Volatile.Read(ref _killFailures));
+        Line(sb, "procwatch_kills_total", "result", "gone", Volatile.Read(ref _killsGone));
         return sb.ToString();
     }
 

@@ -10,7 +10,7 @@ namespace ProcWatch.Daemon.Health;
 /// does); on the optional loopback TCP port it answers HTTP/1.0 <c>GET /metrics</c>. One
 /// short request at a time, with a deadline, so a stuck client cannot hold it.
 /// </summary>
-public sealed class MetricsServer : IDisposable
+internal sealed class MetricsServer : IDisposable
 {
     private const int MaxRequestBytes = 8192;
     private static readonly TimeSpan ClientDeadline = TimeSpan.FromSeconds(2);

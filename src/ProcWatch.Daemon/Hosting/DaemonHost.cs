@@ -11,10 +11,10 @@ namespace ProcWatch.Daemon.Hosting;
 /// once subscribed, journal-friendly log lines, SIGTERM → orderly stop). Logs go to standard
 /// error so that a <c>stdout</c> output carries only events.
 /// </summary>
-public static class DaemonHost
+internal static class DaemonHost
 {
     /// <summary>Runs until <paramref name="cancellationToken"/> fires or SIGTERM; returns the exit code (0, or 1 if the loop failed).</summary>
-    /// <exception cref="Watching.ProcWatchException">The daemon could not start (message says why).</exception>
+    /// <exception cref="ProcWatchException">The daemon could not start (message says why).</exception>
     public static async Task<int> RunAsync(DaemonConfig config, CancellationToken cancellationToken)
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings

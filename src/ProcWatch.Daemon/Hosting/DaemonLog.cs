@@ -20,8 +20,14 @@ internal static partial class DaemonLog
     [LoggerMessage(5, LogLevel.Warning, "rule {Rule}: killed pid {Pid} ({Process})")]
     public static partial void Killed(ILogger logger, string rule, int pid, string process);
 
-    [LoggerMessage(6, LogLevel.Warning, "rule {Rule}: could not kill pid {Pid}: errno {Errno}")]
-    public static partial void KillFailed(ILogger logger, string rule, int pid, int errno);
+    [LoggerMessage(6, LogLevel.Warning, "rule {Rule}: could not kill pid {Pid} ({Process}): errno {Errno}")]
+    public static partial void KillFailed(ILogger logger, string rule, int pid, string process, int errno);
+
+    [LoggerMessage(20, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) had already exited; nothing killed (the pid may belong to another process now)")]
+    public static partial void KillGone(ILogger logger, string rule, int pid, string process);
+
+    [LoggerMessage(21, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) not killed: the process holding the pid now cannot be proven to be it")]
+    public static partial void KillUnverified(ILogger logger, string rule, int pid, string process);
 
     [LoggerMessage(7, LogLevel.Debug, "rule {Rule}: action {Program} {Detail}")]
     public static partial void ActionSucceeded(ILogger logger, string rule, string program, string detail);

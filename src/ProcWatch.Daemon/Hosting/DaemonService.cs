@@ -27,14 +27,12 @@ internal sealed class DaemonService : IHostedService, IDisposable
 {
     private readonly DaemonConfig _config;
     private readonly ILogger _log;
-    private const int CoalesceMs = 10;
     private readonly Lock _outputGate = new();
-    /// <summary>Keeps RSS flat after storms (see <see cref="AllocationBudget"/>).</summary>
-    private readonly AllocationBudget _young = new(4 * 1024 * 1024);
     private readonly CancellationTokenSource _stop = new();
     private readonly EcsJsonFormatter _formatter = new();
     private readonly ArrayBufferWriter<byte> _line = new(16 * 1024);
     private readonly OwnProcessTracker _own = new(Environment.ProcessId);
+    private readonly ProcessKiller _killer = new();
     private List<IOutputSink> _outputs = [];
     /// <summary>Swapped whole by a SIGHUP reload, under <see cref="_outputGate"/> (where events are judged).</summary>
     private RuleSet _ruleSet = new([]);
@@ -84,7 +82,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
         StartServer(Metrics);
-        _events = _watcher.Start();
+        _events = _watcher.StartQueue();
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
@@ -127,6 +125,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
     {
         _sighup?.Dispose();
         _watcher?.Dispose();
+        _killer.Dispose();
         _server?.Dispose();
         lock (_outputGate)
         {
@@ -167,18 +166,10 @@ internal sealed class DaemonService : IHostedService, IDisposable
 
     private void Run(EventQueue events, CancellationToken stop)
     {
+        var consumer = new EventConsumer(events, new JudgingHandler(this));
         try
         {
-            while (events.WaitToRead(stop))
-            {
-                Drain(events, stop);
-                // Let a storm's events gather: each pass then handles many (bench/README.md), ≤ 10 ms later.
-                Thread.Sleep(CoalesceMs);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // SIGTERM: unsubscribe, then write out everything already received.
+            consumer.Run(stop); // returns on SIGTERM: unsubscribe, then write out everything already received
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -189,7 +180,7 @@ internal sealed class DaemonService : IHostedService, IDisposable
         _watcher!.Dispose();
         try
         {
-            Drain(events, CancellationToken.None); // the sources are stopped: a finite rest
+            consumer.DrainRest(); // the sources are stopped: a finite rest
         }
         catch (Exception ex) when (Failure is not null)
         {
@@ -198,25 +189,29 @@ internal sealed class DaemonService : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Until the queue is empty, or <paramref name="stop"/> (a storm that outpaces the outputs must not hold a SIGTERM up).</summary>
-    private void Drain(EventQueue events, CancellationToken stop = default)
+    /// <summary>Records, judges and writes each batch under <see cref="_outputGate"/> (a SIGHUP reload swaps rules under it).</summary>
+    private sealed class JudgingHandler(DaemonService daemon) : IEventBatchHandler
     {
-        lock (_outputGate)
+        public bool Closed => false;
+
+        public bool Finished => false;
+
+        public void Handle(ReadOnlySpan<ProcessEvent> batch)
         {
-            int handled = 0;
-            while (events.TryRead(out ProcessEvent? e))
+            lock (daemon._outputGate)
             {
-                Handle(e);
-                if (++handled % 1024 == 0)
-                {
-                    _young.Check(); // a storm may keep the queue from ever running dry
-                    if (stop.IsCancellationRequested)
-                        break;
-                }
+                foreach (ProcessEvent e in batch)
+                    daemon.Handle(e);
             }
-            foreach (IOutputSink output in _outputs)
-                output.Flush();
-            _young.Check();
+        }
+
+        public void Flush()
+        {
+            lock (daemon._outputGate)
+            {
+                foreach (IOutputSink output in daemon._outputs)
+                    output.Flush();
+            }
         }
     }
 
@@ -306,14 +301,29 @@ internal sealed class DaemonService : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Only the event's own process is ever signalled (see <see cref="ProcessKiller"/>): a pid taken by another since is left alone.</summary>
     private void Kill(CompiledRule rule, ProcessEvent e)
     {
-        int errno = ProcessKiller.Kill(e.Pid);
-        Metrics!.OnKill(errno == 0);
-        if (errno == 0)
-            DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
-        else
-            DaemonLog.KillFailed(_log, rule.Name, e.Pid, errno);
+        (KillOutcome outcome, int errno) = _killer.Kill(e.Pid, e.KernelTimeNs);
+        switch (outcome)
+        {
+            case KillOutcome.Killed:
+                Metrics!.OnKill(true);
+                DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
+                break;
+            case KillOutcome.Gone:
+                Metrics!.OnKillGone();
+                DaemonLog.KillGone(_log, rule.Name, e.Pid, Describe(e));
+                break;
+            case KillOutcome.Unverified:
+                Metrics!.OnKill(false);
+                DaemonLog.KillUnverified(_log, rule.Name, e.Pid, Describe(e));
+                break;
+            default:
+                Metrics!.OnKill(false);
+                DaemonLog.KillFailed(_log, rule.Name, e.Pid, Describe(e), errno);
+                break;
+        }
     }
 
     private void QueueActions(RuleSet set, int index, CompiledRule rule, ProcessEvent e)

@@ -4,4 +4,4 @@ namespace ProcWatch.Events;
 /// What turns an event into an alert: the rule that fired. Formatters write the event with
 /// <c>event.kind: alert</c>, <c>rule.name</c>, <c>rule.severity</c> and <c>event.severity</c>.
 /// </summary>
-public sealed record AlertInfo(string RuleName, string Severity, int SeverityScore);
+internal sealed record AlertInfo(string RuleName, string Severity, int SeverityScore);

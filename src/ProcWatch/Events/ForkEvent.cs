@@ -1,4 +1,4 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>
 /// A new task: a process (fork) or, when the child is not a thread group leader, a thread
@@ -6,9 +6,12 @@ namespace ProcWatch.Events;
 /// </summary>
 public sealed record ForkEvent : ProcessEvent
 {
+    /// <summary><see cref="ProcessEventKind.Clone"/> for a new thread, else <see cref="ProcessEventKind.Fork"/>.</summary>
     public override ProcessEventKind Kind => IsThread ? ProcessEventKind.Clone : ProcessEventKind.Fork;
 
+    /// <summary>The parent's process id (the task that forked).</summary>
     public required int ParentPid { get; init; }
+    /// <summary>The parent's thread id (the thread that forked).</summary>
     public required int ParentTid { get; init; }
 
     /// <summary>True for a new thread in an existing process (child_pid != child_tgid).</summary>

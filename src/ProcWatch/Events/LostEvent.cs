@@ -1,4 +1,4 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>Why events were lost.</summary>
 public enum LossReason : byte
@@ -18,7 +18,9 @@ public enum LossReason : byte
 /// <summary>Events were lost. Never silent: each loss is reported and counted.</summary>
 public sealed record LostEvent : ProcessEvent
 {
+    /// <summary>Always <see cref="ProcessEventKind.Lost"/>.</summary>
     public override ProcessEventKind Kind => ProcessEventKind.Lost;
+    /// <summary>Where the events were lost.</summary>
     public required LossReason Reason { get; init; }
 
     /// <summary>How many events were lost, or 0 when the kernel did not say (ENOBUFS).</summary>

@@ -1,4 +1,4 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>Who saw a <see cref="ProcessCapture"/>'s fields.</summary>
 internal enum CaptureOrigin : byte
@@ -25,6 +25,7 @@ internal sealed record ProcessCapture
     public string? Executable { get; init; }
     public bool ExecutableDeleted { get; init; }
     public bool ExecutableMemfd { get; init; }
+    public ExecutableSource ExecutableSource { get; init; }
 
     /// <summary>The executable's mode bits (setuid/setgid, permissions) and owner, from its inode.</summary>
     public uint? ExecutableMode { get; init; }

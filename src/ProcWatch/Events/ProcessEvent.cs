@@ -1,4 +1,4 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>
 /// The common base of every event: when (kernel monotonic time and wall time), where (cpu)
@@ -7,6 +7,7 @@ namespace ProcWatch.Events;
 /// </summary>
 public abstract record ProcessEvent
 {
+    /// <summary>What happened; each kind has its own record type (<see cref="ExecEvent"/>, <see cref="ExitEvent"/>…).</summary>
     public abstract ProcessEventKind Kind { get; }
 
     /// <summary>Kernel CLOCK_MONOTONIC time of the event, in nanoseconds.</summary>
@@ -24,6 +25,7 @@ public abstract record ProcessEvent
     /// <summary>Thread id (the kernel's pid); equals <see cref="Pid"/> for the main thread.</summary>
     public required int Tid { get; init; }
 
+    /// <summary>Which mechanism observed the event.</summary>
     public EventOrigin Origin { get; init; } = EventOrigin.Connector;
 
     /// <summary>What is known about the process, when an enrichment stage supplied it.</summary>

@@ -1,19 +1,31 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>Every kind of event ProcWatch reports. The names are the JSON <c>event.action</c> values.</summary>
 public enum ProcessEventKind : byte
 {
+    /// <summary>A new process (fork, vfork, clone without CLONE_THREAD).</summary>
     Fork,
+    /// <summary>A new thread in an existing process.</summary>
     Clone,
+    /// <summary>A successful execve: the process runs a new program.</summary>
     Exec,
+    /// <summary>A task ended (a thread, or the whole process).</summary>
     Exit,
+    /// <summary>The task renamed itself (its comm).</summary>
     Comm,
+    /// <summary>The real or effective user id changed.</summary>
     Uid,
+    /// <summary>The real or effective group id changed.</summary>
     Gid,
+    /// <summary>The process started a new session (setsid).</summary>
     Sid,
+    /// <summary>A tracer attached or detached.</summary>
     Ptrace,
+    /// <summary>The process is dumping core.</summary>
     Coredump,
+    /// <summary>Events were lost (see <see cref="LostEvent"/>).</summary>
     Lost,
+    /// <summary>A connector event of a kind this version does not know.</summary>
     Unknown,
 }
 
@@ -21,26 +33,40 @@ public enum ProcessEventKind : byte
 [Flags]
 public enum ProcessEventKinds
 {
+    /// <summary>No kinds.</summary>
     None = 0,
+    /// <summary>A new process (fork, vfork, clone without CLONE_THREAD).</summary>
     Fork = 1 << ProcessEventKind.Fork,
+    /// <summary>A new thread in an existing process.</summary>
     Clone = 1 << ProcessEventKind.Clone,
+    /// <summary>A successful execve: the process runs a new program.</summary>
     Exec = 1 << ProcessEventKind.Exec,
+    /// <summary>A task ended (a thread, or the whole process).</summary>
     Exit = 1 << ProcessEventKind.Exit,
+    /// <summary>The task renamed itself (its comm).</summary>
     Comm = 1 << ProcessEventKind.Comm,
+    /// <summary>The real or effective user id changed.</summary>
     Uid = 1 << ProcessEventKind.Uid,
+    /// <summary>The real or effective group id changed.</summary>
     Gid = 1 << ProcessEventKind.Gid,
+    /// <summary>The process started a new session (setsid).</summary>
     Sid = 1 << ProcessEventKind.Sid,
+    /// <summary>A tracer attached or detached.</summary>
     Ptrace = 1 << ProcessEventKind.Ptrace,
+    /// <summary>The process is dumping core.</summary>
     Coredump = 1 << ProcessEventKind.Coredump,
+    /// <summary>Events were lost (see <see cref="LostEvent"/>).</summary>
     Lost = 1 << ProcessEventKind.Lost,
+    /// <summary>A connector event of a kind this version does not know.</summary>
     Unknown = 1 << ProcessEventKind.Unknown,
 
     /// <summary>The default: what `forkstat` shows.</summary>
     Default = Fork | Exec | Exit,
+    /// <summary>Every kind except <see cref="Lost"/> (losses are always reported anyway).</summary>
     All = Fork | Clone | Exec | Exit | Comm | Uid | Gid | Sid | Ptrace | Coredump | Unknown,
 }
 
-public static class ProcessEventKindNames
+internal static class ProcessEventKindNames
 {
     private static readonly string[] Names =
         ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown"];

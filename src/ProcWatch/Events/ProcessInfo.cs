@@ -1,4 +1,4 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>
 /// What is known about a process at the time of an event: identity, program, arguments,
@@ -7,7 +7,9 @@ namespace ProcWatch.Events;
 /// </summary>
 public sealed record ProcessInfo
 {
+    /// <summary>The process id.</summary>
     public required int Pid { get; init; }
+    /// <summary>The parent's process id.</summary>
     public int? ParentPid { get; init; }
 
     /// <summary>The kernel's 16-byte task name (comm).</summary>
@@ -15,10 +17,18 @@ public sealed record ProcessInfo
 
     /// <summary>Absolute path of the executable; " (deleted)" is stripped and <see cref="ExecutableDeleted"/> set.</summary>
     public string? Executable { get; init; }
+
+    /// <summary>The executable was deleted (or replaced) after the process started it.</summary>
     public bool ExecutableDeleted { get; init; }
 
     /// <summary>The executable is a memfd (memfd_create, run with fexecve): a program that never was a file.</summary>
     public bool ExecutableMemfd { get; init; }
+
+    /// <summary>Where <see cref="Executable"/> came from: <see cref="ExecutableSource.Procfs"/> is the resolved path, <see cref="ExecutableSource.Execve"/> the path as given to execve.</summary>
+    public ExecutableSource ExecutableSource { get; init; }
+
+    /// <summary>True when <see cref="Executable"/> is the resolved path of the program (from /proc/PID/exe), not the name it was started by.</summary>
+    public bool ExecutableResolved => ExecutableSource is ExecutableSource.Procfs or ExecutableSource.Ebpf;
 
     /// <summary>The argument vector, argv[0] included; empty arguments are kept.</summary>
     public IReadOnlyList<string>? Args { get; init; }
@@ -28,28 +38,38 @@ public sealed record ProcessInfo
 
     /// <summary>The true number of arguments, also when <see cref="Args"/> is cut; null: that of <see cref="Args"/>.</summary>
     public int? ArgsCount { get; init; }
+    /// <summary>Where <see cref="Args"/> came from: <see cref="ArgvSource.Ebpf"/> is exact, <see cref="ArgvSource.Procfs"/> may be raced.</summary>
     public ArgvSource ArgvSource { get; init; }
 
+    /// <summary>The current working directory (/proc/PID/cwd).</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>The real user.</summary>
     public IdName? User { get; init; }
+    /// <summary>The effective user (differs from <see cref="User"/> in a setuid program).</summary>
     public IdName? EffectiveUser { get; init; }
+    /// <summary>The real group.</summary>
     public IdName? Group { get; init; }
+    /// <summary>The effective group.</summary>
     public IdName? EffectiveGroup { get; init; }
 
     /// <summary>The audit login uid (who logged in, surviving su/sudo); null when unset.</summary>
     public uint? LoginUid { get; init; }
 
+    /// <summary>The session id (the pid of the session leader).</summary>
     public int? SessionId { get; init; }
+    /// <summary>The process group id (the job, in a shell).</summary>
     public int? ProcessGroupId { get; init; }
 
     /// <summary>Controlling terminal, e.g. "pts/3"; null when none.</summary>
     public string? Tty { get; init; }
 
+    /// <summary>The cgroup v2 path, e.g. "/system.slice/ssh.service".</summary>
     public string? CgroupPath { get; init; }
 
     /// <summary>The cgroup v2 id (the cgroup directory's inode number), when eBPF captured it at exec.</summary>
     public ulong? CgroupId { get; init; }
+    /// <summary>The container id found in the cgroup path (docker, podman, containerd, CRI-O), when there is one.</summary>
     public string? ContainerId { get; init; }
 
     /// <summary>When the process started (wall clock).</summary>
@@ -78,14 +98,25 @@ public sealed record ProcessInfo
 }
 
 /// <summary>A numeric id with its name (user or group), the name null when it does not resolve.</summary>
+/// <param name="Id">The numeric id (uid or gid).</param>
+/// <param name="Name">The name from the passwd or group database; null when it does not resolve.</param>
 public readonly record struct IdName(uint Id, string? Name);
 
 /// <summary>The parent's summary carried on child events (<c>process.parent.*</c>).</summary>
 public sealed record ParentInfo
 {
+    /// <summary>The parent's process id.</summary>
     public required int Pid { get; init; }
+
+    /// <summary>The parent's comm.</summary>
     public string? Name { get; init; }
+
+    /// <summary>The parent's executable path.</summary>
     public string? Executable { get; init; }
+
+    /// <summary>The parent's argument vector.</summary>
     public IReadOnlyList<string>? Args { get; init; }
+
+    /// <summary>The parent's <see cref="ProcessInfo.EntityId"/>.</summary>
     public string? EntityId { get; init; }
 }

@@ -1,7 +1,7 @@
 namespace ProcWatch.Events;
 
 /// <summary>Linux signal names (x86-64 and arm64 share these numbers).</summary>
-public static class Signals
+internal static class Signals
 {
     private static readonly string?[] Names =
     [

@@ -1,4 +1,4 @@
-namespace ProcWatch.Events;
+namespace ProcWatch;
 
 /// <summary>A raw wait(2) status as the kernel keeps it in task->exit_code, decoded.</summary>
 public readonly record struct WaitStatus(uint Raw)

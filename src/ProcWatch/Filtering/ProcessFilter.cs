@@ -10,7 +10,7 @@ namespace ProcWatch.Filtering;
 /// read, the user and the pattern once the process is known (the verdict is cached per
 /// process and recomputed when it execs or changes credentials). Lost events always pass.
 /// </summary>
-public sealed record ProcessFilter
+internal sealed record ProcessFilter
 {
     /// <summary>Only these processes and their descendants (<c>-p</c>).</summary>
     public IReadOnlyList<int>? Pids { get; init; }
@@ -47,7 +47,7 @@ public sealed record ProcessFilter
     /// <summary>The user and pattern criteria against what is known of a process.</summary>
     public bool MatchesProcess(ProcessInfo info)
     {
-        if (UserId is { } uid && info.User?.Id != uid && info.EffectiveUser?.Id != uid)
+        if (UserId is { } uid && !ProcessMatching.UserMatches(info, uid, null))
             return false;
         if (Match is { } regex)
         {

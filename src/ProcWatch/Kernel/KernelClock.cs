@@ -7,7 +7,7 @@ namespace ProcWatch.Kernel;
 /// to wall-clock time. The offset is sampled once; a wall-clock step while running shifts
 /// reported times but never their order.
 /// </summary>
-public sealed class KernelClock
+internal sealed class KernelClock
 {
     private readonly long _realtimeMinusMonotonicNs;
 

@@ -6,7 +6,7 @@ namespace ProcWatch.Kernel;
 /// (PROC_USER_INIT_INO, PROC_PID_INIT_INO in include/linux/proc_ns.h), visible in the
 /// /proc/self/ns links ("pid:[4026531836]").
 /// </summary>
-public static class Namespaces
+internal static class Namespaces
 {
     internal const ulong PROC_USER_INIT_INO = 0xEFFFFFFD;
     internal const ulong PROC_PID_INIT_INO = 0xEFFFFFFC;

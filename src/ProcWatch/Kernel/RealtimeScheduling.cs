@@ -11,7 +11,7 @@ namespace ProcWatch.Kernel;
 /// <see cref="ApplyToCurrentThreadIfRequested"/> as they start); everything else, output
 /// included, stays ordinary, so a slow consumer can never starve the machine.
 /// </summary>
-public static class RealtimeScheduling
+internal static class RealtimeScheduling
 {
     private static volatile bool s_requested;
 

@@ -8,7 +8,7 @@ namespace ProcWatch.Output;
 /// Bit and SIEMs. Unknown values are omitted rather than guessed. ProcWatch's own facts
 /// go under <c>procwatch.*</c>.
 /// </summary>
-public sealed class EcsJsonFormatter : IEventFormatter
+internal sealed class EcsJsonFormatter : IEventFormatter
 {
     private readonly string _hostname;
 

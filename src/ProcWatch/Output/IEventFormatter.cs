@@ -4,7 +4,7 @@ using ProcWatch.Events;
 namespace ProcWatch.Output;
 
 /// <summary>Renders one event as UTF-8 text (one or more complete lines, each ending in '\n').</summary>
-public interface IEventFormatter
+internal interface IEventFormatter
 {
     /// <summary>Written once before the first event (a table header); may write nothing.</summary>
     void WriteHeader(IBufferWriter<byte> output);

@@ -11,7 +11,7 @@ namespace ProcWatch.Output;
 /// (<see cref="ProcText"/>): System.Text.Json refuses those, this writer emits them as
 /// <c>\udcXX</c> escapes so the original bytes survive. Writes straight into the buffer.
 /// </summary>
-public ref struct JsonLineWriter
+internal ref struct JsonLineWriter
 {
     private readonly IBufferWriter<byte> _out;
     private ulong _hasItems; // bit per nesting depth: something was written at this depth

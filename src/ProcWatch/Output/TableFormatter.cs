@@ -11,7 +11,7 @@ namespace ProcWatch.Output;
 /// command line, else the name; kernel threads in [brackets]; renames as <c>old -> new</c>).
 /// All text from the kernel is escaped for the terminal.
 /// </summary>
-public sealed class TableFormatter : IEventFormatter
+internal sealed class TableFormatter : IEventFormatter
 {
     private const int InfoWidth = 16;
 

@@ -6,7 +6,7 @@ using ProcWatch.Text;
 namespace ProcWatch.Output;
 
 /// <summary>Choices for <see cref="TreeFormatter"/>.</summary>
-public sealed record TreeOptions
+internal sealed record TreeOptions
 {
     /// <summary>Show the executable's full path in place of argv[0].</summary>
     public bool FullPath { get; init; }
@@ -28,7 +28,7 @@ public sealed record TreeOptions
 /// <c>PID- name exited status=N time=1.234s</c> or <c>signal=SIGSEGV (core dumped)</c> on exit.
 /// Forks only feed the hierarchy; losses are shown. Everything from the kernel is escaped.
 /// </summary>
-public sealed class TreeFormatter : IEventFormatter
+internal sealed class TreeFormatter : IEventFormatter
 {
     /// <summary>The depth map's bound: beyond it, it starts over (indentation restarts; nothing else is lost).</summary>
     private const int MaxTracked = 65536;
@@ -94,9 +94,13 @@ public sealed class TreeFormatter : IEventFormatter
             else WriteNumber(output, user.Id);
             output.Write("> "u8);
         }
-        if (_options.ShowWorkingDirectory && p?.WorkingDirectory is { } cwd)
+        if (_options.ShowWorkingDirectory)
         {
-            TerminalText.Append(output, cwd);
+            // A cwd that could not be read (the process was gone, or /proc denied it) is said, not dropped.
+            if (p?.WorkingDirectory is { } cwd)
+                TerminalText.Append(output, cwd);
+            else
+                output.Write("<unknown cwd>"u8);
             output.Write(" % "u8);
         }
         WriteCommand(output, p);
@@ -116,6 +120,9 @@ public sealed class TreeFormatter : IEventFormatter
         }
         System.Text.StringBuilder sb = _line.Clear(); // reused: no builder per exec
         CommandLine.AppendQuoted(sb, program);
+        // The mark belongs to the path (as /proc/PID/exe shows it), not after the arguments.
+        if (p is { ExecutableDeleted: true } && _options.FullPath && ReferenceEquals(program, p.Executable))
+            sb.Append(" (deleted)");
         if (!_options.HideArgs && args is not null)
         {
             for (int i = 1; i < args.Count; i++)
@@ -124,8 +131,6 @@ public sealed class TreeFormatter : IEventFormatter
                 CommandLine.AppendQuoted(sb, args[i]);
             }
         }
-        if (p is { ExecutableDeleted: true } && _options.FullPath)
-            sb.Append(" (deleted)");
         TerminalText.Append(output, sb.ToString());
         if (p is { ArgsTruncated: true } && !_options.HideArgs)
             TableFormatter.WriteTruncatedMarker(output, p);

@@ -3,7 +3,7 @@ using System.Text;
 namespace ProcWatch.Text;
 
 /// <summary>Argument vectors shown as one string, quoted the way a POSIX shell would read them back.</summary>
-public static class CommandLine
+internal static class CommandLine
 {
     /// <summary>Joins with spaces; an argument that is empty or holds shell-special characters is single-quoted.</summary>
     public static string Join(IReadOnlyList<string> args)

@@ -9,7 +9,7 @@ namespace ProcWatch.Text;
 /// escape", as Python does), so the original bytes can always be recovered with
 /// <see cref="Encode"/> and JSON output can carry them losslessly as <c>\udcXX</c>.
 /// </summary>
-public static class ProcText
+internal static class ProcText
 {
     public const char EscapeBase = '\uDC00';
 

@@ -9,7 +9,7 @@ namespace ProcWatch.Text;
 /// passes through raw. Escapes are visible and unambiguous: \n, \t, \e, \xNN for control and
 /// invalid bytes, \u{NNNN} for C1 controls and bidi controls; a backslash is doubled.
 /// </summary>
-public static class TerminalText
+internal static class TerminalText
 {
     public static void Append(IBufferWriter<byte> output, string text)
     {

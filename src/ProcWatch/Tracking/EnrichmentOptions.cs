@@ -3,7 +3,7 @@ using ProcWatch.Filtering;
 namespace ProcWatch.Tracking;
 
 /// <summary>How events are enriched from the process table and /proc.</summary>
-public sealed record EnrichmentOptions
+internal sealed record EnrichmentOptions
 {
     /// <summary>The process table's bound; the least recently used process is evicted beyond it.</summary>
     public int TableCapacity { get; init; } = 32768;

@@ -14,7 +14,7 @@ namespace ProcWatch.Tracking;
 /// <see cref="ProcessFilter"/>: the process tree before any /proc read, user and pattern after.
 /// Runs on the pipeline's thread, one event at a time.
 /// </summary>
-public sealed class EnrichmentStage : IEventStage
+internal sealed class EnrichmentStage : IEventStage
 {
     private readonly EnrichmentOptions _options;
     private readonly ProcessFilter? _filter;
@@ -262,6 +262,7 @@ public sealed class EnrichmentStage : IEventStage
         ParentPid = p.ParentPid,
         Name = p.Name,
         Executable = p.Executable,
+        ExecutableSource = p.ExecutableSource,
         ExecutableDeleted = p.ExecutableDeleted,
         Args = p.Args,
         ArgsTruncated = p.ArgsTruncated,

@@ -1,4 +1,3 @@
-using ProcWatch.Events;
 using ProcWatch.Kernel.ProcFs;
 
 namespace ProcWatch.Tracking;
@@ -68,6 +67,7 @@ internal sealed class ProcessAssembler
             Name = c.Name ?? known?.Name,
             Executable = exe,
             ExecutableDeleted = c.Executable is not null ? c.ExecutableDeleted : proc.ExecutableDeleted,
+            ExecutableSource = c.Executable is not null ? c.ExecutableSource : proc.Executable is not null ? ExecutableSource.Procfs : ExecutableSource.None,
             ExecutableMemfd = c.ExecutableMemfd,
             Args = args,
             ArgsTruncated = truncated,
@@ -122,8 +122,10 @@ internal sealed class ProcessAssembler
             Pid = pid,
             ParentPid = c.ParentPid ?? b.ParentPid ?? known?.ParentPid,
             Name = c.Name ?? b.Name,
-            Executable = c.Executable ?? b.Executable,
-            ExecutableDeleted = c.Executable is not null ? c.ExecutableDeleted : b.ExecutableDeleted,
+            // A resolved path from /proc beats the unresolved execve filename of an older capture.
+            Executable = c.ExecutableSource == ExecutableSource.Execve && b.Executable is not null ? b.Executable : c.Executable ?? b.Executable,
+            ExecutableSource = c.ExecutableSource == ExecutableSource.Execve && b.Executable is not null ? b.ExecutableSource : c.Executable is not null ? c.ExecutableSource : b.ExecutableSource,
+            ExecutableDeleted = c.Executable is not null && !(c.ExecutableSource == ExecutableSource.Execve && b.Executable is not null) ? c.ExecutableDeleted : b.ExecutableDeleted,
             ExecutableMemfd = c.ExecutableMemfd || b.ExecutableMemfd,
             Args = haveArgs ? c.Args : b.Args,
             ArgsTruncated = haveArgs ? c.ArgsTruncated : b.ArgsTruncated,
@@ -154,6 +156,7 @@ internal sealed class ProcessAssembler
         ParentPid = c.ParentPid,
         Name = c.Name,
         Executable = c.Executable,
+        ExecutableSource = c.ExecutableSource,
         ExecutableDeleted = c.ExecutableDeleted,
         ExecutableMemfd = c.ExecutableMemfd,
         Args = c.Args,

@@ -10,7 +10,7 @@ namespace ProcWatch.Tracking;
 /// was checked. Fields that cannot be read (a zombie has no argv or executable; a kernel
 /// thread has neither) stay null.
 /// </summary>
-public sealed class ProcessReader
+internal sealed class ProcessReader
 {
     private readonly SystemBoot _boot;
     private readonly AccountNames _names;
@@ -89,6 +89,7 @@ public sealed class ProcessReader
                 ParentPid = stat.ParentPid,
                 Name = stat.Comm,
                 Executable = exe,
+                ExecutableSource = exe is null ? ExecutableSource.None : ExecutableSource.Procfs,
                 ExecutableDeleted = deleted,
                 Args = args,
                 ArgvSource = args is null ? ArgvSource.None : ArgvSource.Procfs,
@@ -191,7 +192,7 @@ public sealed class ProcessReader
 }
 
 /// <summary>Formats <c>process.entity_id</c>.</summary>
-public static class EntityIds
+internal static class EntityIds
 {
     public static string Format(string bootId, int pid, ulong startBootNs)
     {
@@ -214,7 +215,7 @@ public static class EntityIds
 
 /// <summary>What <see cref="ProcessReader.TryReadMissing"/> is asked to read.</summary>
 [Flags]
-public enum MissingFields
+internal enum MissingFields
 {
     None = 0,
     Args = 1,
@@ -225,6 +226,6 @@ public enum MissingFields
 }
 
 /// <summary>What <see cref="ProcessReader.TryReadMissing"/> read; null where not asked or unreadable.</summary>
-public readonly record struct MissingValues(
+internal readonly record struct MissingValues(
     IReadOnlyList<string>? Args, string? Executable, bool ExecutableDeleted, string? WorkingDirectory,
     IReadOnlyList<string>? Environment, string? CgroupPath);

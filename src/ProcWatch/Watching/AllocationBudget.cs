@@ -9,7 +9,7 @@ namespace ProcWatch.Watching;
 /// little because nearly every event is garbage by then. A library never does this on its own:
 /// an induced collection would be a surprise in someone else's process.
 /// </summary>
-public sealed class AllocationBudget
+internal sealed class AllocationBudget
 {
     private readonly long _bytes;
     private long _next;

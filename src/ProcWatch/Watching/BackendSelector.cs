@@ -5,27 +5,11 @@ using ProcWatch.Kernel.ProcScan;
 
 namespace ProcWatch.Watching;
 
-/// <summary>Which mechanism produces the events (CLI <c>--backend</c>).</summary>
-public enum Backend
-{
-    /// <summary>
-    /// The best that works here: the proc connector if a probe sees its events, with eBPF exec
-    /// capture when it loads (exact argv), else argv from /proc; procfs when the connector is deaf.
-    /// </summary>
-    Auto,
-    /// <summary>The netlink proc connector (needs the host's namespaces; root before Linux 6.6).</summary>
-    Connector,
-    /// <summary>The proc connector with eBPF exec capture (exact argv); an error when eBPF cannot load.</summary>
-    Ebpf,
-    /// <summary>/proc scanning woken by inotify and a timer: works anywhere, misses very short processes.</summary>
-    Procfs,
-}
-
 /// <summary>The chosen sources, and the one line to tell the user when auto had to fall back.</summary>
-public sealed record BackendSelection(IReadOnlyList<IEventSource> Sources, string? Warning);
+internal sealed record BackendSelection(IReadOnlyList<IEventSource> Sources, string? Warning, FailureKind WarningKind = FailureKind.KernelUnsupported);
 
 /// <summary>Turns a <see cref="Backend"/> choice into event sources for <see cref="WatchOptions.Sources"/>.</summary>
-public static class BackendSelector
+internal static class BackendSelector
 {
     /// <summary>
     /// How long auto waits for the connector to report its test process. Only a failing probe
@@ -48,7 +32,7 @@ public static class BackendSelector
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
                 if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason))
-                    throw new ProcWatchException(FailureKind.KernelUnsupported, $"eBPF exec capture unavailable: {ebpfReason}");
+                    throw new ProcWatchException(EbpfFailureKind(ebpfReason), $"eBPF exec capture unavailable: {ebpfReason}");
                 return new BackendSelection([forced], null);
             default:
                 if (!ConnectorProbe.TryConnector(ProbeTimeout, out string? reason))
@@ -61,7 +45,7 @@ public static class BackendSelector
                 if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why))
                     return new BackendSelection([ebpf], null);
                 return new BackendSelection([Connector(options)],
-                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor");
+                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor", EbpfFailureKind(why));
         }
     }
 
@@ -71,6 +55,14 @@ public static class BackendSelector
     /// </summary>
     private static bool WantsExec(WatchOptions options) =>
         (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
+
+    /// <summary>Missing capabilities are the user's to fix (sudo), not the kernel's: NoPrivilege, with its own exit code.</summary>
+    internal static FailureKind EbpfFailureKind(string reason) =>
+        reason == EbpfPrerequisites.NeedsCapabilities
+        || reason.Contains("Operation not permitted", StringComparison.Ordinal)
+        || reason.Contains("EPERM", StringComparison.Ordinal)
+            ? FailureKind.NoPrivilege
+            : FailureKind.KernelUnsupported;
 
     private static ConnectorEventSource Connector(WatchOptions options) => new(options.SourceKinds, options.ReceiveBufferBytes);
 }

@@ -14,7 +14,7 @@ namespace ProcWatch.Watching;
 /// coalesces (sleeps a millisecond between batches) costs the producer no system call at all.
 /// The writer (<see cref="EventPipeline"/>) writes under its own lock, so there is one writer.
 /// </summary>
-public sealed class EventQueue : ChannelReader<ProcessEvent>
+internal sealed class EventQueue : ChannelReader<ProcessEvent>
 {
     private const int InitialSlots = 1024;
 

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using ProcWatch.Events;
+using ProcWatch.Watching;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch;
 
 /// <summary>
 /// One <c>watcher.On(filter, handler)</c> registration. Matching events are queued for the
@@ -15,13 +15,16 @@ public sealed class EventSubscription : IDisposable
     private readonly Channel<ProcessEvent> _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<EventSubscription> _unregister;
+    private readonly Action<ProcessEvent, Exception> _onFailure;
     private long _dropped;
     private long _failed;
     private long _handled;
     private int _disposed;
 
-    internal EventSubscription(EventFilter filter, Func<ProcessEvent, CancellationToken, ValueTask> handler, int capacity, Action<EventSubscription> unregister)
+    internal EventSubscription(EventFilter filter, Func<ProcessEvent, CancellationToken, ValueTask> handler, int capacity,
+        Action<EventSubscription> unregister, Action<ProcessEvent, Exception> onFailure)
     {
+        _onFailure = onFailure;
         Filter = filter;
         _handler = handler;
         _unregister = unregister;
@@ -33,12 +36,13 @@ public sealed class EventSubscription : IDisposable
         Completion = Task.Run(RunAsync);
     }
 
+    /// <summary>Which events this handler receives.</summary>
     public EventFilter Filter { get; }
 
     /// <summary>Events that arrived while the handler's queue was full.</summary>
     public long Dropped => Volatile.Read(ref _dropped);
 
-    /// <summary>Handler calls that threw.</summary>
+    /// <summary>Handler calls that threw (each also raised <see cref="ProcessWatcher.Error"/>).</summary>
     public long Failed => Volatile.Read(ref _failed);
 
     /// <summary>Handler calls that returned.</summary>
@@ -56,6 +60,7 @@ public sealed class EventSubscription : IDisposable
     /// <summary>No more events are delivered; what is queued is still handled (then <see cref="Completion"/> ends).</summary>
     internal void Complete() => _queue.Writer.TryComplete();
 
+    /// <summary>Unregisters: no more events are delivered, and a running handler's token fires.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -81,9 +86,10 @@ public sealed class EventSubscription : IDisposable
                 {
                     return;
                 }
-                catch (Exception)
+                catch (Exception ex)
                 {
                     Interlocked.Increment(ref _failed);
+                    _onFailure(e, ex);
                 }
             }
         }
@@ -95,9 +101,13 @@ public sealed class EventSubscription : IDisposable
 }
 
 /// <summary>The last stage: offers each event to the matching subscriptions (copy-on-write list, no locks on the path).</summary>
-internal sealed class CallbackDispatcher : IEventStage
+internal sealed class CallbackDispatcher(Action<ProcessEvent, Exception> onHandlerFailed) : IEventStage
 {
     private readonly Lock _gate = new();
+
+    /// <summary>A handler threw: reported through <see cref="ProcessWatcher.Error"/>.</summary>
+    public Action<ProcessEvent, Exception> OnHandlerFailed { get; } = onHandlerFailed;
+
     private EventSubscription[] _subscriptions = [];
 
     public void Process(ProcessEvent processEvent, IEventSink next)

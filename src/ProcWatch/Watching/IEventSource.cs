@@ -5,7 +5,7 @@ namespace ProcWatch.Watching;
 /// throws <see cref="ProcWatchException"/> when the mechanism is unusable and returns once
 /// the source is ready to receive: events after that moment are not missed.
 /// </summary>
-public interface IEventSource : IDisposable
+internal interface IEventSource : IDisposable
 {
     string Name { get; }
 

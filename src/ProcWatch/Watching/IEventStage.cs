@@ -8,7 +8,7 @@ namespace ProcWatch.Watching;
 /// Stages run one event at a time (the pipeline serialises them), on a source's thread:
 /// they must be quick and must not block.
 /// </summary>
-public interface IEventStage
+internal interface IEventStage
 {
     void Process(ProcessEvent processEvent, IEventSink next);
 }

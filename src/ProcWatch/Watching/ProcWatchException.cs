@@ -1,4 +1,4 @@
-namespace ProcWatch.Watching;
+namespace ProcWatch;
 
 /// <summary>Why ProcWatch cannot do what was asked; each maps to a documented exit code.</summary>
 public enum FailureKind
@@ -11,6 +11,8 @@ public enum FailureKind
     KernelUnsupported,
     /// <summary>Anything else the system refused.</summary>
     SystemError,
+    /// <summary>An event handler registered with <c>ProcessWatcher.On</c> threw (the handler's exception is the inner one).</summary>
+    HandlerFailed,
 }
 
 /// <summary>
@@ -19,13 +21,21 @@ public enum FailureKind
 /// </summary>
 public sealed class ProcWatchException : Exception
 {
+    /// <summary>A failure of <paramref name="kind"/> with a one-line <paramref name="message"/>.</summary>
     public ProcWatchException(FailureKind kind, string message) : base(message) => Kind = kind;
 
+    /// <summary>A failure of <paramref name="kind"/> caused by <paramref name="inner"/>.</summary>
+    public ProcWatchException(FailureKind kind, string message, Exception inner) : base(message, inner) => Kind = kind;
+
+    /// <summary>A <see cref="FailureKind.SystemError"/> with a generic message.</summary>
     public ProcWatchException() : this(FailureKind.SystemError, "procwatch failed") { }
 
+    /// <summary>A <see cref="FailureKind.SystemError"/> with a one-line <paramref name="message"/>.</summary>
     public ProcWatchException(string message) : this(FailureKind.SystemError, message) { }
 
+    /// <summary>A <see cref="FailureKind.SystemError"/> caused by <paramref name="inner"/>.</summary>
     public ProcWatchException(string message, Exception inner) : base(message, inner) => Kind = FailureKind.SystemError;
 
+    /// <summary>What kind of failure this is (the CLI maps it to an exit code).</summary>
     public FailureKind Kind { get; }
 }

@@ -1,46 +1,83 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using ProcWatch.Events;
-using ProcWatch.Kernel.Connector;
 using ProcWatch.Tracking;
+using ProcWatch.Watching;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch;
 
 /// <summary>
 /// Watches process events. <c>await foreach (var e in watcher.WatchAsync(ct))</c> is the
-/// whole API; <see cref="Start"/> gives the underlying queue to consumers that batch.
-/// A watcher runs once; dispose it (or cancel the enumeration) to unsubscribe.
+/// whole API; <see cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>
+/// registers callbacks instead. Nothing touches the kernel before <see cref="Start"/> (or the
+/// first enumeration): the backend in <see cref="WatchOptions.Backend"/> is chosen then, and a
+/// fallback is reported through <see cref="Warning"/>. A watcher runs once; dispose it (or
+/// cancel the enumeration) to unsubscribe and release every kernel resource.
 /// </summary>
 public sealed class ProcessWatcher : IDisposable
 {
     private readonly WatchOptions _options;
     private readonly List<IEventSource> _sources = [];
-    private readonly CallbackDispatcher _dispatcher = new();
+    private readonly CallbackDispatcher _dispatcher;
     private EventPipeline? _pipeline;
     private int _disposed;
 
-    public ProcessWatcher(WatchOptions? options = null) => _options = options ?? new WatchOptions();
+    /// <summary>A watcher with <paramref name="options"/> (default: every fork, exec and exit, best backend).</summary>
+    /// <exception cref="ArgumentException">The options are inconsistent (message says which).</exception>
+    public ProcessWatcher(WatchOptions? options = null)
+    {
+        _options = options ?? new WatchOptions();
+        _options.Validate();
+        _dispatcher = new CallbackDispatcher(ReportHandlerFailure);
+    }
 
+    /// <summary>The options this watcher runs with.</summary>
     public WatchOptions Options => _options;
 
+    /// <summary>Events per kind and every way an event was lost; read any time.</summary>
     public WatcherStatistics Statistics { get; } = new();
 
-    /// <summary>The running sources (for diagnostics: which backend is in use).</summary>
-    public IReadOnlyList<IEventSource> Sources => _sources;
+    /// <summary>
+    /// The backend in use once started (<see cref="Backend.Auto"/> resolves to what loaded):
+    /// <see cref="Backend.Ebpf"/>, <see cref="Backend.Connector"/> or <see cref="Backend.Procfs"/>.
+    /// </summary>
+    public Backend ActiveBackend { get; private set; } = Backend.Auto;
 
     /// <summary>
-    /// Subscribes and returns the event queue. Returns once the sources are ready: every
-    /// event after this call is delivered or reported lost.
+    /// Raised, on the thread that calls <see cref="Start"/>, when <see cref="Backend.Auto"/> had
+    /// to fall back (for example eBPF could not load, so argv is read from /proc): watching goes
+    /// on, with what the message says is missing. The exception is a <see cref="ProcWatchException"/>
+    /// (never thrown) whose message is the one-line warning and whose <see cref="ProcWatchException.Kind"/>
+    /// says why (<see cref="FailureKind.NoPrivilege"/>: run as root for the full backend).
     /// </summary>
-    /// <exception cref="ProcWatchException">The kernel interface is unusable (message says why).</exception>
-    public EventQueue Start()
+    public event EventHandler<ErrorEventArgs>? Warning;
+
+    /// <summary>
+    /// Raised when a handler registered with <c>On</c> throws (like
+    /// <see cref="FileSystemWatcher.Error"/>). The exception is a <see cref="ProcWatchException"/>
+    /// whose message names the event and whose <see cref="Exception.InnerException"/> is the
+    /// handler's. Raised on the handler's thread; the handler keeps receiving events.
+    /// </summary>
+    public event EventHandler<ErrorEventArgs>? Error;
+
+    /// <summary>The running sources (for diagnostics: which backend is in use).</summary>
+    internal IReadOnlyList<IEventSource> Sources => _sources;
+
+    /// <summary>
+    /// Subscribes and returns the event stream. Returns once the sources are ready: every
+    /// event after this call is delivered or reported lost (<see cref="LostEvent"/>).
+    /// </summary>
+    /// <exception cref="ProcWatchException">The kernel interface is unusable (message says why; <see cref="ProcWatchException.Kind"/> says what to do).</exception>
+    /// <exception cref="InvalidOperationException">The watcher has already started.</exception>
+    public ChannelReader<ProcessEvent> Start() => StartQueue();
+
+    /// <summary><see cref="Start"/> for consumers that block and batch (the CLI and the daemon).</summary>
+    internal EventQueue StartQueue()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
         _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
-        IReadOnlyList<IEventSource> sources = _options.Sources
-            ?? [new ConnectorEventSource(SourceKinds(), _options.ReceiveBufferBytes)];
+        IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
         try
         {
             foreach (IEventSource source in sources)
@@ -51,37 +88,86 @@ public sealed class ProcessWatcher : IDisposable
         }
         catch
         {
+            foreach (IEventSource source in sources)
+            {
+                if (!_sources.Contains(source))
+                    source.Dispose(); // selected but not started: still holds its kernel objects
+            }
             Dispose();
             throw;
         }
+        ActiveBackend = BackendOf(_sources);
         return _pipeline.Reader;
+    }
+
+    private IReadOnlyList<IEventSource> SelectBackend()
+    {
+        BackendSelection selection = BackendSelector.Select(_options.Backend, _options);
+        if (selection.Warning is { } warning)
+            Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(selection.WarningKind, warning)));
+        return selection.Sources;
+    }
+
+    private static Backend BackendOf(List<IEventSource> sources)
+    {
+        foreach (IEventSource source in sources)
+        {
+            switch (source)
+            {
+                case Kernel.Ebpf.EbpfExecSource: return Backend.Ebpf;
+                case Kernel.ProcScan.ProcfsEventSource: return Backend.Procfs;
+            }
+        }
+        return Backend.Connector;
     }
 
     /// <summary>
     /// Calls <paramref name="handler"/> for every event that <paramref name="filter"/> matches
     /// (like <c>register_process(pid, name, events, action)</c>). Handlers run on the thread
     /// pool, in order, never on the receive loop; at most <paramref name="capacity"/> events
-    /// wait for a handler, more are dropped and counted. Register before or after
-    /// <see cref="Start"/>; dispose the result to unregister. Events flow while the watcher
-    /// runs: use <see cref="RunAsync"/> when nothing else consumes them.
+    /// wait for a handler, more are dropped and counted (<see cref="EventSubscription.Dropped"/>).
+    /// A handler that throws is reported through <see cref="Error"/> and goes on receiving.
+    /// Register before or after <see cref="Start"/>; dispose the result to unregister. Events
+    /// flow while the watcher runs: use <see cref="RunAsync"/> when nothing else consumes them.
     /// </summary>
+    /// <param name="filter">Which events (every given condition must hold).</param>
+    /// <param name="handler">Called with the event and a token that fires when the subscription ends.</param>
+    /// <param name="capacity">Events queued for this handler before further ones are dropped.</param>
+    /// <returns>The registration; dispose it to unregister.</returns>
     public EventSubscription On(EventFilter filter, Func<ProcessEvent, CancellationToken, ValueTask> handler, int capacity = 4096)
     {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var subscription = new EventSubscription(filter, handler, capacity, _dispatcher.Remove);
+        var subscription = new EventSubscription(filter, handler, capacity, _dispatcher.Remove, _dispatcher.OnHandlerFailed);
         _dispatcher.Add(subscription);
         return subscription;
     }
 
-    /// <summary>A synchronous handler; see <see cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>.</summary>
-    public EventSubscription On(EventFilter filter, Action<ProcessEvent> handler, int capacity = 4096) =>
-        On(filter, (e, _) =>
+    /// <summary>An asynchronous handler without a token: <c>watcher.On(filter, async e =&gt; …)</c> binds here, not to an <c>async void</c>.</summary>
+    /// <inheritdoc cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>
+    public EventSubscription On(EventFilter filter, Func<ProcessEvent, Task> handler, int capacity = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return On(filter, (e, _) => new ValueTask(handler(e)), capacity);
+    }
+
+    /// <summary>A synchronous handler.</summary>
+    /// <inheritdoc cref="On(EventFilter, Func{ProcessEvent, CancellationToken, ValueTask}, int)"/>
+    public EventSubscription On(EventFilter filter, Action<ProcessEvent> handler, int capacity = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return On(filter, (e, _) =>
         {
             handler(e);
             return ValueTask.CompletedTask;
         }, capacity);
+    }
 
-    /// <summary>Watches until cancelled, for callers that only use <see cref="On(EventFilter, Action{ProcessEvent}, int)"/> callbacks.</summary>
+    /// <summary>Watches until cancelled, for callers that only use <c>On</c> callbacks.</summary>
+    /// <param name="cancellationToken">Stops watching; the task then completes (it does not throw for this cancellation).</param>
+    /// <exception cref="ProcWatchException">The kernel interface is unusable, or failed while watching.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await foreach (ProcessEvent _ in WatchAsync(cancellationToken).ConfigureAwait(false))
@@ -107,7 +193,9 @@ public sealed class ProcessWatcher : IDisposable
 
     private ProcessEventKinds SourceKinds() => _options.SourceKinds;
 
-    /// <summary>Streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
+    /// <summary>Starts (see <see cref="Start"/>) and streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
+    /// <param name="cancellationToken">Ends the stream (quietly: the enumeration just stops).</param>
+    /// <exception cref="ProcWatchException">The kernel interface is unusable, or failed while watching.</exception>
     public async IAsyncEnumerable<ProcessEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ChannelReader<ProcessEvent> reader = Start();
@@ -135,6 +223,8 @@ public sealed class ProcessWatcher : IDisposable
     }
 
     /// <summary>Convenience: watch with <paramref name="options"/> until cancelled.</summary>
+    /// <param name="options">What to watch and how.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
     public static async IAsyncEnumerable<ProcessEvent> WatchAsync(
         WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -143,13 +233,37 @@ public sealed class ProcessWatcher : IDisposable
             yield return e;
     }
 
+    /// <summary>
+    /// Unsubscribes and releases every kernel resource (sockets, the eBPF program), including
+    /// sources handed over in the options of a watcher that never started. Handlers finish
+    /// what is queued for them.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         foreach (IEventSource source in _sources)
             source.Dispose();
+        if (_pipeline is null && _options.Sources is { } handedOver)
+        {
+            foreach (IEventSource source in handedOver)
+                source.Dispose(); // never started: the watcher still owns what it was given
+        }
         _pipeline?.Complete();
         _dispatcher.CompleteAll();
+    }
+
+    private void ReportHandlerFailure(ProcessEvent e, Exception ex)
+    {
+        var error = new ProcWatchException(FailureKind.HandlerFailed,
+            $"an event handler failed on {e.Kind.Name()} of pid {e.Pid}: {ex.GetType().Name}: {ex.Message}", ex);
+        try
+        {
+            Error?.Invoke(this, new ErrorEventArgs(error));
+        }
+        catch (Exception)
+        {
+            // An Error handler that throws must not stop the subscription; the failure is counted.
+        }
     }
 }

@@ -1,31 +1,57 @@
-using ProcWatch.Events;
 using ProcWatch.Tracking;
+using ProcWatch.Watching;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch;
 
-/// <summary>What to watch and how. Immutable once watching starts.</summary>
+/// <summary>What to watch and how. Immutable; checked when set (a bad value throws at once, not at start).</summary>
 public sealed record WatchOptions
 {
-    /// <summary>Event kinds to report; pushed down to the kernel filter where possible.</summary>
+    private readonly int _receiveBufferBytes = 16 * 1024 * 1024;
+    private readonly int _queueCapacity = 256 * 1024;
+
+    /// <summary>Event kinds to report; pushed down to the kernel filter where possible. Default: fork, exec, exit.</summary>
     public ProcessEventKinds Kinds { get; init; } = ProcessEventKinds.Default;
 
-    /// <summary>Netlink socket receive buffer; a large one absorbs bursts (SO_RCVBUFFORCE when privileged).</summary>
-    public int ReceiveBufferBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>
+    /// Which mechanism produces the events. <see cref="Backend.Auto"/> (the default) takes the
+    /// proc connector with eBPF exec capture where both load, and falls back, with a
+    /// <see cref="ProcessWatcher.Warning"/>, to the connector alone (argv read from /proc) and
+    /// then to /proc scanning. A forced backend that cannot run throws at start instead.
+    /// </summary>
+    public Backend Backend { get; init; } = Backend.Auto;
 
-    /// <summary>Events held for a slow consumer before they are dropped (and counted, and reported).</summary>
-    public int QueueCapacity { get; init; } = 256 * 1024;
+    /// <summary>Netlink socket receive buffer; a large one absorbs bursts (SO_RCVBUFFORCE when privileged).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not positive.</exception>
+    public int ReceiveBufferBytes
+    {
+        get => _receiveBufferBytes;
+        init => _receiveBufferBytes = value >= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(ReceiveBufferBytes), value, "ReceiveBufferBytes must be at least 1");
+    }
+
+    /// <summary>
+    /// Events held for a slow consumer before they are dropped (and counted, and reported as
+    /// a <see cref="LostEvent"/> with <see cref="LossReason.QueueFull"/>). At least 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int QueueCapacity
+    {
+        get => _queueCapacity;
+        init => _queueCapacity = value >= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(QueueCapacity), value, "QueueCapacity must be at least 1");
+    }
 
     /// <summary>
     /// The process table and /proc enrichment (and the process filter); null turns them off:
     /// events then carry ids only.
     /// </summary>
-    public EnrichmentOptions? Enrichment { get; init; } = new();
+    internal EnrichmentOptions? Enrichment { get; init; } = new();
 
     /// <summary>Extra processing stages, run in order before events reach the consumer.</summary>
-    public IReadOnlyList<IEventStage> Stages { get; init; } = [];
+    internal IReadOnlyList<IEventStage> Stages { get; init; } = [];
 
-    /// <summary>The event sources; null means the proc connector.</summary>
-    public IReadOnlyList<IEventSource>? Sources { get; init; }
+    /// <summary>The event sources, chosen by the caller; null means <see cref="Backend"/> chooses at start.</summary>
+    internal IReadOnlyList<IEventSource>? Sources { get; init; }
 
     /// <summary>
     /// What the sources subscribe to: the process table needs forks, execs and exits to
@@ -34,4 +60,16 @@ public sealed record WatchOptions
     /// </summary>
     internal ProcessEventKinds SourceKinds =>
         Enrichment is null ? Kinds : Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
+
+    /// <summary>The checks a <c>with</c> copy or a binder could have skipped.</summary>
+    /// <exception cref="ArgumentException">An option is out of range (message says which).</exception>
+    internal void Validate()
+    {
+        if (QueueCapacity < 1)
+            throw new ArgumentOutOfRangeException(nameof(QueueCapacity), QueueCapacity, "QueueCapacity must be at least 1");
+        if (ReceiveBufferBytes < 1)
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferBytes), ReceiveBufferBytes, "ReceiveBufferBytes must be at least 1");
+        if (!Enum.IsDefined(Backend))
+            throw new ArgumentOutOfRangeException(nameof(Backend), Backend, "unknown backend");
+    }
 }

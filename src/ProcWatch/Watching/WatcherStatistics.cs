@@ -1,6 +1,6 @@
 using ProcWatch.Events;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch;
 
 /// <summary>
 /// Counters kept while watching: events per kind, and every way an event can be lost.
@@ -16,8 +16,11 @@ public sealed class WatcherStatistics
     private long _ringBufferDrops;
     private long _tableEvictions;
 
+    /// <summary>Events of <paramref name="kind"/> delivered so far.</summary>
+    /// <param name="kind">The kind to count.</param>
     public long Count(ProcessEventKind kind) => Volatile.Read(ref _byKind[(int)kind]);
 
+    /// <summary>Events of every kind delivered so far.</summary>
     public long Total
     {
         get
@@ -46,11 +49,13 @@ public sealed class WatcherStatistics
     /// <summary>Processes the bounded process table forgot to make room (re-read from /proc when seen again).</summary>
     public long TableEvictions => Volatile.Read(ref _tableEvictions);
 
-    public void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
-    public void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
-    public void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
-    public void OnMalformed() => Interlocked.Increment(ref _malformed);
-    public void OnSequenceGap(long missing) => Interlocked.Add(ref _sequenceGaps, missing);
-    public void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
-    public void SetRingBufferDrops(long total) => Volatile.Write(ref _ringBufferDrops, total);
+    internal void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
+    /// <summary>An event counted on receipt turned out to be one already reported (an eBPF orphan's late connector exec): -S counts each once.</summary>
+    internal void OnDuplicate(ProcessEventKind kind) => Interlocked.Decrement(ref _byKind[(int)kind]);
+    internal void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
+    internal void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
+    internal void OnMalformed() => Interlocked.Increment(ref _malformed);
+    internal void OnSequenceGap(long missing) => Interlocked.Add(ref _sequenceGaps, missing);
+    internal void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
+    internal void SetRingBufferDrops(long total) => Volatile.Write(ref _ringBufferDrops, total);
 }

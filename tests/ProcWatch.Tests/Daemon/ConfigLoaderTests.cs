@@ -73,8 +73,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal("/var/log/procwatch/events.json", output.Path);
         Assert.True(output.MaxBytes > 0);
         Assert.Empty(config.Rules);
-        Assert.Equal(ProcWatch.Watching.Backend.Auto, config.Backend);
-        Assert.Equal(ProcWatch.Watching.Backend.Procfs, ConfigLoader.Parse("backend: procfs\n", "b.yaml").Backend);
+        Assert.Equal(ProcWatch.Backend.Auto, config.Backend);
+        Assert.Equal(ProcWatch.Backend.Procfs, ConfigLoader.Parse("backend: procfs\n", "b.yaml").Backend);
     }
 
     [Theory]

@@ -440,7 +440,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
 
         (int gone, _, string error) = Cli.Run("status", "--socket", dir.File("nothing.sock"));
         Assert.Equal(1, gone);
-        Assert.StartsWith("procwatch: no daemon answers on", error);
+        Assert.StartsWith("procwatch: no daemon is listening on", error);
     }
 
     [Fact]
@@ -478,6 +478,19 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         (int ok, string stdout, _) = Cli.Run("daemon", "--check-config");
         Assert.Equal(0, ok);
         Assert.Contains("built-in default: valid", stdout);
+    }
+
+    [Fact]
+    public void A_yaml_syntax_error_is_a_config_error_not_an_internal_one()
+    {
+        using var dir = new TempDir();
+        string config = dir.Write("broken.yaml", "path: [unclosed\nevents: [exec]\n");
+        (int code, _, string stderr) = Cli.Run("daemon", "--check-config", "--config", config);
+        Assert.Equal(6, code);
+        Assert.StartsWith($"procwatch: {config}: line ", stderr, StringComparison.Ordinal);
+        Assert.Contains("invalid YAML", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
     }
 
     [Fact]

@@ -132,6 +132,31 @@ public sealed class ExecArgvJoinTests
         Assert.Equal(1, join.Orphans);
     }
 
+    /// <summary>
+    /// B10: a stopped procwatch resumed orphans every record before the connector's execs are
+    /// read; each exec is then counted by the connector on receipt and by the orphan: once only.
+    /// </summary>
+    [Fact]
+    public void OrphanThenItsLateConnectorExec_IsCountedOnce()
+    {
+        long now = 0;
+        var statistics = new WatcherStatistics();
+        var join = new ExecArgvJoin(KernelClock.Shared, accounts: null, monotonicNow: () => now);
+        var sink = new ListSink();
+        join.Attach(sink, statistics);
+        for (int pid = 100; pid < 110; pid++)
+            join.OnRecord(Record(pid, 10 * Ms + pid, "/bin/true"));
+        now = 10 * Ms + ExecArgvJoin.OrphanAfterNs + Ms;
+        join.Expire();
+        for (int pid = 100; pid < 110; pid++)
+        {
+            statistics.OnEvent(ProcessEventKind.Exec); // as ConnectorEventSource does on receipt
+            join.Post(Exec(pid, 10 * Ms + pid + 1000));
+        }
+        Assert.Equal(10, sink.Events.Count);
+        Assert.Equal(10, statistics.Count(ProcessEventKind.Exec));
+    }
+
     [Fact]
     public void Flush_EmitsEveryWaitingRecord()
     {

@@ -32,7 +32,7 @@ public sealed class ExecCaptureDisabledTests
         try
         {
             string token = ExecCollector.NewToken();
-            var (watcher, execs, gate) = EbpfWatcherTests.Watch(ProcWatch.Watching.Backend.Auto, token, out string? warning);
+            var (watcher, execs, gate) = EbpfWatcherTests.Watch(ProcWatch.Backend.Auto, token, out string? warning);
             using (watcher)
             {
                 Assert.NotNull(warning);
@@ -58,8 +58,8 @@ public sealed class ExecCaptureDisabledTests
         Environment.SetEnvironmentVariable("PROCWATCH_NO_EBPF", "1");
         try
         {
-            var e = Assert.Throws<ProcWatch.Watching.ProcWatchException>(() =>
-                ProcWatch.Watching.BackendSelector.Select(ProcWatch.Watching.Backend.Ebpf, new ProcWatch.Watching.WatchOptions()));
+            var e = Assert.Throws<ProcWatch.ProcWatchException>(() =>
+                ProcWatch.Watching.BackendSelector.Select(ProcWatch.Backend.Ebpf, new ProcWatch.WatchOptions()));
             Assert.Equal("eBPF exec capture unavailable: disabled by PROCWATCH_NO_EBPF", e.Message);
         }
         finally

@@ -20,7 +20,8 @@ internal sealed class EventCollector : IDisposable
 
     public EventCollector(ProcessEventKinds kinds = ProcessEventKinds.Default, EnrichmentOptions? enrichment = null)
     {
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Enrichment = enrichment ?? new EnrichmentOptions() });
+        // The connector alone: these tests are about what /proc enrichment gives (eBPF has its own tests).
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = Backend.Connector, Enrichment = enrichment ?? new EnrichmentOptions() });
         ChannelReader<ProcessEvent> reader = _watcher.Start();
         _pump = Task.Run(async () =>
         {

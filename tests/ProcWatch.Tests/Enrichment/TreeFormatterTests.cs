@@ -59,6 +59,24 @@ public class TreeFormatterTests
     }
 
     [Fact]
+    public void FullPath_DeletedMarkFollowsThePath_NotTheArguments()
+    {
+        ProcessInfo info = Info(100, 1, "app", "--serve", "8080") with { Executable = "/opt/app", ExecutableDeleted = true };
+        var buffer = new ArrayBufferWriter<byte>();
+        new TreeFormatter(new TreeOptions { FullPath = true }).Write(Exec(info), buffer);
+        Assert.Equal("100+ <dev> /src % /opt/app (deleted) --serve 8080\n", Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
+    public void UnreadableWorkingDirectory_IsShownAsUnknown()
+    {
+        ProcessInfo info = Info(100, 1, "make") with { WorkingDirectory = null };
+        var buffer = new ArrayBufferWriter<byte>();
+        new TreeFormatter().Write(Exec(info), buffer);
+        Assert.Equal("100+ <dev> <unknown cwd> % make\n", Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
     public void FullPathAndHiddenArguments()
     {
         ProcessInfo info = Info(7, 1, "ls", "-l", "\u001b]0;title\u0007");

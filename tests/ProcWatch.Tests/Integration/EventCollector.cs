@@ -24,7 +24,8 @@ internal sealed class EventCollector : IDisposable
 
     private EventCollector(ProcessEventKinds kinds)
     {
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds });
+        // The connector alone: these tests are about what the connector delivers (eBPF has its own tests).
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = Backend.Connector });
         ChannelReader<ProcessEvent> reader = _watcher.Start(); // subscribed: nothing after this is missed
         _pump = Task.Run(async () =>
         {

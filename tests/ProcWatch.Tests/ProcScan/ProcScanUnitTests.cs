@@ -75,10 +75,10 @@ public class ProcScanUnitTests
     [InlineData("22 27 0:21 / /proc rw - proc proc rw\n40 22 0:30 / /proc rw - proc proc rw,hidepid=2\n", HidePid.Invisible)]
     // Not /proc itself.
     [InlineData("23 22 0:22 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw,hidepid=2\n", null)]
-    public void HidePidFromMountInfo(string mountInfo, HidePid? expected)
+    public void HidePidFromMountInfo(string mountInfo, object? expected) // object: HidePid is internal, a public test method cannot name it
     {
         HidePidSetting? setting = ProcMounts.ParseHidePid(mountInfo);
-        Assert.Equal(expected, setting?.Mode);
+        Assert.Equal((HidePid?)expected, setting?.Mode);
         if (setting is { } s)
             Assert.DoesNotContain('\n', s.Describe());
     }

@@ -12,7 +12,7 @@ namespace ProcWatch.Kernel.Accounts;
 /// <see cref="MaxEntries"/> names per file are kept. Thread-safe. Local files only: no NSS
 /// (LDAP/SSSD) calls on the event path.
 /// </summary>
-public sealed class AccountNames
+internal sealed class AccountNames
 {
     public const int MaxEntries = 65536;
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);

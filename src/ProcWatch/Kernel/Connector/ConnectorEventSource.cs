@@ -10,7 +10,7 @@ namespace ProcWatch.Kernel.Connector;
 /// then drain the socket without blocking, parse each datagram in place, and post typed
 /// events. The receive buffer is reused; only the event objects are allocated.
 /// </summary>
-public sealed class ConnectorEventSource : IEventSource
+internal sealed class ConnectorEventSource : IEventSource
 {
     private const int FinalDrainDatagrams = 64 * 1024;
 

@@ -10,7 +10,7 @@ namespace ProcWatch.Kernel.Connector;
 /// the kernel ignores the subscription (or, when a host process listens, delivers the host's
 /// pids); on a kernel without CONFIG_PROC_EVENTS nothing arrives at all.
 /// </summary>
-public static class ConnectorProbe
+internal static class ConnectorProbe
 {
     /// <summary>Programs that exit at once, tried in order (the first that exists is run).</summary>
     private static readonly string[][] ProbeCommands = [["/bin/true"], ["/usr/bin/true"], ["/bin/sh", "-c", ":"]];

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.Connector;
 using ProcWatch.Watching;
@@ -11,7 +10,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// <see cref="ExecArgvJoin"/>, which gives each exec the argv the eBPF program captured.
 /// Ring-buffer drops are reported as <see cref="LostEvent"/>s (<see cref="LossReason.RingBufferFull"/>).
 /// </summary>
-public sealed class EbpfExecSource : IEventSource
+internal sealed class EbpfExecSource : IEventSource
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 

@@ -20,6 +20,9 @@ internal static class EbpfPrerequisites
     private const int CAP_PERFMON = 38;
     private const int CAP_BPF = 39;
 
+    /// <summary>The reason is missing privilege (exit code 3), not a kernel that lacks the mechanism.</summary>
+    internal static bool IsPrivilegeReason(string reason) => reason.Contains(NeedsCapabilities, StringComparison.Ordinal);
+
     internal static bool TryCheck([NotNullWhen(false)] out string? reason)
     {
         string? disabled = Environment.GetEnvironmentVariable(DisableVariable);

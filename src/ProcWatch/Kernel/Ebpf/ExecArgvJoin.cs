@@ -1,4 +1,3 @@
-using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Watching;
 
@@ -306,6 +305,7 @@ internal sealed class ExecArgvJoin : IEventSink
         if (_recentOrphans.TryGetValue(exec.Pid, out long orphanNs) && orphanNs <= exec.KernelTimeNs && exec.KernelTimeNs - orphanNs < DuplicateWindowNs)
         {
             _recentOrphans.Remove(exec.Pid);
+            _statistics?.OnDuplicate(ProcessEventKind.Exec); // the connector counted it; the orphan already was
             return; // already reported, with its argv, when it was orphaned
         }
         Interlocked.Increment(ref _unmatched);
@@ -398,6 +398,8 @@ internal sealed class ExecArgvJoin : IEventSink
         ExecutableMemfd = r.ExecutableMemfd,
         ExecutableMode = r.File?.Mode,
         ExecutableOwner = r.File?.OwnerUid,
+        ExecutableSource = r.HasContext && r.Executable is not null ? ExecutableSource.Ebpf
+            : r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? ExecutableSource.Execve : ExecutableSource.None,
         Args = r.Argv,
         ArgsTruncated = r.ArgvTruncated,
         ArgsCount = r.Argc,

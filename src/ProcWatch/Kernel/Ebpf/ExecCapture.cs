@@ -15,7 +15,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// ring could not hold are counted in <see cref="Drops"/>, never silent. The callback runs
 /// on the capture thread, one record at a time, and should be quick.
 /// </remarks>
-public sealed class ExecCapture : IDisposable
+internal sealed class ExecCapture : IDisposable
 {
     /// <summary>Argv bytes per ring record (EXEC_ARGV_CAP); longer argv comes in several.</summary>
     public const int ArgvCapBytes = exec_record_header.ARGV_CAP;

@@ -1,7 +1,7 @@
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>Tuning of <see cref="ExecCapture"/>; the defaults suit a monitor.</summary>
-public sealed class ExecCaptureOptions
+internal sealed class ExecCaptureOptions
 {
     /// <summary>
     /// Size of the BPF ring buffer: a power of two, at least a page. The default 4 MiB holds

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>One record from the kernel capture's ring buffer: an exec, a fork or a process exit.</summary>
-public abstract class KernelRecord
+internal abstract class KernelRecord
 {
     /// <summary>The process (thread group) the record is about.</summary>
     public required int Tgid { get; init; }
@@ -16,13 +16,13 @@ public abstract class KernelRecord
 }
 
 /// <summary>A new process (not a thread), from <c>sched_process_fork</c>.</summary>
-public sealed class ForkRecord : KernelRecord
+internal sealed class ForkRecord : KernelRecord
 {
     public required int ParentTgid { get; init; }
 }
 
 /// <summary>The end of a process (its last thread), from <c>sched_process_exit</c>.</summary>
-public sealed class ExitRecord : KernelRecord
+internal sealed class ExitRecord : KernelRecord
 {
     /// <summary>The raw wait status (task->exit_code).</summary>
     public required int ExitCode { get; init; }
@@ -41,7 +41,7 @@ public sealed class ExitRecord : KernelRecord
 /// before the new program ran: the argv is exactly what the caller passed, and the paths,
 /// session and credentials are the ones of that instant.
 /// </summary>
-public sealed class ExecRecord : KernelRecord
+internal sealed class ExecRecord : KernelRecord
 {
     [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
     public ExecRecord(
@@ -131,7 +131,7 @@ public sealed class ExecRecord : KernelRecord
 }
 
 /// <summary>The executable's inode as the kernel saw it at exec.</summary>
-public readonly record struct ExecutableFile(uint Device, ulong Inode, uint Mode, uint OwnerUid, uint LinkCount)
+internal readonly record struct ExecutableFile(uint Device, ulong Inode, uint Mode, uint OwnerUid, uint LinkCount)
 {
     public bool SetUid => (Mode & 0x800) != 0;
     public bool SetGid => (Mode & 0x400) != 0;
@@ -142,7 +142,7 @@ public readonly record struct ExecutableFile(uint Device, ulong Inode, uint Mode
 /// /proc/PID/status, loginuid and cgroup for the exec: effective uid and gid (set-user-ID
 /// applied), the audit login uid, and the cgroup v2 id.
 /// </summary>
-public readonly record struct ExecIdentity(uint EffectiveUid, uint EffectiveGid, uint? LoginUid, ulong CgroupId)
+internal readonly record struct ExecIdentity(uint EffectiveUid, uint EffectiveGid, uint? LoginUid, ulong CgroupId)
 {
     /// <summary>False for a default value (a record built without them).</summary>
     public bool Known { get; init; }

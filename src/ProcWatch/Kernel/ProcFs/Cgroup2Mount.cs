@@ -8,7 +8,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// hybrid host), to check that a cgroup path names the cgroup whose id eBPF reported: on v2
 /// the id is the inode number of the cgroup's directory.
 /// </summary>
-public static class Cgroup2Mount
+internal static class Cgroup2Mount
 {
     private static readonly Lazy<string?> MountPoint = new(Find);
 

@@ -5,7 +5,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// the start time read alongside it (stat's starttime, through the same
 /// <see cref="ProcessDirectory"/>) is the one expected for the process the event is about.
 /// </summary>
-public static class PidReuseGuard
+internal static class PidReuseGuard
 {
     /// <summary>
     /// How far a start time derived from a fork event's timestamp may be from stat's

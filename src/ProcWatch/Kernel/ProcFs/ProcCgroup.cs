@@ -7,7 +7,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// /proc/PID/cgroup: the process's cgroup path (the unified v2 hierarchy "0::/path" when
 /// present, else the first v1 line) and the container id found in it.
 /// </summary>
-public static class ProcCgroup
+internal static class ProcCgroup
 {
     public static bool TryRead(int pid, out string path)
     {
@@ -70,7 +70,7 @@ public static class ProcCgroup
 /// kubernetes (<c>/kubepods/.../podUID/ID</c>). The innermost match wins. Conmon scopes
 /// (<c>libpod-conmon-ID</c>, <c>crio-conmon-ID</c>) are the runtime's monitor, not the container.
 /// </summary>
-public static class ContainerId
+internal static class ContainerId
 {
     private static readonly string[] Prefixes = ["docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"];
 

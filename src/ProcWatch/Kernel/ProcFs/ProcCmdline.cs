@@ -9,7 +9,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// An empty file (kernel thread, zombie, or a process between exec and its first page of
 /// arguments) reads as zero strings.
 /// </summary>
-public static class ProcCmdline
+internal static class ProcCmdline
 {
     public static bool TryReadArgs(int pid, out string[] args) => TryReadNamed(pid, "cmdline"u8, out args);
 

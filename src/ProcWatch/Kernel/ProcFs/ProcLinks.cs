@@ -6,7 +6,7 @@ using ProcWatch.Text;
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>The symbolic links of /proc/PID: the executable (exe) and the working directory (cwd).</summary>
-public static class ProcLinks
+internal static class ProcLinks
 {
     private static ReadOnlySpan<byte> DeletedSuffix => " (deleted)"u8;
 

@@ -5,7 +5,7 @@ using ProcWatch.Text;
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>One-line files of /proc/PID: comm and loginuid.</summary>
-public static class ProcSmallFiles
+internal static class ProcSmallFiles
 {
     /// <summary>The audit login uid value meaning "not set" ((uid_t)-1).</summary>
     public const uint UnsetLoginUid = uint.MaxValue;

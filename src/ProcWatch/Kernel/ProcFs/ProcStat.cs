@@ -5,7 +5,7 @@ using ProcWatch.Text;
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>The fields of /proc/PID/stat that ProcWatch uses (proc_pid_stat(5)).</summary>
-public readonly record struct ProcStat
+internal readonly record struct ProcStat
 {
     /// <summary>PF_KTHREAD in the flags field: a kernel thread.</summary>
     public const uint PF_KTHREAD = 0x00200000;

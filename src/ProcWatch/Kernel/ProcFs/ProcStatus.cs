@@ -4,7 +4,7 @@ using ProcWatch.Interop;
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>The credentials in /proc/PID/status: real and effective user and group ids.</summary>
-public readonly record struct ProcStatus(uint RealUid, uint EffectiveUid, uint RealGid, uint EffectiveGid)
+internal readonly record struct ProcStatus(uint RealUid, uint EffectiveUid, uint RealGid, uint EffectiveGid)
 {
     public static bool TryRead(int pid, out ProcStatus status)
     {

@@ -9,7 +9,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// reused, so stat's start time read through it vouches for everything else read through it.
 /// A struct over the raw descriptor (O_PATH, no allocation); dispose it once.
 /// </summary>
-public struct ProcessDirectory : IDisposable
+internal struct ProcessDirectory : IDisposable
 {
     private int _fd;
     private bool _open; // fd 0 is a valid descriptor when stdin is closed

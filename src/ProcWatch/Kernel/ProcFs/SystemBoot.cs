@@ -10,7 +10,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// (btime in /proc/stat) and the offsets between CLOCK_BOOTTIME (which stat's starttime
 /// counts), CLOCK_MONOTONIC (event timestamps) and the wall clock, sampled once.
 /// </summary>
-public sealed class SystemBoot
+internal sealed class SystemBoot
 {
     private readonly long _realtimeMinusBoottimeNs;
     private readonly long _boottimeMinusMonotonicNs;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>Names a controlling terminal from stat's tty_nr (devices.txt numbering), e.g. "pts/3", "tty1", "ttyS0".</summary>
-public static class TtyNames
+internal static class TtyNames
 {
     private const int PtsCacheSize = 256;
     private static readonly string?[] s_pts = new string?[PtsCacheSize];

@@ -1,7 +1,7 @@
 namespace ProcWatch.Kernel.ProcScan;
 
 /// <summary>How /proc hides other users' processes (the hidepid= mount option, proc(5)).</summary>
-public enum HidePid
+internal enum HidePid
 {
     /// <summary>hidepid=0 (off): everything visible.</summary>
     Off,
@@ -14,7 +14,7 @@ public enum HidePid
 }
 
 /// <summary>The hidepid setting of the /proc mount and what it means for scanning.</summary>
-public readonly record struct HidePidSetting(HidePid Mode, string Option)
+internal readonly record struct HidePidSetting(HidePid Mode, string Option)
 {
     /// <summary>One line for the user.</summary>
     public string Describe() => Mode switch
@@ -26,7 +26,7 @@ public readonly record struct HidePidSetting(HidePid Mode, string Option)
 }
 
 /// <summary>Reads the mount options of /proc from /proc/self/mountinfo (proc_pid_mountinfo(5)).</summary>
-public static class ProcMounts
+internal static class ProcMounts
 {
     /// <summary>The hidepid setting of the /proc mount, or null when nothing is hidden (or unknown).</summary>
     public static HidePidSetting? FindHidePid(string mountInfoPath = "/proc/self/mountinfo")

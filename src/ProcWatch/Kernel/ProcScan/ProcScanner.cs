@@ -357,6 +357,7 @@ internal sealed class ProcScanner : IDisposable
         ParentPid = process.ParentPid,
         Name = process.Comm,
         Executable = process.Executable,
+        ExecutableSource = process.Executable is null ? ExecutableSource.None : ExecutableSource.Procfs,
         ExecutableDeleted = executableDeleted,
         Args = process.Args,
         ArgvSource = process.Args is null ? ArgvSource.None : ArgvSource.Procfs,

@@ -13,7 +13,7 @@ namespace ProcWatch.Kernel.ProcScan;
 /// coalesced into one scan. Works as any user in any namespace, with blind spots: processes
 /// shorter than a scan, no exit codes (<see cref="ExitEvent.Status"/> is null).
 /// </summary>
-public sealed class ProcfsEventSource : IEventSource
+internal sealed class ProcfsEventSource : IEventSource
 {
     private readonly ProcfsOptions _options;
     private readonly KernelClock _clock;

@@ -3,7 +3,7 @@ using ProcWatch.Events;
 namespace ProcWatch.Kernel.ProcScan;
 
 /// <summary>Settings of the /proc scanning backend.</summary>
-public sealed record ProcfsOptions
+internal sealed record ProcfsOptions
 {
     /// <summary>Event kinds to report; the scanner can only see fork, exec and exit.</summary>
     public ProcessEventKinds Kinds { get; init; } = ProcessEventKinds.Default;

@@ -1,0 +1,43 @@
+using ProcWatch.Events;
+using ProcWatch.Output;
+
+namespace ProcWatch.Cli.Report;
+
+/// <summary>
+/// <c>--report FILE</c>: records the traced command's events as ECS JSON in a temporary file
+/// beside the stream the user sees, and at the end turns that file into the HTML report, the
+/// same way <c>procwatch report</c> would. Written by the output thread only.
+/// </summary>
+internal sealed class ReportRecorder : IDisposable
+{
+    private readonly EcsJsonFormatter _formatter = new();
+    private readonly EventOutput _events;
+    private readonly string _eventsPath;
+    private readonly string _reportPath;
+
+    public ReportRecorder(string reportPath)
+    {
+        _reportPath = reportPath;
+        _eventsPath = Path.Combine(Path.GetTempPath(), $"procwatch-report-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        _events = EventOutput.AppendTo(_eventsPath);
+    }
+
+    public void Record(ProcessEvent e) => _formatter.Write(e, _events.Buffer);
+
+    public void Flush() => _events.Flush();
+
+    /// <summary>Writes the report and says on standard error where it is.</summary>
+    public void Finish()
+    {
+        _events.Flush();
+        ReportModel model = EventFileReader.Read([_eventsPath]);
+        ReportCommand.Write(model, _reportPath, Console.Error);
+    }
+
+    public void Dispose()
+    {
+        _events.Dispose();
+        try { File.Delete(_eventsPath); }
+        catch (IOException) { /* in the temp directory: the system cleans it */ }
+    }
+}

@@ -1,0 +1,20 @@
+using System.Runtime.InteropServices;
+
+namespace ProcWatch.Interop;
+
+internal static partial class Libc
+{
+    internal const int NETLINK_GENERIC = 16;
+    internal const int SOCK_RAW = 3;
+    private const long SYS_pidfd_send_signal = 424;
+    private const long SYS_pidfd_open = 434;
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long a, long b, long c, long d);
+
+    /// <summary>pidfd_open(2): a descriptor that refers to this one process, never to a later holder of its pid.</summary>
+    internal static int PidfdOpen(int pid) => (int)Syscall(SYS_pidfd_open, pid, 0, 0, 0);
+
+    /// <summary>pidfd_send_signal(2): ESRCH once the process has exited, even if its pid was reused.</summary>
+    internal static int PidfdSendSignal(int pidfd, int signal) => (int)Syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
+}
