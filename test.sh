@@ -4,7 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback.
+scripts/setup.sh clickhouse-server
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# The library's samples: the console app (also published as NativeAOT and run: it must report an
+# exec with eBPF argv) and the worker service.
+dotnet build samples/CurlWorker -c Release -nologo -v quiet
+samples/run-worker.sh samples/CurlWorker/bin/Release/net10.0/CurlWorker.dll
+dotnet publish samples/WatchExecs -c Release -r linux-x64 -o artifacts/samples/WatchExecs -nologo -v quiet
+samples/run-aot.sh artifacts/samples/WatchExecs/WatchExecs
+
 dotnet test tests/ProcWatch.Tests -c Release -nologo --logger "console;verbosity=normal" "$@"

@@ -5,6 +5,7 @@
 #   zlib1g-dev                         : NativeAOT links against zlib
 #   gcc, strace, util-linux, python3   : integration tests (tiny C helpers, ptrace, setpriv/script/unshare, byte-exact argv) and bench scripts
 #   libc6-dev, linux-libc-dev          : headers for those C helpers and the kernel struct layout test
+#   (test.sh adds clickhouse-server: the ClickHouse output's tests start private servers from it)
 # Usage: scripts/setup.sh [extra-package ...]
 set -euo pipefail
 
@@ -21,8 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
-    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+  apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -o DPkg::Lock::Timeout=600 >/dev/null && apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then

@@ -8,6 +8,8 @@ switch (args.Length > 0 ? args[0] : "")
         return EbpfConsumerBench.Run(args[1..]);
     case "ebpf-drain":
         return EbpfConsumerBench.RunDrain(args[1..]);
+    case "clickhouse":
+        return ClickHouseBench.Run(args[1..]);
     case "receive":
         return ReceiveStrategyBench.Run(args[1..]);
 }

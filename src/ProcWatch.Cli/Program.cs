@@ -126,6 +126,7 @@ internal static class Program
             DaemonCommand.Build(),
             StatusCommand.Build(),
             Report.ReportCommand.Build(),
+            FleetCommand.Build(),
             Doctor.DoctorCommand.Build(),
         };
         root.SetAction((result, token) =>

@@ -15,7 +15,7 @@ namespace ProcWatch.Daemon.Configuration;
 /// node model only (no reflection, NativeAOT-safe), so every problem is reported with the
 /// line it is on. Unknown keys are errors: a typo must not silently disable a rule.
 /// </summary>
-internal static class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <exception cref="ConfigException">The file is unreadable or invalid.</exception>
     public static DaemonConfig Load(string path)
@@ -35,7 +35,7 @@ internal static class ConfigLoader
     /// <exception cref="ConfigException">The text is invalid.</exception>
     public static DaemonConfig Parse(string text, string source) => new Reader(source).Read(text);
 
-    private sealed class Reader(string source)
+    private sealed partial class Reader(string source)
     {
         public DaemonConfig Read(string text)
         {
@@ -140,6 +140,11 @@ internal static class ConfigLoader
             foreach (YamlNode item in Sequence(node, "outputs").Children)
             {
                 YamlMappingNode map = Mapping(item, "an output");
+                if (IsClickHouse(map))
+                {
+                    outputs.Add(ReadClickHouse(map, item));
+                    continue;
+                }
                 OutputType? type = null;
                 string? path = null;
                 long maxBytes = 100L * 1024 * 1024;
@@ -157,7 +162,7 @@ internal static class ConfigLoader
                                 "stdout" => OutputType.Stdout,
                                 "syslog" => OutputType.Syslog,
                                 "journald" => OutputType.Journald,
-                                string other => throw Error(value, $"unknown output type '{other}' (expected file, stdout, syslog, journald)"),
+                                string other => throw Error(value, $"unknown output type '{other}' (expected file, stdout, syslog, journald, clickhouse)"),
                             };
                             break;
                         case "path": path = NonEmpty(value, "path"); break;

@@ -32,6 +32,7 @@ internal enum OutputType
     Stdout,
     Syslog,
     Journald,
+    ClickHouse,
 }
 
 /// <summary>One entry of <c>outputs:</c>.</summary>
@@ -54,6 +55,9 @@ internal sealed record OutputDefinition
 
     /// <summary>syslog: the RFC 5424 facility number (default daemon = 3).</summary>
     public int Facility { get; init; } = 3;
+
+    /// <summary>clickhouse: server, batching and spool.</summary>
+    public ProcWatch.Daemon.Outputs.ClickHouse.ClickHouseSettings? ClickHouse { get; init; }
 }
 
 /// <summary><c>health:</c> — periodic counters in the log, the status socket, the optional Prometheus endpoint.</summary>

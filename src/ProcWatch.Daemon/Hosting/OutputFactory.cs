@@ -19,6 +19,7 @@ internal static class OutputFactory
                 {
                     OutputType.File => OpenFile(d, report),
                     OutputType.Stdout => new StdoutSink(report),
+                    OutputType.ClickHouse => new Outputs.ClickHouse.ClickHouseSink(d.ClickHouse!, report),
                     OutputType.Syslog => new SyslogSink(d.Path!, d.Facility, report),
                     _ => new JournaldSink(d.Path!, report),
                 });

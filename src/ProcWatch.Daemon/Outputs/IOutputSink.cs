@@ -46,7 +46,7 @@ internal sealed class OutputCounters
 /// for <see cref="RecoverAfter"/>; until then the output still counts as failing (what does
 /// get written is counted as written, not dropped). Never silent while lines are dropped.
 /// </summary>
-public sealed class FailureLatch
+internal sealed class FailureLatch
 {
     public static readonly TimeSpan RepeatEvery = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan RecoverAfter = TimeSpan.FromSeconds(1);

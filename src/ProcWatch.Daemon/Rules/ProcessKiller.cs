@@ -5,7 +5,7 @@ using ProcWatch.Kernel;
 namespace ProcWatch.Rules;
 
 /// <summary>How a kill ended.</summary>
-public enum KillOutcome
+internal enum KillOutcome
 {
     /// <summary>SIGKILL was delivered to the process the event was about.</summary>
     Killed,
@@ -29,7 +29,7 @@ public enum KillOutcome
 /// — and signal only through the pidfd. A holder that started after the event is a different
 /// process: the event's process is gone.
 /// </summary>
-public sealed class ProcessKiller : IDisposable
+internal sealed class ProcessKiller : IDisposable
 {
     private readonly TaskStartTime _starts = new();
 

@@ -11,7 +11,7 @@ public sealed class WatcherCallbackTests
     [Fact]
     public async Task Handlers_get_their_events_and_a_stuck_one_stalls_nobody()
     {
-        using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exec | ProcessEventKinds.Exit });
+        using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exec | ProcessEventKinds.Exit, Backend = Backend.Connector });
         string name = "pw-cb-" + Guid.NewGuid().ToString("N")[..6];
         using var dir = new TempDir();
         string program = dir.File(name);

@@ -32,6 +32,7 @@ public class KernelLossTests
         {
             Kinds = ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit,
             ReceiveBufferBytes = 4096, // the kernel's minimum is about 2 KiB: a few events
+            Backend = Backend.Connector,
             Stages = [new StallingStage(400)],
         };
         using var watcher = new ProcessWatcher(options);

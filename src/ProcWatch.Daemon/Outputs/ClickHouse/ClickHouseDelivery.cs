@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Text;
+using ProcWatch.Output.Sinks;
+
+namespace ProcWatch.Daemon.Outputs.ClickHouse;
+
+/// <summary>
+/// Sends the spool to the server, oldest batch first, one INSERT per batch, and deletes a
+/// batch only after the server answered 200. Before the first insert (and after the table
+/// went missing) it checks the table: present with every column, else created (if
+/// allowed) or reported. Every failure is one log line when it starts and one when
+/// delivery resumes, never one per retry; retries back off to 30 s.
+/// </summary>
+internal sealed class ClickHouseDelivery : IDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly ClickHouseSettings _settings;
+    private readonly string _name;
+    private readonly string? _user;
+    private readonly ClickHouseSpool _spool;
+    private readonly OutputCounters _counters;
+    private readonly LossReporter _losses;
+    private readonly Action<string> _report;
+    private readonly ClickHouseClient _client;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private Task _loop = Task.CompletedTask;
+    private (ClickHouseOutcome Outcome, int Code)? _problem;
+    private bool _tableChecked;
+
+    public ClickHouseDelivery(ClickHouseSettings settings, string name, string? user, ClickHouseSpool spool,
+        OutputCounters counters, LossReporter losses, Action<string> report, string? password)
+    {
+        _settings = settings;
+        _name = name;
+        _user = user;
+        _spool = spool;
+        _counters = counters;
+        _losses = losses;
+        _report = report;
+        _client = new ClickHouseClient(settings, user, password);
+    }
+
+    /// <summary>Insert latencies in milliseconds of accepted batches, when a benchmark asks for them.</summary>
+    public List<double>? Latencies { get; set; }
+
+    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+
+    /// <summary>A new batch is spooled.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+            _wake.Release();
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        TimeSpan backoff = TimeSpan.FromMilliseconds(250);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                long expired = _spool.Expire(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                if (expired > 0)
+                {
+                    _counters.OnDropped(expired);
+                    _losses.Lost(expired, "expired", $"spooled longer than {_settings.SpoolMaxAge.TotalHours:0.#} h");
+                }
+                if (!_spool.TryPeekOldest(out SpoolEntry entry))
+                {
+                    await _wake.WaitAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                    continue;
+                }
+                ClickHouseReply reply = _tableChecked ? await InsertAsync(entry, stop).ConfigureAwait(false)
+                                                      : await CheckTableAsync(stop).ConfigureAwait(false);
+                if (reply.Outcome == ClickHouseOutcome.Accepted)
+                {
+                    backoff = TimeSpan.FromMilliseconds(250);
+                    continue;
+                }
+                if (reply.Outcome == ClickHouseOutcome.MissingTable)
+                    _tableChecked = false;
+                Problem(reply);
+                await Task.Delay(backoff, stop).ConfigureAwait(false);
+                backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A spooled file that cannot be read is lost, not retried forever.
+                if (_spool.TryPeekOldest(out SpoolEntry broken))
+                {
+                    _spool.Remove(broken);
+                    _counters.OnDropped(broken.Rows);
+                    _losses.Lost(broken.Rows, "unreadable", $"cannot read the spooled batch {broken.Path}: {ex.Message}");
+                }
+            }
+        }
+    }
+
+    private async Task<ClickHouseReply> InsertAsync(SpoolEntry entry, CancellationToken stop)
+    {
+        byte[] body = _spool.Read(entry);
+        long started = Stopwatch.GetTimestamp();
+        ClickHouseReply reply = await _client.InsertAsync(body, stop).ConfigureAwait(false);
+        if (reply.Outcome != ClickHouseOutcome.Accepted)
+            return reply;
+        Latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _spool.Remove(entry);
+        _counters.OnWritten(entry.Rows);
+        if (_problem is not null)
+        {
+            _problem = null;
+            _report($"{_name}: delivering again; {_spool.Rows} events still spooled");
+        }
+        return reply;
+    }
+
+    /// <summary>The table exists with every column we write; else create it (if allowed) or say what is wrong.</summary>
+    private async Task<ClickHouseReply> CheckTableAsync(CancellationToken stop)
+    {
+        ClickHouseReply version = await _client.QueryAsync("SELECT version()", stop).ConfigureAwait(false);
+        if (version.Outcome != ClickHouseOutcome.Accepted)
+            return version;
+        string sql = "SELECT name FROM system.columns WHERE database = " + ClickHouseSchema.Literal(_settings.Database)
+                   + " AND table = " + ClickHouseSchema.Literal(_settings.Table) + " FORMAT TabSeparated";
+        ClickHouseReply columns = await _client.QueryAsync(sql, stop).ConfigureAwait(false);
+        if (columns.Outcome != ClickHouseOutcome.Accepted)
+            return columns;
+        var present = new HashSet<string>(columns.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
+        if (present.Count == 0)
+        {
+            string table = $"{_settings.Database}.{_settings.Table}";
+            if (!_settings.CreateTable)
+                return new ClickHouseReply(ClickHouseOutcome.MissingTable, 60,
+                    $"table {table} does not exist and create_table is off (procwatch fleet schema prints its DDL)");
+            ClickHouseDialect dialect = ClickHouseSchema.DialectOf(version.Body);
+            foreach (string statement in ClickHouseSchema.SingleNode(_settings.Database, _settings.Table, dialect, _settings.RetentionDays))
+            {
+                ClickHouseReply created = await _client.QueryAsync(statement, stop).ConfigureAwait(false);
+                if (created.Outcome != ClickHouseOutcome.Accepted)
+                    return created with { Outcome = created.Outcome == ClickHouseOutcome.MissingTable ? ClickHouseOutcome.Refused : created.Outcome,
+                                          Message = $"cannot create {table}: {created.Message}" };
+            }
+            _report($"{_name}: created table {table} (ClickHouse {version.Body.Trim()}, {dialect.ToString().ToLowerInvariant()} schema)");
+        }
+        else
+        {
+            var missing = new StringBuilder();
+            foreach ((string column, _, _) in ClickHouseSchema.Columns)
+            {
+                if (present.Contains(column)) continue;
+                if (missing.Length > 0) missing.Append(", ");
+                missing.Append(column);
+            }
+            if (missing.Length > 0)
+                return new ClickHouseReply(ClickHouseOutcome.Refused, 16,
+                    $"schema mismatch: {_settings.Database}.{_settings.Table} lacks the columns {missing} (procwatch fleet schema prints the DDL)");
+        }
+        _tableChecked = true;
+        return new ClickHouseReply(ClickHouseOutcome.Accepted, 0, "");
+    }
+
+    /// <summary>One line when a problem starts or changes; retries of the same problem are silent.</summary>
+    private void Problem(ClickHouseReply reply)
+    {
+        if (_problem == (reply.Outcome, reply.Code))
+            return;
+        _problem = (reply.Outcome, reply.Code);
+        string what = reply.Outcome switch
+        {
+            ClickHouseOutcome.Unreachable => $"cannot reach the server: {reply.Message}",
+            ClickHouseOutcome.AuthenticationFailed => $"authentication failed for user '{_user ?? "default"}': {reply.Message}",
+            ClickHouseOutcome.MissingTable => reply.Message,
+            ClickHouseOutcome.Refused => $"the server refused the insert: {reply.Message}",
+            _ => $"server error (code {reply.Code}): {reply.Message}",
+        };
+        _report($"{_name}: {what}; keeping events in the spool ({_spool.Rows} events, {_spool.Bytes} bytes) and retrying");
+    }
+
+    /// <summary>Stop: a little time to send what is spooled (a live server empties it), then the send in flight is abandoned (it stays spooled).</summary>
+    public void Dispose()
+    {
+        var grace = Stopwatch.StartNew();
+        Wake();
+        while (_spool.Count > 0 && _problem is null && grace.Elapsed < TimeSpan.FromSeconds(2))
+            Thread.Sleep(10);
+        _stop.Cancel();
+        try
+        {
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // The loop ends by cancellation; anything else was already reported.
+        }
+        _client.Dispose();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+}

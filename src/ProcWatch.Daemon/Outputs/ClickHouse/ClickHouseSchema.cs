@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+
+namespace ProcWatch.Daemon.Outputs.ClickHouse;
+
+/// <summary>Which column types and table clauses a server understands.</summary>
+internal enum ClickHouseDialect
+{
+    /// <summary>Before 19.6 (Debian's 18.16): no TTL, no LowCardinality (experimental there).</summary>
+    Legacy,
+    /// <summary>19.6 and later: LowCardinality(String) for repetitive columns, retention as a TTL.</summary>
+    Current,
+}
+
+/// <summary>
+/// The events table: one row per event or alert, columns named after the ECS fields they
+/// hold. The row format (<see cref="ClickHouseRowWriter"/>) is the same for every dialect,
+/// so a spooled batch stays valid whatever server takes it: <c>@timestamp</c> is a
+/// DateTime (seconds) everywhere and <c>event.time_us</c> carries the microseconds
+/// (DateTime64 needs 20.1). Deduplication: a ReplacingMergeTree whose sorting key ends in
+/// <c>event.id</c>, so a batch sent twice (an ambiguous failure, then the resend from the
+/// spool) collapses to one row per event on merge and in every query with FINAL.
+/// </summary>
+internal static class ClickHouseSchema
+{
+    /// <summary>Name, type on every server, and whether the current dialect makes it LowCardinality.</summary>
+    public static readonly (string Name, string Type, bool LowCardinality)[] Columns =
+    [
+        ("@timestamp", "DateTime('UTC')", false),
+        ("event.time_us", "UInt64", false),
+        ("event.id", "String", false),
+        ("event.kind", "String", true),
+        ("event.action", "String", true),
+        ("event.type", "String", true),
+        ("event.outcome", "String", true),
+        ("event.severity", "UInt8", false),
+        ("host.hostname", "String", true),
+        ("process.pid", "UInt32", false),
+        ("process.thread.id", "UInt32", false),
+        ("process.name", "String", false),
+        ("process.executable", "String", false),
+        ("process.args", "Array(String)", false),
+        ("process.args_count", "UInt32", false),
+        ("process.command_line", "String", false),
+        ("process.working_directory", "String", false),
+        ("process.entity_id", "String", false),
+        ("process.exit_code", "Nullable(Int32)", false),
+        ("process.tty.name", "String", true),
+        ("process.parent.pid", "UInt32", false),
+        ("process.parent.name", "String", false),
+        ("process.parent.executable", "String", false),
+        ("process.parent.args", "Array(String)", false),
+        ("process.parent.entity_id", "String", false),
+        ("user.id", "String", true),
+        ("user.name", "String", true),
+        ("container.id", "String", false),
+        ("rule.id", "String", true),
+        ("rule.name", "String", true),
+        ("rule.severity", "String", true),
+        ("procwatch.source", "String", true),
+        ("procwatch.kernel_time_ns", "UInt64", false),
+        ("procwatch.lost_reason", "String", true),
+        ("procwatch.lost_count", "UInt64", false),
+    ];
+
+    public const string PartitionBy = "toYYYYMMDD(`@timestamp`)";
+    public const string OrderBy = "(`host.hostname`, `event.action`, `@timestamp`, `event.id`)";
+    public const string ShardingKey = "cityHash64(`host.hostname`)";
+
+    /// <summary>Legacy before 19.6 (TTL); a version that does not parse is taken as current.</summary>
+    public static ClickHouseDialect DialectOf(string version)
+    {
+        string[] parts = version.Trim().Split('.');
+        if (parts.Length >= 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int major)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int minor))
+            return major < 19 || (major == 19 && minor < 6) ? ClickHouseDialect.Legacy : ClickHouseDialect.Current;
+        return ClickHouseDialect.Current;
+    }
+
+    /// <summary>The statements for one node: the database, then the table.</summary>
+    public static IReadOnlyList<string> SingleNode(string database, string table, ClickHouseDialect dialect, int retentionDays) =>
+    [
+        $"CREATE DATABASE IF NOT EXISTS {Quote(database)}",
+        CreateTable(database, table, dialect, retentionDays, "ReplacingMergeTree", onCluster: null),
+    ];
+
+    /// <summary>
+    /// A cluster: a local table on every node (ReplicatedReplacingMergeTree, or plain
+    /// ReplacingMergeTree shards when <paramref name="replicated"/> is false) and the
+    /// Distributed table <paramref name="table"/> over them, sharded by host so one host's
+    /// events (and its process trees) stay on one shard. Replicated statements run once
+    /// with ON CLUSTER (which needs ZooKeeper anyway); unreplicated ones run on every node.
+    /// </summary>
+    public static IReadOnlyList<string> Cluster(string cluster, string database, string table, ClickHouseDialect dialect, int retentionDays, bool replicated)
+    {
+        string local = table + "_local";
+        string? on = replicated ? cluster : null;
+        string engine = replicated
+            ? $"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}')"
+            : "ReplacingMergeTree";
+        return
+        [
+            $"CREATE DATABASE IF NOT EXISTS {Quote(database)}{OnCluster(on)}",
+            CreateTable(database, local, dialect, retentionDays, engine, on),
+            $"CREATE TABLE IF NOT EXISTS {Quote(database)}.{Quote(table)}{OnCluster(on)} AS {Quote(database)}.{Quote(local)}\n" +
+            $"ENGINE = Distributed({Literal(cluster)}, {Literal(database)}, {Literal(local)}, {ShardingKey})",
+        ];
+    }
+
+    /// <summary>The statements as one script, each ending in ';'.</summary>
+    public static string Script(IReadOnlyList<string> statements)
+    {
+        var sb = new StringBuilder();
+        foreach (string s in statements)
+            sb.Append(s).Append(";\n\n");
+        return sb.ToString().TrimEnd('\n') + "\n";
+    }
+
+    private static string CreateTable(string database, string table, ClickHouseDialect dialect, int retentionDays, string engine, string? onCluster)
+    {
+        var sb = new StringBuilder();
+        sb.Append("CREATE TABLE IF NOT EXISTS ").Append(Quote(database)).Append('.').Append(Quote(table)).Append(OnCluster(onCluster)).Append("\n(\n");
+        for (int i = 0; i < Columns.Length; i++)
+        {
+            (string name, string type, bool lowCardinality) = Columns[i];
+            string shown = lowCardinality && dialect == ClickHouseDialect.Current ? $"LowCardinality({type})" : type;
+            sb.Append("    ").Append(Quote(name)).Append(' ').Append(shown).Append(i < Columns.Length - 1 ? ",\n" : "\n");
+        }
+        sb.Append(")\nENGINE = ").Append(engine)
+          .Append("\nPARTITION BY ").Append(PartitionBy)
+          .Append("\nORDER BY ").Append(OrderBy);
+        if (dialect == ClickHouseDialect.Current && retentionDays > 0)
+            sb.Append("\nTTL `@timestamp` + INTERVAL ").Append(retentionDays.ToString(CultureInfo.InvariantCulture)).Append(" DAY");
+        sb.Append("\nSETTINGS index_granularity = 8192");
+        return sb.ToString();
+    }
+
+    private static string OnCluster(string? cluster) => cluster is null ? "" : $" ON CLUSTER {Quote(cluster)}";
+
+    /// <summary>A backquoted identifier (names come from the configuration: quoted, never spliced raw).</summary>
+    public static string Quote(string identifier) => "`" + identifier.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("`", "\\`", StringComparison.Ordinal) + "`";
+
+    public static string Literal(string value) => "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+}

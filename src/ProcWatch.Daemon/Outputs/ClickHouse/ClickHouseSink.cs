@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Compression;
+using ProcWatch.Events;
+using ProcWatch.Output.Sinks;
+
+namespace ProcWatch.Daemon.Outputs.ClickHouse;
+
+/// <summary>
+/// The ClickHouse output. The event loop only formats a row into the open batch (never
+/// waits for disk or network); a batch is sealed at <see cref="ClickHouseSettings.BatchRows"/>
+/// rows or <see cref="ClickHouseSettings.BatchInterval"/> after its first row and queued in
+/// memory (bounded); the spool thread compresses and fsyncs it into the
+/// <see cref="ClickHouseSpool"/>; <see cref="ClickHouseDelivery"/> sends spooled batches
+/// oldest first and deletes each only once the server accepted it. At-least-once: what
+/// the server took twice (an answer lost on the way back) is one row per event.id in
+/// queries with FINAL. Events still in memory when the process is SIGKILLed (at most one
+/// batch interval's) are the only ones not protected; SIGTERM spools them.
+/// </summary>
+internal sealed class ClickHouseSink : IOutputSink
+{
+    private readonly ClickHouseSettings _settings;
+    private readonly ClickHouseRowWriter _rows;
+    private readonly ClickHouseSpool _spool;
+    private readonly ClickHouseDelivery _delivery;
+    private readonly LossReporter _losses;
+    private readonly Lock _gate = new();
+    private readonly Queue<(ArrayBufferWriter<byte> Rows, int Count, long SealedUnixMs)> _sealed = new();
+    private readonly SemaphoreSlim _sealedSignal = new(0);
+    private readonly Thread _spoolThread;
+    private readonly long _intervalTicks;
+    private ArrayBufferWriter<byte> _batch = new(256 * 1024);
+    private int _batchRows;
+    private long _batchStarted;
+    private long _queuedBytes;
+    private long _queuedRows;
+    private volatile bool _stopping;
+    private bool _disposed;
+
+    /// <param name="hostname">host.hostname of every row (default: this machine's name).</param>
+    /// <exception cref="ProcWatch.ProcWatchException">The spool directory or the password file cannot be used.</exception>
+    public ClickHouseSink(ClickHouseSettings settings, Action<string> report, string? hostname = null)
+    {
+        _settings = settings;
+        Name = "clickhouse:" + settings.Url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + settings.Database + "." + settings.Table;
+        _rows = new ClickHouseRowWriter(hostname);
+        _losses = new LossReporter(Name, report);
+        _intervalTicks = (long)(settings.BatchInterval.TotalSeconds * Stopwatch.Frequency);
+        (string? user, string? password) = ClickHouseCredentials.Resolve(settings);
+        try
+        {
+            _spool = new ClickHouseSpool(settings.SpoolDirectory, settings.SpoolMaxBytes, settings.SpoolMaxAge);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ProcWatch.ProcWatchException(ProcWatch.FailureKind.SystemError,
+                $"{Name}: cannot use the spool directory {settings.SpoolDirectory}: {ex.Message}");
+        }
+        if (_spool.Count > 0)
+            report($"{Name}: {_spool.Rows} events in {_spool.Count} batches spooled by an earlier run; sending them first");
+        _delivery = new ClickHouseDelivery(settings, Name, user, _spool, Counters, _losses, report, password);
+        _spoolThread = new Thread(SpoolLoop) { Name = "clickhouse-spool", IsBackground = true };
+        _spoolThread.Start();
+        _delivery.Start();
+    }
+
+    public string Name { get; }
+
+    /// <summary>Written: rows the server accepted. Dropped: rows lost (queue or spool full, disk error, too old).</summary>
+    public OutputCounters Counters { get; } = new();
+
+    /// <summary>Rows not yet accepted: the open batch, the memory queue, the spool.</summary>
+    public long PendingRows
+    {
+        get
+        {
+            lock (_gate)
+                return _batchRows + _queuedRows + _spool.Rows;
+        }
+    }
+
+    public long SpoolBytes => _spool.Bytes;
+
+    /// <summary>Insert latencies (ms) of accepted batches, recorded once set (benchmarks).</summary>
+    internal List<double>? InsertLatencies
+    {
+        get => _delivery.Latencies;
+        set => _delivery.Latencies = value;
+    }
+
+    public void Write(ProcessEvent e, AlertInfo? alert, ReadOnlySpan<byte> jsonLine)
+    {
+        lock (_gate)
+        {
+            if (_batchRows == 0)
+                _batchStarted = Stopwatch.GetTimestamp();
+            _rows.Write(e, alert, _batch);
+            if (++_batchRows >= _settings.BatchRows)
+                SealLocked();
+        }
+    }
+
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            if (_batchRows > 0 && Stopwatch.GetTimestamp() - _batchStarted >= _intervalTicks)
+                SealLocked();
+        }
+    }
+
+    public void Reopen() { }
+
+    private void SealLocked()
+    {
+        if (_batchRows == 0)
+            return;
+        if (_queuedBytes + _batch.WrittenCount > _settings.QueueMaxBytes)
+        {
+            Counters.OnDropped(_batchRows);
+            _losses.Lost(_batchRows, "queue", "the spool writer is behind and the memory queue is full");
+            _batch.ResetWrittenCount();
+        }
+        else
+        {
+            _sealed.Enqueue((_batch, _batchRows, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            _queuedBytes += _batch.WrittenCount;
+            _queuedRows += _batchRows;
+            _batch = new ArrayBufferWriter<byte>(Math.Max(64 * 1024, _batch.WrittenCount + _batch.WrittenCount / 4));
+            _sealedSignal.Release();
+        }
+        _batchRows = 0;
+    }
+
+    /// <summary>Seals batches by age while the event loop is idle, compresses and spools them.</summary>
+    private void SpoolLoop()
+    {
+        var compressed = new MemoryStream(256 * 1024);
+        TimeSpan tick = TimeSpan.FromMilliseconds(Math.Clamp(_settings.BatchInterval.TotalMilliseconds / 4, 5, 250));
+        while (true)
+        {
+            bool signalled = _sealedSignal.Wait(tick);
+            if (!signalled)
+                Flush();
+            while (TryDequeue(out ArrayBufferWriter<byte>? rows, out int count, out long sealedAt))
+                Spool(rows, count, sealedAt, compressed);
+            if (_stopping)
+            {
+                lock (_gate)
+                {
+                    if (_sealed.Count == 0 && _batchRows == 0)
+                        return;
+                }
+            }
+        }
+    }
+
+    private bool TryDequeue(out ArrayBufferWriter<byte> rows, out int count, out long sealedAt)
+    {
+        lock (_gate)
+        {
+            if (!_sealed.TryDequeue(out var item))
+            {
+                rows = null!; count = 0; sealedAt = 0;
+                return false;
+            }
+            (rows, count, sealedAt) = item;
+            _queuedBytes -= rows.WrittenCount;
+            _queuedRows -= count;
+            return true;
+        }
+    }
+
+    private void Spool(ArrayBufferWriter<byte> rows, int count, long sealedAt, MemoryStream compressed)
+    {
+        compressed.SetLength(0);
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(rows.WrittenSpan);
+        switch (_spool.Append(compressed.GetBuffer().AsSpan(0, (int)compressed.Length), count, sealedAt, out string? error))
+        {
+            case SpoolAppend.Stored:
+                _losses.Recovered();
+                _delivery.Wake();
+                break;
+            case SpoolAppend.Full:
+                Counters.OnDropped(count);
+                _losses.Lost(count, "spool-full", $"the spool is full ({_settings.SpoolMaxBytes} bytes)");
+                break;
+            default:
+                Counters.OnDropped(count);
+                _losses.Lost(count, "spool-error", $"cannot write the spool: {error}");
+                break;
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM: everything in memory goes into the spool (so the next start sends it), the
+    /// send in progress is abandoned (its batch stays spooled; the resend deduplicates).
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        lock (_gate)
+            SealLocked();
+        _stopping = true;
+        _sealedSignal.Release();
+        _spoolThread.Join();
+        _delivery.Dispose();
+        _sealedSignal.Dispose();
+    }
+}
