@@ -15,7 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out_dir="$here/out"
 obj="$out_dir/exec_capture.bpf.o"
-sources=("$here/exec_capture.bpf.c" "$here/exec_capture.h" "$here/vmlinux_min.h")
+sources=("$here/exec_capture.bpf.c" "$here/exec_capture.h" "$here/vmlinux_min.h" "$here/path_walk.h")
 headers_dir="${LIBBPF_INCLUDE:-/usr/include}"
 
 find_clang() {

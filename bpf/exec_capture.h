@@ -1,29 +1,58 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Record layout shared by exec_capture.bpf.c and the C# reader
- * (src/ProcWatch/Kernel/Ebpf/exec_record_header.cs mirrors it; a test checks the sizes).
- * All integers are in host byte order.
+ * Record layouts shared by exec_capture.bpf.c and the C# reader
+ * (src/ProcWatch/Kernel/Ebpf/exec_record_header.cs mirrors them; a test checks the sizes).
+ * All integers are in host byte order. Every record starts with struct record_prefix, whose
+ * kind says which layout follows.
  */
 #ifndef PROCWATCH_EXEC_CAPTURE_H
 #define PROCWATCH_EXEC_CAPTURE_H
 
-/* Bytes of argv (mm->arg_start..arg_end) copied per exec. Longer argv is cut here and
- * EXEC_RECORD_ARGV_TRUNCATED is set; argv_full_len still tells the real size. */
+/* Bytes of argv (mm->arg_start..arg_end) copied per ring record. argv longer than this comes
+ * in EXEC_ARGV_CHUNKS_MAX records: the continuation chunks first (RECORD_ARGV_CHUNK), then the
+ * exec record with the first chunk. */
 #define EXEC_ARGV_CAP 65536
+/* Chunks per exec, the exec record's own included: 16 x 64 KiB = 1 MiB of argv. The kernel
+ * allows argv+envp up to a quarter of the stack rlimit (2 MiB with the default 8 MiB, at most
+ * 6 MiB); beyond 1 MiB the argv is cut, flagged EXEC_RECORD_ARGV_TRUNCATED, argc still exact. */
+#define EXEC_ARGV_CHUNKS_MAX 16
 /* Bytes of the exec'd path, including its NUL (PATH_MAX). */
 #define EXEC_FILENAME_CAP 4096
+/* Bytes of each path walked in the kernel (executable, cwd): its components, leaf first,
+ * each NUL-terminated. A longer (or deeper than EXEC_PATH_DEPTH) path is flagged truncated. */
+#define EXEC_PATH_CAP 4096
+#define EXEC_PATH_DEPTH 64
 #define EXEC_COMM_LEN 16
+
+#define RECORD_EXEC 1
+#define RECORD_ARGV_CHUNK 2
+#define RECORD_FORK 3
+#define RECORD_EXIT 4
 
 #define EXEC_RECORD_ARGV_TRUNCATED     (1u << 0)
 #define EXEC_RECORD_FILENAME_TRUNCATED (1u << 1) /* reserved: getname() bounds paths by PATH_MAX */
 #define EXEC_RECORD_ARGV_UNREADABLE    (1u << 2)
 /* The kernel has no task_struct.loginuid (no CONFIG_AUDIT): loginuid says nothing. */
 #define EXEC_RECORD_NO_LOGINUID        (1u << 3)
+/* No bprm here (classic tracepoint): argc is -1. */
+#define EXEC_RECORD_NO_ARGC            (1u << 4)
+#define EXEC_RECORD_EXE_MISSING        (1u << 5) /* no mm->exe_file */
+#define EXEC_RECORD_EXE_TRUNCATED      (1u << 6)
+#define EXEC_RECORD_EXE_DELETED        (1u << 7) /* unlinked, as /proc's " (deleted)" */
+/* The executable is not reachable from any mount's root: a memfd or other pseudo file. */
+#define EXEC_RECORD_EXE_ANONYMOUS      (1u << 8)
+#define EXEC_RECORD_CWD_MISSING        (1u << 9)
+#define EXEC_RECORD_CWD_TRUNCATED      (1u << 10)
+#define EXEC_RECORD_CWD_DELETED        (1u << 11)
+/* A continuation chunk could not be written (ring full): argv from the first gap on is lost. */
+#define EXEC_RECORD_ARGV_CHUNK_LOST    (1u << 12)
 
 /* Indexes of the per-CPU counters map. */
 #define EXEC_COUNTER_RINGBUF_DROPS 0
 #define EXEC_COUNTER_SCRATCH_MISSING 1
-#define EXEC_COUNTER_COUNT 2
+#define EXEC_COUNTER_FORK_DROPS 2
+#define EXEC_COUNTER_EXIT_DROPS 3
+#define EXEC_COUNTER_COUNT 4
 
 /* The single value of the "settings" array map, written by the loader after load.
  * wakeup_interval_ns == 0: the kernel's default, a wakeup whenever the reader has caught up,
@@ -35,25 +64,73 @@ struct exec_settings {
     __u64 wakeup_bytes;
 };
 
-/* One ring-buffer record: this header, then filename_len bytes of filename (no NUL),
- * then argv_len bytes of argv (NUL-separated, as in /proc/PID/cmdline). */
-struct exec_record_header {
-    __u64 ktime_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, as the proc connector */
+struct record_prefix {
+    __u32 kind;            /* RECORD_* */
     __u32 tgid;
+    __u64 ktime_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, as the proc connector */
+};                         /* 16 bytes */
+
+/* RECORD_EXEC: this header, then filename_len bytes of filename (no NUL), exe_len bytes of
+ * the executable's path and cwd_len bytes of the cwd's (components leaf first, each ending
+ * in NUL; empty: the root), then argv_len bytes of argv (NUL-separated, as in
+ * /proc/PID/cmdline). argv_chunks RECORD_ARGV_CHUNK records with the rest of argv came
+ * before it, from the same CPU. */
+struct exec_record_header {
+    struct record_prefix prefix;
     __u32 old_pid;         /* thread that called execve (!= tgid when a non-leader exec'd) */
     __u32 ppid;            /* real_parent->tgid */
     __u32 uid;             /* real uid and gid after exec */
     __u32 gid;
     __u32 flags;           /* EXEC_RECORD_* */
-    __u32 argv_len;
-    __u32 argv_full_len;   /* arg_end - arg_start, before the cap */
+    __u32 argv_len;        /* argv bytes in this record (the first chunk) */
+    __u32 argv_full_len;   /* arg_end - arg_start, before any cap */
+    __u32 argv_chunks;     /* RECORD_ARGV_CHUNK records sent before this one */
+    __s32 argc;            /* bprm->argc; -1 when unknown */
     __u16 filename_len;
+    __u16 exe_len;
+    __u16 cwd_len;
     __u16 reserved0;
     char comm[EXEC_COMM_LEN];
     __u32 loginuid;        /* audit login uid; 4294967295 when unset */
     __u32 euid;            /* effective uid and gid after exec (set-user-ID applied) */
     __u32 egid;
+    __u32 sid;             /* session and process group ids (initial pid namespace) */
+    __u32 pgid;
+    __u32 tty_nr;          /* controlling terminal as /proc/PID/stat's tty_nr; 0: none */
+    __u32 reserved1;       /* explicit padding: cgroup_id is 8-aligned */
     __u64 cgroup_id;       /* bpf_get_current_cgroup_id(): the cgroup v2 id */
-};                         /* 80 bytes */
+    __u64 start_boottime_ns; /* task->start_boottime: CLOCK_BOOTTIME ns at fork */
+    __u64 exe_ino;         /* the executable's inode and device (s_dev, kernel encoding) */
+    __u32 exe_dev;
+    __u32 exe_mode;        /* i_mode: type, set-user-ID/set-group-ID, permissions */
+    __u32 exe_uid;         /* owner */
+    __u32 exe_nlink;
+};                         /* 144 bytes */
+
+/* RECORD_ARGV_CHUNK: this header, then len bytes of argv from byte offset on. */
+struct argv_chunk_header {
+    struct record_prefix prefix; /* tgid and ktime_ns of the exec it belongs to */
+    __u32 offset;
+    __u32 len;
+};                         /* 24 bytes */
+
+/* RECORD_FORK: a new process (not a thread). tgid is the child's. */
+struct fork_record {
+    struct record_prefix prefix;
+    __u32 parent_tgid;
+    __u32 reserved0;
+    __u64 start_boottime_ns; /* the child's task->start_boottime */
+};                         /* 32 bytes */
+
+/* RECORD_EXIT: the last thread of a process exited (signal->live reached 0). */
+struct exit_record {
+    struct record_prefix prefix;
+    __u32 exit_code;       /* task->exit_code: the wait status */
+    __u32 reserved0;
+    __u64 start_boottime_ns;
+    __u64 utime_ns;        /* user and system CPU of all the process's threads */
+    __u64 stime_ns;
+    __u64 maxrss_pages;    /* peak resident set (signal->maxrss), in pages */
+};                         /* 56 bytes */
 
 #endif

@@ -54,11 +54,12 @@ enum {
     BPF_RB_AVAIL_DATA = 0,
 };
 
-struct mm_struct {
-    unsigned long arg_start;
-    unsigned long arg_end;
-} __attribute__((preserve_access_index));
+typedef struct {
+    int counter;
+} atomic_t;
 
+typedef unsigned short umode_t;
+typedef unsigned int dev_t;
 typedef unsigned int uid_t;
 typedef unsigned int gid_t;
 typedef struct {
@@ -67,6 +68,102 @@ typedef struct {
 typedef struct {
     gid_t val;
 } kgid_t;
+
+struct super_block {
+    dev_t s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+    umode_t i_mode;
+    kuid_t i_uid;
+    unsigned long i_ino;
+    unsigned int __i_nlink;
+    struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct qstr {
+    u32 len;
+    const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct hlist_bl_node {
+    struct hlist_bl_node *next, **pprev;
+};
+
+struct dentry {
+    struct hlist_bl_node d_hash;
+    struct dentry *d_parent;
+    struct qstr d_name;
+    struct inode *d_inode;
+} __attribute__((preserve_access_index));
+
+struct vfsmount {
+    struct dentry *mnt_root;
+} __attribute__((preserve_access_index));
+
+/* fs/mount.h: the kernel-internal mount around each vfsmount. */
+struct mount {
+    struct mount *mnt_parent;
+    struct dentry *mnt_mountpoint;
+    struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
+struct path {
+    struct vfsmount *mnt;
+    struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+    struct path f_path;
+    struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct fs_struct {
+    struct path root;
+    struct path pwd;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+    unsigned long arg_start;
+    unsigned long arg_end;
+    struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct upid {
+    int nr;
+} __attribute__((preserve_access_index));
+
+struct pid {
+    unsigned int level;
+    struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
+enum pid_type {
+    PIDTYPE_PID,
+    PIDTYPE_TGID,
+    PIDTYPE_PGID,
+    PIDTYPE_SID,
+    PIDTYPE_MAX,
+};
+
+struct tty_driver {
+    int major;
+    int minor_start;
+} __attribute__((preserve_access_index));
+
+struct tty_struct {
+    struct tty_driver *driver;
+    int index;
+} __attribute__((preserve_access_index));
+
+struct signal_struct {
+    atomic_t live;
+    struct pid *pids[PIDTYPE_MAX];
+    struct tty_struct *tty;
+    u64 utime;
+    u64 stime;
+    unsigned long maxrss;
+} __attribute__((preserve_access_index));
 
 struct cred {
     kuid_t uid;
@@ -78,13 +175,22 @@ struct cred {
 struct task_struct {
     pid_t pid;
     pid_t tgid;
+    int exit_code;
+    u64 utime;
+    u64 stime;
+    u64 start_boottime;
     struct task_struct *real_parent;
+    struct task_struct *group_leader;
     struct mm_struct *mm;
     const struct cred *cred;
+    struct fs_struct *fs;
+    struct signal_struct *signal;
     kuid_t loginuid; /* CONFIG_AUDIT only: checked with bpf_core_field_exists */
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {
+    struct file *file;
+    int argc;
     const char *filename;
 } __attribute__((preserve_access_index));
 

@@ -27,7 +27,7 @@ internal static class EbpfAttachProbe
     internal static List<AttachFailure> SplitFailures(string reasons)
     {
         var starts = new List<(int At, string Mode)>();
-        foreach ((string mode, _) in ExecCaptureProgram.AttachLadder)
+        foreach ((string mode, _, _, _) in ExecCaptureProgram.AttachLadder)
         {
             string prefix = mode + ": ";
             if (reasons.StartsWith(prefix, StringComparison.Ordinal))

@@ -228,6 +228,13 @@ internal sealed class DaemonService : IHostedService, IDisposable
         {
             Write(e, null);
         }
+        if (e is ExecEvent { Process.ArgsTruncated: true } && !_own.IsOwn(e))
+        {
+            // Rules saw only a prefix of this argv (it was beyond the kernel capture's limit and
+            // /proc no longer had it): padding argv is how rules are evaded, so say it loudly.
+            Write(e, ArgvTruncatedAlert);
+            Metrics!.OnAlert();
+        }
         if (_ruleSet.Rules.Length > 0 && !_own.IsOwn(e))
             Evaluate(e, _ruleSet);
         _own.Forget(e);
@@ -271,6 +278,9 @@ internal sealed class DaemonService : IHostedService, IDisposable
         foreach (IOutputSink output in _outputs)
             output.Write(e, alert, _line.WrittenSpan);
     }
+
+    /// <summary>The built-in alert for an exec whose argv could not be captured whole (README: Alerts).</summary>
+    internal static readonly AlertInfo ArgvTruncatedAlert = new("procwatch-argv-truncated", RuleSeverity.Medium.Name(), RuleSeverity.Medium.Score());
 
     private void Evaluate(ProcessEvent e, RuleSet set)
     {

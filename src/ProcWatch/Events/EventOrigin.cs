@@ -33,4 +33,6 @@ public enum ExecutableSource : byte
     Procfs,
     /// <summary>The absolute filename given to execve, captured by eBPF at exec: exact, but not resolved (it may be a symlink such as /usr/bin/python3).</summary>
     Execve,
+    /// <summary>The program's file (mm->exe_file) walked in the kernel at exec by eBPF: resolved like /proc/PID/exe, and exact.</summary>
+    Ebpf,
 }

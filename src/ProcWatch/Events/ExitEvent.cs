@@ -20,6 +20,15 @@ public sealed record ExitEvent : ProcessEvent
     /// <summary>How long the task lived, when its start is known.</summary>
     public TimeSpan? Duration { get; init; }
 
+    /// <summary>User CPU time of all the process's threads; known with the eBPF exit program.</summary>
+    public TimeSpan? UserCpu { get; init; }
+
+    /// <summary>System CPU time of all the process's threads; known with the eBPF exit program.</summary>
+    public TimeSpan? SystemCpu { get; init; }
+
+    /// <summary>Peak resident set size in bytes (getrusage's ru_maxrss); known with the eBPF exit program.</summary>
+    public long? PeakRssBytes { get; init; }
+
     /// <summary>True when a thread ended, not the process (Tid != Pid).</summary>
     public bool IsThread => Tid != Pid;
 }

@@ -30,4 +30,7 @@ public abstract record ProcessEvent
 
     /// <summary>What is known about the process, when an enrichment stage supplied it.</summary>
     public ProcessInfo? Process { get; init; }
+
+    /// <summary>What the source itself saw of the process (eBPF, a /proc scan), for enrichment to merge.</summary>
+    internal ProcessCapture? Capture { get; init; }
 }

@@ -21,17 +21,23 @@ public sealed record ProcessInfo
     /// <summary>The executable was deleted (or replaced) after the process started it.</summary>
     public bool ExecutableDeleted { get; init; }
 
+    /// <summary>The executable is a memfd (memfd_create, run with fexecve): a program that never was a file.</summary>
+    public bool ExecutableMemfd { get; init; }
+
     /// <summary>Where <see cref="Executable"/> came from: <see cref="ExecutableSource.Procfs"/> is the resolved path, <see cref="ExecutableSource.Execve"/> the path as given to execve.</summary>
     public ExecutableSource ExecutableSource { get; init; }
 
     /// <summary>True when <see cref="Executable"/> is the resolved path of the program (from /proc/PID/exe), not the name it was started by.</summary>
-    public bool ExecutableResolved => ExecutableSource == ExecutableSource.Procfs;
+    public bool ExecutableResolved => ExecutableSource is ExecutableSource.Procfs or ExecutableSource.Ebpf;
 
     /// <summary>The argument vector, argv[0] included; empty arguments are kept.</summary>
     public IReadOnlyList<string>? Args { get; init; }
 
     /// <summary>True when <see cref="Args"/> was cut at a capture limit.</summary>
     public bool ArgsTruncated { get; init; }
+
+    /// <summary>The true number of arguments, also when <see cref="Args"/> is cut; null: that of <see cref="Args"/>.</summary>
+    public int? ArgsCount { get; init; }
     /// <summary>Where <see cref="Args"/> came from: <see cref="ArgvSource.Ebpf"/> is exact, <see cref="ArgvSource.Procfs"/> may be raced.</summary>
     public ArgvSource ArgvSource { get; init; }
 
@@ -72,7 +78,13 @@ public sealed record ProcessInfo
     /// <summary>/proc/PID/stat starttime (clock ticks since boot): with the pid, identifies the process across pid reuse.</summary>
     public ulong? StartTimeTicks { get; init; }
 
-    /// <summary>A stable, unique id for the process: boot id + pid + start time.</summary>
+    /// <summary>
+    /// The start in nanoseconds since boot (CLOCK_BOOTTIME): exact from the kernel (eBPF
+    /// fork/exec records), else <see cref="StartTimeTicks"/> times the tick length.
+    /// </summary>
+    public ulong? StartBootNs { get; init; }
+
+    /// <summary>A stable, unique id for the process: boot id + pid + start time (ns since boot).</summary>
     public string? EntityId { get; init; }
 
     /// <summary>A kernel thread (no user memory), shown in [brackets].</summary>

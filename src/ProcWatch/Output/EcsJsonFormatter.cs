@@ -144,7 +144,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             w.StartArray("args"u8);
             for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
             w.EndArray();
-            w.Number("args_count"u8, args.Count);
+            w.Number("args_count"u8, p.ArgsCount ?? args.Count); // the true count, also when args is cut
             w.CommandLine("command_line"u8, args);
         }
         if (p.WorkingDirectory is not null) w.String("working_directory"u8, p.WorkingDirectory);
@@ -244,6 +244,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
                 w.String("argv_source"u8, p.ArgvSource switch { ArgvSource.Ebpf => "ebpf", ArgvSource.Procfs => "procfs", _ => "none" });
             if (p.ArgsTruncated) w.Boolean("args_truncated"u8, true);
             if (p.ExecutableDeleted) w.Boolean("executable_deleted"u8, true);
+            if (p.ExecutableMemfd) w.Boolean("executable_memfd"u8, true);
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
@@ -267,6 +268,9 @@ internal sealed class EcsJsonFormatter : IEventFormatter
                 }
                 if (exit.ExitSignal is { } exitSignal) w.Number("exit_signal"u8, exitSignal);
                 if (exit.Duration is { } duration) w.Number("duration_ns"u8, duration.Ticks * 100);
+                if (exit.UserCpu is { } user) w.Number("cpu_user_ns"u8, user.Ticks * 100);
+                if (exit.SystemCpu is { } system) w.Number("cpu_system_ns"u8, system.Ticks * 100);
+                if (exit.PeakRssBytes is { } rss) w.Number("peak_rss_bytes"u8, rss);
                 break;
             case ForkEvent fork:
                 w.Boolean("thread"u8, fork.IsThread);

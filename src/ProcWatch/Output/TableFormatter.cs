@@ -136,6 +136,8 @@ internal sealed class TableFormatter : IEventFormatter
         if (p?.Args is { Count: > 0 } args)
         {
             TerminalText.Append(output, CommandLine.Join(args));
+            if (p.ArgsTruncated)
+                WriteTruncatedMarker(output, p);
         }
         else if (p?.Name is { } name)
         {
@@ -151,6 +153,21 @@ internal sealed class TableFormatter : IEventFormatter
         {
             output.Write("<unknown>"u8); // the process was gone before /proc could be read
         }
+    }
+
+    /// <summary>" [argv truncated: N args]": the shown argv is a prefix (the rest was beyond every capture limit).</summary>
+    internal static void WriteTruncatedMarker(IBufferWriter<byte> output, ProcessInfo p)
+    {
+        output.Write(" [argv truncated"u8);
+        if (p.ArgsCount is { } count)
+        {
+            output.Write(": "u8);
+            Span<byte> digits = output.GetSpan(11);
+            System.Buffers.Text.Utf8Formatter.TryFormat(count, digits, out int n);
+            output.Advance(n);
+            output.Write(" args"u8);
+        }
+        output.Write("]"u8);
     }
 
     private static int Copy(Span<byte> dest, ReadOnlySpan<byte> text)

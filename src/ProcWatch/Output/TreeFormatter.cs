@@ -132,6 +132,8 @@ internal sealed class TreeFormatter : IEventFormatter
             }
         }
         TerminalText.Append(output, sb.ToString());
+        if (p is { ArgsTruncated: true } && !_options.HideArgs)
+            TableFormatter.WriteTruncatedMarker(output, p);
     }
 
     private static string? FirstArg(IReadOnlyList<string>? args) => args is { Count: > 0 } ? args[0] : null;

@@ -19,6 +19,7 @@ internal sealed class EnrichmentStage : IEventStage
     private readonly EnrichmentOptions _options;
     private readonly ProcessFilter? _filter;
     private readonly ProcessReader _reader;
+    private readonly ProcessAssembler _assembler;
     private readonly SystemBoot _boot;
     private readonly ProcessTable _table;
     private readonly Dictionary<int, long> _threadStarts = [];
@@ -32,6 +33,7 @@ internal sealed class EnrichmentStage : IEventStage
         _statistics = statistics;
         _reader = reader ?? new ProcessReader(_options.IncludeEnvironment);
         _boot = _reader.Boot;
+        _assembler = new ProcessAssembler(_reader);
         _table = new ProcessTable(_options.TableCapacity);
         if (statistics is not null)
             _table.OnEvicted = statistics.OnTableEviction;
@@ -83,25 +85,38 @@ internal sealed class EnrichmentStage : IEventStage
         if (parent is { NeedsDetail: true })
             LoadDetail(parent);
 
-        // The child's exact start time from its stat (cheap: one file); if it is already gone,
-        // or the pid already belongs to someone else, derive it from the fork's timestamp.
+        // The child's start: exact from the kernel's fork record; else from its stat (cheap: one
+        // file), checked against the fork's timestamp; if it is already gone, or the pid
+        // already belongs to someone else, derived from the fork's timestamp.
         // The procfs backend reports a fork at its scan, later than the fork: it sends the exact start.
         ulong derived = e.Process?.StartTimeTicks ?? _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
         ulong ticks = derived;
         bool exact = false;
-        if (ProcStat.TryRead(e.Pid, out ProcStat stat) && PidReuseGuard.IsSameProcess(stat.StartTimeTicks, derived, expectedIsExact: false))
+        ulong startNs;
+        if (e.Capture?.StartBootNs is { } kernelStart and not 0)
         {
-            ticks = stat.StartTimeTicks;
+            startNs = kernelStart;
+            ticks = _boot.BootNsToStartTicks(kernelStart);
             exact = true;
+        }
+        else
+        {
+            if (ProcStat.TryRead(e.Pid, out ProcStat stat) && PidReuseGuard.IsSameProcess(stat.StartTimeTicks, derived, expectedIsExact: false))
+            {
+                ticks = stat.StartTimeTicks;
+                exact = true;
+            }
+            startNs = _boot.StartTicksToBootNs(ticks);
         }
         ProcessInfo inherited = parent?.Info ?? new ProcessInfo { Pid = e.Pid };
         var info = inherited with
         {
             Pid = e.Pid,
             ParentPid = e.ParentPid,
-            Start = e.Timestamp,
+            Start = e.Capture?.StartBootNs is not null ? _boot.BootNsToWallClock(startNs) : e.Timestamp,
             StartTimeTicks = ticks,
-            EntityId = _reader.EntityId(e.Pid, ticks),
+            StartBootNs = startNs,
+            EntityId = _reader.EntityIdOfBootNs(e.Pid, startNs),
             Parent = parent?.ParentSummary() ?? new ParentInfo { Pid = e.ParentPid },
         };
         ProcessEntry? early = _table.Peek(e.Pid);
@@ -110,13 +125,13 @@ internal sealed class EnrichmentStage : IEventStage
         {
             // The child ran on another CPU and exec'd before the parent's fork event was sent:
             // the table already holds the newer program; the fork still describes the copy.
-            return Selected(early) ? e with { Process = info with { EntityId = early.Info.EntityId, StartTimeTicks = early.StartTicks } } : null;
+            return Selected(early) ? e with { Process = info with { EntityId = early.Info.EntityId, StartTimeTicks = early.StartTicks, StartBootNs = early.Info.StartBootNs } } : null;
         }
         var child = new ProcessEntry(e.Pid, info)
         {
             StartTicks = ticks,
             StartExact = exact,
-            StartMonotonicNs = e.KernelTimeNs,
+            StartMonotonicNs = e.Capture?.StartBootNs is not null ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
             Matches = parent?.Matches,
         };
         _table.Add(child);
@@ -140,23 +155,29 @@ internal sealed class EnrichmentStage : IEventStage
         ProcessEntry? entry = _table.Find(e.Pid);
         if (entry is not null && !entry.InTree)
             return null; // outside the watched tree: skip the /proc reads
+        if (e.Capture is { HasExecContext: true } kernel)
+            return OnKernelExec(e, kernel, entry);
         if (entry is null && OutsideTree(e.Pid))
             return null;
-        ProcessInfo? captured = e.Process;
-        // Argv captured by the source (eBPF at exec; the procfs backend's scan, maybe from a process gone by now) is kept.
+        // The capture, or (the procfs backend's scan, maybe from a process gone by now) what the source put in Process.
+        ProcessCapture? captured = e.Capture ?? ScanCapture(e.Process);
         bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
+        ProcessInfo? legacy = e.Capture is null ? e.Process : null;
 
         ProcessInfo info;
-        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, captured))
+        ProcessInfo? known = entry?.Info;
+        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, CredentialsOf(e)))
         {
-            info = read with
+            read = read with
             {
                 Parent = ParentOf(stat.ParentPid),
                 // Start and identity come from the table when it saw the fork (same process, exec keeps them).
-                Start = entry?.Info.Start ?? read.Start,
-                StartTimeTicks = entry?.Info.StartTimeTicks ?? read.StartTimeTicks,
-                EntityId = entry?.Info.EntityId ?? read.EntityId,
+                Start = known?.Start ?? read.Start,
+                StartTimeTicks = known?.StartTimeTicks ?? read.StartTimeTicks,
+                StartBootNs = known?.StartBootNs ?? read.StartBootNs,
+                EntityId = known?.EntityId ?? read.EntityId,
             };
+            info = ProcessAssembler.MergeExec(e.Pid, read, captured, known);
             if (entry is null)
             {
                 entry = new ProcessEntry(e.Pid, info)
@@ -173,45 +194,15 @@ internal sealed class EnrichmentStage : IEventStage
         }
         else
         {
-            // Lost the race (the process is gone, or the pid is already another process's):
-            // only what the table knows for certain about this very process.
-            // What the source itself captured at the event (eBPF, a /proc scan) still stands.
-            ProcessInfo? known = entry?.Info;
-            info = (captured ?? new ProcessInfo { Pid = e.Pid }) with
-            {
-                Pid = e.Pid,
-                ParentPid = captured?.ParentPid ?? known?.ParentPid,
-                Start = captured?.Start ?? known?.Start,
-                StartTimeTicks = captured?.StartTimeTicks ?? known?.StartTimeTicks,
-                EntityId = captured?.EntityId ?? known?.EntityId,
-                SessionId = captured?.SessionId ?? known?.SessionId,
-                ProcessGroupId = captured?.ProcessGroupId ?? known?.ProcessGroupId,
-                Parent = captured?.Parent ?? known?.Parent,
-            };
+            // Lost the race (the process is gone, or the pid is already another process's).
+            info = ProcessAssembler.MergeExec(e.Pid, null, captured, known);
+            if (legacy is not null)
+                info = info with { Start = legacy.Start ?? info.Start, StartTimeTicks = legacy.StartTimeTicks ?? info.StartTimeTicks, EntityId = legacy.EntityId ?? info.EntityId, Parent = legacy.Parent ?? info.Parent };
             // eBPF's cgroup id still names the cgroup the process exec'd in, if that path is known.
             if (info.CgroupPath is null && info.CgroupId is { } cgroupId && _reader.CachedCgroupPath(cgroupId) is { } cgroupPath)
                 info = info with { CgroupPath = cgroupPath, ContainerId = ContainerId.FromCgroupPath(cgroupPath) };
             if (entry is null && _filter is { SelectsTree: true })
                 return null; // cannot place it in the tree
-        }
-        if (haveArgs)
-        {
-            info = info with
-            {
-                Args = captured!.Args,
-                ArgsTruncated = captured.ArgsTruncated,
-                ArgvSource = captured.ArgvSource,
-                Executable = info.Executable ?? captured.Executable,
-                ExecutableSource = info.Executable is null ? captured.ExecutableSource : info.ExecutableSource,
-                ExecutableDeleted = info.Executable is null ? captured.ExecutableDeleted : info.ExecutableDeleted,
-                Name = info.Name ?? captured.Name,
-                // What the source saw at exec (eBPF, a procfs scan) stands in when /proc lost the race.
-                ParentPid = info.ParentPid ?? captured.ParentPid,
-                Start = info.Start ?? captured.Start,
-                StartTimeTicks = info.StartTimeTicks ?? captured.StartTimeTicks,
-                User = info.User ?? captured.User,
-                Group = info.Group ?? captured.Group,
-            };
         }
         if (entry is not null)
         {
@@ -222,6 +213,66 @@ internal sealed class EnrichmentStage : IEventStage
             return PassesProcess(info) ? e with { Process = info } : null;
         return Selected(entry) ? e with { Process = info } : null;
     }
+
+    /// <summary>An exec the kernel described whole: no /proc reads but for what it left unknown.</summary>
+    private ExecEvent? OnKernelExec(ExecEvent e, ProcessCapture kernel, ProcessEntry? entry)
+    {
+        int parentPid = kernel.ParentPid ?? entry?.Info.ParentPid ?? 0;
+        if (entry is null && !InTree(e.Pid, parentPid))
+        {
+            if (_filter is { SelectsTree: true })
+            {
+                var outside = new ProcessEntry(e.Pid, new ProcessInfo { Pid = e.Pid, ParentPid = parentPid }) { InTree = false };
+                _table.Add(outside);
+                return null;
+            }
+        }
+        ProcessInfo info = _assembler.AssembleKernelExec(e.Pid, kernel, entry?.Info) with { Parent = ParentOf(parentPid) };
+        ulong startNs = info.StartBootNs ?? 0;
+        if (entry is null || entry.StartTicks != info.StartTimeTicks)
+        {
+            // First sight (its fork came before procwatch, or was lost), or the table's entry was another process on this pid.
+            entry = new ProcessEntry(e.Pid, info)
+            {
+                StartTicks = info.StartTimeTicks ?? 0,
+                StartExact = startNs != 0,
+                StartMonotonicNs = startNs != 0 ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
+                InTree = InTree(e.Pid, parentPid),
+            };
+            _table.Add(entry);
+        }
+        else
+        {
+            entry.StartExact = true;
+            entry.Update(info);
+        }
+        entry.NeedsDetail = false;
+        return Selected(entry) ? e with { Process = info } : null;
+    }
+
+    /// <summary>The credentials a capture already has, so that /proc/PID/status need not be read.</summary>
+    private static ProcessInfo? CredentialsOf(ExecEvent e) => e.Capture is { Origin: CaptureOrigin.Kernel } c
+        ? new ProcessInfo { Pid = e.Pid, ArgvSource = ArgvSource.Ebpf, User = c.User, EffectiveUser = c.EffectiveUser, Group = c.Group, EffectiveGroup = c.EffectiveGroup, LoginUid = c.LoginUid, CgroupId = c.CgroupId is 0 ? null : c.CgroupId }
+        : e.Process;
+
+    /// <summary>The procfs backend's view (a ProcessInfo it read at its scan) as a capture.</summary>
+    private static ProcessCapture? ScanCapture(ProcessInfo? p) => p is null ? null : new ProcessCapture
+    {
+        Origin = CaptureOrigin.Scan,
+        ParentPid = p.ParentPid,
+        Name = p.Name,
+        Executable = p.Executable,
+        ExecutableSource = p.ExecutableSource,
+        ExecutableDeleted = p.ExecutableDeleted,
+        Args = p.Args,
+        ArgsTruncated = p.ArgsTruncated,
+        ArgsCount = p.ArgsCount,
+        ArgvSource = p.ArgvSource,
+        User = p.User,
+        Group = p.Group,
+        SessionId = p.SessionId,
+        ProcessGroupId = p.ProcessGroupId,
+    };
 
     private ExitEvent? OnExit(ExitEvent e)
     {
@@ -236,6 +287,8 @@ internal sealed class EnrichmentStage : IEventStage
             return Selected(owner) ? e with { Process = owner.Info, Duration = threadDuration } : null;
         }
 
+        if (e.Capture is { Origin: CaptureOrigin.Kernel } end)
+            e = e with { UserCpu = end.UserCpu, SystemCpu = end.SystemCpu, PeakRssBytes = end.PeakRssBytes };
         ProcessEntry? entry = _table.Remove(e.Pid);
         if (entry is null)
         {
@@ -250,6 +303,7 @@ internal sealed class EnrichmentStage : IEventStage
                 IsKernelThread = stat.IsKernelThread,
                 Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
                 StartTimeTicks = stat.StartTimeTicks,
+                StartBootNs = _boot.StartTicksToBootNs(stat.StartTimeTicks),
                 EntityId = _reader.EntityId(e.Pid, stat.StartTimeTicks),
                 Parent = ParentOf(e.ParentPid),
             };
@@ -432,6 +486,7 @@ internal sealed class EnrichmentStage : IEventStage
             Tty = TtyNames.FromTtyNr(stat.TtyNr),
             Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
             StartTimeTicks = stat.StartTimeTicks,
+            StartBootNs = _boot.StartTicksToBootNs(stat.StartTimeTicks),
             EntityId = _reader.EntityId(stat.Pid, stat.StartTimeTicks),
         })
         {

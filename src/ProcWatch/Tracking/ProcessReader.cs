@@ -107,10 +107,40 @@ internal sealed class ProcessReader
                 ContainerId = cgroup is null ? null : ContainerId.FromCgroupPath(cgroup),
                 Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
                 StartTimeTicks = stat.StartTimeTicks,
+                StartBootNs = _boot.StartTicksToBootNs(stat.StartTimeTicks),
                 EntityId = EntityId(pid, stat.StartTimeTicks),
                 IsKernelThread = stat.IsKernelThread,
                 Environment = environment,
             };
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Reads only what a kernel capture left unknown, through one <see cref="ProcessDirectory"/>
+    /// checked against the exact start ticks. False when the process is gone or the pid is
+    /// another process's now; then nothing is returned.
+    /// </summary>
+    public bool TryReadMissing(int pid, ulong startTicks, MissingFields wanted, ulong? cgroupId, out MissingValues values)
+    {
+        values = default;
+        if (!ProcessDirectory.TryOpen(pid, out ProcessDirectory dir))
+            return false;
+        using (dir)
+        {
+            string[]? args = null;
+            if ((wanted & MissingFields.Args) != 0 && dir.TryReadArgs(out string[] argv))
+                args = argv;
+            string? exe = null;
+            bool deleted = false;
+            if ((wanted & MissingFields.Executable) != 0 && dir.TryReadExecutable(out string path, out deleted))
+                exe = path;
+            string? cwd = (wanted & MissingFields.WorkingDirectory) != 0 && dir.TryReadWorkingDirectory(out string dirPath) ? dirPath : null;
+            string[]? environment = (wanted & MissingFields.Environment) != 0 && dir.TryReadEnvironment(out string[] env) ? env : null;
+            string? cgroup = (wanted & MissingFields.Cgroup) != 0 ? CgroupOf(dir, cgroupId) : null;
+            if (!dir.TryReadStat(out ProcStat stat) || stat.StartTimeTicks != startTicks)
+                return false;
+            values = new MissingValues(args, exe, deleted, cwd, environment, cgroup);
             return true;
         }
     }
@@ -146,17 +176,25 @@ internal sealed class ProcessReader
     public IdName GroupOf(uint gid) => new(gid, _names.GroupName(gid));
 
     /// <summary>
-    /// <c>process.entity_id</c>: boot id, pid and start ticks ("BOOTID-PID-TICKS", the boot id's
-    /// 32 hex digits): unique across reboots and pid reuse, the same whenever it is computed
-    /// for the same process.
+    /// <c>process.entity_id</c> of a process known by stat's start ticks: its start as
+    /// nanoseconds is the tick's first (see <see cref="EntityIdOfBootNs"/>).
     /// </summary>
-    public string EntityId(int pid, ulong startTicks) => EntityIds.Format(_boot.BootId, pid, startTicks);
+    public string EntityId(int pid, ulong startTicks) => EntityIds.Format(_boot.BootId, pid, _boot.StartTicksToBootNs(startTicks));
+
+    /// <summary>
+    /// <c>process.entity_id</c>: boot id, pid and start in ns since boot ("BOOTID-PID-NS", the
+    /// boot id's 32 hex digits): unique across reboots and pid reuse. The kernel's
+    /// start_boottime (eBPF) is exact to the nanosecond; /proc's 10 ms ticks are not, so two
+    /// processes on one pid within one tick can share an id only where the kernel record is
+    /// missing (connector-only and procfs backends, processes older than procwatch).
+    /// </summary>
+    public string EntityIdOfBootNs(int pid, ulong startBootNs) => EntityIds.Format(_boot.BootId, pid, startBootNs);
 }
 
 /// <summary>Formats <c>process.entity_id</c>.</summary>
 internal static class EntityIds
 {
-    public static string Format(string bootId, int pid, ulong startTicks)
+    public static string Format(string bootId, int pid, ulong startBootNs)
     {
         Span<char> buffer = stackalloc char[96];
         int n = 0;
@@ -169,8 +207,25 @@ internal static class EntityIds
         pid.TryFormat(buffer[n..], out int w, default, System.Globalization.CultureInfo.InvariantCulture);
         n += w;
         buffer[n++] = '-';
-        startTicks.TryFormat(buffer[n..], out w, default, System.Globalization.CultureInfo.InvariantCulture);
+        startBootNs.TryFormat(buffer[n..], out w, default, System.Globalization.CultureInfo.InvariantCulture);
         n += w;
         return new string(buffer[..n]);
     }
 }
+
+/// <summary>What <see cref="ProcessReader.TryReadMissing"/> is asked to read.</summary>
+[Flags]
+internal enum MissingFields
+{
+    None = 0,
+    Args = 1,
+    Executable = 2,
+    WorkingDirectory = 4,
+    Environment = 8,
+    Cgroup = 16,
+}
+
+/// <summary>What <see cref="ProcessReader.TryReadMissing"/> read; null where not asked or unreadable.</summary>
+internal readonly record struct MissingValues(
+    IReadOnlyList<string>? Args, string? Executable, bool ExecutableDeleted, string? WorkingDirectory,
+    IReadOnlyList<string>? Environment, string? CgroupPath);

@@ -136,7 +136,7 @@ public sealed class ExecCaptureTests
     }
 
     [Fact]
-    public void HugeArgument_IsTruncatedAtTheCap()
+    public void HugeArgument_IsCapturedWholeInChunks()
     {
         string token = ExecCollector.NewToken();
         using var collector = ExecCollector.ForToken(token);
@@ -148,14 +148,50 @@ public sealed class ExecCaptureTests
         }
 
         var r = Assert.Single(collector.WaitForCount(1));
-        Assert.True(r.ArgvTruncated);
+        Assert.False(r.ArgvTruncated);
         int fullLength = "/bin/true".Length + 1 + huge.Length + 1 + "after".Length + 1;
         Assert.Equal(fullLength, r.ArgvFullLength);
-        Assert.Equal(2, r.Argv.Length);
+        Assert.Equal(3, r.Argv.Length);
         Assert.Equal("/bin/true", r.Argv[0]);
-        // The cap counts bytes of argv including the NUL after each complete argument.
-        Assert.Equal(ExecCapture.ArgvCapBytes - "/bin/true".Length - 1, r.Argv[1].Length);
-        Assert.StartsWith(token + "aaa", r.Argv[1]);
+        Assert.True(huge == r.Argv[1], $"argv[1] differs: {r.Argv[1].Length} chars, first difference at {FirstDifference(huge, r.Argv[1])}");
+        Assert.Equal("after", r.Argv[2]);
+        Assert.Equal(3, r.Argc);
+    }
+
+    private static int FirstDifference(string a, string b)
+    {
+        int n = Math.Min(a.Length, b.Length);
+        for (int i = 0; i < n; i++)
+        {
+            if (a[i] != b[i])
+                return i;
+        }
+        return n;
+    }
+
+    [Fact]
+    public void ArgvBeyondTheLimit_IsTruncatedWithTheTrueCount()
+    {
+        string token = ExecCollector.NewToken();
+        using var collector = ExecCollector.ForToken(token);
+        var psi = new ProcessStartInfo("/bin/true") { ArgumentList = { token } };
+        string pad = new('p', 100_000); // MAX_ARG_STRLEN is 128 KiB: many arguments make the megabyte
+        for (int i = 0; i < 12; i++)
+            psi.ArgumentList.Add(pad);
+        psi.ArgumentList.Add("TAIL");
+
+        using (var p = Process.Start(psi)!)
+        {
+            p.WaitForExit();
+        }
+
+        var r = Assert.Single(collector.WaitForCount(1));
+        Assert.True(r.ArgvTruncated);
+        Assert.Equal(15, r.Argc);
+        Assert.True(r.ArgvFullLength > ExecCapture.ArgvLimitBytes);
+        Assert.Equal(ExecCapture.ArgvLimitBytes, r.Argv.Sum(a => a.Length + 1) - 1); // the last one cut, without its NUL
+        Assert.Equal(token, r.Argv[1]);
+        Assert.DoesNotContain("TAIL", r.Argv);
     }
 
     [Fact]

@@ -23,10 +23,19 @@ public sealed class ExecRecordParserTests
 
         Assert.Equal(exec_record_header.Size, c["sizeof"]);
         Assert.Equal(c["sizeof"], Marshal.SizeOf<exec_record_header>());
-        foreach (string field in new[] { "ktime_ns", "tgid", "old_pid", "ppid", "uid", "gid", "flags", "argv_len", "argv_full_len", "filename_len", "comm", "loginuid", "euid", "egid", "cgroup_id" })
+        foreach (string field in new[] { "kind", "tgid", "ktime_ns", "old_pid", "ppid", "uid", "gid", "flags", "argv_len", "argv_full_len", "argv_chunks", "argc",
+            "filename_len", "exe_len", "cwd_len", "comm", "loginuid", "euid", "egid", "sid", "pgid", "tty_nr", "cgroup_id", "start_boottime_ns", "exe_ino", "exe_dev", "exe_mode", "exe_uid", "exe_nlink" })
         {
             Assert.True(c[field] == (int)Marshal.OffsetOf<exec_record_header>(field), field);
         }
+        Assert.Equal(argv_chunk_header.Size, c["argv_chunk_header"]);
+        Assert.Equal(Marshal.SizeOf<argv_chunk_header>(), c["argv_chunk_header"]);
+        Assert.Equal(fork_record.Size, c["fork_record"]);
+        Assert.Equal(Marshal.SizeOf<fork_record>(), c["fork_record"]);
+        Assert.Equal(exit_record.Size, c["exit_record"]);
+        Assert.Equal(Marshal.SizeOf<exit_record>(), c["exit_record"]);
+        Assert.Equal((int)Marshal.OffsetOf<exit_record>("maxrss_pages"), c["exit_record.maxrss_pages"]);
+        Assert.Equal((int)Marshal.OffsetOf<fork_record>("start_boottime_ns"), c["fork_record.start_boottime_ns"]);
         Assert.Equal(exec_record_header.ARGV_CAP, c["EXEC_ARGV_CAP"]);
         Assert.Equal(exec_record_header.FILENAME_CAP, c["EXEC_FILENAME_CAP"]);
     }

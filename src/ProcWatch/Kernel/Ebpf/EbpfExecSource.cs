@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.Connector;
 using ProcWatch.Watching;
@@ -33,6 +32,7 @@ internal sealed class EbpfExecSource : IEventSource
         _capture = capture;
         _clock = clock;
         join.BeforeExec = capture.DrainNow;
+        join.ExpectForkRecords = capture.ForkAttached;
     }
 
     public string Name => "ebpf+connector";
@@ -42,6 +42,14 @@ internal sealed class EbpfExecSource : IEventSource
 
     /// <summary>How the exec program is attached (tp_btf, raw_tp or tracepoint).</summary>
     public string AttachMode => _capture.AttachMode;
+
+    /// <summary>Forks carry the child's kernel start time; exits carry CPU time and peak RSS.</summary>
+    public bool ForkAttached => _capture.ForkAttached;
+
+    public bool ExitAttached => _capture.ExitAttached;
+
+    /// <summary>Why the fork or exit program did not attach.</summary>
+    public IReadOnlyList<string> LifecycleFailures => _capture.LifecycleFailures;
 
     /// <summary>Connector execs that got their argv from eBPF.</summary>
     public long MatchedExecs => _join.Matched;
@@ -61,7 +69,7 @@ internal sealed class EbpfExecSource : IEventSource
         ArgumentNullException.ThrowIfNull(connector);
         var clock = KernelClock.Shared;
         var join = new ExecArgvJoin(clock, AccountNames.Shared);
-        if (!ExecCapture.TryStart(join.OnRecord, options ?? ExecCaptureOptions.Default, out ExecCapture? capture, out unavailableReason))
+        if (!ExecCapture.TryStartAll(join.OnRecord, options ?? ExecCaptureOptions.Default, out ExecCapture? capture, out unavailableReason))
         {
             source = null;
             return false;

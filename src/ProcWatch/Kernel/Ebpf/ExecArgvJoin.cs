@@ -1,12 +1,14 @@
-using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
-/// Joins the proc connector's exec events with the eBPF exec records, so that each exec
-/// carries its exact argv (<see cref="ArgvSource.Ebpf"/>).
+/// Joins the proc connector's events with the eBPF records: each exec gets the kernel's
+/// capture of its whole context (exact argv, <see cref="ArgvSource.Ebpf"/>, paths, session,
+/// start), each fork the child's exact start time, each process exit its CPU time and peak
+/// RSS. The join only attaches <see cref="ProcessCapture"/>s; enrichment's
+/// <c>ProcessAssembler</c> merges them.
 /// </summary>
 /// <remarks>
 /// The kernel runs the tracepoint, and so commits the BPF record, before it sends the
@@ -21,7 +23,12 @@ namespace ProcWatch.Kernel.Ebpf;
 /// connector has moved <see cref="OrphanAfterConnectorNs"/> past it or
 /// <see cref="OrphanAfterNs"/> have passed; if its connector event turns up later after
 /// all (a ptrace stop sits between the two), that event is dropped as already reported.
-/// Thread-safe: records come from the ring reader, events from the connector thread.
+/// Fork and exit records only add to a connector event and are never emitted alone. The fork
+/// tracepoint runs just after the connector's fork message is sent, so a fork whose record
+/// is not in the ring yet is waited for, briefly (<see cref="ForkRecordWaitTicks"/>), by
+/// draining again; exit's tracepoint runs before the connector's exit message.
+/// Thread-safe: records come from the ring reader, events from the connector thread. What a
+/// record says is turned into a capture (user names included) before the lock is taken.
 /// </remarks>
 internal sealed class ExecArgvJoin : IEventSink
 {
@@ -30,6 +37,11 @@ internal sealed class ExecArgvJoin : IEventSink
     private const long DuplicateWindowNs = 10_000_000_000;
     private const int MaxPending = 64 * 1024;
     private const int RecentOrphanCapacity = 4096;
+    private const int MaxLifecycle = 16 * 1024;
+    private const long LifecycleMatchNs = 1_000_000_000;
+
+    /// <summary>How long a connector fork waits for its record (Stopwatch ticks: 200 µs).</summary>
+    private static readonly long ForkRecordWaitTicks = System.Diagnostics.Stopwatch.Frequency / 5000;
 
     private readonly Lock _gate = new();
     private readonly KernelClock _clock;
@@ -39,6 +51,8 @@ internal sealed class ExecArgvJoin : IEventSink
     private readonly Queue<Pending> _arrival = new();
     private readonly Dictionary<int, long> _recentOrphans = [];
     private readonly Queue<int> _recentOrphanOrder = new();
+    private readonly Dictionary<int, ForkRecord> _forks = [];
+    private readonly Dictionary<int, ExitRecord> _exits = [];
     private IEventSink? _next;
     private WatcherStatistics? _statistics;
     private long _connectorHighWaterNs;
@@ -55,6 +69,14 @@ internal sealed class ExecArgvJoin : IEventSink
 
     /// <summary>Called (outside the join's lock) before an exec is matched: drains the ring into <see cref="OnRecord"/>.</summary>
     internal Action? BeforeExec { get; set; }
+
+    /// <summary>Set when the fork program is attached: a connector fork then waits briefly for its record.</summary>
+    internal bool ExpectForkRecords { get; set; }
+
+    /// <summary>Connector forks and exits that got their kernel record.</summary>
+    internal long LifecycleMatched => Interlocked.Read(ref _lifecycleMatched);
+
+    private long _lifecycleMatched;
 
     /// <summary>Connector execs that got their eBPF argv.</summary>
     internal long Matched => Interlocked.Read(ref _matched);
@@ -76,11 +98,36 @@ internal sealed class ExecArgvJoin : IEventSink
     }
 
     /// <summary>A record from the ring (any thread).</summary>
-    internal void OnRecord(ExecRecord record)
+    internal void OnRecord(KernelRecord record)
     {
+        switch (record)
+        {
+            case ExecRecord exec:
+                OnExecRecord(exec);
+                break;
+            case ForkRecord fork:
+                lock (_gate)
+                    Keep(_forks, fork.Tgid, fork);
+                break;
+            case ExitRecord exit:
+                lock (_gate)
+                    Keep(_exits, exit.Tgid, exit);
+                break;
+        }
+    }
+
+    private static void Keep<T>(Dictionary<int, T> records, int tgid, T record)
+    {
+        if (records.Count >= MaxLifecycle)
+            records.Clear(); // unmatched for long: their connector events were lost
+        records[tgid] = record;
+    }
+
+    private void OnExecRecord(ExecRecord record)
+    {
+        var pending = new Pending(record, Describe(record)); // outside the lock: user names may read files
         lock (_gate)
         {
-            var pending = new Pending(record);
             if (!_byTgid.TryGetValue(record.Tgid, out List<Pending>? list))
             {
                 list = new List<Pending>(1);
@@ -111,11 +158,79 @@ internal sealed class ExecArgvJoin : IEventSink
             }
             return;
         }
+        if (processEvent is ForkEvent { IsThread: false } fork)
+        {
+            PostFork(fork);
+            return;
+        }
+        if (processEvent is ExitEvent { IsThread: false } exit)
+        {
+            BeforeExec?.Invoke();
+            lock (_gate)
+            {
+                Advance(exit.KernelTimeNs);
+                ExitRecord? record = Take(_exits, exit.Pid, exit.KernelTimeNs);
+                _next!.Post(record is null ? exit : exit with
+                {
+                    Capture = new ProcessCapture
+                    {
+                        Origin = CaptureOrigin.Kernel,
+                        StartBootNs = record.StartBootNs,
+                        UserCpu = record.UserCpu,
+                        SystemCpu = record.SystemCpu,
+                        PeakRssBytes = record.PeakRssBytes,
+                    },
+                });
+            }
+            return;
+        }
         lock (_gate)
         {
             Advance(processEvent.KernelTimeNs);
             _next!.Post(processEvent);
         }
+    }
+
+    private void PostFork(ForkEvent fork)
+    {
+        BeforeExec?.Invoke();
+        if (ExpectForkRecords && !HasRecord(fork.Pid))
+        {
+            // The tracepoint runs right after the connector's message: give it a moment.
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + ForkRecordWaitTicks;
+            do
+            {
+                Thread.SpinWait(20);
+                BeforeExec?.Invoke();
+            }
+            while (!HasRecord(fork.Pid) && System.Diagnostics.Stopwatch.GetTimestamp() < until);
+        }
+        lock (_gate)
+        {
+            Advance(fork.KernelTimeNs);
+            ForkRecord? record = Take(_forks, fork.Pid, fork.KernelTimeNs);
+            _next!.Post(record is null ? fork : fork with
+            {
+                Capture = new ProcessCapture { Origin = CaptureOrigin.Kernel, StartBootNs = record.StartBootNs, ParentPid = record.ParentTgid },
+            });
+        }
+    }
+
+    private bool HasRecord(int tgid)
+    {
+        lock (_gate)
+            return _forks.ContainsKey(tgid);
+    }
+
+    /// <summary>The record of <paramref name="tgid"/> if it is about this event (within a second of it).</summary>
+    private T? Take<T>(Dictionary<int, T> records, int tgid, long eventNs) where T : KernelRecord
+    {
+        if (!records.Remove(tgid, out T? record))
+            return null;
+        if (Math.Abs((long)record.KernelTimeNs - eventNs) > LifecycleMatchNs)
+            return null;
+        Interlocked.Increment(ref _lifecycleMatched);
+        return record;
     }
 
     /// <summary>Emits the records whose connector event is overdue (timer; and after each connector event).</summary>
@@ -183,7 +298,7 @@ internal sealed class ExecArgvJoin : IEventSink
                 }
                 TrimArrival();
                 Interlocked.Increment(ref _matched);
-                _next!.Post(exec with { Process = Describe(p.Record) });
+                _next!.Post(exec with { Capture = p.Capture, Process = ProcWatch.Tracking.ProcessAssembler.FromCapture(exec.Pid, p.Capture) });
                 return;
             }
         }
@@ -246,7 +361,8 @@ internal sealed class ExecArgvJoin : IEventSink
             Pid = r.Tgid,
             Tid = r.Tgid,
             Origin = EventOrigin.Ebpf,
-            Process = Describe(r),
+            Capture = p.Capture,
+            Process = ProcWatch.Tracking.ProcessAssembler.FromCapture(r.Tgid, p.Capture),
         });
     }
 
@@ -268,29 +384,12 @@ internal sealed class ExecArgvJoin : IEventSink
         }
     }
 
-    /// <summary>What the record says about the process; enrichment adds what /proc still has.</summary>
-    private ProcessInfo Describe(ExecRecord r) => new()
-    {
-        Pid = r.Tgid,
-        ParentPid = r.ParentTgid,
-        Name = r.Comm,
-        // The path as given to execve: absolute is the program; relative or /dev/fd/N is not a path to show.
-        Executable = r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? r.Filename : null,
-        ExecutableSource = r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? ExecutableSource.Execve : ExecutableSource.None,
-        Args = r.Argv,
-        ArgsTruncated = r.ArgvTruncated,
-        ArgvSource = ArgvSource.Ebpf,
-        User = new IdName(r.Uid, _accounts?.UserName(r.Uid)),
-        Group = new IdName(r.Gid, _accounts?.GroupName(r.Gid)),
-        EffectiveUser = r.Identity.Known ? new IdName(r.Identity.EffectiveUid, _accounts?.UserName(r.Identity.EffectiveUid)) : null,
-        EffectiveGroup = r.Identity.Known ? new IdName(r.Identity.EffectiveGid, _accounts?.GroupName(r.Identity.EffectiveGid)) : null,
-        LoginUid = r.Identity.LoginUid,
-        CgroupId = r.Identity.Known && r.Identity.CgroupId != 0 ? r.Identity.CgroupId : null,
-    };
+    private ProcessCapture Describe(ExecRecord r) => KernelCaptures.OfExec(r, _accounts);
 
-    private sealed class Pending(ExecRecord record)
+    private sealed class Pending(ExecRecord record, ProcessCapture capture)
     {
         public ExecRecord Record { get; } = record;
+        public ProcessCapture Capture { get; } = capture;
         public bool Done { get; set; }
     }
 }

@@ -17,8 +17,15 @@ namespace ProcWatch.Kernel.Ebpf;
 /// </remarks>
 internal sealed class ExecCapture : IDisposable
 {
-    /// <summary>Argv bytes kept per exec (EXEC_ARGV_CAP); longer argv sets <see cref="ExecRecord.ArgvTruncated"/>.</summary>
+    /// <summary>Argv bytes per ring record (EXEC_ARGV_CAP); longer argv comes in several.</summary>
     public const int ArgvCapBytes = exec_record_header.ARGV_CAP;
+
+    /// <summary>
+    /// Argv bytes kept per exec: 1 MiB (16 records). The kernel allows argv plus environment
+    /// up to a quarter of the stack rlimit (2 MiB by default); longer argv is cut here and
+    /// sets <see cref="ExecRecord.ArgvTruncated"/>, with <see cref="ExecRecord.Argc"/> still exact.
+    /// </summary>
+    public const int ArgvLimitBytes = exec_record_header.ARGV_CAP * exec_record_header.ARGV_CHUNKS_MAX;
 
     /// <summary>Longest sleep between polls: bounds the delay of a record written without a wakeup.</summary>
     private const int IdlePollTimeoutMs = 100;
@@ -42,14 +49,31 @@ internal sealed class ExecCapture : IDisposable
 
     /// <summary>Loads and attaches the program and starts draining; false with a one-line reason when eBPF is unusable here.</summary>
     public static bool TryStart(Action<ExecRecord> onRecord, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStart(onRecord, ExecCaptureOptions.Default, startThread: true, out capture, out unavailableReason);
+        => TryStartCore(ExecOnly(onRecord), ExecCaptureOptions.Default, startThread: true, out capture, out unavailableReason);
 
     /// <inheritdoc cref="TryStart(Action{ExecRecord}, out ExecCapture?, out string?)"/>
     public static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStart(onRecord, options, startThread: true, out capture, out unavailableReason);
+        => TryStartCore(ExecOnly(onRecord), options, startThread: true, out capture, out unavailableReason);
+
+    /// <summary>Every record: execs, and the fork and exit records when those programs attached.</summary>
+    public static bool TryStartAll(Action<KernelRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+        => TryStartCore(onRecord, options, startThread: true, out capture, out unavailableReason);
+
+    internal static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+        => TryStartCore(ExecOnly(onRecord), options, startThread, out capture, out unavailableReason);
+
+    private static Action<KernelRecord> ExecOnly(Action<ExecRecord> onRecord)
+    {
+        ArgumentNullException.ThrowIfNull(onRecord);
+        return r =>
+        {
+            if (r is ExecRecord exec)
+                onRecord(exec);
+        };
+    }
 
     /// <param name="startThread">False for the benchmark, which drains with <see cref="DrainOnce"/> itself.</param>
-    internal static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+    internal static bool TryStartCore(Action<KernelRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
     {
         ArgumentNullException.ThrowIfNull(onRecord);
         ArgumentNullException.ThrowIfNull(options);
@@ -90,6 +114,20 @@ internal sealed class ExecCapture : IDisposable
     public ulong Drops =>
         _program.ReadCounter(exec_record_header.EXEC_COUNTER_RINGBUF_DROPS) +
         _program.ReadCounter(exec_record_header.EXEC_COUNTER_SCRATCH_MISSING);
+
+    /// <summary>Fork or exit records the ring could not hold: those events keep their connector data only.</summary>
+    public ulong LifecycleDrops =>
+        _program.ReadCounter(exec_record_header.EXEC_COUNTER_FORK_DROPS) +
+        _program.ReadCounter(exec_record_header.EXEC_COUNTER_EXIT_DROPS);
+
+    /// <summary>Forks carry the child's exact kernel start time.</summary>
+    public bool ForkAttached => _program.ForkAttached;
+
+    /// <summary>Exits carry CPU time and peak RSS.</summary>
+    public bool ExitAttached => _program.ExitAttached;
+
+    /// <summary>Why the fork or exit program did not attach; empty when both did (or the level has none).</summary>
+    public IReadOnlyList<string> LifecycleFailures => _program.LifecycleFailures;
 
     /// <summary>How the program is attached: tp_btf, raw_tp or tracepoint (<see cref="ExecCaptureProgram.AttachLadder"/>).</summary>
     public string AttachMode => _program.AttachMode;

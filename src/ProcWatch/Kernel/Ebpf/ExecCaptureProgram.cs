@@ -25,22 +25,33 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>Restricts the ladder to the listed modes ("raw_tp,tracepoint"): to test each fallback, or to work around a kernel bug.</summary>
     internal const string AttachVariable = "PROCWATCH_EBPF_ATTACH";
 
-    /// <summary>Attach types, best first: (mode as doctor and -v name it, program in exec_capture.bpf.c).</summary>
-    internal static readonly (string Mode, string Program)[] AttachLadder =
+    /// <summary>
+    /// Attach types, best first: (mode as doctor and -v name it, its programs in
+    /// exec_capture.bpf.c for exec, fork and exit). A level is taken when its exec program
+    /// attaches; fork and exit are extras of the same level (their failure is reported, and
+    /// costs only the exact start time, CPU and RSS). The classic fork tracepoint has no
+    /// child task to read: no fork program there.
+    /// </summary>
+    internal static readonly (string Mode, string Program, string? Fork, string Exit)[] AttachLadder =
     [
-        ("tp_btf", "handle_exec_btf"),   // by BTF id: no tracefs, cheapest per event
-        ("raw_tp", "handle_exec_raw"),   // by name: no tracefs
-        ("tracepoint", "handle_exec_tp"), // needs tracefs mounted at /sys/kernel/tracing
+        ("tp_btf", "handle_exec_btf", "handle_fork_btf", "handle_exit_btf"),  // by BTF id: no tracefs, cheapest per event
+        ("raw_tp", "handle_exec_raw", "handle_fork_raw", "handle_exit_raw"),  // by name: no tracefs
+        ("tracepoint", "handle_exec_tp", null, "handle_exit_tp"),             // needs tracefs mounted at /sys/kernel/tracing
     ];
 
     private readonly SafeBpfObjectHandle _object;
     private readonly SafeBpfLinkHandle _link;
+    private readonly SafeBpfLinkHandle? _forkLink;
+    private readonly SafeBpfLinkHandle? _exitLink;
     private readonly int _possibleCpus;
 
-    private ExecCaptureProgram(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, int eventsFd, int countersFd, int possibleCpus, string attachMode)
+    private ExecCaptureProgram(SafeBpfObjectHandle obj, SafeBpfLinkHandle link, SafeBpfLinkHandle? forkLink, SafeBpfLinkHandle? exitLink,
+        int eventsFd, int countersFd, int possibleCpus, string attachMode)
     {
         _object = obj;
         _link = link;
+        _forkLink = forkLink;
+        _exitLink = exitLink;
         EventsMapFd = eventsFd;
         CountersMapFd = countersFd;
         _possibleCpus = possibleCpus;
@@ -57,6 +68,15 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     internal IReadOnlyList<string> AttachFailures { get; private set; } = [];
 
     private int CountersMapFd { get; }
+
+    /// <summary>The fork program is attached: forks carry the child's exact start time.</summary>
+    internal bool ForkAttached => _forkLink is not null;
+
+    /// <summary>The exit program is attached: exits carry CPU time and peak RSS.</summary>
+    internal bool ExitAttached => _exitLink is not null;
+
+    /// <summary>Why the fork or exit program of the attached level did not attach ("fork: reason").</summary>
+    internal IReadOnlyList<string> LifecycleFailures { get; private set; } = [];
 
     internal static bool IsEmbedded => typeof(ExecCaptureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
 
@@ -76,14 +96,14 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         }
         var failures = new List<string>(AttachLadder.Length);
         string[]? allowed = Environment.GetEnvironmentVariable(AttachVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        foreach ((string mode, string programName) in AttachLadder)
+        foreach ((string mode, string programName, string? forkProgram, string exitProgram) in AttachLadder)
         {
             if (allowed is { Length: > 0 } && Array.IndexOf(allowed, mode) < 0)
             {
                 failures.Add(mode + ": not allowed by " + AttachVariable);
                 continue;
             }
-            if (TryLoadOne(image, programName, mode, ringBufferBytes, settings, out program, out string? why, out bool fatal))
+            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, out program, out string? why, out bool fatal))
             {
                 program.AttachFailures = failures;
                 reason = null;
@@ -101,7 +121,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     }
 
     /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
-    private static bool TryLoadOne(byte[] image, string programName, string mode, int ringBufferBytes, exec_settings settings,
+    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, exec_settings settings,
         [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason, out bool fatal)
     {
         program = null;
@@ -110,6 +130,9 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         LibbpfLog.Clear();
         SafeBpfObjectHandle? obj = null;
         SafeBpfLinkHandle? link = null;
+        SafeBpfLinkHandle? forkLink = null;
+        SafeBpfLinkHandle? exitLink = null;
+        string programName = programs.Exec;
         try
         {
             fixed (byte* p = image)
@@ -141,12 +164,15 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                     reason = "the embedded eBPF object lacks its maps or program " + programName + " (stale build?)";
                     return false;
                 }
-                // Only this attach type's program is loaded: the others might not even verify here.
-                foreach ((_, string other) in AttachLadder)
+                // Only this attach type's programs are loaded: the others might not even verify here.
+                foreach ((_, string exec, string? fork, string exit) in AttachLadder)
                 {
-                    if (other != programName)
+                    foreach (string? other in (ReadOnlySpan<string?>)[exec, fork, exit])
                     {
-                        Libbpf.bpf_program__set_autoload(Libbpf.bpf_object__find_program_by_name(obj_, other), false);
+                        if (other is not null && other != programs.Exec && other != programs.Fork && other != programs.Exit)
+                        {
+                            Libbpf.bpf_program__set_autoload(Libbpf.bpf_object__find_program_by_name(obj_, other), false);
+                        }
                     }
                 }
                 int rc = Libbpf.bpf_map__set_max_entries(events, (uint)ringBufferBytes);
@@ -180,7 +206,13 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                     reason = Describe(AttachDescription(mode), Marshal.GetLastPInvokeError(), ref fatal);
                     return false;
                 }
-                program = new ExecCaptureProgram(obj, link, Libbpf.bpf_map__fd(events), Libbpf.bpf_map__fd(counters), cpus, mode);
+                var lifecycleFailures = new List<string>(2);
+                forkLink = programs.Fork is null ? null : AttachExtra(obj_, programs.Fork, "fork", mode, lifecycleFailures);
+                exitLink = AttachExtra(obj_, programs.Exit, "exit", mode, lifecycleFailures);
+                program = new ExecCaptureProgram(obj, link, forkLink, exitLink, Libbpf.bpf_map__fd(events), Libbpf.bpf_map__fd(counters), cpus, mode)
+                {
+                    LifecycleFailures = lifecycleFailures,
+                };
                 reason = null;
                 return true;
             }
@@ -189,10 +221,30 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         {
             if (program is null)
             {
+                forkLink?.Dispose();
+                exitLink?.Dispose();
                 link?.Dispose();
                 obj?.Dispose();
             }
         }
+    }
+
+    /// <summary>Attaches the fork or exit program of the level; null (and a reason added) when it will not.</summary>
+    private static SafeBpfLinkHandle? AttachExtra(nint obj, string programName, string what, string mode, List<string> failures)
+    {
+        nint prog = Libbpf.bpf_object__find_program_by_name(obj, programName);
+        if (prog == 0)
+        {
+            failures.Add(what + ": the eBPF object lacks " + programName);
+            return null;
+        }
+        var link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
+        if (!link.IsInvalid)
+            return link;
+        bool ignored = false;
+        failures.Add(what + ": " + Describe("attaching " + mode + "/sched_process_" + what, Marshal.GetLastPInvokeError(), ref ignored));
+        link.Dispose();
+        return null;
     }
 
     private static string AttachDescription(string mode) => mode switch
@@ -237,6 +289,8 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
 
     public void Dispose()
     {
+        _forkLink?.Dispose();
+        _exitLink?.Dispose();
         _link.Dispose();
         _object.Dispose();
     }

@@ -2,12 +2,48 @@ using System.Collections.Immutable;
 
 namespace ProcWatch.Kernel.Ebpf;
 
+/// <summary>One record from the kernel capture's ring buffer: an exec, a fork or a process exit.</summary>
+internal abstract class KernelRecord
+{
+    /// <summary>The process (thread group) the record is about.</summary>
+    public required int Tgid { get; init; }
+
+    /// <summary>CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns), the clock of proc connector timestamps.</summary>
+    public required ulong KernelTimeNs { get; init; }
+
+    /// <summary>The process's task->start_boottime: CLOCK_BOOTTIME ns at its fork; 0 when not known.</summary>
+    public ulong StartBootNs { get; init; }
+}
+
+/// <summary>A new process (not a thread), from <c>sched_process_fork</c>.</summary>
+internal sealed class ForkRecord : KernelRecord
+{
+    public required int ParentTgid { get; init; }
+}
+
+/// <summary>The end of a process (its last thread), from <c>sched_process_exit</c>.</summary>
+internal sealed class ExitRecord : KernelRecord
+{
+    /// <summary>The raw wait status (task->exit_code).</summary>
+    public required int ExitCode { get; init; }
+
+    /// <summary>User and system CPU time of all the process's threads.</summary>
+    public required TimeSpan UserCpu { get; init; }
+
+    public required TimeSpan SystemCpu { get; init; }
+
+    /// <summary>Peak resident set size, bytes (getrusage's ru_maxrss, in bytes).</summary>
+    public required long PeakRssBytes { get; init; }
+}
+
 /// <summary>
 /// One successful execve as seen by the eBPF program on <c>sched_process_exec</c>, taken
-/// before the new program ran: the argv is exactly what the caller passed.
+/// before the new program ran: the argv is exactly what the caller passed, and the paths,
+/// session and credentials are the ones of that instant.
 /// </summary>
-internal sealed class ExecRecord
+internal sealed class ExecRecord : KernelRecord
 {
+    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
     public ExecRecord(
         int tgid,
         int oldPid,
@@ -36,10 +72,7 @@ internal sealed class ExecRecord
         ArgvFullLength = argvFullLength;
     }
 
-    /// <summary>The process (thread group) that now runs the new image.</summary>
-    public int Tgid { get; }
-
-    /// <summary>The thread that called execve; differs from <see cref="Tgid"/> when a non-leader thread exec'd.</summary>
+    /// <summary>The thread that called execve; differs from <see cref="KernelRecord.Tgid"/> when a non-leader thread exec'd.</summary>
     public int OldPid { get; }
 
     /// <summary>real_parent's tgid.</summary>
@@ -50,9 +83,6 @@ internal sealed class ExecRecord
 
     public uint Gid { get; }
 
-    /// <summary>CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns), the clock of proc connector timestamps.</summary>
-    public ulong KernelTimeNs { get; }
-
     /// <summary>The path given to execve (for fexecve, <c>/dev/fd/N</c>; for a script, the script).</summary>
     public string Filename { get; }
 
@@ -62,14 +92,49 @@ internal sealed class ExecRecord
     /// <summary>Arguments, decoded losslessly (invalid UTF-8 bytes become U+DC80..U+DCFF).</summary>
     public ImmutableArray<string> Argv { get; }
 
-    /// <summary>True when argv was longer than <see cref="ExecCapture.ArgvCapBytes"/>; the last element is then cut.</summary>
+    /// <summary>True when argv was longer than the capture keeps (<see cref="ExecCapture.ArgvLimitBytes"/>) or a chunk was lost; the last element is then cut.</summary>
     public bool ArgvTruncated { get; }
 
     /// <summary>Bytes of argv in the process (arg_end - arg_start), also when truncated.</summary>
     public int ArgvFullLength { get; }
 
+    /// <summary>The kernel's argument count (bprm->argc), exact also when argv is cut; null with the classic tracepoint.</summary>
+    public int? Argc { get; init; }
+
     /// <summary>Effective credentials, login uid and cgroup at exec (all zero from older records and tests).</summary>
     public ExecIdentity Identity { get; }
+
+    /// <summary>The executable (mm->exe_file) walked to the root of the mount namespace; null when unknown or cut.</summary>
+    public string? Executable { get; init; }
+
+    /// <summary>The executable was unlinked (or is a pseudo file), as /proc's " (deleted)".</summary>
+    public bool ExecutableDeleted { get; init; }
+
+    /// <summary>The executable is a memfd (memfd_create): a program that never was a file.</summary>
+    public bool ExecutableMemfd { get; init; }
+
+    /// <summary>The executable's inode: device, inode number, mode (type, setuid/setgid, permissions), owner.</summary>
+    public ExecutableFile? File { get; init; }
+
+    /// <summary>The working directory at exec, walked like <see cref="Executable"/>; null when unknown or cut.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    public int? SessionId { get; init; }
+
+    public int? ProcessGroupId { get; init; }
+
+    /// <summary>The controlling terminal as /proc/PID/stat's tty_nr; 0: none.</summary>
+    public int TtyNr { get; init; }
+
+    /// <summary>True for records with the session, tty and paths (every kernel record; not the older test records).</summary>
+    public bool HasContext { get; init; }
+}
+
+/// <summary>The executable's inode as the kernel saw it at exec.</summary>
+internal readonly record struct ExecutableFile(uint Device, ulong Inode, uint Mode, uint OwnerUid, uint LinkCount)
+{
+    public bool SetUid => (Mode & 0x800) != 0;
+    public bool SetGid => (Mode & 0x400) != 0;
 }
 
 /// <summary>

@@ -1,32 +1,73 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ProcWatch.Text;
 
 namespace ProcWatch.Kernel.Ebpf;
 
-/// <summary>Turns one ring-buffer sample (exec_capture.h layout) into an <see cref="ExecRecord"/>.</summary>
+/// <summary>Turns ring-buffer samples (exec_capture.h layouts) into <see cref="KernelRecord"/>s.</summary>
 internal static class ExecRecordParser
 {
-    /// <summary>False when the sample is shorter than its header says (never expected from the kernel).</summary>
-    internal static bool TryParse(ReadOnlySpan<byte> sample, [NotNullWhen(true)] out ExecRecord? record)
+    /// <summary>
+    /// An exec record whose argv is all in the sample (<c>argv_chunks</c> 0), or with
+    /// <paramref name="moreArgv"/> the continuation bytes the chunks before it brought.
+    /// False when the sample is shorter than its header says (never expected from the kernel).
+    /// </summary>
+    internal static bool TryParse(ReadOnlySpan<byte> sample, [NotNullWhen(true)] out ExecRecord? record) =>
+        TryParseExec(sample, default, chunksComplete: true, out record);
+
+    internal static bool TryReadKind(ReadOnlySpan<byte> sample, out uint kind, out int tgid, out ulong ktime)
+    {
+        kind = 0;
+        tgid = 0;
+        ktime = 0;
+        if (sample.Length < 16)
+            return false;
+        kind = MemoryMarshal.Read<uint>(sample);
+        tgid = (int)MemoryMarshal.Read<uint>(sample[4..]);
+        ktime = MemoryMarshal.Read<ulong>(sample[8..]);
+        return true;
+    }
+
+    internal static bool TryParseExec(ReadOnlySpan<byte> sample, ReadOnlySpan<byte> moreArgv, bool chunksComplete, [NotNullWhen(true)] out ExecRecord? record)
     {
         record = null;
         if (sample.Length < exec_record_header.Size)
-        {
             return false;
-        }
         exec_record_header header = MemoryMarshal.Read<exec_record_header>(sample);
         int filenameLength = header.filename_len;
-        long needed = (long)exec_record_header.Size + filenameLength + header.argv_len;
+        long needed = (long)exec_record_header.Size + filenameLength + header.exe_len + header.cwd_len + header.argv_len;
         if (needed > sample.Length)
-        {
             return false;
-        }
-        ReadOnlySpan<byte> filename = sample.Slice(exec_record_header.Size, filenameLength);
-        ReadOnlySpan<byte> argv = sample.Slice(exec_record_header.Size + filenameLength, (int)header.argv_len);
+        int at = exec_record_header.Size;
+        ReadOnlySpan<byte> filename = sample.Slice(at, filenameLength);
+        at += filenameLength;
+        ReadOnlySpan<byte> exe = sample.Slice(at, header.exe_len);
+        at += header.exe_len;
+        ReadOnlySpan<byte> cwd = sample.Slice(at, header.cwd_len);
+        at += header.cwd_len;
+        ReadOnlySpan<byte> argv = sample.Slice(at, (int)header.argv_len);
+        uint flags = header.flags;
+        bool truncated = (flags & exec_record_header.EXEC_RECORD_ARGV_TRUNCATED) != 0 || !chunksComplete;
 
+        ImmutableArray<string> args;
+        if (moreArgv.IsEmpty)
+        {
+            args = SplitArgv(argv);
+        }
+        else
+        {
+            byte[] joined = System.Buffers.ArrayPool<byte>.Shared.Rent(argv.Length + moreArgv.Length);
+            argv.CopyTo(joined);
+            moreArgv.CopyTo(joined.AsSpan(argv.Length));
+            args = SplitArgv(joined.AsSpan(0, argv.Length + moreArgv.Length));
+            System.Buffers.ArrayPool<byte>.Shared.Return(joined);
+        }
+
+        bool exeKnown = (flags & (exec_record_header.EXEC_RECORD_EXE_MISSING | exec_record_header.EXEC_RECORD_EXE_TRUNCATED)) == 0;
+        bool anonymous = (flags & exec_record_header.EXEC_RECORD_EXE_ANONYMOUS) != 0;
+        string? exePath = exeKnown ? JoinPath(exe) : null;
+        bool cwdKnown = (flags & (exec_record_header.EXEC_RECORD_CWD_MISSING | exec_record_header.EXEC_RECORD_CWD_TRUNCATED)) == 0;
         record = new ExecRecord(
             tgid: (int)header.tgid,
             oldPid: (int)header.old_pid,
@@ -36,15 +77,76 @@ internal static class ExecRecordParser
             kernelTimeNs: header.ktime_ns,
             filename: ProcText.Decode(filename),
             comm: CommOf(ref header),
-            argv: SplitArgv(argv),
-            argvTruncated: (header.flags & exec_record_header.EXEC_RECORD_ARGV_TRUNCATED) != 0,
+            argv: args,
+            argvTruncated: truncated,
             argvFullLength: (int)Math.Min(header.argv_full_len, int.MaxValue),
             identity: new ExecIdentity(
                 header.euid,
                 header.egid,
-                (header.flags & exec_record_header.EXEC_RECORD_NO_LOGINUID) != 0 || header.loginuid == uint.MaxValue ? null : header.loginuid,
-                header.cgroup_id) { Known = true });
+                (flags & exec_record_header.EXEC_RECORD_NO_LOGINUID) != 0 || header.loginuid == uint.MaxValue ? null : header.loginuid,
+                header.cgroup_id) { Known = true })
+        {
+            Argc = (flags & exec_record_header.EXEC_RECORD_NO_ARGC) != 0 || header.argc < 0 ? null : header.argc,
+            StartBootNs = header.start_boottime_ns,
+            Executable = exePath,
+            ExecutableDeleted = exePath is not null && (anonymous || (flags & exec_record_header.EXEC_RECORD_EXE_DELETED) != 0),
+            ExecutableMemfd = anonymous && exe.StartsWith("memfd:"u8),
+            File = (flags & exec_record_header.EXEC_RECORD_EXE_MISSING) != 0 ? null
+                : new ExecutableFile(header.exe_dev, header.exe_ino, header.exe_mode, header.exe_uid, header.exe_nlink),
+            WorkingDirectory = cwdKnown ? JoinPath(cwd) : null,
+            SessionId = (int)header.sid,
+            ProcessGroupId = (int)header.pgid,
+            TtyNr = (int)header.tty_nr,
+            HasContext = true,
+        };
         return true;
+    }
+
+    /// <summary>
+    /// A walked path: components leaf first, each ending in NUL, turned into "/a/b/c"
+    /// (nothing: "/"). Decoded losslessly like argv.
+    /// </summary>
+    internal static string JoinPath(ReadOnlySpan<byte> components)
+    {
+        if (components.IsEmpty)
+            return "/";
+        Span<byte> path = components.Length <= 4200 ? stackalloc byte[components.Length + 1] : new byte[components.Length + 1];
+        int end = path.Length;
+        while (!components.IsEmpty)
+        {
+            int nul = components.IndexOf((byte)0);
+            ReadOnlySpan<byte> name = nul < 0 ? components : components[..nul];
+            components = nul < 0 ? default : components[(nul + 1)..];
+            end -= name.Length;
+            name.CopyTo(path[end..]);
+            path[--end] = (byte)'/';
+        }
+        return ProcText.Decode(path[end..]);
+    }
+
+    internal static ForkRecord? ParseFork(ReadOnlySpan<byte> sample)
+    {
+        if (sample.Length < fork_record.Size)
+            return null;
+        fork_record r = MemoryMarshal.Read<fork_record>(sample);
+        return new ForkRecord { Tgid = (int)r.tgid, KernelTimeNs = r.ktime_ns, ParentTgid = (int)r.parent_tgid, StartBootNs = r.start_boottime_ns };
+    }
+
+    internal static ExitRecord? ParseExit(ReadOnlySpan<byte> sample)
+    {
+        if (sample.Length < exit_record.Size)
+            return null;
+        exit_record r = MemoryMarshal.Read<exit_record>(sample);
+        return new ExitRecord
+        {
+            Tgid = (int)r.tgid,
+            KernelTimeNs = r.ktime_ns,
+            StartBootNs = r.start_boottime_ns,
+            ExitCode = (int)r.exit_code,
+            UserCpu = TimeSpan.FromTicks((long)(r.utime_ns / 100)),
+            SystemCpu = TimeSpan.FromTicks((long)(r.stime_ns / 100)),
+            PeakRssBytes = (long)r.maxrss_pages * Environment.SystemPageSize,
+        };
     }
 
     /// <summary>

@@ -3,30 +3,51 @@ using System.Runtime.InteropServices;
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
-/// Mirror of <c>struct exec_record_header</c> in bpf/exec_capture.h (host byte order).
-/// A record is this header, then <see cref="filename_len"/> bytes of path, then
+/// Mirror of <c>struct exec_record_header</c> in bpf/exec_capture.h (host byte order; the
+/// leading <c>struct record_prefix</c> is flattened into <see cref="kind"/>, <see cref="tgid"/>
+/// and <see cref="ktime_ns"/>). A record is this header, then <see cref="filename_len"/> bytes
+/// of path, <see cref="exe_len"/> and <see cref="cwd_len"/> bytes of walked paths, then
 /// <see cref="argv_len"/> bytes of NUL-separated argv.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct exec_record_header
 {
-    internal const int Size = 80;
+    internal const int Size = 144;
     internal const int COMM_LEN = 16;
 
-    /// <summary>EXEC_ARGV_CAP: argv bytes kept per exec.</summary>
+    /// <summary>EXEC_ARGV_CAP: argv bytes per ring record.</summary>
     internal const int ARGV_CAP = 65536;
+    /// <summary>EXEC_ARGV_CHUNKS_MAX: ring records of argv per exec, at most.</summary>
+    internal const int ARGV_CHUNKS_MAX = 16;
     internal const int FILENAME_CAP = 4096;
+
+    internal const uint RECORD_EXEC = 1;
+    internal const uint RECORD_ARGV_CHUNK = 2;
+    internal const uint RECORD_FORK = 3;
+    internal const uint RECORD_EXIT = 4;
 
     internal const uint EXEC_RECORD_ARGV_TRUNCATED = 1u << 0;
     internal const uint EXEC_RECORD_FILENAME_TRUNCATED = 1u << 1;
     internal const uint EXEC_RECORD_ARGV_UNREADABLE = 1u << 2;
     internal const uint EXEC_RECORD_NO_LOGINUID = 1u << 3;
+    internal const uint EXEC_RECORD_NO_ARGC = 1u << 4;
+    internal const uint EXEC_RECORD_EXE_MISSING = 1u << 5;
+    internal const uint EXEC_RECORD_EXE_TRUNCATED = 1u << 6;
+    internal const uint EXEC_RECORD_EXE_DELETED = 1u << 7;
+    internal const uint EXEC_RECORD_EXE_ANONYMOUS = 1u << 8;
+    internal const uint EXEC_RECORD_CWD_MISSING = 1u << 9;
+    internal const uint EXEC_RECORD_CWD_TRUNCATED = 1u << 10;
+    internal const uint EXEC_RECORD_CWD_DELETED = 1u << 11;
+    internal const uint EXEC_RECORD_ARGV_CHUNK_LOST = 1u << 12;
 
     internal const uint EXEC_COUNTER_RINGBUF_DROPS = 0;
     internal const uint EXEC_COUNTER_SCRATCH_MISSING = 1;
+    internal const uint EXEC_COUNTER_FORK_DROPS = 2;
+    internal const uint EXEC_COUNTER_EXIT_DROPS = 3;
 
-    public ulong ktime_ns;
+    public uint kind;
     public uint tgid;
+    public ulong ktime_ns;
     public uint old_pid;
     public uint ppid;
     public uint uid;
@@ -34,13 +55,68 @@ internal unsafe struct exec_record_header
     public uint flags;
     public uint argv_len;
     public uint argv_full_len;
+    public uint argv_chunks;
+    public int argc;
     public ushort filename_len;
+    public ushort exe_len;
+    public ushort cwd_len;
     public ushort reserved0;
     public fixed byte comm[COMM_LEN];
     public uint loginuid;
     public uint euid;
     public uint egid;
+    public uint sid;
+    public uint pgid;
+    public uint tty_nr;
+    public uint reserved1;
     public ulong cgroup_id;
+    public ulong start_boottime_ns;
+    public ulong exe_ino;
+    public uint exe_dev;
+    public uint exe_mode;
+    public uint exe_uid;
+    public uint exe_nlink;
+}
+
+/// <summary>Mirror of <c>struct argv_chunk_header</c>: argv bytes [offset, offset+len) of the exec (tgid, ktime_ns).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct argv_chunk_header
+{
+    internal const int Size = 24;
+    public uint kind;
+    public uint tgid;
+    public ulong ktime_ns;
+    public uint offset;
+    public uint len;
+}
+
+/// <summary>Mirror of <c>struct fork_record</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct fork_record
+{
+    internal const int Size = 32;
+    public uint kind;
+    public uint tgid;
+    public ulong ktime_ns;
+    public uint parent_tgid;
+    public uint reserved0;
+    public ulong start_boottime_ns;
+}
+
+/// <summary>Mirror of <c>struct exit_record</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct exit_record
+{
+    internal const int Size = 56;
+    public uint kind;
+    public uint tgid;
+    public ulong ktime_ns;
+    public uint exit_code;
+    public uint reserved0;
+    public ulong start_boottime_ns;
+    public ulong utime_ns;
+    public ulong stime_ns;
+    public ulong maxrss_pages;
 }
 
 /// <summary>Mirror of <c>struct exec_settings</c> in bpf/exec_capture.h: the reader's wakeup policy.</summary>

@@ -58,6 +58,26 @@ internal sealed class SystemBoot
         return new DateTimeOffset(DateTime.UnixEpoch.Ticks + unixNs / 100, TimeSpan.Zero);
     }
 
+    /// <summary>A kernel start time (task->start_boottime, ns after boot) as wall-clock time.</summary>
+    public DateTimeOffset BootNsToWallClock(ulong bootNs)
+    {
+        long unixNs = (long)bootNs + _realtimeMinusBoottimeNs;
+        return new DateTimeOffset(DateTime.UnixEpoch.Ticks + unixNs / 100, TimeSpan.Zero);
+    }
+
+    /// <summary>A kernel start time (ns after boot) as CLOCK_MONOTONIC ns, the clock of event timestamps.</summary>
+    public long BootNsToMonotonicNs(ulong bootNs) => (long)bootNs - _boottimeMinusMonotonicNs;
+
+    /// <summary>stat's starttime for a kernel start time: the kernel's own nsec_to_clock_t, exact.</summary>
+    public ulong BootNsToStartTicks(ulong bootNs) => bootNs / (ulong)(1_000_000_000 / ClockTicksPerSecond);
+
+    /// <summary>
+    /// The nanoseconds that stand for a start known only as stat's ticks (the tick's first
+    /// nanosecond). A process first seen through /proc keeps this value for its whole life in
+    /// the table, so its <c>entity_id</c> never changes while procwatch runs.
+    /// </summary>
+    public ulong StartTicksToBootNs(ulong ticks) => (ulong)TicksToNs(ticks);
+
     private long TicksToNs(ulong ticks) => (long)ticks * (1_000_000_000 / ClockTicksPerSecond);
 
     private static long Now(int clock)
