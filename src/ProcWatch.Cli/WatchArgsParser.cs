@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ProcWatch.Events;
+using ProcWatch.Filtering;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Output;
@@ -67,11 +68,7 @@ internal static class WatchArgsParser
     {
         if (user is null)
             return null;
-        if (user.Length == 0)
-            throw new UsageException("-u needs a user name or uid (got an empty one)");
-        if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
-            return uid;
-        return AccountNames.Shared.UserId(user) ?? throw new UsageException($"-u {user}: no such user in /etc/passwd");
+        return SettingValues.TryParseUser(user, out uint uid, out string? error) ? uid : throw new UsageException($"-u: {error}");
     }
 
     public static Regex? ParseMatch(string? pattern)
@@ -92,17 +89,10 @@ internal static class WatchArgsParser
     public static ProcessEventKinds ParseKinds(string list)
     {
         ProcessEventKinds kinds = ProcessEventKinds.None;
-        foreach (Range range in list.AsSpan().Split(','))
-        {
-            ReadOnlySpan<char> name = list.AsSpan()[range].Trim();
-            if (name.IsEmpty)
-                continue;
-            if (!ProcessEventKindNames.TryParse(name, out ProcessEventKinds one))
-                throw new UsageException($"unknown event kind '{name}' in --events (expected fork,exec,exit,clone,comm,uid,gid,sid,ptrace,core,all)");
-            kinds |= one;
-        }
+        if (!SettingValues.TryAddKinds(list, ref kinds, out string? error))
+            throw new UsageException($"--events: {error}");
         if (kinds == ProcessEventKinds.None)
-            throw new UsageException("--events needs at least one event kind");
+            throw new UsageException($"--events {SettingValues.NoKinds}");
         return kinds;
     }
 
@@ -128,11 +118,8 @@ internal static class WatchArgsParser
 
     private static Backend ParseBackend(string? backend) => backend switch
     {
-        null or "auto" => Backend.Auto,
-        "connector" => Backend.Connector,
-        "ebpf" => Backend.Ebpf,
-        "procfs" => Backend.Procfs,
-        _ => throw new UsageException($"unknown backend '{backend}' (expected auto, connector, ebpf or procfs)"),
+        null => Backend.Auto,
+        _ => SettingValues.TryParseBackend(backend, out Backend parsed, out string? error) ? parsed : throw new UsageException(error!),
     };
 
     private static TimeSpan ParseScanInterval(int milliseconds) => milliseconds is >= 1 and <= 60_000

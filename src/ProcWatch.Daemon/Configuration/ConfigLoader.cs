@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using ProcWatch.Events;
+using ProcWatch.Filtering;
 using ProcWatch.Output.Sinks;
 using ProcWatch.Rules;
 using ProcWatch.Watching;
@@ -114,26 +115,16 @@ internal static partial class ConfigLoader
             var kinds = ProcessEventKinds.None;
             foreach (YamlScalarNode item in ScalarList(node, what))
             {
-                foreach (string name in item.Value!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (!ProcessEventKindNames.TryParse(name, out ProcessEventKinds kind))
-                        throw Error(item, $"unknown event '{name}' in {what} (expected fork, exec, exit, clone, comm, uid, gid, sid, ptrace, core, all)");
-                    kinds |= kind;
-                }
+                if (!SettingValues.TryAddKinds(item.Value, ref kinds, out string? error))
+                    throw Error(item, $"{what}: {error}");
             }
             if (kinds == ProcessEventKinds.None)
-                throw Error(node, $"{what} names no event");
+                throw Error(node, $"{what} {SettingValues.NoKinds}");
             return kinds;
         }
 
-        private Backend ReadBackend(YamlNode node) => Scalar(node, "backend") switch
-        {
-            "auto" => Backend.Auto,
-            "connector" => Backend.Connector,
-            "ebpf" => Backend.Ebpf,
-            "procfs" => Backend.Procfs,
-            string other => throw Error(node, $"unknown backend '{other}' (expected auto, connector, ebpf, procfs)"),
-        };
+        private Backend ReadBackend(YamlNode node) =>
+            SettingValues.TryParseBackend(Scalar(node, "backend"), out Backend backend, out string? error) ? backend : throw Error(node, error!);
 
         private List<OutputDefinition> ReadOutputs(YamlNode node)
         {
@@ -458,9 +449,8 @@ internal static partial class ConfigLoader
         private string KnownUser(YamlNode node)
         {
             string user = NonEmpty(node, "user");
-            if (!uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out _)
-                && ProcWatch.Kernel.Accounts.AccountNames.Shared.UserId(user) is null)
-                throw Error(node, $"user: no such user '{user}' on this host");
+            if (!SettingValues.TryParseUser(user, out _, out string? error))
+                throw Error(node, $"user: {error}");
             return user;
         }
 

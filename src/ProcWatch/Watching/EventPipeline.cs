@@ -30,6 +30,7 @@ internal sealed class EventPipeline : IEventSink
 
     public void Post(ProcessEvent processEvent)
     {
+        _statistics.OnPosted(processEvent);
         try
         {
             lock (_gate)
@@ -52,12 +53,7 @@ internal sealed class EventPipeline : IEventSink
     {
         if (_pendingDrops > 0)
         {
-            long now = KernelClock.MonotonicNs();
-            var lost = new LostEvent
-            {
-                KernelTimeNs = now, Timestamp = KernelClock.Shared.ToWallClock(now), Pid = 0, Tid = 0,
-                Origin = EventOrigin.Watcher, Reason = LossReason.QueueFull, Count = _pendingDrops,
-            };
+            LostEvent lost = LostEvents.Now(EventOrigin.Watcher, LossReason.QueueFull, _pendingDrops, KernelClock.Shared);
             if (!_queue.TryWrite(lost))
             {
                 Drop();

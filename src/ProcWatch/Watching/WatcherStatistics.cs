@@ -49,13 +49,27 @@ public sealed class WatcherStatistics
     /// <summary>Processes the bounded process table forgot to make room (re-read from /proc when seen again).</summary>
     public long TableEvictions => Volatile.Read(ref _tableEvictions);
 
+    /// <summary>
+    /// Counts an event as it enters the pipeline: the one place events and reported losses are
+    /// counted (sources and the eBPF join only post). A loss report is an event too, so -S's
+    /// total is at least the number of lines printed.
+    /// </summary>
+    internal void OnPosted(ProcessEvent processEvent)
+    {
+        OnEvent(processEvent.Kind);
+        if (processEvent is not LostEvent lost)
+            return;
+        switch (lost.Reason)
+        {
+            case LossReason.KernelBufferOverrun: Interlocked.Increment(ref _kernelOverruns); break;
+            case LossReason.SequenceGap: Interlocked.Add(ref _sequenceGaps, lost.Count); break;
+            case LossReason.RingBufferFull: Interlocked.Add(ref _ringBufferDrops, lost.Count); break;
+            // QueueFull is counted per dropped event by the queue (OnQueueDrop); Malformed by the parser.
+        }
+    }
+
     internal void OnEvent(ProcessEventKind kind) => Interlocked.Increment(ref _byKind[(int)kind]);
-    /// <summary>An event counted on receipt turned out to be one already reported (an eBPF orphan's late connector exec): -S counts each once.</summary>
-    internal void OnDuplicate(ProcessEventKind kind) => Interlocked.Decrement(ref _byKind[(int)kind]);
-    internal void OnKernelOverrun() => Interlocked.Increment(ref _kernelOverruns);
     internal void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
     internal void OnMalformed() => Interlocked.Increment(ref _malformed);
-    internal void OnSequenceGap(long missing) => Interlocked.Add(ref _sequenceGaps, missing);
     internal void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
-    internal void SetRingBufferDrops(long total) => Volatile.Write(ref _ringBufferDrops, total);
 }

@@ -99,7 +99,7 @@ public class CliInputTests
         Assert.Equal(2, code);
         Assert.DoesNotContain('\u001b', stderr);
         Assert.DoesNotContain('\u009b', stderr);
-        Assert.Equal("procwatch: -u \\e[2Jx\\u{009b}: no such user in /etc/passwd", Assert.Single(ErrorLines(stderr)));
+        Assert.Equal("procwatch: -u: no such user '\\e[2Jx\\u{009b}' on this host", Assert.Single(ErrorLines(stderr)));
     }
 
     [Fact]

@@ -8,11 +8,16 @@ using static ProcWatch.Tests.Connector.ConnectorFixtures;
 namespace ProcWatch.Tests.Connector;
 
 /// <summary>Collects what a source posts.</summary>
-internal sealed class CollectingSink : IEventSink
+/// <summary>Collects what a source posts and counts it the way <see cref="EventPipeline"/> does on entry.</summary>
+internal sealed class CollectingSink(WatcherStatistics? counted = null) : IEventSink
 {
     public List<ProcessEvent> Events { get; } = [];
 
-    public void Post(ProcessEvent processEvent) => Events.Add(processEvent);
+    public void Post(ProcessEvent processEvent)
+    {
+        counted?.OnPosted(processEvent);
+        Events.Add(processEvent);
+    }
 }
 
 /// <summary>Datagram bytes → typed events, through <see cref="ConnectorEventSource.Dispatch"/> without a socket.</summary>
@@ -22,8 +27,8 @@ public class ConnectorDispatchTests
         ProcessEventKinds kinds = ProcessEventKinds.All)
     {
         var source = new ConnectorEventSource(kinds, 1 << 20, new KernelClock());
-        var sink = new CollectingSink();
         var stats = new WatcherStatistics();
+        var sink = new CollectingSink(stats);
         source.Attach(sink, stats);
         return (source, sink, stats);
     }
@@ -227,9 +232,9 @@ public class ConnectorDispatchTests
     public void KernelMask_ForKinds()
     {
         Assert.Equal(CnProc.PROC_EVENT_FORK | CnProc.PROC_EVENT_EXEC | CnProc.PROC_EVENT_EXIT,
-            ProcConnectorSocket.ToKernelMask(ProcessEventKinds.Default));
-        Assert.Equal(CnProc.PROC_EVENT_FORK, ProcConnectorSocket.ToKernelMask(ProcessEventKinds.Clone));
-        Assert.Equal(CnProc.PROC_EVENT_COREDUMP, ProcConnectorSocket.ToKernelMask(ProcessEventKinds.Coredump));
-        Assert.Equal(CnProc.PROC_EVENT_ALL, ProcConnectorSocket.ToKernelMask(ProcessEventKinds.All));
+            ProcEventKindMap.ToKernelMask(ProcessEventKinds.Default));
+        Assert.Equal(CnProc.PROC_EVENT_FORK, ProcEventKindMap.ToKernelMask(ProcessEventKinds.Clone));
+        Assert.Equal(CnProc.PROC_EVENT_COREDUMP, ProcEventKindMap.ToKernelMask(ProcessEventKinds.Coredump));
+        Assert.Equal(CnProc.PROC_EVENT_ALL, ProcEventKindMap.ToKernelMask(ProcessEventKinds.All));
     }
 }

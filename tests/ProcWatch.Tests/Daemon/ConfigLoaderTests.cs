@@ -80,7 +80,7 @@ public sealed class ConfigLoaderTests
     [Theory]
     [InlineData("outputs:\n  - type: filez\n", 2, "unknown output type 'filez' (expected file, stdout, syslog, journald, clickhouse)")]
     [InlineData("backend: kprobe\n", 1, "unknown backend 'kprobe' (expected auto, connector, ebpf, procfs)")]
-    [InlineData("events: [exec, launch]\n", 1, "unknown event 'launch' in events")]
+    [InlineData("events: [exec, launch]\n", 1, "events: unknown event 'launch'")]
     [InlineData("outputz: []\n", 1, "unknown key 'outputz'")]
     [InlineData("outputs:\n  - type: file\n   path: x\n", 3, "invalid YAML")]
     [InlineData("rules:\n  - name: a\n    match:\n      args: \"/[x/\"\n", 4, "args: invalid regular expression")]

@@ -21,7 +21,7 @@ public sealed class ExecArgvJoinTests
     {
         var join = new ExecArgvJoin(KernelClock.Shared, accounts: null, monotonicNow: now ?? (() => 0));
         var sink = new ListSink();
-        join.Attach(sink, new WatcherStatistics());
+        join.Attach(sink);
         return (join, sink);
     }
 
@@ -134,7 +134,7 @@ public sealed class ExecArgvJoinTests
 
     /// <summary>
     /// B10: a stopped procwatch resumed orphans every record before the connector's execs are
-    /// read; each exec is then counted by the connector on receipt and by the orphan: once only.
+    /// read; the pipeline counts what the join posts, so the late connector exec must not be posted.
     /// </summary>
     [Fact]
     public void OrphanThenItsLateConnectorExec_IsCountedOnce()
@@ -142,18 +142,17 @@ public sealed class ExecArgvJoinTests
         long now = 0;
         var statistics = new WatcherStatistics();
         var join = new ExecArgvJoin(KernelClock.Shared, accounts: null, monotonicNow: () => now);
-        var sink = new ListSink();
-        join.Attach(sink, statistics);
+        var pipeline = new EventPipeline([], 1024, statistics);
+        join.Attach(pipeline);
         for (int pid = 100; pid < 110; pid++)
             join.OnRecord(Record(pid, 10 * Ms + pid, "/bin/true"));
         now = 10 * Ms + ExecArgvJoin.OrphanAfterNs + Ms;
         join.Expire();
         for (int pid = 100; pid < 110; pid++)
         {
-            statistics.OnEvent(ProcessEventKind.Exec); // as ConnectorEventSource does on receipt
             join.Post(Exec(pid, 10 * Ms + pid + 1000));
         }
-        Assert.Equal(10, sink.Events.Count);
+        Assert.Equal(10, pipeline.Reader.Count);
         Assert.Equal(10, statistics.Count(ProcessEventKind.Exec));
     }
 

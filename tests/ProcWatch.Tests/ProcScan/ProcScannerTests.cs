@@ -20,7 +20,7 @@ public class ProcScannerTests
             // Wait until the child runs sleep (not the copy of this test host before its exec).
             Assert.True(SpinWait.SpinUntil(() => ProcSmallFiles.TryReadComm(child.Id, out string comm) && comm == "sleep", 10_000));
             var sink = new CollectingSink();
-            using var scanner = new ProcScanner(ProcDirectory.Open(), sink, new WatcherStatistics(), new ProcfsOptions(),
+            using var scanner = new ProcScanner(ProcDirectory.Open(), sink, new ProcfsOptions(),
                 KernelClock.Shared, SystemBoot.Shared);
             scanner.Baseline();
             TrackedProcess? tracked = scanner.Find(child.Id);

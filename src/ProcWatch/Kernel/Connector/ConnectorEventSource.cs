@@ -155,14 +155,7 @@ internal sealed class ConnectorEventSource : IEventSource
 
     private void ReportOverrun()
     {
-        _statistics!.OnKernelOverrun();
-        _statistics.OnEvent(ProcessEventKind.Lost);
-        long now = KernelClock.MonotonicNs();
-        _sink!.Post(new LostEvent
-        {
-            KernelTimeNs = now, Timestamp = _clock.ToWallClock(now), Pid = 0, Tid = 0,
-            Origin = EventOrigin.Connector, Reason = LossReason.KernelBufferOverrun, Count = 0,
-        });
+        _sink!.Post(LostEvents.Now(EventOrigin.Connector, LossReason.KernelBufferOverrun, 0, _clock));
     }
 
     /// <summary>A jump in a CPU's sequence numbers: that many events were lost (see <see cref="SequenceGapDetector"/>).</summary>
@@ -170,14 +163,7 @@ internal sealed class ConnectorEventSource : IEventSource
     {
         if (missing <= 0)
             return;
-        _statistics!.OnSequenceGap(missing);
-        _statistics.OnEvent(ProcessEventKind.Lost); // the report is an event too (-S total >= lines printed)
-        long now = KernelClock.MonotonicNs();
-        _sink!.Post(new LostEvent
-        {
-            KernelTimeNs = now, Timestamp = _clock.ToWallClock(now), Pid = 0, Tid = 0,
-            Origin = EventOrigin.Connector, Reason = LossReason.SequenceGap, Count = missing,
-        });
+        _sink!.Post(LostEvents.Now(EventOrigin.Connector, LossReason.SequenceGap, missing, _clock));
     }
 
     internal void Dispatch(ReadOnlySpan<byte> datagram)
@@ -206,30 +192,12 @@ internal sealed class ConnectorEventSource : IEventSource
                 ReportGap(_gaps.Observe(record.Cpu, record.Seq));
             if (!Wanted(record))
                 continue;
-            ProcessEvent e = ProcEventFactory.Create(record, _clock);
-            _statistics!.OnEvent(e.Kind);
-            _sink!.Post(e);
+            _sink!.Post(ProcEventFactory.Create(record, _clock));
         }
     }
 
     /// <summary>User-space filter: the kernel may send more than asked (old kernels, fork vs clone).</summary>
-    private bool Wanted(in ProcEventRecord r)
-    {
-        ProcessEventKinds kind = r.What switch
-        {
-            CnProc.PROC_EVENT_FORK => r.ProcessPid == r.ProcessTgid ? ProcessEventKinds.Fork : ProcessEventKinds.Clone,
-            CnProc.PROC_EVENT_EXEC => ProcessEventKinds.Exec,
-            CnProc.PROC_EVENT_EXIT => ProcessEventKinds.Exit,
-            CnProc.PROC_EVENT_UID => ProcessEventKinds.Uid,
-            CnProc.PROC_EVENT_GID => ProcessEventKinds.Gid,
-            CnProc.PROC_EVENT_SID => ProcessEventKinds.Sid,
-            CnProc.PROC_EVENT_PTRACE => ProcessEventKinds.Ptrace,
-            CnProc.PROC_EVENT_COMM => ProcessEventKinds.Comm,
-            CnProc.PROC_EVENT_COREDUMP => ProcessEventKinds.Coredump,
-            _ => ProcessEventKinds.Unknown,
-        };
-        return (_kinds & kind) != 0;
-    }
+    private bool Wanted(in ProcEventRecord r) => (_kinds & ProcEventKindMap.KindOf(r)) != 0;
 
     public unsafe void Dispose()
     {

@@ -91,28 +91,11 @@ internal sealed class ProcConnectorSocket : SafeHandle
     /// </summary>
     public void Subscribe(ProcessEventKinds kinds, bool useKernelFilter)
     {
-        uint mask = useKernelFilter ? ToKernelMask(kinds) : CnProc.PROC_EVENT_ALL;
+        uint mask = useKernelFilter ? ProcEventKindMap.ToKernelMask(kinds) : CnProc.PROC_EVENT_ALL;
         // An all-events filter is the same as no filter; the 4-byte form works everywhere.
         KernelFiltered = useKernelFilter && mask != CnProc.PROC_EVENT_ALL;
         SendControl(CnProc.PROC_CN_MCAST_LISTEN, KernelFiltered ? mask : null);
         _subscribed = true;
-    }
-
-    /// <summary>The kernel event bits for a set of kinds (fork and clone share PROC_EVENT_FORK).</summary>
-    public static uint ToKernelMask(ProcessEventKinds kinds)
-    {
-        uint mask = 0;
-        if ((kinds & (ProcessEventKinds.Fork | ProcessEventKinds.Clone)) != 0) mask |= CnProc.PROC_EVENT_FORK;
-        if (kinds.HasFlag(ProcessEventKinds.Exec)) mask |= CnProc.PROC_EVENT_EXEC;
-        if (kinds.HasFlag(ProcessEventKinds.Uid)) mask |= CnProc.PROC_EVENT_UID;
-        if (kinds.HasFlag(ProcessEventKinds.Gid)) mask |= CnProc.PROC_EVENT_GID;
-        if (kinds.HasFlag(ProcessEventKinds.Sid)) mask |= CnProc.PROC_EVENT_SID;
-        if (kinds.HasFlag(ProcessEventKinds.Ptrace)) mask |= CnProc.PROC_EVENT_PTRACE;
-        if (kinds.HasFlag(ProcessEventKinds.Comm)) mask |= CnProc.PROC_EVENT_COMM;
-        if (kinds.HasFlag(ProcessEventKinds.Coredump)) mask |= CnProc.PROC_EVENT_COREDUMP;
-        if (kinds.HasFlag(ProcessEventKinds.Exit)) mask |= CnProc.PROC_EVENT_EXIT;
-        if (kinds.HasFlag(ProcessEventKinds.Unknown)) mask = CnProc.PROC_EVENT_ALL; // unknown kinds need everything
-        return mask;
     }
 
     private unsafe void SendControl(uint op, uint? eventMask)

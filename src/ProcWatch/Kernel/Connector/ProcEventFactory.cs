@@ -12,41 +12,41 @@ internal static class ProcEventFactory
         DateTimeOffset wall = clock.ToWallClock(time);
         int cpu = (int)r.Cpu;
         int pid = r.ProcessTgid, tid = r.ProcessPid;
-        return r.What switch
+        return ProcEventKindMap.KindOf(r) switch
         {
-            CnProc.PROC_EVENT_FORK => new ForkEvent
+            ProcessEventKinds.Fork or ProcessEventKinds.Clone => new ForkEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 ParentPid = r.OtherTgid, ParentTid = r.OtherPid,
             },
-            CnProc.PROC_EVENT_EXEC => new ExecEvent { KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid },
-            CnProc.PROC_EVENT_UID => new UidEvent
+            ProcessEventKinds.Exec => new ExecEvent { KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid },
+            ProcessEventKinds.Uid => new UidEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 RealUid = r.Real, EffectiveUid = r.Effective,
             },
-            CnProc.PROC_EVENT_GID => new GidEvent
+            ProcessEventKinds.Gid => new GidEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 RealGid = r.Real, EffectiveGid = r.Effective,
             },
-            CnProc.PROC_EVENT_SID => new SidEvent { KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid },
-            CnProc.PROC_EVENT_PTRACE => new PtraceEvent
+            ProcessEventKinds.Sid => new SidEvent { KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid },
+            ProcessEventKinds.Ptrace => new PtraceEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 TracerPid = r.OtherTgid, TracerTid = r.OtherPid,
             },
-            CnProc.PROC_EVENT_COMM => new CommEvent
+            ProcessEventKinds.Comm => new CommEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 Comm = ProcText.DecodeCString(r.Comm),
             },
-            CnProc.PROC_EVENT_COREDUMP => new CoredumpEvent
+            ProcessEventKinds.Coredump => new CoredumpEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 ParentPid = r.OtherTgid, ParentTid = r.OtherPid,
             },
-            CnProc.PROC_EVENT_EXIT => new ExitEvent
+            ProcessEventKinds.Exit => new ExitEvent
             {
                 KernelTimeNs = time, Timestamp = wall, Cpu = cpu, Pid = pid, Tid = tid,
                 Status = new WaitStatus(r.Real), ExitSignal = (int)r.Effective,

@@ -20,7 +20,6 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly KernelClock _clock;
     private Timer? _timer;
     private IEventSink? _sink;
-    private WatcherStatistics? _statistics;
     private readonly Lock _dropsGate = new();
     private ulong _reportedDrops;
     private int _disposed;
@@ -81,8 +80,7 @@ internal sealed class EbpfExecSource : IEventSource
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
-        _statistics = statistics;
-        _join.Attach(sink, statistics);
+        _join.Attach(sink);
         _connector.Start(_join, statistics);
         _timer = new Timer(_ => Tick(), null, TickInterval, TickInterval);
     }
@@ -122,15 +120,8 @@ internal sealed class EbpfExecSource : IEventSource
             missing = (long)(drops - _reportedDrops);
             _reportedDrops = drops;
         }
-        _statistics!.SetRingBufferDrops((long)drops);
-        _statistics.OnEvent(ProcessEventKind.Lost);
-        long now = KernelClock.MonotonicNs();
-        // Through the join, so it is ordered with the connector's events.
-        _join.Post(new LostEvent
-        {
-            KernelTimeNs = now, Timestamp = _clock.ToWallClock(now), Pid = 0, Tid = 0,
-            Origin = EventOrigin.Ebpf, Reason = LossReason.RingBufferFull, Count = missing,
-        });
+        // Through the join, so it is ordered with the connector's events; the pipeline counts it.
+        _join.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
     }
 
     public void Dispose()

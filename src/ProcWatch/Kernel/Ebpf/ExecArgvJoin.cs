@@ -54,7 +54,6 @@ internal sealed class ExecArgvJoin : IEventSink
     private readonly Dictionary<int, ForkRecord> _forks = [];
     private readonly Dictionary<int, ExitRecord> _exits = [];
     private IEventSink? _next;
-    private WatcherStatistics? _statistics;
     private long _connectorHighWaterNs;
     private long _matched;
     private long _orphans;
@@ -88,12 +87,11 @@ internal sealed class ExecArgvJoin : IEventSink
     internal long Unmatched => Interlocked.Read(ref _unmatched);
 
     /// <summary>Where joined events go. Records that arrive before are held.</summary>
-    internal void Attach(IEventSink next, WatcherStatistics statistics)
+    internal void Attach(IEventSink next)
     {
         lock (_gate)
         {
             _next = next;
-            _statistics = statistics;
         }
     }
 
@@ -305,7 +303,7 @@ internal sealed class ExecArgvJoin : IEventSink
         if (_recentOrphans.TryGetValue(exec.Pid, out long orphanNs) && orphanNs <= exec.KernelTimeNs && exec.KernelTimeNs - orphanNs < DuplicateWindowNs)
         {
             _recentOrphans.Remove(exec.Pid);
-            _statistics?.OnDuplicate(ProcessEventKind.Exec); // the connector counted it; the orphan already was
+            // Not posted, so not counted: the pipeline counted the orphan.
             return; // already reported, with its argv, when it was orphaned
         }
         Interlocked.Increment(ref _unmatched);
@@ -353,7 +351,6 @@ internal sealed class ExecArgvJoin : IEventSink
         RememberOrphan(r.Tgid, (long)r.KernelTimeNs);
         Interlocked.Increment(ref _orphans);
         long at = (long)r.KernelTimeNs;
-        _statistics?.OnEvent(ProcessEventKind.Exec);
         _next!.Post(new ExecEvent
         {
             KernelTimeNs = at,

@@ -22,7 +22,6 @@ internal sealed class ProcScanner : IDisposable
 {
     private readonly ProcDirectory _proc;
     private readonly IEventSink _sink;
-    private readonly WatcherStatistics _statistics;
     private readonly KernelClock _clock;
     private readonly SystemBoot _boot;
     private readonly ProcessEventKinds _kinds;
@@ -35,14 +34,13 @@ internal sealed class ProcScanner : IDisposable
     private uint _scan;
     private long _scanNs;
 
-    public ProcScanner(ProcDirectory proc, IEventSink sink, WatcherStatistics statistics, ProcfsOptions options,
+    public ProcScanner(ProcDirectory proc, IEventSink sink, ProcfsOptions options,
         KernelClock clock, SystemBoot boot)
     {
         _kinds = options.Kinds;
         _youngNs = options.RecheckYoungFor.Ticks * 100;
         _proc = proc;
         _sink = sink;
-        _statistics = statistics;
         _clock = clock;
         _boot = boot;
     }
@@ -407,11 +405,7 @@ internal sealed class ProcScanner : IDisposable
         });
     }
 
-    private void Post(ProcessEvent e)
-    {
-        _statistics.OnEvent(e.Kind);
-        _sink.Post(e);
-    }
+    private void Post(ProcessEvent e) => _sink.Post(e); // the pipeline counts it
 
     public void Dispose() => _proc.Dispose();
 }

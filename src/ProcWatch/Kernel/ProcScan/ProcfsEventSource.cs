@@ -71,7 +71,7 @@ internal sealed class ProcfsEventSource : IEventSource
             if (problem is not null)
                 _notes.Add(problem);
         }
-        _scanner = new ProcScanner(proc, sink, statistics, _options, _clock, SystemBoot.Shared);
+        _scanner = new ProcScanner(proc, sink, _options, _clock, SystemBoot.Shared);
         // Watches first, then the baseline: a process starting in between is seen by the first scan.
         _scanner.Baseline();
         _thread = new Thread(ScanLoopGuarded) { IsBackground = true, Name = "procwatch-procfs" };
