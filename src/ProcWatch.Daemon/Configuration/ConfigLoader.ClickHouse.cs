@@ -93,20 +93,7 @@ internal static partial class ConfigLoader
         private long ByteSize(YamlNode node, string what)
         {
             string text = Scalar(node, what).Trim();
-            int end = 0;
-            while (end < text.Length && char.IsAsciiDigit(text[end])) end++;
-            long multiplier = text[end..].Trim().ToUpperInvariant() switch
-            {
-                "" or "B" => 1,
-                "K" or "KB" or "KIB" => 1024,
-                "M" or "MB" or "MIB" => 1024 * 1024,
-                "G" or "GB" or "GIB" => 1024L * 1024 * 1024,
-                _ => -1,
-            };
-            if (end == 0 || multiplier < 0 || !long.TryParse(text.AsSpan(0, end), NumberStyles.None, CultureInfo.InvariantCulture, out long count)
-                || count == 0 || count > long.MaxValue / multiplier)
-                throw Error(node, $"{what} '{text}' is not a size, e.g. 512MB, 1GB");
-            return count * multiplier;
+            return TryParseSize(text, out long bytes) && bytes > 0 ? bytes : throw Error(node, $"{what} '{text}' is not a size, e.g. 512MB, 1GB");
         }
     }
 }

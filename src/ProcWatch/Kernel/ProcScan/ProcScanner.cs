@@ -18,7 +18,7 @@ namespace ProcWatch.Kernel.ProcScan;
 /// exec soon are rechecked on every scan: forked copies of their parent and processes
 /// started in the last <see cref="ProcfsOptions.RecheckYoungFor"/>. Used from one thread only.
 /// </summary>
-internal sealed class ProcScanner : IDisposable
+internal sealed partial class ProcScanner : IDisposable
 {
     private readonly ProcDirectory _proc;
     private readonly IEventSink _sink;
@@ -170,22 +170,6 @@ internal sealed class ProcScanner : IDisposable
         ReportNew(process);
     }
 
-    /// <summary>A new process with its argv: a copy of its parent (fork) or a program of its own (exec).</summary>
-    private void ReportNew(TrackedProcess process)
-    {
-        TrackedProcess? parent = _known.GetValueOrDefault(process.ParentPid);
-        if (parent is not null && parent.State != TrackedState.Opaque && SameProgram(parent, process))
-        {
-            process.State = TrackedState.Forked;
-            ReportFork(process);
-        }
-        else
-        {
-            process.State = TrackedState.Running;
-            ReportExec(process);
-        }
-    }
-
     /// <summary>A known process: reused pid (new start time) or a new program (name, executable or argv changed)?</summary>
     private void Recheck(TrackedProcess process)
     {
@@ -275,137 +259,6 @@ internal sealed class ProcScanner : IDisposable
         process.Info = now.Info;
         process.FirstSeenNs = _scanNs; // a fresh program is likely to exec again soon (wrappers, sh -c)
     }
-
-    /// <summary>Compares /proc/PID/comm with the remembered name, without allocating; false when unreadable.</summary>
-    private static bool TryCompareComm(TrackedProcess process, out bool same)
-    {
-        Span<byte> path = stackalloc byte[ProcPath.MaxLength];
-        ProcPath.Format(path, process.Pid, "comm"u8);
-        Span<byte> buffer = stackalloc byte[64];
-        same = false;
-        if (!ProcFile.TryRead(Libc.AT_FDCWD, path, buffer, out ProcFile file, out _))
-            return false;
-        using (file)
-            same = file.Content.TrimEnd((byte)'\n').SequenceEqual(process.CommBytes);
-        return true;
-    }
-
-    private bool TryReadProcess(int pid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrackedProcess? process)
-    {
-        process = null;
-        if (!ProcessDirectory.TryOpen(pid, out ProcessDirectory directory))
-            return false;
-        using (directory)
-        {
-            if (!directory.TryReadStat(out ProcStat stat))
-            {
-                // Listed but unreadable: hidepid=1 hides other users' process contents.
-                process = new TrackedProcess { Pid = pid, State = TrackedState.Opaque };
-                return true;
-            }
-            string[]? args = directory.TryReadArgs(out string[] a) ? a : null;
-            string? executable = directory.TryReadExecutable(out string exe, out bool deleted) ? exe : null;
-            // Empty argv from a user process that is not a zombie: it is inside execve, between
-            // exec_mmap and create_elf_tables, where the new mm has no arguments yet.
-            bool unready = args is { Length: 0 } && !stat.IsKernelThread && stat.State != 'Z';
-            process = new TrackedProcess
-            {
-                Pid = pid,
-                ArgsUnreadyAtRead = unready,
-                StartTimeTicks = stat.StartTimeTicks,
-                StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
-                ParentPid = stat.ParentPid,
-                Comm = stat.Comm,
-                CommBytes = ProcText.Encode(stat.Comm),
-                FirstSeenNs = _scanNs,
-                Executable = executable,
-                Args = unready ? null : args,
-            };
-            process.Info = Describe(process, deleted, stat.IsKernelThread);
-            return true;
-        }
-    }
-
-    /// <summary>True when the child still runs its parent's program: same executable (when readable) and argv (or name).</summary>
-    private static bool SameProgram(TrackedProcess parent, TrackedProcess child)
-    {
-        if (child.Executable is not null && parent.Executable is not null
-            && !string.Equals(child.Executable, parent.Executable, StringComparison.Ordinal))
-            return false;
-        if (child.Args is not null && parent.Args is not null)
-            return ArgsEqual(child.Args, parent.Args);
-        return string.Equals(child.Comm, parent.Comm, StringComparison.Ordinal);
-    }
-
-    private static bool ArgsEqual(string[] a, string[] b)
-    {
-        if (a.Length != b.Length)
-            return false;
-        for (int i = 0; i < a.Length; i++)
-        {
-            if (!string.Equals(a[i], b[i], StringComparison.Ordinal))
-                return false;
-        }
-        return true;
-    }
-
-    private ProcessInfo Describe(TrackedProcess process, bool executableDeleted, bool kernelThread) => new()
-    {
-        Pid = process.Pid,
-        ParentPid = process.ParentPid,
-        Name = process.Comm,
-        Executable = process.Executable,
-        ExecutableSource = process.Executable is null ? ExecutableSource.None : ExecutableSource.Procfs,
-        ExecutableDeleted = executableDeleted,
-        Args = process.Args,
-        ArgvSource = process.Args is null ? ArgvSource.None : ArgvSource.Procfs,
-        StartTimeTicks = process.StartTimeTicks,
-        Start = _boot.StartTicksToWallClock(process.StartTimeTicks),
-        IsKernelThread = kernelThread,
-    };
-
-    private void ReportFork(TrackedProcess process)
-    {
-        if (!_kinds.Contains(ProcessEventKind.Fork))
-            return;
-        Post(new ForkEvent
-        {
-            KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
-            ParentPid = process.ParentPid, ParentTid = process.ParentPid, Origin = EventOrigin.Procfs, Process = process.Info,
-        });
-    }
-
-    private void ReportExec(TrackedProcess process)
-    {
-        if (!_kinds.Contains(ProcessEventKind.Exec))
-            return;
-        Post(new ExecEvent
-        {
-            KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
-            Origin = EventOrigin.Procfs, Process = process.Info,
-        });
-    }
-
-    private void ReportExit(TrackedProcess process)
-    {
-        if (process.State == TrackedState.Opaque)
-            return;
-        if (process.State == TrackedState.ArgsPending)
-            ReportExec(process); // it ended before its argv could be read: report what is known
-        if (!_kinds.Contains(ProcessEventKind.Exit))
-            return;
-        Post(new ExitEvent
-        {
-            KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
-            Status = null, // /proc never tells how a process ended
-            ParentPid = process.ParentPid, ParentTid = process.ParentPid,
-            // Between its start and this scan: the exit happened at most one scan interval earlier.
-            Duration = process.StartMonotonicNs > 0 ? TimeSpan.FromTicks(Math.Max(0, _scanNs - process.StartMonotonicNs) / 100) : null,
-            Origin = EventOrigin.Procfs, Process = process.Info,
-        });
-    }
-
-    private void Post(ProcessEvent e) => _sink.Post(e); // the pipeline counts it
 
     public void Dispose() => _proc.Dispose();
 }

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Net;
+using ProcWatch.Events;
+using ProcWatch.Filtering;
+using ProcWatch.Output.Sinks;
+using ProcWatch.Rules;
+using ProcWatch.Watching;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace ProcWatch.Daemon.Configuration;
+
+/// <summary>The rules: section (match, actions, rates) and the actions: settings.</summary>
+internal static partial class ConfigLoader
+{
+    private sealed partial class Reader
+    {
+        private List<RuleDefinition> ReadRules(YamlNode node)
+        {
+            var rules = new List<RuleDefinition>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (YamlNode item in Sequence(node, "rules").Children)
+            {
+                YamlMappingNode map = Mapping(item, "a rule");
+                string? name = null;
+                var severity = RuleSeverity.Medium;
+                RuleMatch? match = null;
+                List<RuleAction>? actions = null;
+                YamlNode? actionsNode = null;
+                bool killAnyProcess = false;
+                RateLimit rate = new(60, TimeSpan.FromMinutes(1));
+                foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+                {
+                    switch (Key(keyNode))
+                    {
+                        case "name":
+                            name = Scalar(value, "name");
+                            if (!names.Add(name))
+                                throw Error(value, $"a rule named '{name}' already exists");
+                            break;
+                        case "severity":
+                            if (!RuleSeverityNames.TryParse(Scalar(value, "severity"), out severity))
+                                throw Error(value, $"unknown severity '{Scalar(value, "severity")}' (expected low, medium, high, critical)");
+                            break;
+                        case "match": match = ReadMatch(value); break;
+                        case "actions": actions = ReadActions(value); actionsNode = value; break;
+                        case "kill_any_process": killAnyProcess = Boolean(value, "kill_any_process"); break;
+                        case "rate_limit": rate = ReadRate(value); break;
+                        case string other:
+                            throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit, kill_any_process)");
+                    }
+                }
+                if (string.IsNullOrEmpty(name))
+                    throw Error(item, "a rule needs a name");
+                RuleMatch matching = match ?? new RuleMatch();
+                bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null };
+                if (unrestricted && !killAnyProcess && actions is not null && actions.Exists(a => a is KillAction))
+                    throw Error(actionsNode!, $"rule '{name}' would SIGKILL every process (its match names no executable, name, args, user or parent); " +
+                        "narrow the match, or add kill_any_process: true if that is really meant");
+                var rule = new RuleDefinition
+                {
+                    Name = name,
+                    Severity = severity,
+                    Match = match ?? new RuleMatch(),
+                    Actions = actions ?? [new AlertAction()],
+                    ExecRateLimit = rate,
+                };
+                rules.Add(rule);
+            }
+            return rules;
+        }
+
+        private RuleMatch ReadMatch(YamlNode node)
+        {
+            var match = new RuleMatch();
+            foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "match").Children)
+            {
+                string key = Key(keyNode);
+                match = key switch
+                {
+                    "event" or "events" => match with { Events = ReadEvents(value, "match.event") },
+                    "executable" => match with { Executable = NonEmpty(value, key) },
+                    "name" => match with { Name = NonEmpty(value, key) },
+                    "args" => match with { Args = Pattern(value) },
+                    "user" => match with { User = KnownUser(value) },
+                    "parent_executable" => match with { ParentExecutable = NonEmpty(value, key) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' in match (expected event, executable, name, args, user, parent_executable)"),
+                };
+            }
+            return match;
+        }
+
+        private string Pattern(YamlNode node)
+        {
+            string text = NonEmpty(node, "args");
+            try
+            {
+                TextPattern.Parse(text);
+            }
+            catch (ArgumentException ex)
+            {
+                throw Error(node, $"args: invalid regular expression: {OneLine(ex.Message)}");
+            }
+            return text;
+        }
+
+        private List<RuleAction> ReadActions(YamlNode node)
+        {
+            var actions = new List<RuleAction>();
+            foreach (YamlNode item in Sequence(node, "actions").Children)
+            {
+                switch (item)
+                {
+                    case YamlScalarNode { Value: "alert" }: actions.Add(new AlertAction()); break;
+                    case YamlScalarNode { Value: "kill" }: actions.Add(new KillAction()); break;
+                    case YamlScalarNode { Value: "exec" }:
+                        throw Error(item, "exec needs the program as a list: - exec: [\"/path/to/program\", \"arg\"]");
+                    case YamlScalarNode scalar:
+                        throw Error(item, $"unknown action '{scalar.Value}' (expected alert, kill, exec: [program, args...])");
+                    case YamlMappingNode map:
+                        if (map.Children.Count != 1 || Key(map.Children[0].Key) != "exec")
+                            throw Error(item, "an action is alert, kill, or exec: [program, args...]");
+                        actions.Add(new ExecAction(ReadArgv(map.Children[0].Value)));
+                        break;
+                    default:
+                        throw Error(item, "an action is alert, kill, or exec: [program, args...]");
+                }
+            }
+            if (actions.Count == 0)
+                throw Error(node, "actions is empty (leave it out for a plain alert)");
+            return actions;
+        }
+
+        private List<string> ReadArgv(YamlNode node)
+        {
+            if (node is not YamlSequenceNode)
+                throw Error(node, "exec takes a list, e.g. exec: [\"/usr/local/bin/notify\", \"--fast\"] (never a shell string)");
+            var argv = new List<string>();
+            foreach (YamlScalarNode item in ScalarList(node, "exec"))
+                argv.Add(item.Value ?? "");
+            if (argv.Count == 0)
+                throw Error(node, "exec needs a program");
+            if (!Path.IsPathFullyQualified(argv[0]))
+                throw Error(node, $"exec: the program must be an absolute path, not '{argv[0]}'");
+            if (!File.Exists(argv[0]))
+                throw Error(node, $"exec: no such program {argv[0]}");
+            const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(argv[0]) & anyExecute) == 0)
+                throw Error(node, $"exec: {argv[0]} is not executable (chmod +x it)");
+            return argv;
+        }
+
+        private RateLimit ReadRate(YamlNode node)
+        {
+            string text = Scalar(node, "rate_limit");
+            int slash = text.IndexOf('/', StringComparison.Ordinal);
+            string countText = slash < 0 ? text : text[..slash];
+            string unit = slash < 0 ? "minute" : text[(slash + 1)..].Trim();
+            TimeSpan? period = unit switch
+            {
+                "s" or "sec" or "second" => TimeSpan.FromSeconds(1),
+                "m" or "min" or "minute" => TimeSpan.FromMinutes(1),
+                "h" or "hour" => TimeSpan.FromHours(1),
+                _ => null,
+            };
+            if (!int.TryParse(countText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int count) || period is null)
+                throw Error(node, $"rate_limit '{text}' is not COUNT/UNIT, e.g. 10/minute (units: second, minute, hour)");
+            return new RateLimit(count, period.Value);
+        }
+
+        private ActionRunnerOptions ReadActionSettings(YamlNode node)
+        {
+            var options = new ActionRunnerOptions();
+            foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "actions").Children)
+            {
+                string key = Key(keyNode);
+                options = key switch
+                {
+                    "timeout" => options with { Timeout = Duration(value, "timeout", allowZero: false) },
+                    "concurrency" => options with { Concurrency = Integer(value, key, 1, 64) },
+                    "queue" => options with { QueueCapacity = Integer(value, key, 1, 1_000_000) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' in actions (expected timeout, concurrency, queue)"),
+                };
+            }
+            return options;
+        }
+
+        /// <summary>A user that does not exist would make the rule silently match nothing: a name must resolve (a number is taken as is).</summary>
+        private string KnownUser(YamlNode node)
+        {
+            string user = NonEmpty(node, "user");
+            if (!SettingValues.TryParseUser(user, out _, out string? error))
+                throw Error(node, $"user: {error}");
+            return user;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using ProcWatch.Events;
+using ProcWatch.Filtering;
+using ProcWatch.Kernel.ProcFs;
+using ProcWatch.Watching;
+
+namespace ProcWatch.Tracking;
+
+/// <summary>The process table: first sight from /proc, seeding at start, resync after a loss.</summary>
+internal sealed partial class EnrichmentStage : IEventStage
+{
+    /// <summary>The table's entry, or at first sight one read from /proc (null when the process is gone).</summary>
+    private ProcessEntry? Known(int pid)
+    {
+        ProcessEntry? entry = _table.Find(pid);
+        if (entry is not null)
+            return entry;
+        if (OutsideTree(pid))
+            return _table.Peek(pid);
+        if (!_reader.TryRead(pid, null, false, readArgs: true, out ProcessInfo info, out ProcStat stat))
+            return null;
+        entry = new ProcessEntry(pid, info with { Parent = ParentOf(stat.ParentPid) })
+        {
+            StartTicks = stat.StartTimeTicks,
+            StartExact = true,
+            StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
+            InTree = InTree(pid, stat.ParentPid),
+        };
+        _table.Add(entry);
+        return entry;
+    }
+
+    /// <summary>A seeded entry (stat only) gets argv, executable, credentials when first needed.</summary>
+    private void LoadDetail(ProcessEntry entry)
+    {
+        entry.NeedsDetail = false;
+        if (_reader.TryRead(entry.Pid, entry.StartTicks, entry.StartExact, readArgs: true, out ProcessInfo info, out ProcStat stat))
+            entry.Update(info with { Parent = ParentOf(stat.ParentPid) });
+    }
+
+    private ParentInfo? ParentOf(int parentPid)
+    {
+        if (parentPid <= 0)
+            return null;
+        ProcessEntry? parent = _table.Peek(parentPid);
+        if (parent is null)
+            return new ParentInfo { Pid = parentPid };
+        if (parent.NeedsDetail)
+            LoadDetail(parent);
+        return parent.ParentSummary();
+    }
+
+    private static TimeSpan? Elapsed(long startNs, long endNs) =>
+        startNs > 0 && endNs >= startNs ? TimeSpan.FromTicks((endNs - startNs) / 100) : null;
+
+    /// <summary>Every process in /proc, from stat alone (cheap: ready to receive quickly); details on demand.</summary>
+    private void Seed()
+    {
+        foreach (int pid in ProcPids())
+        {
+            if (ProcStat.TryRead(pid, out ProcStat stat))
+                _table.Add(SeedEntry(stat));
+        }
+        if (_filter is { SelectsTree: true })
+        {
+            foreach (int pid in _table.Pids())
+            {
+                ProcessEntry entry = _table.Peek(pid)!;
+                entry.InTree = InTreeByAncestry(pid);
+            }
+        }
+    }
+
+    private ProcessEntry SeedEntry(in ProcStat stat) =>
+        new(stat.Pid, new ProcessInfo
+        {
+            Pid = stat.Pid,
+            ParentPid = stat.ParentPid,
+            Name = stat.Comm,
+            IsKernelThread = stat.IsKernelThread,
+            SessionId = stat.SessionId,
+            ProcessGroupId = stat.ProcessGroupId,
+            Tty = TtyNames.FromTtyNr(stat.TtyNr),
+            Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
+            StartTimeTicks = stat.StartTimeTicks,
+            StartBootNs = _boot.StartTicksToBootNs(stat.StartTimeTicks),
+            EntityId = _reader.EntityId(stat.Pid, stat.StartTimeTicks),
+        })
+        {
+            StartTicks = stat.StartTimeTicks,
+            StartExact = true,
+            StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
+            NeedsDetail = !stat.IsKernelThread,
+        };
+
+    /// <summary>After a loss: forget processes that are gone (or whose pid was reused), learn new ones.</summary>
+    private void Resync()
+    {
+        _threadStarts.Clear(); // thread exits may have been lost too; the map must not fill up with ghosts
+        foreach (int pid in _table.Pids())
+        {
+            ProcessEntry entry = _table.Peek(pid)!;
+            if (!ProcStat.TryRead(pid, out ProcStat stat) || !PidReuseGuard.IsSameProcess(stat.StartTimeTicks, entry.StartTicks, entry.StartExact))
+                _table.Remove(pid);
+        }
+        foreach (int pid in ProcPids())
+        {
+            if (_table.Peek(pid) is null && ProcStat.TryRead(pid, out ProcStat stat))
+            {
+                ProcessEntry entry = SeedEntry(stat);
+                entry.InTree = InTree(pid, stat.ParentPid);
+                _table.Add(entry);
+            }
+        }
+    }
+
+    private static IEnumerable<int> ProcPids()
+    {
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir.AsSpan()), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
+                yield return pid;
+        }
+    }
+}
