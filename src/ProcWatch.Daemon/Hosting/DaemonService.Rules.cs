@@ -21,9 +21,10 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
 {
     private void Evaluate(ProcessEvent e, RuleSet set)
     {
-        for (int i = 0; i < set.OwnCount; i++)
+        string? commandLine = null; // joined at most once for all rules
+        foreach (int i in set.OwnRulesFor(e.Kind))
         {
-            if (set.Rules[i].Matches(e))
+            if (set.Rules[i].MatchesProcess(e, ref commandLine))
                 Fire(e, set, i);
         }
         if (set.SigmaEngines.Length == 0)

@@ -17,6 +17,7 @@ internal sealed class RuleSet
 {
     private readonly Dictionary<SigmaCompiledRule, int> _sigmaIndex = [];
     private readonly List<SigmaCompiledRule> _hits = [];
+    private readonly int[][] _ownByKind;
 
     /// <exception cref="SigmaPathException">A Sigma path vanished since the configuration was read.</exception>
     public RuleSet(IReadOnlyList<RuleDefinition> definitions, IReadOnlyList<SigmaSource>? sigma = null, IReadOnlyList<string>? filters = null)
@@ -31,6 +32,7 @@ internal sealed class RuleSet
             Kinds |= rule.Events;
         }
         OwnCount = rules.Count;
+        _ownByKind = IndexByKind(rules);
         var engines = new List<SigmaEngine>();
         var reports = new List<(string, SigmaLoadReport)>();
         foreach (SigmaSource source in sigma ?? [])
@@ -76,6 +78,26 @@ internal sealed class RuleSet
 
     /// <summary>Per rule: its "rate limited" line was logged and not yet followed by a run.</summary>
     public bool[] RateLimitLogged { get; }
+
+    /// <summary>The own rules that look at events of <paramref name="kind"/>: an event's kind is checked once, not once per rule.</summary>
+    public ReadOnlySpan<int> OwnRulesFor(ProcessEventKind kind) => _ownByKind[(int)kind];
+
+    private static int[][] IndexByKind(List<CompiledRule> own)
+    {
+        var byKind = new int[Enum.GetValues<ProcessEventKind>().Length][];
+        var indexes = new List<int>();
+        for (int k = 0; k < byKind.Length; k++)
+        {
+            indexes.Clear();
+            for (int i = 0; i < own.Count; i++)
+            {
+                if (own[i].Events.Contains((ProcessEventKind)k))
+                    indexes.Add(i);
+            }
+            byKind[k] = [.. indexes];
+        }
+        return byKind;
+    }
 
     /// <summary>The event kinds the rules look at.</summary>
     public ProcessEventKinds Kinds { get; }

@@ -62,8 +62,17 @@ internal sealed class CompiledRule
 
     public bool Matches(ProcessEvent e)
     {
-        if (!_events.Contains(e.Kind))
-            return false;
+        string? commandLine = null;
+        return _events.Contains(e.Kind) && MatchesProcess(e, ref commandLine);
+    }
+
+    /// <summary>
+    /// Matches an event of a kind this rule looks at (the caller picked the rule by kind, see
+    /// RuleSet.OwnRulesFor). <paramref name="commandLine"/> is the event's joined argv, joined
+    /// by the first rule that needs it and shared with the rest, so it is joined once per event.
+    /// </summary>
+    public bool MatchesProcess(ProcessEvent e, ref string? commandLine)
+    {
         ProcessInfo? p = e.Process;
         if (_executable is not null && !Glob(_executable, p?.Executable))
             return false;
@@ -73,7 +82,7 @@ internal sealed class CompiledRule
             return false;
         if ((_userName is not null || _userId is not null) && !ProcessMatching.UserMatches(p, _userId, _userName))
             return false;
-        if (_args is not null && (p?.Args is not { } args || !_args.IsMatch(CommandLine.Join(args))))
+        if (_args is not null && (p?.Args is not { } args || !_args.IsMatch(commandLine ??= CommandLine.Join(args))))
             return false;
         return true;
     }

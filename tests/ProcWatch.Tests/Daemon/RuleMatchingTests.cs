@@ -119,4 +119,26 @@ public sealed class RuleMatchingTests
         Assert.False(own.IsOwn(ExecOf(501)));
         Assert.True(own.IsOwn(ExecOf(self)));
     }
+
+    [Fact]
+    public void Rules_are_picked_by_kind_once_and_share_one_joined_command_line()
+    {
+        var set = new ProcWatch.Daemon.Hosting.RuleSet(
+        [
+            new RuleDefinition { Name = "exec-sh", Match = new RuleMatch { Args = "-c" } },
+            new RuleDefinition { Name = "exit", Match = new RuleMatch { Events = ProcessEventKinds.Exit } },
+            new RuleDefinition { Name = "exec-id", Match = new RuleMatch { Args = "id" } },
+        ]);
+        Assert.Equal([0, 2], set.OwnRulesFor(ProcessEventKind.Exec).ToArray());
+        Assert.Equal([1], set.OwnRulesFor(ProcessEventKind.Exit).ToArray());
+        Assert.True(set.OwnRulesFor(ProcessEventKind.Comm).IsEmpty);
+
+        ExecEvent e = Exec("/usr/bin/bash", ["bash", "-c", "id"]);
+        string? commandLine = null;
+        Assert.True(set.Rules[0].MatchesProcess(e, ref commandLine));
+        string joined = Assert.IsType<string>(commandLine);
+        Assert.Equal("bash -c id", joined);
+        Assert.True(set.Rules[2].MatchesProcess(e, ref commandLine));
+        Assert.Same(joined, commandLine);
+    }
 }
