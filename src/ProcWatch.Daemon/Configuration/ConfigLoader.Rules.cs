@@ -1,11 +1,6 @@
 using System.Globalization;
-using System.Net;
-using ProcWatch.Events;
 using ProcWatch.Filtering;
-using ProcWatch.Output.Sinks;
 using ProcWatch.Rules;
-using ProcWatch.Watching;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace ProcWatch.Daemon.Configuration;

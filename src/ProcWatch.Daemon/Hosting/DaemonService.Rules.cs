@@ -1,23 +1,11 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Text;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using ProcWatch.Daemon.Configuration;
-using ProcWatch.Daemon.Health;
-using ProcWatch.Events;
-using ProcWatch.Output;
-using ProcWatch.Output.Sinks;
 using ProcWatch.Rules;
 using ProcWatch.Text;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Daemon.Hosting;
 
 /// <summary>Rules firing on an event: count, kill (the event's own process only), alert, queue exec actions.</summary>
-internal sealed partial class DaemonService : IHostedService, IDisposable
+internal sealed partial class DaemonService
 {
     private void Evaluate(ProcessEvent e, RuleSet set)
     {

@@ -1,12 +1,9 @@
-using ProcWatch.Events;
-using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Tracking;
 
 /// <summary>Exec: the one merge of a capture with the table and /proc (ProcessAssembler), kernel capture first.</summary>
-internal sealed partial class EnrichmentStage : IEventStage
+internal sealed partial class EnrichmentStage
 {
     private ExecEvent? OnExec(ExecEvent e)
     {

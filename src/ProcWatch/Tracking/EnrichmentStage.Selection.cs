@@ -1,12 +1,9 @@
-using ProcWatch.Events;
-using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Tracking;
 
 /// <summary>The ProcessFilter's verdicts: the tree before any /proc read, user and pattern after.</summary>
-internal sealed partial class EnrichmentStage : IEventStage
+internal sealed partial class EnrichmentStage
 {
     /// <summary>
     /// With a tree filter, a process first seen (its exec came before its fork event, or it

@@ -1,12 +1,10 @@
-using ProcWatch.Events;
-using ProcWatch.Filtering;
+using System.Globalization;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Tracking;
 
 /// <summary>The process table: first sight from /proc, seeding at start, resync after a loss.</summary>
-internal sealed partial class EnrichmentStage : IEventStage
+internal sealed partial class EnrichmentStage
 {
     /// <summary>The table's entry, or at first sight one read from /proc (null when the process is gone).</summary>
     private ProcessEntry? Known(int pid)

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using ProcWatch.Watching;
 using Xunit;
 
@@ -22,7 +23,7 @@ public class WatcherApiTests
         Process = new ProcessInfo { Pid = pid, Name = exe is null ? null : Path.GetFileName(exe), Executable = exe, Args = args },
     };
 
-    [Fact]
+    [KernelFact]
     public void QueueCapacityZero_IsRejectedWhenSet()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new WatchOptions { QueueCapacity = 0 });
@@ -30,7 +31,7 @@ public class WatcherApiTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new WatchOptions() with { ReceiveBufferBytes = -1 });
     }
 
-    [Fact]
+    [KernelFact]
     public void TheDefault_IsAutoWithEveryForkExecAndExit()
     {
         var options = new WatchOptions();
@@ -38,7 +39,7 @@ public class WatcherApiTests
         Assert.Equal(ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit, options.Kinds);
     }
 
-    [Fact]
+    [KernelFact]
     public void AWatcherNeverStarted_DisposesTheSourcesItWasGiven()
     {
         var source = new ManualSource();
@@ -46,7 +47,7 @@ public class WatcherApiTests
         Assert.True(source.Disposed); // an eBPF source would otherwise keep its program's fd
     }
 
-    [Fact]
+    [KernelFact]
     public async Task AnAsyncLambda_IsAwaited_AndItsFailureRaisesError()
     {
         var source = new ManualSource();
@@ -78,14 +79,14 @@ public class WatcherApiTests
         Assert.Equal(2, subscription.Handled);
     }
 
-    [Fact]
+    [KernelFact]
     public void TheUnprivilegedEbpfFailure_IsNoPrivilege()
     {
         Assert.Equal(FailureKind.NoPrivilege, BackendSelector.EbpfFailureKind("needs CAP_BPF and CAP_PERFMON (or root)"));
         Assert.Equal(FailureKind.KernelUnsupported, BackendSelector.EbpfFailureKind("kernel has no BTF (/sys/kernel/btf/vmlinux missing; needs CONFIG_DEBUG_INFO_BTF)"));
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("/usr/bin/curl", "/usr/bin/curl", true)]
     [InlineData("/usr/bin/curl", "/usr/bin/curlx", false)]
     [InlineData("/usr/bin/*", "/usr/bin/curl", true)]
@@ -95,7 +96,7 @@ public class WatcherApiTests
     public void Executable_IsAGlobOverThePath(string pattern, string? executable, bool matches) =>
         Assert.Equal(matches, new EventFilter { Executable = pattern }.Matches(Exec(10, executable)));
 
-    [Fact]
+    [KernelFact]
     public void Executable_WithoutWildcards_AlsoMatchesWhatItResolvesTo()
     {
         string dir = Directory.CreateTempSubdirectory("pw-filter").FullName;
@@ -116,7 +117,7 @@ public class WatcherApiTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void NameArgsAndPredicate_AllMustHold()
     {
         ExecEvent e = Exec(5, "/usr/bin/python3.13", ["python3", "-m", "http.server", "8000"]);

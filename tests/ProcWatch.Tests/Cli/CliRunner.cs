@@ -1,48 +1,21 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using ProcWatch.Tests.Helpers;
 using ProcWatch.Text;
 
 namespace ProcWatch.Tests.Cli;
 
 /// <summary>
-/// Runs the `procwatch` CLI as a child process: the NativeAOT binary from PROCWATCH_BIN when
-/// set (./test.sh sets it), else the freshly built ProcWatch.Cli.dll under dotnet, from the
-/// same configuration as the tests.
+/// Runs the `procwatch` CLI as a child process (the binary <see cref="ProcwatchBinary"/> finds).
 /// </summary>
 internal static partial class CliRunner
 {
-    private static readonly Lazy<string[]> CommandPrefix = new(FindCommand);
-
-    /// <summary>The program and leading arguments that start procwatch.</summary>
-    public static IReadOnlyList<string> Command => CommandPrefix.Value;
+    /// <summary>The program and leading arguments that start procwatch (found by <see cref="ProcwatchBinary"/>).</summary>
+    public static IReadOnlyList<string> Command => ProcwatchBinary.Command;
 
     /// <summary>The command as a POSIX shell word list, for `sh -c "... | head -1"`.</summary>
-    public static string ShellCommand => CommandLine.Join(CommandPrefix.Value);
-
-    private static string[] FindCommand()
-    {
-        string? bin = Environment.GetEnvironmentVariable("PROCWATCH_BIN");
-        if (!string.IsNullOrEmpty(bin))
-        {
-            if (!File.Exists(bin))
-                throw new FileNotFoundException($"PROCWATCH_BIN={bin} does not exist");
-            return [Path.GetFullPath(bin)];
-        }
-        // tests/ProcWatch.Tests/bin/<Configuration>/net10.0/ → the repository root and the configuration.
-        var testDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        string configuration = testDir.Parent!.Name;
-        DirectoryInfo? root = testDir;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ProcWatch.slnx")))
-            root = root.Parent;
-        if (root is null)
-            throw new DirectoryNotFoundException($"no ProcWatch.slnx above {AppContext.BaseDirectory}; set PROCWATCH_BIN");
-        string dll = Path.Combine(root.FullName, "src", "ProcWatch.Cli", "bin", configuration, "net10.0", "ProcWatch.Cli.dll");
-        if (!File.Exists(dll))
-            throw new FileNotFoundException($"{dll} not built; build the solution or set PROCWATCH_BIN");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        return [dotnet, dll];
-    }
+    public static string ShellCommand => CommandLine.Join(ProcwatchBinary.Command);
 
     public static CliProcess Start(params string[] args) => new(args);
 

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -43,7 +44,7 @@ public class CliTests
         return found;
     }
 
-    [Fact]
+    [KernelFact]
     public void Json_KnownCommand_FieldsRight()
     {
         using CliProcess watch = CliRunner.Start("-f", "json", "-v");
@@ -70,7 +71,7 @@ public class CliTests
         Assert.Equal("", watch.Stderr.Replace(watch.Stderr.Split('\n')[0] + "\n", "", StringComparison.Ordinal)); // only the ready line
     }
 
-    [Fact]
+    [KernelFact]
     public void Sigterm_ExitsZero_AndFlushesWhatHappenedBefore()
     {
         using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-e", "exit");
@@ -88,7 +89,7 @@ public class CliTests
     /// appends meanwhile (here COMMAND itself) is never overwritten, and the file's earlier
     /// content stays. A private offset (pwrite) would write over both.
     /// </summary>
-    [Fact]
+    [KernelFact]
     public void OutputFile_IsAppendedTo_AndNeverOverwritesAnotherWriter()
     {
         using var dir = new Daemon.TempDir();
@@ -118,7 +119,7 @@ public class CliTests
     /// counted (-S) and, once the reader is back, reported in the stream as a `lost` event,
     /// and every exec that was not dropped is printed whole.
     /// </summary>
-    [Fact]
+    [KernelFact]
     public async Task SlowOutput_QueueOverflow_IsCountedAndReportedAsLost()
     {
         string token = "pw-slow-" + Guid.NewGuid().ToString("N")[..8];
@@ -184,7 +185,7 @@ public class CliTests
     /// An output nobody reads (a FIFO whose reader never reads, like a pager left waiting):
     /// SIGTERM still ends procwatch within seconds, with one line saying what was not written.
     /// </summary>
-    [Fact]
+    [KernelFact]
     public void StalledOutput_Sigterm_StopsAnywayAndSaysWhatWasNotWritten()
     {
         using var dir = new Daemon.TempDir();
@@ -210,7 +211,7 @@ public class CliTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void OutputFile_ThatCannotBeOpened_IsOneLineAndExitFive()
     {
         (int code, string stdout, string stderr) = CliRunner.Run("-o", "/nonexistent-dir/events.json");
@@ -219,7 +220,7 @@ public class CliTests
         Assert.Equal("procwatch: cannot open output file /nonexistent-dir/events.json: No such file or directory\n", stderr);
     }
 
-    [Fact]
+    [KernelFact]
     public void Sigint_ExitsZero()
     {
         using CliProcess watch = CliRunner.Start("-f", "json", "-v");
@@ -228,7 +229,7 @@ public class CliTests
         Assert.Equal(0, watch.WaitForExit(Wait));
     }
 
-    [Fact]
+    [KernelFact]
     public async Task PipeToHead_ExitsZeroQuietly()
     {
         // bash's PIPESTATUS gives procwatch's own status, not head's.
@@ -251,7 +252,7 @@ public class CliTests
         Assert.Equal("", await stderr);
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("--bogus")]
     [InlineData("-x")]
     [InlineData("--duration", "soon")]
@@ -270,7 +271,7 @@ public class CliTests
         Assert.DoesNotContain("Exception", stderr);
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("fork,bogus", "bogus")]
     [InlineData("", "at least one")]
     [InlineData(",,", "at least one")]
@@ -284,7 +285,7 @@ public class CliTests
     }
 
     /// <summary>The ready line reports the receive buffer as asked (the kernel's SO_RCVBUF reads back doubled).</summary>
-    [Fact]
+    [KernelFact]
     public void Verbose_ReadyLine_ShowsTheReceiveBufferAsRequested()
     {
         (int code, _, string stderr) = CliRunner.Run("-D", "0.3", "-v", "--buffer-size", "8", "-o", "/dev/null");
@@ -292,7 +293,7 @@ public class CliTests
         Assert.Contains("receive buffer 8192 KiB", stderr);
     }
 
-    [Fact]
+    [KernelFact]
     public void Duration_StopsByItself_StatsCounted()
     {
         using CliProcess watch = CliRunner.Start("-D", "2", "-S", "-v", "-e", "all", "-f", "json");
@@ -312,7 +313,7 @@ public class CliTests
         Assert.True(total >= watch.StdoutLines().Count, $"total {total} < {watch.StdoutLines().Count} lines");
     }
 
-    [Fact]
+    [KernelFact]
     public void Table_IsSane()
     {
         using CliProcess watch = CliRunner.Start("-f", "table", "-v");
@@ -330,7 +331,7 @@ public class CliTests
         Assert.All(lines, l => Assert.DoesNotContain('\u001b', l));
     }
 
-    [Fact]
+    [KernelFact]
     public void Version_And_Help()
     {
         (int code, string stdout, _) = CliRunner.Run("--version");
@@ -342,7 +343,7 @@ public class CliTests
         Assert.Contains("--format", stdout);
     }
 
-    [Fact]
+    [KernelFact]
     public void Sigterm_Unsubscribes_McastIgnoreSent()
     {
         string trace = Path.Combine(Path.GetTempPath(), $"procwatch-strace-{Guid.NewGuid():N}.txt");

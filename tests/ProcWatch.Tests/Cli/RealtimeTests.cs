@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using Xunit;
 
 namespace ProcWatch.Tests.Cli;
@@ -26,7 +27,7 @@ public class RealtimeTests
         return result;
     }
 
-    [Fact]
+    [KernelFact]
     public void ReceiveThreadsAreFifo_OthersAreNot()
     {
         using CliProcess watch = CliRunner.Start("--realtime", "-v", "-f", "json", "-o", "/dev/null");

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ProcWatch.Cli;
@@ -15,7 +16,7 @@ public partial class StatsTests
         Process = new ProcessInfo { Pid = pid, Name = name, Executable = executable },
     };
 
-    [Fact]
+    [KernelFact]
     public void TopExecutables_OneProgramReachedThroughASymlinkedDirectory_IsOneKey()
     {
         string dir = Directory.CreateTempSubdirectory("procwatch-tally-").FullName;
@@ -44,7 +45,7 @@ public partial class StatsTests
     /// records are overdue by then and go out on their own; the connector's execs that follow
     /// are the same execs. `-S` must count each once: as many execs as exec lines written.
     /// </summary>
-    [Fact]
+    [KernelFact]
     public void StoppedAndContinued_EachExecCountedOnce()
     {
         string output = Path.Combine(Path.GetTempPath(), $"procwatch-stats-{Guid.NewGuid():N}.json");

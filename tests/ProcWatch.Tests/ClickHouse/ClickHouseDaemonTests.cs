@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.IO.Compression;
 using System.Text.Json;
 using ProcWatch.Tests.Daemon;
@@ -30,7 +31,7 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
           interval: 0
         """;
 
-    [Fact]
+    [KernelFact]
     public void Every_event_the_daemon_records_arrives_exactly_once()
     {
         using var dir = new TempDir();
@@ -57,7 +58,7 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
         Assert.Equal(expected, stored.Order(StringComparer.Ordinal).ToList());
     }
 
-    [Fact]
+    [KernelFact]
     public void A_daemon_killed_with_a_full_spool_sends_it_after_restart_nothing_lost_nothing_doubled()
     {
         using var dir = new TempDir();
@@ -90,7 +91,7 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void Wrong_credentials_are_one_clear_line_and_the_other_outputs_keep_working()
     {
         using var dir = new TempDir();

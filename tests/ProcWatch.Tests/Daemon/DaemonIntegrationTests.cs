@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using Xunit;
 using Xunit.Abstractions;
 using System.Diagnostics;
@@ -29,7 +30,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         {extra}
         """;
 
-    [Fact]
+    [KernelFact]
     public void Records_real_commands_with_their_exit_codes()
     {
         using var dir = new TempDir();
@@ -51,7 +52,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Equal("event", exec.Str("event.kind"));
     }
 
-    [Fact]
+    [KernelFact]
     public void A_matching_rule_alerts_and_its_exec_action_runs_once_with_the_event_on_stdin_and_hostile_argv_stays_data()
     {
         using var dir = new TempDir();
@@ -119,7 +120,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.DoesNotContain(EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { actionPid }), e => e.Str("event.kind") == "alert");
     }
 
-    [Fact]
+    [KernelFact]
     public void A_burst_of_10000_execs_across_rotations_loses_no_line_and_splits_none()
     {
         using var dir = new TempDir();
@@ -195,7 +196,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
             $"{forked.Count} forks and {exited.Count} exits named the loop as parent");
     }
 
-    [Fact]
+    [KernelFact]
     public void The_kill_action_sigkills_the_matching_process_and_logs_it()
     {
         using var dir = new TempDir();
@@ -225,7 +226,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Contains(mine, e => e.Str("event.action") == "exit" && e.Str("procwatch.signal_name") == "SIGKILL");
     }
 
-    [Fact]
+    [KernelFact]
     public void A_rule_on_an_argument_after_70000_bytes_of_padding_still_alerts()
     {
         using var dir = new TempDir();
@@ -255,7 +256,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Equal(tail, alert.Args()[^1]);
     }
 
-    [Fact]
+    [KernelFact]
     public void An_argv_beyond_every_capture_is_matched_whole_or_raises_its_own_alert()
     {
         using var dir = new TempDir();
@@ -305,7 +306,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void A_hanging_action_is_timed_out_and_never_stalls_recording()
     {
         using var dir = new TempDir();
@@ -337,7 +338,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Contains("rule_hits_total{rule=\"hangs\"}", status);
     }
 
-    [Fact]
+    [KernelFact]
     public void Sighup_reopens_the_output_file()
     {
         using var dir = new TempDir();
@@ -360,7 +361,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
     /// SIGHUP re-reads the rules: the new rule alerts and the removed one no longer does; a
     /// broken file changes nothing and says why in one line; a kept rule keeps its hit count.
     /// </summary>
-    [Fact]
+    [KernelFact]
     public void Sighup_reloads_the_rules_and_a_broken_file_keeps_the_running_ones()
     {
         using var dir = new TempDir();
@@ -411,7 +412,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.DoesNotContain("old-only", status);
     }
 
-    [Fact]
+    [KernelFact]
     public void Sigterm_exits_0_with_everything_flushed()
     {
         using var dir = new TempDir();
@@ -431,7 +432,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void Status_prints_the_counters_of_a_running_daemon()
     {
         using var dir = new TempDir();
@@ -452,7 +453,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.StartsWith("procwatch: no daemon is listening on", error);
     }
 
-    [Fact]
+    [KernelFact]
     public async Task Metrics_are_served_as_prometheus_text_on_loopback_http()
     {
         using var dir = new TempDir();
@@ -466,7 +467,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    [Fact]
+    [KernelFact]
     public void An_invalid_config_names_its_line_and_exits_non_zero()
     {
         using var dir = new TempDir();
@@ -489,7 +490,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Contains("built-in default: valid", stdout);
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("daemon", "--check-config")]
     [InlineData("status", "--socket")]
     public void Subcommand_help_lists_only_its_own_options(string command, string option)
@@ -502,7 +503,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.DoesNotContain("Arguments:", stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [KernelFact]
     public void A_yaml_syntax_error_is_a_config_error_not_an_internal_one()
     {
         using var dir = new TempDir();
@@ -515,7 +516,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
     }
 
-    [Fact]
+    [KernelFact]
     public void A_full_disk_drops_and_counts_logs_once_keeps_running_and_resumes()
     {
         using var dir = new TempDir();

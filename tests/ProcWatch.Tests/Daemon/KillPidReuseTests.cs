@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Globalization;
 using Xunit;
 using Xunit.Abstractions;
@@ -13,7 +14,7 @@ namespace ProcWatch.Tests.Daemon;
 [Collection("daemon")]
 public sealed class KillPidReuseTests(ITestOutputHelper output)
 {
-    [Fact]
+    [KernelFact]
     public void A_reused_pid_is_never_killed_and_the_kill_is_reported_gone()
     {
         using var dir = new TempDir();

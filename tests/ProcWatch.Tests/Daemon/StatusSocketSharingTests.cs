@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Net.Sockets;
 using Xunit;
 
@@ -17,7 +18,7 @@ public sealed class StatusSocketSharingTests
           interval: 0
         """);
 
-    [Fact]
+    [KernelFact]
     public void A_second_daemon_on_the_same_socket_is_refused_and_the_first_keeps_it()
     {
         using var dir = new TempDir();
@@ -35,7 +36,7 @@ public sealed class StatusSocketSharingTests
         Assert.Contains($"pid=\"{first.Pid}\"", text, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [KernelFact]
     public void A_socket_another_program_answers_on_is_not_replaced()
     {
         using var dir = new TempDir();
@@ -52,7 +53,7 @@ public sealed class StatusSocketSharingTests
         client.Connect(new UnixDomainSocketEndPoint(path)); // still the other program's
     }
 
-    [Fact]
+    [KernelFact]
     public void A_stale_socket_file_is_replaced_and_removed_at_stop()
     {
         using var dir = new TempDir();

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
@@ -14,7 +15,7 @@ namespace ProcWatch.Tests.Daemon;
 /// </summary>
 public sealed class SystemdNotifyTests
 {
-    [Fact]
+    [KernelFact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void UnderSystemd_ReadyOnlyOnceSubscribed_AndStoppingOnSigterm()
     {

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using Xunit;
 using ProcWatch.Events;
 using ProcWatch.Tests.Integration;
@@ -8,7 +9,7 @@ namespace ProcWatch.Tests.Daemon;
 /// <summary><c>watcher.On(filter, handler)</c> on the real kernel.</summary>
 public sealed class WatcherCallbackTests
 {
-    [Fact]
+    [KernelFact]
     public async Task Handlers_get_their_events_and_a_stuck_one_stalls_nobody()
     {
         using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exec | ProcessEventKinds.Exit, Backend = Backend.Connector });
@@ -58,7 +59,7 @@ public sealed class WatcherCallbackTests
         await run;
     }
 
-    [Fact]
+    [KernelFact]
     public void Filters_match_pid_name_and_kind()
     {
         var e = new ExecEvent

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Text.Json;
 using ProcWatch.Tests.Cli;
 using Xunit;
@@ -14,7 +15,7 @@ public sealed class AttachWithoutTracefsTests
 {
     private static readonly Dictionary<string, string> NoExtraEnvironment = [];
 
-    [Fact]
+    [KernelFact]
     public void WithoutTracefs_DefaultAttach_IsTpBtf_AndStormIsExact()
     {
         (string stderr, int exact) = RunStorm(NoExtraEnvironment, 2000);
@@ -23,7 +24,7 @@ public sealed class AttachWithoutTracefsTests
         Assert.Equal(2000, exact);
     }
 
-    [Fact]
+    [KernelFact]
     public void WithoutTracefs_RawTracepointFallback_IsExactToo()
     {
         (string stderr, int exact) = RunStorm(new Dictionary<string, string> { ["PROCWATCH_EBPF_ATTACH"] = "raw_tp" }, 500);
@@ -32,7 +33,7 @@ public sealed class AttachWithoutTracefsTests
         Assert.Equal(500, exact);
     }
 
-    [Fact]
+    [KernelFact]
     public void WithoutTracefs_ClassicTracepointOnly_WarnsWithEveryReasonAndPointsAtDoctor()
     {
         using CliProcess p = CliRunner.StartWithoutTracefs(

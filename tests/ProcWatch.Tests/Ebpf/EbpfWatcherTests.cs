@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Ebpf;
@@ -67,7 +68,7 @@ public sealed class EbpfWatcherTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void EbpfBackend_ExecStorm_EveryExecHasItsExactArgvFromEbpf()
     {
         const int Count = 1000;
@@ -102,7 +103,7 @@ public sealed class EbpfWatcherTests
     /// real credentials, the login uid and the cgroup come from the eBPF record (no
     /// /proc/PID/status, loginuid or cgroup read), and are what the kernel had at exec.
     /// </summary>
-    [Fact]
+    [KernelFact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void EbpfBackend_ExecCarriesEffectiveCredentialsLoginUidAndCgroup()
     {

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using Xunit;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Ebpf;
@@ -7,7 +8,7 @@ namespace ProcWatch.Tests.Ebpf;
 [Collection(EbpfEnvironmentCollection.Name)]
 public sealed class ExecCaptureDisabledTests
 {
-    [Fact]
+    [KernelFact]
     public void NoEbpfVariable_MakesItUnavailableWithTheReason()
     {
         string? saved = Environment.GetEnvironmentVariable("PROCWATCH_NO_EBPF");
@@ -24,7 +25,7 @@ public sealed class ExecCaptureDisabledTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void NoEbpfVariable_AutoBackendWarnsAndTheConnectorStillReportsExecs()
     {
         string? saved = Environment.GetEnvironmentVariable("PROCWATCH_NO_EBPF");
@@ -51,7 +52,7 @@ public sealed class ExecCaptureDisabledTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void NoEbpfVariable_EbpfBackendFailsWithTheReason()
     {
         string? saved = Environment.GetEnvironmentVariable("PROCWATCH_NO_EBPF");
@@ -68,7 +69,7 @@ public sealed class ExecCaptureDisabledTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void Start_IsReadyQuicklyAndDisposesPromptly()
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();

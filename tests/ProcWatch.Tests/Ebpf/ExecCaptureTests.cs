@@ -10,7 +10,7 @@ namespace ProcWatch.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class ExecCaptureTests
 {
-    [Fact]
+    [KernelFact]
     public void ExecStorm_EveryExecHasItsExactArgv()
     {
         const int Count = 2000;
@@ -42,7 +42,7 @@ public sealed class ExecCaptureTests
         Assert.Equal(0UL, collector.Capture.Drops);
     }
 
-    [Fact]
+    [KernelFact]
     public void Exec_RecordsPidsCredentialsAndTime()
     {
         string token = ExecCollector.NewToken();
@@ -62,7 +62,7 @@ public sealed class ExecCaptureTests
         Assert.Equal(["/bin/true", token], r.Argv.ToArray());
     }
 
-    [Fact]
+    [KernelFact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void ShebangScript_GivesTheInterpreterArgv()
     {
@@ -87,7 +87,7 @@ public sealed class ExecCaptureTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void Fexecve_IsSeenWithDevFdFilename()
     {
         string token = ExecCollector.NewToken();
@@ -101,7 +101,7 @@ public sealed class ExecCaptureTests
         Assert.Equal(["renamed-true", token], r.Argv.ToArray());
     }
 
-    [Fact]
+    [KernelFact]
     public void ExecFromNonLeaderThread_HasOldPidOfThatThread()
     {
         string token = ExecCollector.NewToken();
@@ -120,7 +120,7 @@ public sealed class ExecCaptureTests
         Assert.Equal(["/bin/true", token], r.Argv.ToArray());
     }
 
-    [Fact]
+    [KernelFact]
     public void FailedExec_GivesNoRecord()
     {
         string token = ExecCollector.NewToken();
@@ -135,7 +135,7 @@ public sealed class ExecCaptureTests
         Assert.Equal(["/bin/true", $"{token}-marker"], marker.Argv.ToArray());
     }
 
-    [Fact]
+    [KernelFact]
     public void HugeArgument_IsCapturedWholeInChunks()
     {
         string token = ExecCollector.NewToken();
@@ -169,7 +169,7 @@ public sealed class ExecCaptureTests
         return n;
     }
 
-    [Fact]
+    [KernelFact]
     public void ArgvBeyondTheLimit_IsTruncatedWithTheTrueCount()
     {
         string token = ExecCollector.NewToken();
@@ -194,7 +194,7 @@ public sealed class ExecCaptureTests
         Assert.DoesNotContain("TAIL", r.Argv);
     }
 
-    [Fact]
+    [KernelFact]
     public void InvalidUtf8Argument_SurvivesLosslessly()
     {
         string token = ExecCollector.NewToken();
@@ -208,7 +208,7 @@ public sealed class ExecCaptureTests
         Assert.Equal("é", r.Argv[2]);
     }
 
-    [Fact]
+    [KernelFact]
     public void FullRing_CountsEveryDroppedExec()
     {
         const int Count = 200;

@@ -15,7 +15,7 @@ public sealed class KernelContextTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [KernelFact]
     public void EntityId_IsUniquePerProcess_WhenPidsAreReusedWithinOneTick()
     {
         string token = ExecCollector.NewToken();
@@ -47,7 +47,7 @@ public sealed class KernelContextTests
         bool IsExit(JsonElement e) => e.GetProperty("process").GetProperty("args") is var a && a.GetArrayLength() == 4 && a[3].GetString() == token;
     }
 
-    [Fact]
+    [KernelFact]
     public void Match_SeesTheArgumentAfter70000BytesOfPadding_WithTheTrueCount()
     {
         string token = ExecCollector.NewToken();
@@ -68,7 +68,7 @@ public sealed class KernelContextTests
         Assert.Equal("ebpf", exec.GetProperty("procwatch").GetProperty("argv_source").GetString());
     }
 
-    [Fact]
+    [KernelFact]
     public void Cwd_IsTheOneAtExec_ForAProgramThatChdirsFirstThing_300Times()
     {
         string helper = NativeHelpers.Build("chdir_first.c");
@@ -96,7 +96,7 @@ public sealed class KernelContextTests
         bool IsHelper(JsonElement e) => e.GetProperty("process").GetProperty("args")[0].GetString() == helper;
     }
 
-    [Fact]
+    [KernelFact]
     public void Chroot_PathsAreReportedAsTheHostSeesThem()
     {
         string token = ExecCollector.NewToken();
@@ -124,7 +124,7 @@ public sealed class KernelContextTests
         static bool IsTrue(JsonElement e) => e.GetProperty("process").GetProperty("name").GetString() == "true";
     }
 
-    [Fact]
+    [KernelFact]
     public void NewMountNamespace_PathIsTheOneInThatNamespace()
     {
         string token = ExecCollector.NewToken();
@@ -152,7 +152,7 @@ public sealed class KernelContextTests
         static bool IsCopy(JsonElement e) => e.GetProperty("process").GetProperty("name").GetString() == "inns";
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("deleted")]
     [InlineData("memfd")]
     public void UnlinkedExecutable_IsFlagged(string mode)

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -50,7 +51,7 @@ public partial class CliTreeTests
     [GeneratedRegex(@"^( *)(\d+)([+-]) (.*)$")]
     private static partial Regex TreeLine();
 
-    [Fact]
+    [KernelFact]
     public void CommandTreeExitsWithItsStatusAndShowsOnlyItsTree()
     {
         string token = EventCollector.NewToken();
@@ -86,14 +87,14 @@ public partial class CliTreeTests
         Assert.Matches(@"^\d+- sh exited status=7 time=\d+\.\d{3}s$", lines[^1]);
     }
 
-    [Fact]
+    [KernelFact]
     public void CommandKilledBySignalExitsWith128PlusSignal()
     {
         (int code, _, string stderr) = Run("-f", "json", "--", "sh", "-c", "sleep 0.1; kill -TERM $$");
         Assert.True(code == 128 + 15, $"exit code {code}; {stderr}");
     }
 
-    [Fact]
+    [KernelFact]
     public void MissingCommandIs127()
     {
         (int code, _, string stderr) = Run("--", "/nonexistent/pw-no-such-command");
@@ -101,7 +102,7 @@ public partial class CliTreeTests
         Assert.Equal("procwatch: cannot run /nonexistent/pw-no-such-command: command not found", stderr.Trim());
     }
 
-    [Fact]
+    [KernelFact]
     public void PidSelectsAPreExistingParentAndItsDescendantsOnly()
     {
         string token = EventCollector.NewToken();
@@ -126,7 +127,7 @@ public partial class CliTreeTests
         parent.WaitForExit();
     }
 
-    [Fact]
+    [KernelFact]
     public void UserAndMatchFilterProcesses()
     {
         string token = EventCollector.NewToken();
@@ -139,7 +140,7 @@ public partial class CliTreeTests
         Assert.Contains(lines, l => l.Contains("\"action\":\"exec\""));
     }
 
-    [Fact]
+    [KernelFact]
     public void BadFilterArgumentsAreUsageErrors()
     {
         Assert.Equal(2, Run("--match", "(unclosed").Code);

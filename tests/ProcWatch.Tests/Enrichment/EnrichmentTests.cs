@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Buffers;
 using System.Diagnostics;
 using System.Text;
@@ -37,7 +38,7 @@ public class EnrichmentTests
     private static string RealPath(string path) =>
         Process.Start(new ProcessStartInfo("readlink", ["-f", path]) { RedirectStandardOutput = true })!.StandardOutput.ReadToEnd().Trim();
 
-    [Fact]
+    [KernelFact]
     public void ExecCarriesExactArgvCwdUserAndParent()
     {
         using var collector = new EventCollector();
@@ -114,7 +115,7 @@ public class EnrichmentTests
         Assert.Contains("\"duration_ns\":", Format(new EcsJsonFormatter("test"), exit));
     }
 
-    [Fact]
+    [KernelFact]
     public void AnotherUserIsNamed()
     {
         using var collector = new EventCollector();
@@ -134,7 +135,7 @@ public class EnrichmentTests
         Assert.Contains(info.User.Value.Name!, table);
     }
 
-    [Fact]
+    [KernelFact]
     public void ProcessOnAPtyHasItsTerminal()
     {
         using var collector = new EventCollector();
@@ -146,7 +147,7 @@ public class EnrichmentTests
         Assert.Contains($" {exec.Process.Tty} ", Format(new TableFormatter(), exec));
     }
 
-    [Fact]
+    [KernelFact]
     public void DeathBySignalWithACore()
     {
         using var collector = new EventCollector();
@@ -168,7 +169,7 @@ public class EnrichmentTests
         Directory.Delete(cwd, recursive: true);
     }
 
-    [Fact]
+    [KernelFact]
     public void DeletedExecutableIsReportedWithoutTheSuffix()
     {
         string dir = Directory.CreateTempSubdirectory("pw-deleted").FullName;
@@ -200,7 +201,7 @@ public class EnrichmentTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void StaleStartTimeRejectsWhatIsRead()
     {
         // A pid now held by another process than the table knew: nothing read is trusted.
@@ -211,7 +212,7 @@ public class EnrichmentTests
         Assert.False(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks + 500, false, true, out _, out _));
     }
 
-    [Fact]
+    [KernelFact]
     public void EnvironmentOnRequest()
     {
         using var collector = new EventCollector(enrichment: new EnrichmentOptions { IncludeEnvironment = true });

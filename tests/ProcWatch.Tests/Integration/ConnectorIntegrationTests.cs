@@ -12,7 +12,7 @@ public class ConnectorIntegrationTests
 {
     private static readonly int Self = Environment.ProcessId;
 
-    [Fact]
+    [KernelFact]
     public void ExitCode_ForkExecExit()
     {
         using var events = EventCollector.Start();
@@ -43,7 +43,7 @@ public class ConnectorIntegrationTests
         Assert.True(fork.KernelTimeNs <= exit.KernelTimeNs);
     }
 
-    [Fact]
+    [KernelFact]
     public void KilledBySegv_CoredumpAndCoreFlag()
     {
         // core_pattern here is usually "core" (a file in the cwd): dump into a scratch directory.
@@ -72,7 +72,7 @@ public class ConnectorIntegrationTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void Setsid_SidEvent()
     {
         using var events = EventCollector.Start();
@@ -83,7 +83,7 @@ public class ConnectorIntegrationTests
         Assert.Contains(events.Tree(pid), e => e.Pid == sid.Pid);
     }
 
-    [Fact]
+    [KernelFact]
     public void Strace_PtraceAttach()
     {
         using var events = EventCollector.Start();
@@ -99,7 +99,7 @@ public class ConnectorIntegrationTests
         Assert.True(tree.IndexOf(attach) < tree.IndexOf(tracee), "attached before the exec");
     }
 
-    [Fact]
+    [KernelFact]
     public void Strace_AttachAndDetach_ByPid()
     {
         using var events = EventCollector.Start();
@@ -122,7 +122,7 @@ public class ConnectorIntegrationTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void Threads_CloneEventsAndThreadExits()
     {
         string program = NativeHelpers.Build("threads.c", "-pthread");
@@ -147,7 +147,7 @@ public class ConnectorIntegrationTests
         Assert.DoesNotContain(events.Tree(pid), e => e is ForkEvent { IsThread: false } f && f.Pid == pid && f.Tid != pid);
     }
 
-    [Fact]
+    [KernelFact]
     public void ProcSelfComm_CommEvent()
     {
         using var events = EventCollector.Start();
@@ -158,7 +158,7 @@ public class ConnectorIntegrationTests
         Assert.Equal(pid, comm.Tid);
     }
 
-    [Fact]
+    [KernelFact]
     public void Setpriv_UidAndGidEvents()
     {
         using var events = EventCollector.Start();
@@ -173,7 +173,7 @@ public class ConnectorIntegrationTests
         events.WaitFor<ExecEvent>(pid, e => e.Pid == pid, "exec of true");
     }
 
-    [Fact]
+    [KernelFact]
     public void KindsFilter_OnlyAskedKindsArrive()
     {
         using var events = EventCollector.Start(ProcessEventKinds.Exit);

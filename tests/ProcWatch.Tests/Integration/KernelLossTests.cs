@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Watching;
@@ -25,7 +26,7 @@ public class KernelLossTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public async Task TinyBufferDuringAStorm_ReportsTheLoss_AndKeepsWorking()
     {
         var options = new WatchOptions

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Threading.Channels;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Connector;
@@ -12,7 +13,7 @@ namespace ProcWatch.Tests.Integration;
 /// </summary>
 public class SubscriptionChurnTests
 {
-    [Fact]
+    [KernelFact]
     public async Task OtherClientsSubscribing_IsNoLoss()
     {
         using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.All, Backend = Backend.Connector });

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.ProcFs;
@@ -8,7 +9,7 @@ namespace ProcWatch.Tests.ProcFs;
 /// <summary>The readers against real processes: this test process and short-lived children.</summary>
 public class ProcFsLiveTests
 {
-    [Fact]
+    [KernelFact]
     public void ReadsOwnProcess()
     {
         int pid = Environment.ProcessId;
@@ -38,7 +39,7 @@ public class ProcFsLiveTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void StartTimeConvertsToNow()
     {
         Assert.True(ProcStat.TryRead(Environment.ProcessId, out ProcStat stat));
@@ -51,7 +52,7 @@ public class ProcFsLiveTests
         Assert.InRange(SystemBoot.Shared.StartTicksToMonotonicNs(ticks), nowMono - 20_000_000, nowMono + 1);
     }
 
-    [Fact]
+    [KernelFact]
     public void DirectoryOfAReapedProcessReadsNothing()
     {
         using var child = Process.Start(new ProcessStartInfo("sleep", "30"))!;
@@ -67,7 +68,7 @@ public class ProcFsLiveTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void VanishedPidReadsFalse()
     {
         Assert.False(ProcStat.TryRead(int.MaxValue, out _));
@@ -76,6 +77,6 @@ public class ProcFsLiveTests
         Assert.False(ProcessDirectory.TryOpen(int.MaxValue, out _));
     }
 
-    [Fact]
+    [KernelFact]
     public void RootIsNamed() => Assert.Equal("root", AccountNames.Shared.UserName(0));
 }

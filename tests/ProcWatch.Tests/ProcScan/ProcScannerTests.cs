@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using ProcWatch.Events;
 using ProcWatch.Kernel;
@@ -11,7 +12,7 @@ namespace ProcWatch.Tests.ProcScan;
 /// <summary>The scanner driven scan by scan (no thread), on a real child process.</summary>
 public class ProcScannerTests
 {
-    [Fact]
+    [KernelFact]
     public void APidWithANewStartTimeIsAnExitThenANewProcess()
     {
         using Process child = Process.Start("/bin/sleep", ["5", ProcfsEventSourceTests.UniqueSleepToken()]);

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Text.Json;
 using Xunit;
 
@@ -36,7 +37,7 @@ public sealed class ProcfsCliTests : IDisposable
         echo $? > {ProcwatchBinary.Quote(_directory)}/rc
         """;
 
-    [Fact]
+    [KernelFact]
     public void AutoFallsBackToProcfsInAUserAndPidNamespace()
     {
         string token = ProcfsEventSourceTests.UniqueSleepToken();
@@ -57,7 +58,7 @@ public sealed class ProcfsCliTests : IDisposable
         AssertMarkerReported(token, expectExecutable: true);
     }
 
-    [Fact]
+    [KernelFact]
     public void RunsAsAnUnprivilegedUserAndSeesOtherUsersProcesses()
     {
         string procwatch = ProcwatchBinary.CopyForUser(Path.Combine(_directory, "bin"));
@@ -73,7 +74,7 @@ public sealed class ProcfsCliTests : IDisposable
         AssertMarkerReported(token, expectExecutable: false);
     }
 
-    [Fact]
+    [KernelFact]
     public void AutoDoesNotFallBackToProcfsOnTheHost()
     {
         string err = ProcwatchBinary.Quote(Path.Combine(_directory, "err"));
@@ -85,7 +86,7 @@ public sealed class ProcfsCliTests : IDisposable
         Assert.DoesNotContain(errors, l => l.Contains("warning", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [KernelFact]
     public void ProcfsBackendIsForcedAndSaysSoWhenVerbose()
     {
         string err = ProcwatchBinary.Quote(Path.Combine(_directory, "err"));
@@ -96,7 +97,7 @@ public sealed class ProcfsCliTests : IDisposable
         Assert.Equal(["procwatch: ready (procfs, scan every 50 ms, inotify on 0 paths)"], ReadLines("err"));
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("--backend bogus")]
     [InlineData("--backend procfs --scan-interval 0")]
     public void BadBackendOptionsAreUsageErrors(string arguments)

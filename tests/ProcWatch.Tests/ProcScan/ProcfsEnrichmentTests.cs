@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using ProcWatch.Events;
 using ProcWatch.Kernel;
@@ -19,7 +20,7 @@ public class ProcfsEnrichmentTests
         public void Post(ProcessEvent processEvent) => Events.Add(processEvent);
     }
 
-    [Fact]
+    [KernelFact]
     public void ScannedArgvOfAVanishedProcessIsKept()
     {
         using Process gone = Process.Start("/bin/true")!;

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ProcWatch.Events;
@@ -19,7 +20,7 @@ public class ProcfsEventSourceTests
     /// <summary>A unique, valid extra argument for sleep (sleep sums its arguments): "0.000NNNNNNN".</summary>
     internal static string UniqueSleepToken() => $"0.000{Random.Shared.Next(10_000_000, 99_999_999)}";
 
-    [Fact]
+    [KernelFact]
     public void ListsOwnPid()
     {
         using ProcDirectory proc = ProcDirectory.Open();
@@ -28,7 +29,7 @@ public class ProcfsEventSourceTests
         Assert.Contains(Environment.ProcessId, proc.ListPids().ToArray());
     }
 
-    [Fact]
+    [KernelFact]
     public void ExecWakerWatchesTheLoaderAndWakesOnExec()
     {
         using ExecWaker? waker = ExecWaker.Create(out string? problem);
@@ -60,7 +61,7 @@ public class ProcfsEventSourceTests
     [DllImport("libc", EntryPoint = "poll")]
     private static extern unsafe int NativePoll(PollFd* fds, nuint nfds, int timeout);
 
-    [Theory]
+    [KernelTheory]
     [InlineData(true)]
     [InlineData(false)]
     public void ReportsExecWithArgvAndExitWithoutStatus(bool inotify)
@@ -88,7 +89,7 @@ public class ProcfsEventSourceTests
         Assert.True(exit.KernelTimeNs >= exec.KernelTimeNs);
     }
 
-    [Fact]
+    [KernelFact]
     public void ReportsForkWithoutExecThenTheExec()
     {
         // perl (perl-base is essential on Debian) forks a copy of itself (same program and argv),
@@ -116,7 +117,7 @@ public class ProcfsEventSourceTests
         Assert.NotNull(sink.WaitFor(e => e is ExitEvent && e.Pid == parent.Id, Deadline));
     }
 
-    [Theory]
+    [KernelTheory]
     [InlineData("0.3")] // young: rechecked on every scan
     [InlineData("2.6")] // older than RecheckYoungFor: found by the once-a-second recheck of everything
     public void ReportsTheExecOfARunningProcessWithoutFork(string delay)
@@ -136,7 +137,7 @@ public class ProcfsEventSourceTests
         shell.WaitForExit();
     }
 
-    [Fact]
+    [KernelFact]
     public void ReportsOnlyTheWantedKinds()
     {
         var sink = new CollectingSink();
@@ -149,7 +150,7 @@ public class ProcfsEventSourceTests
         Assert.Null(sink.Find(e => e is not ExitEvent));
     }
 
-    [Fact]
+    [KernelFact]
     public void DisposeStopsTheScanThreadPromptly()
     {
         var source = new ProcfsEventSource(new ProcfsOptions { ScanInterval = TimeSpan.FromSeconds(30) });

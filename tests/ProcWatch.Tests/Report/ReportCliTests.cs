@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using ProcWatch.Tests.Cli;
 using Xunit;
 
@@ -6,7 +7,7 @@ namespace ProcWatch.Tests.Report;
 /// <summary>`procwatch report` and `--report` failures: one line and a documented exit code.</summary>
 public class ReportCliTests
 {
-    [Fact]
+    [KernelFact]
     public void MissingInput_OneLine_Exit1()
     {
         var (code, stdout, stderr) = CliRunner.Run("report", "/nonexistent/events.json", "-o", "/tmp/never.html");
@@ -16,7 +17,7 @@ public class ReportCliTests
         Assert.Single(stderr.TrimEnd().Split('\n'));
     }
 
-    [Fact]
+    [KernelFact]
     public void ReportWithoutCommand_UsageError()
     {
         var (code, _, stderr) = CliRunner.Run("--report", "/tmp/x.html", "-D", "1");
@@ -24,7 +25,7 @@ public class ReportCliTests
         Assert.Equal("procwatch: --report needs -- COMMAND (for a recording, use procwatch report EVENTS.json)", stderr.TrimEnd());
     }
 
-    [Fact]
+    [KernelFact]
     public void UnwritableOutput_OneLine_Exit5()
     {
         string input = Path.GetTempFileName();

@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Text.Json;
 using Xunit;
 using ProcWatch.Tests.Cli;
@@ -66,7 +67,7 @@ public sealed class SigmaIntegrationTests
             condition: not selection
         """;
 
-    [Fact]
+    [KernelFact]
     public void The_cli_alerts_on_real_execs_with_the_rule_fields_and_survives_a_broken_rule()
     {
         using var dir = new TempDir();
@@ -110,7 +111,7 @@ public sealed class SigmaIntegrationTests
         Assert.Equal(["/bin/echo", $"pw-sigma-{tag}-echo"], echo.Args());
     }
 
-    [Fact]
+    [KernelFact]
     public void The_table_view_shows_an_alert_as_one_line()
     {
         using var dir = new TempDir();
@@ -122,7 +123,7 @@ public sealed class SigmaIntegrationTests
         Assert.Contains($"sigma high: Marker true run by our script [T1059.004]: /bin/true pw-sigma-{tag}", line);
     }
 
-    [Fact]
+    [KernelFact]
     public void The_daemon_alerts_to_its_outputs_applies_filters_and_reloads_rules_on_sighup()
     {
         using var dir = new TempDir();
@@ -171,7 +172,7 @@ public sealed class SigmaIntegrationTests
             () => $"the reloaded rule did not alert; stderr:\n{daemon.Stderr}");
     }
 
-    [Fact]
+    [KernelFact]
     public void Sigma_check_lists_every_rule_and_exits_1_when_some_do_not_load()
     {
         using var dir = new TempDir();

@@ -1,13 +1,11 @@
-using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Text;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.ProcScan;
 
 /// <summary>Reading a process from /proc and comparing it with what is remembered.</summary>
-internal sealed partial class ProcScanner : IDisposable
+internal sealed partial class ProcScanner
 {
     /// <summary>Compares /proc/PID/comm with the remembered name, without allocating; false when unreadable.</summary>
     private static bool TryCompareComm(TrackedProcess process, out bool same)

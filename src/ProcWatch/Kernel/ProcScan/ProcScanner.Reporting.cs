@@ -1,13 +1,7 @@
-using ProcWatch.Events;
-using ProcWatch.Interop;
-using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Text;
-using ProcWatch.Watching;
-
 namespace ProcWatch.Kernel.ProcScan;
 
 /// <summary>Turning what a scan found into fork, exec and exit events.</summary>
-internal sealed partial class ProcScanner : IDisposable
+internal sealed partial class ProcScanner
 {
     /// <summary>A new process with its argv: a copy of its parent (fork) or a program of its own (exec).</summary>
     private void ReportNew(TrackedProcess process)

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 
-namespace ProcWatch.Tests.ProcScan;
+namespace ProcWatch.Tests.Helpers;
 
 /// <summary>
-/// How to run the procwatch executable: PROCWATCH_BIN (the NativeAOT binary, set by test.sh)
-/// or `dotnet ProcWatch.Cli.dll` from this build. <see cref="CopyForUser"/> makes a copy any
+/// The one place tests find the procwatch executable: PROCWATCH_BIN (the NativeAOT binary, set
+/// by test.sh) or `dotnet ProcWatch.Cli.dll` from this build (same configuration as the tests). <see cref="CopyForUser"/> makes a copy any
 /// user can run (the worktree or the dotnet home may not be readable by an unprivileged user).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -12,8 +12,28 @@ internal static class ProcwatchBinary
 {
     public static string? NativeBinary => Environment.GetEnvironmentVariable("PROCWATCH_BIN") is { Length: > 0 } bin ? bin : null;
 
+    private static readonly Lazy<string[]> CommandPrefix = new(FindCommand);
+
+    /// <summary>The program and leading arguments that start procwatch.</summary>
+    public static IReadOnlyList<string> Command => CommandPrefix.Value;
+
     /// <summary>The command line prefix (shell-quoted) that runs procwatch from where the build put it.</summary>
-    public static string ShellCommand() => NativeBinary is { } bin ? Quote(bin) : $"dotnet {Quote(CliDll())}";
+    public static string ShellCommand() => string.Join(' ', CommandPrefix.Value.Select(Quote));
+
+    private static string[] FindCommand()
+    {
+        if (NativeBinary is { } bin)
+        {
+            if (!File.Exists(bin))
+                throw new FileNotFoundException($"PROCWATCH_BIN={bin} does not exist");
+            return [Path.GetFullPath(bin)];
+        }
+        string dll = CliDll();
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"{dll} not built; build the solution or set PROCWATCH_BIN");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        return [dotnet, dll];
+    }
 
     /// <summary>Copies procwatch into <paramref name="directory"/> (mode 0755) and returns the shell command that runs the copy.</summary>
     public static string CopyForUser(string directory)
@@ -51,7 +71,7 @@ internal static class ProcwatchBinary
         string configuration = Path.GetFileName(Path.GetDirectoryName(testBin)!);
         string root = testBin;
         while (!File.Exists(Path.Combine(root, "ProcWatch.slnx")))
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+            root = Path.GetDirectoryName(root) ?? throw new DirectoryNotFoundException($"no ProcWatch.slnx above {AppContext.BaseDirectory}; set PROCWATCH_BIN");
         return Path.Combine(root, "src", "ProcWatch.Cli", "bin", configuration, framework, "ProcWatch.Cli.dll");
     }
 

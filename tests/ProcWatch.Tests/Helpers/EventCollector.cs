@@ -2,19 +2,22 @@ using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
 using ProcWatch.Events;
+using ProcWatch.Tracking;
 using ProcWatch.Watching;
 using Xunit;
 
-namespace ProcWatch.Tests.Integration;
+namespace ProcWatch.Tests.Helpers;
 
 /// <summary>
-/// A running <see cref="ProcessWatcher"/> whose events are kept for assertions. Other tests
-/// (and other engineers) run processes at the same time, so queries only ever look at the
-/// process trees of the pids a test spawned itself.
+/// A running, enriched <see cref="ProcessWatcher"/> (the connector alone: eBPF has its own
+/// tests) whose events are kept for assertions. Other tests and engineers run processes at
+/// the same time, so queries look only at a test's own processes: the trees of the pids it
+/// spawned, or unique tokens in argv (<see cref="NewToken"/>), with generous deadlines.
 /// </summary>
 internal sealed class EventCollector : IDisposable
 {
-    private static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan TreeWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan AnyWait = TimeSpan.FromSeconds(15);
     private const int MaxKept = 2_000_000;
 
     private readonly ProcessWatcher _watcher;
@@ -22,10 +25,9 @@ internal sealed class EventCollector : IDisposable
     private readonly Lock _gate = new();
     private readonly Task _pump;
 
-    private EventCollector(ProcessEventKinds kinds)
+    public EventCollector(ProcessEventKinds kinds = ProcessEventKinds.Default, EnrichmentOptions? enrichment = null)
     {
-        // The connector alone: these tests are about what the connector delivers (eBPF has its own tests).
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = Backend.Connector });
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = Backend.Connector, Enrichment = enrichment ?? new EnrichmentOptions() });
         ChannelReader<ProcessEvent> reader = _watcher.Start(); // subscribed: nothing after this is missed
         _pump = Task.Run(async () =>
         {
@@ -39,9 +41,18 @@ internal sealed class EventCollector : IDisposable
         });
     }
 
+    /// <summary>Every kind by default: the connector tests look at all of them.</summary>
     public static EventCollector Start(ProcessEventKinds kinds = ProcessEventKinds.All) => new(kinds);
 
     public WatcherStatistics Statistics => _watcher.Statistics;
+
+    public static string NewToken() => "pwtok" + Guid.NewGuid().ToString("N")[..12];
+
+    public List<ProcessEvent> Snapshot()
+    {
+        lock (_gate)
+            return [.. _events];
+    }
 
     /// <summary>Events of <paramref name="root"/> and its descendants (followed through fork events), in arrival order.</summary>
     public List<ProcessEvent> Tree(int root)
@@ -61,6 +72,22 @@ internal sealed class EventCollector : IDisposable
         return result;
     }
 
+    /// <summary>Waits (up to 15 s) for the first event of any process matching <paramref name="match"/>.</summary>
+    public T WaitFor<T>(Func<T, bool> match, string what) where T : ProcessEvent
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < AnyWait)
+        {
+            foreach (ProcessEvent e in Snapshot())
+            {
+                if (e is T t && match(t))
+                    return t;
+            }
+            Thread.Sleep(20);
+        }
+        throw new TimeoutException($"no {what} within {AnyWait.TotalSeconds} s ({Snapshot().Count} events seen)");
+    }
+
     /// <summary>Polls until an event of <paramref name="root"/>'s tree matches, or fails after ~10 s with what was seen.</summary>
     public T WaitFor<T>(int root, Func<T, bool> match, string what) where T : ProcessEvent
     {
@@ -72,8 +99,8 @@ internal sealed class EventCollector : IDisposable
                 if (e is T t && match(t))
                     return t;
             }
-            if (deadline.Elapsed > DefaultWait)
-                Assert.Fail($"no {what} for the tree of {root} within {DefaultWait.TotalSeconds} s; seen:\n{Describe(root)}");
+            if (deadline.Elapsed > TreeWait)
+                Assert.Fail($"no {what} for the tree of {root} within {TreeWait.TotalSeconds} s; seen:\n{Describe(root)}");
             Thread.Sleep(20);
         }
     }
@@ -87,8 +114,8 @@ internal sealed class EventCollector : IDisposable
             List<T> found = Tree(root).OfType<T>().Where(match).ToList();
             if (found.Count >= count)
                 return found;
-            if (deadline.Elapsed > DefaultWait)
-                Assert.Fail($"{found.Count} of {count} {what} for the tree of {root} within {DefaultWait.TotalSeconds} s; seen:\n{Describe(root)}");
+            if (deadline.Elapsed > TreeWait)
+                Assert.Fail($"{found.Count} of {count} {what} for the tree of {root} within {TreeWait.TotalSeconds} s; seen:\n{Describe(root)}");
             Thread.Sleep(20);
         }
     }
@@ -99,6 +126,18 @@ internal sealed class EventCollector : IDisposable
         foreach (ProcessEvent e in Tree(root))
             sb.AppendLine(e.ToString());
         return sb.ToString();
+    }
+
+    public static bool HasArg(ProcessEvent e, string token)
+    {
+        if (e.Process?.Args is not { } args)
+            return false;
+        foreach (string a in args)
+        {
+            if (a == token)
+                return true;
+        }
+        return false;
     }
 
     public void Dispose()
