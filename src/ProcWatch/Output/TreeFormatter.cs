@@ -34,6 +34,12 @@ internal sealed class TreeFormatter : IEventFormatter
     private const int MaxTracked = 65536;
 
     private readonly TreeOptions _options;
+    /// <summary>
+    /// Display depth per pid. Not read from <c>Tracking.ProcessTable</c>, on purpose: the
+    /// formatter runs on the consumer thread and must indent by the hierarchy as of the event
+    /// it prints, while the table is owned by the pipeline thread (no locking for readers) and
+    /// is already ahead by everything still queued. It keeps only a depth and a flag per pid.
+    /// </summary>
     private readonly Dictionary<int, Node> _nodes = [];
 
     public TreeFormatter(TreeOptions? options = null) => _options = options ?? new TreeOptions();

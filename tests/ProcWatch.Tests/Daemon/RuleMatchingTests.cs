@@ -112,8 +112,8 @@ public sealed class RuleMatchingTests
         Assert.False(own.IsOwn(ExecOf(502)));
         Assert.Equal(1, own.Count);
 
-        // After a loss an exit may be missing and the pid reused by anyone: forget them all,
-        // so a reused pid can never hide from the rules.
+        // After a loss an exit may be missing and the pid reused by anyone: forget what cannot
+        // be shown to be the same process (these pids are made up), so a reused pid never hides.
         own.Observe(new LostEvent { KernelTimeNs = 1, Timestamp = default, Pid = 0, Tid = 0, Reason = LossReason.KernelBufferOverrun, Count = 0 });
         Assert.Equal(0, own.Count);
         Assert.False(own.IsOwn(ExecOf(501)));
@@ -140,5 +140,26 @@ public sealed class RuleMatchingTests
         Assert.Equal("bash -c id", joined);
         Assert.True(set.Rules[2].MatchesProcess(e, ref commandLine));
         Assert.Same(joined, commandLine);
+    }
+
+    [Fact]
+    public void After_a_loss_own_processes_that_still_run_stay_own()
+    {
+        int self = Environment.ProcessId;
+        using var child = System.Diagnostics.Process.Start("sleep", "30")!;
+        try
+        {
+            var own = new OwnProcessTracker(self);
+            own.Observe(new ForkEvent { KernelTimeNs = 1, Timestamp = default, Pid = child.Id, Tid = child.Id, ParentPid = self, ParentTid = self });
+            own.Observe(new ForkEvent { KernelTimeNs = 1, Timestamp = default, Pid = 999_999_1, Tid = 999_999_1, ParentPid = self, ParentTid = self });
+            Assert.Equal(2, own.Count);
+            own.Observe(new LostEvent { KernelTimeNs = 1, Timestamp = default, Pid = 0, Tid = 0, Reason = LossReason.QueueFull, Count = 1 });
+            Assert.Equal(1, own.Count); // the real child (same start time) stays; the pid that does not run is forgotten
+            Assert.True(own.IsOwn(new ExecEvent { KernelTimeNs = 1, Timestamp = default, Pid = child.Id, Tid = child.Id }));
+        }
+        finally
+        {
+            child.Kill();
+        }
     }
 }

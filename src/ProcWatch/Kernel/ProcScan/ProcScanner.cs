@@ -26,6 +26,13 @@ internal sealed partial class ProcScanner : IDisposable
     private readonly SystemBoot _boot;
     private readonly ProcessEventKinds _kinds;
     private readonly long _youngNs;
+    /// <summary>
+    /// What the previous scan saw. Not the pipeline's <c>Tracking.ProcessTable</c>, on purpose:
+    /// this is the source's own memory, which the next /proc listing is diffed against to find
+    /// forks, execs and exits at all (raw comm and argv to spot a new program, the scan state of
+    /// processes caught inside execve); it runs on the scanner thread, upstream of the pipeline,
+    /// and the table sees only what the scanner posts (after the kind filter), later.
+    /// </summary>
     private readonly Dictionary<int, TrackedProcess> _known = new(1024);
     private readonly List<int> _newPids = new(64);
     private readonly List<int> _reusedPids = new(8);
