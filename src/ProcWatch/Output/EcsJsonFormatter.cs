@@ -141,9 +141,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         if (p.Executable is not null) w.String("executable"u8, p.Executable);
         if (p.Args is { } args)
         {
-            w.StartArray("args"u8);
-            for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
-            w.EndArray();
+            w.StringArray("args"u8, args);
             w.Number("args_count"u8, p.ArgsCount ?? args.Count); // the true count, also when args is cut
             w.CommandLine("command_line"u8, args);
         }
@@ -175,9 +173,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         if (p.EntityId is not null) w.String("entity_id"u8, p.EntityId);
         if (p.Environment is { } environment)
         {
-            w.StartArray("env_vars"u8);
-            for (int i = 0; i < environment.Count; i++) w.StringItem(environment[i]);
-            w.EndArray();
+            w.StringArray("env_vars"u8, environment);
         }
     }
 
@@ -207,9 +203,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             if (parent.Executable is not null) w.String("executable"u8, parent.Executable);
             if (parent.Args is { } args)
             {
-                w.StartArray("args"u8);
-                for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
-                w.EndArray();
+                w.StringArray("args"u8, args);
             }
             if (parent.EntityId is not null) w.String("entity_id"u8, parent.EntityId);
         }

@@ -82,6 +82,14 @@ internal ref struct JsonLineWriter
     }
 
     /// <summary>An ISO 8601 UTC timestamp with microseconds, e.g. 2026-11-22T21:58:59.123456Z.</summary>
+    /// <summary>An array of strings (argv, environment): each lossless, as <see cref="StringItem"/> writes it.</summary>
+    public void StringArray(ReadOnlySpan<byte> name, IReadOnlyList<string> items)
+    {
+        StartArray(name);
+        for (int i = 0; i < items.Count; i++) StringItem(items[i]);
+        EndArray();
+    }
+
     public void Timestamp(ReadOnlySpan<byte> name, DateTimeOffset value)
     {
         Name(name);
@@ -89,17 +97,7 @@ internal ref struct JsonLineWriter
         DateTime t = value.UtcDateTime;
         Span<byte> s = _out.GetSpan(29);
         s[0] = (byte)'"';
-        Digits(s.Slice(1, 4), t.Year);
-        s[5] = (byte)'-';
-        Digits(s.Slice(6, 2), t.Month);
-        s[8] = (byte)'-';
-        Digits(s.Slice(9, 2), t.Day);
-        s[11] = (byte)'T';
-        Digits(s.Slice(12, 2), t.Hour);
-        s[14] = (byte)':';
-        Digits(s.Slice(15, 2), t.Minute);
-        s[17] = (byte)':';
-        Digits(s.Slice(18, 2), t.Second);
+        WriteDateTime(t, (byte)'T', s[1..]);
         s[20] = (byte)'.';
         Digits(s.Slice(21, 6), (int)(t.Ticks % TimeSpan.TicksPerSecond / 10));
         s[27] = (byte)'Z';
@@ -107,7 +105,23 @@ internal ref struct JsonLineWriter
         _out.Advance(29);
     }
 
-    private static void Digits(Span<byte> dest, int value)
+    /// <summary>yyyy-MM-dd?HH:mm:ss (19 bytes) with <paramref name="separator"/> between date and time, formatted by hand (see <see cref="Timestamp"/>).</summary>
+    internal static void WriteDateTime(DateTime t, byte separator, Span<byte> s)
+    {
+        Digits(s[..4], t.Year);
+        s[4] = (byte)'-';
+        Digits(s.Slice(5, 2), t.Month);
+        s[7] = (byte)'-';
+        Digits(s.Slice(8, 2), t.Day);
+        s[10] = separator;
+        Digits(s.Slice(11, 2), t.Hour);
+        s[13] = (byte)':';
+        Digits(s.Slice(14, 2), t.Minute);
+        s[16] = (byte)':';
+        Digits(s.Slice(17, 2), t.Second);
+    }
+
+    internal static void Digits(Span<byte> dest, int value)
     {
         for (int i = dest.Length - 1; i >= 0; i--)
         {

@@ -99,9 +99,7 @@ internal sealed class ClickHouseRowWriter
             if (p.Executable is not null) w.String("process.executable"u8, p.Executable);
             if (p.Args is { } args)
             {
-                w.StartArray("process.args"u8);
-                for (int i = 0; i < args.Count; i++) w.StringItem(args[i]);
-                w.EndArray();
+                w.StringArray("process.args"u8, args);
                 w.Number("process.args_count"u8, args.Count);
                 w.CommandLine("process.command_line"u8, args);
             }
@@ -132,35 +130,11 @@ internal sealed class ClickHouseRowWriter
         if (parent.Executable is not null) w.String("process.parent.executable"u8, parent.Executable);
         if (parent.Args is { } parentArgs)
         {
-            w.StartArray("process.parent.args"u8);
-            for (int i = 0; i < parentArgs.Count; i++) w.StringItem(parentArgs[i]);
-            w.EndArray();
+            w.StringArray("process.parent.args"u8, parentArgs);
         }
         if (parent.EntityId is not null) w.String("process.parent.entity_id"u8, parent.EntityId);
     }
 
     /// <summary>yyyy-MM-dd HH:mm:ss, which every ClickHouse version parses into DateTime.</summary>
-    private static void FormatDateTime(DateTime t, Span<byte> s)
-    {
-        Digits(s[..4], t.Year);
-        s[4] = (byte)'-';
-        Digits(s.Slice(5, 2), t.Month);
-        s[7] = (byte)'-';
-        Digits(s.Slice(8, 2), t.Day);
-        s[10] = (byte)' ';
-        Digits(s.Slice(11, 2), t.Hour);
-        s[13] = (byte)':';
-        Digits(s.Slice(14, 2), t.Minute);
-        s[16] = (byte)':';
-        Digits(s.Slice(17, 2), t.Second);
-    }
-
-    private static void Digits(Span<byte> dest, int value)
-    {
-        for (int i = dest.Length - 1; i >= 0; i--)
-        {
-            dest[i] = (byte)('0' + value % 10);
-            value /= 10;
-        }
-    }
+    private static void FormatDateTime(DateTime t, Span<byte> s) => JsonLineWriter.WriteDateTime(t, (byte)' ', s);
 }

@@ -18,7 +18,7 @@ internal sealed class ConnectorEventSource : IEventSource
     private readonly int _receiveBufferBytes;
     private readonly KernelClock _clock;
     private ProcConnectorSocket? _socket;
-    private int _wakeFd = -1;
+    private WakeEvent? _wake;
     private Thread? _thread;
     private volatile bool _stopping;
     private IEventSink? _sink;
@@ -46,9 +46,7 @@ internal sealed class ConnectorEventSource : IEventSource
     {
         Attach(sink, statistics);
         _socket = ProcConnectorSocket.Open(_receiveBufferBytes);
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_wakeFd < 0)
-            throw new ProcWatchException(FailureKind.SystemError, $"eventfd failed: {Libc.StrError(Marshal.GetLastPInvokeError())}");
+        _wake = WakeEvent.Create();
         // Subscribed before the thread starts: the kernel queues events in the socket buffer from here on.
         _socket.Subscribe(_kinds, KernelSupportsFilter);
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "procwatch-connector" };
@@ -80,7 +78,7 @@ internal sealed class ConnectorEventSource : IEventSource
         int fd = _socket!.Fd;
         Libc.pollfd* fds = stackalloc Libc.pollfd[2];
         fds[0] = new Libc.pollfd { fd = fd, events = Libc.POLLIN };
-        fds[1] = new Libc.pollfd { fd = _wakeFd, events = Libc.POLLIN };
+        fds[1] = new Libc.pollfd { fd = _wake!.Fd, events = Libc.POLLIN };
 
         using var batch = new DatagramBatch();
         while (!_stopping)
@@ -199,20 +197,12 @@ internal sealed class ConnectorEventSource : IEventSource
     /// <summary>User-space filter: the kernel may send more than asked (old kernels, fork vs clone).</summary>
     private bool Wanted(in ProcEventRecord r) => (_kinds & ProcEventKindMap.KindOf(r)) != 0;
 
-    public unsafe void Dispose()
+    public void Dispose()
     {
         _stopping = true;
-        if (_wakeFd >= 0)
-        {
-            ulong one = 1;
-            Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
-        }
+        _wake?.Signal();
         _thread?.Join();
         _socket?.Dispose();
-        if (_wakeFd >= 0)
-        {
-            Libc.Close(_wakeFd);
-            _wakeFd = -1;
-        }
+        _wake?.Dispose();
     }
 }

@@ -20,7 +20,7 @@ internal sealed class ProcfsEventSource : IEventSource
     private readonly List<string> _notes = [];
     private ProcScanner? _scanner;
     private ExecWaker? _waker;
-    private int _wakeFd = -1;
+    private WakeEvent? _wake;
     private Thread? _thread;
     private volatile bool _stopping;
     private long _inotifyScans;
@@ -59,11 +59,14 @@ internal sealed class ProcfsEventSource : IEventSource
             _notes.Add("the procfs backend reports only fork, exec and exit events");
 
         ProcDirectory proc = ProcDirectory.Open();
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_wakeFd < 0)
+        try
+        {
+            _wake = WakeEvent.Create();
+        }
+        catch (ProcWatchException)
         {
             proc.Dispose();
-            throw new ProcWatchException(FailureKind.SystemError, $"eventfd failed: {Libc.StrError(Marshal.GetLastPInvokeError())}");
+            throw;
         }
         if (_options.UseInotify)
         {
@@ -103,7 +106,7 @@ internal sealed class ProcfsEventSource : IEventSource
         // keeps waking quick scans.
         long lastListNs = lastRecheckAllNs;
         Libc.pollfd* fds = stackalloc Libc.pollfd[2];
-        fds[0] = new Libc.pollfd { fd = _wakeFd, events = Libc.POLLIN };
+        fds[0] = new Libc.pollfd { fd = _wake!.Fd, events = Libc.POLLIN };
         fds[1] = new Libc.pollfd { fd = _waker?.Fd ?? -1, events = Libc.POLLIN }; // a negative fd is ignored by poll
 
         while (!_stopping)
@@ -137,21 +140,13 @@ internal sealed class ProcfsEventSource : IEventSource
         }
     }
 
-    public unsafe void Dispose()
+    public void Dispose()
     {
         _stopping = true;
-        if (_wakeFd >= 0)
-        {
-            ulong one = 1;
-            Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
-        }
+        _wake?.Signal();
         _thread?.Join();
         _scanner?.Dispose();
         _waker?.Dispose();
-        if (_wakeFd >= 0)
-        {
-            Libc.Close(_wakeFd);
-            _wakeFd = -1;
-        }
+        _wake?.Dispose();
     }
 }
