@@ -177,15 +177,18 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         }
     }
 
+    /// <summary>The parent pid an event reports: the one the kernel event names (fork, exit, coredump), else the process's.</summary>
+    internal static int? ParentPidOf(ProcessEvent e, ProcessInfo? p) => e switch
+    {
+        ForkEvent f => f.ParentPid,
+        ExitEvent x when x.ParentPid != 0 => x.ParentPid,
+        CoredumpEvent c => c.ParentPid,
+        _ => p?.ParentPid,
+    };
+
     private static void WriteParent(ref JsonLineWriter w, ProcessEvent e, ProcessInfo? p)
     {
-        int? parentPid = e switch
-        {
-            ForkEvent f => f.ParentPid,
-            ExitEvent x when x.ParentPid != 0 => x.ParentPid,
-            CoredumpEvent c => c.ParentPid,
-            _ => p?.ParentPid,
-        };
+        int? parentPid = ParentPidOf(e, p);
         ParentInfo? parent = p?.Parent;
         if (parentPid is null && parent is null)
             return;

@@ -115,13 +115,7 @@ internal sealed class ClickHouseRowWriter
             }
             if (p.ContainerId is not null) w.String("container.id"u8, p.ContainerId);
         }
-        int? parentPid = e switch
-        {
-            ForkEvent f => f.ParentPid,
-            ExitEvent x when x.ParentPid != 0 => x.ParentPid,
-            CoredumpEvent c => c.ParentPid,
-            _ => p?.ParentPid,
-        };
+        int? parentPid = EcsJsonFormatter.ParentPidOf(e, p);
         ParentInfo? parent = p?.Parent;
         if ((parent?.Pid ?? parentPid) is { } ppid) w.Number("process.parent.pid"u8, ppid);
         if (parent is null)
