@@ -116,7 +116,7 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
     }
 
     /// <summary>The rows of every spooled batch (gzip'd JSONEachRow).</summary>
-    private static List<JsonElement> SpooledRows(string spool)
+    internal static List<JsonElement> SpooledRows(string spool)
     {
         var rows = new List<JsonElement>();
         foreach (string file in Directory.GetFiles(spool, "*.batch"))
