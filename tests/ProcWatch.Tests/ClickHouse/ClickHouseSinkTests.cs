@@ -42,6 +42,22 @@ public sealed class ClickHouseSinkTests(ClickHouseFixture fixture)
     }
 
     [Fact]
+    public void A_sigma_alert_stores_the_sigma_rules_id_as_rule_id_and_its_title_as_rule_name()
+    {
+        using var dir = new TempDir();
+        string table = UniqueTable();
+        var log = new ConcurrentQueue<string>();
+        using (var sink = new ClickHouseSink(Settings(_server.Url, dir, table), log.Enqueue, hostname: "host-one"))
+        {
+            var sigma = new ProcWatch.Events.AlertInfo("Suspicious Curl Pipe", "high", 73) { RuleId = "5f3e0ab1-7c2d-4e1f-9a8b-0c1d2e3f4a5b", Ruleset = "sigma" };
+            sink.Write(Exec(1, "s1"), sigma, default);
+            Poll.Until(() => sink.Counters.Written == 1, Deadline, () => $"written {sink.Counters.Written}; log: {string.Join(" | ", log)}");
+        }
+        Assert.Equal("5f3e0ab1-7c2d-4e1f-9a8b-0c1d2e3f4a5b\tSuspicious Curl Pipe",
+            _server.Query($"SELECT `rule.id`, `rule.name` FROM {Where(table)} WHERE `event.kind` = 'alert'"));
+    }
+
+    [Fact]
     public void Server_stopped_mid_burst_and_started_again_gives_every_event_exactly_once()
     {
         using var dir = new TempDir();

@@ -20,7 +20,7 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// queries with FINAL. Events still in memory when the process is SIGKILLed (at most one
 /// batch interval's) are the only ones not protected; SIGTERM spools them.
 /// </summary>
-internal sealed class ClickHouseSink : IOutputSink
+internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
 {
     private readonly ClickHouseSettings _settings;
     private readonly ClickHouseRowWriter _rows;
@@ -87,6 +87,8 @@ internal sealed class ClickHouseSink : IOutputSink
     }
 
     public long SpoolBytes => _spool.Bytes;
+
+    public int SpoolBatches => _spool.Count;
 
     /// <summary>Insert latencies (ms) of accepted batches, recorded once set (benchmarks).</summary>
     internal List<double>? InsertLatencies
