@@ -108,7 +108,7 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
         Assert.True(ClickHouseSinkTests.SpooledRows(dir.File("spool")) > 0, "events were not kept for a later retry");
     }
 
-    [Fact]
+    [KernelFact]
     public async Task The_spool_backlog_is_in_the_prometheus_metrics_while_the_server_is_away()
     {
         using var dir = new TempDir();

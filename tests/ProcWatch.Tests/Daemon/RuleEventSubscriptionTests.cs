@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Text.Json;
 using ProcWatch.Tests.Integration;
 using Xunit;
@@ -10,7 +11,7 @@ namespace ProcWatch.Tests.Daemon;
 /// </summary>
 public sealed class RuleEventSubscriptionTests
 {
-    [Fact]
+    [KernelFact]
     public void A_fork_rule_fires_when_fork_is_not_recorded_and_check_config_is_silent_about_it()
     {
         using var dir = new TempDir();

@@ -42,7 +42,7 @@ public class ReportCliTests
         }
     }
 
-    [Fact]
+    [KernelFact]
     public void HostileInputName_IsEscapedInTheErrorLine()
     {
         var (code, _, stderr) = CliRunner.Run("report", "/nonexistent/\u001b[2Jevil.json", "-o", "/tmp/never.html");
@@ -51,7 +51,7 @@ public class ReportCliTests
         Assert.Contains("\\e[2Jevil.json", stderr);
     }
 
-    [Fact]
+    [KernelFact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Report_IsNotWorldReadable_AndReplacesASymlinkInsteadOfWritingThroughIt()
     {
