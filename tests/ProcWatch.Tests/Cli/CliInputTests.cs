@@ -71,7 +71,7 @@ public class CliInputTests
     }
 
     [Theory]
-    [InlineData("-u", "-u needs a user name or uid")]
+    [InlineData("-u", "-u: needs a user name or uid")]
     [InlineData("-o", "-o needs a file name")]
     public void EmptyValue_IsAUsageError(string option, string message)
     {

@@ -273,8 +273,8 @@ public class CliTests
 
     [KernelTheory]
     [InlineData("fork,bogus", "bogus")]
-    [InlineData("", "at least one")]
-    [InlineData(",,", "at least one")]
+    [InlineData("", "--events names no event")]
+    [InlineData(",,", "--events names no event")]
     public void BadEvents_ExitTwo_OneLine(string events, string mention)
     {
         (int code, string stdout, string stderr) = CliRunner.Run("-e", events);
