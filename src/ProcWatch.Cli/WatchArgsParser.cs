@@ -47,6 +47,8 @@ internal static class WatchArgsParser
             Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
             ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
             UseInotify = !result.GetValue(CliOptions.NoInotify),
+            Hash = new Tracking.HashOptions { Enabled = !result.GetValue(CliOptions.NoHash), MaxBytes = ParseHashMaxSize(result.GetValue(CliOptions.HashMaxSize)) },
+            AncestorDepth = ParseAncestors(result.GetValue(CliOptions.Ancestors)),
             SigmaPaths = result.GetValue(CliOptions.Sigma) ?? [],
         };
     }
@@ -134,6 +136,14 @@ internal static class WatchArgsParser
         "procfs" => Backend.Procfs,
         _ => throw new UsageException($"unknown backend '{backend}' (expected auto, connector, ebpf or procfs)"),
     };
+
+    private static long ParseHashMaxSize(int mebibytes) => mebibytes is >= 1 and <= 4096
+        ? mebibytes * 1024L * 1024
+        : throw new UsageException($"--hash-max-size {mebibytes}: must be 1..4096 (MiB)");
+
+    private static int ParseAncestors(int depth) => depth is >= 0 and <= 64
+        ? depth
+        : throw new UsageException($"--ancestors {depth}: must be 0..64");
 
     private static TimeSpan ParseScanInterval(int milliseconds) => milliseconds is >= 1 and <= 60_000
         ? TimeSpan.FromMilliseconds(milliseconds)

@@ -86,7 +86,10 @@ internal static partial class ConfigLoader
                     "health" => config with { Health = ReadHealth(value) },
                     "sigma" => config with { Sigma = ReadSigma(value) },
                     "filters" => config with { SigmaFilters = ReadSigmaFilters(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health)"),
+                    "hash" => config with { Hash = config.Hash with { Enabled = Boolean(value, key) } },
+                    "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
+                    "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, hash, hash_max_size, ancestors)"),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)
@@ -405,6 +408,12 @@ internal static partial class ConfigLoader
             if (!IPAddress.IsLoopback(endpoint.Address))
                 throw Error(node, $"listen must be a loopback address (127.0.0.1 or [::1]), not {endpoint.Address}");
             return endpoint;
+        }
+
+        private long HashMaxSize(YamlNode node)
+        {
+            long bytes = Size(node);
+            return bytes is >= 1024 * 1024 and <= 4096L * 1024 * 1024 ? bytes : throw Error(node, "hash_max_size must be 1MiB..4GiB");
         }
 
         private long Size(YamlNode node)
