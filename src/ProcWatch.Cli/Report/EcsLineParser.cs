@@ -129,7 +129,10 @@ internal sealed class EcsLineParser
             case "procwatch.lost_count": r.LostCount = Long(ref reader) ?? 0; break;
             case "procwatch.argv_source": r.ArgvSource = Text(ref reader); break;
             case "procwatch.args_truncated": r.ArgsTruncated = reader.TokenType == JsonTokenType.True; break;
-            case "procwatch.cpu_time_ns": r.CpuTimeNs = Long(ref reader); break;
+            // An exit's CPU time is user + system, as the kernel's exit record gives them.
+            case "procwatch.cpu_user_ns" or "procwatch.cpu_system_ns":
+                if (Long(ref reader) is { } cpu) r.CpuTimeNs = (r.CpuTimeNs ?? 0) + cpu;
+                break;
             case "procwatch.peak_rss_bytes": r.PeakRssBytes = Long(ref reader); break;
         }
     }

@@ -48,10 +48,17 @@ internal static class HtmlReportWriter
     public static long WriteFile(ReportModel model, string path, DateTimeOffset generatedAt)
     {
         string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        // A random name created exclusively (O_EXCL: never follows a planted symlink, never
+        // truncates someone else's file), rw-r----- like every other output: argv can hold secrets.
+        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}.tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+            };
+            using (var file = new FileStream(temp, options))
                 Write(model, file, generatedAt);
             File.Move(temp, full, overwrite: true);
             return new FileInfo(full).Length;

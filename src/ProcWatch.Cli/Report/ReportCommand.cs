@@ -39,7 +39,7 @@ internal static class ReportCommand
         }
         catch (ReportInputException ex)
         {
-            Console.Error.WriteLine($"procwatch: {ex.Message}");
+            ErrorLine.Write(ex.Message); // names the file: escaped like event data
             return ExitCodes.Failure;
         }
         Write(model, output, where);
@@ -50,7 +50,7 @@ internal static class ReportCommand
     public static void Write(ReportModel model, string output, TextWriter where)
     {
         long bytes = HtmlReportWriter.WriteFile(model, output, DateTimeOffset.UtcNow);
-        where.WriteLine($"procwatch: report written to {Path.GetFullPath(output)} ({model.Processes.Count} processes, {(bytes + 1023) / 1024} KiB)");
+        where.WriteLine(ErrorLine.Format($"report written to {Path.GetFullPath(output)} ({model.Processes.Count} processes, {(bytes + 1023) / 1024} KiB)"));
         if (model.TotalLost > 0)
             where.WriteLine($"procwatch: warning: the stream reports {model.TotalLost} lost events; the report says so and is incomplete");
         if (model.CorruptLines > 0)

@@ -33,7 +33,15 @@ internal sealed class ReportRecorder : IDisposable
     public void Finish()
     {
         _events.Flush();
-        ReportModel model = EventFileReader.Read([_eventsPath]);
+        ReportModel model;
+        try
+        {
+            model = EventFileReader.Read([_eventsPath]);
+        }
+        catch (ReportInputException ex)
+        {
+            throw new OutputException("cannot write report " + _reportPath + ": " + ex.Message);
+        }
         ReportCommand.Write(model, _reportPath, Console.Error);
     }
 

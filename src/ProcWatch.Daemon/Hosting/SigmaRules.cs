@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using ProcWatch.Daemon.Configuration;
 using ProcWatch.Sigma.Loading;
+using ProcWatch.Text;
 using ProcWatch.Watching;
 
 namespace ProcWatch.Daemon.Hosting;
@@ -22,9 +23,10 @@ internal static partial class SigmaRules
         }
         foreach ((string path, SigmaLoadReport report) in set.SigmaReports)
         {
-            Loaded(log, path, report.Summary());
+            // Rule files are anyone's who can write the rule directory: escaped like event data.
+            Loaded(log, TerminalText.Escape(path), report.Summary());
             foreach (SigmaRejection r in report.Rejected)
-                NotLoaded(log, r.Line > 0 ? $"{r.File}:{r.Line}" : r.File, r.Unsupported ? "unsupported" : "invalid", r.Reason);
+                NotLoaded(log, TerminalText.Escape(r.Line > 0 ? $"{r.File}:{r.Line}" : r.File), r.Unsupported ? "unsupported" : "invalid", TerminalText.Escape(r.Reason));
         }
         return set;
     }

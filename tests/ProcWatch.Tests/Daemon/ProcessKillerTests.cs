@@ -23,8 +23,12 @@ public sealed class ProcessKillerTests
         long after = KernelClock.MonotonicNs();
         try
         {
-            Assert.True(starts.TryGet(child.Id, out long earliest, out long latest));
-            Assert.InRange(latest - earliest, 0, 1_000_000); // well under /proc's 10 ms tick
+            // The window is two clock reads around a netlink round trip: preemption can widen one
+            // try, so the best of five shows the precision (well under /proc's 10 ms tick).
+            long earliest = 0, latest = long.MaxValue;
+            for (int i = 0; i < 5 && latest - earliest > 1_000_000; i++)
+                Assert.True(starts.TryGet(child.Id, out earliest, out latest));
+            Assert.InRange(latest - earliest, 0, 1_000_000);
             Assert.True(latest >= before && earliest <= after, $"start [{earliest}, {latest}] outside [{before}, {after}]");
         }
         finally

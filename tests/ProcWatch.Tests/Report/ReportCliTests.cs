@@ -40,4 +40,39 @@ public class ReportCliTests
             File.Delete(input);
         }
     }
+
+    [Fact]
+    public void HostileInputName_IsEscapedInTheErrorLine()
+    {
+        var (code, _, stderr) = CliRunner.Run("report", "/nonexistent/\u001b[2Jevil.json", "-o", "/tmp/never.html");
+        Assert.Equal(1, code);
+        Assert.DoesNotContain('\u001b', stderr);
+        Assert.Contains("\\e[2Jevil.json", stderr);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Report_IsNotWorldReadable_AndReplacesASymlinkInsteadOfWritingThroughIt()
+    {
+        string dir = Directory.CreateTempSubdirectory("procwatch-report-").FullName;
+        try
+        {
+            string input = Path.Combine(dir, "events.json");
+            File.WriteAllText(input, ReportFixtures.Fork(1, 0, ReportFixtures.T(0)) + "\n");
+            string victim = Path.Combine(dir, "victim");
+            File.WriteAllText(victim, "precious");
+            string output = Path.Combine(dir, "r.html");
+            File.CreateSymbolicLink(output, victim);
+            var (code, _, stderr) = CliRunner.Run("report", input, "-o", output);
+            Assert.True(code == 0, stderr);
+            Assert.Equal("precious", File.ReadAllText(victim));
+            Assert.Null(new FileInfo(output).LinkTarget);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(output) & (UnixFileMode)0b111_111_111);
+            Assert.Equal(["events.json", "r.html", "victim"], Directory.GetFiles(dir).Select(f => Path.GetFileName(f)!).Order().ToArray()); // no temporary left
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

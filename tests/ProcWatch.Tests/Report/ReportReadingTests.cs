@@ -52,6 +52,25 @@ public class ReportReadingTests
     }
 
     [Fact]
+    public void ExitCpuAndPeakRss_AsTheJsonFormatterWritesThem_ReachTheTable()
+    {
+        var exit = new ProcWatch.ExitEvent
+        {
+            KernelTimeNs = 1, Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(2), Pid = 101, Tid = 101, ParentPid = 100,
+            Status = new ProcWatch.WaitStatus(0), UserCpu = TimeSpan.FromMilliseconds(30), SystemCpu = TimeSpan.FromMilliseconds(12),
+            PeakRssBytes = 5_242_880,
+        };
+        var line = new System.Buffers.ArrayBufferWriter<byte>();
+        new ProcWatch.Output.EcsJsonFormatter().Write(exit, line);
+        ReportModel m = Build(
+            Exec(101, 100, T(0.5), T(0.4), "\"sleep\",\"1\""),
+            Encoding.UTF8.GetString(line.WrittenSpan).TrimEnd('\n'));
+        ReportProcess p = Assert.Single(m.Processes);
+        Assert.Equal(42_000_000, p.CpuTimeNs); // user + system
+        Assert.Equal(5_242_880, p.PeakRssBytes);
+    }
+
+    [Fact]
     public void EventsOutOfOrder_ExecStillWinsOverInheritedArgv()
     {
         ReportModel m = Build(
