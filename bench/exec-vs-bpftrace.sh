@@ -69,7 +69,7 @@ monitor() { # NAME ROUND
   local name=$1 round=$2 pid c0 c1 file="$OUT/$1.out"
   rm -f "$file"
   if [ "$name" = procwatch ]; then
-    artifacts/procwatch -f json -e exec -v -o "$file" 2>"$OUT/pw.err" &
+    artifacts/procwatch -f json -e exec -v -S -o "$file" 2>"$OUT/pw.err" &
     pid=$!
     for _ in $(seq 2000); do grep -q "procwatch: ready" "$OUT/pw.err" && break; sleep 0.005; done
   else
@@ -84,7 +84,9 @@ monitor() { # NAME ROUND
   c1=$(cpu_ticks $pid)
   kill -INT $pid 2>/dev/null || true; kill -TERM $pid 2>/dev/null || true
   wait $pid || true
-  echo -e "$round\t$name\t$LG_RATE\t$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')\t$(exact "$name" "$file" "$round")" >>"$OUT/results.tsv"
+  local lost=-
+  [ "$name" = procwatch ] && lost=$(grep '^lost:' "$OUT/pw.err" | sed 's/^lost: //; s/ /_/g')
+  echo -e "$round\t$name\t$LG_RATE\t$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')\t$(exact "$name" "$file" "$round")\t${lost:--}" >>"$OUT/results.tsv"
 }
 
 echo "bench: exec storm of $N, $ROUNDS rounds, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), $(bpftrace --version)" >&2
@@ -96,7 +98,7 @@ for round in $(seq "$ROUNDS"); do
     0) order="bpftrace none procwatch" ;;
   esac
   for who in $order; do
-    if [ "$who" = none ]; then load "$round"; echo -e "$round\tnone\t$LG_RATE\t0\t0" >>"$OUT/results.tsv"; else monitor "$who" "$round"; fi
+    if [ "$who" = none ]; then load "$round"; echo -e "$round\tnone\t$LG_RATE\t0\t0\t-" >>"$OUT/results.tsv"; else monitor "$who" "$round"; fi
   done
   echo "bench: round $round done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
@@ -108,15 +110,15 @@ rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 n = int(sys.argv[2])
 base = {r[0]: float(r[2]) for r in rows if r[1] == "none"}
 agg = defaultdict(lambda: defaultdict(list))
-print("| round | monitor | exact argv | CPU s | CPU µs / exec | storm rate /s | vs unmonitored |")
-print("|---|---|---|---|---|---|---|")
-for rnd, who, rate, cpu, exact in rows:
+print("| round | monitor | exact argv | CPU s | CPU µs / exec | storm rate /s | vs unmonitored | procwatch's loss report |")
+print("|---|---|---|---|---|---|---|---|")
+for rnd, who, rate, cpu, exact, lost in rows:
     rate, cpu, exact = float(rate), float(cpu), int(exact)
     if who == "none":
-        print(f"| {rnd} | none | | | | {rate:.0f} | 1.00 |"); continue
+        print(f"| {rnd} | none | | | | {rate:.0f} | 1.00 | |"); continue
     a = agg[who]
     a["exact"].append(exact / n); a["cpu"].append(cpu); a["ratio"].append(rate / base[rnd])
-    print(f"| {rnd} | {who} | {exact}/{n} | {cpu:.2f} | {cpu * 1e6 / n:.1f} | {rate:.0f} | {rate / base[rnd]:.2f} |")
+    print(f"| {rnd} | {who} | {exact}/{n} | {cpu:.2f} | {cpu * 1e6 / n:.1f} | {rate:.0f} | {rate / base[rnd]:.2f} | {lost.replace('_', ' ')} |")
 print()
 print("| monitor | worst exact argv | mean CPU s | mean CPU µs / exec | mean workload vs bare |")
 print("|---|---|---|---|---|")

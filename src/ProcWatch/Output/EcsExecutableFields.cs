@@ -21,7 +21,8 @@ internal static class EcsExecutableFields
     /// <summary>Inside <c>procwatch</c>: why no hash, the file's mode and owner, the ancestors.</summary>
     public static void WriteProcWatch(ref JsonLineWriter w, ProcessInfo p, bool isExec)
     {
-        if (p.HashStatus is not null) w.String("hash_status"u8, p.HashStatus);
+        // Said at the exec only: a later fork or exit would repeat a "pending" long since resolved.
+        if (isExec && p.HashStatus is not null) w.String("hash_status"u8, p.HashStatus);
         if (p.ExecutableMode is { } mode)
         {
             // Octal like ECS file.mode ("0755"; "4755" with set-user-ID), permission and special bits only.
