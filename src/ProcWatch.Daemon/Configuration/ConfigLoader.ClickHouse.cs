@@ -53,9 +53,22 @@ internal static partial class ConfigLoader
             }
             if (url is null)
                 throw Error(item, "a clickhouse output needs a url, e.g. url: http://127.0.0.1:8123/");
-            if (!string.IsNullOrEmpty(url.UserInfo))
+            if (!string.IsNullOrEmpty(url.UserInfo) || HasCredentialParameter(url))
                 throw Error(item, "the url must not carry credentials: use user, password_file or the environment");
             return new OutputDefinition { Type = OutputType.ClickHouse, Path = s.SpoolDirectory, ClickHouse = s with { Url = url } };
+        }
+
+        /// <summary>?user= or ?password=: sent on every request URL, where proxies and the server's query log keep it.</summary>
+        private static bool HasCredentialParameter(Uri url)
+        {
+            foreach (string pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int equals = pair.IndexOf('=', StringComparison.Ordinal);
+                string name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]).Trim();
+                if (name.Equals("user", StringComparison.OrdinalIgnoreCase) || name.Equals("password", StringComparison.OrdinalIgnoreCase))
+                    return true;
+            }
+            return false;
         }
 
         private Uri HttpUrl(YamlNode node)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using ProcWatch.Events;
+using ProcWatch.Daemon.Outputs;
 using ProcWatch.Output.Sinks;
 using ProcWatch.Rules;
 using ProcWatch.Watching;
@@ -96,6 +97,8 @@ internal sealed class DaemonMetrics
         foreach (IOutputSink output in _outputs)
             Line(sb, "procwatch_output_dropped_total", "output", output.Name, output.Counters.Dropped);
 
+        RenderSpools(sb);
+
         Header(sb, "procwatch_rule_hits_total", "counter", "Events that matched, by rule.");
         RuleCounters rules = _ruleCounters;
         for (int i = 0; i < rules.Rules.Count; i++)
@@ -113,6 +116,23 @@ internal sealed class DaemonMetrics
         Line(sb, "procwatch_kills_total", "result", "failed", Volatile.Read(ref _killFailures));
         Line(sb, "procwatch_kills_total", "result", "gone", Volatile.Read(ref _killsGone));
         return sb.ToString();
+    }
+
+    /// <summary>The backlog of outputs that spool (ClickHouse): what a down or slow server has left waiting.</summary>
+    private void RenderSpools(StringBuilder sb)
+    {
+        bool any = false;
+        foreach (IOutputSink output in _outputs) any |= output is ISpooledOutput;
+        if (!any) return;
+        Header(sb, "procwatch_output_spool_bytes", "gauge", "Bytes of batches spooled on disk waiting for the server, by output.");
+        foreach (IOutputSink output in _outputs)
+            if (output is ISpooledOutput spooled) Line(sb, "procwatch_output_spool_bytes", "output", spooled.Name, spooled.SpoolBytes);
+        Header(sb, "procwatch_output_spool_batches", "gauge", "Batches spooled on disk waiting for the server, by output.");
+        foreach (IOutputSink output in _outputs)
+            if (output is ISpooledOutput spooled) Line(sb, "procwatch_output_spool_batches", "output", spooled.Name, spooled.SpoolBatches);
+        Header(sb, "procwatch_output_pending_rows", "gauge", "Rows not yet accepted by the server (open batch, memory queue, spool), by output.");
+        foreach (IOutputSink output in _outputs)
+            if (output is ISpooledOutput spooled) Line(sb, "procwatch_output_pending_rows", "output", spooled.Name, spooled.PendingRows);
     }
 
     /// <summary>One line for the periodic log.</summary>

@@ -22,7 +22,7 @@ internal enum ActionResult
 
 internal sealed record ActionRunnerOptions
 {
-    /// <summary>An action still running after this is killed (with its descendants).</summary>
+    /// <summary>An action still running after this is killed (with every process of its process group).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Actions running at once.</summary>
@@ -60,7 +60,7 @@ internal sealed class ActionCounters
 /// <summary>
 /// Runs <c>exec</c> actions off the event path: <see cref="TryEnqueue"/> never blocks (a full
 /// queue drops and counts), a few workers start each program with the event on stdin, and
-/// an action that outlives the timeout is killed with its process tree. The action's
+/// an action that outlives the timeout is killed with its process group (<see cref="ActionProcess"/>). The action's
 /// stdout is discarded; the start of its stderr is reported when it fails.
 /// </summary>
 internal sealed class ActionRunner : IAsyncDisposable
@@ -120,81 +120,68 @@ internal sealed class ActionRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one action to its end or its timeout.</summary>
+    /// <summary>
+    /// Runs one action to its end or its timeout. At the timeout the action's whole process group
+    /// is killed (see <see cref="ActionProcess"/>), and so are processes of its group still holding
+    /// its output pipes when the timeout comes after the action itself has exited.
+    /// </summary>
     public static async Task<(ActionResult Result, string Detail)> RunAsync(ActionRequest request, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo(request.Argv[0])
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        for (int i = 1; i < request.Argv.Count; i++)
-            info.ArgumentList.Add(request.Argv[i]);
-        var inherited = new List<string>();
-        foreach (string key in info.Environment.Keys)
-        {
-            if (key.StartsWith("PROCWATCH_", StringComparison.Ordinal)) inherited.Add(key);
+            string key = (string)entry.Key;
+            if (!key.StartsWith("PROCWATCH_", StringComparison.Ordinal)) environment[key] = (string?)entry.Value ?? "";
         }
-        foreach (string key in inherited)
-            info.Environment.Remove(key);
         foreach (KeyValuePair<string, string> variable in request.Environment)
-            info.Environment[variable.Key] = variable.Value;
+            environment[variable.Key] = variable.Value;
 
-        using var process = new Process { StartInfo = info };
+        ActionProcess process;
         try
         {
-            process.Start();
+            process = ActionProcess.Start(request.Argv, environment);
         }
         catch (Win32Exception ex)
         {
             return (ActionResult.CouldNotStart, $"cannot start {request.Argv[0]}: {ex.Message}");
         }
 
-        using var deadline = new CancellationTokenSource(timeout);
-        Task stdin = WriteStdinAsync(process, request.Stdin, deadline.Token);
-        Task stdout = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, deadline.Token);
-        Task<string> stderr = ReadHeadAsync(process.StandardError.BaseStream, deadline.Token);
-        bool timedOut = false;
-        try
+        using (process)
         {
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            timedOut = true;
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // It ended just now.
-            }
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        await Quietly(stdin).ConfigureAwait(false);
-        // A descendant may keep the pipes open: wait for them only as long as the deadline allows.
-        await Quietly(stdout).ConfigureAwait(false);
-        string errorText = await stderr.ConfigureAwait(false);
+            using var deadline = new CancellationTokenSource(timeout);
+            Task stdin = WriteStdinAsync(process.Stdin, request.Stdin, deadline.Token);
+            Task stdout = process.Stdout.CopyToAsync(Stream.Null, deadline.Token);
+            Task<string> stderr = ReadHeadAsync(process.Stderr, deadline.Token);
+            bool timedOut = !await process.WaitForExitAsync(timeout).ConfigureAwait(false);
+            if (timedOut)
+                process.KillGroup();
+            await Quietly(stdin).ConfigureAwait(false);
+            // Ends when every writer has closed the pipes, or at the deadline.
+            await Quietly(stdout).ConfigureAwait(false);
+            string errorText = await stderr.ConfigureAwait(false);
+            if (!timedOut && !stdout.IsCompletedSuccessfully)
+                process.KillGroup(); // the action exited, processes of its group outlived the timeout holding its output
+            if (timedOut)
+                await process.WaitForExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            int exitCode = process.Reap();
 
-        if (timedOut)
-            return (ActionResult.TimedOut, $"killed after {timeout.TotalSeconds:0.###} s");
-        if (process.ExitCode != 0)
-            return (ActionResult.Failed, errorText.Length == 0 ? $"exit code {process.ExitCode}" : $"exit code {process.ExitCode}: {errorText}");
-        return (ActionResult.Succeeded, "exit code 0");
+            if (timedOut)
+                return (ActionResult.TimedOut, $"killed after {timeout.TotalSeconds:0.###} s");
+            if (exitCode != 0)
+                return (ActionResult.Failed, errorText.Length == 0 ? $"exit code {exitCode}" : $"exit code {exitCode}: {errorText}");
+            return (ActionResult.Succeeded, "exit code 0");
+        }
     }
 
-    private static async Task WriteStdinAsync(Process process, byte[] data, CancellationToken cancellationToken)
+    private static async Task WriteStdinAsync(Stream stdin, byte[] data, CancellationToken cancellationToken)
     {
         try
         {
-            await process.StandardInput.BaseStream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            await stdin.WriteAsync(data, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            process.StandardInput.Close();
+            stdin.Close();
         }
     }
 

@@ -37,6 +37,8 @@ public sealed class ClickHouseConfigAndSchemaTests
     [Theory]
     [InlineData("    url: http://127.0.0.1:8123/\n    password: hunter2\n", 4, "the password does not belong in the configuration")]
     [InlineData("    url: http://u:p@127.0.0.1:8123/\n", 2, "the url must not carry credentials")]
+    [InlineData("    url: http://127.0.0.1:8123/?password=hunter2\n", 2, "the url must not carry credentials")]
+    [InlineData("    url: http://127.0.0.1:8123/?max_threads=2&USER=admin\n", 2, "the url must not carry credentials")]
     [InlineData("    url: ftp://127.0.0.1/\n", 3, "is not an http:// or https:// address")]
     [InlineData("    database: x\n", 2, "a clickhouse output needs a url")]
     [InlineData("    url: http://127.0.0.1:8123/\n    password_file: /nonexistent/pw\n", 4, "password_file: no such file /nonexistent/pw")]
@@ -78,6 +80,10 @@ public sealed class ClickHouseConfigAndSchemaTests
         ClickHouseReply current = ClickHouseClient.Classify(404, "Code: 60. DB::Exception: Table procwatch.x does not exist. (UNKNOWN_TABLE) (version 24.3.1)\n");
         Assert.Equal((ClickHouseOutcome.MissingTable, 60), (current.Outcome, current.Code));
         Assert.Equal(ClickHouseOutcome.Refused, ClickHouseClient.Classify(500, "Code: 16, e.displayText() = DB::Exception: No such column x").Outcome);
+        // Rows the server cannot parse: never retried (the batch would block every later one); schema codes are.
+        Assert.Equal(ClickHouseOutcome.RefusedData, ClickHouseClient.Classify(500, "Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected { before: x").Outcome);
+        Assert.Equal(ClickHouseOutcome.RefusedData, ClickHouseClient.Classify(400, "Bad Request").Outcome);
+        Assert.Equal(ClickHouseOutcome.Refused, ClickHouseClient.Classify(400, "Code: 62. DB::Exception: Syntax error (SYNTAX_ERROR)").Outcome);
         Assert.Equal(ClickHouseOutcome.ServerError, ClickHouseClient.Classify(500, "Code: 252, e.displayText() = DB::Exception: Too many parts").Outcome);
     }
 }

@@ -107,6 +107,43 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
         Assert.True(ClickHouseSinkTests.SpooledRows(dir.File("spool")) > 0, "events were not kept for a later retry");
     }
 
+    [Fact]
+    public async Task The_spool_backlog_is_in_the_prometheus_metrics_while_the_server_is_away()
+    {
+        using var dir = new TempDir();
+        var nowhere = new Uri($"http://127.0.0.1:{ClickHouseServer.FreePort()}/");
+        int port = ClickHouseServer.FreePort();
+        string config = Config(dir, nowhere, ClickHouseTestEvents.UniqueTable()).Replace("  interval: 0", $"  interval: 0\n  listen: 127.0.0.1:{port}");
+        using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", config));
+        Spawn.Sh("for i in $(seq 1 100); do /bin/true; done");
+        using var http = new HttpClient();
+        string output = $"clickhouse:{nowhere.GetLeftPart(UriPartial.Path).TrimEnd('/')}/procwatch.";
+        string body = "";
+        long batches = 0;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < Deadline && batches == 0; await Task.Delay(200))
+        {
+            body = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+            batches = Gauge(body, "procwatch_output_spool_batches", output);
+        }
+        Assert.True(batches > 0, "no spooled batch in the metrics:\n" + body);
+        Assert.Contains("# TYPE procwatch_output_spool_bytes gauge", body);
+        Assert.True(Gauge(body, "procwatch_output_spool_bytes", output) > 0, body);
+        Assert.True(Gauge(body, "procwatch_output_pending_rows", output) >= 200, body); // 100 execs and their exits, at least
+        // An output without a spool has no such line.
+        Assert.DoesNotContain("procwatch_output_spool_bytes{output=\"file:", body);
+    }
+
+    /// <summary>The value of the one <paramref name="metric"/> line whose output label starts with <paramref name="outputPrefix"/>; 0 if none.</summary>
+    private static long Gauge(string body, string metric, string outputPrefix)
+    {
+        foreach (string line in body.Split('\n'))
+        {
+            if (line.StartsWith($"{metric}{{output=\"{outputPrefix}", StringComparison.Ordinal))
+                return long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
+
     private static HashSet<string> SpooledEventIds(string spool)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -116,7 +153,7 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
     }
 
     /// <summary>The rows of every spooled batch (gzip'd JSONEachRow).</summary>
-    private static List<JsonElement> SpooledRows(string spool)
+    internal static List<JsonElement> SpooledRows(string spool)
     {
         var rows = new List<JsonElement>();
         foreach (string file in Directory.GetFiles(spool, "*.batch"))

@@ -37,6 +37,55 @@ public sealed class ActionRunnerTests
     }
 
     [Fact]
+    public async Task The_timeout_kills_a_grandchild_whose_parent_exited_and_was_reparented()
+    {
+        // The subshell forks the sleep and exits: the sleep's parent becomes init, so a walk of
+        // the process tree (Process.Kill(entireProcessTree)) no longer finds it. Its process group does.
+        using var dir = new TempDir();
+        string pidFile = dir.File("orphan");
+        (ActionResult result, _, int orphanPidfd) = await RunAndPin(
+            ["/bin/sh", "-c", $"(/bin/sleep 300 & echo $! > {pidFile}); exec /bin/sleep 300"], pidFile, TimeSpan.FromMilliseconds(500));
+        Assert.Equal(ActionResult.TimedOut, result);
+        AssertExitsSoon(orphanPidfd, "the re-parented grandchild");
+    }
+
+    [Fact]
+    public async Task A_child_that_outlives_its_exited_action_holding_the_output_is_killed_at_the_timeout()
+    {
+        using var dir = new TempDir();
+        string pidFile = dir.File("child");
+        (ActionResult result, string detail, int childPidfd) = await RunAndPin(
+            ["/bin/sh", "-c", $"/bin/sleep 300 & echo $! > {pidFile}"], pidFile, TimeSpan.FromMilliseconds(500));
+        Assert.True(result == ActionResult.Succeeded, detail); // the action itself exited 0
+        AssertExitsSoon(childPidfd, "the background child");
+    }
+
+    /// <summary>Runs the action; while it runs, pins (pidfd) the process whose pid it writes to <paramref name="pidFile"/>.</summary>
+    private static async Task<(ActionResult, string, int)> RunAndPin(string[] argv, string pidFile, TimeSpan timeout)
+    {
+        Task<(ActionResult Result, string Detail)> run = ActionRunner.RunAsync(new ActionRequest("r", argv, [], []), timeout);
+        int pid = 0;
+        Poll.Until(() => File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out pid), TimeSpan.FromSeconds(10), () => "the action wrote no pid");
+        int pidfd = ProcWatch.Interop.Libc.PidfdOpen(pid);
+        Assert.True(pidfd >= 0, $"pid {pid} was gone before the timeout");
+        (ActionResult result, string detail) = await run;
+        return (result, detail, pidfd);
+    }
+
+    private static unsafe void AssertExitsSoon(int pidfd, string what)
+    {
+        try
+        {
+            var entry = new ProcWatch.Interop.Libc.pollfd { fd = pidfd, events = ProcWatch.Interop.Libc.POLLIN };
+            Assert.True(ProcWatch.Interop.Libc.Poll(&entry, 1, 5000) == 1, $"{what} is still running after the timeout kill");
+        }
+        finally
+        {
+            ProcWatch.Interop.Libc.Close(pidfd);
+        }
+    }
+
+    [Fact]
     public async Task Failures_report_the_exit_code_and_stderr_and_a_missing_program_is_reported()
     {
         (ActionResult failed, string detail) = await ActionRunner.RunAsync(

@@ -16,8 +16,10 @@ internal enum ClickHouseOutcome
     AuthenticationFailed,
     /// <summary>The database or table does not exist.</summary>
     MissingTable,
-    /// <summary>The server refused the data: a column it lacks, a value it cannot parse.</summary>
+    /// <summary>The server refused the statement or the table: a column it lacks, a type it does not have. Retried (an operator can fix it).</summary>
     Refused,
+    /// <summary>The server cannot parse this batch's rows: it will never take it, whatever is retried.</summary>
+    RefusedData,
     /// <summary>Any other error the server reported (too many parts, memory, ...). Retried.</summary>
     ServerError,
 }
@@ -131,7 +133,9 @@ internal sealed class ClickHouseClient : IDisposable
         {
             (401 or 403, _) or (_, 192 or 193 or 194 or 516) => ClickHouseOutcome.AuthenticationFailed,
             (_, 60 or 81) => ClickHouseOutcome.MissingTable,
-            (_, 16 or 26 or 27 or 38 or 41 or 53 or 62 or 69 or 70 or 72 or 117 or 130 or 131) or (400, _) => ClickHouseOutcome.Refused,
+            // Parse errors of the rows themselves (and a bare 400 with no code); schema, type and syntax codes stay Refused.
+            (_, 26 or 27 or 38 or 41 or 69 or 70 or 72 or 117 or 130 or 131) or (400, 0) => ClickHouseOutcome.RefusedData,
+            (_, 16 or 53 or 62) or (400, _) => ClickHouseOutcome.Refused,
             _ => ClickHouseOutcome.ServerError,
         };
         return new ClickHouseReply(outcome, code, message);

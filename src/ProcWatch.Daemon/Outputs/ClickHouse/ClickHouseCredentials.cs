@@ -9,8 +9,9 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// </summary>
 internal static class ClickHouseCredentials
 {
+    /// <param name="report">Told (one line) when the password file is readable by group or others.</param>
     /// <exception cref="ProcWatchException">The password file cannot be read.</exception>
-    public static (string? User, string? Password) Resolve(ClickHouseSettings settings)
+    public static (string? User, string? Password) Resolve(ClickHouseSettings settings, Action<string> report)
     {
         string? user = settings.User ?? NonEmpty(Environment.GetEnvironmentVariable(ClickHouseSettings.UserVariable));
         string? password;
@@ -20,6 +21,10 @@ internal static class ClickHouseCredentials
             {
                 using var reader = new StreamReader(file);
                 password = reader.ReadLine() ?? "";
+                UnixFileMode mode = File.GetUnixFileMode(file);
+                const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+                if ((mode & others) != 0)
+                    report($"clickhouse: warning: the password file {file} is readable by group or others (mode {Convert.ToString((int)mode & 0x1FF, 8)}); chmod 600 it");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -78,6 +78,12 @@ internal sealed class ClickHouseDelivery : IDisposable
                     backoff = TimeSpan.FromMilliseconds(250);
                     continue;
                 }
+                if (reply.Outcome == ClickHouseOutcome.RefusedData)
+                {
+                    // Retrying a batch the server cannot parse would block every batch after it.
+                    Reject(entry, reply);
+                    continue;
+                }
                 if (reply.Outcome == ClickHouseOutcome.MissingTable)
                     _tableChecked = false;
                 Problem(reply);
@@ -99,6 +105,22 @@ internal sealed class ClickHouseDelivery : IDisposable
                 }
             }
         }
+    }
+
+    private void Reject(SpoolEntry entry, ClickHouseReply reply)
+    {
+        string where;
+        try
+        {
+            _spool.Reject(entry);
+            where = "moved the batch to " + _spool.RejectedDirectory;
+        }
+        catch (IOException ex)
+        {
+            where = "deleted the batch, " + ex.Message;
+        }
+        _counters.OnDropped(entry.Rows);
+        _losses.Lost(entry.Rows, "refused", $"the server refused a batch for its data (code {reply.Code}: {reply.Message}); {where}; going on with the next");
     }
 
     private async Task<ClickHouseReply> InsertAsync(SpoolEntry entry, CancellationToken stop)
@@ -175,7 +197,7 @@ internal sealed class ClickHouseDelivery : IDisposable
             ClickHouseOutcome.Unreachable => $"cannot reach the server: {reply.Message}",
             ClickHouseOutcome.AuthenticationFailed => $"authentication failed for user '{_user ?? "default"}': {reply.Message}",
             ClickHouseOutcome.MissingTable => reply.Message,
-            ClickHouseOutcome.Refused => $"the server refused the insert: {reply.Message}",
+            ClickHouseOutcome.Refused or ClickHouseOutcome.RefusedData => $"the server refused the insert: {reply.Message}",
             _ => $"server error (code {reply.Code}): {reply.Message}",
         };
         _report($"{_name}: {what}; keeping events in the spool ({_spool.Rows} events, {_spool.Bytes} bytes) and retrying");

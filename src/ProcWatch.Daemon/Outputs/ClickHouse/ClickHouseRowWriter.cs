@@ -62,7 +62,7 @@ internal sealed class ClickHouseRowWriter
         if (alert is not null)
         {
             w.Number("event.severity"u8, alert.SeverityScore);
-            w.String("rule.id"u8, alert.RuleName);
+            w.String("rule.id"u8, alert.RuleId ?? alert.RuleName); // Sigma: the rule's UUID, as the JSON stream writes it
             w.String("rule.name"u8, alert.RuleName);
             w.String("rule.severity"u8, alert.Severity);
         }

@@ -9,15 +9,18 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// <summary>
 /// The ClickHouse output. The event loop only formats a row into the open batch (never
 /// waits for disk or network); a batch is sealed at <see cref="ClickHouseSettings.BatchRows"/>
-/// rows or <see cref="ClickHouseSettings.BatchInterval"/> after its first row and queued in
-/// memory (bounded); the spool thread compresses and fsyncs it into the
+/// rows, at <see cref="SealBytes"/> (huge argv must not grow a batch by GBs) or
+/// <see cref="ClickHouseSettings.BatchInterval"/> after its first row, and queued in memory
+/// (bounded). Alert rows have their own open batch and their own share of the queue bound,
+/// so a storm of plain rows that overflows the queue never takes the alerts with it. The
+/// spool thread compresses and fsyncs it into the
 /// <see cref="ClickHouseSpool"/>; <see cref="ClickHouseDelivery"/> sends spooled batches
 /// oldest first and deletes each only once the server accepted it. At-least-once: what
 /// the server took twice (an answer lost on the way back) is one row per event.id in
 /// queries with FINAL. Events still in memory when the process is SIGKILLed (at most one
 /// batch interval's) are the only ones not protected; SIGTERM spools them.
 /// </summary>
-internal sealed class ClickHouseSink : IOutputSink
+internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
 {
     private readonly ClickHouseSettings _settings;
     private readonly ClickHouseRowWriter _rows;
@@ -25,14 +28,14 @@ internal sealed class ClickHouseSink : IOutputSink
     private readonly ClickHouseDelivery _delivery;
     private readonly LossReporter _losses;
     private readonly Lock _gate = new();
-    private readonly Queue<(ArrayBufferWriter<byte> Rows, int Count, long SealedUnixMs)> _sealed = new();
+    private readonly Queue<(ArrayBufferWriter<byte> Rows, int Count, long SealedUnixMs, bool Alerts)> _sealed = new();
     private readonly SemaphoreSlim _sealedSignal = new(0);
     private readonly Thread _spoolThread;
     private readonly long _intervalTicks;
-    private ArrayBufferWriter<byte> _batch = new(256 * 1024);
-    private int _batchRows;
-    private long _batchStarted;
+    private readonly OpenBatch _plain = new(alerts: false);
+    private readonly OpenBatch _alerts = new(alerts: true);
     private long _queuedBytes;
+    private long _queuedAlertBytes;
     private long _queuedRows;
     private volatile bool _stopping;
     private bool _disposed;
@@ -46,7 +49,8 @@ internal sealed class ClickHouseSink : IOutputSink
         _rows = new ClickHouseRowWriter(hostname);
         _losses = new LossReporter(Name, report);
         _intervalTicks = (long)(settings.BatchInterval.TotalSeconds * Stopwatch.Frequency);
-        (string? user, string? password) = ClickHouseCredentials.Resolve(settings);
+        SealBytes = Math.Min(settings.QueueMaxBytes / 4, 16L * 1024 * 1024);
+        (string? user, string? password) = ClickHouseCredentials.Resolve(settings, report);
         try
         {
             _spool = new ClickHouseSpool(settings.SpoolDirectory, settings.SpoolMaxBytes, settings.SpoolMaxAge);
@@ -66,6 +70,9 @@ internal sealed class ClickHouseSink : IOutputSink
 
     public string Name { get; }
 
+    /// <summary>A batch is sealed once its rows reach this many bytes: a quarter of the queue bound, at most 16 MiB.</summary>
+    public long SealBytes { get; }
+
     /// <summary>Written: rows the server accepted. Dropped: rows lost (queue or spool full, disk error, too old).</summary>
     public OutputCounters Counters { get; } = new();
 
@@ -75,11 +82,13 @@ internal sealed class ClickHouseSink : IOutputSink
         get
         {
             lock (_gate)
-                return _batchRows + _queuedRows + _spool.Rows;
+                return _plain.Count + _alerts.Count + _queuedRows + _spool.Rows;
         }
     }
 
     public long SpoolBytes => _spool.Bytes;
+
+    public int SpoolBatches => _spool.Count;
 
     /// <summary>Insert latencies (ms) of accepted batches, recorded once set (benchmarks).</summary>
     internal List<double>? InsertLatencies
@@ -92,11 +101,12 @@ internal sealed class ClickHouseSink : IOutputSink
     {
         lock (_gate)
         {
-            if (_batchRows == 0)
-                _batchStarted = Stopwatch.GetTimestamp();
-            _rows.Write(e, alert, _batch);
-            if (++_batchRows >= _settings.BatchRows)
-                SealLocked();
+            OpenBatch batch = alert is null ? _plain : _alerts;
+            if (batch.Count == 0)
+                batch.Started = Stopwatch.GetTimestamp();
+            _rows.Write(e, alert, batch.Rows);
+            if (++batch.Count >= _settings.BatchRows || batch.Rows.WrittenCount >= SealBytes)
+                SealLocked(batch);
         }
     }
 
@@ -104,32 +114,48 @@ internal sealed class ClickHouseSink : IOutputSink
     {
         lock (_gate)
         {
-            if (_batchRows > 0 && Stopwatch.GetTimestamp() - _batchStarted >= _intervalTicks)
-                SealLocked();
+            long now = Stopwatch.GetTimestamp();
+            if (_plain.Count > 0 && now - _plain.Started >= _intervalTicks)
+                SealLocked(_plain);
+            if (_alerts.Count > 0 && now - _alerts.Started >= _intervalTicks)
+                SealLocked(_alerts);
         }
     }
 
     public void Reopen() { }
 
-    private void SealLocked()
+    /// <summary>
+    /// Queues the batch unless its share of the queue bound is full: plain rows and alert
+    /// rows each have <see cref="ClickHouseSettings.QueueMaxBytes"/>, so plain rows filling
+    /// the queue never push out an alert (alerts beyond their own share are lost, counted
+    /// under their own reason).
+    /// </summary>
+    private void SealLocked(OpenBatch batch)
     {
-        if (_batchRows == 0)
+        if (batch.Count == 0)
             return;
-        if (_queuedBytes + _batch.WrittenCount > _settings.QueueMaxBytes)
+        long queued = batch.Alerts ? _queuedAlertBytes : _queuedBytes - _queuedAlertBytes;
+        int bytes = batch.Rows.WrittenCount;
+        if (queued + bytes > _settings.QueueMaxBytes)
         {
-            Counters.OnDropped(_batchRows);
-            _losses.Lost(_batchRows, "queue", "the spool writer is behind and the memory queue is full");
-            _batch.ResetWrittenCount();
+            Counters.OnDropped(batch.Count);
+            if (batch.Alerts)
+                _losses.Lost(batch.Count, "queue-alerts", "alerts: the spool writer is behind and the alerts' share of the memory queue is full");
+            else
+                _losses.Lost(batch.Count, "queue", "the spool writer is behind and the memory queue is full");
+            batch.Rows.ResetWrittenCount();
         }
         else
         {
-            _sealed.Enqueue((_batch, _batchRows, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            _queuedBytes += _batch.WrittenCount;
-            _queuedRows += _batchRows;
-            _batch = new ArrayBufferWriter<byte>(Math.Max(64 * 1024, _batch.WrittenCount + _batch.WrittenCount / 4));
+            _sealed.Enqueue((batch.Rows, batch.Count, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), batch.Alerts));
+            _queuedBytes += bytes;
+            if (batch.Alerts)
+                _queuedAlertBytes += bytes;
+            _queuedRows += batch.Count;
+            batch.Rows = new ArrayBufferWriter<byte>((int)Math.Min(SealBytes + 64 * 1024, Math.Max(64 * 1024, bytes + bytes / 4)));
             _sealedSignal.Release();
         }
-        _batchRows = 0;
+        batch.Count = 0;
     }
 
     /// <summary>Seals batches by age while the event loop is idle, compresses and spools them.</summary>
@@ -148,7 +174,7 @@ internal sealed class ClickHouseSink : IOutputSink
             {
                 lock (_gate)
                 {
-                    if (_sealed.Count == 0 && _batchRows == 0)
+                    if (_sealed.Count == 0 && _plain.Count == 0 && _alerts.Count == 0)
                         return;
                 }
             }
@@ -164,8 +190,10 @@ internal sealed class ClickHouseSink : IOutputSink
                 rows = null!; count = 0; sealedAt = 0;
                 return false;
             }
-            (rows, count, sealedAt) = item;
+            (rows, count, sealedAt, bool alerts) = item;
             _queuedBytes -= rows.WrittenCount;
+            if (alerts)
+                _queuedAlertBytes -= rows.WrittenCount;
             _queuedRows -= count;
             return true;
         }
@@ -203,11 +231,23 @@ internal sealed class ClickHouseSink : IOutputSink
             return;
         _disposed = true;
         lock (_gate)
-            SealLocked();
+        {
+            SealLocked(_plain);
+            SealLocked(_alerts);
+        }
         _stopping = true;
         _sealedSignal.Release();
         _spoolThread.Join();
         _delivery.Dispose();
         _sealedSignal.Dispose();
+    }
+
+    /// <summary>The batch rows are being added to; alert rows have their own.</summary>
+    private sealed class OpenBatch(bool alerts)
+    {
+        public bool Alerts { get; } = alerts;
+        public ArrayBufferWriter<byte> Rows { get; set; } = new(alerts ? 16 * 1024 : 256 * 1024);
+        public int Count { get; set; }
+        public long Started { get; set; }
     }
 }

@@ -25,6 +25,8 @@ internal enum SpoolAppend
 internal sealed partial class ClickHouseSpool
 {
     private const string Suffix = ".batch";
+    /// <summary>Batches the server refused for their data, kept for an operator to look at; the oldest go beyond this many.</summary>
+    private const int RejectedKept = 16;
     private readonly Lock _gate = new();
     private readonly List<SpoolEntry> _entries = [];
     private readonly string _directory;
@@ -153,6 +155,46 @@ internal sealed partial class ClickHouseSpool
     }
 
     public byte[] Read(SpoolEntry entry) => File.ReadAllBytes(entry.Path);
+
+    /// <summary>The directory refused batches are moved to (not sent again).</summary>
+    public string RejectedDirectory => System.IO.Path.Combine(_directory, "rejected");
+
+    /// <summary>
+    /// The server will never take this batch: forget it and move its file into
+    /// <see cref="RejectedDirectory"/>, which keeps the newest <see cref="RejectedKept"/>.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be moved (it is then deleted).</exception>
+    public void Reject(SpoolEntry entry)
+    {
+        lock (_gate)
+        {
+            if (!_entries.Remove(entry))
+                return;
+            _bytes -= entry.Bytes;
+            _rows -= entry.Rows;
+        }
+        try
+        {
+            Directory.CreateDirectory(RejectedDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.Move(entry.Path, System.IO.Path.Combine(RejectedDirectory, System.IO.Path.GetFileName(entry.Path)), overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(entry.Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new IOException($"cannot move it to {RejectedDirectory}: {ex.Message}", ex);
+        }
+        try
+        {
+            string[] kept = Directory.GetFiles(RejectedDirectory, "*" + Suffix);
+            Array.Sort(kept, StringComparer.Ordinal); // names start with the zero-padded sequence: oldest first
+            for (int i = 0; i < kept.Length - RejectedKept; i++)
+                File.Delete(kept[i]);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The bound is enforced again at the next rejection.
+        }
+    }
 
     private static bool TryParseName(string name, out long sequence, out int rows, out long created)
     {
