@@ -182,6 +182,15 @@ static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid,
     hdr->prefix.ktime_ns = ktime;
     hdr->old_pid = old_pid;
     hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
+    /* The live parent chain now, as the kernel links it (a reparented process names its
+     * subreaper): user space looks each pid up in its table instead of reading /proc. */
+    struct task_struct *up = BPF_CORE_READ(task, real_parent);
+#pragma unroll
+    for (int i = 0; i < EXEC_ANCESTORS_MAX; i++) {
+        u32 t = up ? (u32)BPF_CORE_READ(up, tgid) : 0;
+        hdr->ancestors[i] = t;
+        up = t > 1 ? BPF_CORE_READ(up, real_parent) : 0;
+    }
     hdr->uid = (u32)uid_gid;
     hdr->gid = uid_gid >> 32;
     hdr->argc = argc;
@@ -225,6 +234,14 @@ static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid,
         hdr->exe_mode = BPF_CORE_READ(inode, i_mode);
         hdr->exe_uid = BPF_CORE_READ(inode, i_uid.val);
         hdr->exe_nlink = BPF_CORE_READ(inode, __i_nlink);
+        hdr->exe_size = BPF_CORE_READ(inode, i_size);
+        if (bpf_core_field_exists(inode->i_mtime_sec)) {
+            hdr->exe_mtime_ns = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_mtime_nsec);
+            hdr->exe_ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ULL + (BPF_CORE_READ(inode, i_ctime_nsec) & 0x3fffffffu); /* bit 31: I_CTIME_QUERIED (multigrain) */
+        } else {
+            hdr->exe_mtime_ns = 0; /* user space then keys the hash cache on size and inode alone */
+            hdr->exe_ctime_ns = 0;
+        }
         exe_len = walk_path(data, off, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt), &flags, &exe_walk);
     } else {
         hdr->exe_ino = 0;
@@ -232,6 +249,9 @@ static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid,
         hdr->exe_mode = 0;
         hdr->exe_uid = 0;
         hdr->exe_nlink = 0;
+        hdr->exe_size = 0;
+        hdr->exe_mtime_ns = 0;
+        hdr->exe_ctime_ns = 0;
         flags |= EXEC_RECORD_EXE_MISSING;
     }
     hdr->exe_len = exe_len;

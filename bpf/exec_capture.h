@@ -75,6 +75,9 @@ struct record_prefix {
  * in NUL; empty: the root), then argv_len bytes of argv (NUL-separated, as in
  * /proc/PID/cmdline). argv_chunks RECORD_ARGV_CHUNK records with the rest of argv came
  * before it, from the same CPU. */
+/* Parent chain kept in the record: exact across reparenting (a subreaper), no /proc read. */
+#define EXEC_ANCESTORS_MAX 8
+
 struct exec_record_header {
     struct record_prefix prefix;
     __u32 old_pid;         /* thread that called execve (!= tgid when a non-leader exec'd) */
@@ -105,7 +108,11 @@ struct exec_record_header {
     __u32 exe_mode;        /* i_mode: type, set-user-ID/set-group-ID, permissions */
     __u32 exe_uid;         /* owner */
     __u32 exe_nlink;
-};                         /* 144 bytes */
+    __u64 exe_size;        /* i_size, and mtime/ctime in ns: with dev and ino, the file version */
+    __u64 exe_mtime_ns;
+    __u64 exe_ctime_ns;
+    __u32 ancestors[EXEC_ANCESTORS_MAX]; /* real_parent's tgid, its real_parent's, ...; 0 ends */
+};                         /* 200 bytes */
 
 /* RECORD_ARGV_CHUNK: this header, then len bytes of argv from byte offset on. */
 struct argv_chunk_header {

@@ -78,6 +78,11 @@ struct inode {
     kuid_t i_uid;
     unsigned long i_ino;
     unsigned int __i_nlink;
+    long long i_size;
+    s64 i_mtime_sec;   /* 6.11+; older kernels: checked with bpf_core_field_exists */
+    u32 i_mtime_nsec;
+    s64 i_ctime_sec;
+    u32 i_ctime_nsec;
     struct super_block *i_sb;
 } __attribute__((preserve_access_index));
 

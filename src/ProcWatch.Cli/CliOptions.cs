@@ -133,4 +133,25 @@ internal static class CliOptions
     {
         Description = "procfs backend: scan on the timer only (no inotify wake-ups)",
     };
+
+    public static readonly Option<bool> NoHash = new("--no-hash")
+    {
+        Description = "Do not hash executables (process.hash.sha256)",
+    };
+
+    public static readonly Option<int> HashMaxSize = new("--hash-max-size")
+    {
+        Description = "Hash executables up to MIB mebibytes; larger ones say procwatch.hash_status \"too_large\"",
+        HelpName = "MIB",
+        DefaultValueFactory = _ => 64,
+        CustomParser = NumberArguments.WholeNumber,
+    };
+
+    public static readonly Option<int> Ancestors = new("--ancestors")
+    {
+        Description = "Ancestors an exec lists in procwatch.ancestors, the parent first (0: none)",
+        HelpName = "N",
+        DefaultValueFactory = _ => 4,
+        CustomParser = NumberArguments.WholeNumber,
+    };
 }

@@ -42,6 +42,12 @@ internal sealed record WatchArgs
     public string? ReportPath { get; init; }
     public Backend Backend { get; init; }
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Executable hashing (<c>--no-hash</c>, <c>--hash-max-size</c>).</summary>
+    public Tracking.HashOptions Hash { get; init; } = new();
+
+    /// <summary><c>--ancestors N</c>.</summary>
+    public int AncestorDepth { get; init; } = 4;
     public bool UseInotify { get; init; } = true;
 
     /// <summary>--sigma: rule files and directories; empty when none.</summary>

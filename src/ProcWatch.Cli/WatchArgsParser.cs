@@ -48,6 +48,8 @@ internal static class WatchArgsParser
             Backend = ParseBackend(result.GetValue(CliOptions.Backend)),
             ScanInterval = ParseScanInterval(result.GetValue(CliOptions.ScanInterval)),
             UseInotify = !result.GetValue(CliOptions.NoInotify),
+            Hash = new Tracking.HashOptions { Enabled = !result.GetValue(CliOptions.NoHash), MaxBytes = ParseHashMaxSize(result.GetValue(CliOptions.HashMaxSize)) },
+            AncestorDepth = ParseAncestors(result.GetValue(CliOptions.Ancestors)),
             SigmaPaths = result.GetValue(CliOptions.Sigma) ?? [],
         };
     }
@@ -121,6 +123,14 @@ internal static class WatchArgsParser
         null => Backend.Auto,
         _ => SettingValues.TryParseBackend(backend, out Backend parsed, out string? error) ? parsed : throw new UsageException(error!),
     };
+
+    private static long ParseHashMaxSize(int mebibytes) => mebibytes is >= 1 and <= 4096
+        ? mebibytes * 1024L * 1024
+        : throw new UsageException($"--hash-max-size {mebibytes}: must be 1..4096 (MiB)");
+
+    private static int ParseAncestors(int depth) => depth is >= 0 and <= 64
+        ? depth
+        : throw new UsageException($"--ancestors {depth}: must be 0..64");
 
     private static TimeSpan ParseScanInterval(int milliseconds) => milliseconds is >= 1 and <= 60_000
         ? TimeSpan.FromMilliseconds(milliseconds)

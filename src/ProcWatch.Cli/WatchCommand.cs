@@ -36,7 +36,7 @@ internal static class WatchCommand
             Kinds = watched,
             ReceiveBufferBytes = args.BufferBytes,
             QueueCapacity = args.QueueCapacity,
-            Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args) },
+            Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args), Hash = args.Hash, AncestorDepth = args.AncestorDepth },
         };
         var procfs = new ProcfsOptions { Kinds = watched, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
         if (args.Realtime)

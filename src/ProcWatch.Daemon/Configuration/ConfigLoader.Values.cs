@@ -38,6 +38,12 @@ internal static partial class ConfigLoader
             return endpoint;
         }
 
+        private long HashMaxSize(YamlNode node)
+        {
+            long bytes = Size(node);
+            return bytes is >= 1024 * 1024 and <= 4096L * 1024 * 1024 ? bytes : throw Error(node, "hash_max_size must be 1MiB..4GiB");
+        }
+
         private long Size(YamlNode node)
         {
             string text = Scalar(node, "max_size").Trim();

@@ -30,6 +30,12 @@ internal sealed record DaemonConfig
     public ActionRunnerOptions Actions { get; init; } = new();
 
     public HealthSettings Health { get; init; } = new();
+
+    /// <summary><c>hash:</c> (true/false) and <c>hash_max_size:</c>: executable hashing.</summary>
+    public ProcWatch.Tracking.HashOptions Hash { get; init; } = new();
+
+    /// <summary><c>ancestors:</c> the parent chain an exec carries (0..64).</summary>
+    public int Ancestors { get; init; } = 4;
 }
 
 internal enum OutputType

@@ -31,6 +31,12 @@ internal sealed record ProcessCapture
     public uint? ExecutableMode { get; init; }
     public uint? ExecutableOwner { get; init; }
 
+    /// <summary>The executable file's version (device, inode, size, times): the key of its hash.</summary>
+    public ProcWatch.Tracking.ExecutableVersion? ExecutableVersion { get; init; }
+
+    /// <summary>The live parent chain at the event, parent first (the kernel's, exact across reparenting).</summary>
+    public IReadOnlyList<int>? AncestorPids { get; init; }
+
     public IReadOnlyList<string>? Args { get; init; }
     public bool ArgsTruncated { get; init; }
 

@@ -24,6 +24,21 @@ public sealed record ProcessInfo
     /// <summary>The executable is a memfd (memfd_create, run with fexecve): a program that never was a file.</summary>
     public bool ExecutableMemfd { get; init; }
 
+    /// <summary>SHA-256 of the executable file (lower-case hex, ECS <c>process.hash.sha256</c>); null when not hashed, see <see cref="HashStatus"/>.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>Why <see cref="Sha256"/> is null: "pending", "too_large", "deleted", "memfd", "unreadable", "changed", "queue_full", "unavailable"; null when hashed or hashing is off.</summary>
+    public string? HashStatus { get; init; }
+
+    /// <summary>The executable's mode bits (file type, set-user-ID 0o4000, set-group-ID 0o2000, permissions) from its inode at exec.</summary>
+    public uint? ExecutableMode { get; init; }
+
+    /// <summary>The executable file's owner at exec.</summary>
+    public IdName? ExecutableOwner { get; init; }
+
+    /// <summary>The parent chain at exec, the parent first (<c>procwatch.ancestors</c>), up to the configured depth; null when not known.</summary>
+    public IReadOnlyList<ParentInfo>? Ancestors { get; init; }
+
     /// <summary>Where <see cref="Executable"/> came from: <see cref="ExecutableSource.Procfs"/> is the resolved path, <see cref="ExecutableSource.Execve"/> the path as given to execve.</summary>
     public ExecutableSource ExecutableSource { get; init; }
 

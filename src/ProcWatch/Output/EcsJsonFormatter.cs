@@ -139,6 +139,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
     private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p)
     {
         if (p.Executable is not null) w.String("executable"u8, p.Executable);
+        EcsExecutableFields.WriteHash(ref w, p);
         if (p.Args is { } args)
         {
             w.StringArray("args"u8, args);
@@ -242,6 +243,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             if (p.ArgsTruncated) w.Boolean("args_truncated"u8, true);
             if (p.ExecutableDeleted) w.Boolean("executable_deleted"u8, true);
             if (p.ExecutableMemfd) w.Boolean("executable_memfd"u8, true);
+            EcsExecutableFields.WriteProcWatch(ref w, p, e.Kind == ProcessEventKind.Exec);
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);

@@ -26,6 +26,13 @@ internal ref struct JsonLineWriter
 
     public void StartObject() => Open((byte)'{');
 
+    /// <summary>An object as an array element (after a comma when it is not the first).</summary>
+    public void StartObjectItem()
+    {
+        Separator();
+        Open((byte)'{');
+    }
+
     public void EndObject() => Close((byte)'}');
 
     public void StartObject(ReadOnlySpan<byte> name)

@@ -14,6 +14,12 @@ internal sealed record EnrichmentOptions
     /// <summary>Which processes to report; null reports all.</summary>
     public ProcessFilter? Filter { get; init; }
 
+    /// <summary>Executable hashing (<c>process.hash.sha256</c>); <see cref="HashOptions.Enabled"/> false: off.</summary>
+    public HashOptions Hash { get; init; } = new();
+
+    /// <summary>Ancestors an exec carries in <c>procwatch.ancestors</c> (the parent first); 0: none.</summary>
+    public int AncestorDepth { get; init; } = 4;
+
     /// <summary>After a loss, the table is re-read from /proc at most this often.</summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

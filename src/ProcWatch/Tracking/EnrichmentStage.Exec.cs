@@ -26,6 +26,8 @@ internal sealed partial class EnrichmentStage
             read = read with
             {
                 Parent = ParentOf(stat.ParentPid),
+                Ancestors = _ancestors.Of(stat.ParentPid, captured?.AncestorPids),
+                HashStatus = _hasher is null ? null : HashStatuses.Unavailable, // no kernel record of the file
                 // Start and identity come from the table when it saw the fork (same process, exec keeps them).
                 Start = known?.Start ?? read.Start,
                 StartTimeTicks = known?.StartTimeTicks ?? read.StartTimeTicks,
@@ -82,7 +84,7 @@ internal sealed partial class EnrichmentStage
                 return null;
             }
         }
-        ProcessInfo info = _assembler.AssembleKernelExec(e.Pid, kernel, entry?.Info) with { Parent = ParentOf(parentPid) };
+        ProcessInfo info = _assembler.AssembleKernelExec(e.Pid, kernel, entry?.Info) with { Parent = ParentOf(parentPid), Ancestors = _ancestors.Of(parentPid, kernel.AncestorPids) };
         ulong startNs = info.StartBootNs ?? 0;
         if (entry is null || entry.StartTicks != info.StartTimeTicks)
         {

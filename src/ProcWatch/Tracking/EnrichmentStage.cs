@@ -22,6 +22,8 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly ProcessAssembler _assembler;
     private readonly SystemBoot _boot;
     private readonly ProcessTable _table;
+    private readonly ExecutableHasher? _hasher;
+    private readonly AncestorChain _ancestors;
     private readonly Dictionary<int, long> _threadStarts = [];
     private readonly WatcherStatistics? _statistics;
     private long _lastResyncMs = long.MinValue;
@@ -33,8 +35,10 @@ internal sealed partial class EnrichmentStage : IEventStage
         _statistics = statistics;
         _reader = reader ?? new ProcessReader(_options.IncludeEnvironment);
         _boot = _reader.Boot;
-        _assembler = new ProcessAssembler(_reader);
+        _hasher = _options.Hash.Enabled ? new ExecutableHasher(_options.Hash) : null;
+        _assembler = new ProcessAssembler(_reader, _hasher);
         _table = new ProcessTable(_options.TableCapacity);
+        _ancestors = new AncestorChain(_table, ParentOf, _options.AncestorDepth);
         if (statistics is not null)
             _table.OnEvicted = statistics.OnTableEviction;
         Seed();
@@ -47,6 +51,9 @@ internal sealed partial class EnrichmentStage : IEventStage
 
     /// <summary>Processes evicted from the table so far.</summary>
     public long TableEvictions => _table.Evictions;
+
+    /// <summary>The executable hasher; null with hashing off.</summary>
+    internal ExecutableHasher? Hasher => _hasher;
 
     public void Process(ProcessEvent processEvent, IEventSink next)
     {
@@ -118,6 +125,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             StartBootNs = startNs,
             EntityId = _reader.EntityIdOfBootNs(e.Pid, startNs),
             Parent = parent?.ParentSummary() ?? new ParentInfo { Pid = e.ParentPid },
+            Ancestors = null, // the parent's chain is not the child's
         };
         ProcessEntry? early = _table.Peek(e.Pid);
         if (early is not null && early.Info.ParentPid == e.ParentPid

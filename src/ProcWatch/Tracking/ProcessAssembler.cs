@@ -19,11 +19,13 @@ internal sealed class ProcessAssembler
 {
     private readonly ProcessReader _reader;
     private readonly SystemBoot _boot;
+    private readonly ExecutableHasher? _hasher;
 
-    internal ProcessAssembler(ProcessReader reader)
+    internal ProcessAssembler(ProcessReader reader, ExecutableHasher? hasher = null)
     {
         _reader = reader;
         _boot = reader.Boot;
+        _hasher = hasher;
     }
 
     /// <summary>
@@ -60,6 +62,7 @@ internal sealed class ProcessAssembler
         }
         cgroupPath ??= proc.CgroupPath;
         string? exe = c.Executable ?? proc.Executable;
+        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, c.Executable, c.ExecutableVersion, c.ExecutableDeleted, c.ExecutableMemfd) ?? default;
         return new ProcessInfo
         {
             Pid = pid,
@@ -69,6 +72,10 @@ internal sealed class ProcessAssembler
             ExecutableDeleted = c.Executable is not null ? c.ExecutableDeleted : proc.ExecutableDeleted,
             ExecutableSource = c.Executable is not null ? c.ExecutableSource : proc.Executable is not null ? ExecutableSource.Procfs : ExecutableSource.None,
             ExecutableMemfd = c.ExecutableMemfd,
+            Sha256 = sha256,
+            HashStatus = hashStatus,
+            ExecutableMode = c.ExecutableMode,
+            ExecutableOwner = c.ExecutableOwner is { } owner ? _reader.UserOf(owner) : null,
             Args = args,
             ArgsTruncated = truncated,
             ArgsCount = c.ArgsCount,

@@ -75,6 +75,20 @@ public sealed class ConfigLoaderTests
         Assert.Empty(config.Rules);
         Assert.Equal(ProcWatch.Backend.Auto, config.Backend);
         Assert.Equal(ProcWatch.Backend.Procfs, ConfigLoader.Parse("backend: procfs\n", "b.yaml").Backend);
+        Assert.True(config.Hash.Enabled);
+        Assert.Equal(64L * 1024 * 1024, config.Hash.MaxBytes);
+        Assert.Equal(4, config.Ancestors);
+    }
+
+    [Fact]
+    public void Hashing_and_ancestors_are_configurable()
+    {
+        DaemonConfig config = ConfigLoader.Parse("hash: false\nhash_max_size: 8MiB\nancestors: 0\n", "h.yaml");
+        Assert.False(config.Hash.Enabled);
+        Assert.Equal(8L * 1024 * 1024, config.Hash.MaxBytes);
+        Assert.Equal(0, config.Ancestors);
+        Assert.Throws<ConfigException>(() => ConfigLoader.Parse("ancestors: 65\n", "h.yaml"));
+        Assert.Throws<ConfigException>(() => ConfigLoader.Parse("hash_max_size: 10\n", "h.yaml"));
     }
 
     [Theory]

@@ -24,7 +24,7 @@ public sealed class ExecRecordParserTests
         Assert.Equal(exec_record_header.Size, c["sizeof"]);
         Assert.Equal(c["sizeof"], Marshal.SizeOf<exec_record_header>());
         foreach (string field in new[] { "kind", "tgid", "ktime_ns", "old_pid", "ppid", "uid", "gid", "flags", "argv_len", "argv_full_len", "argv_chunks", "argc",
-            "filename_len", "exe_len", "cwd_len", "comm", "loginuid", "euid", "egid", "sid", "pgid", "tty_nr", "cgroup_id", "start_boottime_ns", "exe_ino", "exe_dev", "exe_mode", "exe_uid", "exe_nlink" })
+            "filename_len", "exe_len", "cwd_len", "comm", "loginuid", "euid", "egid", "sid", "pgid", "tty_nr", "cgroup_id", "start_boottime_ns", "exe_ino", "exe_dev", "exe_mode", "exe_uid", "exe_nlink", "exe_size", "exe_mtime_ns", "exe_ctime_ns", "ancestors" })
         {
             Assert.True(c[field] == (int)Marshal.OffsetOf<exec_record_header>(field), field);
         }

@@ -40,6 +40,10 @@ int main(void)
     FIELD(exe_mode);
     FIELD(exe_uid);
     FIELD(exe_nlink);
+    FIELD(exe_size);
+    FIELD(exe_mtime_ns);
+    FIELD(exe_ctime_ns);
+    FIELD(ancestors);
     printf("argv_chunk_header %zu\n", sizeof(struct argv_chunk_header));
     printf("fork_record %zu\n", sizeof(struct fork_record));
     printf("exit_record %zu\n", sizeof(struct exit_record));

@@ -126,6 +126,9 @@ internal sealed class ExecRecord : KernelRecord
     /// <summary>The controlling terminal as /proc/PID/stat's tty_nr; 0: none.</summary>
     public int TtyNr { get; init; }
 
+    /// <summary>The parent chain at exec (real_parent's tgid first), up to <see cref="exec_record_header.ANCESTORS_MAX"/>; empty when unknown.</summary>
+    public ImmutableArray<int> Ancestors { get; init; } = ImmutableArray<int>.Empty;
+
     /// <summary>True for records with the session, tty and paths (every kernel record; not the older test records).</summary>
     public bool HasContext { get; init; }
 }
@@ -133,6 +136,11 @@ internal sealed class ExecRecord : KernelRecord
 /// <summary>The executable's inode as the kernel saw it at exec.</summary>
 internal readonly record struct ExecutableFile(uint Device, ulong Inode, uint Mode, uint OwnerUid, uint LinkCount)
 {
+    /// <summary>i_size and the modification and change times (ns; 0 on kernels before 6.11): with device and inode, the file's version.</summary>
+    public long Size { get; init; }
+    public long MtimeNs { get; init; }
+    public long CtimeNs { get; init; }
+
     public bool SetUid => (Mode & 0x800) != 0;
     public bool SetGid => (Mode & 0x400) != 0;
 }

@@ -92,7 +92,13 @@ internal static class ExecRecordParser
             ExecutableDeleted = exePath is not null && (anonymous || (flags & exec_record_header.EXEC_RECORD_EXE_DELETED) != 0),
             ExecutableMemfd = anonymous && exe.StartsWith("memfd:"u8),
             File = (flags & exec_record_header.EXEC_RECORD_EXE_MISSING) != 0 ? null
-                : new ExecutableFile(header.exe_dev, header.exe_ino, header.exe_mode, header.exe_uid, header.exe_nlink),
+                : new ExecutableFile(header.exe_dev, header.exe_ino, header.exe_mode, header.exe_uid, header.exe_nlink)
+                {
+                    Size = (long)Math.Min(header.exe_size, long.MaxValue),
+                    MtimeNs = (long)header.exe_mtime_ns,
+                    CtimeNs = (long)header.exe_ctime_ns,
+                },
+            Ancestors = AncestorsOf(ref header),
             WorkingDirectory = cwdKnown ? JoinPath(cwd) : null,
             SessionId = (int)header.sid,
             ProcessGroupId = (int)header.pgid,
@@ -176,6 +182,19 @@ internal static class ExecRecordParser
             builder.Add(ProcText.Decode(argv[..end]));
             argv = argv[(end + 1)..];
         }
+        return builder.MoveToImmutable();
+    }
+
+    private static unsafe ImmutableArray<int> AncestorsOf(ref exec_record_header header)
+    {
+        int n = 0;
+        while (n < exec_record_header.ANCESTORS_MAX && header.ancestors[n] != 0)
+            n++;
+        if (n == 0)
+            return ImmutableArray<int>.Empty;
+        var builder = ImmutableArray.CreateBuilder<int>(n);
+        for (int i = 0; i < n; i++)
+            builder.Add((int)header.ancestors[i]);
         return builder.MoveToImmutable();
     }
 

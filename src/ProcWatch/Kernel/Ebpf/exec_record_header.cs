@@ -12,7 +12,10 @@ namespace ProcWatch.Kernel.Ebpf;
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct exec_record_header
 {
-    internal const int Size = 144;
+    internal const int Size = 200;
+
+    /// <summary>EXEC_ANCESTORS_MAX: parent tgids the record carries.</summary>
+    internal const int ANCESTORS_MAX = 8;
     internal const int COMM_LEN = 16;
 
     /// <summary>EXEC_ARGV_CAP: argv bytes per ring record.</summary>
@@ -76,6 +79,10 @@ internal unsafe struct exec_record_header
     public uint exe_mode;
     public uint exe_uid;
     public uint exe_nlink;
+    public ulong exe_size;
+    public ulong exe_mtime_ns;
+    public ulong exe_ctime_ns;
+    public fixed uint ancestors[ANCESTORS_MAX];
 }
 
 /// <summary>Mirror of <c>struct argv_chunk_header</c>: argv bytes [offset, offset+len) of the exec (tgid, ktime_ns).</summary>

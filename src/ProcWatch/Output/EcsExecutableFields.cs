@@ -1,0 +1,65 @@
+using ProcWatch.Events;
+
+namespace ProcWatch.Output;
+
+/// <summary>
+/// The executable's identity and the ancestors in ECS JSON: <c>process.hash.sha256</c> (ECS)
+/// inside <c>process</c>; the rest ProcWatch's own, inside <c>procwatch</c>.
+/// </summary>
+internal static class EcsExecutableFields
+{
+    /// <summary>Inside <c>process</c>.</summary>
+    public static void WriteHash(ref JsonLineWriter w, ProcessInfo p)
+    {
+        if (p.Sha256 is null)
+            return;
+        w.StartObject("hash"u8);
+        w.String("sha256"u8, p.Sha256);
+        w.EndObject();
+    }
+
+    /// <summary>Inside <c>procwatch</c>: why no hash, the file's mode and owner, the ancestors.</summary>
+    public static void WriteProcWatch(ref JsonLineWriter w, ProcessInfo p, bool isExec)
+    {
+        // Said at the exec only: a later fork or exit would repeat a "pending" long since resolved.
+        if (isExec && p.HashStatus is not null) w.String("hash_status"u8, p.HashStatus);
+        if (p.ExecutableMode is { } mode)
+        {
+            // Octal like ECS file.mode ("0755"; "4755" with set-user-ID), permission and special bits only.
+            Span<byte> octal = stackalloc byte[4];
+            uint bits = mode & 0xfff;
+            for (int i = 3; i >= 0; i--, bits >>= 3)
+                octal[i] = (byte)('0' + (bits & 7));
+            w.Ascii("executable_mode"u8, octal);
+            if ((mode & 0x800) != 0) w.Boolean("setuid"u8, true);
+            if ((mode & 0x400) != 0) w.Boolean("setgid"u8, true);
+        }
+        if (p.ExecutableOwner is { } owner)
+        {
+            w.StartObject("executable_owner"u8);
+            w.String("id"u8, owner.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (owner.Name is not null) w.String("name"u8, owner.Name);
+            w.EndObject();
+        }
+        if (isExec && p.Ancestors is { } ancestors) // the chain at exec; later events of the process would show it stale
+        {
+            w.StartArray("ancestors"u8);
+            for (int i = 0; i < ancestors.Count; i++)
+            {
+                ParentInfo a = ancestors[i];
+                w.StartObjectItem();
+                w.Number("pid"u8, a.Pid);
+                if (a.EntityId is not null) w.String("entity_id"u8, a.EntityId);
+                if (a.Executable is not null) w.String("executable"u8, a.Executable);
+                if (a.Args is { } args)
+                {
+                    w.StartArray("args"u8);
+                    for (int j = 0; j < args.Count; j++) w.StringItem(args[j]);
+                    w.EndArray();
+                }
+                w.EndObject();
+            }
+            w.EndArray();
+        }
+    }
+}

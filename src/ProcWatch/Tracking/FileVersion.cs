@@ -1,0 +1,30 @@
+using ProcWatch.Interop;
+
+namespace ProcWatch.Tracking;
+
+/// <summary>An open file's <see cref="ExecutableVersion"/> from statx, in the kernel's encoding, to compare with the exec record's.</summary>
+internal static class FileVersion
+{
+    private const int AT_EMPTY_PATH = 0x1000;
+    private const uint STATX_BASIC_STATS = 0x7ff;
+
+    // Offsets in struct statx (include/uapi/linux/stat.h).
+    private const int ModeOffset = 28, InoOffset = 32, SizeOffset = 40, CtimeOffset = 96, MtimeOffset = 112, DevMajorOffset = 136, DevMinorOffset = 140;
+
+    public static unsafe bool TryRead(int fd, out ExecutableVersion version, out bool regular)
+    {
+        byte* buf = stackalloc byte[Libc.StatxSize];
+        version = default;
+        regular = false;
+        if (Libc.Statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buf) != 0)
+            return false;
+        ushort mode = *(ushort*)(buf + ModeOffset);
+        regular = (mode & 0xf000) == 0x8000;
+        uint device = (*(uint*)(buf + DevMajorOffset) << 20) | (*(uint*)(buf + DevMinorOffset) & 0xfffff);
+        version = new ExecutableVersion(device, *(ulong*)(buf + InoOffset), (long)*(ulong*)(buf + SizeOffset), TimeNs(buf + MtimeOffset), TimeNs(buf + CtimeOffset));
+        return true;
+    }
+
+    // struct statx_timestamp { __s64 tv_sec; __u32 tv_nsec; __s32 reserved; }
+    private static unsafe long TimeNs(byte* ts) => *(long*)ts * 1_000_000_000L + *(uint*)(ts + 8);
+}
