@@ -120,11 +120,13 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
         using var http = new HttpClient();
         string output = $"clickhouse:{nowhere.GetLeftPart(UriPartial.Path).TrimEnd('/')}/procwatch.";
         string body = "";
-        long batches = 0;
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < Deadline && batches == 0; await Task.Delay(200))
+        long batches = 0, pending = 0;
+        // Until the backlog holds the whole burst: the first batch may be spooled before the last exits arrive.
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < Deadline && (batches == 0 || pending < 200); await Task.Delay(200))
         {
             body = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
             batches = Gauge(body, "procwatch_output_spool_batches", output);
+            pending = Gauge(body, "procwatch_output_pending_rows", output);
         }
         Assert.True(batches > 0, "no spooled batch in the metrics:\n" + body);
         Assert.Contains("# TYPE procwatch_output_spool_bytes gauge", body);

@@ -51,6 +51,9 @@ internal sealed class DaemonUnderTest : IDisposable
     {
         Assert.True(_process.WaitForExit(timeout), "the daemon did not exit in time; stderr:\n" + Stderr);
         _process.WaitForExit();
+        // Our own pumps read stderr/stdout: the daemon's last lines (the final counters) are in
+        // only once both reached end of file. An action's child may hold a pipe: bounded wait.
+        Task.WaitAll([_stderrPump, _stdoutPump], TimeSpan.FromSeconds(10));
         return _process.ExitCode;
     }
 
