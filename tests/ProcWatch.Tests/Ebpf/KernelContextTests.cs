@@ -103,16 +103,8 @@ public sealed class KernelContextTests
         string root = Directory.CreateTempSubdirectory("procwatch-chroot-").FullName;
         try
         {
-            using CliProcess p = CliRunner.Start("-v", "-e", "exec", "-f", "json", "--match", token);
-            p.WaitForReady();
             // A private mount namespace holds the bind mount; chroot(8) then chdirs to the new root.
-            Assert.Equal(0, Programs.Run("/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-                $"mount --bind / '{root}' && chroot '{root}' /bin/true {token}"));
-            p.WaitUntil(() => Execs(p, token).Any(IsTrue), Deadline);
-            p.Signal(CliRunner.SIGINT);
-            p.WaitForExit(TimeSpan.FromSeconds(20));
-
-            JsonElement process = Assert.Single(Execs(p, token), IsTrue).GetProperty("process");
+            JsonElement process = ExecInPrivateMountNamespace(token, $"mount --bind / '{root}' && chroot '{root}' /bin/true {token}", IsTrue);
             Assert.Equal(root + RealPath("/bin/true"), process.GetProperty("executable").GetString());
             Assert.Equal(root, process.GetProperty("working_directory").GetString());
         }
@@ -131,16 +123,9 @@ public sealed class KernelContextTests
         string mountPoint = Directory.CreateTempSubdirectory("procwatch-mntns-").FullName;
         try
         {
-            using CliProcess p = CliRunner.Start("-v", "-e", "exec", "-f", "json", "--match", token);
-            p.WaitForReady();
             // A tmpfs only that namespace has, with a copy of true on it.
-            Assert.Equal(0, Programs.Run("/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
-                $"mount -t tmpfs pwtest '{mountPoint}' && cp /bin/true '{mountPoint}/inns' && cd '{mountPoint}' && ./inns {token}"));
-            p.WaitUntil(() => Execs(p, token).Any(IsCopy), Deadline);
-            p.Signal(CliRunner.SIGINT);
-            p.WaitForExit(TimeSpan.FromSeconds(20));
-
-            JsonElement process = Assert.Single(Execs(p, token), IsCopy).GetProperty("process");
+            JsonElement process = ExecInPrivateMountNamespace(token,
+                $"mount -t tmpfs pwtest '{mountPoint}' && cp /bin/true '{mountPoint}/inns' && cd '{mountPoint}' && ./inns {token}", IsCopy);
             Assert.Equal(mountPoint + "/inns", process.GetProperty("executable").GetString());
             Assert.Equal(mountPoint, process.GetProperty("working_directory").GetString());
         }
@@ -191,6 +176,21 @@ public sealed class KernelContextTests
         }
 
         static bool IsSleep(JsonElement e) => e.GetProperty("process").GetProperty("args")[0].GetString() == "true";
+    }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> in a private mount namespace under a watching procwatch;
+    /// returns the "process" object of the one exec carrying <paramref name="token"/> that <paramref name="match"/> picks.
+    /// </summary>
+    private static JsonElement ExecInPrivateMountNamespace(string token, string script, Func<JsonElement, bool> match)
+    {
+        using CliProcess p = CliRunner.Start("-v", "-e", "exec", "-f", "json", "--match", token);
+        p.WaitForReady();
+        Assert.Equal(0, Programs.Run("/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script));
+        p.WaitUntil(() => Execs(p, token).Any(match), Deadline);
+        p.Signal(CliRunner.SIGINT);
+        p.WaitForExit(TimeSpan.FromSeconds(20));
+        return Assert.Single(Execs(p, token), e => match(e)).GetProperty("process").Clone();
     }
 
     private static string RealPath(string path)

@@ -11,6 +11,7 @@ namespace ProcWatch.Tests.Integration;
 /// The loss must be reported as a `lost` event and counted, and the watcher must go on
 /// reporting correctly afterwards (the process table is resynchronised from /proc).
 /// </summary>
+[Collection(KernelLossCollection.Name)]
 public class KernelLossTests
 {
     /// <summary>Stalls the receive thread for its first events, as a slow machine would.</summary>
@@ -66,4 +67,15 @@ public class KernelLossTests
         Assert.Equal("sh", markerExit.Process?.Name);
         Assert.NotNull(markerExit.Duration);
     }
+}
+
+/// <summary>
+/// Runs alone: the loss test's 4 KiB receive buffer overruns on any event, so another test's
+/// storm at the moment of the marker could take the marker's own exit with it (seen once in a
+/// full ./test.sh; never alone).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class KernelLossCollection
+{
+    public const string Name = "Kernel loss";
 }
