@@ -86,15 +86,15 @@ internal sealed unsafe class ActionProcess : IDisposable
             SpawnNative.FileActionsDestroy(actions);
             SpawnNative.AttrDestroy(attr);
             foreach (nint s in strings) Marshal.FreeCoTaskMem(s);
-            SpawnNative.Close(stdin[0]);
-            SpawnNative.Close(stdout[1]);
-            SpawnNative.Close(stderr[1]);
+            Libc.Close(stdin[0]);
+            Libc.Close(stdout[1]);
+            Libc.Close(stderr[1]);
         }
         if (error != 0)
         {
-            SpawnNative.Close(stdin[1]);
-            SpawnNative.Close(stdout[0]);
-            SpawnNative.Close(stderr[0]);
+            Libc.Close(stdin[1]);
+            Libc.Close(stdout[0]);
+            Libc.Close(stderr[0]);
             throw new Win32Exception(error);
         }
         // Our child, not reaped by anyone but us: the pid cannot name another process yet.
@@ -104,9 +104,9 @@ internal sealed unsafe class ActionProcess : IDisposable
             int errno = Marshal.GetLastPInvokeError();
             Libc.Kill(-pid, Libc.SIGKILL);
             SpawnNative.WaitPid(pid, out _, 0);
-            SpawnNative.Close(stdin[1]);
-            SpawnNative.Close(stdout[0]);
-            SpawnNative.Close(stderr[0]);
+            Libc.Close(stdin[1]);
+            Libc.Close(stdout[0]);
+            Libc.Close(stderr[0]);
             throw new Win32Exception(errno);
         }
         return new ActionProcess(pid, pidfd, PipeEnd(stdin[1], PipeDirection.Out), PipeEnd(stdout[0], PipeDirection.In), PipeEnd(stderr[0], PipeDirection.In));
@@ -125,7 +125,7 @@ internal sealed unsafe class ActionProcess : IDisposable
                 int n = Libc.Poll(&entry, 1, left);
                 if (n > 0) return true;
                 if (n == 0) return false;
-                if (Marshal.GetLastPInvokeError() != SpawnNative.EINTR) return false;
+                if (Marshal.GetLastPInvokeError() != Libc.EINTR) return false;
             }
         });
     }
@@ -133,10 +133,10 @@ internal sealed unsafe class ActionProcess : IDisposable
     /// <summary>SIGKILLs every process of the action's group. False when nothing could be signalled (already all gone).</summary>
     public bool KillGroup()
     {
-        if (SpawnNative.PidfdSendSignal(_pidfd, Libc.SIGKILL, SpawnNative.PIDFD_SIGNAL_PROCESS_GROUP) == 0)
+        if (Libc.PidfdSendSignal(_pidfd, Libc.SIGKILL, Libc.PIDFD_SIGNAL_PROCESS_GROUP) == 0)
             return true;
         // EINVAL: a kernel before 6.9 (no group flag). The unreaped leader still reserves the group's id.
-        if (Marshal.GetLastPInvokeError() == SpawnNative.EINVAL && !_reaped)
+        if (Marshal.GetLastPInvokeError() == Libc.EINVAL && !_reaped)
             return Libc.Kill(-Pid, Libc.SIGKILL) == 0;
         return false;
     }
@@ -147,7 +147,7 @@ internal sealed unsafe class ActionProcess : IDisposable
         if (_reaped) return _exitCode;
         int status, result;
         do result = SpawnNative.WaitPid(Pid, out status, 0);
-        while (result < 0 && Marshal.GetLastPInvokeError() == SpawnNative.EINTR);
+        while (result < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
         _reaped = true;
         if (result == Pid)
             _exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
@@ -162,7 +162,7 @@ internal sealed unsafe class ActionProcess : IDisposable
             KillGroup();
             Reap();
         }
-        SpawnNative.Close(_pidfd);
+        Libc.Close(_pidfd);
         Stdin.Dispose();
         Stdout.Dispose();
         Stderr.Dispose();
@@ -170,13 +170,13 @@ internal sealed unsafe class ActionProcess : IDisposable
 
     private static void OpenPipe(int* fds, int* openA = null, int* openB = null)
     {
-        if (SpawnNative.Pipe2(fds, SpawnNative.O_CLOEXEC) == 0) return;
+        if (SpawnNative.Pipe2(fds, Libc.O_CLOEXEC) == 0) return;
         int errno = Marshal.GetLastPInvokeError();
         foreach (nint open in new[] { (nint)openA, (nint)openB })
         {
             if (open == 0) continue;
-            SpawnNative.Close(((int*)open)[0]);
-            SpawnNative.Close(((int*)open)[1]);
+            Libc.Close(((int*)open)[0]);
+            Libc.Close(((int*)open)[1]);
         }
         throw new Win32Exception(errno);
     }

@@ -16,13 +16,6 @@ internal static unsafe partial class SpawnNative
     internal const short POSIX_SPAWN_SETPGROUP = 0x02;
     internal const short POSIX_SPAWN_SETSIGDEF = 0x04;
     internal const short POSIX_SPAWN_SETSIGMASK = 0x08;
-    internal const int O_CLOEXEC = 0x80000;
-    internal const int EINTR = 4;
-    internal const int EINVAL = 22;
-
-    /// <summary>pidfd_send_signal's flag (Linux 6.9): signal the process group the pidfd's process leads.</summary>
-    internal const uint PIDFD_SIGNAL_PROCESS_GROUP = 1u << 2;
-    private const long SYS_pidfd_send_signal = 424;
 
     [LibraryImport(Libc.Name, EntryPoint = "posix_spawnp")]
     internal static partial int PosixSpawnp(out int pid, byte* file, void* fileActions, void* attr, byte** argv, byte** envp);
@@ -65,13 +58,4 @@ internal static unsafe partial class SpawnNative
 
     [LibraryImport(Libc.Name, EntryPoint = "waitpid", SetLastError = true)]
     internal static partial int WaitPid(int pid, out int status, int options);
-
-    [LibraryImport(Libc.Name, EntryPoint = "close")]
-    internal static partial int Close(int fd);
-
-    [LibraryImport(Libc.Name, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall(long number, long a, long b, long c, long d);
-
-    /// <summary>pidfd_send_signal(pidfd, signal, NULL, flags).</summary>
-    internal static int PidfdSendSignal(int pidfd, int signal, uint flags) => (int)Syscall(SYS_pidfd_send_signal, pidfd, signal, 0, flags);
 }

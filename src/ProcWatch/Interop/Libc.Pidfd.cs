@@ -4,8 +4,8 @@ namespace ProcWatch.Interop;
 
 internal static partial class Libc
 {
-    internal const int NETLINK_GENERIC = 16;
-    internal const int SOCK_RAW = 3;
+    /// <summary>pidfd_send_signal's flag (Linux 6.9): signal the process group the pidfd's process leads.</summary>
+    internal const uint PIDFD_SIGNAL_PROCESS_GROUP = 1u << 2;
     private const long SYS_pidfd_send_signal = 424;
     private const long SYS_pidfd_open = 434;
 
@@ -16,5 +16,5 @@ internal static partial class Libc
     internal static int PidfdOpen(int pid) => (int)Syscall(SYS_pidfd_open, pid, 0, 0, 0);
 
     /// <summary>pidfd_send_signal(2): ESRCH once the process has exited, even if its pid was reused.</summary>
-    internal static int PidfdSendSignal(int pidfd, int signal) => (int)Syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
+    internal static int PidfdSendSignal(int pidfd, int signal, uint flags = 0) => (int)Syscall(SYS_pidfd_send_signal, pidfd, signal, 0, flags);
 }

@@ -6,6 +6,8 @@ internal static partial class Libc
 {
     internal const int AF_NETLINK = 16;
     internal const int SOCK_DGRAM = 2;
+    internal const int SOCK_RAW = 3;
+    internal const int NETLINK_GENERIC = 16;
     internal const int SOCK_CLOEXEC = 0x80000;
     internal const int SOL_SOCKET = 1;
     internal const int SO_RCVBUF = 8;

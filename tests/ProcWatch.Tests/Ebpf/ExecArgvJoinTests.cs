@@ -26,7 +26,11 @@ public sealed class ExecArgvJoinTests
     }
 
     private static ExecRecord Record(int tgid, long ns, params string[] argv) =>
-        new(tgid, tgid, 1, 0, 0, (ulong)ns, argv[0], "x", [.. argv], false, 0);
+        new()
+        {
+            Tgid = tgid, OldPid = tgid, ParentTgid = 1, Uid = 0, Gid = 0, KernelTimeNs = (ulong)ns,
+            Filename = argv[0], Comm = "x", Argv = [.. argv], ArgvTruncated = false, ArgvFullLength = 0,
+        };
 
     private static ExecEvent Exec(int pid, long ns) => new() { KernelTimeNs = ns, Timestamp = DateTimeOffset.UnixEpoch, Pid = pid, Tid = pid };
 

@@ -28,6 +28,7 @@ public sealed class ExecRecordParserTests
         {
             Assert.True(c[field] == (int)Marshal.OffsetOf<exec_record_header>(field), field);
         }
+        Assert.Equal(record_prefix.Size, Marshal.SizeOf<record_prefix>());
         Assert.Equal(argv_chunk_header.Size, c["argv_chunk_header"]);
         Assert.Equal(Marshal.SizeOf<argv_chunk_header>(), c["argv_chunk_header"]);
         Assert.Equal(fork_record.Size, c["fork_record"]);

@@ -43,66 +43,37 @@ internal sealed class ExitRecord : KernelRecord
 /// </summary>
 internal sealed class ExecRecord : KernelRecord
 {
-    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
-    public ExecRecord(
-        int tgid,
-        int oldPid,
-        int parentTgid,
-        uint uid,
-        uint gid,
-        ulong kernelTimeNs,
-        string filename,
-        string comm,
-        ImmutableArray<string> argv,
-        bool argvTruncated,
-        int argvFullLength,
-        ExecIdentity identity = default)
-    {
-        Identity = identity;
-        Tgid = tgid;
-        OldPid = oldPid;
-        ParentTgid = parentTgid;
-        Uid = uid;
-        Gid = gid;
-        KernelTimeNs = kernelTimeNs;
-        Filename = filename;
-        Comm = comm;
-        Argv = argv;
-        ArgvTruncated = argvTruncated;
-        ArgvFullLength = argvFullLength;
-    }
-
     /// <summary>The thread that called execve; differs from <see cref="KernelRecord.Tgid"/> when a non-leader thread exec'd.</summary>
-    public int OldPid { get; }
+    public required int OldPid { get; init; }
 
     /// <summary>real_parent's tgid.</summary>
-    public int ParentTgid { get; }
+    public required int ParentTgid { get; init; }
 
     /// <summary>Credentials after exec (a set-user-ID program already has its new uid here).</summary>
-    public uint Uid { get; }
+    public required uint Uid { get; init; }
 
-    public uint Gid { get; }
+    public required uint Gid { get; init; }
 
     /// <summary>The path given to execve (for fexecve, <c>/dev/fd/N</c>; for a script, the script).</summary>
-    public string Filename { get; }
+    public required string Filename { get; init; }
 
     /// <summary>The new comm (basename of the file, at most 15 bytes).</summary>
-    public string Comm { get; }
+    public required string Comm { get; init; }
 
     /// <summary>Arguments, decoded losslessly (invalid UTF-8 bytes become U+DC80..U+DCFF).</summary>
-    public ImmutableArray<string> Argv { get; }
+    public required ImmutableArray<string> Argv { get; init; }
 
     /// <summary>True when argv was longer than the capture keeps (<see cref="ExecCapture.ArgvLimitBytes"/>) or a chunk was lost; the last element is then cut.</summary>
-    public bool ArgvTruncated { get; }
+    public required bool ArgvTruncated { get; init; }
 
     /// <summary>Bytes of argv in the process (arg_end - arg_start), also when truncated.</summary>
-    public int ArgvFullLength { get; }
+    public required int ArgvFullLength { get; init; }
 
     /// <summary>The kernel's argument count (bprm->argc), exact also when argv is cut; null with the classic tracepoint.</summary>
     public int? Argc { get; init; }
 
     /// <summary>Effective credentials, login uid and cgroup at exec (all zero from older records and tests).</summary>
-    public ExecIdentity Identity { get; }
+    public ExecIdentity Identity { get; init; }
 
     /// <summary>The executable (mm->exe_file) walked to the root of the mount namespace; null when unknown or cut.</summary>
     public string? Executable { get; init; }

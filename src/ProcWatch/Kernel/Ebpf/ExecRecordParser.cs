@@ -16,16 +16,12 @@ internal static class ExecRecordParser
     internal static bool TryParse(ReadOnlySpan<byte> sample, [NotNullWhen(true)] out ExecRecord? record) =>
         TryParseExec(sample, default, chunksComplete: true, out record);
 
-    internal static bool TryReadKind(ReadOnlySpan<byte> sample, out uint kind, out int tgid, out ulong ktime)
+    internal static bool TryReadPrefix(ReadOnlySpan<byte> sample, out record_prefix prefix)
     {
-        kind = 0;
-        tgid = 0;
-        ktime = 0;
-        if (sample.Length < 16)
+        prefix = default;
+        if (sample.Length < record_prefix.Size)
             return false;
-        kind = MemoryMarshal.Read<uint>(sample);
-        tgid = (int)MemoryMarshal.Read<uint>(sample[4..]);
-        ktime = MemoryMarshal.Read<ulong>(sample[8..]);
+        prefix = MemoryMarshal.Read<record_prefix>(sample);
         return true;
     }
 
@@ -68,24 +64,24 @@ internal static class ExecRecordParser
         bool anonymous = (flags & exec_record_header.EXEC_RECORD_EXE_ANONYMOUS) != 0;
         string? exePath = exeKnown ? JoinPath(exe) : null;
         bool cwdKnown = (flags & (exec_record_header.EXEC_RECORD_CWD_MISSING | exec_record_header.EXEC_RECORD_CWD_TRUNCATED)) == 0;
-        record = new ExecRecord(
-            tgid: (int)header.tgid,
-            oldPid: (int)header.old_pid,
-            parentTgid: (int)header.ppid,
-            uid: header.uid,
-            gid: header.gid,
-            kernelTimeNs: header.ktime_ns,
-            filename: ProcText.Decode(filename),
-            comm: CommOf(ref header),
-            argv: args,
-            argvTruncated: truncated,
-            argvFullLength: (int)Math.Min(header.argv_full_len, int.MaxValue),
-            identity: new ExecIdentity(
+        record = new ExecRecord
+        {
+            Tgid = (int)header.tgid,
+            OldPid = (int)header.old_pid,
+            ParentTgid = (int)header.ppid,
+            Uid = header.uid,
+            Gid = header.gid,
+            KernelTimeNs = header.ktime_ns,
+            Filename = ProcText.Decode(filename),
+            Comm = CommOf(ref header),
+            Argv = args,
+            ArgvTruncated = truncated,
+            ArgvFullLength = (int)Math.Min(header.argv_full_len, int.MaxValue),
+            Identity = new ExecIdentity(
                 header.euid,
                 header.egid,
                 (flags & exec_record_header.EXEC_RECORD_NO_LOGINUID) != 0 || header.loginuid == uint.MaxValue ? null : header.loginuid,
-                header.cgroup_id) { Known = true })
-        {
+                header.cgroup_id) { Known = true },
             Argc = (flags & exec_record_header.EXEC_RECORD_NO_ARGC) != 0 || header.argc < 0 ? null : header.argc,
             StartBootNs = header.start_boottime_ns,
             Executable = exePath,
@@ -135,7 +131,7 @@ internal static class ExecRecordParser
         if (sample.Length < fork_record.Size)
             return null;
         fork_record r = MemoryMarshal.Read<fork_record>(sample);
-        return new ForkRecord { Tgid = (int)r.tgid, KernelTimeNs = r.ktime_ns, ParentTgid = (int)r.parent_tgid, StartBootNs = r.start_boottime_ns };
+        return new ForkRecord { Tgid = (int)r.prefix.tgid, KernelTimeNs = r.prefix.ktime_ns, ParentTgid = (int)r.parent_tgid, StartBootNs = r.start_boottime_ns };
     }
 
     internal static ExitRecord? ParseExit(ReadOnlySpan<byte> sample)
@@ -145,8 +141,8 @@ internal static class ExecRecordParser
         exit_record r = MemoryMarshal.Read<exit_record>(sample);
         return new ExitRecord
         {
-            Tgid = (int)r.tgid,
-            KernelTimeNs = r.ktime_ns,
+            Tgid = (int)r.prefix.tgid,
+            KernelTimeNs = r.prefix.ktime_ns,
             StartBootNs = r.start_boottime_ns,
             ExitCode = (int)r.exit_code,
             UserCpu = TimeSpan.FromTicks((long)(r.utime_ns / 100)),

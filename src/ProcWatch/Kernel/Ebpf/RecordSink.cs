@@ -29,24 +29,25 @@ internal sealed class RecordSink
     /// <summary>Returns false to stop consuming. <paramref name="sample"/> is only valid during the call.</summary>
     internal bool OnSample(ReadOnlySpan<byte> sample)
     {
-        if (!ExecRecordParser.TryReadKind(sample, out uint kind, out int tgid, out ulong ktime))
+        if (!ExecRecordParser.TryReadPrefix(sample, out record_prefix prefix))
         {
             Interlocked.Increment(ref _malformed);
             return true;
         }
+        (int tgid, ulong ktime) = ((int)prefix.tgid, prefix.ktime_ns);
         KernelRecord? record = null;
-        switch (kind)
+        switch (prefix.kind)
         {
-            case exec_record_header.RECORD_ARGV_CHUNK:
+            case record_prefix.RECORD_ARGV_CHUNK:
                 AddChunk(sample, tgid, ktime);
                 return true;
-            case exec_record_header.RECORD_EXEC:
+            case record_prefix.RECORD_EXEC:
                 record = ParseExec(sample, tgid, ktime);
                 break;
-            case exec_record_header.RECORD_FORK:
+            case record_prefix.RECORD_FORK:
                 record = ExecRecordParser.ParseFork(sample);
                 break;
-            case exec_record_header.RECORD_EXIT:
+            case record_prefix.RECORD_EXIT:
                 record = ExecRecordParser.ParseExit(sample);
                 break;
         }

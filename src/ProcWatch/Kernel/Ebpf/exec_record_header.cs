@@ -4,7 +4,7 @@ namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
 /// Mirror of <c>struct exec_record_header</c> in bpf/exec_capture.h (host byte order; the
-/// leading <c>struct record_prefix</c> is flattened into <see cref="kind"/>, <see cref="tgid"/>
+/// leading <c>struct record_prefix</c> (<see cref="record_prefix"/>) is flattened into <see cref="kind"/>, <see cref="tgid"/>
 /// and <see cref="ktime_ns"/>). A record is this header, then <see cref="filename_len"/> bytes
 /// of path, <see cref="exe_len"/> and <see cref="cwd_len"/> bytes of walked paths, then
 /// <see cref="argv_len"/> bytes of NUL-separated argv.
@@ -23,11 +23,6 @@ internal unsafe struct exec_record_header
     /// <summary>EXEC_ARGV_CHUNKS_MAX: ring records of argv per exec, at most.</summary>
     internal const int ARGV_CHUNKS_MAX = 16;
     internal const int FILENAME_CAP = 4096;
-
-    internal const uint RECORD_EXEC = 1;
-    internal const uint RECORD_ARGV_CHUNK = 2;
-    internal const uint RECORD_FORK = 3;
-    internal const uint RECORD_EXIT = 4;
 
     internal const uint EXEC_RECORD_ARGV_TRUNCATED = 1u << 0;
     internal const uint EXEC_RECORD_FILENAME_TRUNCATED = 1u << 1;
@@ -85,14 +80,29 @@ internal unsafe struct exec_record_header
     public fixed uint ancestors[ANCESTORS_MAX];
 }
 
-/// <summary>Mirror of <c>struct argv_chunk_header</c>: argv bytes [offset, offset+len) of the exec (tgid, ktime_ns).</summary>
+/// <summary>Mirror of <c>struct record_prefix</c>, which every ring-buffer record starts with.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct record_prefix
+{
+    internal const int Size = 16;
+
+    /// <summary>RECORD_* values of <see cref="kind"/>: which layout follows.</summary>
+    internal const uint RECORD_EXEC = 1;
+    internal const uint RECORD_ARGV_CHUNK = 2;
+    internal const uint RECORD_FORK = 3;
+    internal const uint RECORD_EXIT = 4;
+
+    public uint kind;
+    public uint tgid;
+    public ulong ktime_ns;
+}
+
+/// <summary>Mirror of <c>struct argv_chunk_header</c>: argv bytes [offset, offset+len) of the exec (the prefix's tgid, ktime_ns).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct argv_chunk_header
 {
     internal const int Size = 24;
-    public uint kind;
-    public uint tgid;
-    public ulong ktime_ns;
+    public record_prefix prefix;
     public uint offset;
     public uint len;
 }
@@ -102,9 +112,7 @@ internal struct argv_chunk_header
 internal struct fork_record
 {
     internal const int Size = 32;
-    public uint kind;
-    public uint tgid;
-    public ulong ktime_ns;
+    public record_prefix prefix;
     public uint parent_tgid;
     public uint reserved0;
     public ulong start_boottime_ns;
@@ -115,9 +123,7 @@ internal struct fork_record
 internal struct exit_record
 {
     internal const int Size = 56;
-    public uint kind;
-    public uint tgid;
-    public ulong ktime_ns;
+    public record_prefix prefix;
     public uint exit_code;
     public uint reserved0;
     public ulong start_boottime_ns;
