@@ -35,6 +35,18 @@ internal enum TextMatch : byte
     Contains,
 }
 
+internal static class TextMatches
+{
+    /// <summary>Whether <paramref name="text"/> equals, starts with, ends with or contains <paramref name="literal"/> (ordinal).</summary>
+    public static bool Holds(this TextMatch match, ReadOnlySpan<char> text, ReadOnlySpan<char> literal) => match switch
+    {
+        TextMatch.Equals => text.SequenceEqual(literal),
+        TextMatch.StartsWith => text.StartsWith(literal, StringComparison.Ordinal),
+        TextMatch.EndsWith => text.EndsWith(literal, StringComparison.Ordinal),
+        _ => text.Contains(literal, StringComparison.Ordinal),
+    };
+}
+
 /// <summary>A literal compared directly: equality and prefixes (cheap), and cased (<c>|cased</c>) matches of any kind.</summary>
 internal sealed class TextNode(SigmaField field, TextMatch match, string literal, bool cased) : MatchNode
 {
@@ -42,14 +54,7 @@ internal sealed class TextNode(SigmaField field, TextMatch match, string literal
     {
         if (e.IsNull(field))
             return false;
-        ReadOnlySpan<char> text = cased ? e.Raw(field) : e.Lower(field);
-        return match switch
-        {
-            TextMatch.Equals => text.SequenceEqual(literal),
-            TextMatch.StartsWith => text.StartsWith(literal, StringComparison.Ordinal),
-            TextMatch.EndsWith => text.EndsWith(literal, StringComparison.Ordinal),
-            _ => text.Contains(literal, StringComparison.Ordinal),
-        };
+        return match.Holds(e.Text(field, cased), literal);
     }
 }
 
@@ -59,7 +64,7 @@ internal sealed class WildcardNode(SigmaField field, WildcardPattern pattern, bo
     public override int Cost => 4;
 
     public override bool Evaluate(SigmaEvent e) =>
-        !e.IsNull(field) && pattern.IsMatch(cased ? e.Raw(field) : e.Lower(field));
+        !e.IsNull(field) && pattern.IsMatch(e.Text(field, cased));
 }
 
 /// <summary><c>|re</c>: a pre-built non-backtracking regex (linear time whatever the argv) on the field as it is.</summary>
@@ -118,14 +123,6 @@ internal sealed class FieldRefNode(SigmaField field, SigmaField other, TextMatch
     {
         if (e.IsNull(field) || e.IsNull(other))
             return false;
-        ReadOnlySpan<char> text = cased ? e.Raw(field) : e.Lower(field);
-        ReadOnlySpan<char> reference = cased ? e.Raw(other) : e.Lower(other);
-        return match switch
-        {
-            TextMatch.Equals => text.SequenceEqual(reference),
-            TextMatch.StartsWith => text.StartsWith(reference, StringComparison.Ordinal),
-            TextMatch.EndsWith => text.EndsWith(reference, StringComparison.Ordinal),
-            _ => text.Contains(reference, StringComparison.Ordinal),
-        };
+        return match.Holds(e.Text(field, cased), e.Text(other, cased));
     }
 }

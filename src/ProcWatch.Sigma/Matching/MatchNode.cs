@@ -19,7 +19,11 @@ internal abstract class MatchNode
     }
 }
 
-internal sealed class AndNode(MatchNode[] children) : MatchNode
+/// <summary>
+/// AND and OR: the children in cheapest-first order, stopping at the first child whose
+/// result is <paramref name="decisive"/> (false for AND, true for OR), which is then the answer.
+/// </summary>
+internal abstract class JunctionNode(MatchNode[] children, bool decisive) : MatchNode
 {
     public MatchNode[] Children { get; } = CheapFirst(children);
 
@@ -29,29 +33,16 @@ internal sealed class AndNode(MatchNode[] children) : MatchNode
     {
         foreach (MatchNode child in Children)
         {
-            if (!child.Evaluate(e))
-                return false;
+            if (child.Evaluate(e) == decisive)
+                return decisive;
         }
-        return true;
+        return !decisive;
     }
 }
 
-internal sealed class OrNode(MatchNode[] children) : MatchNode
-{
-    public MatchNode[] Children { get; } = CheapFirst(children);
+internal sealed class AndNode(MatchNode[] children) : JunctionNode(children, decisive: false);
 
-    public override int Cost { get; } = SumCost(children);
-
-    public override bool Evaluate(SigmaEvent e)
-    {
-        foreach (MatchNode child in Children)
-        {
-            if (child.Evaluate(e))
-                return true;
-        }
-        return false;
-    }
-}
+internal sealed class OrNode(MatchNode[] children) : JunctionNode(children, decisive: true);
 
 internal sealed class NotNode(MatchNode operand) : MatchNode
 {

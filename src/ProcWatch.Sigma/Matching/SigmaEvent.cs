@@ -48,6 +48,9 @@ internal sealed class SigmaEvent
         return f.Raw.AsSpan(0, f.Length);
     }
 
+    /// <summary>The field's text as it is (<c>|cased</c>) or lower-cased.</summary>
+    public ReadOnlySpan<char> Text(SigmaField field, bool cased) => cased ? Raw(field) : Lower(field);
+
     /// <summary>The field's text lower-cased (invariant), for case-insensitive matching.</summary>
     public ReadOnlySpan<char> Lower(SigmaField field)
     {

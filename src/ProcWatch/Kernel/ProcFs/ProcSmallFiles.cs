@@ -37,13 +37,6 @@ internal static class ProcSmallFiles
     }
 
     /// <summary>/proc/PID/loginuid; <paramref name="loginUid"/> is null when unset (4294967295).</summary>
-    public static bool TryReadLoginUid(int pid, out uint? loginUid)
-    {
-        Span<byte> path = stackalloc byte[ProcPath.MaxLength];
-        ProcPath.Format(path, pid, "loginuid"u8);
-        return TryReadLoginUid(Libc.AT_FDCWD, path, out loginUid);
-    }
-
     internal static bool TryReadLoginUid(int dirFd, ReadOnlySpan<byte> pathNul, out uint? loginUid)
     {
         loginUid = null;

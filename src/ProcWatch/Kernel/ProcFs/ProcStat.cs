@@ -5,7 +5,7 @@ using ProcWatch.Text;
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>The fields of /proc/PID/stat that ProcWatch uses (proc_pid_stat(5)).</summary>
-internal readonly record struct ProcStat
+internal readonly record struct ProcStat : IProcFileParser<ProcStat>
 {
     /// <summary>PF_KTHREAD in the flags field: a kernel thread.</summary>
     public const uint PF_KTHREAD = 0x00200000;
@@ -30,32 +30,17 @@ internal readonly record struct ProcStat
     public bool IsKernelThread => (Flags & PF_KTHREAD) != 0;
 
     /// <summary>Reads /proc/PID/stat; false when the process is gone (or unreadable).</summary>
-    public static bool TryRead(int pid, out ProcStat stat)
-    {
-        Span<byte> path = stackalloc byte[ProcPath.MaxLength];
-        ProcPath.Format(path, pid, "stat"u8);
-        return TryRead(Libc.AT_FDCWD, path, out stat);
-    }
+    public static bool TryRead(int pid, out ProcStat stat) => ParsedProcFile.TryReadOf(pid, "stat"u8, out stat);
 
     /// <summary>Reads /proc/PID/task/TID/stat (a thread's own start time and name).</summary>
     public static bool TryReadTask(int pid, int tid, out ProcStat stat)
     {
         Span<byte> path = stackalloc byte[ProcPath.MaxLength];
         ProcPath.FormatTask(path, pid, tid, "stat"u8);
-        return TryRead(Libc.AT_FDCWD, path, out stat);
+        return ParsedProcFile.TryRead(Libc.AT_FDCWD, path, out stat);
     }
 
-    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out ProcStat stat)
-    {
-        Span<byte> initial = stackalloc byte[1024];
-        if (!ProcFile.TryRead(dirFd, pathNul, initial, out ProcFile file, out _))
-        {
-            stat = default;
-            return false;
-        }
-        using (file)
-            return TryParse(file.Content, out stat);
-    }
+    static int IProcFileParser<ProcStat>.TypicalBytes => 1024;
 
     /// <summary>
     /// Parses the content of a stat file. The name sits between the first '(' and the LAST ')':

@@ -1,29 +1,13 @@
 using System.Buffers.Text;
-using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.ProcFs;
 
 /// <summary>The credentials in /proc/PID/status: real and effective user and group ids.</summary>
-internal readonly record struct ProcStatus(uint RealUid, uint EffectiveUid, uint RealGid, uint EffectiveGid)
+internal readonly record struct ProcStatus(uint RealUid, uint EffectiveUid, uint RealGid, uint EffectiveGid) : IProcFileParser<ProcStatus>
 {
-    public static bool TryRead(int pid, out ProcStatus status)
-    {
-        Span<byte> path = stackalloc byte[ProcPath.MaxLength];
-        ProcPath.Format(path, pid, "status"u8);
-        return TryRead(Libc.AT_FDCWD, path, out status);
-    }
+    public static bool TryRead(int pid, out ProcStatus status) => ParsedProcFile.TryReadOf(pid, "status"u8, out status);
 
-    internal static bool TryRead(int dirFd, ReadOnlySpan<byte> pathNul, out ProcStatus status)
-    {
-        Span<byte> initial = stackalloc byte[2048];
-        if (!ProcFile.TryRead(dirFd, pathNul, initial, out ProcFile file, out _))
-        {
-            status = default;
-            return false;
-        }
-        using (file)
-            return TryParse(file.Content, out status);
-    }
+    static int IProcFileParser<ProcStatus>.TypicalBytes => 2048;
 
     /// <summary>Parses the "Uid:" and "Gid:" lines (real, effective, saved, filesystem).</summary>
     public static bool TryParse(ReadOnlySpan<byte> content, out ProcStatus status)

@@ -39,9 +39,9 @@ internal struct ProcessDirectory : IDisposable
         return fd >= 0;
     }
 
-    public readonly bool TryReadStat(out ProcStat stat) => ProcStat.TryRead(_fd, "stat\0"u8, out stat);
+    public readonly bool TryReadStat(out ProcStat stat) => ParsedProcFile.TryRead(_fd, "stat\0"u8, out stat);
 
-    public readonly bool TryReadStatus(out ProcStatus status) => ProcStatus.TryRead(_fd, "status\0"u8, out status);
+    public readonly bool TryReadStatus(out ProcStatus status) => ParsedProcFile.TryRead(_fd, "status\0"u8, out status);
 
     public readonly bool TryReadArgs(out string[] args) => ProcCmdline.TryRead(_fd, "cmdline\0"u8, out args);
 
