@@ -21,25 +21,16 @@ namespace ProcWatch.Rules;
 /// A descendant that leaves the group on purpose (setsid, setpgid) is out of reach, as it would be
 /// for any supervisor without a cgroup of its own.
 /// </summary>
-internal sealed unsafe class ActionProcess : IDisposable
+internal sealed unsafe class ActionProcess(int pid, int pidfd, Stream stdin, Stream stdout, Stream stderr) : IDisposable
 {
-    private readonly int _pidfd;
+    private readonly int _pidfd = pidfd;
     private bool _reaped;
     private int _exitCode = -1;
 
-    private ActionProcess(int pid, int pidfd, Stream stdin, Stream stdout, Stream stderr)
-    {
-        Pid = pid;
-        _pidfd = pidfd;
-        Stdin = stdin;
-        Stdout = stdout;
-        Stderr = stderr;
-    }
-
-    public int Pid { get; }
-    public Stream Stdin { get; }
-    public Stream Stdout { get; }
-    public Stream Stderr { get; }
+    public int Pid { get; } = pid;
+    public Stream Stdin { get; } = stdin;
+    public Stream Stdout { get; } = stdout;
+    public Stream Stderr { get; } = stderr;
 
     /// <summary>The leader's exit code (128 + signal when killed by one); valid after <see cref="Reap"/>.</summary>
     public int ExitCode => _exitCode;

@@ -11,35 +11,16 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// allowed) or reported. Every failure is one log line when it starts and one when
 /// delivery resumes, never one per retry; retries back off to 30 s.
 /// </summary>
-internal sealed class ClickHouseDelivery : IDisposable
+internal sealed class ClickHouseDelivery(ClickHouseSettings settings, string name, string? user, ClickHouseSpool spool,
+    OutputCounters counters, LossReporter losses, Action<string> report, string? password) : IDisposable
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-    private readonly ClickHouseSettings _settings;
-    private readonly string _name;
-    private readonly string? _user;
-    private readonly ClickHouseSpool _spool;
-    private readonly OutputCounters _counters;
-    private readonly LossReporter _losses;
-    private readonly Action<string> _report;
-    private readonly ClickHouseClient _client;
+    private readonly ClickHouseClient _client = new(settings, user, password);
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0);
     private Task _loop = Task.CompletedTask;
     private (ClickHouseOutcome Outcome, int Code)? _problem;
     private bool _tableChecked;
-
-    public ClickHouseDelivery(ClickHouseSettings settings, string name, string? user, ClickHouseSpool spool,
-        OutputCounters counters, LossReporter losses, Action<string> report, string? password)
-    {
-        _settings = settings;
-        _name = name;
-        _user = user;
-        _spool = spool;
-        _counters = counters;
-        _losses = losses;
-        _report = report;
-        _client = new ClickHouseClient(settings, user, password);
-    }
 
     /// <summary>Insert latencies in milliseconds of accepted batches, when a benchmark asks for them.</summary>
     public List<double>? Latencies { get; set; }
@@ -60,13 +41,13 @@ internal sealed class ClickHouseDelivery : IDisposable
         {
             try
             {
-                long expired = _spool.Expire(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                long expired = spool.Expire(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                 if (expired > 0)
                 {
-                    _counters.OnDropped(expired);
-                    _losses.Lost(expired, "expired", $"spooled longer than {_settings.SpoolMaxAge.TotalHours:0.#} h");
+                    counters.OnDropped(expired);
+                    losses.Lost(expired, "expired", $"spooled longer than {settings.SpoolMaxAge.TotalHours:0.#} h");
                 }
-                if (!_spool.TryPeekOldest(out SpoolEntry entry))
+                if (!spool.TryPeekOldest(out SpoolEntry entry))
                 {
                     await _wake.WaitAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
                     continue;
@@ -97,11 +78,11 @@ internal sealed class ClickHouseDelivery : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // A spooled file that cannot be read is lost, not retried forever.
-                if (_spool.TryPeekOldest(out SpoolEntry broken))
+                if (spool.TryPeekOldest(out SpoolEntry broken))
                 {
-                    _spool.Remove(broken);
-                    _counters.OnDropped(broken.Rows);
-                    _losses.Lost(broken.Rows, "unreadable", $"cannot read the spooled batch {broken.Path}: {ex.Message}");
+                    spool.Remove(broken);
+                    counters.OnDropped(broken.Rows);
+                    losses.Lost(broken.Rows, "unreadable", $"cannot read the spooled batch {broken.Path}: {ex.Message}");
                 }
             }
         }
@@ -112,31 +93,31 @@ internal sealed class ClickHouseDelivery : IDisposable
         string where;
         try
         {
-            _spool.Reject(entry);
-            where = "moved the batch to " + _spool.RejectedDirectory;
+            spool.Reject(entry);
+            where = "moved the batch to " + spool.RejectedDirectory;
         }
         catch (IOException ex)
         {
             where = "deleted the batch, " + ex.Message;
         }
-        _counters.OnDropped(entry.Rows);
-        _losses.Lost(entry.Rows, "refused", $"the server refused a batch for its data (code {reply.Code}: {reply.Message}); {where}; going on with the next");
+        counters.OnDropped(entry.Rows);
+        losses.Lost(entry.Rows, "refused", $"the server refused a batch for its data (code {reply.Code}: {reply.Message}); {where}; going on with the next");
     }
 
     private async Task<ClickHouseReply> InsertAsync(SpoolEntry entry, CancellationToken stop)
     {
-        byte[] body = _spool.Read(entry);
+        byte[] body = spool.Read(entry);
         long started = Stopwatch.GetTimestamp();
         ClickHouseReply reply = await _client.InsertAsync(body, stop).ConfigureAwait(false);
         if (reply.Outcome != ClickHouseOutcome.Accepted)
             return reply;
         Latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        _spool.Remove(entry);
-        _counters.OnWritten(entry.Rows);
+        spool.Remove(entry);
+        counters.OnWritten(entry.Rows);
         if (_problem is not null)
         {
             _problem = null;
-            _report($"{_name}: delivering again; {_spool.Rows} events still spooled");
+            report($"{name}: delivering again; {spool.Rows} events still spooled");
         }
         return reply;
     }
@@ -147,27 +128,27 @@ internal sealed class ClickHouseDelivery : IDisposable
         ClickHouseReply version = await _client.QueryAsync("SELECT version()", stop).ConfigureAwait(false);
         if (version.Outcome != ClickHouseOutcome.Accepted)
             return version;
-        string sql = "SELECT name FROM system.columns WHERE database = " + ClickHouseSchema.Literal(_settings.Database)
-                   + " AND table = " + ClickHouseSchema.Literal(_settings.Table) + " FORMAT TabSeparated";
+        string sql = "SELECT name FROM system.columns WHERE database = " + ClickHouseSchema.Literal(settings.Database)
+                   + " AND table = " + ClickHouseSchema.Literal(settings.Table) + " FORMAT TabSeparated";
         ClickHouseReply columns = await _client.QueryAsync(sql, stop).ConfigureAwait(false);
         if (columns.Outcome != ClickHouseOutcome.Accepted)
             return columns;
         var present = new HashSet<string>(columns.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
         if (present.Count == 0)
         {
-            string table = $"{_settings.Database}.{_settings.Table}";
-            if (!_settings.CreateTable)
+            string table = $"{settings.Database}.{settings.Table}";
+            if (!settings.CreateTable)
                 return new ClickHouseReply(ClickHouseOutcome.MissingTable, 60,
                     $"table {table} does not exist and create_table is off (procwatch fleet schema prints its DDL)");
             ClickHouseDialect dialect = ClickHouseSchema.DialectOf(version.Body);
-            foreach (string statement in ClickHouseSchema.SingleNode(_settings.Database, _settings.Table, dialect, _settings.RetentionDays))
+            foreach (string statement in ClickHouseSchema.SingleNode(settings.Database, settings.Table, dialect, settings.RetentionDays))
             {
                 ClickHouseReply created = await _client.QueryAsync(statement, stop).ConfigureAwait(false);
                 if (created.Outcome != ClickHouseOutcome.Accepted)
                     return created with { Outcome = created.Outcome == ClickHouseOutcome.MissingTable ? ClickHouseOutcome.Refused : created.Outcome,
                                           Message = $"cannot create {table}: {created.Message}" };
             }
-            _report($"{_name}: created table {table} (ClickHouse {version.Body.Trim()}, {dialect.ToString().ToLowerInvariant()} schema)");
+            report($"{name}: created table {table} (ClickHouse {version.Body.Trim()}, {dialect.ToString().ToLowerInvariant()} schema)");
         }
         else
         {
@@ -180,7 +161,7 @@ internal sealed class ClickHouseDelivery : IDisposable
             }
             if (missing.Length > 0)
                 return new ClickHouseReply(ClickHouseOutcome.Refused, 16,
-                    $"schema mismatch: {_settings.Database}.{_settings.Table} lacks the columns {missing} (procwatch fleet schema prints the DDL)");
+                    $"schema mismatch: {settings.Database}.{settings.Table} lacks the columns {missing} (procwatch fleet schema prints the DDL)");
         }
         _tableChecked = true;
         return new ClickHouseReply(ClickHouseOutcome.Accepted, 0, "");
@@ -195,12 +176,12 @@ internal sealed class ClickHouseDelivery : IDisposable
         string what = reply.Outcome switch
         {
             ClickHouseOutcome.Unreachable => $"cannot reach the server: {reply.Message}",
-            ClickHouseOutcome.AuthenticationFailed => $"authentication failed for user '{_user ?? "default"}': {reply.Message}",
+            ClickHouseOutcome.AuthenticationFailed => $"authentication failed for user '{user ?? "default"}': {reply.Message}",
             ClickHouseOutcome.MissingTable => reply.Message,
             ClickHouseOutcome.Refused or ClickHouseOutcome.RefusedData => $"the server refused the insert: {reply.Message}",
             _ => $"server error (code {reply.Code}): {reply.Message}",
         };
-        _report($"{_name}: {what}; keeping events in the spool ({_spool.Rows} events, {_spool.Bytes} bytes) and retrying");
+        report($"{name}: {what}; keeping events in the spool ({spool.Rows} events, {spool.Bytes} bytes) and retrying");
     }
 
     /// <summary>Stop: a little time to send what is spooled (a live server empties it), then the send in flight is abandoned (it stays spooled).</summary>
@@ -208,7 +189,7 @@ internal sealed class ClickHouseDelivery : IDisposable
     {
         var grace = Stopwatch.StartNew();
         Wake();
-        while (_spool.Count > 0 && _problem is null && grace.Elapsed < TimeSpan.FromSeconds(2))
+        while (spool.Count > 0 && _problem is null && grace.Elapsed < TimeSpan.FromSeconds(2))
             Thread.Sleep(10);
         _stop.Cancel();
         try

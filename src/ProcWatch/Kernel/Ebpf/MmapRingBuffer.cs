@@ -15,34 +15,22 @@ namespace ProcWatch.Kernel.Ebpf;
 /// Chosen over libbpf's ring_buffer__poll with an [UnmanagedCallersOnly] callback: measured
 /// cheaper per record (docs/notes/NOTES-issue4.md), and it can be woken at once for shutdown.
 /// </remarks>
-internal sealed unsafe class MmapRingBuffer : IDisposable
+internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wakeFd, byte* consumerPage, byte* producerPage, nuint producerMapLength, ulong size) : IDisposable
 {
     private const uint BPF_RINGBUF_BUSY_BIT = 1u << 31;
     private const uint BPF_RINGBUF_DISCARD_BIT = 1u << 30;
     private const int BPF_RINGBUF_HDR_SZ = 8;
 
-    private readonly int _epollFd;
-    private readonly int _wakeFd;
-    private readonly byte* _consumerPage;
-    private readonly byte* _producerPage;
-    private readonly nuint _producerMapLength;
-    private readonly byte* _data;
-    private readonly ulong _mask;
+    private readonly int _epollFd = epollFd;
+    private readonly int _wakeFd = wakeFd;
+    private readonly byte* _consumerPage = consumerPage;
+    private readonly byte* _producerPage = producerPage;
+    private readonly nuint _producerMapLength = producerMapLength;
+    private readonly byte* _data = producerPage + Environment.SystemPageSize;
+    private readonly ulong _mask = size - 1;
     private int _disposed;
 
-    private MmapRingBuffer(RecordSink sink, int epollFd, int wakeFd, byte* consumerPage, byte* producerPage, nuint producerMapLength, ulong size)
-    {
-        Sink = sink;
-        _epollFd = epollFd;
-        _wakeFd = wakeFd;
-        _consumerPage = consumerPage;
-        _producerPage = producerPage;
-        _producerMapLength = producerMapLength;
-        _data = producerPage + Environment.SystemPageSize;
-        _mask = size - 1;
-    }
-
-    internal RecordSink Sink { get; }
+    internal RecordSink Sink { get; } = sink;
 
     internal static bool TryCreate(int mapFd, int ringBytes, RecordSink sink, [NotNullWhen(true)] out MmapRingBuffer? ring, out int errno)
     {
