@@ -35,44 +35,32 @@ internal sealed class ReportDataWriter
 
         Raw("{\"version\":1,\"generatedAt\":"u8);
         Str(generatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
-        Raw(",\"t0\":"u8); Num(t0);
-        Raw(",\"t1\":"u8); Num(t1 - t0);
-        Raw(",\"lines\":"u8); Num(model.LinesRead);
-        Raw(",\"corruptLines\":"u8); Num(model.CorruptLines);
-        Raw(",\"omitted\":"u8); Num(model.ProcessesOmitted);
-        Raw(",\"alertsOmitted\":"u8); Num(model.AlertsOmitted);
+        NumMember(",\"t0\":"u8, t0);
+        NumMember(",\"t1\":"u8, t1 - t0);
+        NumMember(",\"lines\":"u8, model.LinesRead);
+        NumMember(",\"corruptLines\":"u8, model.CorruptLines);
+        NumMember(",\"omitted\":"u8, model.ProcessesOmitted);
+        NumMember(",\"alertsOmitted\":"u8, model.AlertsOmitted);
         Raw(",\"files\":"u8); StrArray(model.Files);
         Raw(",\"hosts\":"u8); StrArray(model.Hosts);
-        Raw(",\"corrupt\":["u8);
-        for (int i = 0; i < model.CorruptSamples.Count; i++)
+        Rows(",\"corrupt\":["u8, model.CorruptSamples, ","u8, c =>
         {
-            CorruptLine c = model.CorruptSamples[i];
-            if (i > 0) Raw(","u8);
-            Raw("["u8); Str(c.File); Raw(","u8); Num(c.Line); Raw(","u8); Str(c.Reason); Raw(","u8); Str(c.Excerpt); Raw("]"u8);
-        }
-        Raw("],\"lost\":["u8);
-        for (int i = 0; i < model.Lost.Count; i++)
+            Str(c.File); Raw(","u8); Num(c.Line); Raw(","u8); Str(c.Reason); Raw(","u8); Str(c.Excerpt);
+        });
+        Rows(",\"lost\":["u8, model.Lost, ","u8, l =>
         {
-            LostReport l = model.Lost[i];
-            if (i > 0) Raw(","u8);
-            Raw("["u8); Num(l.TimeUs == 0 ? 0 : l.TimeUs - t0); Raw(","u8); Str(l.Reason); Raw(","u8); Num(l.Count); Raw("]"u8);
-        }
-        Raw("],\"alerts\":["u8);
-        for (int i = 0; i < model.Alerts.Count; i++)
+            Num(l.TimeUs == 0 ? 0 : l.TimeUs - t0); Raw(","u8); Str(l.Reason); Raw(","u8); Num(l.Count);
+        });
+        Rows(",\"alerts\":["u8, model.Alerts, ","u8, a =>
         {
-            ReportAlert a = model.Alerts[i];
-            if (i > 0) Raw(","u8);
-            Raw("["u8); Num(a.Process is null ? -1 : index[a.Process]); Raw(","u8); Num(a.TimeUs - t0);
-            Raw(","u8); Str(a.RuleId); Raw(","u8); Str(a.RuleName); Raw(","u8); Str(a.Ruleset); Raw(","u8); Str(a.Severity); Raw("]"u8);
-        }
+            Num(a.Process is null ? -1 : index[a.Process]); Raw(","u8); Num(a.TimeUs - t0);
+            Raw(","u8); Str(a.RuleId); Raw(","u8); Str(a.RuleName); Raw(","u8); Str(a.Ruleset); Raw(","u8); Str(a.Severity);
+        });
         // [pid, parent index, entity_id, start, end, exec, outcome, exit code, signal name,
         //  executable, name, cwd, user (string table indexes), argv, duration µs, cpu ns, peak rss, flags]
-        Raw("],\"processes\":["u8);
-        for (int i = 0; i < model.Processes.Count; i++)
+        Rows(",\"processes\":["u8, model.Processes, ",\n"u8, p =>
         {
-            ReportProcess p = model.Processes[i];
-            if (i > 0) Raw(",\n"u8);
-            Raw("["u8); Num(p.Pid);
+            Num(p.Pid);
             Raw(","u8); Num(p.Parent is null ? -1 : index[p.Parent]);
             Raw(","u8); Str(p.EntityId);
             Raw(","u8); Num(p.StartUs - t0);
@@ -92,12 +80,31 @@ internal sealed class ReportDataWriter
             Raw(","u8); OptNum(p.CpuTimeNs);
             Raw(","u8); OptNum(p.PeakRssBytes);
             Raw(","u8); Num((p.ArgsTruncated ? 1 : 0) | (p.ArgvSource == "none" ? 2 : 0) | (p.ExecUs is null ? 4 : 0));
-            Raw("]"u8);
-        }
+        });
         // Written last: only now is the table complete.
-        Raw("],\n\"strings\":"u8);
+        Raw(",\n\"strings\":"u8);
         StrArray(_strings);
         Raw("}"u8);
+    }
+
+    /// <summary><paramref name="key"/> (<c>,"name":[</c>), then each row as an array, <paramref name="separator"/> between rows, then <c>]</c>.</summary>
+    private void Rows<T>(ReadOnlySpan<byte> key, IReadOnlyList<T> rows, ReadOnlySpan<byte> separator, Action<T> writeRow)
+    {
+        Raw(key);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            if (i > 0) Raw(separator);
+            Raw("["u8);
+            writeRow(rows[i]);
+            Raw("]"u8);
+        }
+        Raw("]"u8);
+    }
+
+    private void NumMember(ReadOnlySpan<byte> key, long value)
+    {
+        Raw(key);
+        Num(value);
     }
 
     private void Interned(string? value)

@@ -83,12 +83,9 @@ internal sealed class DaemonMetrics
         Header(sb, "procwatch_events_total", "counter", "Events received from the kernel, by kind.");
         foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
             Line(sb, "procwatch_events_total", "kind", kind.Name(), _watcher.Count(kind));
-        Header(sb, "procwatch_losses_total", "counter", "Ways events were lost: kernel buffer overruns (each an unknown number), queue drops, sequence gaps, eBPF ring buffer drops.");
-        Line(sb, "procwatch_losses_total", "reason", "kernel_buffer_overrun", _watcher.KernelOverruns);
-        Line(sb, "procwatch_losses_total", "reason", "queue_full", _watcher.QueueDrops);
-        Line(sb, "procwatch_losses_total", "reason", "sequence_gap", _watcher.SequenceGaps);
-        Line(sb, "procwatch_losses_total", "reason", "ring_buffer_full", _watcher.RingBufferDrops);
-        Line(sb, "procwatch_losses_total", "reason", "malformed", _watcher.Malformed);
+        Family(sb, "procwatch_losses_total", "Ways events were lost: kernel buffer overruns (each an unknown number), queue drops, sequence gaps, eBPF ring buffer drops.", "reason",
+            ("kernel_buffer_overrun", _watcher.KernelOverruns), ("queue_full", _watcher.QueueDrops), ("sequence_gap", _watcher.SequenceGaps),
+            ("ring_buffer_full", _watcher.RingBufferDrops), ("malformed", _watcher.Malformed));
 
         Header(sb, "procwatch_output_lines_total", "counter", "Lines (events and alerts) written, by output.");
         foreach (IOutputSink output in _outputs)
@@ -105,16 +102,11 @@ internal sealed class DaemonMetrics
             Line(sb, "procwatch_rule_hits_total", "rule", rules.Rules[i].Name, Volatile.Read(ref rules.Hits[i]));
         Header(sb, "procwatch_alerts_total", "counter", "Alerts written.");
         sb.Append("procwatch_alerts_total ").Append(Alerts.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        Header(sb, "procwatch_actions_total", "counter", "exec actions, by result.");
-        Line(sb, "procwatch_actions_total", "result", "succeeded", _actions.Succeeded);
-        Line(sb, "procwatch_actions_total", "result", "failed", _actions.Failed);
-        Line(sb, "procwatch_actions_total", "result", "timed_out", _actions.TimedOut);
-        Line(sb, "procwatch_actions_total", "result", "rate_limited", _actions.RateLimited);
-        Line(sb, "procwatch_actions_total", "result", "queue_full", _actions.QueueFull);
-        Header(sb, "procwatch_kills_total", "counter", "kill actions, by result.");
-        Line(sb, "procwatch_kills_total", "result", "killed", Volatile.Read(ref _kills));
-        Line(sb, "procwatch_kills_total", "result", "failed", Volatile.Read(ref _killFailures));
-        Line(sb, "procwatch_kills_total", "result", "gone", Volatile.Read(ref _killsGone));
+        Family(sb, "procwatch_actions_total", "exec actions, by result.", "result",
+            ("succeeded", _actions.Succeeded), ("failed", _actions.Failed), ("timed_out", _actions.TimedOut),
+            ("rate_limited", _actions.RateLimited), ("queue_full", _actions.QueueFull));
+        Family(sb, "procwatch_kills_total", "kill actions, by result.", "result",
+            ("killed", Volatile.Read(ref _kills)), ("failed", Volatile.Read(ref _killFailures)), ("gone", Volatile.Read(ref _killsGone)));
         return sb.ToString();
     }
 
@@ -152,6 +144,14 @@ internal sealed class DaemonMetrics
             $"output lines={written} dropped={dropped}; rule hits={hits} alerts={Alerts}; " +
             $"actions ok={_actions.Succeeded} failed={_actions.Failed} timed_out={_actions.TimedOut} rate_limited={_actions.RateLimited} queue_full={_actions.QueueFull}; " +
             $"kills={Volatile.Read(ref _kills)}");
+    }
+
+    /// <summary>A counter with a fixed set of label values: its header, then one line a value.</summary>
+    private static void Family(StringBuilder sb, string name, string help, string label, params ReadOnlySpan<(string Value, long Count)> lines)
+    {
+        Header(sb, name, "counter", help);
+        foreach ((string value, long count) in lines)
+            Line(sb, name, label, value, count);
     }
 
     private static void Header(StringBuilder sb, string name, string type, string help) =>
