@@ -12,57 +12,57 @@ internal static partial class ConfigLoader
     {
         private List<RuleDefinition> ReadRules(YamlNode node)
         {
-            var rules = new List<RuleDefinition>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (YamlNode item in Sequence(node, "rules").Children)
+            return Items(node, "rules", item => ReadRule(item, names));
+        }
+
+        /// <summary>One rule; <paramref name="names"/> holds the names of the rules before it (a name is unique).</summary>
+        private RuleDefinition ReadRule(YamlNode item, HashSet<string> names)
+        {
+            YamlMappingNode map = Mapping(item, "a rule");
+            string? name = null;
+            var severity = RuleSeverity.Medium;
+            RuleMatch? match = null;
+            List<RuleAction>? actions = null;
+            YamlNode? actionsNode = null;
+            bool killAnyProcess = false;
+            RateLimit rate = new(60, TimeSpan.FromMinutes(1));
+            foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                YamlMappingNode map = Mapping(item, "a rule");
-                string? name = null;
-                var severity = RuleSeverity.Medium;
-                RuleMatch? match = null;
-                List<RuleAction>? actions = null;
-                YamlNode? actionsNode = null;
-                bool killAnyProcess = false;
-                RateLimit rate = new(60, TimeSpan.FromMinutes(1));
-                foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+                switch (Key(keyNode))
                 {
-                    switch (Key(keyNode))
-                    {
-                        case "name":
-                            name = Scalar(value, "name");
-                            if (!names.Add(name))
-                                throw Error(value, $"a rule named '{name}' already exists");
-                            break;
-                        case "severity":
-                            if (!RuleSeverityNames.TryParse(Scalar(value, "severity"), out severity))
-                                throw Error(value, $"unknown severity '{Scalar(value, "severity")}' (expected low, medium, high, critical)");
-                            break;
-                        case "match": match = ReadMatch(value); break;
-                        case "actions": actions = ReadActions(value); actionsNode = value; break;
-                        case "kill_any_process": killAnyProcess = Boolean(value, "kill_any_process"); break;
-                        case "rate_limit": rate = ReadRate(value); break;
-                        case string other:
-                            throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit, kill_any_process)");
-                    }
+                    case "name":
+                        name = Scalar(value, "name");
+                        if (!names.Add(name))
+                            throw Error(value, $"a rule named '{name}' already exists");
+                        break;
+                    case "severity":
+                        if (!RuleSeverityNames.TryParse(Scalar(value, "severity"), out severity))
+                            throw Error(value, $"unknown severity '{Scalar(value, "severity")}' (expected low, medium, high, critical)");
+                        break;
+                    case "match": match = ReadMatch(value); break;
+                    case "actions": actions = ReadActions(value); actionsNode = value; break;
+                    case "kill_any_process": killAnyProcess = Boolean(value, "kill_any_process"); break;
+                    case "rate_limit": rate = ReadRate(value); break;
+                    case string other:
+                        throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit, kill_any_process)");
                 }
-                if (string.IsNullOrEmpty(name))
-                    throw Error(item, "a rule needs a name");
-                RuleMatch matching = match ?? new RuleMatch();
-                bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null };
-                if (unrestricted && !killAnyProcess && actions is not null && actions.Exists(a => a is KillAction))
-                    throw Error(actionsNode!, $"rule '{name}' would SIGKILL every process (its match names no executable, name, args, user or parent); " +
-                        "narrow the match, or add kill_any_process: true if that is really meant");
-                var rule = new RuleDefinition
-                {
-                    Name = name,
-                    Severity = severity,
-                    Match = match ?? new RuleMatch(),
-                    Actions = actions ?? [new AlertAction()],
-                    ExecRateLimit = rate,
-                };
-                rules.Add(rule);
             }
-            return rules;
+            if (string.IsNullOrEmpty(name))
+                throw Error(item, "a rule needs a name");
+            RuleMatch matching = match ?? new RuleMatch();
+            bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null };
+            if (unrestricted && !killAnyProcess && actions is not null && actions.Exists(a => a is KillAction))
+                throw Error(actionsNode!, $"rule '{name}' would SIGKILL every process (its match names no executable, name, args, user or parent); " +
+                    "narrow the match, or add kill_any_process: true if that is really meant");
+            return new RuleDefinition
+            {
+                Name = name,
+                Severity = severity,
+                Match = match ?? new RuleMatch(),
+                Actions = actions ?? [new AlertAction()],
+                ExecRateLimit = rate,
+            };
         }
 
         private RuleMatch ReadMatch(YamlNode node)
@@ -101,30 +101,24 @@ internal static partial class ConfigLoader
 
         private List<RuleAction> ReadActions(YamlNode node)
         {
-            var actions = new List<RuleAction>();
-            foreach (YamlNode item in Sequence(node, "actions").Children)
-            {
-                switch (item)
-                {
-                    case YamlScalarNode { Value: "alert" }: actions.Add(new AlertAction()); break;
-                    case YamlScalarNode { Value: "kill" }: actions.Add(new KillAction()); break;
-                    case YamlScalarNode { Value: "exec" }:
-                        throw Error(item, "exec needs the program as a list: - exec: [\"/path/to/program\", \"arg\"]");
-                    case YamlScalarNode scalar:
-                        throw Error(item, $"unknown action '{scalar.Value}' (expected alert, kill, exec: [program, args...])");
-                    case YamlMappingNode map:
-                        if (map.Children.Count != 1 || Key(map.Children[0].Key) != "exec")
-                            throw Error(item, "an action is alert, kill, or exec: [program, args...]");
-                        actions.Add(new ExecAction(ReadArgv(map.Children[0].Value)));
-                        break;
-                    default:
-                        throw Error(item, "an action is alert, kill, or exec: [program, args...]");
-                }
-            }
+            List<RuleAction> actions = Items(node, "actions", ReadAction);
             if (actions.Count == 0)
                 throw Error(node, "actions is empty (leave it out for a plain alert)");
             return actions;
         }
+
+        private RuleAction ReadAction(YamlNode item) => item switch
+        {
+            YamlScalarNode { Value: "alert" } => new AlertAction(),
+            YamlScalarNode { Value: "kill" } => new KillAction(),
+            YamlScalarNode { Value: "exec" } =>
+                throw Error(item, "exec needs the program as a list: - exec: [\"/path/to/program\", \"arg\"]"),
+            YamlScalarNode scalar =>
+                throw Error(item, $"unknown action '{scalar.Value}' (expected alert, kill, exec: [program, args...])"),
+            YamlMappingNode map when map.Children.Count == 1 && Key(map.Children[0].Key) == "exec" =>
+                new ExecAction(ReadArgv(map.Children[0].Value)),
+            _ => throw Error(item, "an action is alert, kill, or exec: [program, args...]"),
+        };
 
         private List<string> ReadArgv(YamlNode node)
         {

@@ -8,46 +8,34 @@ internal static partial class ConfigLoader
     private sealed partial class Reader
     {
         /// <summary><c>sigma:</c> — paths, or <c>{path, actions, rate_limit}</c> mappings. The rules themselves load at start (and on SIGHUP).</summary>
-        private List<SigmaSource> ReadSigma(YamlNode node)
+        private List<SigmaSource> ReadSigma(YamlNode node) => Items(node, "sigma", ReadSigmaSource);
+
+        private SigmaSource ReadSigmaSource(YamlNode item)
         {
-            var sources = new List<SigmaSource>();
-            foreach (YamlNode item in Sequence(node, "sigma").Children)
+            if (item is YamlScalarNode)
+                return new SigmaSource { Path = SigmaPath(item) };
+            YamlMappingNode map = Mapping(item, "a sigma entry (a path, or path/actions/rate_limit)");
+            string? path = null;
+            List<RuleAction>? actions = null;
+            RateLimit rate = new(60, TimeSpan.FromMinutes(1));
+            foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                if (item is YamlScalarNode)
+                switch (Key(keyNode))
                 {
-                    sources.Add(new SigmaSource { Path = SigmaPath(item) });
-                    continue;
+                    case "path": path = SigmaPath(value); break;
+                    case "actions": actions = ReadActions(value); break;
+                    case "rate_limit": rate = ReadRate(value); break;
+                    case string other:
+                        throw Error(keyNode, $"unknown key '{other}' in a sigma entry (expected path, actions, rate_limit)");
                 }
-                YamlMappingNode map = Mapping(item, "a sigma entry (a path, or path/actions/rate_limit)");
-                string? path = null;
-                List<RuleAction>? actions = null;
-                RateLimit rate = new(60, TimeSpan.FromMinutes(1));
-                foreach ((YamlNode keyNode, YamlNode value) in map.Children)
-                {
-                    switch (Key(keyNode))
-                    {
-                        case "path": path = SigmaPath(value); break;
-                        case "actions": actions = ReadActions(value); break;
-                        case "rate_limit": rate = ReadRate(value); break;
-                        case string other:
-                            throw Error(keyNode, $"unknown key '{other}' in a sigma entry (expected path, actions, rate_limit)");
-                    }
-                }
-                if (path is null)
-                    throw Error(item, "a sigma entry needs a path");
-                sources.Add(new SigmaSource { Path = path, Actions = actions ?? [new AlertAction()], ExecRateLimit = rate });
             }
-            return sources;
+            if (path is null)
+                throw Error(item, "a sigma entry needs a path");
+            return new SigmaSource { Path = path, Actions = actions ?? [new AlertAction()], ExecRateLimit = rate };
         }
 
         /// <summary><c>filters:</c> — files or directories of Sigma filter documents (local false positives).</summary>
-        private List<string> ReadSigmaFilters(YamlNode node)
-        {
-            var paths = new List<string>();
-            foreach (YamlNode item in Sequence(node, "filters").Children)
-                paths.Add(SigmaPath(item));
-            return paths;
-        }
+        private List<string> ReadSigmaFilters(YamlNode node) => Items(node, "filters", SigmaPath);
 
         private string SigmaPath(YamlNode node)
         {

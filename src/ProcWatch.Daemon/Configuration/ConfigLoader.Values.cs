@@ -118,9 +118,15 @@ internal static partial class ConfigLoader
         {
             if (node is YamlScalarNode scalar)
                 return [scalar];
-            var items = new List<YamlScalarNode>();
+            return Items(node, what, item => item as YamlScalarNode ?? throw Error(item, $"{what} must list single values"));
+        }
+
+        /// <summary>Each item of the sequence <paramref name="node"/> (named <paramref name="what"/> in errors), read by <paramref name="read"/>.</summary>
+        private List<T> Items<T>(YamlNode node, string what, Func<YamlNode, T> read)
+        {
+            var items = new List<T>();
             foreach (YamlNode item in Sequence(node, what).Children)
-                items.Add(item as YamlScalarNode ?? throw Error(item, $"{what} must list single values"));
+                items.Add(read(item));
             return items;
         }
 
