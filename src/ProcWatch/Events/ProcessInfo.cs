@@ -1,14 +1,17 @@
 namespace ProcWatch;
 
 /// <summary>
-/// What is known about a process at the time of an event: identity, program, arguments,
-/// credentials, session and container. Every field is nullable because /proc reads race
-/// with the process; null means "not known", never a guess. Filled by enrichment stages.
+/// The facts about a process that both what a source captured at an event and what an event
+/// carries (<see cref="ProcessInfo"/>) hold: program, arguments, credentials, session. Every
+/// field is nullable because a source may not see it and /proc reads race with the process;
+/// null means "not known", never a guess.
 /// </summary>
-public sealed record ProcessInfo
+public abstract record ProcessFacts
 {
-    /// <summary>The process id.</summary>
-    public required int Pid { get; init; }
+    private protected ProcessFacts()
+    {
+    }
+
     /// <summary>The parent's process id.</summary>
     public int? ParentPid { get; init; }
 
@@ -24,26 +27,11 @@ public sealed record ProcessInfo
     /// <summary>The executable is a memfd (memfd_create, run with fexecve): a program that never was a file.</summary>
     public bool ExecutableMemfd { get; init; }
 
-    /// <summary>SHA-256 of the executable file (lower-case hex, ECS <c>process.hash.sha256</c>); null when not hashed, see <see cref="HashStatus"/>.</summary>
-    public string? Sha256 { get; init; }
-
-    /// <summary>Why <see cref="Sha256"/> is null: "pending", "too_large", "deleted", "memfd", "unreadable", "changed", "queue_full", "unavailable"; null when hashed or hashing is off.</summary>
-    public string? HashStatus { get; init; }
-
     /// <summary>The executable's mode bits (file type, set-user-ID 0o4000, set-group-ID 0o2000, permissions) from its inode at exec.</summary>
     public uint? ExecutableMode { get; init; }
 
-    /// <summary>The executable file's owner at exec.</summary>
-    public IdName? ExecutableOwner { get; init; }
-
-    /// <summary>The parent chain at exec, the parent first (<c>procwatch.ancestors</c>), up to the configured depth; null when not known.</summary>
-    public IReadOnlyList<ParentInfo>? Ancestors { get; init; }
-
     /// <summary>Where <see cref="Executable"/> came from: <see cref="ExecutableSource.Procfs"/> is the resolved path, <see cref="ExecutableSource.Execve"/> the path as given to execve.</summary>
     public ExecutableSource ExecutableSource { get; init; }
-
-    /// <summary>True when <see cref="Executable"/> is the resolved path of the program (from /proc/PID/exe), not the name it was started by.</summary>
-    public bool ExecutableResolved => ExecutableSource is ExecutableSource.Procfs or ExecutableSource.Ebpf;
 
     /// <summary>The argument vector, argv[0] included; empty arguments are kept.</summary>
     public IReadOnlyList<string>? Args { get; init; }
@@ -53,6 +41,7 @@ public sealed record ProcessInfo
 
     /// <summary>The true number of arguments, also when <see cref="Args"/> is cut; null: that of <see cref="Args"/>.</summary>
     public int? ArgsCount { get; init; }
+
     /// <summary>Where <see cref="Args"/> came from: <see cref="ArgvSource.Ebpf"/> is exact, <see cref="ArgvSource.Procfs"/> may be raced.</summary>
     public ArgvSource ArgvSource { get; init; }
 
@@ -61,10 +50,13 @@ public sealed record ProcessInfo
 
     /// <summary>The real user.</summary>
     public IdName? User { get; init; }
+
     /// <summary>The effective user (differs from <see cref="User"/> in a setuid program).</summary>
     public IdName? EffectiveUser { get; init; }
+
     /// <summary>The real group.</summary>
     public IdName? Group { get; init; }
+
     /// <summary>The effective group.</summary>
     public IdName? EffectiveGroup { get; init; }
 
@@ -73,8 +65,44 @@ public sealed record ProcessInfo
 
     /// <summary>The session id (the pid of the session leader).</summary>
     public int? SessionId { get; init; }
+
     /// <summary>The process group id (the job, in a shell).</summary>
     public int? ProcessGroupId { get; init; }
+
+    /// <summary>The cgroup v2 id (the cgroup directory's inode number), when eBPF captured it at exec.</summary>
+    public ulong? CgroupId { get; init; }
+
+    /// <summary>
+    /// The start in nanoseconds since boot (CLOCK_BOOTTIME): exact from the kernel (eBPF
+    /// fork/exec records), else <see cref="ProcessInfo.StartTimeTicks"/> times the tick length.
+    /// </summary>
+    public ulong? StartBootNs { get; init; }
+}
+
+/// <summary>
+/// What is known about a process at the time of an event: identity, program, arguments,
+/// credentials, session and container. Every field is nullable because /proc reads race
+/// with the process; null means "not known", never a guess. Filled by enrichment stages.
+/// </summary>
+public sealed record ProcessInfo : ProcessFacts
+{
+    /// <summary>The process id.</summary>
+    public required int Pid { get; init; }
+
+    /// <summary>SHA-256 of the executable file (lower-case hex, ECS <c>process.hash.sha256</c>); null when not hashed, see <see cref="HashStatus"/>.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>Why <see cref="Sha256"/> is null: "pending", "too_large", "deleted", "memfd", "unreadable", "changed", "queue_full", "unavailable"; null when hashed or hashing is off.</summary>
+    public string? HashStatus { get; init; }
+
+    /// <summary>The executable file's owner at exec.</summary>
+    public IdName? ExecutableOwner { get; init; }
+
+    /// <summary>The parent chain at exec, the parent first (<c>procwatch.ancestors</c>), up to the configured depth; null when not known.</summary>
+    public IReadOnlyList<ParentInfo>? Ancestors { get; init; }
+
+    /// <summary>True when <see cref="ProcessFacts.Executable"/> is the resolved path of the program (from /proc/PID/exe), not the name it was started by.</summary>
+    public bool ExecutableResolved => ExecutableSource is ExecutableSource.Procfs or ExecutableSource.Ebpf;
 
     /// <summary>Controlling terminal, e.g. "pts/3"; null when none.</summary>
     public string? Tty { get; init; }
@@ -82,8 +110,6 @@ public sealed record ProcessInfo
     /// <summary>The cgroup v2 path, e.g. "/system.slice/ssh.service".</summary>
     public string? CgroupPath { get; init; }
 
-    /// <summary>The cgroup v2 id (the cgroup directory's inode number), when eBPF captured it at exec.</summary>
-    public ulong? CgroupId { get; init; }
     /// <summary>The container id found in the cgroup path (docker, podman, containerd, CRI-O), when there is one.</summary>
     public string? ContainerId { get; init; }
 
@@ -92,12 +118,6 @@ public sealed record ProcessInfo
 
     /// <summary>/proc/PID/stat starttime (clock ticks since boot): with the pid, identifies the process across pid reuse.</summary>
     public ulong? StartTimeTicks { get; init; }
-
-    /// <summary>
-    /// The start in nanoseconds since boot (CLOCK_BOOTTIME): exact from the kernel (eBPF
-    /// fork/exec records), else <see cref="StartTimeTicks"/> times the tick length.
-    /// </summary>
-    public ulong? StartBootNs { get; init; }
 
     /// <summary>A stable, unique id for the process: boot id + pid + start time (ns since boot).</summary>
     public string? EntityId { get; init; }
