@@ -58,20 +58,23 @@ internal sealed record CorruptLine(string File, long Line, string Reason, string
 /// <summary>An alert document (event.kind "alert"): own rules or Sigma.</summary>
 internal sealed record ReportAlert(long TimeUs, ReportProcess? Process, string? RuleId, string? RuleName, string? Ruleset, string? Severity);
 
-/// <summary>Everything the HTML report shows, assembled from one or more event files.</summary>
+/// <summary>
+/// Everything the HTML report shows, assembled from one or more event files. Filled by
+/// <see cref="ReportModelBuilder"/> (the one writer), read by the report's writers once built.
+/// </summary>
 internal sealed class ReportModel
 {
-    public required IReadOnlyList<ReportProcess> Processes { get; init; }
-    public required IReadOnlyList<ReportAlert> Alerts { get; init; }
-    public required IReadOnlyList<LostReport> Lost { get; init; }
-    public required IReadOnlyList<CorruptLine> CorruptSamples { get; init; }
-    public long CorruptLines { get; init; }
-    public long LinesRead { get; init; }
+    public List<ReportProcess> Processes { get; } = [];
+    public List<ReportAlert> Alerts { get; } = [];
+    public List<LostReport> Lost { get; } = [];
+    public List<CorruptLine> CorruptSamples { get; } = [];
+    public long CorruptLines { get; set; }
+    public long LinesRead { get; set; }
     /// <summary>Processes left out because the report's bound was reached.</summary>
-    public long ProcessesOmitted { get; init; }
-    public long AlertsOmitted { get; init; }
-    public required IReadOnlyList<string> Files { get; init; }
-    public required IReadOnlyList<string> Hosts { get; init; }
+    public long ProcessesOmitted { get; set; }
+    public long AlertsOmitted { get; set; }
+    public List<string> Files { get; } = [];
+    public IReadOnlyList<string> Hosts { get; set; } = [];
 
     public long TotalLost
     {

@@ -16,36 +16,28 @@ internal sealed class ReportModelBuilder
 
     private readonly Dictionary<string, ReportProcess> _byKey = new(StringComparer.Ordinal);
     private readonly Dictionary<int, ReportProcess> _latestByPid = [];
-    private readonly List<ReportProcess> _processes = [];
-    private readonly List<ReportAlert> _alerts = [];
-    private readonly List<LostReport> _lost = [];
-    private readonly List<CorruptLine> _corrupt = [];
-    private readonly List<string> _files = [];
+    private readonly ReportModel _model = new();
     private readonly HashSet<string> _hosts = new(StringComparer.Ordinal);
-    private long _corruptLines;
-    private long _lines;
-    private long _omitted;
-    private long _alertsOmitted;
     private long _lostOmitted;
 
-    public void AddFile(string name) => _files.Add(name);
+    public void AddFile(string name) => _model.Files.Add(name);
 
     public void AddCorrupt(string file, long line, string reason, ReadOnlySpan<byte> text)
     {
-        _lines++;
-        _corruptLines++;
-        if (_corrupt.Count < MaxCorruptSamples)
-            _corrupt.Add(new CorruptLine(file, line, reason, ProcWatch.Text.ProcText.Decode(text[..Math.Min(text.Length, 200)])));
+        _model.LinesRead++;
+        _model.CorruptLines++;
+        if (_model.CorruptSamples.Count < MaxCorruptSamples)
+            _model.CorruptSamples.Add(new CorruptLine(file, line, reason, ProcWatch.Text.ProcText.Decode(text[..Math.Min(text.Length, 200)])));
     }
 
     public void Add(EcsRecord r)
     {
-        _lines++;
+        _model.LinesRead++;
         if (r.Hostname is not null && _hosts.Count < 100)
             _hosts.Add(r.Hostname);
         if (r.Action == "lost")
         {
-            if (_lost.Count < MaxLost) _lost.Add(new LostReport(r.TimeUs ?? 0, r.LostReason ?? "unknown", r.LostCount));
+            if (_model.Lost.Count < MaxLost) _model.Lost.Add(new LostReport(r.TimeUs ?? 0, r.LostReason ?? "unknown", r.LostCount));
             else _lostOmitted += r.LostCount;
             return;
         }
@@ -58,8 +50,8 @@ internal sealed class ReportModelBuilder
         Merge(p, r);
         if (r.Kind == "alert")
         {
-            if (_alerts.Count < MaxAlerts) _alerts.Add(new ReportAlert(r.TimeUs ?? p.StartUs, p, r.RuleId, r.RuleName, r.Ruleset, r.RuleSeverity));
-            else _alertsOmitted++;
+            if (_model.Alerts.Count < MaxAlerts) _model.Alerts.Add(new ReportAlert(r.TimeUs ?? p.StartUs, p, r.RuleId, r.RuleName, r.Ruleset, r.RuleSeverity));
+            else _model.AlertsOmitted++;
         }
     }
 
@@ -70,14 +62,14 @@ internal sealed class ReportModelBuilder
         // Without an entity id: the pid's current process, unless this is a fork (a new one) or it has exited.
         if (r.EntityId is null && r.Action != "fork" && _latestByPid.TryGetValue(r.Pid, out ReportProcess? current) && !current.ExitSeen)
             return current;
-        if (_processes.Count >= MaxProcesses)
+        if (_model.Processes.Count >= MaxProcesses)
         {
-            _omitted++;
+            _model.ProcessesOmitted++;
             return null;
         }
-        var p = new ReportProcess { Key = r.EntityId ?? $"pid-{r.Pid}-{_processes.Count}", Pid = r.Pid, EntityId = r.EntityId };
+        var p = new ReportProcess { Key = r.EntityId ?? $"pid-{r.Pid}-{_model.Processes.Count}", Pid = r.Pid, EntityId = r.EntityId };
         _byKey[p.Key] = p;
-        _processes.Add(p);
+        _model.Processes.Add(p);
         _latestByPid[r.Pid] = p;
         return p;
     }
@@ -137,13 +129,13 @@ internal sealed class ReportModelBuilder
     public ReportModel Build()
     {
         var byPid = new Dictionary<int, List<ReportProcess>>();
-        foreach (ReportProcess p in _processes)
+        foreach (ReportProcess p in _model.Processes)
         {
             if (!byPid.TryGetValue(p.Pid, out List<ReportProcess>? list))
                 byPid[p.Pid] = list = [];
             list.Add(p);
         }
-        foreach (ReportProcess p in _processes)
+        foreach (ReportProcess p in _model.Processes)
         {
             ReportProcess? parent = p.ParentEntityId is { } pe && _byKey.TryGetValue(pe, out ReportProcess? byEntity) ? byEntity
                 : p.ParentPid != 0 && byPid.TryGetValue(p.ParentPid, out List<ReportProcess>? candidates) ? AliveAt(candidates, p.StartUs)
@@ -151,22 +143,11 @@ internal sealed class ReportModelBuilder
             if (parent is not null && parent != p && !IsAncestor(p, parent))
                 p.Parent = parent;
         }
-        _processes.Sort((a, b) => a.StartUs.CompareTo(b.StartUs));
+        _model.Processes.Sort((a, b) => a.StartUs.CompareTo(b.StartUs));
         if (_lostOmitted > 0)
-            _lost.Add(new LostReport(0, "more loss reports than the report keeps", _lostOmitted));
-        return new ReportModel
-        {
-            Processes = _processes,
-            Alerts = _alerts,
-            Lost = _lost,
-            CorruptSamples = _corrupt,
-            CorruptLines = _corruptLines,
-            LinesRead = _lines,
-            ProcessesOmitted = _omitted,
-            AlertsOmitted = _alertsOmitted,
-            Files = _files,
-            Hosts = [.. _hosts],
-        };
+            _model.Lost.Add(new LostReport(0, "more loss reports than the report keeps", _lostOmitted));
+        _model.Hosts = [.. _hosts];
+        return _model;
     }
 
     /// <summary>Of the processes that had this pid, the one alive when the child started.</summary>
