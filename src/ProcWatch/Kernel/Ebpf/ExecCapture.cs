@@ -17,9 +17,6 @@ namespace ProcWatch.Kernel.Ebpf;
 /// </remarks>
 internal sealed class ExecCapture : IDisposable
 {
-    /// <summary>Argv bytes per ring record (EXEC_ARGV_CAP); longer argv comes in several.</summary>
-    public const int ArgvCapBytes = exec_record_header.ARGV_CAP;
-
     /// <summary>
     /// Argv bytes kept per exec: 1 MiB (16 records). The kernel allows argv plus environment
     /// up to a quarter of the stack rlimit (2 MiB by default); longer argv is cut here and
@@ -112,13 +109,13 @@ internal sealed class ExecCapture : IDisposable
 
     /// <summary>Execs the kernel saw but could not hand over (ring buffer full): read from the per-CPU counters.</summary>
     public ulong Drops =>
-        _program.ReadCounter(exec_record_header.EXEC_COUNTER_RINGBUF_DROPS) +
-        _program.ReadCounter(exec_record_header.EXEC_COUNTER_SCRATCH_MISSING);
+        _program.ReadCounter(exec_counter.RINGBUF_DROPS) +
+        _program.ReadCounter(exec_counter.SCRATCH_MISSING);
 
     /// <summary>Fork or exit records the ring could not hold: those events keep their connector data only.</summary>
     public ulong LifecycleDrops =>
-        _program.ReadCounter(exec_record_header.EXEC_COUNTER_FORK_DROPS) +
-        _program.ReadCounter(exec_record_header.EXEC_COUNTER_EXIT_DROPS);
+        _program.ReadCounter(exec_counter.FORK_DROPS) +
+        _program.ReadCounter(exec_counter.EXIT_DROPS);
 
     /// <summary>Forks carry the child's exact kernel start time.</summary>
     public bool ForkAttached => _program.ForkAttached;

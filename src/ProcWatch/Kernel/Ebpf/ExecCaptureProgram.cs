@@ -255,8 +255,8 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         _ => "attaching " + mode + "/sched_process_exec",
     };
 
-    /// <summary>Sums one per-CPU counter of the program (exec_capture.h EXEC_COUNTER_*).</summary>
-    internal ulong ReadCounter(uint index)
+    /// <summary>Sums one per-CPU counter of the program.</summary>
+    internal ulong ReadCounter(exec_counter index)
     {
         // Per-CPU values come back as one 8-byte slot per possible CPU.
         Span<ulong> values = _possibleCpus <= 256 ? stackalloc ulong[_possibleCpus] : new ulong[_possibleCpus];

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
+using ProcWatch.Kernel.Connector;
 using ProcWatch.Text;
 
 namespace ProcWatch.Kernel.Ebpf;
@@ -43,8 +44,8 @@ internal static class ExecRecordParser
         ReadOnlySpan<byte> cwd = sample.Slice(at, header.cwd_len);
         at += header.cwd_len;
         ReadOnlySpan<byte> argv = sample.Slice(at, (int)header.argv_len);
-        uint flags = header.flags;
-        bool truncated = (flags & exec_record_header.EXEC_RECORD_ARGV_TRUNCATED) != 0 || !chunksComplete;
+        exec_record_flags flags = header.flags;
+        bool truncated = (flags & exec_record_flags.ARGV_TRUNCATED) != 0 || !chunksComplete;
 
         ImmutableArray<string> args;
         if (moreArgv.IsEmpty)
@@ -60,10 +61,10 @@ internal static class ExecRecordParser
             System.Buffers.ArrayPool<byte>.Shared.Return(joined);
         }
 
-        bool exeKnown = (flags & (exec_record_header.EXEC_RECORD_EXE_MISSING | exec_record_header.EXEC_RECORD_EXE_TRUNCATED)) == 0;
-        bool anonymous = (flags & exec_record_header.EXEC_RECORD_EXE_ANONYMOUS) != 0;
+        bool exeKnown = (flags & (exec_record_flags.EXE_MISSING | exec_record_flags.EXE_TRUNCATED)) == 0;
+        bool anonymous = (flags & exec_record_flags.EXE_ANONYMOUS) != 0;
         string? exePath = exeKnown ? JoinPath(exe) : null;
-        bool cwdKnown = (flags & (exec_record_header.EXEC_RECORD_CWD_MISSING | exec_record_header.EXEC_RECORD_CWD_TRUNCATED)) == 0;
+        bool cwdKnown = (flags & (exec_record_flags.CWD_MISSING | exec_record_flags.CWD_TRUNCATED)) == 0;
         record = new ExecRecord
         {
             Tgid = (int)header.tgid,
@@ -80,14 +81,14 @@ internal static class ExecRecordParser
             Identity = new ExecIdentity(
                 header.euid,
                 header.egid,
-                (flags & exec_record_header.EXEC_RECORD_NO_LOGINUID) != 0 || header.loginuid == uint.MaxValue ? null : header.loginuid,
+                (flags & exec_record_flags.NO_LOGINUID) != 0 || header.loginuid == uint.MaxValue ? null : header.loginuid,
                 header.cgroup_id) { Known = true },
-            Argc = (flags & exec_record_header.EXEC_RECORD_NO_ARGC) != 0 || header.argc < 0 ? null : header.argc,
+            Argc = (flags & exec_record_flags.NO_ARGC) != 0 || header.argc < 0 ? null : header.argc,
             StartBootNs = header.start_boottime_ns,
             Executable = exePath,
-            ExecutableDeleted = exePath is not null && (anonymous || (flags & exec_record_header.EXEC_RECORD_EXE_DELETED) != 0),
+            ExecutableDeleted = exePath is not null && (anonymous || (flags & exec_record_flags.EXE_DELETED) != 0),
             ExecutableMemfd = anonymous && exe.StartsWith("memfd:"u8),
-            File = (flags & exec_record_header.EXEC_RECORD_EXE_MISSING) != 0 ? null
+            File = (flags & exec_record_flags.EXE_MISSING) != 0 ? null
                 : new ExecutableFile(header.exe_dev, header.exe_ino, header.exe_mode, header.exe_uid, header.exe_nlink)
                 {
                     Size = (long)Math.Min(header.exe_size, long.MaxValue),
@@ -195,5 +196,5 @@ internal static class ExecRecordParser
     }
 
     private static unsafe string CommOf(ref exec_record_header header) =>
-        ProcText.DecodeCString(MemoryMarshal.CreateReadOnlySpan(ref header.comm[0], exec_record_header.COMM_LEN));
+        ProcText.DecodeCString(MemoryMarshal.CreateReadOnlySpan(ref header.comm[0], CnProc.TASK_COMM_LEN));
 }

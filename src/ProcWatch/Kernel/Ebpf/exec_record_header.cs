@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Kernel.Connector;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -16,32 +17,11 @@ internal unsafe struct exec_record_header
 
     /// <summary>EXEC_ANCESTORS_MAX: parent tgids the record carries.</summary>
     internal const int ANCESTORS_MAX = 8;
-    internal const int COMM_LEN = 16;
 
     /// <summary>EXEC_ARGV_CAP: argv bytes per ring record.</summary>
     internal const int ARGV_CAP = 65536;
     /// <summary>EXEC_ARGV_CHUNKS_MAX: ring records of argv per exec, at most.</summary>
     internal const int ARGV_CHUNKS_MAX = 16;
-    internal const int FILENAME_CAP = 4096;
-
-    internal const uint EXEC_RECORD_ARGV_TRUNCATED = 1u << 0;
-    internal const uint EXEC_RECORD_FILENAME_TRUNCATED = 1u << 1;
-    internal const uint EXEC_RECORD_ARGV_UNREADABLE = 1u << 2;
-    internal const uint EXEC_RECORD_NO_LOGINUID = 1u << 3;
-    internal const uint EXEC_RECORD_NO_ARGC = 1u << 4;
-    internal const uint EXEC_RECORD_EXE_MISSING = 1u << 5;
-    internal const uint EXEC_RECORD_EXE_TRUNCATED = 1u << 6;
-    internal const uint EXEC_RECORD_EXE_DELETED = 1u << 7;
-    internal const uint EXEC_RECORD_EXE_ANONYMOUS = 1u << 8;
-    internal const uint EXEC_RECORD_CWD_MISSING = 1u << 9;
-    internal const uint EXEC_RECORD_CWD_TRUNCATED = 1u << 10;
-    internal const uint EXEC_RECORD_CWD_DELETED = 1u << 11;
-    internal const uint EXEC_RECORD_ARGV_CHUNK_LOST = 1u << 12;
-
-    internal const uint EXEC_COUNTER_RINGBUF_DROPS = 0;
-    internal const uint EXEC_COUNTER_SCRATCH_MISSING = 1;
-    internal const uint EXEC_COUNTER_FORK_DROPS = 2;
-    internal const uint EXEC_COUNTER_EXIT_DROPS = 3;
 
     public uint kind;
     public uint tgid;
@@ -50,7 +30,7 @@ internal unsafe struct exec_record_header
     public uint ppid;
     public uint uid;
     public uint gid;
-    public uint flags;
+    public exec_record_flags flags;
     public uint argv_len;
     public uint argv_full_len;
     public uint argv_chunks;
@@ -59,7 +39,8 @@ internal unsafe struct exec_record_header
     public ushort exe_len;
     public ushort cwd_len;
     public ushort reserved0;
-    public fixed byte comm[COMM_LEN];
+    /// <summary>EXEC_COMM_LEN: the kernel's TASK_COMM_LEN.</summary>
+    public fixed byte comm[CnProc.TASK_COMM_LEN];
     public uint loginuid;
     public uint euid;
     public uint egid;
@@ -138,4 +119,32 @@ internal struct exec_settings
 {
     public ulong wakeup_interval_ns;
     public ulong wakeup_bytes;
+}
+
+/// <summary>EXEC_RECORD_* bits of <see cref="exec_record_header.flags"/>.</summary>
+[Flags]
+internal enum exec_record_flags : uint
+{
+    ARGV_TRUNCATED = 1u << 0,
+    FILENAME_TRUNCATED = 1u << 1,
+    ARGV_UNREADABLE = 1u << 2,
+    NO_LOGINUID = 1u << 3,
+    NO_ARGC = 1u << 4,
+    EXE_MISSING = 1u << 5,
+    EXE_TRUNCATED = 1u << 6,
+    EXE_DELETED = 1u << 7,
+    EXE_ANONYMOUS = 1u << 8,
+    CWD_MISSING = 1u << 9,
+    CWD_TRUNCATED = 1u << 10,
+    CWD_DELETED = 1u << 11,
+    ARGV_CHUNK_LOST = 1u << 12,
+}
+
+/// <summary>EXEC_COUNTER_*: the slots of the program's per-CPU counters map.</summary>
+internal enum exec_counter : uint
+{
+    RINGBUF_DROPS = 0,
+    SCRATCH_MISSING = 1,
+    FORK_DROPS = 2,
+    EXIT_DROPS = 3,
 }
