@@ -102,9 +102,9 @@ internal sealed class DaemonMetrics
             Line(sb, "procwatch_rule_hits_total", "rule", rules.Rules[i].Name, Volatile.Read(ref rules.Hits[i]));
         Header(sb, "procwatch_alerts_total", "counter", "Alerts written.");
         sb.Append("procwatch_alerts_total ").Append(Alerts.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        Family(sb, "procwatch_actions_total", "exec actions, by result.", "result",
-            ("succeeded", _actions.Succeeded), ("failed", _actions.Failed), ("timed_out", _actions.TimedOut),
-            ("rate_limited", _actions.RateLimited), ("queue_full", _actions.QueueFull));
+        Header(sb, "procwatch_actions_total", "counter", "exec actions, by result.");
+        for (int i = 0; i < ActionCounters.Labels.Length; i++)
+            Line(sb, "procwatch_actions_total", "result", ActionCounters.Labels[i], _actions[(ActionOutcome)i]);
         Family(sb, "procwatch_kills_total", "kill actions, by result.", "result",
             ("killed", Volatile.Read(ref _kills)), ("failed", Volatile.Read(ref _killFailures)), ("gone", Volatile.Read(ref _killsGone)));
         return sb.ToString();
@@ -142,7 +142,8 @@ internal sealed class DaemonMetrics
             $"events exec={_watcher.Count(ProcessEventKind.Exec)} exit={_watcher.Count(ProcessEventKind.Exit)} fork={_watcher.Count(ProcessEventKind.Fork)} total={_watcher.Total}; " +
             $"losses overruns={_watcher.KernelOverruns} queue={_watcher.QueueDrops} gaps={_watcher.SequenceGaps}; " +
             $"output lines={written} dropped={dropped}; rule hits={hits} alerts={Alerts}; " +
-            $"actions ok={_actions.Succeeded} failed={_actions.Failed} timed_out={_actions.TimedOut} rate_limited={_actions.RateLimited} queue_full={_actions.QueueFull}; " +
+            $"actions ok={_actions[ActionOutcome.Succeeded]} failed={_actions[ActionOutcome.Failed]} timed_out={_actions[ActionOutcome.TimedOut]} " +
+            $"rate_limited={_actions[ActionOutcome.RateLimited]} queue_full={_actions[ActionOutcome.QueueFull]}; " +
             $"kills={Volatile.Read(ref _kills)}");
     }
 

@@ -32,29 +32,37 @@ internal sealed record ActionRunnerOptions
     public int QueueCapacity { get; init; } = 256;
 }
 
+/// <summary>How an action ended, or why it never ran: one counter each (and one metric label, <see cref="ActionCounters.Labels"/>).</summary>
+internal enum ActionOutcome
+{
+    Succeeded,
+    Failed,
+    TimedOut,
+    RateLimited,
+    QueueFull,
+}
+
 /// <summary>How each action ended; read any time.</summary>
 internal sealed class ActionCounters
 {
-    private long _succeeded, _failed, _timedOut, _queueFull, _rateLimited;
+    /// <summary>The metric label of each <see cref="ActionOutcome"/>, in its order.</summary>
+    public static readonly string[] Labels = ["succeeded", "failed", "timed_out", "rate_limited", "queue_full"];
 
-    public long Succeeded => Volatile.Read(ref _succeeded);
-    public long Failed => Volatile.Read(ref _failed);
-    public long TimedOut => Volatile.Read(ref _timedOut);
-    public long QueueFull => Volatile.Read(ref _queueFull);
-    public long RateLimited => Volatile.Read(ref _rateLimited);
+    private readonly long[] _counts = new long[Labels.Length];
 
-    internal void OnResult(ActionResult result)
+    public long this[ActionOutcome outcome] => Volatile.Read(ref _counts[(int)outcome]);
+
+    internal void OnResult(ActionResult result) => Count(result switch
     {
-        switch (result)
-        {
-            case ActionResult.Succeeded: Interlocked.Increment(ref _succeeded); break;
-            case ActionResult.TimedOut: Interlocked.Increment(ref _timedOut); break;
-            default: Interlocked.Increment(ref _failed); break;
-        }
-    }
+        ActionResult.Succeeded => ActionOutcome.Succeeded,
+        ActionResult.TimedOut => ActionOutcome.TimedOut,
+        _ => ActionOutcome.Failed,
+    });
 
-    internal void OnQueueFull() => Interlocked.Increment(ref _queueFull);
-    public void OnRateLimited() => Interlocked.Increment(ref _rateLimited);
+    internal void OnQueueFull() => Count(ActionOutcome.QueueFull);
+    public void OnRateLimited() => Count(ActionOutcome.RateLimited);
+
+    private void Count(ActionOutcome outcome) => Interlocked.Increment(ref _counts[(int)outcome]);
 }
 
 /// <summary>

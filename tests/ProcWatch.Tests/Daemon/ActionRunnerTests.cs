@@ -118,8 +118,8 @@ public sealed class ActionRunnerTests
         }
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), "enqueueing must not wait for actions");
         Assert.InRange(accepted, 2, 3);
-        Assert.Equal(10 - accepted, runner.Counters.QueueFull);
+        Assert.Equal(10 - accepted, runner.Counters[ActionOutcome.QueueFull]);
         await runner.DisposeAsync();
-        Assert.Equal(accepted, runner.Counters.Succeeded);
+        Assert.Equal(accepted, runner.Counters[ActionOutcome.Succeeded]);
     }
 }
