@@ -59,10 +59,10 @@ public sealed class KernelRecordFixtureTests
     {
         var records = new List<KernelRecord>();
         var sink = new RecordSink(records.Add);
-        var fork = new fork_record { prefix = new() { kind = record_prefix.RECORD_FORK, tgid = 42, ktime_ns = 5 }, parent_tgid = 41, start_boottime_ns = 123_456_789_012 };
+        var fork = new fork_record { prefix = new() { kind = record_kind.RECORD_FORK, tgid = 42, ktime_ns = 5 }, parent_tgid = 41, start_boottime_ns = 123_456_789_012 };
         var exit = new exit_record
         {
-            prefix = new() { kind = record_prefix.RECORD_EXIT, tgid = 42, ktime_ns = 6 }, exit_code = 3 << 8, start_boottime_ns = 123_456_789_012,
+            prefix = new() { kind = record_kind.RECORD_EXIT, tgid = 42, ktime_ns = 6 }, exit_code = 3 << 8, start_boottime_ns = 123_456_789_012,
             utime_ns = 2_000_000, stime_ns = 5_000_000, maxrss_pages = 10,
         };
         sink.OnSample(Bytes(fork));
@@ -86,7 +86,7 @@ public sealed class KernelRecordFixtureTests
 
     private static byte[] Chunk(uint tgid, ulong ktime, byte[] argv, int offset, int length)
     {
-        var h = new argv_chunk_header { prefix = new() { kind = record_prefix.RECORD_ARGV_CHUNK, tgid = tgid, ktime_ns = ktime }, offset = (uint)offset, len = (uint)length };
+        var h = new argv_chunk_header { prefix = new() { kind = record_kind.RECORD_ARGV_CHUNK, tgid = tgid, ktime_ns = ktime }, offset = (uint)offset, len = (uint)length };
         return [.. Bytes(h), .. argv.AsSpan(offset, length)];
     }
 
@@ -97,7 +97,7 @@ public sealed class KernelRecordFixtureTests
         byte[] cwd = "tmp\0"u8.ToArray();
         var h = new exec_record_header
         {
-            kind = record_prefix.RECORD_EXEC, tgid = tgid, ktime_ns = ktime, argv_len = (uint)argv.Length, argv_full_len = (uint)argvFull,
+            kind = record_kind.RECORD_EXEC, tgid = tgid, ktime_ns = ktime, argv_len = (uint)argv.Length, argv_full_len = (uint)argvFull,
             argv_chunks = chunks, argc = argc, filename_len = (ushort)filename.Length, exe_len = (ushort)exe.Length, cwd_len = (ushort)cwd.Length,
             start_boottime_ns = 1,
         };

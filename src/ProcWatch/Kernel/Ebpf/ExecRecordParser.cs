@@ -17,15 +17,6 @@ internal static class ExecRecordParser
     internal static bool TryParse(ReadOnlySpan<byte> sample, [NotNullWhen(true)] out ExecRecord? record) =>
         TryParseExec(sample, default, chunksComplete: true, out record);
 
-    internal static bool TryReadPrefix(ReadOnlySpan<byte> sample, out record_prefix prefix)
-    {
-        prefix = default;
-        if (sample.Length < record_prefix.Size)
-            return false;
-        prefix = MemoryMarshal.Read<record_prefix>(sample);
-        return true;
-    }
-
     internal static bool TryParseExec(ReadOnlySpan<byte> sample, ReadOnlySpan<byte> moreArgv, bool chunksComplete, [NotNullWhen(true)] out ExecRecord? record)
     {
         record = null;
@@ -129,17 +120,15 @@ internal static class ExecRecordParser
 
     internal static ForkRecord? ParseFork(ReadOnlySpan<byte> sample)
     {
-        if (sample.Length < fork_record.Size)
+        if (!MemoryMarshal.TryRead(sample, out fork_record r))
             return null;
-        fork_record r = MemoryMarshal.Read<fork_record>(sample);
         return new ForkRecord { Tgid = (int)r.prefix.tgid, KernelTimeNs = r.prefix.ktime_ns, ParentTgid = (int)r.parent_tgid, StartBootNs = r.start_boottime_ns };
     }
 
     internal static ExitRecord? ParseExit(ReadOnlySpan<byte> sample)
     {
-        if (sample.Length < exit_record.Size)
+        if (!MemoryMarshal.TryRead(sample, out exit_record r))
             return null;
-        exit_record r = MemoryMarshal.Read<exit_record>(sample);
         return new ExitRecord
         {
             Tgid = (int)r.prefix.tgid,

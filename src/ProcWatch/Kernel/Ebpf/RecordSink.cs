@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -29,7 +31,7 @@ internal sealed class RecordSink
     /// <summary>Returns false to stop consuming. <paramref name="sample"/> is only valid during the call.</summary>
     internal bool OnSample(ReadOnlySpan<byte> sample)
     {
-        if (!ExecRecordParser.TryReadPrefix(sample, out record_prefix prefix))
+        if (!MemoryMarshal.TryRead(sample, out record_prefix prefix))
         {
             Interlocked.Increment(ref _malformed);
             return true;
@@ -38,16 +40,16 @@ internal sealed class RecordSink
         KernelRecord? record = null;
         switch (prefix.kind)
         {
-            case record_prefix.RECORD_ARGV_CHUNK:
+            case record_kind.RECORD_ARGV_CHUNK:
                 AddChunk(sample, tgid, ktime);
                 return true;
-            case record_prefix.RECORD_EXEC:
+            case record_kind.RECORD_EXEC:
                 record = ParseExec(sample, tgid, ktime);
                 break;
-            case record_prefix.RECORD_FORK:
+            case record_kind.RECORD_FORK:
                 record = ExecRecordParser.ParseFork(sample);
                 break;
-            case record_prefix.RECORD_EXIT:
+            case record_kind.RECORD_EXIT:
                 record = ExecRecordParser.ParseExit(sample);
                 break;
         }
@@ -72,7 +74,7 @@ internal sealed class RecordSink
     private ExecRecord? ParseExec(ReadOnlySpan<byte> sample, int tgid, ulong ktime)
     {
         uint chunks = sample.Length >= exec_record_header.Size
-            ? System.Runtime.InteropServices.MemoryMarshal.Read<exec_record_header>(sample).argv_chunks : 0;
+            ? MemoryMarshal.Read<exec_record_header>(sample).argv_chunks : 0;
         if (chunks == 0)
             return ExecRecordParser.TryParse(sample, out ExecRecord? plain) ? plain : null;
         ExecRecord? record;
@@ -90,13 +92,12 @@ internal sealed class RecordSink
 
     private void AddChunk(ReadOnlySpan<byte> sample, int tgid, ulong ktime)
     {
-        if (sample.Length < argv_chunk_header.Size)
+        if (!MemoryMarshal.TryRead(sample, out argv_chunk_header header))
         {
             Interlocked.Increment(ref _malformed);
             return;
         }
-        var header = System.Runtime.InteropServices.MemoryMarshal.Read<argv_chunk_header>(sample);
-        ReadOnlySpan<byte> data = sample[argv_chunk_header.Size..];
+        ReadOnlySpan<byte> data = sample[Unsafe.SizeOf<argv_chunk_header>()..];
         if (header.len > data.Length)
         {
             Interlocked.Increment(ref _malformed);

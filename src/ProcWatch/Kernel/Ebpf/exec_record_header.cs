@@ -5,7 +5,7 @@ namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
 /// Mirror of <c>struct exec_record_header</c> in bpf/exec_capture.h (host byte order; the
-/// leading <c>struct record_prefix</c> (<see cref="record_prefix"/>) is flattened into <see cref="kind"/>, <see cref="tgid"/>
+/// leading <c>struct record_prefix</c> is flattened into <see cref="kind"/>, <see cref="tgid"/>
 /// and <see cref="ktime_ns"/>). A record is this header, then <see cref="filename_len"/> bytes
 /// of path, <see cref="exe_len"/> and <see cref="cwd_len"/> bytes of walked paths, then
 /// <see cref="argv_len"/> bytes of NUL-separated argv.
@@ -23,7 +23,7 @@ internal unsafe struct exec_record_header
     /// <summary>EXEC_ARGV_CHUNKS_MAX: ring records of argv per exec, at most.</summary>
     internal const int ARGV_CHUNKS_MAX = 16;
 
-    public uint kind;
+    public record_kind kind;
     public uint tgid;
     public ulong ktime_ns;
     public uint old_pid;
@@ -65,15 +65,7 @@ internal unsafe struct exec_record_header
 [StructLayout(LayoutKind.Sequential)]
 internal struct record_prefix
 {
-    internal const int Size = 16;
-
-    /// <summary>RECORD_* values of <see cref="kind"/>: which layout follows.</summary>
-    internal const uint RECORD_EXEC = 1;
-    internal const uint RECORD_ARGV_CHUNK = 2;
-    internal const uint RECORD_FORK = 3;
-    internal const uint RECORD_EXIT = 4;
-
-    public uint kind;
+    public record_kind kind;
     public uint tgid;
     public ulong ktime_ns;
 }
@@ -82,7 +74,6 @@ internal struct record_prefix
 [StructLayout(LayoutKind.Sequential)]
 internal struct argv_chunk_header
 {
-    internal const int Size = 24;
     public record_prefix prefix;
     public uint offset;
     public uint len;
@@ -92,7 +83,6 @@ internal struct argv_chunk_header
 [StructLayout(LayoutKind.Sequential)]
 internal struct fork_record
 {
-    internal const int Size = 32;
     public record_prefix prefix;
     public uint parent_tgid;
     public uint reserved0;
@@ -103,7 +93,6 @@ internal struct fork_record
 [StructLayout(LayoutKind.Sequential)]
 internal struct exit_record
 {
-    internal const int Size = 56;
     public record_prefix prefix;
     public uint exit_code;
     public uint reserved0;
@@ -121,13 +110,14 @@ internal struct exec_settings
     public ulong wakeup_bytes;
 }
 
-/// <summary>EXEC_RECORD_* bits of <see cref="exec_record_header.flags"/>.</summary>
+/// <summary>
+/// The EXEC_RECORD_* bits of <see cref="exec_record_header.flags"/> that the reader interprets
+/// (exec_capture.h also has FILENAME_TRUNCATED, ARGV_UNREADABLE, CWD_DELETED, ARGV_CHUNK_LOST).
+/// </summary>
 [Flags]
 internal enum exec_record_flags : uint
 {
     ARGV_TRUNCATED = 1u << 0,
-    FILENAME_TRUNCATED = 1u << 1,
-    ARGV_UNREADABLE = 1u << 2,
     NO_LOGINUID = 1u << 3,
     NO_ARGC = 1u << 4,
     EXE_MISSING = 1u << 5,
@@ -136,8 +126,15 @@ internal enum exec_record_flags : uint
     EXE_ANONYMOUS = 1u << 8,
     CWD_MISSING = 1u << 9,
     CWD_TRUNCATED = 1u << 10,
-    CWD_DELETED = 1u << 11,
-    ARGV_CHUNK_LOST = 1u << 12,
+}
+
+/// <summary>RECORD_*: which layout follows the <see cref="record_prefix"/>.</summary>
+internal enum record_kind : uint
+{
+    RECORD_EXEC = 1,
+    RECORD_ARGV_CHUNK = 2,
+    RECORD_FORK = 3,
+    RECORD_EXIT = 4,
 }
 
 /// <summary>EXEC_COUNTER_*: the slots of the program's per-CPU counters map.</summary>
