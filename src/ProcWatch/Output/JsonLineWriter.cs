@@ -9,19 +9,49 @@ namespace ProcWatch.Output;
 /// A minimal JSON writer for one-object-per-line output. Hand-rolled because strings from
 /// the kernel may hold invalid UTF-8, which ProcWatch carries as lone surrogates
 /// (<see cref="ProcText"/>): System.Text.Json refuses those, this writer emits them as
-/// <c>\udcXX</c> escapes so the original bytes survive. Writes straight into the buffer.
+/// <c>\udcXX</c> escapes so the original bytes survive. Writes straight into the buffer:
+/// it holds one span of the output at a time and commits it (<see cref="IBufferWriter{T}.Advance"/>)
+/// when it needs a bigger one and when the top-level object or line ends, so a field costs a
+/// few byte stores instead of an interface call per token (bench/README.md: ECS writer).
 /// </summary>
 internal ref struct JsonLineWriter
 {
+    /// <summary>What is asked of the output at a time: an ECS exec event is ~1.5 KB.</summary>
+    private const int ChunkBytes = 4096;
+
     private readonly IBufferWriter<byte> _out;
+    private Span<byte> _span; // uncommitted output; _span[.._pos] is written
+    private int _pos;
     private ulong _hasItems; // bit per nesting depth: something was written at this depth
     private int _depth;
 
     public JsonLineWriter(IBufferWriter<byte> output)
     {
         _out = output;
+        _span = default;
+        _pos = 0;
         _hasItems = 0;
         _depth = 0;
+    }
+
+    /// <summary>Hands what is written to the output (done by <see cref="EndLine"/> and by the end of the top-level object).</summary>
+    public void Commit()
+    {
+        if (_pos == 0) return;
+        _out.Advance(_pos);
+        _span = default;
+        _pos = 0;
+    }
+
+    /// <summary>Room for <paramref name="bytes"/> more at <c>_span[_pos..]</c>.</summary>
+    private Span<byte> Reserve(int bytes)
+    {
+        if (_span.Length - _pos < bytes)
+        {
+            Commit();
+            _span = _out.GetSpan(Math.Max(bytes, ChunkBytes));
+        }
+        return _span[_pos..];
     }
 
     public void StartObject() => Open((byte)'{');
@@ -50,7 +80,11 @@ internal ref struct JsonLineWriter
     public void EndArray() => Close((byte)']');
 
     /// <summary>Ends the top-level object's line.</summary>
-    public readonly void EndLine() => Raw("\n"u8);
+    public void EndLine()
+    {
+        Raw("\n"u8);
+        Commit();
+    }
 
     public void String(ReadOnlySpan<byte> name, string? value)
     {
@@ -71,9 +105,8 @@ internal ref struct JsonLineWriter
     public void Number(ReadOnlySpan<byte> name, long value)
     {
         Name(name);
-        Span<byte> span = _out.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        _out.Advance(n);
+        Utf8Formatter.TryFormat(value, Reserve(20), out int n);
+        _pos += n;
     }
 
     public void Boolean(ReadOnlySpan<byte> name, bool value)
@@ -102,14 +135,14 @@ internal ref struct JsonLineWriter
         Name(name);
         // Formatted by hand: DateTime's custom-format path costs more than the rest of an event.
         DateTime t = value.UtcDateTime;
-        Span<byte> s = _out.GetSpan(29);
+        Span<byte> s = Reserve(29);
         s[0] = (byte)'"';
         WriteDateTime(t, (byte)'T', s[1..]);
         s[20] = (byte)'.';
         Digits(s.Slice(21, 6), (int)(t.Ticks % TimeSpan.TicksPerSecond / 10));
         s[27] = (byte)'Z';
         s[28] = (byte)'"';
-        _out.Advance(29);
+        _pos += 29;
     }
 
     /// <summary>yyyy-MM-dd?HH:mm:ss (19 bytes) with <paramref name="separator"/> between date and time, formatted by hand (see <see cref="Timestamp"/>).</summary>
@@ -172,12 +205,20 @@ internal ref struct JsonLineWriter
         WriteEscaped(value);
     }
 
+    /// <summary><c>,"name":</c> (the comma when something came before at this depth), in one reserve.</summary>
     private void Name(scoped ReadOnlySpan<byte> name)
     {
-        Separator();
-        Raw("\""u8);
-        Raw(name);
-        Raw("\":"u8);
+        Span<byte> s = Reserve(name.Length + 4);
+        int n = 0;
+        ulong bit = 1UL << _depth;
+        if ((_hasItems & bit) != 0) s[n++] = (byte)',';
+        _hasItems |= bit;
+        s[n++] = (byte)'"';
+        name.CopyTo(s[n..]);
+        n += name.Length;
+        s[n++] = (byte)'"';
+        s[n++] = (byte)':';
+        _pos += n;
     }
 
     private void Separator()
@@ -189,7 +230,8 @@ internal ref struct JsonLineWriter
 
     private void Open(byte bracket)
     {
-        Raw([bracket]);
+        Reserve(1)[0] = bracket;
+        _pos++;
         _depth++;
         _hasItems &= ~(1UL << _depth);
     }
@@ -197,22 +239,28 @@ internal ref struct JsonLineWriter
     private void Close(byte bracket)
     {
         _depth--;
-        Raw([bracket]);
+        Reserve(1)[0] = bracket;
+        _pos++;
+        if (_depth == 0) Commit();
     }
 
-    private readonly void Raw(scoped ReadOnlySpan<byte> bytes) => _out.Write(bytes);
+    private void Raw(scoped ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Reserve(bytes.Length));
+        _pos += bytes.Length;
+    }
 
-    private readonly void WriteEscaped(string value)
+    private void WriteEscaped(string value)
     {
         Raw("\""u8);
         WriteEscapedContent(value);
         Raw("\""u8);
     }
 
-    private readonly void WriteEscapedContent(ReadOnlySpan<char> value)
+    private void WriteEscapedContent(ReadOnlySpan<char> value)
     {
         // Worst case per char: "\uXXXX" = 6 bytes.
-        Span<byte> span = _out.GetSpan(value.Length * 6);
+        Span<byte> span = Reserve(value.Length * 6);
         int n = 0;
         for (int i = 0; i < value.Length; i++)
         {
@@ -250,7 +298,7 @@ internal ref struct JsonLineWriter
             }
             n += new Rune(c).EncodeToUtf8(span[n..]);
         }
-        _out.Advance(n);
+        _pos += n;
     }
 
     private static int WriteUnicodeEscape(Span<byte> span, char c)
