@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 using ProcWatch.Text;
 
@@ -44,14 +45,18 @@ internal ref struct JsonLineWriter
     }
 
     /// <summary>Room for <paramref name="bytes"/> more at <c>_span[_pos..]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<byte> Reserve(int bytes)
     {
         if (_span.Length - _pos < bytes)
-        {
-            Commit();
-            _span = _out.GetSpan(Math.Max(bytes, ChunkBytes));
-        }
+            Grow(bytes);
         return _span[_pos..];
+    }
+
+    private void Grow(int bytes)
+    {
+        Commit();
+        _span = _out.GetSpan(Math.Max(bytes, ChunkBytes));
     }
 
     public void StartObject() => Open((byte)'{');
@@ -261,8 +266,12 @@ internal ref struct JsonLineWriter
     {
         // Worst case per char: "\uXXXX" = 6 bytes.
         Span<byte> span = Reserve(value.Length * 6);
-        int n = 0;
-        for (int i = 0; i < value.Length; i++)
+        // Most of argv and paths is printable ASCII: that run is narrowed to bytes vectorized,
+        // and only the rest goes char by char.
+        int plain = value.IndexOfAnyExcept(PlainAscii);
+        if (plain < 0) plain = value.Length;
+        System.Text.Ascii.FromUtf16(value[..plain], span, out int n);
+        for (int i = plain; i < value.Length; i++)
         {
             char c = value[i];
             if (c < 0x80)
@@ -300,6 +309,10 @@ internal ref struct JsonLineWriter
         }
         _pos += n;
     }
+
+    /// <summary>Printable ASCII that JSON takes as is: U+0020..U+007E but the quote and the backslash.</summary>
+    private static readonly SearchValues<char> PlainAscii = SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     private static int WriteUnicodeEscape(Span<byte> span, char c)
     {
