@@ -37,7 +37,9 @@ internal static class EcsExecutableFields
         if (p.ExecutableOwner is { } owner)
         {
             w.StartObject("executable_owner"u8);
-            w.String("id"u8, owner.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Span<byte> digits = stackalloc byte[10];
+            System.Buffers.Text.Utf8Formatter.TryFormat(owner.Id, digits, out int n);
+            w.Ascii("id"u8, digits[..n]);
             if (owner.Name is not null) w.String("name"u8, owner.Name);
             w.EndObject();
         }
@@ -52,11 +54,7 @@ internal static class EcsExecutableFields
                 if (a.EntityId is not null) w.String("entity_id"u8, a.EntityId);
                 if (a.Executable is not null) w.String("executable"u8, a.Executable);
                 if (a.Args is { } args)
-                {
-                    w.StartArray("args"u8);
-                    for (int j = 0; j < args.Count; j++) w.StringItem(args[j]);
-                    w.EndArray();
-                }
+                    w.RepeatedStringArray("args"u8, args);
                 w.EndObject();
             }
             w.EndArray();

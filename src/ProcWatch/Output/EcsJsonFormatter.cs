@@ -113,7 +113,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
 
         string? name = e is CommEvent comm ? comm.Comm : p?.Name;
         if (name is not null) w.String("name"u8, name);
-        if (p is not null) WriteProcessInfo(ref w, p);
+        if (p is not null) WriteProcessInfo(ref w, p, e.Kind == ProcessEventKind.Exec);
 
         switch (e)
         {
@@ -136,15 +136,18 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         w.EndObject();
     }
 
-    private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p)
+    private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p, bool isExec)
     {
         if (p.Executable is not null) w.String("executable"u8, p.Executable);
         EcsExecutableFields.WriteHash(ref w, p);
         if (p.Args is { } args)
         {
-            w.StringArray("args"u8, args);
+            // An exec's argv is new; a fork's or exit's is the one its exec (or parent) already wrote.
+            if (isExec) w.StringArray("args"u8, args);
+            else w.RepeatedStringArray("args"u8, args);
             w.Number("args_count"u8, p.ArgsCount ?? args.Count); // the true count, also when args is cut
-            w.CommandLine("command_line"u8, args);
+            if (isExec) w.CommandLine("command_line"u8, args);
+            else w.RepeatedCommandLine("command_line"u8, args);
         }
         if (p.WorkingDirectory is not null) w.String("working_directory"u8, p.WorkingDirectory);
         if (p.Start is { } start) w.Timestamp("start"u8, start);
@@ -206,9 +209,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             if (parent.Name is not null) w.String("name"u8, parent.Name);
             if (parent.Executable is not null) w.String("executable"u8, parent.Executable);
             if (parent.Args is { } args)
-            {
-                w.StringArray("args"u8, args);
-            }
+                w.RepeatedStringArray("args"u8, args);
             if (parent.EntityId is not null) w.String("entity_id"u8, parent.EntityId);
         }
         w.EndObject();

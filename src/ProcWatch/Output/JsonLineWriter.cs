@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 using ProcWatch.Text;
 
@@ -9,19 +10,56 @@ namespace ProcWatch.Output;
 /// A minimal JSON writer for one-object-per-line output. Hand-rolled because strings from
 /// the kernel may hold invalid UTF-8, which ProcWatch carries as lone surrogates
 /// (<see cref="ProcText"/>): System.Text.Json refuses those, this writer emits them as
-/// <c>\udcXX</c> escapes so the original bytes survive. Writes straight into the buffer.
+/// <c>\udcXX</c> escapes so the original bytes survive. Writes straight into the buffer:
+/// it holds one span of the output at a time and commits it (<see cref="IBufferWriter{T}.Advance"/>)
+/// when it needs a bigger one and when the top-level object or line ends, so a field costs a
+/// few byte stores instead of an interface call per token (bench/README.md: ECS writer).
 /// </summary>
 internal ref struct JsonLineWriter
 {
+    /// <summary>What is asked of the output at a time: an ECS exec event is ~1.5 KB.</summary>
+    private const int ChunkBytes = 4096;
+
     private readonly IBufferWriter<byte> _out;
+    private Span<byte> _span; // uncommitted output; _span[.._pos] is written
+    private int _pos;
+    private int _grows; // spans taken: a value copied out of _span must not straddle two
     private ulong _hasItems; // bit per nesting depth: something was written at this depth
     private int _depth;
 
     public JsonLineWriter(IBufferWriter<byte> output)
     {
         _out = output;
+        _span = default;
+        _pos = 0;
+        _grows = 0;
         _hasItems = 0;
         _depth = 0;
+    }
+
+    /// <summary>Hands what is written to the output (done by <see cref="EndLine"/> and by the end of the top-level object).</summary>
+    public void Commit()
+    {
+        if (_pos == 0) return;
+        _out.Advance(_pos);
+        _span = default;
+        _pos = 0;
+    }
+
+    /// <summary>Room for <paramref name="bytes"/> more at <c>_span[_pos..]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Reserve(int bytes)
+    {
+        if (_span.Length - _pos < bytes)
+            Grow(bytes);
+        return _span[_pos..];
+    }
+
+    private void Grow(int bytes)
+    {
+        _grows++;
+        Commit();
+        _span = _out.GetSpan(Math.Max(bytes, ChunkBytes));
     }
 
     public void StartObject() => Open((byte)'{');
@@ -50,7 +88,11 @@ internal ref struct JsonLineWriter
     public void EndArray() => Close((byte)']');
 
     /// <summary>Ends the top-level object's line.</summary>
-    public readonly void EndLine() => Raw("\n"u8);
+    public void EndLine()
+    {
+        Raw("\n"u8);
+        Commit();
+    }
 
     public void String(ReadOnlySpan<byte> name, string? value)
     {
@@ -71,9 +113,8 @@ internal ref struct JsonLineWriter
     public void Number(ReadOnlySpan<byte> name, long value)
     {
         Name(name);
-        Span<byte> span = _out.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        _out.Advance(n);
+        Utf8Formatter.TryFormat(value, Reserve(20), out int n);
+        _pos += n;
     }
 
     public void Boolean(ReadOnlySpan<byte> name, bool value)
@@ -97,19 +138,83 @@ internal ref struct JsonLineWriter
         EndArray();
     }
 
+    /// <summary>
+    /// <see cref="StringArray"/> for a list that is written again and again (a parent's and the
+    /// ancestors' argv on every child's event): its JSON is kept in <see cref="RepeatedJson.Arrays"/>,
+    /// keyed by the list's identity (the process table shares one list per process), and copied.
+    /// </summary>
+    public void RepeatedStringArray(ReadOnlySpan<byte> name, IReadOnlyList<string> items)
+    {
+        Name(name);
+        if (!TryRepeat(RepeatedJson.Arrays, items, out int start))
+            return;
+        int grows = _grows;
+        WriteArrayBody(items);
+        if (grows == _grows) RepeatedJson.Arrays.Add(items, _span[start.._pos].ToArray());
+    }
+
+    /// <summary><see cref="CommandLine"/> for a list written again and again (see <see cref="RepeatedStringArray"/>).</summary>
+    public void RepeatedCommandLine(ReadOnlySpan<byte> name, IReadOnlyList<string> args)
+    {
+        Name(name);
+        if (!TryRepeat(RepeatedJson.CommandLines, args, out int start))
+            return;
+        int grows = _grows;
+        WriteCommandLineValue(args);
+        if (grows == _grows) RepeatedJson.CommandLines.Add(args, _span[start.._pos].ToArray());
+    }
+
+    /// <summary>
+    /// Copies the cached JSON of <paramref name="items"/> (false), or makes room for all of it in
+    /// this span and says where it starts (true: write it, then cache <c>_span[start.._pos]</c>).
+    /// Lists too long or not cacheable are written here and false is returned.
+    /// </summary>
+    private bool TryRepeat(RepeatedJson cache, IReadOnlyList<string> items, out int start)
+    {
+        start = 0;
+        if (cache.TryGet(items, out byte[]? json))
+        {
+            Raw(json);
+            return false;
+        }
+        int bound = 4; // brackets or quotes, and a shell-quoted argument's own pair
+        for (int i = 0; i < items.Count && bound <= RepeatedJson.MaxBytes; i++)
+            bound += items[i].Length * 6 + 4; // 6 bytes a char at most (\uXXXX), quotes and a separator
+        if (bound > RepeatedJson.MaxBytes || !RepeatedJson.Cacheable(items))
+        {
+            if (ReferenceEquals(cache, RepeatedJson.Arrays)) WriteArrayBody(items);
+            else WriteCommandLineValue(items);
+            return false;
+        }
+        Reserve(bound); // the whole value in this span, so it can be copied out after
+        start = _pos;
+        return true;
+    }
+
+    private void WriteArrayBody(IReadOnlyList<string> items)
+    {
+        Raw("["u8);
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (i > 0) Raw(","u8);
+            WriteEscaped(items[i]);
+        }
+        Raw("]"u8);
+    }
+
     public void Timestamp(ReadOnlySpan<byte> name, DateTimeOffset value)
     {
         Name(name);
         // Formatted by hand: DateTime's custom-format path costs more than the rest of an event.
         DateTime t = value.UtcDateTime;
-        Span<byte> s = _out.GetSpan(29);
+        Span<byte> s = Reserve(29);
         s[0] = (byte)'"';
         WriteDateTime(t, (byte)'T', s[1..]);
         s[20] = (byte)'.';
         Digits(s.Slice(21, 6), (int)(t.Ticks % TimeSpan.TicksPerSecond / 10));
         s[27] = (byte)'Z';
         s[28] = (byte)'"';
-        _out.Advance(29);
+        _pos += 29;
     }
 
     /// <summary>yyyy-MM-dd?HH:mm:ss (19 bytes) with <paramref name="separator"/> between date and time, formatted by hand (see <see cref="Timestamp"/>).</summary>
@@ -141,6 +246,11 @@ internal ref struct JsonLineWriter
     public void CommandLine(ReadOnlySpan<byte> name, IReadOnlyList<string> args)
     {
         Name(name);
+        WriteCommandLineValue(args);
+    }
+
+    private void WriteCommandLineValue(IReadOnlyList<string> args)
+    {
         Raw("\""u8);
         for (int i = 0; i < args.Count; i++)
         {
@@ -172,12 +282,20 @@ internal ref struct JsonLineWriter
         WriteEscaped(value);
     }
 
+    /// <summary><c>,"name":</c> (the comma when something came before at this depth), in one reserve.</summary>
     private void Name(scoped ReadOnlySpan<byte> name)
     {
-        Separator();
-        Raw("\""u8);
-        Raw(name);
-        Raw("\":"u8);
+        Span<byte> s = Reserve(name.Length + 4);
+        int n = 0;
+        ulong bit = 1UL << _depth;
+        if ((_hasItems & bit) != 0) s[n++] = (byte)',';
+        _hasItems |= bit;
+        s[n++] = (byte)'"';
+        name.CopyTo(s[n..]);
+        n += name.Length;
+        s[n++] = (byte)'"';
+        s[n++] = (byte)':';
+        _pos += n;
     }
 
     private void Separator()
@@ -189,7 +307,8 @@ internal ref struct JsonLineWriter
 
     private void Open(byte bracket)
     {
-        Raw([bracket]);
+        Reserve(1)[0] = bracket;
+        _pos++;
         _depth++;
         _hasItems &= ~(1UL << _depth);
     }
@@ -197,24 +316,34 @@ internal ref struct JsonLineWriter
     private void Close(byte bracket)
     {
         _depth--;
-        Raw([bracket]);
+        Reserve(1)[0] = bracket;
+        _pos++;
+        if (_depth == 0) Commit();
     }
 
-    private readonly void Raw(scoped ReadOnlySpan<byte> bytes) => _out.Write(bytes);
+    private void Raw(scoped ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Reserve(bytes.Length));
+        _pos += bytes.Length;
+    }
 
-    private readonly void WriteEscaped(string value)
+    private void WriteEscaped(string value)
     {
         Raw("\""u8);
         WriteEscapedContent(value);
         Raw("\""u8);
     }
 
-    private readonly void WriteEscapedContent(ReadOnlySpan<char> value)
+    private void WriteEscapedContent(ReadOnlySpan<char> value)
     {
         // Worst case per char: "\uXXXX" = 6 bytes.
-        Span<byte> span = _out.GetSpan(value.Length * 6);
-        int n = 0;
-        for (int i = 0; i < value.Length; i++)
+        Span<byte> span = Reserve(value.Length * 6);
+        // Most of argv and paths is printable ASCII: that run is narrowed to bytes vectorized,
+        // and only the rest goes char by char.
+        int plain = value.IndexOfAnyExcept(PlainAscii);
+        if (plain < 0) plain = value.Length;
+        System.Text.Ascii.FromUtf16(value[..plain], span, out int n);
+        for (int i = plain; i < value.Length; i++)
         {
             char c = value[i];
             if (c < 0x80)
@@ -250,8 +379,12 @@ internal ref struct JsonLineWriter
             }
             n += new Rune(c).EncodeToUtf8(span[n..]);
         }
-        _out.Advance(n);
+        _pos += n;
     }
+
+    /// <summary>Printable ASCII that JSON takes as is: U+0020..U+007E but the quote and the backslash.</summary>
+    private static readonly SearchValues<char> PlainAscii = SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     private static int WriteUnicodeEscape(Span<byte> span, char c)
     {

@@ -15,6 +15,7 @@ public sealed class WatcherStatistics
     private long _sequenceGaps;
     private long _ringBufferDrops;
     private long _tableEvictions;
+    private long _unmatchedKernelRecords;
 
     /// <summary>Events of <paramref name="kind"/> delivered so far.</summary>
     /// <param name="kind">The kind to count.</param>
@@ -50,6 +51,13 @@ public sealed class WatcherStatistics
     public long TableEvictions => Volatile.Read(ref _tableEvictions);
 
     /// <summary>
+    /// eBPF fork and exit records that never met their connector event (the oldest goes when
+    /// the bounded join is full). Their events, if any came, lack the kernel's start time, CPU
+    /// time and peak RSS; no event is lost.
+    /// </summary>
+    public long UnmatchedKernelRecords => Volatile.Read(ref _unmatchedKernelRecords);
+
+    /// <summary>
     /// Counts an event as it enters the pipeline: the one place events and reported losses are
     /// counted (sources and the eBPF join only post). A loss report is an event too, so -S's
     /// total is at least the number of lines printed.
@@ -72,4 +80,5 @@ public sealed class WatcherStatistics
     internal void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
     internal void OnMalformed() => Interlocked.Increment(ref _malformed);
     internal void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
+    internal void OnUnmatchedKernelRecord() => Interlocked.Increment(ref _unmatchedKernelRecords);
 }

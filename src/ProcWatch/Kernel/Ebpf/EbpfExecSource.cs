@@ -80,7 +80,7 @@ internal sealed class EbpfExecSource : IEventSource
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
-        _join.Attach(sink);
+        _join.Attach(sink, statistics);
         _connector.Start(_join, statistics);
         _timer = new Timer(_ => Tick(), null, TickInterval, TickInterval);
     }

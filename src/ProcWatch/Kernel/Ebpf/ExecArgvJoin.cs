@@ -51,8 +51,8 @@ internal sealed class ExecArgvJoin : IEventSink
     private readonly Queue<Pending> _arrival = new();
     private readonly Dictionary<int, long> _recentOrphans = [];
     private readonly Queue<int> _recentOrphanOrder = new();
-    private readonly Dictionary<int, ForkRecord> _forks = [];
-    private readonly Dictionary<int, ExitRecord> _exits = [];
+    private readonly LifecycleRecordTable<ForkRecord> _forks;
+    private readonly LifecycleRecordTable<ExitRecord> _exits;
     private IEventSink? _next;
     private long _connectorHighWaterNs;
     private long _matched;
@@ -64,6 +64,8 @@ internal sealed class ExecArgvJoin : IEventSink
         _clock = clock ?? KernelClock.Shared;
         _accounts = accounts;
         _monotonicNow = monotonicNow ?? KernelClock.MonotonicNs;
+        _forks = new(MaxLifecycle, LifecycleMatchNs, CountUnmatched);
+        _exits = new(MaxLifecycle, LifecycleMatchNs, CountUnmatched);
     }
 
     /// <summary>Called (outside the join's lock) before an exec is matched: drains the ring into <see cref="OnRecord"/>.</summary>
@@ -73,9 +75,19 @@ internal sealed class ExecArgvJoin : IEventSink
     internal bool ExpectForkRecords { get; set; }
 
     /// <summary>Connector forks and exits that got their kernel record.</summary>
-    internal long LifecycleMatched => Interlocked.Read(ref _lifecycleMatched);
+    internal long LifecycleMatched
+    {
+        get { lock (_gate) return _forks.Matched + _exits.Matched; }
+    }
 
-    private long _lifecycleMatched;
+    /// <summary>Fork and exit records that never met their connector event (also counted in <see cref="WatcherStatistics.UnmatchedKernelRecords"/>).</summary>
+    internal long LifecycleUnmatched
+    {
+        get { lock (_gate) return _forks.Unmatched + _exits.Unmatched; }
+    }
+
+    /// <summary>Set by <see cref="Attach"/>: where unmatched fork and exit records are counted.</summary>
+    private WatcherStatistics? _statistics;
 
     /// <summary>Connector execs that got their eBPF argv.</summary>
     internal long Matched => Interlocked.Read(ref _matched);
@@ -87,13 +99,16 @@ internal sealed class ExecArgvJoin : IEventSink
     internal long Unmatched => Interlocked.Read(ref _unmatched);
 
     /// <summary>Where joined events go. Records that arrive before are held.</summary>
-    internal void Attach(IEventSink next)
+    internal void Attach(IEventSink next, WatcherStatistics? statistics = null)
     {
         lock (_gate)
         {
             _next = next;
+            _statistics = statistics;
         }
     }
+
+    private void CountUnmatched() => _statistics?.OnUnmatchedKernelRecord();
 
     /// <summary>A record from the ring (any thread).</summary>
     internal void OnRecord(KernelRecord record)
@@ -105,20 +120,13 @@ internal sealed class ExecArgvJoin : IEventSink
                 break;
             case ForkRecord fork:
                 lock (_gate)
-                    Keep(_forks, fork.Tgid, fork);
+                    _forks.Keep(fork);
                 break;
             case ExitRecord exit:
                 lock (_gate)
-                    Keep(_exits, exit.Tgid, exit);
+                    _exits.Keep(exit);
                 break;
         }
-    }
-
-    private static void Keep<T>(Dictionary<int, T> records, int tgid, T record)
-    {
-        if (records.Count >= MaxLifecycle)
-            records.Clear(); // unmatched for long: their connector events were lost
-        records[tgid] = record;
     }
 
     private void OnExecRecord(ExecRecord record)
@@ -167,7 +175,7 @@ internal sealed class ExecArgvJoin : IEventSink
             lock (_gate)
             {
                 Advance(exit.KernelTimeNs);
-                ExitRecord? record = Take(_exits, exit.Pid, exit.KernelTimeNs);
+                ExitRecord? record = _exits.Take(exit.Pid, exit.KernelTimeNs);
                 _next!.Post(record is null ? exit : exit with
                 {
                     Capture = new ProcessCapture
@@ -206,7 +214,7 @@ internal sealed class ExecArgvJoin : IEventSink
         lock (_gate)
         {
             Advance(fork.KernelTimeNs);
-            ForkRecord? record = Take(_forks, fork.Pid, fork.KernelTimeNs);
+            ForkRecord? record = _forks.Take(fork.Pid, fork.KernelTimeNs);
             _next!.Post(record is null ? fork : fork with
             {
                 Capture = new ProcessCapture { Origin = CaptureOrigin.Kernel, StartBootNs = record.StartBootNs, ParentPid = record.ParentTgid },
@@ -217,18 +225,7 @@ internal sealed class ExecArgvJoin : IEventSink
     private bool HasRecord(int tgid)
     {
         lock (_gate)
-            return _forks.ContainsKey(tgid);
-    }
-
-    /// <summary>The record of <paramref name="tgid"/> if it is about this event (within a second of it).</summary>
-    private T? Take<T>(Dictionary<int, T> records, int tgid, long eventNs) where T : KernelRecord
-    {
-        if (!records.Remove(tgid, out T? record))
-            return null;
-        if (Math.Abs((long)record.KernelTimeNs - eventNs) > LifecycleMatchNs)
-            return null;
-        Interlocked.Increment(ref _lifecycleMatched);
-        return record;
+            return _forks.Contains(tgid);
     }
 
     /// <summary>Emits the records whose connector event is overdue (timer; and after each connector event).</summary>
