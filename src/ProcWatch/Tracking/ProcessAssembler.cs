@@ -20,12 +20,14 @@ internal sealed class ProcessAssembler
     private readonly ProcessReader _reader;
     private readonly SystemBoot _boot;
     private readonly ExecutableHasher? _hasher;
+    private readonly ulong _olderThanUsBootNs; // a start before this is a process older than procwatch
 
     internal ProcessAssembler(ProcessReader reader, ExecutableHasher? hasher = null)
     {
         _reader = reader;
         _boot = reader.Boot;
         _hasher = hasher;
+        _olderThanUsBootNs = SystemBoot.NowBootNs() - _boot.TickNs;
     }
 
     /// <summary>
@@ -95,10 +97,23 @@ internal sealed class ProcessAssembler
             Start = startNs != 0 ? _boot.BootNsToWallClock(startNs) : known?.Start,
             StartTimeTicks = startNs != 0 ? ticks : known?.StartTimeTicks,
             StartBootNs = startNs != 0 ? startNs : known?.StartBootNs,
-            EntityId = startNs != 0 ? _reader.EntityIdOfBootNs(pid, startNs) : known?.EntityId,
+            EntityId = startNs == 0 ? known?.EntityId
+                // A process older than procwatch, known from /proc's ticks: it keeps the id it
+                // already has in the output, so its events still join on it.
+                : startNs < _olderThanUsBootNs && IsTickSeeded(known, ticks) ? known!.EntityId
+                : _reader.EntityIdOfBootNs(pid, startNs),
             Environment = proc.Environment,
         };
     }
+
+    /// <summary>
+    /// The table knows this process (same start tick) only from /proc's ticks, its start a
+    /// tick's first nanosecond. Asked only for a process older than procwatch by a tick: a
+    /// newer one on a reused pid within one tick must get its own exact id.
+    /// </summary>
+    private bool IsTickSeeded(ProcessInfo? known, ulong ticks) =>
+        known is { StartTimeTicks: { } knownTicks, StartBootNs: { } knownNs, EntityId: not null }
+        && knownTicks == ticks && knownNs == _boot.StartTicksToBootNs(knownTicks);
 
     /// <summary>
     /// An exec read from /proc (<paramref name="read"/>: null when the race was lost) merged

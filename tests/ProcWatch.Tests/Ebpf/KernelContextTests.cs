@@ -193,6 +193,45 @@ public sealed class KernelContextTests
         return Assert.Single(Execs(p, token), e => match(e)).GetProperty("process").Clone();
     }
 
+    /// <summary>
+    /// A shell older than procwatch is known from /proc's ticks; when it later execs, the
+    /// kernel's exact start must not give it a second id: its child's parent.entity_id, its
+    /// own exec and its exit all carry one id.
+    /// </summary>
+    [KernelFact]
+    public void EntityId_OfAProcessOlderThanProcwatch_StaysTheSameWhenItExecs()
+    {
+        string token = ExecCollector.NewToken();
+        string flag = Path.Combine(Path.GetTempPath(), "procwatch-older-" + token);
+        using var older = Programs.Start("/bin/sh", "-c", $"while [ ! -e '{flag}' ]; do sleep 0.05; done; /bin/true CHILD{token}; exec /bin/true SELF{token}");
+        try
+        {
+            Thread.Sleep(200); // the shell runs before procwatch starts
+            using CliProcess p = CliRunner.Start("-v", "-e", "exec,exit", "-f", "json");
+            p.WaitForReady();
+            File.WriteAllText(flag, "");
+            older.WaitForExit();
+            p.WaitUntil(() => Execs(p, "SELF" + token).Count >= 1 && p.StdoutLines().Any(l => l.Contains("\"exit\"", StringComparison.Ordinal) && l.Contains($"\"pid\":{older.Id},", StringComparison.Ordinal)), Deadline);
+            p.Signal(CliRunner.SIGINT);
+            p.WaitForExit(TimeSpan.FromSeconds(20));
+
+            JsonElement child = Assert.Single(Execs(p, "CHILD" + token));
+            JsonElement self = Assert.Single(Execs(p, "SELF" + token));
+            JsonElement parent = child.GetProperty("process").GetProperty("parent");
+            Assert.Equal(older.Id, parent.GetProperty("pid").GetInt32());
+            string id = parent.GetProperty("entity_id").GetString()!;
+            Assert.Equal(older.Id, self.GetProperty("process").GetProperty("pid").GetInt32());
+            Assert.Equal(id, self.GetProperty("process").GetProperty("entity_id").GetString());
+            JsonElement exit = p.StdoutLines().Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+                .Single(e => e.GetProperty("event").GetProperty("action").GetString() == "exit" && e.GetProperty("process").GetProperty("pid").GetInt32() == older.Id);
+            Assert.Equal(id, exit.GetProperty("process").GetProperty("entity_id").GetString());
+        }
+        finally
+        {
+            File.Delete(flag);
+        }
+    }
+
     private static string RealPath(string path)
     {
         using var readlink = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("readlink", ["-f", path]) { RedirectStandardOutput = true })!;

@@ -92,34 +92,42 @@ internal sealed class ConnectorEventSource : IEventSource
 
         using var batch = new DatagramBatch();
         bool coalesce = _socket.ReceiveBufferBytes >= CoalesceMinBufferBytes;
+        bool pollFirst = true;
         while (!_stopping)
         {
-            fds[0].revents = 0;
-            fds[1].revents = 0;
-            if (Libc.Poll(fds, 2, -1) < 0)
+            if (pollFirst)
             {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Libc.EINTR) continue;
-                SocketFailed($"poll: {Libc.StrError(errno)}");
-                return;
+                fds[0].revents = 0;
+                fds[1].revents = 0;
+                if (Libc.Poll(fds, 2, -1) < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR) continue;
+                    SocketFailed($"poll: {Libc.StrError(errno)}");
+                    return;
+                }
+                if (fds[1].revents != 0)
+                    break;
             }
-            if (fds[1].revents != 0)
-                break;
             // Drain everything queued before sleeping again.
-            if (!Drain(fd, batch, int.MaxValue, stopAware: true))
+            if (!Drain(fd, batch, int.MaxValue, stopAware: true, out int taken))
             {
                 SocketFailed($"recvmmsg: {Libc.StrError(Marshal.GetLastPInvokeError())}");
                 return;
             }
-            if (coalesce)
+            pollFirst = true;
+            if (coalesce && taken > 0)
             {
+                // Events are flowing: after the wait, receive straight away (an empty receive
+                // falls back to poll), so a steady stream costs the wait and one recvmmsg.
                 fds[1].revents = 0;
-                Libc.Poll(&fds[1], 1, CoalesceMs); // EINTR or a stop: the loop's poll sees it
+                Libc.Poll(&fds[1], 1, CoalesceMs); // EINTR or a stop: the loop sees it
+                pollFirst = false;
             }
         }
         // Stopping: what the kernel queued before the stop is still delivered (SIGTERM
         // flushes everything that happened before it); bounded so a storm cannot hold the stop up.
-        Drain(fd, batch, FinalDrainDatagrams, stopAware: false);
+        Drain(fd, batch, FinalDrainDatagrams, stopAware: false, out _);
     }
 
     /// <summary>
@@ -128,9 +136,9 @@ internal sealed class ConnectorEventSource : IEventSource
     /// a batch has emptied the socket, so the common wake-up costs poll + one receive call
     /// (bench/README.md: recv vs recvmmsg vs async socket).
     /// </summary>
-    private unsafe bool Drain(int fd, DatagramBatch batch, int limit, bool stopAware)
+    private unsafe bool Drain(int fd, DatagramBatch batch, int limit, bool stopAware, out int taken)
     {
-        for (int taken = 0; taken < limit && !(stopAware && _stopping);)
+        for (taken = 0; taken < limit && !(stopAware && _stopping);)
         {
             int received = batch.Receive(fd);
             if (received > 0)

@@ -30,6 +30,12 @@ internal sealed class SystemBoot
     }
 
     public static SystemBoot Shared => s_shared ??= new SystemBoot();
+
+    /// <summary>CLOCK_BOOTTIME now, in ns (the clock of task->start_boottime).</summary>
+    public static ulong NowBootNs() => (ulong)Now(Libc.CLOCK_BOOTTIME);
+
+    /// <summary>The length of one clock tick (stat's starttime unit), in ns.</summary>
+    public ulong TickNs => (ulong)(1_000_000_000 / ClockTicksPerSecond);
     private static SystemBoot? s_shared;
 
     /// <summary>The kernel's random id of this boot (a UUID string); empty if unreadable.</summary>
