@@ -9,6 +9,9 @@ namespace ProcWatch.Kernel.Ebpf;
 /// </summary>
 internal sealed class LifecycleRecordTable<T>(int capacity, long matchWindowNs, Action? onUnmatched = null) where T : KernelRecord
 {
+    /// <summary>Taken records the arrival order may still hold beyond twice the waiting ones (they are garbage kept alive).</summary>
+    private const int CompactSlack = 256;
+
     private readonly Dictionary<int, T> _records = [];
     private readonly Queue<T> _order = new(); // arrival order; holds records already taken, skipped at eviction
 
@@ -30,8 +33,8 @@ internal sealed class LifecycleRecordTable<T>(int capacity, long matchWindowNs, 
             EvictOldest();
         _records[record.Tgid] = record;
         _order.Enqueue(record);
-        if (_order.Count > 2 * capacity)
-            Compact();
+        if (_order.Count > 2 * _records.Count + CompactSlack)
+            Compact(); // amortized O(1): at least CompactSlack keeps between two compactions
     }
 
     /// <summary>The record of <paramref name="tgid"/> if it is about this event (within the match window of it).</summary>
@@ -67,7 +70,7 @@ internal sealed class LifecycleRecordTable<T>(int capacity, long matchWindowNs, 
         }
     }
 
-    /// <summary>Drops the taken and superseded records from the arrival order (it holds at most twice the capacity).</summary>
+    /// <summary>Drops the taken and superseded records from the arrival order (it holds at most twice the waiting ones, plus the slack).</summary>
     private void Compact()
     {
         int n = _order.Count;
