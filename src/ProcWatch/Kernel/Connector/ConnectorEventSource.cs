@@ -16,12 +16,15 @@ internal sealed class ConnectorEventSource : IEventSource
 
     /// <summary>
     /// After a wake-up that found events, the thread waits this long (on the wake-up eventfd, so
-    /// a stop still ends it at once) before polling again: a steady stream is then received a
-    /// millisecond's worth per poll + recvmmsg instead of one datagram per wake-up, which was a
-    /// third of procwatch's CPU at 1,600 exec/s (bench/README.md: receive coalescing). Only
-    /// with a receive buffer that holds a millisecond of a storm many times over.
+    /// a stop still ends it at once) before receiving again: a steady stream is then received
+    /// in one recvmmsg per window instead of one wake-up per datagram. On a VM a wake-up costs
+    /// more than the events it brings: at 1,600 exec/s procwatch used 9.5 % of a core with
+    /// none, ~6.4 % with 1 ms, ~4.4 % with 16 ms (bench/README.md: receive coalescing). Events
+    /// keep their kernel timestamps; they reach the outputs up to this much later (the
+    /// consumer adds its own <see cref="Watching.EventConsumer.CoalesceMs"/>). Only with a
+    /// receive buffer that holds such a window of a storm many times over.
     /// </summary>
-    internal const int CoalesceMs = 1;
+    internal const int CoalesceMs = 16;
     private const int CoalesceMinBufferBytes = 1 << 20;
 
     private readonly ProcessEventKinds _kinds;

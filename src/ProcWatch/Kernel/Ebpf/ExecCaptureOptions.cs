@@ -18,8 +18,11 @@ internal sealed class ExecCaptureOptions
     /// waiting), so a record reaches the callback at most about this late. Each wakeup costs
     /// tens of microseconds of CPU on a VM, far more than reading a record, so batching is
     /// what makes a storm cheap (see docs/notes/NOTES-issue4.md). Zero: a wakeup per record.
+    /// Behind the connector the interval matters little: the connector's thread drains the
+    /// ring before it handles each event, so this thread only picks up records whose connector
+    /// event is late or lost (emitted on their own after <see cref="ExecArgvJoin.OrphanAfterConnectorNs"/>).
     /// </summary>
-    public TimeSpan WakeupInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan WakeupInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
     internal static ExecCaptureOptions Default { get; } = new();
 }
