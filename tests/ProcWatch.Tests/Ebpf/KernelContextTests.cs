@@ -24,7 +24,9 @@ public sealed class KernelContextTests
         p.WaitForReady();
         // Each `sh -c 'exit N' TOKEN` is forced onto one of 3 pids: ns_last_pid is written just before its fork.
         string script = $$"""
-            base=$(( $(cat /proc/sys/kernel/ns_last_pid) + 1000 )); i=0
+            # 1000 pids ahead, wrapped below pid_max (a write past it fails, and nothing is reused)
+            max=$(cat /proc/sys/kernel/pid_max)
+            base=$(( ( $(cat /proc/sys/kernel/ns_last_pid) + 1000 ) % ( max - 1000 ) + 300 )); i=0
             while [ $i -lt {{Count}} ]; do
               echo $(( base + i % 3 )) > /proc/sys/kernel/ns_last_pid
               /bin/sh -c "exit $((i % 7))" {{token}}

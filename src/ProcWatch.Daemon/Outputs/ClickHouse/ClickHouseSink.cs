@@ -12,7 +12,8 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 /// rows, at <see cref="SealBytes"/> (huge argv must not grow a batch by GBs) or
 /// <see cref="ClickHouseSettings.BatchInterval"/> after its first row, and queued in memory
 /// (bounded). Alert rows have their own open batch and their own share of the queue bound,
-/// so a storm of plain rows that overflows the queue never takes the alerts with it. The
+/// and beyond it plain batches give way, so a storm of plain rows that overflows the queue
+/// never takes the alerts with it. The
 /// spool thread compresses and fsyncs it into the
 /// <see cref="ClickHouseSpool"/>; <see cref="ClickHouseDelivery"/> sends spooled batches
 /// oldest first and deletes each only once the server accepted it. At-least-once: what
@@ -125,22 +126,24 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
     public void Reopen() { }
 
     /// <summary>
-    /// Queues the batch unless its share of the queue bound is full: plain rows and alert
-    /// rows each have <see cref="ClickHouseSettings.QueueMaxBytes"/>, so plain rows filling
-    /// the queue never push out an alert (alerts beyond their own share are lost, counted
-    /// under their own reason).
+    /// Queues the batch unless it does not fit (<see cref="Fits"/>): plain rows and alert rows
+    /// each have <see cref="ClickHouseSettings.QueueMaxBytes"/>, so plain rows filling the
+    /// queue never push out an alert. Alerts beyond their share take what plain rows leave of
+    /// the whole bound, and queued plain batches give way to them, oldest first; only alerts
+    /// beyond the whole bound are lost (counted under their own reason).
     /// </summary>
     private void SealLocked(OpenBatch batch)
     {
         if (batch.Count == 0)
             return;
-        long queued = batch.Alerts ? _queuedAlertBytes : _queuedBytes - _queuedAlertBytes;
         int bytes = batch.Rows.WrittenCount;
-        if (queued + bytes > _settings.QueueMaxBytes)
+        if (batch.Alerts && _queuedAlertBytes + bytes > _settings.QueueMaxBytes)
+            DropPlainForAlerts(bytes);
+        if (!Fits(batch.Alerts, bytes))
         {
             Counters.OnDropped(batch.Count);
             if (batch.Alerts)
-                _losses.Lost(batch.Count, "queue-alerts", "alerts: the spool writer is behind and the alerts' share of the memory queue is full");
+                _losses.Lost(batch.Count, "queue-alerts", "alerts: the spool writer is behind and the memory queue is full of alerts");
             else
                 _losses.Lost(batch.Count, "queue", "the spool writer is behind and the memory queue is full");
             batch.Rows.ResetWrittenCount();
@@ -156,6 +159,34 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
             _sealedSignal.Release();
         }
         batch.Count = 0;
+    }
+
+    /// <summary>Memory held by queued batches stays within twice <see cref="ClickHouseSettings.QueueMaxBytes"/>; plain rows within one share.</summary>
+    private bool Fits(bool alerts, int bytes)
+    {
+        long whole = 2 * _settings.QueueMaxBytes;
+        if (_queuedBytes + bytes > whole)
+            return false;
+        return alerts || _queuedBytes - _queuedAlertBytes + bytes <= _settings.QueueMaxBytes;
+    }
+
+    /// <summary>Drops queued plain batches, oldest first, until an alert batch of <paramref name="bytes"/> fits the whole bound (or none is left).</summary>
+    private void DropPlainForAlerts(int bytes)
+    {
+        long whole = 2 * _settings.QueueMaxBytes;
+        for (int i = _sealed.Count; i > 0; i--)
+        {
+            var item = _sealed.Dequeue();
+            if (!item.Alerts && _queuedBytes + bytes > whole)
+            {
+                _queuedBytes -= item.Rows.WrittenCount;
+                _queuedRows -= item.Count;
+                Counters.OnDropped(item.Count);
+                _losses.Lost(item.Count, "queue", "the spool writer is behind and the memory queue is full: plain rows gave way to alerts");
+                continue; // its signal is left over: the spool loop finds the queue shorter, which it handles
+            }
+            _sealed.Enqueue(item);
+        }
     }
 
     /// <summary>Seals batches by age while the event loop is idle, compresses and spools them.</summary>

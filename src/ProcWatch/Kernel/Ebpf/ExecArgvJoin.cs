@@ -80,13 +80,7 @@ internal sealed class ExecArgvJoin : IEventSink
         get { lock (_gate) return _forks.Matched + _exits.Matched; }
     }
 
-    /// <summary>Fork and exit records that never met their connector event (also counted in <see cref="WatcherStatistics.UnmatchedKernelRecords"/>).</summary>
-    internal long LifecycleUnmatched
-    {
-        get { lock (_gate) return _forks.Unmatched + _exits.Unmatched; }
-    }
-
-    /// <summary>Set by <see cref="Attach"/>: where unmatched fork and exit records are counted.</summary>
+    /// <summary>Set by <see cref="Attach"/>: where fork and exit records that never met their connector event are counted (<see cref="WatcherStatistics.UnmatchedKernelRecords"/>).</summary>
     private WatcherStatistics? _statistics;
 
     /// <summary>Connector execs that got their eBPF argv.</summary>
