@@ -4,14 +4,13 @@ namespace ProcWatch.Kernel.Ebpf;
 internal sealed class ExecCaptureOptions
 {
     /// <summary>
-    /// Size of the BPF ring buffer: a power of two, at least a page. The default 2 MiB holds
-    /// about 20,000 typical execs, a second of a storm, though it is drained every
-    /// millisecond, and one exec with argv at the 1 MiB cap; when it is full, records are
+    /// Size of the BPF ring buffer: a power of two, at least a page. The default 4 MiB holds
+    /// about 40,000 typical execs, or 4 with argv at the 1 MiB cap: 2 MiB lost records when a
+    /// few such execs came back to back (a daemon test in CI). When it is full, records are
     /// counted in <see cref="ExecCapture.Drops"/> and reported as lost. Its data pages are
-    /// mapped twice (for records that wrap), so it counts twice its size in procwatch's RSS:
-    /// 4 MiB was 8 MiB of a 30 MB budget (bench/README.md: RSS).
+    /// mapped twice (for records that wrap), so it counts 8 MiB of procwatch's RSS.
     /// </summary>
-    public int RingBufferBytes { get; init; } = 2 * 1024 * 1024;
+    public int RingBufferBytes { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>
     /// The capture thread is woken at most once per interval (or when a quarter of the ring is
