@@ -24,6 +24,10 @@ XML
 server=
 start_server() {
   /usr/sbin/clickhouse-server --config-file="$dir/config.xml" >/dev/null 2>&1 & server=$!
-  until curl -sf "http://127.0.0.1:$port/ping" >/dev/null; do sleep 0.1; done
+  local i
+  for i in $(seq 600); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && return 0; sleep 0.1; done
+  echo "bench: clickhouse-server did not answer /ping within 60 s; its log:" >&2
+  tail -20 "$dir"/*.log >&2 2>/dev/null || true
+  return 1
 }
 stop_server() { kill -9 "$server"; wait "$server" 2>/dev/null || true; server=; }

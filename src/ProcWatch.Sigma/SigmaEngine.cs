@@ -49,7 +49,6 @@ internal sealed class SigmaEngine
     /// <summary>Rules tried on every exec (no literal the event must contain); the rest only when one of theirs is found.</summary>
     public int AlwaysTried => _prefilter.AlwaysTried;
 
-    public static SigmaEngine Empty { get; } = new([], new AhoCorasick?[SigmaFields.Count]);
 
     public IReadOnlyList<SigmaCompiledRule> Rules => _rules;
 

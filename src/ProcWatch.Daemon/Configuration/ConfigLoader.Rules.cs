@@ -37,8 +37,9 @@ internal static partial class ConfigLoader
                             throw Error(value, $"a rule named '{name}' already exists");
                         break;
                     case "severity":
-                        if (!RuleSeverityNames.TryParse(Scalar(value, "severity"), out severity))
-                            throw Error(value, $"unknown severity '{Scalar(value, "severity")}' (expected low, medium, high, critical)");
+                        string severityName = Scalar(value, "severity");
+                        if (!RuleSeverityNames.TryParse(severityName, out severity))
+                            throw Error(value, $"unknown severity '{severityName}' (expected low, medium, high, critical)");
                         break;
                     case "match": match = ReadMatch(value); break;
                     case "actions": actions = ReadActions(value); actionsNode = value; break;
@@ -59,7 +60,7 @@ internal static partial class ConfigLoader
             {
                 Name = name,
                 Severity = severity,
-                Match = match ?? new RuleMatch(),
+                Match = matching,
                 Actions = actions ?? [new AlertAction()],
                 ExecRateLimit = rate,
             };

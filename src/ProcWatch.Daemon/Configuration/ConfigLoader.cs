@@ -138,7 +138,13 @@ internal static partial class ConfigLoader
                 YamlMappingNode map = Mapping(item, "an output");
                 if (IsClickHouse(map))
                 {
-                    outputs.Add(ReadClickHouse(map, item));
+                    OutputDefinition clickHouse = ReadClickHouse(map, item);
+                    // Two spools in one directory would number their files alike and send each other's batches.
+                    if (!Path.IsPathFullyQualified(clickHouse.Path!))
+                        throw Error(item, $"spool must be absolute, not '{clickHouse.Path}' (the daemon runs in /, so a relative path would depend on how it was started)");
+                    if (!files.Add(Path.GetFullPath(clickHouse.Path!)))
+                        throw Error(item, $"the spool directory {clickHouse.Path} is already another output's");
+                    outputs.Add(clickHouse);
                     continue;
                 }
                 OutputType? type = null;

@@ -34,6 +34,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     private readonly OwnProcessTracker _own = new(Environment.ProcessId);
     private readonly ProcessKiller _killer = new();
     private List<IOutputSink> _outputs = [];
+    private bool _formatLines; // some output takes the ECS line (ClickHouse writes its own rows)
     /// <summary>Swapped whole by a SIGHUP reload, under <see cref="_outputGate"/> (where events are judged).</summary>
     private RuleSet _ruleSet = new([]);
     private readonly List<int> _sigmaFired = [];
@@ -68,6 +69,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _ruleSet = SigmaRules.Build(_config, _log);
 
         _outputs = OutputFactory.Open(_config.Outputs, problem => DaemonLog.OutputProblem(_log, problem));
+        _formatLines = _outputs.Exists(o => o.TakesJsonLine);
         _actions = new ActionRunner(_config.Actions, OnActionFinished);
 
         // Fork and exit are needed to know the daemon's own descendants, which rules skip
@@ -254,7 +256,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         {
             fresh = SigmaRules.Build(ConfigLoader.Load(_config.Source), _log);
         }
-        catch (Exception ex) when (ex is ConfigException or ProcWatch.Sigma.Loading.SigmaPathException)
+        catch (Exception ex) when (ex is ConfigException or ProcWatchException) // Build turns a Sigma path gone since the check into a ProcWatchException
         {
             DaemonLog.ReloadFailed(_log, ex.Message, _ruleSet.Rules.Length);
             return;
@@ -273,8 +275,8 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     private void Write(ProcessEvent e, AlertInfo? alert)
     {
         _line.ResetWrittenCount();
-        if (alert is null) _formatter.Write(e, _line);
-        else _formatter.WriteAlert(e, alert, _line);
+        if (_formatLines && alert is null) _formatter.Write(e, _line);
+        else if (_formatLines) _formatter.WriteAlert(e, alert!, _line);
         foreach (IOutputSink output in _outputs)
             output.Write(e, alert, _line.WrittenSpan);
     }

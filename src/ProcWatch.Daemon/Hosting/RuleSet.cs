@@ -31,7 +31,6 @@ internal sealed class RuleSet
             alerts.Add(new AlertInfo(rule.Name, rule.Severity.Name(), rule.Severity.Score()));
             Kinds |= rule.Events;
         }
-        OwnCount = rules.Count;
         _ownByKind = IndexByKind(rules);
         var engines = new List<SigmaEngine>();
         var reports = new List<(string, SigmaLoadReport)>();
@@ -64,10 +63,8 @@ internal sealed class RuleSet
         RateLimitLogged = new bool[Rules.Length];
     }
 
-    /// <summary>Own rules (tested with <see cref="CompiledRule.Matches"/>) are <c>Rules[0..OwnCount)</c>; Sigma rules follow.</summary>
+    /// <summary>Own rules first (picked by kind, <see cref="OwnRulesFor"/>), then one per Sigma rule.</summary>
     public CompiledRule[] Rules { get; }
-
-    public int OwnCount { get; }
 
     public AlertInfo[] Alerts { get; }
 

@@ -15,7 +15,10 @@ internal interface IOutputSink : IDisposable
 
     OutputCounters Counters { get; }
 
-    /// <param name="jsonLine">The ECS JSON line of <paramref name="e"/> (with <paramref name="alert"/>), ending in '\n'.</param>
+    /// <summary>Whether <see cref="Write"/> reads its JSON line: when no output does, the line is not formatted (empty).</summary>
+    bool TakesJsonLine => true;
+
+    /// <param name="jsonLine">The ECS JSON line of <paramref name="e"/> (with <paramref name="alert"/>), ending in '\n'; empty when no output <see cref="TakesJsonLine"/>.</param>
     void Write(ProcessEvent e, AlertInfo? alert, ReadOnlySpan<byte> jsonLine);
 
     void Flush();

@@ -33,8 +33,6 @@ internal sealed class ProcessKiller : IDisposable
 {
     private readonly TaskStartTime _starts = new();
 
-    /// <summary>True when start times are known to microseconds (taskstats), not just /proc's 10 ms ticks.</summary>
-    public bool Precise => _starts.Precise;
 
     /// <param name="pid">The event's process.</param>
     /// <param name="heldAtMonotonicNs">A CLOCK_MONOTONIC time at which that process held <paramref name="pid"/> (the event's kernel time).</param>

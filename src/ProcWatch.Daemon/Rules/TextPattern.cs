@@ -18,7 +18,6 @@ internal sealed class TextPattern
         _substring = substring;
     }
 
-    public bool IsRegex => _regex is not null;
 
     /// <exception cref="ArgumentException">The regex does not compile (message says why).</exception>
     public static TextPattern Parse(string text)

@@ -35,14 +35,7 @@ internal static class EcsExecutableFields
             if ((mode & 0x400) != 0) w.Boolean("setgid"u8, true);
         }
         if (p.ExecutableOwner is { } owner)
-        {
-            w.StartObject("executable_owner"u8);
-            Span<byte> digits = stackalloc byte[10];
-            System.Buffers.Text.Utf8Formatter.TryFormat(owner.Id, digits, out int n);
-            w.Ascii("id"u8, digits[..n]);
-            if (owner.Name is not null) w.String("name"u8, owner.Name);
-            w.EndObject();
-        }
+            EcsJsonFormatter.WriteId(ref w, "executable_owner"u8, owner.Id, owner.Name);
         if (isExec && p.Ancestors is { } ancestors) // the chain at exec; later events of the process would show it stale
         {
             w.StartArray("ancestors"u8);

@@ -215,7 +215,8 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         w.EndObject();
     }
 
-    private static void WriteId(ref JsonLineWriter w, ReadOnlySpan<byte> name, uint id, string? idName)
+    /// <summary>An id object <c>{"id":"N","name":…}</c>: ECS keeps ids as keywords (strings).</summary>
+    internal static void WriteId(ref JsonLineWriter w, ReadOnlySpan<byte> name, uint id, string? idName)
     {
         w.StartObject(name);
         Span<byte> digits = stackalloc byte[10];

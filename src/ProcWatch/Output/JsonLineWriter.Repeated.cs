@@ -11,49 +11,51 @@ internal ref partial struct JsonLineWriter
     public void RepeatedStringArray(ReadOnlySpan<byte> name, IReadOnlyList<string> items)
     {
         Name(name);
-        if (!TryRepeat(RepeatedJson.Arrays, items, out int start))
+        if (RepeatedJson.Arrays.TryGet(items, out byte[]? json))
+        {
+            Raw(json);
             return;
-        int grows = _grows;
+        }
+        (int start, int grows) = ReserveCacheable(items);
         WriteArrayBody(items);
-        if (grows == _grows) RepeatedJson.Arrays.Add(items, _span[start.._pos].ToArray());
+        KeepWritten(RepeatedJson.Arrays, items, start, grows);
     }
 
     /// <summary><see cref="CommandLine"/> for a list written again and again (see <see cref="RepeatedStringArray"/>).</summary>
     public void RepeatedCommandLine(ReadOnlySpan<byte> name, IReadOnlyList<string> args)
     {
         Name(name);
-        if (!TryRepeat(RepeatedJson.CommandLines, args, out int start))
+        if (RepeatedJson.CommandLines.TryGet(args, out byte[]? json))
+        {
+            Raw(json);
             return;
-        int grows = _grows;
+        }
+        (int start, int grows) = ReserveCacheable(args);
         WriteCommandLineValue(args);
-        if (grows == _grows) RepeatedJson.CommandLines.Add(args, _span[start.._pos].ToArray());
+        KeepWritten(RepeatedJson.CommandLines, args, start, grows);
     }
 
     /// <summary>
-    /// Copies the cached JSON of <paramref name="items"/> (false), or makes room for all of it in
-    /// this span and says where it starts (true: write it, then cache <c>_span[start.._pos]</c>).
-    /// Lists too long or not cacheable are written here and false is returned.
+    /// Makes room in this span for the whole value of <paramref name="items"/>, so it can be
+    /// copied out once written; start -1 when it is not to be cached (too long, or a list that
+    /// may change under its reference).
     /// </summary>
-    private bool TryRepeat(RepeatedJson cache, IReadOnlyList<string> items, out int start)
+    private (int Start, int Grows) ReserveCacheable(IReadOnlyList<string> items)
     {
-        start = 0;
-        if (cache.TryGet(items, out byte[]? json))
-        {
-            Raw(json);
-            return false;
-        }
         int bound = 4; // brackets or quotes, and a shell-quoted argument's own pair
         for (int i = 0; i < items.Count && bound <= RepeatedJson.MaxBytes; i++)
             bound += items[i].Length * 6 + 4; // 6 bytes a char at most (\uXXXX), quotes and a separator
         if (bound > RepeatedJson.MaxBytes || !RepeatedJson.Cacheable(items))
-        {
-            if (ReferenceEquals(cache, RepeatedJson.Arrays)) WriteArrayBody(items); // the two caches hold the two forms
-            else WriteCommandLineValue(items);
-            return false;
-        }
-        Reserve(bound); // the whole value in this span, so it can be copied out after
-        start = _pos;
-        return true;
+            return (-1, _grows);
+        Reserve(bound);
+        return (_pos, _grows);
+    }
+
+    /// <summary>Caches <c>_span[start.._pos]</c>, unless the value was not to be cached or straddles two spans.</summary>
+    private void KeepWritten(RepeatedJson cache, IReadOnlyList<string> items, int start, int grows)
+    {
+        if (start >= 0 && grows == _grows)
+            cache.Add(items, _span[start.._pos].ToArray());
     }
 
     private void WriteArrayBody(IReadOnlyList<string> items)

@@ -129,7 +129,6 @@ internal ref partial struct JsonLineWriter
         Raw("null"u8);
     }
 
-    /// <summary>An ISO 8601 UTC timestamp with microseconds, e.g. 2026-11-22T21:58:59.123456Z.</summary>
     /// <summary>An array of strings (argv, environment): each lossless, as <see cref="StringItem"/> writes it.</summary>
     public void StringArray(ReadOnlySpan<byte> name, IReadOnlyList<string> items)
     {
@@ -138,6 +137,7 @@ internal ref partial struct JsonLineWriter
         EndArray();
     }
 
+    /// <summary>An ISO 8601 UTC timestamp with microseconds, e.g. 2026-11-22T21:58:59.123456Z.</summary>
     public void Timestamp(ReadOnlySpan<byte> name, DateTimeOffset value)
     {
         Name(name);

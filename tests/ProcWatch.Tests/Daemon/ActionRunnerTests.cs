@@ -44,7 +44,7 @@ public sealed class ActionRunnerTests
         using var dir = new TempDir();
         string pidFile = dir.File("orphan");
         (ActionResult result, _, int orphanPidfd) = await RunAndPin(
-            ["/bin/sh", "-c", $"(/bin/sleep 300 & echo $! > {pidFile}); exec /bin/sleep 300"], pidFile, TimeSpan.FromMilliseconds(500));
+            ["/bin/sh", "-c", $"(/bin/sleep 300 & echo $! > {pidFile}); exec /bin/sleep 300"], pidFile, TimeSpan.FromSeconds(3));
         Assert.Equal(ActionResult.TimedOut, result);
         AssertExitsSoon(orphanPidfd, "the re-parented grandchild");
     }
@@ -55,12 +55,13 @@ public sealed class ActionRunnerTests
         using var dir = new TempDir();
         string pidFile = dir.File("child");
         (ActionResult result, string detail, int childPidfd) = await RunAndPin(
-            ["/bin/sh", "-c", $"/bin/sleep 300 & echo $! > {pidFile}"], pidFile, TimeSpan.FromMilliseconds(500));
+            ["/bin/sh", "-c", $"/bin/sleep 300 & echo $! > {pidFile}"], pidFile, TimeSpan.FromSeconds(3));
         Assert.True(result == ActionResult.Succeeded, detail); // the action itself exited 0
         AssertExitsSoon(childPidfd, "the background child");
     }
 
     /// <summary>Runs the action; while it runs, pins (pidfd) the process whose pid it writes to <paramref name="pidFile"/>.</summary>
+    /// <remarks>The timeout (3 s) leaves a loaded machine time to pin the pid before the action is killed.</remarks>
     private static async Task<(ActionResult, string, int)> RunAndPin(string[] argv, string pidFile, TimeSpan timeout)
     {
         Task<(ActionResult Result, string Detail)> run = ActionRunner.RunAsync(new ActionRequest("r", argv, [], []), timeout);

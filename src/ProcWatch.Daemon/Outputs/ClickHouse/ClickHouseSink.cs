@@ -98,6 +98,9 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         set => _delivery.Latencies = value;
     }
 
+    /// <summary>It writes rows of its own (<see cref="ClickHouseRowWriter"/>).</summary>
+    public bool TakesJsonLine => false;
+
     public void Write(ProcessEvent e, AlertInfo? alert, ReadOnlySpan<byte> jsonLine)
     {
         lock (_gate)

@@ -42,6 +42,8 @@ internal sealed class ExecArgvJoin : IEventSink
 
     /// <summary>How long a connector fork waits for its record (Stopwatch ticks: 200 µs).</summary>
     private static readonly long ForkRecordWaitTicks = System.Diagnostics.Stopwatch.Frequency / 5000;
+    private static readonly long ForkWaitBackoffTicks = System.Diagnostics.Stopwatch.Frequency / 100;
+    private long _noForkWaitUntil; // connector thread only
 
     private readonly Lock _gate = new();
     private readonly KernelClock _clock;
@@ -73,12 +75,6 @@ internal sealed class ExecArgvJoin : IEventSink
 
     /// <summary>Set when the fork program is attached: a connector fork then waits briefly for its record.</summary>
     internal bool ExpectForkRecords { get; set; }
-
-    /// <summary>Connector forks and exits that got their kernel record.</summary>
-    internal long LifecycleMatched
-    {
-        get { lock (_gate) return _forks.Matched + _exits.Matched; }
-    }
 
     /// <summary>Set by <see cref="Attach"/>: where fork and exit records that never met their connector event are counted (<see cref="WatcherStatistics.UnmatchedKernelRecords"/>).</summary>
     private WatcherStatistics? _statistics;
@@ -194,16 +190,21 @@ internal sealed class ExecArgvJoin : IEventSink
     private void PostFork(ForkEvent fork)
     {
         BeforeExec?.Invoke();
-        if (ExpectForkRecords && !HasRecord(fork.Pid))
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        // After a wait that timed out (a record the ring dropped), the next forks are not
+        // waited for a while: in a storm that drops records, a wait per fork would stall the thread.
+        if (ExpectForkRecords && now >= _noForkWaitUntil && !HasRecord(fork.Pid))
         {
             // The tracepoint runs right after the connector's message: give it a moment.
-            long until = System.Diagnostics.Stopwatch.GetTimestamp() + ForkRecordWaitTicks;
+            long until = now + ForkRecordWaitTicks;
             do
             {
                 Thread.SpinWait(20);
                 BeforeExec?.Invoke();
             }
-            while (!HasRecord(fork.Pid) && System.Diagnostics.Stopwatch.GetTimestamp() < until);
+            while (!HasRecord(fork.Pid) && (now = System.Diagnostics.Stopwatch.GetTimestamp()) < until);
+            if (now >= until)
+                _noForkWaitUntil = now + ForkWaitBackoffTicks;
         }
         lock (_gate)
         {

@@ -35,7 +35,7 @@ internal sealed class SystemBoot
     public static ulong NowBootNs() => (ulong)Now(Libc.CLOCK_BOOTTIME);
 
     /// <summary>The length of one clock tick (stat's starttime unit), in ns.</summary>
-    public ulong TickNs => (ulong)(1_000_000_000 / ClockTicksPerSecond);
+    public ulong TickNs => (ulong)(1_000_000_000 / ClockTicksPerSecond); // the one place the tick's length is derived
     private static SystemBoot? s_shared;
 
     /// <summary>The kernel's random id of this boot (a UUID string); empty if unreadable.</summary>
@@ -54,7 +54,7 @@ internal sealed class SystemBoot
     public ulong MonotonicNsToStartTicks(long monotonicNs)
     {
         long boot = monotonicNs + _boottimeMinusMonotonicNs;
-        return boot <= 0 ? 0 : (ulong)(boot / (1_000_000_000 / ClockTicksPerSecond));
+        return boot <= 0 ? 0 : (ulong)boot / TickNs;
     }
 
     /// <summary>A start time (ticks after boot) as wall-clock time.</summary>
@@ -75,7 +75,7 @@ internal sealed class SystemBoot
     public long BootNsToMonotonicNs(ulong bootNs) => (long)bootNs - _boottimeMinusMonotonicNs;
 
     /// <summary>stat's starttime for a kernel start time: the kernel's own nsec_to_clock_t, exact.</summary>
-    public ulong BootNsToStartTicks(ulong bootNs) => bootNs / (ulong)(1_000_000_000 / ClockTicksPerSecond);
+    public ulong BootNsToStartTicks(ulong bootNs) => bootNs / TickNs;
 
     /// <summary>
     /// The nanoseconds that stand for a start known only as stat's ticks (the tick's first
@@ -84,7 +84,7 @@ internal sealed class SystemBoot
     /// </summary>
     public ulong StartTicksToBootNs(ulong ticks) => (ulong)TicksToNs(ticks);
 
-    private long TicksToNs(ulong ticks) => (long)ticks * (1_000_000_000 / ClockTicksPerSecond);
+    private long TicksToNs(ulong ticks) => (long)(ticks * TickNs);
 
     private static long Now(int clock)
     {
