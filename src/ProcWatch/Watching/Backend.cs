@@ -8,7 +8,7 @@ public enum Backend
     /// capture when it loads (exact argv), else argv from /proc; procfs when the connector is deaf.
     /// </summary>
     Auto,
-    /// <summary>The netlink proc connector (needs the host's namespaces; root before Linux 6.6).</summary>
+    /// <summary>The netlink proc connector (needs the host's namespaces and CAP_NET_ADMIN: root).</summary>
     Connector,
     /// <summary>The proc connector with eBPF exec capture (exact argv); an error when eBPF cannot load.</summary>
     Ebpf,

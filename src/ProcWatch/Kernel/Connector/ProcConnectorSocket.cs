@@ -69,8 +69,20 @@ internal sealed class ProcConnectorSocket : SafeHandle
         return socket;
     }
 
-    private static ProcWatchException NoPrivilege() => new(FailureKind.NoPrivilege,
-        "no permission to listen to process events: run as root or with CAP_NET_ADMIN (Linux 6.6+ allows any user)");
+    /// <summary>
+    /// Worded by what the kernel checks, not by a version: netlink_bind() lets a socket join
+    /// the connector's multicast group only with CAP_NET_ADMIN over the network namespace's
+    /// owning user namespace (the connector sets no NL_CFG_F_NONROOT_RECV), and cn_proc serves
+    /// only subscribers in the initial user and pid namespaces. So an unprivileged user and a
+    /// user namespace's "root" are both refused with EPERM (measured on 6.18).
+    /// </summary>
+    private static ProcWatchException NoPrivilege()
+    {
+        string? namespaces = Namespaces.DescribeNonInitial();
+        return new ProcWatchException(FailureKind.NoPrivilege, namespaces is not null
+            ? $"the kernel refuses proc connector subscriptions from a non-initial {namespaces} namespace (container): it serves only the host's namespaces with CAP_NET_ADMIN"
+            : "no permission to listen to process events: the kernel requires CAP_NET_ADMIN (run as root)");
+    }
 
     private void SetReceiveBuffer(int bytes)
     {
