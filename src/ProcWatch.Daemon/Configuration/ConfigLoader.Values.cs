@@ -21,7 +21,9 @@ internal static partial class ConfigLoader
                     "interval" => health with { LogInterval = Duration(value, key, allowZero: true) },
                     "socket" => health with { Socket = value is YamlScalarNode { Value: null or "" or "none" } ? null : Scalar(value, key) },
                     "listen" => health with { Listen = Loopback(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in health (expected interval, socket, listen)"),
+                    "metrics_token_file" => health with { MetricsTokenFile = Scalar(value, key) },
+                    "rule_metrics" => health with { RuleMetrics = Boolean(value, key) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' in health (expected interval, socket, listen, metrics_token_file, rule_metrics)"),
                 };
             }
             return health;

@@ -26,6 +26,7 @@ internal sealed class DaemonMetrics
     private long _kills;
     private long _killFailures;
     private long _killsGone;
+    private long _killsUncertain;
 
     public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions)
     {
@@ -71,7 +72,11 @@ internal sealed class DaemonMetrics
     /// <summary>A kill found its process already gone (or its pid taken by another): nothing signalled.</summary>
     public void OnKillGone() => Interlocked.Increment(ref _killsGone);
 
-    public string RenderPrometheus()
+    /// <summary>A kill whose process could not be proven to be the event's (procfs without a held pidfd, a changed executable): nothing signalled.</summary>
+    public void OnKillUncertain() => Interlocked.Increment(ref _killsUncertain);
+
+    /// <param name="view">What the reader may see: <see cref="MetricsView.Public"/> stops before the detection counters.</param>
+    public string RenderPrometheus(MetricsView view)
     {
         var sb = new StringBuilder(4096);
         Header(sb, "procwatch_info", "gauge", "Constant 1; labels say which daemon answers.");
@@ -95,6 +100,8 @@ internal sealed class DaemonMetrics
             Line(sb, "procwatch_output_dropped_total", "output", output.Name, output.Counters.Dropped);
 
         RenderSpools(sb);
+        if (view == MetricsView.Public)
+            return sb.ToString(); // rule names, hits, alerts and kills would tell an attacker whether an evasion worked
 
         Header(sb, "procwatch_rule_hits_total", "counter", "Events that matched, by rule.");
         RuleCounters rules = _ruleCounters;
@@ -106,7 +113,10 @@ internal sealed class DaemonMetrics
         for (int i = 0; i < ActionCounters.Labels.Length; i++)
             Line(sb, "procwatch_actions_total", "result", ActionCounters.Labels[i], _actions[(ActionOutcome)i]);
         Family(sb, "procwatch_kills_total", "kill actions, by result.", "result",
-            ("killed", Volatile.Read(ref _kills)), ("failed", Volatile.Read(ref _killFailures)), ("gone", Volatile.Read(ref _killsGone)));
+            ("killed", Volatile.Read(ref _kills)), ("failed", Volatile.Read(ref _killFailures)), ("gone", Volatile.Read(ref _killsGone)),
+            ("not_certain", Volatile.Read(ref _killsUncertain)));
+        Header(sb, "procwatch_pins_evicted_total", "counter", "procfs backend: process pidfds released to stay within the pool (a kill that needed one is not done).");
+        sb.Append("procwatch_pins_evicted_total ").Append(Kernel.Pinning.ProcessPinPool.EvictedTotal.ToString(CultureInfo.InvariantCulture)).Append('\n');
         return sb.ToString();
     }
 

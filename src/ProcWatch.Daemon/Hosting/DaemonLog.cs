@@ -26,7 +26,7 @@ internal static partial class DaemonLog
     [LoggerMessage(20, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) had already exited; nothing killed (the pid may belong to another process now)")]
     public static partial void KillGone(ILogger logger, string rule, int pid, string process);
 
-    [LoggerMessage(21, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) not killed: the process holding the pid now cannot be proven to be it")]
+    [LoggerMessage(21, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) not killed: identity not certain (the process holding the pid now cannot be proven to be the one that matched)")]
     public static partial void KillUnverified(ILogger logger, string rule, int pid, string process);
 
     [LoggerMessage(7, LogLevel.Debug, "rule {Rule}: action {Program} {Detail}")]

@@ -27,11 +27,10 @@ internal sealed partial class DaemonService
     {
         CompiledRule rule = set.Rules[i];
         Metrics!.OnRuleHit(i);
-        if (rule.Kill)
-            Kill(rule, e);
+        string? killed = rule.Kill ? Kill(rule, e) : null;
         if (rule.Alert)
         {
-            Write(e, set.Alerts[i]);
+            Write(e, killed is null ? set.Alerts[i] : set.Alerts[i] with { ActionResult = killed });
             Metrics.OnAlert();
         }
         if (rule.Exec.Count > 0)
@@ -39,27 +38,32 @@ internal sealed partial class DaemonService
     }
 
     /// <summary>Only the event's own process is ever signalled (see <see cref="ProcessKiller"/>): a pid taken by another since is left alone.</summary>
-    private void Kill(CompiledRule rule, ProcessEvent e)
+    /// <returns>What happened, for the alert's <c>procwatch.action.result</c>.</returns>
+    private string Kill(CompiledRule rule, ProcessEvent e)
     {
-        (KillOutcome outcome, int errno) = _killer.Kill(e.Pid, e.KernelTimeNs);
+        (KillOutcome outcome, int errno) = _killer.Kill(e);
         switch (outcome)
         {
             case KillOutcome.Killed:
                 Metrics!.OnKill(true);
                 DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
-                break;
+                return "killed";
             case KillOutcome.Gone:
                 Metrics!.OnKillGone();
                 DaemonLog.KillGone(_log, rule.Name, e.Pid, Describe(e));
-                break;
+                return "not killed: already exited";
             case KillOutcome.Unverified:
-                Metrics!.OnKill(false);
+                Metrics!.OnKillUncertain();
                 DaemonLog.KillUnverified(_log, rule.Name, e.Pid, Describe(e));
-                break;
+                return "not killed: identity not certain";
+            case KillOutcome.Refused:
+                Metrics!.OnKill(false);
+                DaemonLog.KillFailed(_log, rule.Name, e.Pid, Describe(e), errno);
+                return "not killed: refused";
             default:
                 Metrics!.OnKill(false);
                 DaemonLog.KillFailed(_log, rule.Name, e.Pid, Describe(e), errno);
-                break;
+                return $"not killed: errno {errno}";
         }
     }
 

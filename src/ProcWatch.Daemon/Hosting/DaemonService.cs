@@ -79,7 +79,9 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
         var options = new WatchOptions { Kinds = subscribed, Enrichment = new Tracking.EnrichmentOptions { Hash = _config.Hash, AncestorDepth = _config.Ancestors } };
-        BackendSelection backend = BackendSelector.Select(_config.Backend, options);
+        // Procfs events carry a pidfd taken when their data was read: the kill reaches only that process.
+        var procfs = new Kernel.ProcScan.ProcfsOptions { Kinds = options.Kinds, PinProcesses = true };
+        BackendSelection backend = BackendSelector.Select(_config.Backend, options, procfs);
         if (backend.Warning is not null)
             DaemonLog.BackendWarning(_log, backend.Warning);
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
@@ -141,7 +143,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
 
     private void StartServer(DaemonMetrics metrics)
     {
-        _server = new MetricsServer(metrics.RenderPrometheus);
+        _server = new MetricsServer(metrics.RenderPrometheus, MetricsAccess.Create(_config.Health.MetricsTokenFile, _config.Health.RuleMetrics));
         if (_config.Health.Socket is { } path)
         {
             try
