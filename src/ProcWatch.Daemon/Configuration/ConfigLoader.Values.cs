@@ -29,6 +29,23 @@ internal static partial class ConfigLoader
             return health;
         }
 
+        private Flood.FloodSettings ReadFlood(YamlNode node)
+        {
+            var flood = new Flood.FloodSettings();
+            foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "flood").Children)
+            {
+                string key = Key(keyNode);
+                flood = key switch
+                {
+                    "bytes_per_minute" => flood with { BytesPerMinute = Size(value) },
+                    "argv_kept" => flood with { ArgvKeptBytes = (int)Math.Clamp(Size(value), 0, 1024 * 1024) },
+                    "users" => flood with { MaxUsers = Integer(value, key, 16, 1_000_000) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' in flood (expected bytes_per_minute, argv_kept, users)"),
+                };
+            }
+            return flood;
+        }
+
         private IPEndPoint Loopback(YamlNode node)
         {
             string text = Scalar(node, "listen");

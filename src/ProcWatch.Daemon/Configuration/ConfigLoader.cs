@@ -85,12 +85,13 @@ internal static partial class ConfigLoader
                     "rules" => config with { Rules = ReadRules(value) },
                     "actions" => config with { Actions = ReadActionSettings(value) },
                     "health" => config with { Health = ReadHealth(value) },
+                    "flood" => config with { Flood = ReadFlood(value) },
                     "sigma" => config with { Sigma = ReadSigma(value) },
                     "filters" => config with { SigmaFilters = ReadSigmaFilters(value) },
                     "hash" => config with { Hash = config.Hash with { Enabled = Boolean(value, key) } },
                     "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
                     "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, hash, hash_max_size, ancestors)"),
+                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, flood, hash, hash_max_size, ancestors)"),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)

@@ -31,6 +31,9 @@ internal sealed record DaemonConfig
 
     public HealthSettings Health { get; init; } = new();
 
+    /// <summary><c>flood:</c> per-user volume bound (docs/alerts-and-floods.md).</summary>
+    public ProcWatch.Daemon.Flood.FloodSettings Flood { get; init; } = new();
+
     /// <summary><c>hash:</c> (true/false) and <c>hash_max_size:</c>: executable hashing.</summary>
     public ProcWatch.Tracking.HashOptions Hash { get; init; } = new();
 

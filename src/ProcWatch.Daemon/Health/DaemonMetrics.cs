@@ -28,8 +28,12 @@ internal sealed class DaemonMetrics
     private long _killsGone;
     private long _killsUncertain;
 
-    public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions)
+    private readonly Flood.UserFloodGuard? _flood;
+
+    public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions,
+        Flood.UserFloodGuard? flood = null)
     {
+        _flood = flood;
         _watcher = watcher;
         _outputs = outputs;
         _actions = actions;
@@ -100,6 +104,16 @@ internal sealed class DaemonMetrics
             Line(sb, "procwatch_output_dropped_total", "output", output.Name, output.Counters.Dropped);
 
         RenderSpools(sb);
+        if (_flood is not null)
+        {
+            // Public: a user whose events are cut is told so anyway (the alert), and an operator needs to see it.
+            Header(sb, "procwatch_flood_alerts_total", "counter", "Users found flooding (one alert per user per minute).");
+            sb.Append("procwatch_flood_alerts_total ").Append(_flood.Alerts.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Header(sb, "procwatch_flood_cut_events_total", "counter", "Events written with their arguments cut because their user was flooding.");
+            sb.Append("procwatch_flood_cut_events_total ").Append(_flood.CutEvents.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Header(sb, "procwatch_flood_cut_bytes_total", "counter", "Argument bytes cut from flooding users' events.");
+            sb.Append("procwatch_flood_cut_bytes_total ").Append(_flood.CutBytes.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
         if (view == MetricsView.Public)
             return sb.ToString(); // rule names, hits, alerts and kills would tell an attacker whether an evasion worked
 
@@ -154,7 +168,8 @@ internal sealed class DaemonMetrics
             $"output lines={written} dropped={dropped}; rule hits={hits} alerts={Alerts}; " +
             $"actions ok={_actions[ActionOutcome.Succeeded]} failed={_actions[ActionOutcome.Failed]} timed_out={_actions[ActionOutcome.TimedOut]} " +
             $"rate_limited={_actions[ActionOutcome.RateLimited]} queue_full={_actions[ActionOutcome.QueueFull]}; " +
-            $"kills={Volatile.Read(ref _kills)}");
+            $"kills={Volatile.Read(ref _kills)}; " +
+            $"flood alerts={_flood?.Alerts ?? 0} cut events={_flood?.CutEvents ?? 0} cut bytes={_flood?.CutBytes ?? 0}");
     }
 
     /// <summary>A counter with a fixed set of label values: its header, then one line a value.</summary>

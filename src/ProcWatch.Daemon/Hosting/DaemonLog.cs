@@ -68,4 +68,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(19, LogLevel.Warning, "SIGHUP: the new rules look at events not subscribed at start ({Kinds}); restart the daemon for them")]
     public static partial void ReloadNeedsRestart(ILogger logger, string kinds);
+
+    [LoggerMessage(40, LogLevel.Warning, "flood: user {User} (uid {Uid}) wrote {Bytes} bytes of events within a minute (bound {Bound}); arguments beyond {Kept} bytes are cut for this user until the minute ends (counted: procwatch_flood_cut_events_total)")]
+    public static partial void Flood(ILogger logger, string user, uint uid, long bytes, long bound, int kept);
 }

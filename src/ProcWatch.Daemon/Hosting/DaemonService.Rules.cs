@@ -7,30 +7,31 @@ namespace ProcWatch.Daemon.Hosting;
 /// <summary>Rules firing on an event: count, kill (the event's own process only), alert, queue exec actions.</summary>
 internal sealed partial class DaemonService
 {
-    private void Evaluate(ProcessEvent e, RuleSet set)
+    /// <param name="written">What is written of <paramref name="e"/> (its arguments cut when its user floods).</param>
+    private void Evaluate(ProcessEvent e, ProcessEvent written, RuleSet set)
     {
         string? commandLine = null; // joined at most once for all rules
         foreach (int i in set.OwnRulesFor(e.Kind))
         {
             if (set.Rules[i].MatchesProcess(e, ref commandLine))
-                Fire(e, set, i);
+                Fire(e, written, set, i);
         }
         if (set.SigmaEngines.Length == 0)
             return;
         set.MatchSigma(e, _sigmaFired);
         foreach (int i in _sigmaFired)
-            Fire(e, set, i);
+            Fire(e, written, set, i);
     }
 
     /// <summary>What a rule does when it fires, the same for own and Sigma rules: count, kill, alert, queue exec actions.</summary>
-    private void Fire(ProcessEvent e, RuleSet set, int i)
+    private void Fire(ProcessEvent e, ProcessEvent written, RuleSet set, int i)
     {
         CompiledRule rule = set.Rules[i];
         Metrics!.OnRuleHit(i);
         string? killed = rule.Kill ? Kill(rule, e) : null;
         if (rule.Alert)
         {
-            Write(e, killed is null ? set.Alerts[i] : set.Alerts[i] with { ActionResult = killed });
+            Write(written, killed is null ? set.Alerts[i] : set.Alerts[i] with { ActionResult = killed });
             Metrics.OnAlert();
         }
         if (rule.Exec.Count > 0)

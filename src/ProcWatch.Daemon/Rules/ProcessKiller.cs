@@ -61,7 +61,12 @@ internal sealed class ProcessKiller : IDisposable
         if (e.Origin != EventOrigin.Procfs)
             return KillByStartTime(e.Pid, e.KernelTimeNs);
         if (e.Pin is not { } pin)
-            return (KillOutcome.Unverified, 0);
+        {
+            // No pidfd was kept (evicted from its pool, or not confirmed): never signal by pid.
+            return Libc.Kill(e.Pid, 0) != 0 && Marshal.GetLastPInvokeError() == Libc.ESRCH
+                ? (KillOutcome.Gone, Libc.ESRCH)
+                : (KillOutcome.Unverified, 0);
+        }
         (PinnedSignalOutcome outcome, int errno) = pin.Signal(Libc.SIGKILL, e.Process?.Executable, e.Process?.Name);
         return outcome switch
         {

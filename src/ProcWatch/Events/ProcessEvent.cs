@@ -39,4 +39,7 @@ public abstract record ProcessEvent
     /// read from /proc (its start time is only known to the tick): what an action may signal.
     /// </summary>
     internal Kernel.Pinning.ProcessPin? Pin { get; init; }
+
+    /// <summary>Argument characters the daemon's flood control cut from this event's line (<c>procwatch.flood_cut_bytes</c>); 0 = none.</summary>
+    internal int FloodCutBytes { get; init; }
 }

@@ -250,6 +250,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             _ => "procwatch",
         });
         w.Number("kernel_time_ns"u8, e.KernelTimeNs);
+        if (e.FloodCutBytes > 0) w.Number("flood_cut_bytes"u8, e.FloodCutBytes);
         if (e.Cpu >= 0) w.Number("cpu"u8, e.Cpu);
         if (e.Process is { } p)
         {

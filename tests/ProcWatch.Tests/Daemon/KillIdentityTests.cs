@@ -62,7 +62,11 @@ public sealed class KillIdentityTests(ITestOutputHelper output)
             """;
         File.Copy("/bin/true", dir.File("pwkillme"));
         File.Copy("/bin/bash", dir.File("pwkillme-sh"));
-        Assert.Equal(0, Spawn.Run("/bin/bash", [dir.Write("reuse.sh", script)]).ExitCode);
+        using (var shell = Spawn.Start("/bin/bash", [dir.Write("reuse.sh", script)]))
+        {
+            Assert.True(shell.WaitForExit(600_000), "the script did not finish");
+            Assert.Equal(0, shell.ExitCode);
+        }
 
         string[][] lines = File.ReadAllLines(results).Select(l => l.Split(' ')).ToArray();
         var reused = lines.Where(f => f[0] == f[1] && f[0] != "victim").ToList();
@@ -70,6 +74,8 @@ public sealed class KillIdentityTests(ITestOutputHelper output)
         string stderr = daemon.Stderr;
         int kills = stderr.Split('\n').Count(l => l.Contains("rule pwkillme: ", StringComparison.Ordinal));
         output.WriteLine($"{backend}: {reused.Count}/{iterations} pids reused; innocents killed: {killed.Count}; kill log lines: {kills}");
+        foreach (string line in stderr.Split('\n').Where(l => l.Contains("rule pwkillme: ", StringComparison.Ordinal) && !l.Contains("already exited", StringComparison.Ordinal)))
+            output.WriteLine(line);
 
         Assert.True(reused.Count >= iterations * 2 / 3, $"pid reuse forced only {reused.Count} times");
         Assert.True(killed.Count == 0, $"{killed.Count} innocents killed ({string.Join(' ', killed)}):\n{stderr}");

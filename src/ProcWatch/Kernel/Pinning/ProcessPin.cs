@@ -88,12 +88,14 @@ internal sealed class ProcessPin
     {
         lock (_gate)
         {
-            if (_pidfd < 0 || expectedExecutable is null || Executable is null
-                || !string.Equals(expectedExecutable, Executable, StringComparison.Ordinal)
-                || !string.Equals(expectedName, Name, StringComparison.Ordinal))
+            if (_pidfd < 0)
                 return (PinnedSignalOutcome.NotCertain, 0);
             if (Libc.PidfdSendSignal(_pidfd, 0) != 0)
                 return Refusal();
+            if (expectedExecutable is null || Executable is null
+                || !string.Equals(expectedExecutable, Executable, StringComparison.Ordinal)
+                || !string.Equals(expectedName, Name, StringComparison.Ordinal))
+                return (PinnedSignalOutcome.NotCertain, 0);
             bool readable = ProcLinks.TryReadExecutable(Pid, out string executable, out _);
             if (Libc.PidfdSendSignal(_pidfd, 0) != 0)
                 return Refusal();
