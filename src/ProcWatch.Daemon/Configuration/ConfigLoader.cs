@@ -204,7 +204,7 @@ internal static partial class ConfigLoader
                     path ??= OutputDefinition.DefaultPath;
                     if (!files.Add(Path.GetFullPath(path)))
                         throw Error(item, $"the file {path} is already an output");
-                    if (!alertsOff)
+                    if (!alertsOff && Path.IsPathFullyQualified(path))
                     {
                         alerts ??= OutputDefinition.AlertsSibling(path);
                         if (!Path.IsPathFullyQualified(alerts))
