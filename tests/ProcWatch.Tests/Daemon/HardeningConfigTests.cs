@@ -28,7 +28,7 @@ public sealed class HardeningConfigTests
         Assert.Equal(1024 * 1024, config.Outputs[1].AlertsMaxBytes);
         Assert.Equal(3, config.Outputs[1].AlertsKeep);
         Assert.Null(config.Outputs[2].AlertsPath);
-        Assert.Equal("/var/log/procwatch/events.alerts.json", new DaemonConfig().Outputs[0].AlertsPath);
+        Assert.Equal("/var/log/procwatch/events.alerts.json", new DaemonConfig { Source = "d" }.Outputs[0].AlertsPath);
     }
 
     [Theory]
@@ -46,7 +46,7 @@ public sealed class HardeningConfigTests
     [Fact]
     public void Flood_and_metrics_settings_are_read_with_sensible_defaults()
     {
-        DaemonConfig defaults = new();
+        DaemonConfig defaults = new() { Source = "d" };
         Assert.Equal(64L * 1024 * 1024, defaults.Flood.BytesPerMinute);
         Assert.Equal(1024, defaults.Flood.ArgvKeptBytes);
         Assert.False(defaults.Health.RuleMetrics);
