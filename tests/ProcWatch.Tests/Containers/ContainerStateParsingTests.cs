@@ -105,24 +105,21 @@ public sealed class ContainerStateParsingTests
     public void Containerds_own_cgroups_are_containers_only_when_containerd_runs_that_task()
     {
         string state = Directory.CreateTempSubdirectory("pw-ctrd-").FullName;
-        IReadOnlyList<string> saved = ContainerdCgroup.StateDirectories;
         try
         {
             Directory.CreateDirectory($"{state}/io.containerd.runtime.v2.task/default/pwctr1");
-            ContainerdCgroup.StateDirectories = [state];
-            Assert.True(ContainerId.TryParse("/default/pwctr1", out ContainerRef c));
+            string[] states = [state];
+            Assert.True(ContainerdCgroup.TryParse("/default/pwctr1", states, out ContainerRef c));
             Assert.Equal(("pwctr1", ContainerRuntimeKind.Containerd, "default"), (c.Id, c.Runtime, c.Namespace));
             // The same shape without a task, and ordinary cgroups, are not containers.
-            Assert.Null(ContainerId.FromCgroupPath("/default/pwctr2"));
-            Assert.Null(ContainerId.FromCgroupPath("/user.slice/user-0.slice"));
-            Assert.Null(ContainerId.FromCgroupPath("/system.slice/cron.service"));
-            Assert.Null(ContainerId.FromCgroupPath("/user.slice/user-0.slice/session-3.scope"));
-            Assert.Null(ContainerId.FromCgroupPath("/"));
-            Assert.Null(ContainerId.FromCgroupPath("/default/../../etc"));
+            foreach (string path in (string[])["/default/pwctr2", "/user.slice/user-0.slice", "/system.slice/cron.service",
+                "/user.slice/user-0.slice/session-3.scope", "/", "/default/../../etc", "/default/pwctr1/extra"])
+            {
+                Assert.False(ContainerdCgroup.TryParse(path, states, out _), path);
+            }
         }
         finally
         {
-            ContainerdCgroup.StateDirectories = saved;
             Directory.Delete(state, recursive: true);
         }
     }

@@ -28,7 +28,10 @@ internal static class ContainerdCgroup
         }
     }
 
-    public static bool TryParse(string path, out ContainerRef container)
+    public static bool TryParse(string path, out ContainerRef container) => TryParse(path, null, out container);
+
+    /// <param name="stateDirectories">Where to look for the task (not cached); null: <see cref="StateDirectories"/>, cached.</param>
+    internal static bool TryParse(string path, IReadOnlyList<string>? stateDirectories, out ContainerRef container)
     {
         container = default;
         // Exactly "/NAMESPACE/ID", neither a systemd unit nor a slice.
@@ -42,7 +45,7 @@ internal static class ContainerdCgroup
         if (!IsIdentifier(ns, 76) || !IsIdentifier(id, 76) || ns.EndsWith(".slice") || id.EndsWith(".scope")
             || id.EndsWith(".service") || id.EndsWith(".slice") || ns.SequenceEqual("init.scope"))
             return false;
-        if (!IsTask(path, ns, id))
+        if (stateDirectories is null ? !IsTask(path, ns, id) : !TaskExists(stateDirectories, ns, id))
             return false;
         container = new ContainerRef(id.ToString(), ContainerRuntimeKind.Containerd, ns.ToString());
         return true;
@@ -54,15 +57,7 @@ internal static class ContainerdCgroup
         {
             if (Verdicts.TryGetValue(path, out bool known))
                 return known;
-            bool found = false;
-            foreach (string state in _stateDirectories)
-            {
-                if (Directory.Exists($"{state}/io.containerd.runtime.v2.task/{ns}/{id}"))
-                {
-                    found = true;
-                    break;
-                }
-            }
+            bool found = TaskExists(_stateDirectories, ns, id);
             // containerd makes the task directory before it starts the task, so a process in the
             // cgroup finds it there; both verdicts are kept (the cache is cleared when full).
             if (Verdicts.Count >= Capacity)
@@ -70,6 +65,16 @@ internal static class ContainerdCgroup
             Verdicts[path] = found;
             return found;
         }
+    }
+
+    private static bool TaskExists(IReadOnlyList<string> stateDirectories, ReadOnlySpan<char> ns, ReadOnlySpan<char> id)
+    {
+        foreach (string state in stateDirectories)
+        {
+            if (Directory.Exists($"{state}/io.containerd.runtime.v2.task/{ns}/{id}"))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>containerd's identifier rule (namespaces and container ids): letters, digits, and . _ - between them.</summary>
