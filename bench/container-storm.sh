@@ -23,7 +23,12 @@ cleanup() {
   [ -n "$pw" ] && kill "$pw" 2>/dev/null && wait "$pw" 2>/dev/null || true
   "${P[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
   "${P[@]}" rmi -a -f >/dev/null 2>&1 || true
-  grep -o " $work/[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  # containers/storage mounts its overlay directory on itself (sometimes twice): unmount until none is left.
+  for _ in 1 2 3 4 5; do
+    mounts=$(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r)
+    [ -z "$mounts" ] && break
+    echo "$mounts" | xargs -r -n1 umount -l 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -210,12 +210,15 @@ public sealed class ContainerRuntimes : IDisposable
                 Quietly(() => daemon.Kill(entireProcessTree: true));
             daemon.Dispose();
         }
-        Unmount();
+        // containers/storage may stack its overlay mount twice on one path: until none is left.
+        for (int i = 0; i < 5 && Unmount(); i++)
+        {
+        }
         Quietly(() => Directory.Delete(Root, recursive: true));
     }
 
-    /// <summary>Mounts the runtimes left under our directory (overlays, shm, netns), innermost first.</summary>
-    private void Unmount()
+    /// <summary>Unmounts what the runtimes left under our directory (overlays, shm, netns), innermost first; false when there was nothing.</summary>
+    private bool Unmount()
     {
         List<string> mounts = [];
         foreach (string line in File.ReadAllLines("/proc/self/mounts"))
@@ -226,6 +229,7 @@ public sealed class ContainerRuntimes : IDisposable
         }
         foreach (string mount in mounts.OrderByDescending(m => m.Length))
             Quietly(() => Run("umount", ["-l", mount]));
+        return mounts.Count > 0;
     }
 
     private static void Quietly(Action action)
