@@ -21,7 +21,10 @@ internal sealed partial class EnrichmentStage
 
         ProcessInfo info;
         ProcessInfo? known = entry?.Info;
-        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, CredentialsOf(e)))
+        // A pinned scan (procfs) vouches for what /proc says only while its process still holds
+        // the pid after the read: a start time known to the tick cannot tell a same-tick reuse.
+        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, CredentialsOf(e))
+            && e.Pin?.HasExited() != true)
         {
             read = read with
             {

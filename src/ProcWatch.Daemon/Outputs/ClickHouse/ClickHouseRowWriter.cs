@@ -97,7 +97,9 @@ internal sealed class ClickHouseRowWriter
         if (p is not null)
         {
             if (p.Executable is not null) w.String("process.executable"u8, p.Executable);
-            if (p.Args is { } args)
+            // An exit does not repeat the argv: its exec row has it, process.entity_id joins them
+            // (a flood of long-argv processes would otherwise be written twice).
+            if (p.Args is { } args && e.Kind != ProcessEventKind.Exit)
             {
                 w.StringArray("process.args"u8, args);
                 w.Number("process.args_count"u8, args.Count);
@@ -132,7 +134,7 @@ internal sealed class ClickHouseRowWriter
             return;
         if (parent.Name is not null) w.String("process.parent.name"u8, parent.Name);
         if (parent.Executable is not null) w.String("process.parent.executable"u8, parent.Executable);
-        if (parent.Args is { } parentArgs)
+        if (parent.Args is { } parentArgs && e.Kind != ProcessEventKind.Exit)
         {
             w.StringArray("process.parent.args"u8, parentArgs);
         }
