@@ -67,7 +67,7 @@ internal static partial class ConfigLoader
             YamlMappingNode root = Mapping(stream.Documents[0].RootNode, "the configuration");
             foreach ((YamlNode keyNode, YamlNode value) in root.Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.TopLevel);
                 config = ReadTopLevel(config, key, keyNode, value);
             }
             return config;
@@ -90,7 +90,7 @@ internal static partial class ConfigLoader
                     "hash" => config with { Hash = config.Hash with { Enabled = Boolean(value, key) } },
                     "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
                     "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, hash, hash_max_size, ancestors)"),
+                    _ => throw Error(keyNode, ConfigSchema.TopLevel.UnknownKey(key)),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)
@@ -155,7 +155,7 @@ internal static partial class ConfigLoader
                 YamlNode? facilityNode = null, sizeNode = null;
                 foreach ((YamlNode keyNode, YamlNode value) in map.Children)
                 {
-                    switch (Key(keyNode))
+                    switch (Key(keyNode, ConfigSchema.Output))
                     {
                         case "type":
                             type = Scalar(value, "type") switch
@@ -176,7 +176,7 @@ internal static partial class ConfigLoader
                                 throw Error(value, $"unknown syslog facility '{Scalar(value, "facility")}' (expected e.g. daemon, auth, authpriv, local0..local7)");
                             break;
                         case string other:
-                            throw Error(keyNode, $"unknown key '{other}' in an output (expected type, path, max_size, keep, facility)");
+                            throw Error(keyNode, ConfigSchema.Output.UnknownKey(other));
                     }
                 }
                 if (type is null)
