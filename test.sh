@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 
 # The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback.
 scripts/setup.sh clickhouse-server
+# The packaging tests: podman (with runc) runs the OCI image; packaging/build.sh installs the rest.
+scripts/setup.sh podman runc
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
