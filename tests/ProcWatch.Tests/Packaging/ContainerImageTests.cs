@@ -61,6 +61,19 @@ public partial class ContainerImageTests(BuiltPackages packages, ITestOutputHelp
             Assert.Equal(argv, process.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
             Assert.Equal("/usr/bin/printf", process.GetProperty("executable").GetString());
             Assert.Equal("ebpf", exec.Value.GetProperty("procwatch").GetProperty("argv_source").GetString());
+
+            // The SHA-256 of executables: OpenSSL, which .NET loads with dlopen, is in the image too.
+            // The first exec of a program says "pending"; a later one carries the hash.
+            string? sha256 = null;
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (sha256 is null && DateTime.UtcNow < deadline)
+            {
+                Programs.Run(argv[0], argv[1..]);
+                sha256 = FindExecs(Podman("logs", name), token)
+                    .Select(e => e.GetProperty("process").TryGetProperty("hash", out JsonElement hash) ? hash.GetProperty("sha256").GetString() : null)
+                    .FirstOrDefault(h => h is not null);
+            }
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(argv[0]))), sha256);
         }
         finally
         {
@@ -71,7 +84,11 @@ public partial class ContainerImageTests(BuiltPackages packages, ITestOutputHelp
         }
     }
 
-    private static JsonElement? FindExec(string log, string token)
+    private static JsonElement? FindExec(string log, string token) =>
+        FindExecs(log, token).Select(e => (JsonElement?)e).FirstOrDefault();
+
+    /// <summary>The exec events in <paramref name="log"/> whose line mentions <paramref name="token"/>.</summary>
+    private static IEnumerable<JsonElement> FindExecs(string log, string token)
     {
         foreach (string line in log.Split('\n'))
         {
@@ -79,9 +96,8 @@ public partial class ContainerImageTests(BuiltPackages packages, ITestOutputHelp
                 continue;
             using JsonDocument doc = JsonDocument.Parse(line);
             if (doc.RootElement.GetProperty("event").GetProperty("action").GetString() == "exec")
-                return doc.RootElement.Clone();
+                yield return doc.RootElement.Clone();
         }
-        return null;
     }
 
     private void WaitForLog(string name, Func<string, bool> condition, string what)
