@@ -134,8 +134,6 @@ internal sealed class ExecutableHasher
             string? sha256 = TryHash(job.Path, job.Version, buffer, ref status);
             if (sha256 is null && status == HashStatuses.Unreadable)
                 sha256 = TryHash($"/proc/{job.Pid}/exe", job.Version, buffer, ref status); // another mount namespace, or renamed
-            if (sha256 is null && status == HashStatuses.Unreadable && HostRoot.Path is { } hostRoot)
-                sha256 = TryHash(hostRoot + job.Path, job.Version, buffer, ref status); // in a container, a host process that already exited
             if (sha256 is not null)
                 Interlocked.Increment(ref _hashed);
             _cache.Complete(job.Version, sha256, status);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ProcWatch.Tests.Ebpf;
@@ -63,17 +64,35 @@ public partial class ContainerImageTests(BuiltPackages packages, ITestOutputHelp
             Assert.Equal("ebpf", exec.Value.GetProperty("procwatch").GetProperty("argv_source").GetString());
 
             // The SHA-256 of executables: OpenSSL, which .NET loads with dlopen, is in the image too.
-            // The first exec of a program says "pending"; a later one carries the hash.
-            string? sha256 = null;
-            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (sha256 is null && DateTime.UtcNow < deadline)
+            // From the container, a host program is read through /proc/PID/exe while it runs (its
+            // path is the host's, not the image's): a sleeping one is hashed, and later execs of
+            // the same file carry the hash.
+            using Process holder = Programs.Start("/bin/sleep", "600");
+            try
             {
-                Programs.Run(argv[0], argv[1..]);
-                sha256 = FindExecs(Podman("logs", name), token)
-                    .Select(e => e.GetProperty("process").TryGetProperty("hash", out JsonElement hash) ? hash.GetProperty("sha256").GetString() : null)
-                    .FirstOrDefault(h => h is not null);
+                var pids = new HashSet<int>();
+                string? sha256 = null;
+                deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+                while (sha256 is null && DateTime.UtcNow < deadline)
+                {
+                    using (Process quick = Programs.Start("/bin/sleep", "0"))
+                    {
+                        pids.Add(quick.Id);
+                        quick.WaitForExit();
+                    }
+                    Thread.Sleep(200);
+                    sha256 = FindExecs(Podman("logs", name), "\"sleep\"")
+                        .Where(e => pids.Contains(e.GetProperty("process").GetProperty("pid").GetInt32()))
+                        .Select(e => e.GetProperty("process").TryGetProperty("hash", out JsonElement hash) ? hash.GetProperty("sha256").GetString() : null)
+                        .FirstOrDefault(h => h is not null);
+                }
+                Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes("/bin/sleep"))), sha256);
             }
-            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(argv[0]))), sha256);
+            finally
+            {
+                holder.Kill();
+                holder.WaitForExit();
+            }
         }
         finally
         {
