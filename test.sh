@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback; the container
-# tests their own dockerd, containerd and podman (runc), with images built from busybox-static.
+# tests their own dockerd, containerd and podman (runc), with images built from busybox-static;
+# the packaging tests run the OCI image with podman (packaging/build.sh installs the rest).
 scripts/setup.sh clickhouse-server docker.io containerd podman runc busybox-static
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"

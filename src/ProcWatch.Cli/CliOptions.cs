@@ -14,6 +14,7 @@ internal static class CliOptions
     public static readonly Option<string?> Format = new("--format", "-f")
     {
         Description = "Output format: table | tree | json (default: table on a terminal, json otherwise)",
+        CompletionSources = { { "table", "tree", "json" } },
     };
 
     public static readonly Option<string?> Output = new("--output", "-o")
@@ -137,6 +138,7 @@ internal static class CliOptions
     {
         Description = "Event source: auto | connector | ebpf | procfs (auto: the proc connector with eBPF exact argv when it loads, else argv from /proc; procfs when the connector is unusable)",
         DefaultValueFactory = _ => "auto",
+        CompletionSources = { { "auto", "connector", "ebpf", "procfs" } },
     };
 
     public static readonly Option<int> ScanInterval = new("--scan-interval")

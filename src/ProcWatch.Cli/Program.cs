@@ -137,6 +137,9 @@ internal static class Program
             Doctor.DoctorCommand.Build(),
             Sigma.SigmaCheckCommand.Build(),
         };
+        foreach (Command hidden in Manual.ManualCommand.Build())
+            root.Subcommands.Add(hidden);
+        VersionAction.Attach(root);
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
         return root;

@@ -26,6 +26,8 @@ internal static partial class ConfigLoader
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
                 string key = Key(keyNode);
+                if (key != "password") // refused below with its own reason
+                    key = Key(keyNode, ConfigSchema.ClickHouse);
                 switch (key)
                 {
                     case "type": break;
@@ -47,8 +49,7 @@ internal static partial class ConfigLoader
                     case "create_table": s = s with { CreateTable = Boolean(value, key) }; break;
                     case "retention_days": s = s with { RetentionDays = Integer(value, key, 0, 36500) }; break;
                     default:
-                        throw Error(keyNode, $"unknown key '{key}' in a clickhouse output (expected url, database, table, user, password_file, ca_file, " +
-                                             "batch_rows, batch_interval, timeout, spool, spool_max_size, spool_max_age, queue_max_size, create_table, retention_days)");
+                        throw Error(keyNode, ConfigSchema.ClickHouse.UnknownKey(key));
                 }
             }
             if (url is null)

@@ -13,7 +13,7 @@ internal static partial class ConfigLoader
             var options = new ContainerOptions();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "containers").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Containers);
                 options = key switch
                 {
                     "enabled" => options with { Enabled = Boolean(value, key) },
@@ -22,7 +22,7 @@ internal static partial class ConfigLoader
                     "containerd" => options with { ContainerdState = AbsolutePath(value, key) },
                     "containerd_socket" => options with { ContainerdSocket = AbsolutePath(value, key) },
                     "crio" => options with { CrioRunRoot = AbsolutePath(value, key) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in containers (expected enabled, docker, podman, containerd, containerd_socket, crio)"),
+                    _ => throw Error(keyNode, ConfigSchema.Containers.UnknownKey(key)),
                 };
             }
             return options;

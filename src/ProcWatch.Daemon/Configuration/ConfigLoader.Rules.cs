@@ -29,7 +29,7 @@ internal static partial class ConfigLoader
             RateLimit rate = new(60, TimeSpan.FromMinutes(1));
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                switch (Key(keyNode))
+                switch (Key(keyNode, ConfigSchema.Rule))
                 {
                     case "name":
                         name = Scalar(value, "name");
@@ -46,7 +46,7 @@ internal static partial class ConfigLoader
                     case "kill_any_process": killAnyProcess = Boolean(value, "kill_any_process"); break;
                     case "rate_limit": rate = ReadRate(value); break;
                     case string other:
-                        throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit, kill_any_process)");
+                        throw Error(keyNode, ConfigSchema.Rule.UnknownKey(other));
                 }
             }
             if (string.IsNullOrEmpty(name))
@@ -71,7 +71,7 @@ internal static partial class ConfigLoader
             var match = new RuleMatch();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "match").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Match);
                 match = key switch
                 {
                     "event" or "events" => match with { Events = ReadEvents(value, "match.event") },
@@ -85,7 +85,7 @@ internal static partial class ConfigLoader
                     "pod_namespace" => match with { PodNamespace = NonEmpty(value, key) },
                     "pod" => match with { Pod = NonEmpty(value, key) },
                     "container_entry" => match with { ContainerEntry = Boolean(value, key) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in match (expected event, executable, name, args, user, parent_executable, container, image, pod_namespace, pod, container_entry)"),
+                    _ => throw Error(keyNode, ConfigSchema.Match.UnknownKey(key)),
                 };
             }
             return match;
@@ -168,13 +168,13 @@ internal static partial class ConfigLoader
             var options = new ActionRunnerOptions();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "actions").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Actions);
                 options = key switch
                 {
                     "timeout" => options with { Timeout = Duration(value, "timeout", allowZero: false) },
                     "concurrency" => options with { Concurrency = Integer(value, key, 1, 64) },
                     "queue" => options with { QueueCapacity = Integer(value, key, 1, 1_000_000) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in actions (expected timeout, concurrency, queue)"),
+                    _ => throw Error(keyNode, ConfigSchema.Actions.UnknownKey(key)),
                 };
             }
             return options;

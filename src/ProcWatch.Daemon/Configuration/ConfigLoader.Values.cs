@@ -15,7 +15,7 @@ internal static partial class ConfigLoader
             var health = new HealthSettings();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "health").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Health);
                 health = key switch
                 {
                     "interval" => health with { LogInterval = Duration(value, key, allowZero: true) },
@@ -23,7 +23,7 @@ internal static partial class ConfigLoader
                     "listen" => health with { Listen = Loopback(value) },
                     "metrics_token_file" => health with { MetricsTokenFile = Scalar(value, key) },
                     "rule_metrics" => health with { RuleMetrics = Boolean(value, key) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in health (expected interval, socket, listen, metrics_token_file, rule_metrics)"),
+                    _ => throw Error(keyNode, ConfigSchema.Health.UnknownKey(key)),
                 };
             }
             return health;
@@ -34,13 +34,13 @@ internal static partial class ConfigLoader
             var flood = new Flood.FloodSettings();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "flood").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Flood);
                 flood = key switch
                 {
                     "bytes_per_minute" => flood with { BytesPerMinute = Size(value) },
                     "argv_kept" => flood with { ArgvKeptBytes = (int)Math.Clamp(Size(value), 0, 1024 * 1024) },
                     "users" => flood with { MaxUsers = Integer(value, key, 16, 1_000_000) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in flood (expected bytes_per_minute, argv_kept, users)"),
+                    _ => throw Error(keyNode, ConfigSchema.Flood.UnknownKey(key)),
                 };
             }
             return flood;
@@ -156,6 +156,13 @@ internal static partial class ConfigLoader
             node as YamlSequenceNode ?? throw Error(node, $"{what} must be a list (items starting with '- ')");
 
         private string Key(YamlNode node) => (node as YamlScalarNode)?.Value ?? throw Error(node, "a key must be a plain word");
+
+        /// <summary>The key, when <paramref name="section"/> lists it: only keys the manual documents are read (<see cref="ConfigSchema"/>).</summary>
+        private string Key(YamlNode node, ConfigSection section)
+        {
+            string key = Key(node);
+            return section.Accepts(key) ? key : throw Error(node, section.UnknownKey(key));
+        }
 
         private ConfigException Error(YamlNode node, string problem) => new(source, node.Start.Line, problem);
 

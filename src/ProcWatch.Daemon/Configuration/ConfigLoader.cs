@@ -67,7 +67,7 @@ internal static partial class ConfigLoader
             YamlMappingNode root = Mapping(stream.Documents[0].RootNode, "the configuration");
             foreach ((YamlNode keyNode, YamlNode value) in root.Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.TopLevel);
                 config = ReadTopLevel(config, key, keyNode, value);
             }
             return config;
@@ -92,7 +92,7 @@ internal static partial class ConfigLoader
                     "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
                     "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
                     "containers" => config with { Containers = ReadContainers(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, flood, hash, hash_max_size, ancestors, containers)"),
+                    _ => throw Error(keyNode, ConfigSchema.TopLevel.UnknownKey(key)),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)
@@ -161,7 +161,7 @@ internal static partial class ConfigLoader
                 YamlNode? facilityNode = null, sizeNode = null, alertsNode = null;
                 foreach ((YamlNode keyNode, YamlNode value) in map.Children)
                 {
-                    switch (Key(keyNode))
+                    switch (Key(keyNode, ConfigSchema.Output))
                     {
                         case "type":
                             type = Scalar(value, "type") switch
@@ -189,7 +189,7 @@ internal static partial class ConfigLoader
                                 throw Error(value, $"unknown syslog facility '{Scalar(value, "facility")}' (expected e.g. daemon, auth, authpriv, local0..local7)");
                             break;
                         case string other:
-                            throw Error(keyNode, $"unknown key '{other}' in an output (expected type, path, max_size, keep, alerts, alerts_max_size, alerts_keep, facility)");
+                            throw Error(keyNode, ConfigSchema.Output.UnknownKey(other));
                     }
                 }
                 if (type is null)
