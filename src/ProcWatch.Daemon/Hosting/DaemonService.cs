@@ -148,6 +148,11 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             {
                 _server.ListenUnix(path);
             }
+            catch (ProcWatch.Files.UnsafeFileException ex)
+            {
+                // Someone else's file or link where ours should be: refuse to start, as for an output file.
+                throw new ProcWatchException(FailureKind.UnsafeFile, "health.socket: " + ex.Message);
+            }
             catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
             {
                 DaemonLog.StatusSocketFailed(_log, path, ex.Message);
