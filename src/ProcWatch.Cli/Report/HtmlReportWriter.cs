@@ -57,7 +57,7 @@ internal static class HtmlReportWriter
         try
         {
             (string parent, name) = PrivateFile.Split(path);
-            directory = SafeDirectory.Open(parent, DirectoryTrust.AnyOwner, create: false);
+            directory = SafeDirectory.Open(parent, DirectoryTrust.AnyOwner, create: false, forPath: Path.GetFullPath(path));
         }
         catch (IOException ex) when (ex is not UnsafeFileException)
         {

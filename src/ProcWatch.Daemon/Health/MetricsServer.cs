@@ -43,7 +43,7 @@ internal sealed class MetricsServer : IDisposable
     {
         path = Path.GetFullPath(path);
         (string directoryPath, string name) = PrivateFile.Split(path);
-        using SafeDirectory directory = SafeDirectory.Open(directoryPath, DirectoryTrust.RootOrOurs, create: true);
+        using SafeDirectory directory = SafeDirectory.Open(directoryPath, DirectoryTrust.RootOrOurs, create: true, forPath: path);
         _lock = TakeLock(directory, path, name + ".lock");
         if (Answers(path))
         {

@@ -174,7 +174,7 @@ internal sealed class RotatingFileSink : IOutputSink
     /// <exception cref="IOException">The system refused.</exception>
     private void Open()
     {
-        SafeDirectory directory = SafeDirectory.Open(System.IO.Path.GetDirectoryName(_path) ?? "/", DirectoryTrust.RootOrOurs, create: true);
+        SafeDirectory directory = SafeDirectory.Open(System.IO.Path.GetDirectoryName(_path) ?? "/", DirectoryTrust.RootOrOurs, create: true, forPath: _path);
         _directory?.Dispose();
         _directory = directory;
         // Command lines can hold secrets: the owner only (0600).

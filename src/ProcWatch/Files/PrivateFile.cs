@@ -9,7 +9,7 @@ internal static class PrivateFile
     public static int OpenAppend(string path, DirectoryTrust parentTrust, bool createDirectories = false)
     {
         (string directory, string name) = Split(path);
-        using SafeDirectory dir = SafeDirectory.Open(directory, parentTrust, createDirectories);
+        using SafeDirectory dir = SafeDirectory.Open(directory, parentTrust, createDirectories, forPath: Path.GetFullPath(path));
         return dir.OpenAppend(name);
     }
 
@@ -17,7 +17,7 @@ internal static class PrivateFile
     public static int CreateNew(string path, DirectoryTrust parentTrust)
     {
         (string directory, string name) = Split(path);
-        using SafeDirectory dir = SafeDirectory.Open(directory, parentTrust, create: false);
+        using SafeDirectory dir = SafeDirectory.Open(directory, parentTrust, create: false, forPath: Path.GetFullPath(path));
         return dir.CreateNew(name);
     }
 

@@ -40,9 +40,11 @@ internal sealed class SafeDirectory : IDisposable
     /// <summary>Opens (creating missing directories, 0750, the last one 0700 when private) the directory <paramref name="path"/>.</summary>
     /// <exception cref="UnsafeFileException">A link on the way, or the directory, fails <paramref name="trust"/>.</exception>
     /// <exception cref="IOException">The system refused (message says why).</exception>
-    public static SafeDirectory Open(string path, DirectoryTrust trust, bool create)
+    /// <param name="forPath">The file the directory is opened for, named in a refusal of a link on the way (default: the directory).</param>
+    public static SafeDirectory Open(string path, DirectoryTrust trust, bool create, string? forPath = null)
     {
         string full = System.IO.Path.GetFullPath(path);
+        string named = forPath ?? full;
         int fd = Libc.OpenAt(Libc.AT_FDCWD, "/", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         if (fd < 0)
             throw SystemError("cannot open /");
@@ -53,7 +55,7 @@ internal sealed class SafeDirectory : IDisposable
             {
                 bool last = i == parts.Length - 1;
                 int mode = last && trust == DirectoryTrust.Private ? PrivateDirectoryMode : DirectoryMode;
-                int next = Step(fd, parts[i], full, create, mode);
+                int next = Step(fd, parts[i], named, create, mode);
                 Libc.Close(fd);
                 fd = next;
             }
@@ -166,11 +168,18 @@ internal sealed class SafeDirectory : IDisposable
         while (fd < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
         if (fd < 0)
         {
+            // ELOOP for a link, ENXIO for a fifo nobody reads, and on some kernels EACCES for a
+            // link in a sticky directory: say what is there when it is something we refuse anyway.
             int errno = Marshal.GetLastPInvokeError();
-            if (errno is Libc.ELOOP or Libc.ENXIO or Libc.ENOTDIR && FileStatus.TryOfName(_fd, name, out FileStatus what))
-                throw new UnsafeFileException(full, what.IsSymbolicLink
-                    ? $"is a symbolic link (owned by uid {what.Uid}); procwatch never writes through one"
-                    : "is not a regular file");
+            if (errno != Libc.ENOENT && FileStatus.TryOfName(_fd, name, out FileStatus what))
+            {
+                if (what.IsSymbolicLink)
+                    throw new UnsafeFileException(full, $"is a symbolic link (owned by uid {what.Uid}); procwatch never writes through one");
+                if (!what.IsRegular && !what.IsDirectory)
+                    throw new UnsafeFileException(full, "is not a regular file");
+                if (what.IsRegular && what.Uid != 0 && what.Uid != Us)
+                    throw new UnsafeFileException(full, $"belongs to uid {what.Uid}; procwatch writes only its own or root's files");
+            }
             throw new IOException($"cannot open {full}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
         try
