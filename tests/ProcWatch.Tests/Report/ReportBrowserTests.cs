@@ -207,6 +207,20 @@ public sealed class ReportCraftedInputBrowserTests(BrowserFixture browser) : IDi
         }
     }
 
+    /// <summary>The reproduction as it was: one line whose parent is itself (and which ends before it starts) hung the page.</summary>
+    [Fact]
+    public void H11_a_process_that_is_its_own_parent_is_drawn_and_the_page_finishes()
+    {
+        string events = Path.Combine(_dir, "self.json"), html = Path.Combine(_dir, "self.html");
+        File.WriteAllLines(events, [ReportFixtures.Fork(500, 500, ReportFixtures.T(5)), Exit(500, 500, ReportFixtures.T(1))]);
+        var (code, _, stderr) = CliRunner.Run("report", events, "-o", html);
+        Assert.True(code == 0, stderr);
+
+        System.Text.Json.JsonElement seen = browser.Inspect(html);
+        RenderedOnceEach(seen, [500]);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, seen.GetProperty("timeline")[0].GetProperty("parentPid").ValueKind);
+    }
+
     [Fact]
     public void H11_parent_cycles_and_an_end_before_the_start_are_drawn_and_the_page_finishes()
     {
