@@ -115,6 +115,20 @@ public sealed class CliOutputAttackTests : IDisposable
         Assert.Equal($"procwatch: refusing {output}: is not a regular file\n", stderr);
     }
 
+    /// <summary>Root's own links on the way are followed (as /var/run -> /run must be): only others' are refused.</summary>
+    [KernelFact]
+    public void A_link_root_owns_on_the_way_is_followed()
+    {
+        string target = Path.Combine(_scene.Root, "logs");
+        Directory.CreateDirectory(target);
+        File.CreateSymbolicLink(_scene.InShared("rootlink"), target);
+
+        var (code, stderr) = Watch(Path.Combine(_scene.InShared("rootlink"), "events.json"));
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"action\":\"exec\"", File.ReadAllText(Path.Combine(target, "events.json")));
+    }
+
     [KernelFact]
     public void A_new_output_is_created_0600_and_holds_the_events()
     {
