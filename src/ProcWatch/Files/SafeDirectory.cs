@@ -55,7 +55,8 @@ internal sealed class SafeDirectory : IDisposable
             {
                 bool last = i == parts.Length - 1;
                 int mode = last && trust == DirectoryTrust.Private ? PrivateDirectoryMode : DirectoryMode;
-                int next = Step(fd, parts[i], named, create, mode);
+                // On the way, O_PATH: a directory we may search but not read (0711) is still a way through.
+                int next = Step(fd, parts[i], named, create, mode, last ? Libc.O_RDONLY : Libc.O_PATH);
                 Libc.Close(fd);
                 fd = next;
             }
@@ -75,7 +76,7 @@ internal sealed class SafeDirectory : IDisposable
     public SafeDirectory OpenSubdirectory(string name, DirectoryTrust trust, bool create)
     {
         string full = Combine(name);
-        int fd = Step(_fd, name, full, create, trust == DirectoryTrust.Private ? PrivateDirectoryMode : DirectoryMode, followOwnLinks: false);
+        int fd = Step(_fd, name, full, create, trust == DirectoryTrust.Private ? PrivateDirectoryMode : DirectoryMode, Libc.O_RDONLY, followOwnLinks: false);
         try
         {
             Check(fd, full, trust);
@@ -89,11 +90,11 @@ internal sealed class SafeDirectory : IDisposable
     }
 
     /// <summary>One component: the directory itself, or (only when root or we own the link) where its symbolic link leads.</summary>
-    private static int Step(int dirFd, string name, string full, bool create, int mode, bool followOwnLinks = true)
+    private static int Step(int dirFd, string name, string full, bool create, int mode, int access, bool followOwnLinks = true)
     {
         for (int attempt = 0; ; attempt++)
         {
-            int fd = Libc.OpenAt(dirFd, name, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+            int fd = Libc.OpenAt(dirFd, name, access | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
             if (fd >= 0)
                 return fd;
             int errno = Marshal.GetLastPInvokeError();
@@ -107,7 +108,7 @@ internal sealed class SafeDirectory : IDisposable
             {
                 if (!followOwnLinks || (link.Uid != 0 && link.Uid != Us))
                     throw new UnsafeFileException(full, $"{name} on its path is a symbolic link owned by uid {link.Uid}; procwatch follows only root's or its own");
-                fd = Libc.OpenAt(dirFd, name, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+                fd = Libc.OpenAt(dirFd, name, access | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
                 if (fd >= 0)
                     return fd;
                 errno = Marshal.GetLastPInvokeError();
