@@ -9,6 +9,7 @@ internal readonly record struct FileStatus(int Type, uint Uid, int Mode, uint Li
     public bool IsDirectory => Type == Libc.S_IFDIR;
     public bool IsSymbolicLink => Type == Libc.S_IFLNK;
     public bool IsSocket => Type == Libc.S_IFSOCK;
+    public bool IsCharacterDevice => Type == Libc.S_IFCHR;
 
     /// <summary>Writable by group or others (the bits an attacker in them would use).</summary>
     public bool WritableByOthers => (Mode & 0b000_010_010 /* 022 */) != 0;

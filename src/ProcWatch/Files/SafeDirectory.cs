@@ -141,8 +141,9 @@ internal sealed class SafeDirectory : IDisposable
     }
 
     /// <summary>Opens <paramref name="name"/> for appending, creating it 0600 when missing; returns the descriptor (O_APPEND, O_CLOEXEC).</summary>
-    public int OpenAppend(string name) =>
-        OpenFile(name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, PrivateFileMode);
+    /// <param name="allowRootCharacterDevice">Also take a character device root owns (<c>-o /dev/null</c>): only root can make one, and nothing renames it.</param>
+    public int OpenAppend(string name, bool allowRootCharacterDevice = false) =>
+        OpenFile(name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, PrivateFileMode, allowRootCharacterDevice);
 
     /// <summary>Creates <paramref name="name"/> 0600, failing (EEXIST) when anything has that name; returns a write descriptor.</summary>
     public int CreateNew(string name) =>
@@ -161,7 +162,7 @@ internal sealed class SafeDirectory : IDisposable
     /// </summary>
     /// <exception cref="UnsafeFileException">It is not a file procwatch may write.</exception>
     /// <exception cref="IOException">The system refused (HResult is the errno: ENOSPC, EEXIST...).</exception>
-    private int OpenFile(string name, int flags, int mode)
+    private int OpenFile(string name, int flags, int mode, bool allowRootCharacterDevice = false)
     {
         string full = Combine(name);
         int fd;
@@ -185,7 +186,8 @@ internal sealed class SafeDirectory : IDisposable
         }
         try
         {
-            CheckFile(fd, full);
+            if (!(allowRootCharacterDevice && FileStatus.TryOf(fd, out FileStatus device) && device.IsCharacterDevice && device.Uid == 0))
+                CheckFile(fd, full);
         }
         catch
         {

@@ -26,7 +26,7 @@ internal static partial class Libc
     /// <summary>Offsets in struct statx (include/uapi/linux/stat.h).</summary>
     internal const int statx_stx_nlink = 16, statx_stx_uid = 20, statx_stx_mode = 28;
 
-    internal const int S_IFMT = 0xf000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xa000, S_IFSOCK = 0xc000;
+    internal const int S_IFMT = 0xf000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xa000, S_IFSOCK = 0xc000, S_IFCHR = 0x2000;
     internal const int S_ISVTX = 0x200;
 
     [LibraryImport(Name, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
