@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback.
-scripts/setup.sh clickhouse-server
+# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback; the
+# report tests render pages in Debian's chromium (headless).
+scripts/setup.sh clickhouse-server chromium
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
