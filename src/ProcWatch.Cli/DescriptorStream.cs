@@ -34,7 +34,7 @@ internal sealed partial class DescriptorStream : Stream
     /// <exception cref="UnsafeFileException">The path is not safe to write.</exception>
     /// <exception cref="IOException">It cannot be opened; HResult is the errno.</exception>
     public static DescriptorStream Append(string path) =>
-        new(PrivateFile.OpenAppend(path, DirectoryTrust.AnyOwner, allowRootCharacterDevice: true), ownsFd: true);
+        new(PrivateFile.OpenAppend(path, DirectoryTrust.AnyOwner, allowStreams: true), ownsFd: true);
 
     /// <summary>Creates <paramref name="path"/> 0600, refusing anything that already has the name (O_EXCL).</summary>
     public static DescriptorStream CreateNew(string path) =>

@@ -10,6 +10,7 @@ internal readonly record struct FileStatus(int Type, uint Uid, int Mode, uint Li
     public bool IsSymbolicLink => Type == Libc.S_IFLNK;
     public bool IsSocket => Type == Libc.S_IFSOCK;
     public bool IsCharacterDevice => Type == Libc.S_IFCHR;
+    public bool IsFifo => Type == Libc.S_IFIFO;
 
     /// <summary>Writable by group or others (the bits an attacker in them would use).</summary>
     public bool WritableByOthers => (Mode & 0b000_010_010 /* 022 */) != 0;

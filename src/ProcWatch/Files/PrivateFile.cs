@@ -6,12 +6,12 @@ internal static class PrivateFile
     /// <summary>Opens <paramref name="path"/> for appending (created 0600); returns the descriptor.</summary>
     /// <exception cref="UnsafeFileException">The file, or the way to it, is not safe to write as root.</exception>
     /// <exception cref="IOException">The system refused.</exception>
-    /// <param name="allowRootCharacterDevice">Also take a character device root owns (the CLI's <c>-o /dev/null</c>).</param>
-    public static int OpenAppend(string path, DirectoryTrust parentTrust, bool createDirectories = false, bool allowRootCharacterDevice = false)
+    /// <param name="allowStreams">Also take a fifo or character device root or we own (the CLI's <c>-o /dev/null</c>, <c>-o FIFO</c>).</param>
+    public static int OpenAppend(string path, DirectoryTrust parentTrust, bool createDirectories = false, bool allowStreams = false)
     {
         (string directory, string name) = Split(path);
         using SafeDirectory dir = SafeDirectory.Open(directory, parentTrust, createDirectories, forPath: Path.GetFullPath(path));
-        return dir.OpenAppend(name, allowRootCharacterDevice);
+        return dir.OpenAppend(name, allowStreams);
     }
 
     /// <summary>Creates <paramref name="path"/> 0600, refusing anything that already has the name; returns a write descriptor.</summary>

@@ -141,9 +141,13 @@ internal sealed class SafeDirectory : IDisposable
     }
 
     /// <summary>Opens <paramref name="name"/> for appending, creating it 0600 when missing; returns the descriptor (O_APPEND, O_CLOEXEC).</summary>
-    /// <param name="allowRootCharacterDevice">Also take a character device root owns (<c>-o /dev/null</c>): only root can make one, and nothing renames it.</param>
-    public int OpenAppend(string name, bool allowRootCharacterDevice = false) =>
-        OpenFile(name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, PrivateFileMode, allowRootCharacterDevice);
+    /// <param name="allowStreams">
+    /// Also take a fifo or character device that root or we own (<c>-o /dev/null</c>, a fifo a
+    /// reader waits on): nobody else can have made it, and it is written, never renamed. A fifo
+    /// without a reader is then waited for, as open(2) does; someone else's never is.
+    /// </param>
+    public int OpenAppend(string name, bool allowStreams = false) =>
+        OpenFile(name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, PrivateFileMode, allowStreams);
 
     /// <summary>Creates <paramref name="name"/> 0600, failing (EEXIST) when anything has that name; returns a write descriptor.</summary>
     public int CreateNew(string name) =>
@@ -162,12 +166,17 @@ internal sealed class SafeDirectory : IDisposable
     /// </summary>
     /// <exception cref="UnsafeFileException">It is not a file procwatch may write.</exception>
     /// <exception cref="IOException">The system refused (HResult is the errno: ENOSPC, EEXIST...).</exception>
-    private int OpenFile(string name, int flags, int mode, bool allowRootCharacterDevice = false)
+    private int OpenFile(string name, int flags, int mode, bool allowStreams = false)
     {
         string full = Combine(name);
         int fd;
         do fd = Libc.OpenAt(_fd, name, flags | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | Libc.O_NONBLOCK | Libc.O_NOCTTY, mode);
         while (fd < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
+        if (fd < 0 && allowStreams && Marshal.GetLastPInvokeError() == Libc.ENXIO && FileStatus.TryOfName(_fd, name, out FileStatus fifo) && IsOwnStream(fifo))
+        {
+            do fd = Libc.OpenAt(_fd, name, flags | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | Libc.O_NOCTTY, mode); // our own fifo: wait for its reader
+            while (fd < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
+        }
         if (fd < 0)
         {
             // ELOOP for a link, ENXIO for a fifo nobody reads, and on some kernels EACCES for a
@@ -186,7 +195,9 @@ internal sealed class SafeDirectory : IDisposable
         }
         try
         {
-            if (!(allowRootCharacterDevice && FileStatus.TryOf(fd, out FileStatus device) && device.IsCharacterDevice && device.Uid == 0))
+            if (allowStreams && FileStatus.TryOf(fd, out FileStatus stream) && IsOwnStream(stream))
+                ClearNonBlocking(fd, full); // writes to a full fifo block, as they did before
+            else
                 CheckFile(fd, full);
         }
         catch
@@ -195,6 +206,15 @@ internal sealed class SafeDirectory : IDisposable
             throw;
         }
         return fd;
+    }
+
+    private static bool IsOwnStream(FileStatus st) => (st.IsFifo || st.IsCharacterDevice) && (st.Uid == 0 || st.Uid == Us);
+
+    private static void ClearNonBlocking(int fd, string path)
+    {
+        int flags = Libc.Fcntl(fd, Libc.F_GETFL, 0);
+        if (flags < 0 || Libc.Fcntl(fd, Libc.F_SETFL, flags & ~Libc.O_NONBLOCK) < 0)
+            throw new IOException($"cannot fcntl {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
     }
 
     /// <summary>The fstat checks on an open file: regular, root's or ours, not writable by group or others, one name only.</summary>

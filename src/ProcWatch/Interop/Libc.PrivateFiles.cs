@@ -26,7 +26,8 @@ internal static partial class Libc
     /// <summary>Offsets in struct statx (include/uapi/linux/stat.h).</summary>
     internal const int statx_stx_nlink = 16, statx_stx_uid = 20, statx_stx_mode = 28;
 
-    internal const int S_IFMT = 0xf000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xa000, S_IFSOCK = 0xc000, S_IFCHR = 0x2000;
+    internal const int S_IFMT = 0xf000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xa000, S_IFSOCK = 0xc000, S_IFCHR = 0x2000, S_IFIFO = 0x1000;
+    internal const int F_GETFL = 3, F_SETFL = 4;
     internal const int S_ISVTX = 0x200;
 
     [LibraryImport(Name, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -43,6 +44,9 @@ internal static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "fsync", SetLastError = true)]
     internal static partial int Fsync(int fd);
+
+    [LibraryImport(Name, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int Fcntl(int fd, int cmd, int arg);
 
     [LibraryImport(Name, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Chmod(string path, int mode);
