@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Files;
 
 namespace ProcWatch.Cli;
 
@@ -39,9 +40,22 @@ internal sealed class EventOutput : IDisposable
         {
             return new EventOutput(DescriptorStream.Append(path), path);
         }
-        catch (IOException ex)
+        catch (IOException ex) when (ex is not UnsafeFileException) // that one is its own line and exit code
         {
-            throw new OutputException($"cannot open output file {path}: {ex.Message}");
+            throw new OutputException($"cannot open output file {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
+        }
+    }
+
+    /// <summary>A new file (a temporary): refused when anything already has the name.</summary>
+    public static EventOutput CreateNew(string path)
+    {
+        try
+        {
+            return new EventOutput(DescriptorStream.CreateNew(path), path);
+        }
+        catch (IOException ex) when (ex is not UnsafeFileException)
+        {
+            throw new OutputException($"cannot create {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
         }
     }
 

@@ -52,8 +52,13 @@ internal static class Program
             {
                 FailureKind.NoPrivilege => ExitCodes.NoPrivilege,
                 FailureKind.KernelUnsupported or FailureKind.PlatformNotSupported => ExitCodes.Unsupported,
+                FailureKind.UnsafeFile => ExitCodes.UnsafeFile,
                 _ => ExitCodes.Failure,
             });
+        }
+        catch (ProcWatch.Files.UnsafeFileException ex)
+        {
+            return Fail(ex.Message, ExitCodes.UnsafeFile);
         }
         catch (OutputException ex)
         {

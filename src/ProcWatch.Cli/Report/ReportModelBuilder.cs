@@ -150,6 +150,9 @@ internal sealed class ReportModelBuilder
         var byPid = new Dictionary<int, List<ReportProcess>>();
         foreach (ReportProcess p in _model.Processes)
         {
+            // A crafted or garbled line can end a process before it started: the page's
+            // timeline (and its sweep of starts against ends) takes an end at its start.
+            if (p.EndUs < p.StartUs) p.EndUs = p.StartUs;
             if (!byPid.TryGetValue(p.Pid, out List<ReportProcess>? list))
                 byPid[p.Pid] = list = [];
             list.Add(p);

@@ -19,7 +19,7 @@ internal sealed class ReportRecorder : IDisposable
     {
         _reportPath = reportPath;
         _eventsPath = Path.Combine(Path.GetTempPath(), $"procwatch-report-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
-        _events = EventOutput.AppendTo(_eventsPath);
+        _events = EventOutput.CreateNew(_eventsPath); // O_EXCL|O_NOFOLLOW, 0600: the temp directory is everyone's
     }
 
     public void Record(ProcessEvent e) => _formatter.Write(e, _events.Buffer);

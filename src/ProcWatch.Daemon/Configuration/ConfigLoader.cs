@@ -61,7 +61,7 @@ internal static partial class ConfigLoader
             }
             var config = new DaemonConfig { Source = source };
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
-                return config;
+                return config with { EmptyFile = true };
             if (stream.Documents.Count > 1)
                 throw Error(stream.Documents[1].RootNode, "only one YAML document is allowed");
             YamlMappingNode root = Mapping(stream.Documents[0].RootNode, "the configuration");
@@ -69,6 +69,8 @@ internal static partial class ConfigLoader
             {
                 string key = Key(keyNode, ConfigSchema.TopLevel);
                 config = ReadTopLevel(config, key, keyNode, value);
+                if (key == "rules" && value is YamlSequenceNode { Children.Count: 0 })
+                    config = config with { RulesExplicitlyEmpty = true };
             }
             return config;
         }

@@ -42,6 +42,12 @@ internal sealed record DaemonConfig
 
     /// <summary><c>ancestors:</c> the parent chain an exec carries (0..64).</summary>
     public int Ancestors { get; init; } = 4;
+
+    /// <summary>The file held nothing (empty, blank or only comments): a SIGHUP reload of it changes nothing.</summary>
+    public bool EmptyFile { get; init; }
+
+    /// <summary>The file says <c>rules: []</c>: a reload may disarm every rule (otherwise a rule-less reload keeps the running ones).</summary>
+    public bool RulesExplicitlyEmpty { get; init; }
 }
 
 internal enum OutputType

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ProcWatch.Files;
 
 namespace ProcWatch.Daemon.Health;
 
@@ -43,32 +44,47 @@ internal sealed class MetricsServer : IDisposable
     /// </summary>
     /// <exception cref="SocketException">Cannot bind.</exception>
     /// <exception cref="ProcWatch.ProcWatchException">Another daemon serves this socket.</exception>
+    /// <remarks>
+    /// The directory must be root's (or ours) and not writable by others unless sticky (like
+    /// /tmp), so nobody else can swap the socket or its lock once made; the lock is opened
+    /// without following a link and the socket's mode is set through a descriptor of the socket
+    /// itself, never through a name that could have become a link.
+    /// </remarks>
+    /// <exception cref="ProcWatch.Files.UnsafeFileException">The directory or the lock file is not safe.</exception>
     public void ListenUnix(string path)
     {
-        string? directory = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(directory))
-            Directory.CreateDirectory(directory);
-        _lock = TakeLock(path);
+        path = Path.GetFullPath(path);
+        (string directoryPath, string name) = PrivateFile.Split(path);
+        using SafeDirectory directory = SafeDirectory.Open(directoryPath, DirectoryTrust.RootOrOurs, create: true, forPath: path);
+        _lock = TakeLock(directory, path, name + ".lock");
         if (Answers(path))
         {
             ReleaseLock();
             throw InUse(path, "another process is listening on it");
         }
-        File.Delete(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(path));
-        socket.Listen(16);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        try
+        {
+            directory.Delete(name); // a stale socket, or whatever was planted there (a link is removed, not followed)
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen(16);
+            SocketFileMode.Set(directory, name, 0b110_110_000); // 0660: root and the group procwatch status runs as
+        }
+        catch
+        {
+            socket.Dispose();
+            ReleaseLock();
+            throw;
+        }
         _socketPath = path;
         _listeners.Add(socket);
         _ = Task.Run(() => AcceptLoopAsync(socket, http: false));
     }
 
-    private static SocketLock TakeLock(string socketPath)
+    private static SocketLock TakeLock(SafeDirectory directory, string socketPath, string lockName)
     {
-        string lockPath = socketPath + ".lock";
-        return SocketLock.TryTake(lockPath, out int holder)
+        string lockPath = directory.Combine(lockName);
+        return SocketLock.TryTake(directory, lockName, out int holder)
             ?? throw InUse(socketPath, holder > 0 ? $"the daemon with pid {holder} holds {lockPath}" : $"another daemon holds {lockPath}");
     }
 

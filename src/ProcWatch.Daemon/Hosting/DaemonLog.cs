@@ -69,6 +69,13 @@ internal static partial class DaemonLog
     [LoggerMessage(18, LogLevel.Error, "SIGHUP: configuration not reloaded, the {Count} running rule(s) stay: {Reason}")]
     public static partial void ReloadFailed(ILogger logger, string reason, int count);
 
+    // Ids 2001+: issue 20's reload guard (kept apart from the ids other changes add).
+    [LoggerMessage(2001, LogLevel.Warning, "SIGHUP: {Source} is empty; nothing reloaded, the {Count} running rule(s) stay")]
+    public static partial void ReloadEmptyFile(ILogger logger, string source, int count);
+
+    [LoggerMessage(2002, LogLevel.Warning, "SIGHUP: {Source} has no rules; the {Count} running rule(s) stay (to remove every rule, say so: rules: [])")]
+    public static partial void ReloadWouldDisarm(ILogger logger, string source, int count);
+
     [LoggerMessage(19, LogLevel.Warning, "SIGHUP: the new rules look at events not subscribed at start ({Kinds}); restart the daemon for them")]
     public static partial void ReloadNeedsRestart(ILogger logger, string kinds);
 

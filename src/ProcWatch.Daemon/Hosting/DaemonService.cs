@@ -156,6 +156,11 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             {
                 _server.ListenUnix(path);
             }
+            catch (ProcWatch.Files.UnsafeFileException ex)
+            {
+                // Someone else's file or link where ours should be: refuse to start, as for an output file.
+                throw new ProcWatchException(FailureKind.UnsafeFile, "health.socket: " + ex.Message);
+            }
             catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
             {
                 DaemonLog.StatusSocketFailed(_log, path, ex.Message);
@@ -264,13 +269,26 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         if (_config.Source == DefaultConfig.SourceName)
             return; // nothing to re-read (a file that is gone is reported below, not skipped)
         RuleSet fresh;
+        DaemonConfig loaded;
         try
         {
-            fresh = SigmaRules.Build(ConfigLoader.Load(_config.Source), _log);
+            loaded = ConfigLoader.Load(_config.Source);
+            if (loaded.EmptyFile)
+            {
+                // Truncated by a careless `: >` or a tool that truncates before it writes: never disarm for that.
+                DaemonLog.ReloadEmptyFile(_log, _config.Source, _ruleSet.Rules.Length);
+                return;
+            }
+            fresh = SigmaRules.Build(loaded, _log);
         }
         catch (Exception ex) when (ex is ConfigException or ProcWatchException) // Build turns a Sigma path gone since the check into a ProcWatchException
         {
             DaemonLog.ReloadFailed(_log, ex.Message, _ruleSet.Rules.Length);
+            return;
+        }
+        if (fresh.Rules.Length == 0 && _ruleSet.Rules.Length > 0 && !loaded.RulesExplicitlyEmpty)
+        {
+            DaemonLog.ReloadWouldDisarm(_log, _config.Source, _ruleSet.Rules.Length);
             return;
         }
         ProcessEventKinds missing = fresh.Kinds & ~_subscribed;

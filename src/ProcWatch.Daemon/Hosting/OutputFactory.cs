@@ -42,9 +42,13 @@ internal static class OutputFactory
         {
             return new RotatingFileSink(d.Path!, d.MaxBytes, d.Keep, report);
         }
+        catch (ProcWatch.Files.UnsafeFileException ex)
+        {
+            throw new ProcWatchException(FailureKind.UnsafeFile, ex.Message);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ProcWatchException(FailureKind.SystemError, $"cannot open output file {d.Path}: {ex.Message}");
+            throw new ProcWatchException(FailureKind.SystemError, $"cannot open output file {d.Path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
         }
     }
 }

@@ -129,7 +129,11 @@ internal static class Cli
         using Process p = Start(args);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "procwatch did not finish");
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true); // a daemon that should have refused to start must not outlive the test
+            Assert.Fail("procwatch did not finish");
+        }
         p.WaitForExit();
         return (p.ExitCode, stdout.Result, stderr.Result);
     }

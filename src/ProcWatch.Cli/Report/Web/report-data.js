@@ -17,7 +17,7 @@ function loadReport() {
       exe: str(r[9]), name: str(r[10]), cwd: str(r[11]), user: str(r[12]), args: r[13],
       cpu: r[15], rss: r[16], flags: r[17], container: str(r[18]), pod: str(r[19]), parent: null, children: [], depth: 0, alerts: null, critical: false,
     };
-    p.endShown = p.end !== null ? p.end : t1;
+    p.endShown = p.end !== null ? Math.max(p.end, p.start) : t1; // never before its start
     p.dur = r[14] !== null ? r[14] : p.endShown - p.start;
     p.cmd = p.args ? shellJoin(p.args) : (p.name || p.exe || '?');
     p.program = p.exe || p.name || (p.args && p.args[0]) || '?';
@@ -25,11 +25,20 @@ function loadReport() {
     p.failed = p.outcome === 'fail' || p.outcome === 'signal' || p.outcome === 'core';
     procs[i] = p;
   }
-  const roots = [];
-  for (const p of procs) {
-    p.parent = p.parentIndex >= 0 ? procs[p.parentIndex] : null;
-    if (p.parent) p.parent.children.push(p); else roots.push(p);
+  // The data's parents are acyclic (ReportModelBuilder breaks cycles); a hand-edited file may
+  // not be. Each walk up marks what it passes; coming back to its own mark is a cycle, cut
+  // there (that process becomes a root). Linear: every process is walked through once.
+  for (const p of procs) p.parent = p.parentIndex >= 0 && p.parentIndex < procs.length ? procs[p.parentIndex] : null;
+  const DONE = 0xffffffff, state = new Uint32Array(procs.length);
+  for (let i = 0; i < procs.length; i++) {
+    if (state[i]) continue;
+    let a = procs[i];
+    while (a && state[a.i] === 0) { state[a.i] = i + 1; a = a.parent; }
+    if (a && state[a.i] === i + 1) a.parent = null;
+    for (let b = procs[i]; b && state[b.i] === i + 1; b = b.parent) state[b.i] = DONE;
   }
+  const roots = [];
+  for (const p of procs) if (p.parent) p.parent.children.push(p); else roots.push(p);
   const byStart = (a, b) => a.start - b.start || a.i - b.i;
   roots.sort(byStart);
   for (const p of procs) if (p.children.length > 1) p.children.sort(byStart);
@@ -86,7 +95,8 @@ function concurrency(procs, t1, columns) {
   starts.sort(); ends.sort();
   let peak = 0, running = 0, s = 0, e = 0;
   while (s < starts.length) {
-    if (starts[s] <= ends[e]) { running++; s++; if (running > peak) peak = running; } else { running--; e++; }
+    // e < ends.length: with an end before its start the ends could run out first (and the loop never end).
+    if (e >= ends.length || starts[s] <= ends[e]) { running++; s++; if (running > peak) peak = running; } else { running--; e++; }
   }
   const counts = new Uint32Array(columns);
   s = 0; e = 0; running = 0;
