@@ -32,6 +32,9 @@ internal sealed partial class DescriptorStream : Stream
 
     public static DescriptorStream Stdout() => new(1, ownsFd: false);
 
+    /// <summary>The file descriptor written to.</summary>
+    public int Fd => _fd;
+
     /// <summary>Opens (creating it rw-r----- if needed) <paramref name="path"/> for appending.</summary>
     /// <exception cref="IOException">It cannot be opened; the message is strerror's.</exception>
     public static DescriptorStream Append(string path)

@@ -105,6 +105,7 @@ internal static class Program
             CliOptions.Events,
             CliOptions.Format,
             CliOptions.Output,
+            CliOptions.Wide,
             CliOptions.Duration,
             CliOptions.Stats,
             CliOptions.BufferSize,
