@@ -168,21 +168,24 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
                 }
             }
         }
-        Poll.Until(() =>
+        // The daemon records the whole machine: on a loaded one it may lag the loop by minutes.
+        // Whether it caught up or not, SIGTERM then writes out everything it holds (and stops the
+        // files rotating while they are checked): what is missing after that is lost.
+        bool caughtUp = Poll.Until(() =>
         {
             lines = EventFiles.Lines(dir.Path);
             Tally(lines);
             return forkLines >= Count && exitLines >= Count;
-        }, TimeSpan.FromSeconds(120), () => $"{forkLines} fork and {exitLines} exit lines of {Count} children ({forks.Count} distinct pids); stderr:\n{daemon.Stderr}");
-        // Stop the daemon (SIGTERM flushes) so the files hold still while they are checked:
-        // machine noise keeps rotating them otherwise, and a listing can go stale mid-read.
+        }, TimeSpan.FromMinutes(5));
+        string beforeStop = $"{forkLines} fork and {exitLines} exit lines before SIGTERM{(caughtUp ? "" : " (still behind after 5 minutes)")}";
         daemon.Signal(DaemonUnderTest.SIGTERM);
-        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromMinutes(2)));
         lines = EventFiles.Lines(dir.Path);
         Tally(lines);
+        output.WriteLine($"{beforeStop}; {forkLines} and {exitLines} after");
 
-        Assert.Equal(Count, forkLines); // one line per child: none lost, none written twice
-        Assert.Equal(Count, exitLines);
+        Assert.True(forkLines == Count && exitLines == Count, // one line each per child: none lost, none written twice
+            $"{forkLines} fork and {exitLines} exit lines of {Count} children ({forks.Count} distinct pids; {beforeStop}); stderr:\n{daemon.Stderr}");
         Assert.Equal(forks.OrderBy(kv => kv.Key), exits.OrderBy(kv => kv.Key)); // every fork has its exit
         Assert.True(Directory.GetFiles(dir.Path, "events.json.*").Length >= 2, "the burst should span rotations");
         foreach (string line in lines)
