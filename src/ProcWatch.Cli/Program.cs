@@ -14,11 +14,13 @@ internal static class Program
         RootCommand root = BuildCommand();
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
-        {
-            return Fail($"{parsed.Errors[0].Message} (see procwatch --help)", ExitCodes.Usage);
-        }
+            return Fail(ParseErrorLine(parsed), ExitCodes.Usage);
         if (StrayCommandToken(parsed, args) is { } stray)
-            return Fail($"unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)", ExitCodes.Usage);
+        {
+            return Fail(OptionSuggestion.For(root, stray) is { } near
+                ? $"unrecognized option '{stray}' (did you mean {near}? see procwatch --help)"
+                : $"unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)", ExitCodes.Usage);
+        }
         if (IsBareSeparator(parsed, args))
             return Fail("-- must be followed by the COMMAND to run (see procwatch --help)", ExitCodes.Usage);
 
@@ -68,6 +70,28 @@ internal static class Program
             // A bug, not a user error: still one line, and an exit code scripts can test.
             return Fail($"internal error: {ex.GetType().Name}: {ex.Message}", ExitCodes.Failure);
         }
+    }
+
+    /// <summary>The first parse error as one line that points to the help of the command in use.</summary>
+    private static string ParseErrorLine(ParseResult parsed)
+    {
+        Command command = parsed.CommandResult.Command;
+        string help = command is RootCommand ? "procwatch --help" : $"procwatch {SubcommandHelp.Path(command)} --help";
+        foreach (string token in parsed.UnmatchedTokens)
+        {
+            if (token.StartsWith('-') && token != "-")
+            {
+                return OptionSuggestion.For(command, token) is { } near
+                    ? $"unrecognized option '{token}' (did you mean {near}? see {help})"
+                    : $"unrecognized option '{token}' (see {help})";
+            }
+        }
+        foreach (Argument argument in command.Arguments)
+        {
+            if (argument.Arity.MinimumNumberOfValues > 0 && parsed.GetResult(argument) is null or { Tokens.Count: 0 })
+                return $"{SubcommandHelp.Path(command)}: missing <{argument.Name}> (usage: {SubcommandHelp.Usage(command)}; see {help})";
+        }
+        return $"{parsed.Errors[0].Message} (see {help})";
     }
 
     /// <summary>
@@ -135,6 +159,7 @@ internal static class Program
             Doctor.DoctorCommand.Build(),
             Sigma.SigmaCheckCommand.Build(),
         };
+        SubcommandHelp.AttachAll(root);
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
         return root;

@@ -85,7 +85,7 @@ internal static class WatchCommand
         }
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
-        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
+        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath, args.Command!);
         if (formatter is not null)
         {
             // At once, before any event: with a filter that matches nothing yet, the screen says it is watching.

@@ -72,7 +72,7 @@ internal static class DoctorJson
             NullableBoolean(w, "initial_pid", n.InitialPidNamespace);
             NullableBoolean(w, "initial_user", n.InitialUserNamespace);
             NullableString(w, "container", n.Container);
-            NullableString(w, "hidepid", n.HidePid);
+            w.WriteString("hidepid", n.HidePid ?? "off"); // as the text says it: "off" when nothing is hidden
             if (n.PidMax is { } max)
                 w.WriteNumber("pid_max", max);
             else

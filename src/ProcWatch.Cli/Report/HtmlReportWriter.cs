@@ -66,7 +66,14 @@ internal static class HtmlReportWriter
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw new OutputException($"cannot write report {path}: {ex.Message}");
+            // The user's path, never the temporary name (which .NET's messages quote).
+            string why = ex switch
+            {
+                DirectoryNotFoundException => $"no such directory {Path.GetDirectoryName(full)}",
+                UnauthorizedAccessException => "permission denied",
+                _ => ex.Message.Replace(temp, full, StringComparison.Ordinal),
+            };
+            throw new OutputException($"cannot write report {path}: {why}");
         }
     }
 
