@@ -13,7 +13,8 @@ internal static class Program
     {
         RootCommand root = BuildCommand();
         ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        // `procwatch report --help` is help, not a missing <EVENTS>.
+        if (parsed.Errors.Count > 0 && parsed.Action is not SubcommandHelp)
             return Fail(ParseErrorLine(parsed), ExitCodes.Usage);
         if (StrayCommandToken(parsed, args) is { } stray)
         {

@@ -8,7 +8,6 @@ class TimelineView {
     this.app = app;
     this.rows = app.report.order;
     this.range = app.report.traced;
-    this.zoomTools();
     this.list = new VirtualList(document.getElementById('timeline-list'), 20, i => this.row(this.rows[i]));
     this.strip = document.getElementById('concurrency');
     this.axis = document.getElementById('axis');
@@ -24,6 +23,7 @@ class TimelineView {
     crit.appendChild(el('span', 'swatch critical-swatch'));
     crit.appendChild(document.createTextNode('critical path (' + app.report.critical.length + ' steps)'));
     legend.appendChild(crit);
+    this.zoomTools();
   }
 
   refresh() {
