@@ -99,7 +99,7 @@ internal static class Program
     /// COMMAND takes any token, so a mistyped option (`--bogus`) would be run as a program.
     /// Only what follows `--` is the command; anything else it caught is a usage error.
     /// </summary>
-    private static string? StrayCommandToken(ParseResult parsed, string[] args)
+    internal static string? StrayCommandToken(ParseResult parsed, string[] args)
     {
         if (parsed.CommandResult.Command is not RootCommand)
             return null;
@@ -112,7 +112,7 @@ internal static class Program
     }
 
     /// <summary>`procwatch --` with nothing after it would silently watch the whole system.</summary>
-    private static bool IsBareSeparator(ParseResult parsed, string[] args) =>
+    internal static bool IsBareSeparator(ParseResult parsed, string[] args) =>
         parsed.CommandResult.Command is RootCommand
         && Array.IndexOf(args, "--") >= 0
         && (parsed.GetValue(CliOptions.Command) ?? []).Length == 0;

@@ -20,7 +20,7 @@ internal static class DaemonCommand
 
     public static Command Build()
     {
-        var command = new Command("daemon", "Record every launch, raise alerts and respond, as a service (see README: Daemon)")
+        var command = new Command("daemon", "Record every launch, raise alerts and respond, as a service (see docs/daemon.md)")
         {
             Config,
             CheckConfig,

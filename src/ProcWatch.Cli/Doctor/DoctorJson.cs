@@ -5,7 +5,7 @@ namespace ProcWatch.Cli.Doctor;
 
 /// <summary>
 /// `procwatch doctor --json`: one object for fleet inventory. Written with Utf8JsonWriter
-/// (no reflection: NativeAOT); field names are part of the contract documented in the README.
+/// (no reflection: NativeAOT); field names are part of the contract documented in docs/cli.md.
 /// </summary>
 internal static class DoctorJson
 {
