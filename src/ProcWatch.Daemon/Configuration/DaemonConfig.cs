@@ -34,6 +34,9 @@ internal sealed record DaemonConfig
     /// <summary><c>hash:</c> (true/false) and <c>hash_max_size:</c>: executable hashing.</summary>
     public ProcWatch.Tracking.HashOptions Hash { get; init; } = new();
 
+    /// <summary><c>containers:</c> where the container runtimes keep their state (identities on events).</summary>
+    public ProcWatch.Containers.ContainerOptions Containers { get; init; } = new();
+
     /// <summary><c>ancestors:</c> the parent chain an exec carries (0..64).</summary>
     public int Ancestors { get; init; } = 4;
 }

@@ -8,7 +8,7 @@ namespace ProcWatch.Output;
 /// Bit and SIEMs. Unknown values are omitted rather than guessed. ProcWatch's own facts
 /// go under <c>procwatch.*</c>.
 /// </summary>
-internal sealed class EcsJsonFormatter : IEventFormatter
+internal sealed partial class EcsJsonFormatter : IEventFormatter
 {
     private readonly string _hostname;
 
@@ -33,11 +33,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
-        {
-            w.StartObject("container"u8);
-            w.String("id"u8, container);
-            w.EndObject();
-        }
+            WriteContainer(ref w, container, e.Process.Container);
         w.StartObject("host"u8);
         w.String("hostname"u8, _hostname);
         w.EndObject();
@@ -249,6 +245,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
+            if (p.ContainerEntry) w.Boolean("container_entry"u8, true);
         }
         switch (e)
         {
