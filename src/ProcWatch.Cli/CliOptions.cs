@@ -17,6 +17,11 @@ internal static class CliOptions
         CompletionSources = { { "table", "tree", "json" } },
     };
 
+    public static readonly Option<bool> Wide = new("--wide", "-w")
+    {
+        Description = "On a terminal, print whole lines (by default a line is cut to the terminal's width, ending in …)",
+    };
+
     public static readonly Option<string?> Output = new("--output", "-o")
     {
         Description = "Append events to FILE instead of standard output",
@@ -124,13 +129,13 @@ internal static class CliOptions
 
     public static readonly Option<string?> Report = new("--report")
     {
-        Description = "With -- COMMAND: write an HTML report of what ran to FILE at the end",
+        Description = "With -- COMMAND: write an HTML report of what ran to FILE at the end (only the report, unless -f or -o asks for events too)",
         HelpName = "FILE",
     };
 
     public static readonly Argument<string[]> Command = new("COMMAND")
     {
-        Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status",
+        Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status. When events go to a pipe or file on standard output, COMMAND's standard output goes to standard error",
         Arity = ArgumentArity.ZeroOrMore,
     };
 

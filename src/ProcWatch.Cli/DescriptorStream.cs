@@ -26,6 +26,9 @@ internal sealed partial class DescriptorStream : Stream
 
     public static DescriptorStream Stdout() => new(1, ownsFd: false);
 
+    /// <summary>The file descriptor written to.</summary>
+    public int Fd => _fd;
+
     /// <summary>
     /// Opens (creating it rw------- if needed: events carry argv, with --env environments)
     /// <paramref name="path"/> for appending, as root never through a planted link or into

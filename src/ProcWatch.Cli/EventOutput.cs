@@ -17,13 +17,20 @@ internal sealed class EventOutput : IDisposable
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Stream _stream;
 
-    private EventOutput(Stream stream, string name)
+    private EventOutput(Stream stream, string name, int fd)
     {
         _stream = stream;
         Name = name;
+        CanStall = !IsRegularFile(fd);
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// A pipe, socket or terminal can stop taking data for good (nobody reads it); a regular
+    /// file cannot: a slow disk is still written, and is never called "not being read".
+    /// </summary>
+    public bool CanStall { get; }
 
     public bool IsClosed { get; private set; }
 
@@ -32,13 +39,14 @@ internal sealed class EventOutput : IDisposable
     public IBufferWriter<byte> Buffer => _buffer;
 
     public static EventOutput Stdout() =>
-        new(DescriptorStream.Stdout(), "standard output");
+        new(DescriptorStream.Stdout(), "standard output", 1);
 
     public static EventOutput AppendTo(string path)
     {
         try
         {
-            return new EventOutput(DescriptorStream.Append(path), path);
+            DescriptorStream file = DescriptorStream.Append(path);
+            return new EventOutput(file, path, file.Fd);
         }
         catch (IOException ex) when (ex is not UnsafeFileException) // that one is its own line and exit code
         {
@@ -51,7 +59,8 @@ internal sealed class EventOutput : IDisposable
     {
         try
         {
-            return new EventOutput(DescriptorStream.CreateNew(path), path);
+            DescriptorStream file = DescriptorStream.CreateNew(path);
+            return new EventOutput(file, path, file.Fd);
         }
         catch (IOException ex) when (ex is not UnsafeFileException)
         {
@@ -94,6 +103,15 @@ internal sealed class EventOutput : IDisposable
     {
         _abandoned = true;
         IsClosed = true;
+    }
+
+    private static unsafe bool IsRegularFile(int fd)
+    {
+        byte* statx = stackalloc byte[Interop.Libc.StatxSize];
+        if (Interop.Libc.Statx(fd, "", Interop.Libc.AT_EMPTY_PATH, Interop.Libc.STATX_TYPE, statx) != 0)
+            return false;
+        ushort mode = *(ushort*)(statx + Interop.Libc.StatxModeOffset);
+        return (mode & Interop.Libc.S_IFMT) == Interop.Libc.S_IFREG;
     }
 
     public void Dispose()

@@ -1,6 +1,6 @@
 namespace ProcWatch.Cli;
 
-/// <summary>procwatch's exit codes (documented in the README). With `-- COMMAND` the command's status wins.</summary>
+/// <summary>procwatch's exit codes (documented in docs/cli.md). With `-- COMMAND` the command's status wins.</summary>
 internal static class ExitCodes
 {
     public const int Success = 0;

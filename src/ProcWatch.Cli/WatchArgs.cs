@@ -18,6 +18,12 @@ internal sealed record WatchArgs
 {
     public ProcessEventKinds Kinds { get; init; } = ProcessEventKinds.Default;
     public OutputFormat Format { get; init; }
+
+    /// <summary>False for a <c>--report</c> run that asked for no events (no -f, no -o): only the report is written.</summary>
+    public bool ShowEvents { get; init; } = true;
+
+    /// <summary>-w: whole lines on a terminal.</summary>
+    public bool Wide { get; init; }
     public string? OutputPath { get; init; }
     public TimeSpan? Duration { get; init; }
     public bool Stats { get; init; }

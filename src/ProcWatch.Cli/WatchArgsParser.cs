@@ -30,6 +30,8 @@ internal static class WatchArgsParser
         {
             Kinds = kinds,
             Format = ParseFormat(result.GetValue(CliOptions.Format), stdoutIsTerminal && outputPath is null),
+            ShowEvents = report is null || outputPath is not null || result.GetResult(CliOptions.Format) is not null,
+            Wide = result.GetValue(CliOptions.Wide),
             OutputPath = outputPath,
             Duration = ParseDuration(result.GetValue(CliOptions.Duration)),
             Stats = result.GetValue(CliOptions.Stats),

@@ -5,7 +5,7 @@ namespace ProcWatch.Cli.Doctor;
 
 /// <summary>
 /// `procwatch doctor --json`: one object for fleet inventory. Written with Utf8JsonWriter
-/// (no reflection: NativeAOT); field names are part of the contract documented in the README.
+/// (no reflection: NativeAOT); field names are part of the contract documented in docs/cli.md.
 /// </summary>
 internal static class DoctorJson
 {
@@ -72,7 +72,7 @@ internal static class DoctorJson
             NullableBoolean(w, "initial_pid", n.InitialPidNamespace);
             NullableBoolean(w, "initial_user", n.InitialUserNamespace);
             NullableString(w, "container", n.Container);
-            NullableString(w, "hidepid", n.HidePid);
+            w.WriteString("hidepid", n.HidePid ?? "off"); // as the text says it: "off" when nothing is hidden
             if (n.PidMax is { } max)
                 w.WriteNumber("pid_max", max);
             else

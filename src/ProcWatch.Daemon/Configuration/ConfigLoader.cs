@@ -220,6 +220,8 @@ internal static partial class ConfigLoader
                     throw Error(item, "a stdout output takes no path");
                 if (path is not null && !Path.IsPathFullyQualified(path))
                     throw Error(item, $"path must be absolute, not '{path}' (the daemon runs in /, so a relative path would depend on how it was started)");
+                if (type == OutputType.File && Directory.Exists(path))
+                    throw Error(item, $"the output {path} is a directory (name a file in it, e.g. {Path.Combine(path!, "events.json")})");
                 outputs.Add(new OutputDefinition
                 {
                     Type = type.Value,

@@ -194,7 +194,7 @@ public class CliTests
         using Process holder = Spawn.Start("/bin/sh", ["-c", $"exec sleep 60 <>{fifo}"]); // open, never read
         try
         {
-            using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-o", fifo);
+            using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-S", "-o", fifo);
             watch.WaitForReady();
             Spawn.Sh("i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done"); // far more than the 64 KiB a FIFO holds
             Thread.Sleep(300);
@@ -203,6 +203,7 @@ public class CliTests
             Assert.Equal(5, watch.WaitForExit(TimeSpan.FromSeconds(20)));
             Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
             Assert.Matches($"procwatch: {Regex.Escape(fifo)} is not being read; stopped without writing \\d+ queued event\\(s\\)", watch.Stderr);
+            Assert.Contains("lost: kernel overruns ", watch.Stderr, StringComparison.Ordinal); // -S is printed all the same
         }
         finally
         {

@@ -141,6 +141,19 @@ internal static class Cli
 
 internal static class Poll
 {
+    /// <summary>Waits for <paramref name="condition"/>; false when <paramref name="timeout"/> passed first.</summary>
+    public static bool Until(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+                return false;
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+
     public static void Until(Func<bool> condition, TimeSpan timeout, Func<string> failure)
     {
         var clock = Stopwatch.StartNew();

@@ -165,6 +165,36 @@ public sealed class ReportBrowserTests(BrowserFixture browser) : IDisposable
         Assert.Equal("sigma", alert[2].GetString());
         Assert.Equal("424242 nc -e /bin/sh", alert[4].GetString());
     }
+
+    /// <summary>
+    /// A process that was running long before the work (no exec seen) must not squeeze the work
+    /// into a sliver: the timeline opens on the traced work. Its label says `cc`, as argv does
+    /// in the tree and the table, not the executable's file name.
+    /// </summary>
+    [Fact]
+    public void The_timeline_opens_on_the_traced_work_and_labels_by_argv()
+    {
+        string events = Path.Combine(_dir, "zoom.json"), html = Path.Combine(_dir, "zoom.html");
+        File.WriteAllLines(events,
+        [
+            ReportFixtures.Fork(500, 1, ReportFixtures.T(0)),
+            ReportFixtures.Fork(600, 500, ReportFixtures.T(999)),
+            ReportFixtures.Exec(600, 500, ReportFixtures.T(999.001), ReportFixtures.T(999), "\"cc\",\"-c\",\"x.c\"", exe: "/usr/bin/x86_64-linux-gnu-gcc-12"),
+            ReportFixtures.Exit(600, 500, ReportFixtures.T(999.5), 0),
+            ReportFixtures.Exit(500, 1, ReportFixtures.T(1000), 0),
+        ]);
+        var (code, _, stderr) = CliRunner.Run("report", events, "-o", html);
+        Assert.True(code == 0, stderr);
+
+        JsonElement seen = browser.Inspect(html);
+        NoScriptTrouble(seen);
+        List<JsonElement> timeline = Rows(seen, "timeline");
+        JsonElement work = Assert.Single(timeline, r => Pid(r) == 600), old = Assert.Single(timeline, r => Pid(r) == 500);
+        Assert.Equal("600 cc -c x.c", work.GetProperty("text").GetString());
+        // Half a second of work in a 1000-second recording: a 2-pixel sliver unless zoomed.
+        Assert.True(work.GetProperty("barWidth").GetDouble() > 0.5 * old.GetProperty("barWidth").GetDouble(),
+            $"work bar {work.GetProperty("barWidth")} px beside {old.GetProperty("barWidth")} px");
+    }
 }
 
 /// <summary>

@@ -58,7 +58,7 @@ function loadReport() {
   const alerts = data.alerts.map(a => ({ proc: a[0] >= 0 ? procs[a[0]] : null, t: a[1], id: a[2], name: a[3], ruleset: a[4], severity: a[5] }));
   for (const a of alerts) if (a.proc) (a.proc.alerts || (a.proc.alerts = [])).push(a);
 
-  return { data, procs, roots, order, alerts, t1, critical: markCriticalPath(roots) };
+  return { data, procs, roots, order, alerts, t1, traced: tracedRange(procs, t1), critical: markCriticalPath(roots) };
 }
 
 // The critical path: from the root that ends last, follow at each step the child that ended
@@ -88,8 +88,8 @@ function shellJoin(args) {
   return out;
 }
 
-// Processes running at each of `columns` moments, and the peak over the whole recording.
-function concurrency(procs, t1, columns) {
+// Processes running at each of `columns` moments from v0 to v1, and the peak over the whole recording.
+function concurrency(procs, v0, v1, columns) {
   const starts = new Float64Array(procs.length), ends = new Float64Array(procs.length);
   for (let i = 0; i < procs.length; i++) { starts[i] = procs[i].start; ends[i] = procs[i].endShown; }
   starts.sort(); ends.sort();
@@ -101,11 +101,25 @@ function concurrency(procs, t1, columns) {
   const counts = new Uint32Array(columns);
   s = 0; e = 0; running = 0;
   for (let x = 0; x < columns; x++) {
-    const tEnd = (x + 1) * t1 / columns;
+    const tEnd = v0 + (x + 1) * (v1 - v0) / columns;
     let max = running;
     while (s < starts.length && starts[s] <= tEnd) { running++; s++; if (running > max) max = running; }
     while (e < ends.length && ends[e] < tEnd) { running--; e++; }
     counts[x] = Math.max(max, 0);
   }
   return { counts, peak };
+}
+
+// The traced work: from the first process whose exec was seen to the last moment any of them
+// was seen. Processes that were already running (a long-lived shell, a daemon) would otherwise
+// stretch the timeline until the work is a sliver at its right edge.
+function tracedRange(procs, t1) {
+  let v0 = Infinity, v1 = -Infinity;
+  for (const p of procs) {
+    if (p.flags & 4) continue; // no exec seen: it was there before the recording began
+    v0 = Math.min(v0, p.start);
+    v1 = Math.max(v1, p.end !== null ? p.end : (p.exec !== null ? p.exec : p.start));
+  }
+  if (v0 === Infinity) return { v0: 0, v1: t1 };
+  return { v0, v1: Math.max(v1, v0 + 1) };
 }
