@@ -61,7 +61,10 @@ internal static class HtmlReportWriter
         }
         catch (IOException ex) when (ex is not UnsafeFileException)
         {
-            throw new OutputException($"cannot write report {path}: {ex.Message}");
+            const int ENOENT = 2;
+            throw new OutputException($"cannot write report {path}: " + (ex.HResult == ENOENT
+                ? $"no such directory {Path.GetDirectoryName(Path.GetFullPath(path))}"
+                : ex.Message));
         }
         using (directory)
         {
