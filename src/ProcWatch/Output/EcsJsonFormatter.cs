@@ -8,7 +8,7 @@ namespace ProcWatch.Output;
 /// Bit and SIEMs. Unknown values are omitted rather than guessed. ProcWatch's own facts
 /// go under <c>procwatch.*</c>.
 /// </summary>
-internal sealed class EcsJsonFormatter : IEventFormatter
+internal sealed partial class EcsJsonFormatter : IEventFormatter
 {
     private readonly string _hostname;
 
@@ -30,6 +30,10 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         if (alert is not null)
         {
             WriteRule(ref w, alert);
+        }
+        else if (e is DeniedEvent denied)
+        {
+            WriteDenialRule(ref w, denied);
         }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
@@ -91,12 +95,17 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             ProcessEventKind.Exit => "end",
             ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change",
             ProcessEventKind.Ptrace => "access",
+            ProcessEventKind.Denied => "start",
             _ => "info",
         });
+        if (e is DeniedEvent d)
+            w.StringItem(d.Mode == DenyMode.Audit ? "allowed" : "denied");
         w.EndArray();
         w.String("action"u8, e.Kind.Name());
         if (e is ExitEvent { Status: { } status })
             w.Ascii("outcome"u8, status.Exited && status.ExitCode == 0 ? "success"u8 : "failure"u8);
+        else if (e is DeniedEvent denied)
+            w.Ascii("outcome"u8, denied.Mode == DenyMode.Audit ? "success"u8 : "failure"u8);
         w.EndObject();
     }
 
@@ -113,7 +122,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
 
         string? name = e is CommEvent comm ? comm.Comm : p?.Name;
         if (name is not null) w.String("name"u8, name);
-        if (p is not null) WriteProcessInfo(ref w, p, e.Kind == ProcessEventKind.Exec);
+        if (p is not null) WriteProcessInfo(ref w, p, e.Kind is ProcessEventKind.Exec or ProcessEventKind.Denied);
 
         switch (e)
         {
@@ -298,6 +307,9 @@ internal sealed class EcsJsonFormatter : IEventFormatter
                 break;
             case UnknownEvent unknown:
                 w.Number("what"u8, unknown.What);
+                break;
+            case DeniedEvent denied:
+                WriteDenial(ref w, denied);
                 break;
         }
         w.EndObject();
