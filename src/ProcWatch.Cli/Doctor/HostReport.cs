@@ -12,7 +12,11 @@ internal sealed record HostReport
     public required CgroupFinding Cgroup { get; init; }
     public required ProcessNamespaceFinding Namespace { get; init; }
     public required AutoBackendFinding Auto { get; init; }
+    public PreventionFinding? Prevention { get; init; }
 }
+
+/// <summary>How deny rules would be enforced here (docs/prevention.md): the level, its hook, and why better ones fail.</summary>
+internal sealed record PreventionFinding(EnforcementLevel Level, string? AttachMode, IReadOnlyList<AttachFailure> Failures, string? Reason);
 
 /// <summary>Why something is missing decides the exit code: privilege (3) or the host itself (4).</summary>
 internal enum Missing

@@ -34,6 +34,9 @@ internal sealed record DaemonConfig
     /// <summary><c>hash:</c> (true/false) and <c>hash_max_size:</c>: executable hashing.</summary>
     public ProcWatch.Tracking.HashOptions Hash { get; init; } = new();
 
+    /// <summary><c>deny:</c> programs that must not run, enforced in the kernel at exec (docs/prevention.md).</summary>
+    public IReadOnlyList<DenyRule> DenyRules { get; init; } = [];
+
     /// <summary><c>ancestors:</c> the parent chain an exec carries (0..64).</summary>
     public int Ancestors { get; init; } = 4;
 }

@@ -5,8 +5,8 @@ namespace ProcWatch.Daemon.Hosting;
 /// <summary>Everything the daemon logs, with fixed event ids (source-generated, no boxing).</summary>
 internal static partial class DaemonLog
 {
-    [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}")]
-    public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events);
+    [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}; deny {Deny}")]
+    public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events, string deny);
 
     [LoggerMessage(2, LogLevel.Information, "counters: {Summary}")]
     public static partial void Counters(ILogger logger, string summary);
@@ -68,4 +68,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(19, LogLevel.Warning, "SIGHUP: the new rules look at events not subscribed at start ({Kinds}); restart the daemon for them")]
     public static partial void ReloadNeedsRestart(ILogger logger, string kinds);
+
+    [LoggerMessage(40, LogLevel.Warning, "{Message}")]
+    public static partial void DenyWarning(ILogger logger, string message);
 }

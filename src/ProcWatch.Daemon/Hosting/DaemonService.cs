@@ -78,14 +78,22 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         ProcessEventKinds subscribed = _subscribed;
         // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
-        var options = new WatchOptions { Kinds = subscribed, Enrichment = new Tracking.EnrichmentOptions { Hash = _config.Hash, AncestorDepth = _config.Ancestors } };
+        var options = new WatchOptions
+        {
+            Kinds = subscribed,
+            Enrichment = new Tracking.EnrichmentOptions { Hash = _config.Hash, AncestorDepth = _config.Ancestors },
+            DenyRules = _config.DenyRules,
+            DenyProtectedPaths = ActionPrograms(_config),
+        };
         BackendSelection backend = BackendSelector.Select(_config.Backend, options);
         if (backend.Warning is not null)
             DaemonLog.BackendWarning(_log, backend.Warning);
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
         StartServer(Metrics);
+        _watcher.Warning += (_, e) => DaemonLog.DenyWarning(_log, e.GetException().Message);
         _events = _watcher.StartQueue();
+        Metrics.Enforcer = _watcher.Enforcer;
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
@@ -103,7 +111,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _loop = Task.Factory.StartNew(() => Run(_events, _stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (_config.Health.LogInterval > TimeSpan.Zero)
             _healthLog = Task.Run(() => LogCountersAsync(_config.Health.LogInterval, _stop.Token), CancellationToken.None);
-        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _ruleSet.Rules.Length, KindList(_recorded));
+        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _ruleSet.Rules.Length, KindList(_recorded), DenySummary());
         return Task.CompletedTask;
     }
 
@@ -226,7 +234,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             DaemonLog.Lost(_log, EcsJsonFormatter.LostReasonName(lost.Reason), lost.Count);
             Write(e, null);
         }
-        else if (_recorded.Contains(e.Kind))
+        else if (_recorded.Contains(e.Kind) || e is DeniedEvent)
         {
             Write(e, null);
         }
@@ -252,15 +260,19 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         if (_config.Source == DefaultConfig.SourceName)
             return; // nothing to re-read (a file that is gone is reported below, not skipped)
         RuleSet fresh;
+        DaemonConfig reloaded;
         try
         {
-            fresh = SigmaRules.Build(ConfigLoader.Load(_config.Source), _log);
+            reloaded = ConfigLoader.Load(_config.Source);
+            fresh = SigmaRules.Build(reloaded, _log);
         }
         catch (Exception ex) when (ex is ConfigException or ProcWatchException) // Build turns a Sigma path gone since the check into a ProcWatchException
         {
             DaemonLog.ReloadFailed(_log, ex.Message, _ruleSet.Rules.Length);
             return;
         }
+        if (!ReloadDenyRules(reloaded.DenyRules))
+            return;
         ProcessEventKinds missing = fresh.Kinds & ~_subscribed;
         if (missing != ProcessEventKinds.None)
             DaemonLog.ReloadNeedsRestart(_log, KindList(missing));

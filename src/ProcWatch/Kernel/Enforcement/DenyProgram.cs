@@ -185,7 +185,7 @@ internal sealed unsafe class DenyProgram : IDisposable
 
     private static string Describe(string step, int errno)
     {
-        string detail = LibbpfLog.LastWarning is { } last && !last.Contains("permission error while running as root", StringComparison.Ordinal) ? "; libbpf: " + last : "";
+        string detail = LibbpfLog.LastWarning is { } last && !last.Contains("permission error while running as root", StringComparison.Ordinal) && !last.StartsWith("failed to load object", StringComparison.Ordinal) ? "; libbpf: " + last : "";
         string why = Marshal.GetPInvokeErrorMessage(errno);
         if (errno == 1 && step.StartsWith("loading", StringComparison.Ordinal))
             why += " (the kernel refuses this program type here)";
