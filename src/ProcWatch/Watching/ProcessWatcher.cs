@@ -207,6 +207,8 @@ public sealed class ProcessWatcher : IDisposable
         var stages = new List<IEventStage>();
         if (_options.Enrichment is { } enrichment)
             stages.Add(_enrichment = new EnrichmentStage(enrichment, Statistics));
+        if (_enforcer is not null)
+            stages.Add(new Kernel.Enforcement.PostExecDenyStage(_enforcer)); // judges execs only when no kernel hook loads
         if (SourceKinds() != _options.Kinds)
             stages.Add(new KindFilterStage(_options.Kinds));
         stages.AddRange(_options.Stages);

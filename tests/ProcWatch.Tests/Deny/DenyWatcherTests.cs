@@ -133,6 +133,102 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
         Assert.Equal(5, DenyStormResult.Run(5, prog).Ran);
     }
 
+    [KernelFact]
+    public void FilelessRule_DeniesAMemfdProgram_WhichNeverRuns()
+    {
+        using var play = new DenyPlayground();
+        string source = play.Program(Path.Combine(play.Allowed, "source"));
+        // The rule names this test's own copy of the launcher as the parent: other memfd execs on the machine are not touched.
+        string launcher = Path.Combine(play.Allowed, "memfd-launcher");
+        File.Copy(NativeHelpers.Build("memfd_exec.c"), launcher);
+        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string marker = Path.Combine(play.Root, "memfd-marker");
+
+        var rule = new DenyRule { Name = "deny-test-memfd", Fileless = true, ParentExecutable = launcher };
+        using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exit, DenyRules = [rule] });
+        using var denials = new DenialCollector(watcher.Start());
+
+        (int code, string result) = NativeHelpers.Run(launcher, $"{source} {marker}");
+        output.WriteLine(result);
+        Assert.Equal(0, code);
+        Assert.Contains("ran=0", result, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker), "the memfd program ran");
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1, Patience));
+        DeniedEvent d = denials.Where(e => e.RuleName == rule.Name)[0];
+        Assert.True(d.Process!.ExecutableMemfd || d.Process.ExecutableDeleted, "the denial says the program was no file");
+
+        // The same memfd launched by another parent (the marker program's copy elsewhere) is not this rule's.
+        Assert.Equal(0, NativeHelpers.Run(source, marker).Code);
+        Assert.True(File.Exists(marker));
+    }
+
+    [KernelFact]
+    public void Reload_SwapsTheRules_FromAuditToEnforce_AndBack()
+    {
+        using var play = new DenyPlayground();
+        string prog = play.Program(Path.Combine(play.Denied, "prog"));
+        var audit = new DenyRule { Name = "deny-test-reload", Directories = [play.Denied], Mode = DenyMode.Audit };
+        using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exit, DenyRules = [audit] });
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(10, DenyStormResult.Run(10, prog).Ran);
+
+        watcher.Enforcer!.Reload([audit with { Mode = DenyMode.Enforce }]);
+        Assert.Equal(0, DenyStormResult.Run(10, prog).Ran);
+
+        watcher.Enforcer.Reload([]);
+        Assert.Equal(10, DenyStormResult.Run(10, prog).Ran);
+        Assert.True(denials.WaitFor(e => e.RuleName == audit.Name, 20, Patience));
+        Assert.Equal(10, denials.Count(e => e.RuleName == audit.Name && e.Mode == DenyMode.Audit));
+        Assert.Equal(10, denials.Count(e => e.RuleName == audit.Name && e.Mode == DenyMode.Enforce));
+    }
+
+    [KernelFact]
+    public void Sha256Rule_DeniesAFileOnceProcWatchHasHashedIt()
+    {
+        using var play = new DenyPlayground();
+        string prog = play.Program(Path.Combine(play.Allowed, "bad"));
+        File.AppendAllText(prog, Guid.NewGuid().ToString()); // unique content: a hash no other file here has
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(prog)));
+        var rule = new DenyRule { Name = "deny-test-hash", Sha256 = [sha] };
+        using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exec, DenyRules = [rule] });
+        using var denials = new DenialCollector(watcher.Start());
+
+        // The first exec runs (nothing has hashed it yet) and gets it hashed; from then on it is denied.
+        Assert.Equal(1, DenyStormResult.Run(1, prog).Ran);
+        int ran = 1;
+        DateTime end = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < end && DenyStormResult.Run(1, prog).Ran == 1)
+        {
+            ran++;
+            Thread.Sleep(50);
+        }
+        output.WriteLine($"ran {ran} time(s) before the hash was known");
+        Assert.Equal(0, DenyStormResult.Run(5, prog).Ran);
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 5, Patience));
+    }
+
+    [KernelFact]
+    public void WithoutAKernelHook_TheProgramIsKilledAfterItsExec_AndTheWarningSaysPreventionIsUnavailable()
+    {
+        using var play = new DenyPlayground();
+        string sleeper = Path.Combine(play.Denied, "sleeper");
+        File.Copy("/bin/sleep", sleeper);
+        var rule = new DenyRule { Name = "deny-test-postexec", Directories = [play.Denied] };
+        var options = new WatchOptions { Kinds = ProcessEventKinds.Exit, DenyRules = [rule], DenyAttachModes = [] };
+        using var watcher = new ProcessWatcher(options);
+        string? warning = null;
+        watcher.Warning += (_, e) => warning = e.GetException().Message;
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(EnforcementLevel.PostExecKill, watcher.EnforcementLevel);
+        Assert.Contains("prevention is not available here", warning, StringComparison.Ordinal);
+
+        using var process = System.Diagnostics.Process.Start(sleeper, "60")!;
+        Assert.True(process.WaitForExit(Patience), "the denied program was not killed");
+        Assert.Equal(137, process.ExitCode);
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1, Patience));
+        Assert.Equal(EnforcementLevel.PostExecKill, denials.Where(e => e.RuleName == rule.Name)[0].Level);
+    }
+
     [Fact]
     public void ARuleThatWouldDenyAShellOrTheLoader_IsRefusedAtStart_UnlessAllowCritical()
     {

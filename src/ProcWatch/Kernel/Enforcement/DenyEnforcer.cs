@@ -145,6 +145,14 @@ internal sealed unsafe class DenyEnforcer : IEventSource
         }
     }
 
+    /// <summary>Counts a denial made outside the kernel (<see cref="PostExecDenyStage"/>).</summary>
+    internal void Count(string rule) => _perRule.AddOrUpdate(rule, 1, static (_, n) => n + 1);
+
+    /// <summary>Init, ProcWatch and the protected programs: never denied.</summary>
+    internal bool IsProtected(FileIdentity file) => (_protectedFiles ??= [.. ProtectedFiles()]).Contains(file);
+
+    private HashSet<FileIdentity>? _protectedFiles;
+
     private IEnumerable<FileIdentity> ProtectedFiles()
     {
         var files = new List<FileIdentity>();
