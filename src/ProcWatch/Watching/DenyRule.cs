@@ -22,8 +22,8 @@ public enum DenyMode
 /// </summary>
 public sealed record DenyRule
 {
-    /// <summary>Names the rule in events, metrics and errors.</summary>
-    public required string Name { get; init; }
+    /// <summary>Names the rule in events, metrics and errors (required: an unnamed rule is refused at start).</summary>
+    public string Name { get; init; } = "";
 
     /// <summary><see cref="DenyMode.Audit"/> reports "would deny" and lets the program run.</summary>
     public DenyMode Mode { get; init; } = DenyMode.Enforce;
