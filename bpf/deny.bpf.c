@@ -465,7 +465,7 @@ static __always_inline bool judge(struct verdict *v, struct file *file, struct c
     v->uid = cred ? BPF_CORE_READ(cred, uid.val) : 0;
     v->euid = cred ? BPF_CORE_READ(cred, euid.val) : 0;
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct file *parent_exe = BPF_CORE_READ(task, real_parent, mm, exe_file);
+    struct file *parent_exe = (gflags & DENY_GEN_PARENT) ? BPF_CORE_READ(task, real_parent, mm, exe_file) : 0;
     if (parent_exe) {
         struct inode *pinode = BPF_CORE_READ(parent_exe, f_inode);
         v->parent_dev = BPF_CORE_READ(pinode, i_sb, s_dev);

@@ -38,6 +38,7 @@
 #define DENY_GEN_DIRS     (1u << 1)
 #define DENY_GEN_FILELESS (1u << 2)
 #define DENY_GEN_ANY      (1u << 3)
+#define DENY_GEN_PARENT   (1u << 4) /* some rule needs the parent's executable */
 
 /* struct deny_record_header.flags */
 #define DENY_RECORD_AUDIT            (1u << 0) /* audit rule: the exec went on */

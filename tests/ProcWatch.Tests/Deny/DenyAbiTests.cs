@@ -46,6 +46,7 @@ public sealed class DenyAbiTests
         Assert.Equal((long)deny_record_flags.DENY_RECORD_ARGV_UNKNOWN, c["DENY_RECORD_ARGV_UNKNOWN"]);
         Assert.Equal((long)deny_rule_flags.DENY_RULE_PARENT, c["DENY_RULE_PARENT"]);
         Assert.Equal((long)deny_gen_flags.DENY_GEN_ANY, c["DENY_GEN_ANY"]);
+        Assert.Equal((long)deny_gen_flags.DENY_GEN_PARENT, c["DENY_GEN_PARENT"]);
     }
 
     [Fact]

@@ -40,5 +40,6 @@ int main(void)
     CONST(DENY_RECORD_ARGV_UNKNOWN);
     CONST(DENY_RULE_PARENT);
     CONST(DENY_GEN_ANY);
+    CONST(DENY_GEN_PARENT);
     return 0;
 }

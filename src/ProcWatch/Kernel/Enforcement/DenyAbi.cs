@@ -33,6 +33,7 @@ internal enum deny_gen_flags : uint
     DENY_GEN_DIRS = 1u << 1,
     DENY_GEN_FILELESS = 1u << 2,
     DENY_GEN_ANY = 1u << 3,
+    DENY_GEN_PARENT = 1u << 4,
 }
 
 [Flags]

@@ -24,5 +24,6 @@ internal sealed class KernelPolicy
         (Files.Count > 0 || Hashes.Count > 0 ? deny_gen_flags.DENY_GEN_FILES : 0)
         | (Directories.Count > 0 ? deny_gen_flags.DENY_GEN_DIRS : 0)
         | (Fileless.Count > 0 ? deny_gen_flags.DENY_GEN_FILELESS : 0)
-        | (AnyFile.Count > 0 ? deny_gen_flags.DENY_GEN_ANY : 0);
+        | (AnyFile.Count > 0 ? deny_gen_flags.DENY_GEN_ANY : 0)
+        | (Array.Exists(KernelRules, r => (r.flags & deny_rule_flags.DENY_RULE_PARENT) != 0) ? deny_gen_flags.DENY_GEN_PARENT : 0);
 }
