@@ -61,6 +61,13 @@ public sealed class DenyDaemonTests(ITestOutputHelper output)
         Assert.NotNull(d.Str("process.parent.pid"));
         Assert.Equal("enforce", d.Str("procwatch.deny.mode"));
 
+        // Metrics count denials per rule, and name the level.
+        (int code, string metrics, string err) = ProcWatch.Tests.Daemon.Cli.Run("status", "--socket", dir.File("status.sock"), "--raw");
+        Assert.True(code == 0, err);
+        Assert.Contains("procwatch_denials_total{rule=\"test-deny-dir\"} 50", metrics, StringComparison.Ordinal);
+        Assert.Matches("procwatch_deny_level\\{level=\"(lsm|signal)\"\\} 1", metrics);
+        Assert.Contains("procwatch_deny_kernel_total{what=\"denied\"}", metrics, StringComparison.Ordinal);
+
         Assert.Equal(0, Libc.Kill(daemon.Pid, 9));
         daemon.WaitForExit(Deadline);
         Assert.Equal(5, DenyStormResult.Run(5, prog).Ran);
