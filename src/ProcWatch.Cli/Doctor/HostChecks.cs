@@ -22,7 +22,7 @@ internal static class HostChecks
     private const int CAP_PERFMON = 38;
     private const int CAP_BPF = 39;
 
-    public static HostReport Collect()
+    public static HostReport Collect(Containers.ContainerOptions? containers = null)
     {
         ConnectorFinding connector = CheckConnector();
         EbpfFinding ebpf = CheckEbpf();
@@ -37,6 +37,7 @@ internal static class HostChecks
             Cgroup = CheckCgroup(),
             Namespace = CheckNamespace(),
             Auto = AutoBackend.Describe(connector, ebpf),
+<<<<<<< HEAD
             Prevention = CheckPrevention(),
         };
     }
@@ -61,6 +62,22 @@ internal static class HostChecks
             failures.Add(colon < 0 ? new AttachFailure("", line) : new AttachFailure(line[..colon], line[(colon + 2)..]));
         }
         return failures;
+=======
+            ContainerRuntimes = CheckContainerRuntimes(containers ?? new Containers.ContainerOptions()),
+        };
+    }
+
+    private static List<ContainerRuntimeFinding> CheckContainerRuntimes(Containers.ContainerOptions options)
+    {
+        var findings = new List<ContainerRuntimeFinding>();
+        using var resolver = new Containers.ContainerResolver(options);
+        foreach (Containers.IContainerRuntimeReader reader in resolver.Readers)
+        {
+            (bool present, bool readable, string detail) = reader.Probe();
+            findings.Add(new ContainerRuntimeFinding(reader.Runtime, present, readable, detail));
+        }
+        return findings;
+>>>>>>> main
     }
 
     private static ConnectorFinding CheckConnector()

@@ -8,6 +8,9 @@ internal static partial class DaemonLog
     [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}; deny {Deny}")]
     public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events, string deny);
 
+    [LoggerMessage(22, LogLevel.Warning, "{Message}")]
+    public static partial void ContainerRuntimeWarning(ILogger logger, string message);
+
     [LoggerMessage(2, LogLevel.Information, "counters: {Summary}")]
     public static partial void Counters(ILogger logger, string summary);
 

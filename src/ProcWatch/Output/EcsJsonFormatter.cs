@@ -37,11 +37,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
-        {
-            w.StartObject("container"u8);
-            w.String("id"u8, container);
-            w.EndObject();
-        }
+            WriteContainer(ref w, container, e.Process.Container);
         w.StartObject("host"u8);
         w.String("hostname"u8, _hostname);
         w.EndObject();
@@ -258,6 +254,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
+            if (p.ContainerEntry) w.Boolean("container_entry"u8, true);
         }
         switch (e)
         {

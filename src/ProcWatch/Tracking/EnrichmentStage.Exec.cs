@@ -65,10 +65,14 @@ internal sealed partial class EnrichmentStage
         {
             entry.Update(info);
             entry.NeedsDetail = false;
+            OnContainerExec(entry, info.ParentPid ?? 0, kernelEntry: null);
         }
         if (entry is null)
+        {
+            info = WithContainer(info);
             return PassesProcess(info) ? e with { Process = info } : null;
-        return Selected(entry) ? e with { Process = info } : null;
+        }
+        return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
     /// <summary>An exec the kernel described whole: no /proc reads but for what it left unknown.</summary>
@@ -104,7 +108,8 @@ internal sealed partial class EnrichmentStage
             entry.Update(info);
         }
         entry.NeedsDetail = false;
-        return Selected(entry) ? e with { Process = info } : null;
+        OnContainerExec(entry, parentPid, kernel.EnteredPidNamespace);
+        return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
     /// <summary>The credentials a capture already has, so that /proc/PID/status need not be read.</summary>

@@ -121,6 +121,16 @@ internal sealed class ClickHouseRowWriter
                 if (user.Name is not null) w.String("user.name"u8, user.Name);
             }
             if (p.ContainerId is not null) w.String("container.id"u8, p.ContainerId);
+            if (p.Container is { } c)
+            {
+                if (c.Name is not null) w.String("container.name"u8, c.Name);
+                if (c.ImageName is not null) w.String("container.image.name"u8, c.ImageName);
+                if (c.ImageTag is not null) w.String("container.image.tag"u8, c.ImageTag);
+                if (c.Runtime is not null) w.String("container.runtime"u8, c.Runtime);
+                if (c.PodNamespace is not null) w.String("orchestrator.namespace"u8, c.PodNamespace);
+                if (c.PodName is not null) w.String("orchestrator.resource.name"u8, c.PodName);
+            }
+            if (p.ContainerEntry) w.Number("procwatch.container_entry"u8, 1);
         }
         int? parentPid = EcsJsonFormatter.ParentPidOf(e, p);
         ParentInfo? parent = p?.Parent;
