@@ -37,8 +37,8 @@ internal static class HostChecks
             Cgroup = CheckCgroup(),
             Namespace = CheckNamespace(),
             Auto = AutoBackend.Describe(connector, ebpf),
-<<<<<<< HEAD
             Prevention = CheckPrevention(),
+            ContainerRuntimes = CheckContainerRuntimes(containers ?? new Containers.ContainerOptions()),
         };
     }
 
@@ -62,9 +62,6 @@ internal static class HostChecks
             failures.Add(colon < 0 ? new AttachFailure("", line) : new AttachFailure(line[..colon], line[(colon + 2)..]));
         }
         return failures;
-=======
-            ContainerRuntimes = CheckContainerRuntimes(containers ?? new Containers.ContainerOptions()),
-        };
     }
 
     private static List<ContainerRuntimeFinding> CheckContainerRuntimes(Containers.ContainerOptions options)
@@ -77,7 +74,6 @@ internal static class HostChecks
             findings.Add(new ContainerRuntimeFinding(reader.Runtime, present, readable, detail));
         }
         return findings;
->>>>>>> main
     }
 
     private static ConnectorFinding CheckConnector()

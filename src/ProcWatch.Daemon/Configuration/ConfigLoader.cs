@@ -90,13 +90,9 @@ internal static partial class ConfigLoader
                     "hash" => config with { Hash = config.Hash with { Enabled = Boolean(value, key) } },
                     "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
                     "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
-<<<<<<< HEAD
                     "deny" => config with { DenyRules = ReadDeny(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, deny, sigma, filters, actions, health, hash, hash_max_size, ancestors)"),
-=======
                     "containers" => config with { Containers = ReadContainers(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, hash, hash_max_size, ancestors, containers)"),
->>>>>>> main
+                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, deny, sigma, filters, actions, health, hash, hash_max_size, ancestors, containers)"),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)

@@ -78,21 +78,17 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         ProcessEventKinds subscribed = _subscribed;
         // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
-<<<<<<< HEAD
         var options = new WatchOptions
         {
             Kinds = subscribed,
-            Enrichment = new Tracking.EnrichmentOptions { Hash = _config.Hash, AncestorDepth = _config.Ancestors },
+            Enrichment = new Tracking.EnrichmentOptions
+            {
+                Hash = _config.Hash, AncestorDepth = _config.Ancestors,
+                Containers = _config.Containers with { Warning = message => DaemonLog.ContainerRuntimeWarning(_log, message) },
+            },
             DenyRules = _config.DenyRules,
             DenyProtectedPaths = ActionPrograms(_config),
         };
-=======
-        var options = new WatchOptions { Kinds = subscribed, Enrichment = new Tracking.EnrichmentOptions
-        {
-            Hash = _config.Hash, AncestorDepth = _config.Ancestors,
-            Containers = _config.Containers with { Warning = message => DaemonLog.ContainerRuntimeWarning(_log, message) },
-        } };
->>>>>>> main
         BackendSelection backend = BackendSelector.Select(_config.Backend, options);
         if (backend.Warning is not null)
             DaemonLog.BackendWarning(_log, backend.Warning);

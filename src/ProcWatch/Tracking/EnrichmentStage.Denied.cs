@@ -27,6 +27,7 @@ internal sealed partial class EnrichmentStage
                 Tty = caller.Tty,
                 CgroupPath = caller.CgroupPath,
                 ContainerId = caller.ContainerId,
+                Container = caller.Container,
                 Start = caller.Start,
                 StartTimeTicks = caller.StartTimeTicks,
                 EntityId = caller.EntityId,
