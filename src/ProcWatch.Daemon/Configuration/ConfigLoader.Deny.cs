@@ -14,13 +14,13 @@ internal static partial class ConfigLoader
     {
         private IReadOnlyList<DenyRule> ReadDeny(YamlNode node)
         {
-            var mode = DenyMode.Enforce;
+            bool audit = false;
             YamlNode? rulesNode = null;
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "deny").Children)
             {
                 switch (Key(keyNode))
                 {
-                    case "mode": mode = DenyModeOf(value); break;
+                    case "mode": audit = IsAudit(value); break;
                     case "rules": rulesNode = value; break;
                     case string other:
                         throw Error(keyNode, $"unknown key '{other}' in deny (expected mode, rules)");
@@ -32,7 +32,7 @@ internal static partial class ConfigLoader
             var nodes = new List<YamlNode>();
             foreach (YamlNode item in Sequence(rulesNode, "deny.rules").Children)
             {
-                rules.Add(ReadDenyRule(item, mode));
+                rules.Add(ReadDenyRule(item, audit));
                 nodes.Add(item);
             }
             try
@@ -47,17 +47,17 @@ internal static partial class ConfigLoader
             return rules;
         }
 
-        private DenyRule ReadDenyRule(YamlNode item, DenyMode defaultMode)
+        private DenyRule ReadDenyRule(YamlNode item, bool defaultAudit)
         {
             YamlMappingNode map = Mapping(item, "a deny rule");
-            var rule = new DenyRule { Name = "", Mode = defaultMode };
+            var rule = new DenyRule { Name = "", Audit = defaultAudit };
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
                 string key = Key(keyNode);
                 rule = key switch
                 {
                     "name" => rule with { Name = NonEmpty(value, key) },
-                    "mode" => rule with { Mode = DenyModeOf(value) },
+                    "mode" => rule with { Audit = IsAudit(value) },
                     "allow_critical" => rule with { AllowCritical = Boolean(value, key) },
                     "executable" or "executables" => rule with { Executables = Strings(value, key) },
                     "directory" or "directories" => rule with { Directories = Strings(value, key) },
@@ -76,10 +76,10 @@ internal static partial class ConfigLoader
             return rule;
         }
 
-        private DenyMode DenyModeOf(YamlNode node) => Scalar(node, "mode") switch
+        private bool IsAudit(YamlNode node) => Scalar(node, "mode") switch
         {
-            "enforce" => DenyMode.Enforce,
-            "audit" => DenyMode.Audit,
+            "enforce" => false,
+            "audit" => true,
             string other => throw Error(node, $"unknown deny mode '{other}' (expected enforce, audit)"),
         };
 

@@ -16,9 +16,9 @@ internal sealed partial class EcsJsonFormatter
     private static void WriteDenial(ref JsonLineWriter w, DeniedEvent denied)
     {
         w.StartObject("deny"u8);
-        w.Ascii("mode"u8, denied.Mode == DenyMode.Audit ? "audit"u8 : "enforce"u8);
+        w.Ascii("mode"u8, denied.Audit ? "audit"u8 : "enforce"u8);
         w.String("level"u8, DenyLevels.Name(denied.Level));
-        if (denied.Mode == DenyMode.Audit) w.Boolean("would_deny"u8, true);
+        if (denied.Audit) w.Boolean("would_deny"u8, true);
         if (denied.Filename is not null) w.String("filename"u8, denied.Filename);
         w.EndObject();
     }

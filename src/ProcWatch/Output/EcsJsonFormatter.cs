@@ -95,13 +95,13 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             _ => "info",
         });
         if (e is DeniedEvent d)
-            w.StringItem(d.Mode == DenyMode.Audit ? "allowed" : "denied");
+            w.StringItem(d.Audit ? "allowed" : "denied");
         w.EndArray();
         w.String("action"u8, e.Kind.Name());
         if (e is ExitEvent { Status: { } status })
             w.Ascii("outcome"u8, status.Exited && status.ExitCode == 0 ? "success"u8 : "failure"u8);
         else if (e is DeniedEvent denied)
-            w.Ascii("outcome"u8, denied.Mode == DenyMode.Audit ? "success"u8 : "failure"u8);
+            w.Ascii("outcome"u8, denied.Audit ? "success"u8 : "failure"u8);
         w.EndObject();
     }
 

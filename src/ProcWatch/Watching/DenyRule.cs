@@ -1,14 +1,5 @@
 namespace ProcWatch;
 
-/// <summary>What a deny rule does when it matches.</summary>
-public enum DenyMode
-{
-    /// <summary>The exec is refused.</summary>
-    Enforce,
-    /// <summary>The exec goes on; a <see cref="DeniedEvent"/> says it would have been refused.</summary>
-    Audit,
-}
-
 /// <summary>
 /// A program that must not run, judged by the kernel at exec before the program's first
 /// instruction (<see cref="WatchOptions.DenyRules"/>). The file conditions
@@ -25,8 +16,8 @@ public sealed record DenyRule
     /// <summary>Names the rule in events, metrics and errors (required: an unnamed rule is refused at start).</summary>
     public string Name { get; init; } = "";
 
-    /// <summary><see cref="DenyMode.Audit"/> reports "would deny" and lets the program run.</summary>
-    public DenyMode Mode { get; init; } = DenyMode.Enforce;
+    /// <summary>Audit mode: the exec goes on, and a <see cref="DeniedEvent"/> (with <see cref="DeniedEvent.Audit"/>) says it would have been refused.</summary>
+    public bool Audit { get; init; }
 
     /// <summary>
     /// Lets the rule match an essential program of this host (init, a shell of /etc/shells, the

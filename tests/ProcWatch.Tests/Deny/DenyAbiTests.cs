@@ -72,7 +72,7 @@ public sealed class DenyAbiTests
         Assert.NotNull(e);
         Assert.Equal("second", e.RuleName);
         Assert.Equal(EnforcementLevel.Lsm, e.Level); // the record's own flag wins over the program's level
-        Assert.Equal(DenyMode.Enforce, e.Mode);
+        Assert.False(e.Audit);
         Assert.Equal(4242, e.Pid);
         Assert.Equal(4243, e.Tid);
         Assert.Equal("./x", e.Filename);

@@ -32,8 +32,8 @@ public sealed class DenyConfigTests
             """, "deny.yaml");
         Assert.Equal(3, config.DenyRules.Count);
         Assert.Equal([play.Denied, play.Allowed], config.DenyRules[0].Directories);
-        Assert.Equal(DenyMode.Audit, config.DenyRules[0].Mode);
-        Assert.Equal(DenyMode.Enforce, config.DenyRules[1].Mode);
+        Assert.True(config.DenyRules[0].Audit);
+        Assert.False(config.DenyRules[1].Audit);
         Assert.Equal([prog], config.DenyRules[1].Executables);
         Assert.Equal("root", config.DenyRules[1].User);
         Assert.Equal(prog, config.DenyRules[1].ParentExecutable);
@@ -86,7 +86,7 @@ public sealed class DenyConfigTests
         var denied = new DeniedEvent
         {
             KernelTimeNs = 1, Timestamp = DateTimeOffset.UnixEpoch, Pid = 10, Tid = 11, Origin = EventOrigin.Ebpf, Process = process,
-            RuleName = "no-tmp", Mode = DenyMode.Enforce, Level = EnforcementLevel.Lsm, Filename = "./payload",
+            RuleName = "no-tmp", Audit = false, Level = EnforcementLevel.Lsm, Filename = "./payload",
         };
         JsonElement j = Parse(Format(denied));
         Assert.Equal(["start", "denied"], j.At("event.type").EnumerateArray().Select(t => t.GetString()!).ToArray());
@@ -100,7 +100,7 @@ public sealed class DenyConfigTests
         Assert.Equal("enforce", j.At("procwatch.deny.mode").GetString());
         Assert.Equal("./payload", j.At("procwatch.deny.filename").GetString());
 
-        JsonElement audit = Parse(Format(denied with { Mode = DenyMode.Audit }));
+        JsonElement audit = Parse(Format(denied with { Audit = true }));
         Assert.Equal("allowed", audit.At("event.type")[1].GetString());
         Assert.Equal("success", audit.At("event.outcome").GetString());
         Assert.True(audit.At("procwatch.deny.would_deny").GetBoolean());

@@ -45,7 +45,7 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
         Assert.Equal(1000, mine.Length);
         Assert.All(mine, e =>
         {
-            Assert.Equal(DenyMode.Enforce, e.Mode);
+            Assert.False(e.Audit);
             Assert.Equal(watcher.EnforcementLevel, e.Level);
             Assert.Contains(e.Process!.Executable, new[] { prog, link, renamed });
             Assert.Equal([e.Process.Executable!, "deny-storm"], e.Process.Args);
@@ -85,7 +85,7 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
     {
         using var play = new DenyPlayground();
         string prog = play.Program(Path.Combine(play.Denied, "prog"));
-        var rule = new DenyRule { Name = "deny-test-audit", Directories = [play.Denied], Mode = DenyMode.Audit };
+        var rule = new DenyRule { Name = "deny-test-audit", Directories = [play.Denied], Audit = true };
         using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exit, DenyRules = [rule] });
         using var denials = new DenialCollector(watcher.Start());
 
@@ -93,7 +93,7 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
         output.WriteLine(storm.Line);
         Assert.Equal(100, storm.Ran);
         Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 100, Patience), $"{denials.Count(e => e.RuleName == rule.Name)} of 100 reported");
-        Assert.All(denials.Where(e => e.RuleName == rule.Name), e => Assert.Equal(DenyMode.Audit, e.Mode));
+        Assert.All(denials.Where(e => e.RuleName == rule.Name), e => Assert.True(e.Audit));
     }
 
     [KernelFact]
@@ -167,19 +167,19 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
     {
         using var play = new DenyPlayground();
         string prog = play.Program(Path.Combine(play.Denied, "prog"));
-        var audit = new DenyRule { Name = "deny-test-reload", Directories = [play.Denied], Mode = DenyMode.Audit };
+        var audit = new DenyRule { Name = "deny-test-reload", Directories = [play.Denied], Audit = true };
         using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Exit, DenyRules = [audit] });
         using var denials = new DenialCollector(watcher.Start());
         Assert.Equal(10, DenyStormResult.Run(10, prog).Ran);
 
-        watcher.Enforcer!.Reload([audit with { Mode = DenyMode.Enforce }]);
+        watcher.Enforcer!.Reload([audit with { Audit = false }]);
         Assert.Equal(0, DenyStormResult.Run(10, prog).Ran);
 
         watcher.Enforcer.Reload([]);
         Assert.Equal(10, DenyStormResult.Run(10, prog).Ran);
         Assert.True(denials.WaitFor(e => e.RuleName == audit.Name, 20, Patience));
-        Assert.Equal(10, denials.Count(e => e.RuleName == audit.Name && e.Mode == DenyMode.Audit));
-        Assert.Equal(10, denials.Count(e => e.RuleName == audit.Name && e.Mode == DenyMode.Enforce));
+        Assert.Equal(10, denials.Count(e => e.RuleName == audit.Name && e.Audit));
+        Assert.Equal(10, denials.Count(e => e.RuleName == audit.Name && !e.Audit));
     }
 
     [KernelFact]

@@ -52,7 +52,7 @@ internal sealed class ClickHouseRowWriter
             ProcessEventKind.Exit => "end"u8,
             ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change"u8,
             ProcessEventKind.Ptrace => "access"u8,
-            ProcessEventKind.Denied => ((DeniedEvent)e).Mode == DenyMode.Audit ? "allowed"u8 : "denied"u8, // one column: the ECS line's second type
+            ProcessEventKind.Denied => ((DeniedEvent)e).Audit ? "allowed"u8 : "denied"u8, // one column: the ECS line's second type
             _ => "info"u8,
         });
         if (e is ExitEvent { Status: { } status })
@@ -62,7 +62,7 @@ internal sealed class ClickHouseRowWriter
         }
         else if (e is DeniedEvent denied && alert is null)
         {
-            w.Ascii("event.outcome"u8, denied.Mode == DenyMode.Audit ? "success"u8 : "failure"u8);
+            w.Ascii("event.outcome"u8, denied.Audit ? "success"u8 : "failure"u8);
             w.String("rule.id"u8, denied.RuleName);
             w.String("rule.name"u8, denied.RuleName);
         }

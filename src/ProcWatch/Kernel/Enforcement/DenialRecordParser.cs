@@ -61,7 +61,7 @@ internal static class DenialRecordParser
             Origin = EventOrigin.Ebpf,
             Process = process,
             RuleName = rule?.Name ?? $"#{h.rule}",
-            Mode = (flags & deny_record_flags.DENY_RECORD_AUDIT) != 0 ? DenyMode.Audit : DenyMode.Enforce,
+            Audit = (flags & deny_record_flags.DENY_RECORD_AUDIT) != 0,
             Level = (flags & deny_record_flags.DENY_RECORD_LSM) != 0 ? EnforcementLevel.Lsm
                 : (flags & deny_record_flags.DENY_RECORD_SIGNAL) != 0 ? EnforcementLevel.Signal
                 : programLevel,

@@ -78,10 +78,8 @@ internal static class DenyPolicyCompiler
     private static deny_rule KernelRule(DenyRule rule)
     {
         var k = new deny_rule();
-        if (rule.Mode == DenyMode.Audit)
+        if (rule.Audit)
             k.flags |= deny_rule_flags.DENY_RULE_AUDIT;
-        else if (rule.Mode != DenyMode.Enforce)
-            throw Fail(rule, "unknown mode");
         if (rule.User is { } user)
         {
             if (!SettingValues.TryParseUser(user, out uint uid, out string? error))

@@ -26,7 +26,7 @@ internal sealed class PostExecDenyStage(DenyEnforcer enforcer) : IEventStage
         if (policy.Rules.Count == 0 || Judge(policy, exec.Pid, p) is not { } index)
             return;
         DenyRule rule = policy.Rules[index];
-        if (rule.Mode == DenyMode.Enforce)
+        if (!rule.Audit)
             Kill(exec.Pid, p);
         next.Post(new DeniedEvent
         {
@@ -37,7 +37,7 @@ internal sealed class PostExecDenyStage(DenyEnforcer enforcer) : IEventStage
             Origin = EventOrigin.Watcher,
             Process = p,
             RuleName = rule.Name,
-            Mode = rule.Mode,
+            Audit = rule.Audit,
             Level = EnforcementLevel.PostExecKill,
         });
         enforcer.Count(rule.Name);
