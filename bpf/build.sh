@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the eBPF exec-capture object bpf/out/exec_capture.bpf.o.
+# Builds the eBPF objects: bpf/out/exec_capture.bpf.o (exec capture) and bpf/out/deny.bpf.o
+# (deny rules enforced at exec, src/ProcWatch/Kernel/Enforcement).
 #
 #   bpf/build.sh                 compile if clang and the libbpf headers are there; otherwise
 #                                print one line and leave the object absent (the .NET build
@@ -14,8 +15,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out_dir="$here/out"
-obj="$out_dir/exec_capture.bpf.o"
-sources=("$here/exec_capture.bpf.c" "$here/exec_capture.h" "$here/vmlinux_min.h" "$here/path_walk.h")
+objects=(exec_capture deny)
+common=("$here/vmlinux_min.h" "$here/path_walk.h")
 headers_dir="${LIBBPF_INCLUDE:-/usr/include}"
 
 find_clang() {
@@ -46,30 +47,33 @@ if [[ -z "$clang" || ! -f "$headers_dir/bpf/bpf_helpers.h" ]]; then
     exit 0
 fi
 
-# Up to date?
-if [[ -f "$obj" ]]; then
-    stale=0
-    for s in "${sources[@]}" "${BASH_SOURCE[0]}"; do
-        [[ "$s" -nt "$obj" ]] && stale=1
-    done
-    [[ $stale -eq 0 ]] && exit 0
-fi
-
 case "$(uname -m)" in
     x86_64) arch=x86 ;;
     aarch64) arch=arm64 ;;
     *) arch="$(uname -m)" ;;
 esac
-
-mkdir -p "$out_dir"
-tmp="$(mktemp "$out_dir/.exec_capture.XXXXXX.o")"
-trap 'rm -f "$tmp"' EXIT
-# -g: libbpf 1.x reads the BTF of map definitions; CO-RE relocations need it too.
-"$clang" -g -O2 -target bpf "-D__TARGET_ARCH_$arch" -Wall -Werror \
-    -I"$headers_dir" -c "$here/exec_capture.bpf.c" -o "$tmp"
-# Keep .BTF/.BTF.ext (libbpf needs them), drop the DWARF that -g also emits.
 strip="$(command -v "llvm-strip${clang##*clang}" || command -v llvm-strip || true)"
-if [[ -n "$strip" ]]; then "$strip" -g "$tmp"; fi
-mv -f "$tmp" "$obj"
-trap - EXIT
-echo "bpf: built $obj"
+mkdir -p "$out_dir"
+
+for name in "${objects[@]}"; do
+    obj="$out_dir/$name.bpf.o"
+    header="$here/$name.h"
+    # Up to date?
+    if [[ -f "$obj" ]]; then
+        stale=0
+        for s in "$here/$name.bpf.c" "$header" "${common[@]}" "${BASH_SOURCE[0]}"; do
+            [[ "$s" -nt "$obj" ]] && stale=1
+        done
+        [[ $stale -eq 0 ]] && continue
+    fi
+    tmp="$(mktemp "$out_dir/.$name.XXXXXX.o")"
+    trap 'rm -f "$tmp"' EXIT
+    # -g: libbpf 1.x reads the BTF of map definitions; CO-RE relocations need it too.
+    "$clang" -g -O2 -target bpf "-D__TARGET_ARCH_$arch" -Wall -Werror \
+        -I"$headers_dir" -c "$here/$name.bpf.c" -o "$tmp"
+    # Keep .BTF/.BTF.ext (libbpf needs them), drop the DWARF that -g also emits.
+    if [[ -n "$strip" ]]; then "$strip" -g "$tmp"; fi
+    mv -f "$tmp" "$obj"
+    trap - EXIT
+    echo "bpf: built $obj"
+done

@@ -35,13 +35,15 @@ internal sealed partial class ProcWatchHostedService(ProcessWatcher watcher, IOp
         {
             _events = watcher.Start();
         }
-        catch (ProcWatchException ex)
+        catch (Exception ex) when (ex is ProcWatchException or ArgumentException) // ArgumentException: an invalid or unsafe deny rule
         {
             _failure = ex;
             StartFailed(logger, ex.Message);
             throw;
         }
         Started(logger, watcher.ActiveBackend.ToString());
+        if (watcher.Options.DenyRules.Count > 0)
+            DenyStarted(logger, watcher.Options.DenyRules.Count, watcher.EnforcementLevel.ToString());
         return base.StartAsync(cancellationToken);
     }
 
@@ -82,6 +84,9 @@ internal sealed partial class ProcWatchHostedService(ProcessWatcher watcher, IOp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ProcWatch started: {Backend} backend")]
     private static partial void Started(ILogger logger, string backend);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ProcWatch deny rules: {Count} enforced by {Level}")]
+    private static partial void DenyStarted(ILogger logger, int count, string level);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ProcWatch: {Warning}")]
     private static partial void Warning(ILogger logger, string warning);

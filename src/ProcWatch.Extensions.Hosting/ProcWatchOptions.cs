@@ -21,6 +21,13 @@ public sealed class ProcWatchOptions
     /// <summary>See <see cref="WatchOptions.ReceiveBufferBytes"/>.</summary>
     public int ReceiveBufferBytes { get; set; } = new WatchOptions().ReceiveBufferBytes;
 
+    /// <summary>
+    /// See <see cref="WatchOptions.DenyRules"/>: programs that must not run, enforced in the
+    /// kernel at exec, with the same safety rules (an unsafe rule fails the host's start). In
+    /// configuration: <c>"DenyRules": [ { "Name": "no-tmp", "Directories": [ "/tmp" ] } ]</c>.
+    /// </summary>
+    public IList<DenyRule> DenyRules { get; set; } = [];
+
     /// <summary>Log every <see cref="LostEvent"/> at Warning (default); false logs them at Debug (the counts stay in the statistics and the health check).</summary>
     public bool LogLosses { get; set; } = true;
 
@@ -32,5 +39,6 @@ public sealed class ProcWatchOptions
         Kinds = Kinds,
         QueueCapacity = QueueCapacity,
         ReceiveBufferBytes = ReceiveBufferBytes,
+        DenyRules = [.. DenyRules],
     };
 }

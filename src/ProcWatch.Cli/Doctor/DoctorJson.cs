@@ -50,6 +50,24 @@ internal static class DoctorJson
             w.WriteEndArray();
             w.WriteEndObject();
 
+            if (report.Prevention is { } prevention)
+            {
+                w.WriteStartObject("prevention");
+                w.WriteString("level", Kernel.Enforcement.DenyLevels.Name(prevention.Level));
+                NullableString(w, "attach_mode", prevention.AttachMode);
+                Reason(w, prevention.Reason);
+                w.WriteStartArray("attach_failures");
+                foreach (AttachFailure failure in prevention.Failures)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("mode", failure.Mode);
+                    w.WriteString("reason", failure.Reason);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
             w.WriteStartObject("tracefs");
             w.WriteBoolean("mounted", report.Tracefs.MountPoints.Count > 0);
             w.WriteStartArray("mount_points");

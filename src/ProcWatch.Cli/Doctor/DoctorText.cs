@@ -44,6 +44,16 @@ internal static class DoctorText
         attach.Append(e.AttachMode is { } mode2 ? $"{mode2} works" : e.AttachFailures.Count == 0 ? "not tried (the program did not load: see above)" : "none works");
         Line(sb, "  attach", attach.ToString());
 
+        if (report.Prevention is { } prevention)
+        {
+            string level = Kernel.Enforcement.DenyLevels.Name(prevention.Level);
+            Line(sb, "prevention (deny)", prevention.AttachMode is { } hook
+                ? $"{level} via {hook}: {Kernel.Enforcement.DenyLevels.Describe(prevention.Level)}"
+                : $"{level}: {Kernel.Enforcement.DenyLevels.Describe(prevention.Level)}; no eBPF hook loads{(prevention.Failures.Count == 0 && prevention.Reason is { } r ? " (" + r + ")" : "")}");
+            foreach (AttachFailure failure in prevention.Failures)
+                Line(sb, "  " + failure.Mode, "failed: " + failure.Reason);
+        }
+
         Line(sb, "tracefs", report.Tracefs.MountPoints.Count == 0
             ? "not mounted (information only: procwatch neither needs nor mounts it)"
             : $"mounted at {string.Join(", ", report.Tracefs.MountPoints)} (information only: procwatch does not need it)");

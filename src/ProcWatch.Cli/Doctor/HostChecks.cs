@@ -37,8 +37,31 @@ internal static class HostChecks
             Cgroup = CheckCgroup(),
             Namespace = CheckNamespace(),
             Auto = AutoBackend.Describe(connector, ebpf),
+            Prevention = CheckPrevention(),
             ContainerRuntimes = CheckContainerRuntimes(containers ?? new Containers.ContainerOptions()),
         };
+    }
+
+    /// <summary>Loads the deny program with no rules (it allows everything) at the best level that loads, then unloads it.</summary>
+    private static PreventionFinding CheckPrevention()
+    {
+        if (Kernel.Enforcement.DenyProgram.TryLoad(null, out Kernel.Enforcement.DenyProgram? program, out string? reason))
+        {
+            using (program)
+                return new PreventionFinding(program.Level, program.AttachMode, Failures(program.AttachFailures), null);
+        }
+        return new PreventionFinding(EnforcementLevel.PostExecKill, null, reason.Contains(": ", StringComparison.Ordinal) && reason.StartsWith("lsm", StringComparison.Ordinal) ? Failures(reason.Split("; ")) : [], reason);
+    }
+
+    private static List<AttachFailure> Failures(IEnumerable<string> lines)
+    {
+        var failures = new List<AttachFailure>();
+        foreach (string line in lines)
+        {
+            int colon = line.IndexOf(": ", StringComparison.Ordinal);
+            failures.Add(colon < 0 ? new AttachFailure("", line) : new AttachFailure(line[..colon], line[(colon + 2)..]));
+        }
+        return failures;
     }
 
     private static List<ContainerRuntimeFinding> CheckContainerRuntimes(Containers.ContainerOptions options)

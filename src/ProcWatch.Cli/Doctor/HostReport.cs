@@ -12,8 +12,12 @@ internal sealed record HostReport
     public required CgroupFinding Cgroup { get; init; }
     public required ProcessNamespaceFinding Namespace { get; init; }
     public required AutoBackendFinding Auto { get; init; }
+    public PreventionFinding? Prevention { get; init; }
     public IReadOnlyList<ContainerRuntimeFinding> ContainerRuntimes { get; init; } = [];
 }
+
+/// <summary>How deny rules would be enforced here (docs/prevention.md): the level, its hook, and why better ones fail.</summary>
+internal sealed record PreventionFinding(EnforcementLevel Level, string? AttachMode, IReadOnlyList<AttachFailure> Failures, string? Reason);
 
 /// <summary>One container runtime: installed here (its state or socket exists), readable by ProcWatch, and what was checked.</summary>
 internal sealed record ContainerRuntimeFinding(string Runtime, bool Present, bool Readable, string Detail);

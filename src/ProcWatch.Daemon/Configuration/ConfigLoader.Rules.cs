@@ -117,6 +117,8 @@ internal static partial class ConfigLoader
         {
             YamlScalarNode { Value: "alert" } => new AlertAction(),
             YamlScalarNode { Value: "kill" } => new KillAction(),
+            YamlScalarNode { Value: "deny" } =>
+                throw Error(item, "deny is not an action after the fact: put the rule under deny: (enforced in the kernel at exec, docs/prevention.md)"),
             YamlScalarNode { Value: "exec" } =>
                 throw Error(item, "exec needs the program as a list: - exec: [\"/path/to/program\", \"arg\"]"),
             YamlScalarNode scalar =>

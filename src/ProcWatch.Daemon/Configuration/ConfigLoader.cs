@@ -93,6 +93,7 @@ internal static partial class ConfigLoader
                     "hash" => config with { Hash = config.Hash with { Enabled = Boolean(value, key) } },
                     "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
                     "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
+                    "deny" => config with { DenyRules = ReadDeny(value) },
                     "containers" => config with { Containers = ReadContainers(value) },
                     _ => throw Error(keyNode, ConfigSchema.TopLevel.UnknownKey(key)),
                 };

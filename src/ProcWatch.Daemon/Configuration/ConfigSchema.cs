@@ -48,6 +48,7 @@ internal static class ConfigSchema
         new("hash", "true | false", "SHA-256 of executables in process.hash.sha256 (default true)."),
         new("hash_max_size", "SIZE", "Larger executables are not hashed and say procwatch.hash_status: too_large (1MiB..4GiB, default 64MiB)."),
         new("ancestors", "N", "Ancestors an exec lists in procwatch.ancestors, the parent first (0..64, default 4)."),
+        new("deny", "DENY", "Deny rules enforced in the kernel at exec (BPF LSM, else SIGKILL at exec); see DENY."),
         new("flood", "FLOOD", "Per-user flood control, so no user can rotate alerts away by producing events; see FLOOD."),
         new("containers", "CONTAINERS", "Where each container runtime keeps its state, or enabled: false; see CONTAINERS."),
     ]);
@@ -132,6 +133,26 @@ internal static class ConfigSchema
         new("rule_metrics", "true | false", "Per-rule metrics for every HTTP client, token or not (default false)."),
     ]);
 
+    public static readonly ConfigSection Deny = new("deny", "DENY", " in deny",
+    [
+        new("mode", "enforce | audit", "audit reports \"would deny\" and denies nothing (default enforce)."),
+        new("rules", "[DENY RULE, ...]", "The deny rules; see DENY RULES."),
+    ]);
+
+    public static readonly ConfigSection DenyRule = new("deny.rules[]", "DENY RULES", " in a deny rule",
+    [
+        new("name", "TEXT", "Required, unique."),
+        new("mode", "enforce | audit", "This rule's mode (default: deny.mode)."),
+        new("allow_critical", "true | false", "Allow a rule that would match an essential program (init, the shells of /etc/shells, the dynamic loader, sshd, procwatch)."),
+        new("executables", "PATH | GLOB | [...]", "Executables, by the file they name (device and inode: hard links and renames do not escape).", "executable"),
+        new("directories", "DIR | [...]", "Anything executed from under these directories or mounts (e.g. /tmp, /dev/shm).", "directory"),
+        new("fileless", "true | false", "Programs that are not a file: memfd, or a deleted file."),
+        new("sha256", "HEX | [...]", "File versions with these SHA-256 hashes, denied as soon as ProcWatch has hashed them."),
+        new("user", "NAME | UID", "Only execs by this real or effective user."),
+        new("cgroup", "PATH", "Only execs in this cgroup (a container)."),
+        new("parent_executable", "PATH", "Only execs whose parent runs this executable."),
+    ]);
+
     public static readonly ConfigSection Flood = new("flood", "FLOOD", " in flood",
     [
         new("bytes_per_minute", "SIZE", "Per user; above it, one procwatch-flood alert naming the user and cut lines for the rest of the minute (0: off; default 64MB)."),
@@ -150,5 +171,5 @@ internal static class ConfigSchema
     ]);
 
     /// <summary>In the manual's order.</summary>
-    public static IReadOnlyList<ConfigSection> All { get; } = [TopLevel, Output, ClickHouse, Rule, Match, Sigma, Actions, Health, Flood, Containers];
+    public static IReadOnlyList<ConfigSection> All { get; } = [TopLevel, Output, ClickHouse, Rule, Match, Sigma, Actions, Health, Deny, DenyRule, Flood, Containers];
 }

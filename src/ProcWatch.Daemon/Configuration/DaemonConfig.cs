@@ -37,6 +37,9 @@ internal sealed record DaemonConfig
     /// <summary><c>hash:</c> (true/false) and <c>hash_max_size:</c>: executable hashing.</summary>
     public ProcWatch.Tracking.HashOptions Hash { get; init; } = new();
 
+    /// <summary><c>deny:</c> programs that must not run, enforced in the kernel at exec (docs/prevention.md).</summary>
+    public IReadOnlyList<DenyRule> DenyRules { get; init; } = [];
+
     /// <summary><c>containers:</c> where the container runtimes keep their state (identities on events).</summary>
     public ProcWatch.Containers.ContainerOptions Containers { get; init; } = new();
 

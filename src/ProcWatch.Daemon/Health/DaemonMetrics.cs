@@ -69,6 +69,9 @@ internal sealed class DaemonMetrics
     }
     public long Alerts => Volatile.Read(ref _alerts);
 
+    /// <summary>The deny-rule enforcement, when the daemon has deny rules (set once the watcher started).</summary>
+    public Kernel.Enforcement.DenyEnforcer? Enforcer { get; set; }
+
     public void OnRuleHit(int rule) => Interlocked.Increment(ref _ruleCounters.Hits[rule]);
     public void OnAlert() => Interlocked.Increment(ref _alerts);
     public void OnKill(bool succeeded) => Interlocked.Increment(ref succeeded ? ref _kills : ref _killFailures);
@@ -131,7 +134,22 @@ internal sealed class DaemonMetrics
             ("not_certain", Volatile.Read(ref _killsUncertain)));
         Header(sb, "procwatch_pins_evicted_total", "counter", "procfs backend: process pidfds released to stay within the pool (a kill that needed one is not done).");
         sb.Append("procwatch_pins_evicted_total ").Append(Kernel.Pinning.ProcessPinPool.EvictedTotal.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        RenderDenials(sb);
         return sb.ToString();
+    }
+
+    /// <summary>Deny rules: the level in force, denials (and audited would-be denials) per rule, records lost.</summary>
+    private void RenderDenials(StringBuilder sb)
+    {
+        if (Enforcer is not { } enforcer)
+            return;
+        Header(sb, "procwatch_deny_level", "gauge", "Deny-rule enforcement in force: 1 on the line of its level (lsm, signal, post-exec-kill).");
+        sb.Append("procwatch_deny_level{level=\"").Append(Kernel.Enforcement.DenyLevels.Name(enforcer.Level)).Append("\"} 1\n");
+        Header(sb, "procwatch_denials_total", "counter", "Execs refused (audit rules: would have been refused), by rule, as reported.");
+        foreach ((string rule, long count) in enforcer.PerRule.OrderBy(p => p.Key, StringComparer.Ordinal))
+            Line(sb, "procwatch_denials_total", "rule", rule, count);
+        Family(sb, "procwatch_deny_kernel_total", "Counted in the kernel: denied, audited, and denial records the ring could not hold.", "what",
+            ("denied", (long)enforcer.KernelDenied), ("audited", (long)enforcer.KernelAudited), ("record_lost", (long)enforcer.Drops));
     }
 
     /// <summary>The backlog of outputs that spool (ClickHouse): what a down or slow server has left waiting.</summary>

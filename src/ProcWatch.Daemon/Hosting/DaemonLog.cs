@@ -5,8 +5,8 @@ namespace ProcWatch.Daemon.Hosting;
 /// <summary>Everything the daemon logs, with fixed event ids (source-generated, no boxing).</summary>
 internal static partial class DaemonLog
 {
-    [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}")]
-    public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events);
+    [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}; deny {Deny}")]
+    public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events, string deny);
 
     [LoggerMessage(22, LogLevel.Warning, "{Message}")]
     public static partial void ContainerRuntimeWarning(ILogger logger, string message);
@@ -81,4 +81,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(40, LogLevel.Warning, "flood: user {User} (uid {Uid}) wrote {Bytes} bytes of events within a minute (bound {Bound}); arguments beyond {Kept} bytes are cut for this user until the minute ends (counted: procwatch_flood_cut_events_total)")]
     public static partial void Flood(ILogger logger, string user, uint uid, long bytes, long bound, int kept);
+
+    [LoggerMessage(41, LogLevel.Warning, "{Message}")]
+    public static partial void DenyWarning(ILogger logger, string message);
 }

@@ -80,11 +80,17 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         ProcessEventKinds subscribed = _subscribed;
         // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
-        var options = new WatchOptions { Kinds = subscribed, Enrichment = new Tracking.EnrichmentOptions
+        var options = new WatchOptions
         {
-            Hash = _config.Hash, AncestorDepth = _config.Ancestors,
-            Containers = _config.Containers with { Warning = message => DaemonLog.ContainerRuntimeWarning(_log, message) },
-        } };
+            Kinds = subscribed,
+            Enrichment = new Tracking.EnrichmentOptions
+            {
+                Hash = _config.Hash, AncestorDepth = _config.Ancestors,
+                Containers = _config.Containers with { Warning = message => DaemonLog.ContainerRuntimeWarning(_log, message) },
+            },
+            DenyRules = _config.DenyRules,
+            DenyProtectedPaths = ActionPrograms(_config),
+        };
         // Procfs events carry a pidfd taken when their data was read: the kill reaches only that process.
         var procfs = new Kernel.ProcScan.ProcfsOptions { Kinds = options.Kinds, PinProcesses = true };
         BackendSelection backend = BackendSelector.Select(_config.Backend, options, procfs);
@@ -93,7 +99,9 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters, _flood);
         StartServer(Metrics);
+        _watcher.Warning += (_, e) => DaemonLog.DenyWarning(_log, e.GetException().Message);
         _events = _watcher.StartQueue();
+        Metrics.Enforcer = _watcher.Enforcer;
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
@@ -111,7 +119,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _loop = Task.Factory.StartNew(() => Run(_events, _stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (_config.Health.LogInterval > TimeSpan.Zero)
             _healthLog = Task.Run(() => LogCountersAsync(_config.Health.LogInterval, _stop.Token), CancellationToken.None);
-        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _ruleSet.Rules.Length, KindList(_recorded));
+        DaemonLog.Ready(_log, string.Join(", ", _watcher.Sources.Select(s => s.Name)), _config.Source, _outputs.Count, _ruleSet.Rules.Length, KindList(_recorded), DenySummary());
         return Task.CompletedTask;
     }
 
@@ -243,7 +251,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             DaemonLog.Lost(_log, EcsJsonFormatter.LostReasonName(lost.Reason), lost.Count);
             Write(e, null);
         }
-        else if (_recorded.Contains(e.Kind))
+        else if (_recorded.Contains(e.Kind) || e is DeniedEvent)
         {
             Write(written, null);
         }
@@ -291,6 +299,8 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             DaemonLog.ReloadWouldDisarm(_log, _config.Source, _ruleSet.Rules.Length);
             return;
         }
+        if (!ReloadDenyRules(loaded.DenyRules))
+            return;
         ProcessEventKinds missing = fresh.Kinds & ~_subscribed;
         if (missing != ProcessEventKinds.None)
             DaemonLog.ReloadNeedsRestart(_log, KindList(missing));

@@ -27,6 +27,8 @@ public enum ProcessEventKind : byte
     Lost,
     /// <summary>A connector event of a kind this version does not know.</summary>
     Unknown,
+    /// <summary>An exec a deny rule stopped, or would have stopped in audit mode (see <see cref="DeniedEvent"/>).</summary>
+    Denied,
 }
 
 /// <summary>A set of <see cref="ProcessEventKind"/> as bits; cheap to test on the hot path.</summary>
@@ -59,6 +61,8 @@ public enum ProcessEventKinds
     Lost = 1 << ProcessEventKind.Lost,
     /// <summary>A connector event of a kind this version does not know.</summary>
     Unknown = 1 << ProcessEventKind.Unknown,
+    /// <summary>An exec a deny rule stopped (always reported when deny rules are loaded, like losses).</summary>
+    Denied = 1 << ProcessEventKind.Denied,
 
     /// <summary>The default: what `forkstat` shows.</summary>
     Default = Fork | Exec | Exit,
@@ -69,7 +73,7 @@ public enum ProcessEventKinds
 internal static class ProcessEventKindNames
 {
     private static readonly string[] Names =
-        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown"];
+        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown", "denied"];
 
     /// <summary>The lower-case name used in JSON (<c>event.action</c>), tables and statistics.</summary>
     public static string Name(this ProcessEventKind kind) => Names[(int)kind];

@@ -31,6 +31,10 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         {
             WriteRule(ref w, alert);
         }
+        else if (e is DeniedEvent denied)
+        {
+            WriteDenialRule(ref w, denied);
+        }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
             WriteContainer(ref w, container, e.Process.Container);
@@ -87,12 +91,17 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             ProcessEventKind.Exit => "end",
             ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change",
             ProcessEventKind.Ptrace => "access",
+            ProcessEventKind.Denied => "start",
             _ => "info",
         });
+        if (e is DeniedEvent d)
+            w.StringItem(d.Audit ? "allowed" : "denied");
         w.EndArray();
         w.String("action"u8, e.Kind.Name());
         if (e is ExitEvent { Status: { } status })
             w.Ascii("outcome"u8, status.Exited && status.ExitCode == 0 ? "success"u8 : "failure"u8);
+        else if (e is DeniedEvent denied)
+            w.Ascii("outcome"u8, denied.Audit ? "success"u8 : "failure"u8);
         w.EndObject();
     }
 
@@ -134,7 +143,8 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
 
     private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p, ProcessEventKind kind)
     {
-        bool isExec = kind == ProcessEventKind.Exec;
+        // A denied exec's argv is new too: the program never ran, no exec line wrote it.
+        bool isExec = kind is ProcessEventKind.Exec or ProcessEventKind.Denied;
         if (p.Executable is not null) w.String("executable"u8, p.Executable);
         EcsExecutableFields.WriteHash(ref w, p);
         if (p.Args is { } exitArgs && kind == ProcessEventKind.Exit)
@@ -309,6 +319,9 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
                 break;
             case UnknownEvent unknown:
                 w.Number("what"u8, unknown.What);
+                break;
+            case DeniedEvent denied:
+                WriteDenial(ref w, denied);
                 break;
         }
         w.EndObject();

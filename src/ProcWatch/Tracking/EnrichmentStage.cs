@@ -71,6 +71,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             GidEvent gid => OnGid(gid),
             SidEvent sid => OnSid(sid),
             LostEvent lost => OnLost(lost),
+            DeniedEvent denied => OnDenied(denied),
             _ => OnOther(processEvent),
         };
         if (output is not null)

@@ -52,6 +52,9 @@ internal sealed class ExecutableHasher
 
     public ExecutableHashCache Cache => _cache;
 
+    /// <summary>Called on the hashing thread with each file version hashed (deny rules by SHA-256 listen here).</summary>
+    internal Action<ExecutableVersion, string>? Hashed { get; set; }
+
     /// <summary>Execs not hashed because the worker's queue was full.</summary>
     public long QueueFullCount => Interlocked.Read(ref _queueFull);
 
@@ -137,6 +140,8 @@ internal sealed class ExecutableHasher
             if (sha256 is not null)
                 Interlocked.Increment(ref _hashed);
             _cache.Complete(job.Version, sha256, status);
+            if (sha256 is not null)
+                Hashed?.Invoke(job.Version, sha256);
         }
     }
 

@@ -2,12 +2,12 @@ using ProcWatch.Events;
 
 namespace ProcWatch.Watching;
 
-/// <summary>Drops events of kinds the caller did not ask for (subscribed only to keep the process table right). Losses always pass.</summary>
+/// <summary>Drops events of kinds the caller did not ask for (subscribed only to keep the process table right). Losses and denials always pass.</summary>
 internal sealed class KindFilterStage(ProcessEventKinds kinds) : IEventStage
 {
     public void Process(ProcessEvent processEvent, IEventSink next)
     {
-        if (processEvent.Kind == ProcessEventKind.Lost || kinds.Contains(processEvent.Kind))
+        if (processEvent.Kind is ProcessEventKind.Lost or ProcessEventKind.Denied || kinds.Contains(processEvent.Kind))
             next.Post(processEvent);
     }
 }

@@ -19,6 +19,8 @@ public sealed class ProcessWatcher : IDisposable
     private readonly List<IEventSource> _sources = [];
     private readonly CallbackDispatcher _dispatcher;
     private EventPipeline? _pipeline;
+    private EnrichmentStage? _enrichment;
+    private Kernel.Enforcement.DenyEnforcer? _enforcer;
     private int _disposed;
 
     /// <summary>A watcher with <paramref name="options"/> (default: every fork, exec and exit, best backend).</summary>
@@ -59,6 +61,16 @@ public sealed class ProcessWatcher : IDisposable
     /// </summary>
     public event EventHandler<ErrorEventArgs>? Error;
 
+    /// <summary>
+    /// How <see cref="WatchOptions.DenyRules"/> are enforced once started: <see cref="EnforcementLevel.Lsm"/>,
+    /// <see cref="EnforcementLevel.Signal"/> or <see cref="EnforcementLevel.PostExecKill"/> (reported through
+    /// <see cref="Warning"/> when not the best); <see cref="EnforcementLevel.None"/> without rules.
+    /// </summary>
+    public EnforcementLevel EnforcementLevel => _enforcer?.Level ?? EnforcementLevel.None;
+
+    /// <summary>The deny-rule enforcement (reload, counters), when there are deny rules.</summary>
+    internal Kernel.Enforcement.DenyEnforcer? Enforcer => _enforcer;
+
     /// <summary>The running sources (for diagnostics: which backend is in use).</summary>
     internal IReadOnlyList<IEventSource> Sources => _sources;
 
@@ -76,8 +88,17 @@ public sealed class ProcessWatcher : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
+        // Deny rules are checked (and resolved) before anything touches the kernel: a bad rule throws ArgumentException.
+        if (_options.DenyRules.Count > 0)
+            _enforcer = new Kernel.Enforcement.DenyEnforcer(_options.DenyRules, _options.DenyProtectedPaths, _options.DenyAttachModes);
         _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
         IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
+        if (_enforcer is not null)
+        {
+            sources = [_enforcer, .. sources]; // first: the rules hold before the first event is read
+            if (_enrichment?.Hasher is { } hasher)
+                hasher.Hashed = _enforcer.OnHashed;
+        }
         try
         {
             foreach (IEventSource source in sources)
@@ -97,6 +118,8 @@ public sealed class ProcessWatcher : IDisposable
             throw;
         }
         ActiveBackend = BackendOf(_sources);
+        if (_enforcer is { Degraded: { } degraded })
+            Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(FailureKind.KernelUnsupported, Kernel.Enforcement.DenyLevels.Warning(_enforcer.Level, degraded))));
         return _pipeline.Reader;
     }
 
@@ -183,7 +206,9 @@ public sealed class ProcessWatcher : IDisposable
     {
         var stages = new List<IEventStage>();
         if (_options.Enrichment is { } enrichment)
-            stages.Add(new EnrichmentStage(enrichment, Statistics));
+            stages.Add(_enrichment = new EnrichmentStage(enrichment, Statistics));
+        if (_enforcer is not null)
+            stages.Add(new Kernel.Enforcement.PostExecDenyStage(_enforcer)); // judges execs only when no kernel hook loads
         if (SourceKinds() != _options.Kinds)
             stages.Add(new KindFilterStage(_options.Kinds));
         stages.AddRange(_options.Stages);

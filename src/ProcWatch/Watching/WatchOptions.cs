@@ -42,6 +42,23 @@ public sealed record WatchOptions
     }
 
     /// <summary>
+    /// Programs that must not run, enforced in the kernel at exec (BPF LSM: execve fails with
+    /// EPERM; else SIGKILL before the program's first instruction; without eBPF a kill after the
+    /// exec, with a <see cref="ProcessWatcher.Warning"/>). Each refusal is a <see cref="DeniedEvent"/>
+    /// in the stream. Checked at <see cref="ProcessWatcher.Start"/>: an invalid rule, or one that
+    /// would match an essential program without <see cref="DenyRule.AllowCritical"/>, throws
+    /// <see cref="ArgumentException"/>. The rules live as long as the watcher: disposing it (or the
+    /// process ending) lifts them. Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN).
+    /// </summary>
+    public IReadOnlyList<DenyRule> DenyRules { get; init; } = [];
+
+    /// <summary>Programs never denied besides init and this process's own executable (the daemon's action programs).</summary>
+    internal IReadOnlyList<string> DenyProtectedPaths { get; init; } = [];
+
+    /// <summary>Restricts the enforcement hooks (tests force the SIGKILL level with ["tp_btf"]); null: all, best first.</summary>
+    internal IReadOnlyList<string>? DenyAttachModes { get; init; }
+
+    /// <summary>
     /// The process table and /proc enrichment (and the process filter); null turns them off:
     /// events then carry ids only.
     /// </summary>

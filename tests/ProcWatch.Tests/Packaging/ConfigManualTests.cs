@@ -89,6 +89,8 @@ public class ConfigManualTests
             : section == ConfigSchema.Sigma ? $"sigma:\n  - {entry}\n"
             : section == ConfigSchema.Actions ? $"actions:\n  {entry}\n"
             : section == ConfigSchema.Health ? $"health:\n  {entry}\n"
+            : section == ConfigSchema.Deny ? $"deny:\n  {entry}\n"
+            : section == ConfigSchema.DenyRule ? $"deny:\n  rules:\n    - {entry}\n"
             : section == ConfigSchema.Flood ? $"flood:\n  {entry}\n"
             : section == ConfigSchema.Containers ? $"containers:\n  {entry}\n"
             : throw new ArgumentException("a section this test does not know: add it", nameof(section));

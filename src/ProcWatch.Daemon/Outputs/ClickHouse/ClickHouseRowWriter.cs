@@ -52,12 +52,19 @@ internal sealed class ClickHouseRowWriter
             ProcessEventKind.Exit => "end"u8,
             ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change"u8,
             ProcessEventKind.Ptrace => "access"u8,
+            ProcessEventKind.Denied => ((DeniedEvent)e).Audit ? "allowed"u8 : "denied"u8, // one column: the ECS line's second type
             _ => "info"u8,
         });
         if (e is ExitEvent { Status: { } status })
         {
             w.Ascii("event.outcome"u8, status.Exited && status.ExitCode == 0 ? "success"u8 : "failure"u8);
             w.Number("process.exit_code"u8, status.ShellCode);
+        }
+        else if (e is DeniedEvent denied && alert is null)
+        {
+            w.Ascii("event.outcome"u8, denied.Audit ? "success"u8 : "failure"u8);
+            w.String("rule.id"u8, denied.RuleName);
+            w.String("rule.name"u8, denied.RuleName);
         }
         if (alert is not null)
         {

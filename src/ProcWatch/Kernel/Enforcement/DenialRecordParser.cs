@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.Ebpf;
+using ProcWatch.Text;
+
+namespace ProcWatch.Kernel.Enforcement;
+
+/// <summary>Turns one deny.bpf.c record into a <see cref="DeniedEvent"/>; null when it is malformed.</summary>
+internal static class DenialRecordParser
+{
+    /// <param name="ruleOf">The rule at (generation, index); null when that generation is gone.</param>
+    internal static DeniedEvent? TryParse(ReadOnlySpan<byte> sample, Func<uint, uint, DenyRule?> ruleOf, EnforcementLevel programLevel, KernelClock clock, AccountNames accounts)
+    {
+        if (!MemoryMarshal.TryRead(sample, out deny_record_header h) || h.kind != deny_record_header.DENY_RECORD_KIND)
+            return null;
+        ReadOnlySpan<byte> data = sample[deny_record_header.Size..];
+        int total = h.filename_len + h.exe_len + h.cwd_len + h.argv_len;
+        if (total > data.Length)
+            return null;
+        ReadOnlySpan<byte> filename = data[..h.filename_len];
+        ReadOnlySpan<byte> exe = data.Slice(h.filename_len, h.exe_len);
+        ReadOnlySpan<byte> cwd = data.Slice(h.filename_len + h.exe_len, h.cwd_len);
+        ReadOnlySpan<byte> argv = data.Slice(h.filename_len + h.exe_len + h.cwd_len, h.argv_len);
+        DenyRule? rule = ruleOf(h.generation, h.rule);
+        deny_record_flags flags = h.flags;
+        bool anonymous = (flags & deny_record_flags.DENY_RECORD_EXE_ANONYMOUS) != 0;
+        bool deleted = (flags & deny_record_flags.DENY_RECORD_EXE_DELETED) != 0 || h.exe_nlink == 0;
+        bool argvKnown = (flags & deny_record_flags.DENY_RECORD_ARGV_UNKNOWN) == 0;
+        IReadOnlyList<string>? args = argvKnown && !argv.IsEmpty ? ExecRecordParser.SplitArgv(argv) : null;
+        string comm;
+        unsafe
+        {
+            comm = ProcText.DecodeCString(new ReadOnlySpan<byte>(h.comm, 16));
+        }
+        var process = new ProcessInfo
+        {
+            Pid = (int)h.tgid,
+            ParentPid = (int)h.ppid,
+            Name = comm,
+            Executable = anonymous ? null : ExecRecordParser.JoinPath(exe),
+            ExecutableDeleted = deleted && !anonymous,
+            ExecutableMemfd = anonymous,
+            ExecutableMode = h.exe_mode,
+            ExecutableSource = ExecutableSource.Ebpf,
+            Args = args,
+            ArgsTruncated = (flags & deny_record_flags.DENY_RECORD_ARGV_TRUNCATED) != 0,
+            ArgsCount = h.argc >= 0 ? h.argc : null,
+            ArgvSource = args is null ? ArgvSource.None : ArgvSource.Ebpf,
+            WorkingDirectory = h.cwd_len > 0 || (flags & deny_record_flags.DENY_RECORD_CWD_TRUNCATED) == 0 ? ExecRecordParser.JoinPath(cwd) : null,
+            User = new IdName(h.uid, accounts.UserName(h.uid)),
+            EffectiveUser = new IdName(h.euid, accounts.UserName(h.euid)),
+            CgroupId = h.cgroup_id,
+            StartBootNs = h.start_boottime_ns,
+        };
+        return new DeniedEvent
+        {
+            KernelTimeNs = (long)h.ktime_ns,
+            Timestamp = clock.ToWallClock((long)h.ktime_ns),
+            Pid = (int)h.tgid,
+            Tid = (int)h.pid,
+            Origin = EventOrigin.Ebpf,
+            Process = process,
+            RuleName = rule?.Name ?? $"#{h.rule}",
+            Audit = (flags & deny_record_flags.DENY_RECORD_AUDIT) != 0,
+            Level = (flags & deny_record_flags.DENY_RECORD_LSM) != 0 ? EnforcementLevel.Lsm
+                : (flags & deny_record_flags.DENY_RECORD_SIGNAL) != 0 ? EnforcementLevel.Signal
+                : programLevel,
+            Filename = filename.IsEmpty ? null : ProcText.Decode(filename),
+        };
+    }
+}

@@ -1,0 +1,40 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using ProcWatch.Interop;
+
+namespace ProcWatch.Kernel.Enforcement;
+
+/// <summary>A file as the kernel knows it: the device (kernel encoding, MAJOR &lt;&lt; 20 | MINOR, as <c>i_sb->s_dev</c>) and the inode number.</summary>
+internal readonly record struct FileIdentity(uint Device, ulong Inode)
+{
+    private const int AT_SYMLINK_NOFOLLOW = 0x100;
+    private const uint STATX_TYPE = 0x1;
+    private const uint STATX_MODE = 0x2;
+    private const int StatxModeOffset = 28;     // __u16 stx_mode
+    private const int StatxDevMajorOffset = 136; // __u32 stx_dev_major
+    private const int StatxDevMinorOffset = 140;
+    internal const uint S_IFMT = 0xF000;
+    internal const uint S_IFDIR = 0x4000;
+    internal const uint S_IFREG = 0x8000;
+
+    /// <summary>The identity and file type of <paramref name="path"/> (symbolic links followed: the file exec would run).</summary>
+    internal static unsafe bool TryStat(string path, bool followLinks, [NotNullWhen(true)] out FileIdentity? identity, out uint fileType)
+    {
+        byte* buf = stackalloc byte[Libc.StatxSize];
+        identity = null;
+        fileType = 0;
+        if (Libc.Statx(Libc.AT_FDCWD, path, followLinks ? 0 : AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | Libc.STATX_INO, buf) != 0)
+            return false;
+        var span = new ReadOnlySpan<byte>(buf, Libc.StatxSize);
+        uint major = BinaryPrimitives.ReadUInt32LittleEndian(span[StatxDevMajorOffset..]);
+        uint minor = BinaryPrimitives.ReadUInt32LittleEndian(span[StatxDevMinorOffset..]);
+        ulong ino = BinaryPrimitives.ReadUInt64LittleEndian(span[Libc.StatxInoOffset..]);
+        fileType = BinaryPrimitives.ReadUInt16LittleEndian(span[StatxModeOffset..]) & S_IFMT;
+        identity = new FileIdentity((major << 20) | minor, ino);
+        return true;
+    }
+
+    internal deny_key Key(uint generation) => new() { generation = generation, dev = Device, ino = Inode };
+
+    public override string ToString() => $"{Device >> 20}:{Device & 0xfffff}/{Inode}";
+}
