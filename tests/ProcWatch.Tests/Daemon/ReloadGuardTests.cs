@@ -62,7 +62,7 @@ public sealed class ReloadGuardTests
 
         File.WriteAllText(config, ""); // `: > procwatch.yaml`
         daemon.Signal(DaemonUnderTest.SIGHUP);
-        daemon.WaitForStderr($"warn: ProcWatch.Daemon.Hosting.DaemonService[2001] SIGHUP: {config} is empty; nothing reloaded, the 1 running rule(s) stay", Deadline);
+        daemon.WaitForStderr($"warn: SIGHUP: {config} is empty; nothing reloaded, the 1 running rule(s) stay", Deadline);
 
         Assert.True(Alerts(dir, daemon, program), "the rule was disarmed by an empty file");
         Assert.DoesNotContain("0 rule(s) loaded", daemon.Stderr);
