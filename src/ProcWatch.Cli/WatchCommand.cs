@@ -30,7 +30,7 @@ internal static class WatchCommand
 
         SigmaAlertWriter? sigma = SigmaStream.Open(args, Console.Error);
         // Sigma judges execs: they are watched even when -e does not show them.
-        ProcessEventKinds watched = sigma is null ? args.Kinds : args.Kinds | ProcessEventKinds.Exec;
+        ProcessEventKinds watched = args.SigmaPaths.Count == 0 ? args.Kinds : args.Kinds | ProcessEventKinds.Exec;
         var options = new WatchOptions
         {
             Kinds = watched,
@@ -87,7 +87,8 @@ internal static class WatchCommand
         ExecTally? tally = args.Stats ? new ExecTally() : null;
         using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
         formatter.WriteHeader(output.Buffer);
-        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma, args.Kinds));
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma,
+            args.SigmaPaths.Count == 0 ? (ProcessEventKinds)(-1) : args.Kinds));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -187,7 +188,7 @@ internal static class WatchCommand
         {
             foreach (ProcessEvent e in batch)
             {
-                if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
+                if (shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
                 {
                     formatter.Write(e, output.Buffer);
                     report?.Record(e);

@@ -237,6 +237,13 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             Write(e, ArgvTruncatedAlert);
             Metrics!.OnAlert();
         }
+        if (e is ExecEvent { Process.ExecutableUnknown: true } && !_own.IsOwn(e))
+        {
+            // A program ran from a path too long for anything to name: rules on the executable
+            // could not see it (issue 20, H7).
+            Write(e, BuiltInAlerts.ExecutableUnknown);
+            Metrics!.OnAlert();
+        }
         if (_ruleSet.Rules.Length > 0 && !_own.IsOwn(e))
             Evaluate(e, _ruleSet);
         _own.Forget(e);
@@ -282,7 +289,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     }
 
     /// <summary>The built-in alert for an exec whose argv could not be captured whole (README: Alerts).</summary>
-    internal static readonly AlertInfo ArgvTruncatedAlert = new("procwatch-argv-truncated", RuleSeverity.Medium.Name(), RuleSeverity.Medium.Score());
+    internal static readonly AlertInfo ArgvTruncatedAlert = BuiltInAlerts.ArgvTruncated;
 
     private async Task LogCountersAsync(TimeSpan interval, CancellationToken stop)
     {

@@ -41,6 +41,15 @@ internal sealed record RuleMatch
 
     /// <summary>Glob on the parent's executable path.</summary>
     public string? ParentExecutable { get; init; }
+
+    /// <summary>
+    /// SHA-256 digests (64 hex digits, lower-cased at load): the rule matches when the
+    /// executable, the program a loader ran, or the script an interpreter ran has one of them.
+    /// </summary>
+    public IReadOnlyList<string>? Sha256 { get; init; }
+
+    /// <summary>Glob on the script's path (a <c>#!</c> script, or an interpreter's script argument).</summary>
+    public string? Script { get; init; }
 }
 
 /// <summary>What a rule does when it fires.</summary>

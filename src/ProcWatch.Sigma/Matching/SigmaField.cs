@@ -12,17 +12,21 @@ internal enum SigmaField : byte
     LogonId,
     ProcessId,
     ParentProcessId,
+    /// <summary>Sysmon's "SHA256=hex" (ProcWatch computes SHA-256 only).</summary>
+    Hashes,
+    /// <summary>The bare hex digest.</summary>
+    Sha256,
 }
 
 internal static class SigmaFields
 {
-    public const int Count = 9;
+    public const int Count = 11;
 
     /// <summary>Fields a keyword (a value without a field) is searched in.</summary>
     public static readonly SigmaField[] Text =
         [SigmaField.Image, SigmaField.CommandLine, SigmaField.ParentImage, SigmaField.ParentCommandLine, SigmaField.User, SigmaField.CurrentDirectory];
 
-    public static bool IsNumeric(SigmaField field) => field >= SigmaField.LogonId;
+    public static bool IsNumeric(SigmaField field) => field is SigmaField.LogonId or SigmaField.ProcessId or SigmaField.ParentProcessId;
 
     /// <summary>Sigma's name (case-insensitive, as Sigma backends treat field names) to ours; false with the reason otherwise.</summary>
     public static bool TryResolve(string name, out SigmaField field, out string? reason)
@@ -39,19 +43,21 @@ internal static class SigmaFields
             case "logonid": field = SigmaField.LogonId; return true;
             case "processid": field = SigmaField.ProcessId; return true;
             case "parentprocessid": field = SigmaField.ParentProcessId; return true;
+            case "hashes": field = SigmaField.Hashes; return true;
+            case "sha256": field = SigmaField.Sha256; return true;
         }
         field = default;
         reason = name.ToLowerInvariant() switch
         {
             "originalfilename" or "product" or "company" or "description" or "fileversion" =>
                 $"field '{name}' comes from a Windows PE header; Linux executables have none",
-            "hashes" or "md5" or "sha1" or "sha256" or "imphash" =>
-                $"field '{name}': ProcWatch does not hash executables at exec",
+            "md5" or "sha1" or "imphash" =>
+                $"field '{name}': ProcWatch computes SHA-256 only (match it with Hashes: 'SHA256=...' or sha256)",
             _ => $"field '{name}' is not one ProcWatch knows for process_creation (it knows {string.Join(", ", Names)})",
         };
         return false;
     }
 
     public static readonly string[] Names =
-        ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory", "LogonId", "ProcessId", "ParentProcessId"];
+        ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory", "LogonId", "ProcessId", "ParentProcessId", "Hashes", "sha256"];
 }

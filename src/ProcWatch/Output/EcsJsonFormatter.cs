@@ -246,6 +246,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             if (p.ExecutableDeleted) w.Boolean("executable_deleted"u8, true);
             if (p.ExecutableMemfd) w.Boolean("executable_memfd"u8, true);
             EcsExecutableFields.WriteProcWatch(ref w, p, e.Kind == ProcessEventKind.Exec);
+            if (e.Kind == ProcessEventKind.Exec) EcsWhatRanFields.Write(ref w, p);
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
