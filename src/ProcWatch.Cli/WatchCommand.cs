@@ -188,7 +188,7 @@ internal static class WatchCommand
         {
             foreach (ProcessEvent e in batch)
             {
-                if (shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
+                if (shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost || (e.Kind == ProcessEventKind.Hash && shown.Contains(ProcessEventKind.Exec)))
                 {
                     formatter.Write(e, output.Buffer);
                     report?.Record(e);

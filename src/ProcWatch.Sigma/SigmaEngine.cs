@@ -22,6 +22,9 @@ internal sealed class SigmaCompiledRule
     }
 
     public SigmaRuleInfo Info { get; }
+
+    /// <summary>The rule names Hashes or sha256: a hash follow-up event (the hash came after the exec) is judged by it too.</summary>
+    public bool UsesHashes { get; init; }
     public MatchNode Condition { get; internal set; }
     public AlertInfo Alert { get; }
 }
@@ -59,7 +62,17 @@ internal sealed class SigmaEngine
     public int Evaluate(ProcessEvent e, List<SigmaCompiledRule> hits)
     {
         hits.Clear();
-        if (_rules.Length == 0 || e is not ExecEvent || e.Process is not { } process)
+        if (_rules.Length == 0 || e.Process is not { } process)
+            return 0;
+        if (e is HashEvent)
+        {
+            // The hash the exec could not carry: only rules on hashes judge it again (the
+            // others already judged the exec).
+            Evaluate(process, hits);
+            hits.RemoveAll(static r => !r.UsesHashes);
+            return hits.Count;
+        }
+        if (e is not ExecEvent)
             return 0;
         return Evaluate(process, hits);
     }

@@ -226,7 +226,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             DaemonLog.Lost(_log, EcsJsonFormatter.LostReasonName(lost.Reason), lost.Count);
             Write(e, null);
         }
-        else if (_recorded.Contains(e.Kind))
+        else if (_recorded.Contains(e.Kind) || (e.Kind == ProcessEventKind.Hash && _recorded.Contains(ProcessEventKind.Exec)))
         {
             Write(e, null);
         }

@@ -61,6 +61,9 @@ internal sealed class CompiledRule
     public bool Kill { get; }
     public IReadOnlyList<ExecAction> Exec { get; }
 
+    /// <summary>The rule matches on <c>sha256</c>: a hash follow-up event (the hash came after the exec) is judged by it too.</summary>
+    public bool UsesHash => _sha256 is not null;
+
     /// <summary>Event kinds this rule can match (the daemon subscribes to them).</summary>
     public ProcessEventKinds Events => _events;
 

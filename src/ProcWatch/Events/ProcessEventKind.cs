@@ -27,6 +27,8 @@ public enum ProcessEventKind : byte
     Lost,
     /// <summary>A connector event of a kind this version does not know.</summary>
     Unknown,
+    /// <summary>A file's hash that came after its exec (see <see cref="HashEvent"/>); delivered whenever execs are.</summary>
+    Hash,
 }
 
 /// <summary>A set of <see cref="ProcessEventKind"/> as bits; cheap to test on the hot path.</summary>
@@ -59,6 +61,8 @@ public enum ProcessEventKinds
     Lost = 1 << ProcessEventKind.Lost,
     /// <summary>A connector event of a kind this version does not know.</summary>
     Unknown = 1 << ProcessEventKind.Unknown,
+    /// <summary>A file's hash that came after its exec; delivered whenever <see cref="Exec"/> is.</summary>
+    Hash = 1 << ProcessEventKind.Hash,
 
     /// <summary>The default: what `forkstat` shows.</summary>
     Default = Fork | Exec | Exit,
@@ -69,7 +73,7 @@ public enum ProcessEventKinds
 internal static class ProcessEventKindNames
 {
     private static readonly string[] Names =
-        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown"];
+        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown", "hash"];
 
     /// <summary>The lower-case name used in JSON (<c>event.action</c>), tables and statistics.</summary>
     public static string Name(this ProcessEventKind kind) => Names[(int)kind];

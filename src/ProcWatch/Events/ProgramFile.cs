@@ -18,23 +18,20 @@ public sealed record ProgramFile
     public string? HashStatus { get; init; }
 }
 
-/// <summary>How an interpreter was given its program (<c>procwatch.script.type</c>).</summary>
-public enum ScriptKind : byte
-{
-    /// <summary>The exec'd file began with <c>#!</c>: the kernel ran its interpreter with the script's path.</summary>
-    Shebang,
-    /// <summary>An interpreter run with a script file argument (<c>python3 x.py</c>, <c>bash x.sh</c>, <c>java -jar x.jar</c>).</summary>
-    Argument,
-    /// <summary>Code on the command line (<c>sh -c</c>, <c>python3 -c</c>, <c>perl -e</c>, <c>node -e</c>, <c>php -r</c>): no file.</summary>
-    Inline,
-}
-
 /// <summary>The script behind an interpreter exec (<c>procwatch.script.*</c>).</summary>
 public sealed record ScriptInfo
 {
-    /// <summary>How the interpreter got its program.</summary>
-    public required ScriptKind Kind { get; init; }
+    /// <summary>"shebang" (the exec'd file began with <c>#!</c>: the kernel ran its interpreter), "argument" (<c>python3 x.py</c>, <c>bash x.sh</c>, <c>java -jar x.jar</c>) or "inline" (<c>sh -c</c>, <c>python3 -c</c>, <c>perl -e</c>, <c>node -e</c>, <c>php -r</c>: no file).</summary>
+    public required string Kind { get; init; }
 
-    /// <summary>The script file, its path and hash; null for <see cref="ScriptKind.Inline"/>.</summary>
+    /// <summary>The script file, its path and hash; null for inline code.</summary>
     public ProgramFile? File { get; init; }
+}
+
+/// <summary>The values of <see cref="ScriptInfo.Kind"/> (<c>procwatch.script.type</c>).</summary>
+internal static class ScriptKinds
+{
+    public const string Shebang = "shebang";
+    public const string Argument = "argument";
+    public const string Inline = "inline";
 }

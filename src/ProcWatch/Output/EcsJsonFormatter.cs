@@ -32,6 +32,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             WriteRule(ref w, alert);
         }
         WriteProcess(ref w, e);
+        if (e is HashEvent hash) EcsWhatRanFields.WriteFileObject(ref w, hash);
         if (e.Process?.ContainerId is { } container)
         {
             w.StartObject("container"u8);
@@ -299,6 +300,9 @@ internal sealed class EcsJsonFormatter : IEventFormatter
                 break;
             case UnknownEvent unknown:
                 w.Number("what"u8, unknown.What);
+                break;
+            case HashEvent hash:
+                EcsWhatRanFields.WriteFollowUp(ref w, hash);
                 break;
         }
         w.EndObject();

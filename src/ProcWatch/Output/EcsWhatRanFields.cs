@@ -21,18 +21,32 @@ internal static class EcsWhatRanFields
         if (p.Script is { } script)
         {
             w.StartObject("script"u8);
-            w.Ascii("type"u8, TypeName(script.Kind));
+            w.String("type"u8, script.Kind);
             if (script.File is { } file) WriteFile(ref w, file);
             w.EndObject();
         }
     }
 
-    internal static ReadOnlySpan<byte> TypeName(ScriptKind kind) => kind switch
+    /// <summary>A hash follow-up's file, top level (ECS <c>file.path</c>, <c>file.hash.sha256</c>).</summary>
+    public static void WriteFileObject(ref JsonLineWriter w, HashEvent e)
     {
-        ScriptKind.Shebang => "shebang"u8,
-        ScriptKind.Argument => "argument"u8,
-        _ => "inline"u8,
-    };
+        w.StartObject("file"u8);
+        if (e.Path is not null) w.String("path"u8, e.Path);
+        if (e.Sha256 is not null)
+        {
+            w.StartObject("hash"u8);
+            w.String("sha256"u8, e.Sha256);
+            w.EndObject();
+        }
+        w.EndObject();
+    }
+
+    /// <summary>A hash follow-up's own facts, inside <c>procwatch</c>: which file of the exec, and why no hash.</summary>
+    public static void WriteFollowUp(ref JsonLineWriter w, HashEvent e)
+    {
+        w.String("hash_target"u8, e.Target);
+        if (e.HashStatus is not null) w.String("hash_status"u8, e.HashStatus);
+    }
 
     private static void WriteFile(ref JsonLineWriter w, ProgramFile file)
     {

@@ -68,6 +68,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             GidEvent gid => OnGid(gid),
             SidEvent sid => OnSid(sid),
             LostEvent lost => OnLost(lost),
+            HashEvent hash => OnHash(hash),
             _ => OnOther(processEvent),
         };
         if (output is not null)
@@ -262,6 +263,23 @@ internal sealed partial class EnrichmentStage : IEventStage
             Resync();
         }
         return e;
+    }
+
+    /// <summary>
+    /// A hash follow-up (posted by the hasher's worker): the process as the table knows it,
+    /// when it is still the exec's (same entity id), with the hash filled in, also for its
+    /// later events. Dropped when the filter dropped the process.
+    /// </summary>
+    private HashEvent? OnHash(HashEvent e)
+    {
+        ProcessInfo waiting = e.Process!;
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null || entry.Info.EntityId != waiting.EntityId)
+            return PassesUnknown(e.Pid, null) ? e : null;
+        if (!Selected(entry))
+            return null;
+        entry.Info = HashFollowUps.Apply(entry.Info, e);
+        return e with { Process = entry.Info };
     }
 
     private ProcessEvent? OnOther(ProcessEvent e)

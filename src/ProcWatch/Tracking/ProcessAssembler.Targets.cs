@@ -18,7 +18,7 @@ internal sealed partial class ProcessAssembler
             bool viaFd = filename.StartsWith("/dev/fd/", StringComparison.Ordinal);
             string? open = viaFd ? $"/proc/{pid}/fd/{filename["/dev/fd/".Length..]}" : ExecTargets.Resolve(filename, cwd);
             if (open is not null && IsShebangScript(open, version))
-                return (null, new ScriptInfo { Kind = ScriptKind.Shebang, File = FileOf(pid, open, viaFd ? filename : open, HashTarget.Script, entityId) });
+                return (null, new ScriptInfo { Kind = ScriptKinds.Shebang, File = FileOf(pid, open, viaFd ? filename : open, HashTarget.Script, entityId) });
         }
         if (args is not { Count: > 1 })
             return default;
@@ -33,9 +33,9 @@ internal sealed partial class ProcessAssembler
         }
         string? script = ExecTargets.ScriptArgument(family, args, out bool inline);
         if (inline)
-            return (null, new ScriptInfo { Kind = ScriptKind.Inline });
+            return (null, new ScriptInfo { Kind = ScriptKinds.Inline });
         string? resolved = script is null ? null : ExecTargets.Resolve(script, cwd);
-        return resolved is null ? default : (null, new ScriptInfo { Kind = ScriptKind.Argument, File = FileOf(pid, resolved, resolved, HashTarget.Script, entityId) });
+        return resolved is null ? default : (null, new ScriptInfo { Kind = ScriptKinds.Argument, File = FileOf(pid, resolved, resolved, HashTarget.Script, entityId) });
     }
 
     private ProgramFile FileOf(int pid, string open, string shown, HashTarget target, string? entityId)

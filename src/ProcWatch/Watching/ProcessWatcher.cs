@@ -19,6 +19,7 @@ public sealed class ProcessWatcher : IDisposable
     private readonly List<IEventSource> _sources = [];
     private readonly CallbackDispatcher _dispatcher;
     private EventPipeline? _pipeline;
+    private EnrichmentStage? _enrichment; // its hasher posts hash follow-ups into the pipeline
     private int _disposed;
 
     /// <summary>A watcher with <paramref name="options"/> (default: every fork, exec and exit, best backend).</summary>
@@ -77,6 +78,12 @@ public sealed class ProcessWatcher : IDisposable
         if (_pipeline is not null)
             throw new InvalidOperationException("This watcher has already started.");
         _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
+        if (_enrichment?.Hasher is { } hasher)
+        {
+            // Hashes that come after their exec enter the stream like any event (the stages see them in order).
+            EventPipeline pipeline = _pipeline;
+            hasher.FollowUp = (waiter, sha256, status) => pipeline.Post(HashFollowUps.Create(waiter, sha256, status));
+        }
         IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
         try
         {
@@ -183,7 +190,7 @@ public sealed class ProcessWatcher : IDisposable
     {
         var stages = new List<IEventStage>();
         if (_options.Enrichment is { } enrichment)
-            stages.Add(new EnrichmentStage(enrichment, Statistics));
+            stages.Add(_enrichment = new EnrichmentStage(enrichment, Statistics));
         if (SourceKinds() != _options.Kinds)
             stages.Add(new KindFilterStage(_options.Kinds));
         stages.AddRange(_options.Stages);
