@@ -30,6 +30,9 @@ internal sealed record HashOptions
     /// <summary>Time per second the pipeline may spend hashing inline; beyond it files go to the worker (a storm of new files cannot stall the stream).</summary>
     public TimeSpan InlineBudgetPerSecond { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Hold every executed file from its exec (fanotify FAN_OPEN_EXEC notifications; root), so short-lived and self-deleting programs are hashed too.</summary>
+    public bool HoldExecutedFiles { get; init; } = true;
+
     /// <summary>Execs that may wait for one file version's hash (each gets a follow-up event); beyond it "queue_full".</summary>
     public int MaxWaitersPerFile { get; init; } = 32;
 }
@@ -73,7 +76,7 @@ internal sealed class ExecutableHasher
     private long _hashed;
     private long _hashedInline;
 
-    private sealed record HashJob(SafeFileHandle File, ExecutableVersion Version);
+    private sealed record HashJob(SafeFileHandle File, ExecutableVersion Version, bool SameInode);
 
     public ExecutableHasher(HashOptions options)
     {
@@ -109,13 +112,14 @@ internal sealed class ExecutableHasher
         var waiter = new HashWaiter(pid, entityId, HashTarget.Executable, path);
         if (TryCached(v, waiter, out var cached))
             return cached;
-        string? status = deleted ? HashStatuses.Deleted : memfd ? HashStatuses.Memfd : HashStatuses.Unreadable;
+        string? status = memfd ? HashStatuses.Memfd : deleted ? HashStatuses.Deleted : HashStatuses.Unreadable;
         SafeFileHandle? file = !deleted && !memfd && path is not null ? FileHashing.OpenVersion(path, v, ref status) : null;
-        file ??= FileHashing.OpenVersion($"/proc/{pid}/exe", v, ref status);
+        bool sameInode = file is null; // /proc/PID/exe and a held descriptor are the inode that ran
+        file ??= FileHashing.OpenVersion($"/proc/{pid}/exe", v, ref status, sameInode: true);
         file ??= HeldFiles?.Invoke(v);
         if (file is null)
             return (null, status);
-        return HashOpened(file, v, waiter);
+        return HashOpened(file, v, waiter, sameInode);
     }
 
     /// <summary>The hash of a file an exec ran without it being the executable (a script, a loader's program), opened by path now.</summary>
@@ -158,12 +162,12 @@ internal sealed class ExecutableHasher
         }
     }
 
-    private (string? Sha256, string? Status) HashOpened(SafeFileHandle file, ExecutableVersion v, HashWaiter waiter)
+    private (string? Sha256, string? Status) HashOpened(SafeFileHandle file, ExecutableVersion v, HashWaiter waiter, bool sameInode = false)
     {
         if (v.Size <= _options.InlineMaxBytes && TakeInlineBudget())
         {
             long start = Stopwatch.GetTimestamp();
-            string? sha256 = FileHashing.Hash(file, v, _inlineBuffer, out string? failed);
+            string? sha256 = FileHashing.Hash(file, v, _inlineBuffer, out string? failed, sameInode);
             file.Dispose();
             _inlineSpent += Stopwatch.GetTimestamp() - start;
             if (sha256 is null)
@@ -182,7 +186,7 @@ internal sealed class ExecutableHasher
                 return (null, HashStatuses.QueueFull);
             }
             _cache.AddPending(v, FollowUp is null ? null : waiter);
-            _queue.Enqueue(new HashJob(file, v));
+            _queue.Enqueue(new HashJob(file, v, sameInode));
             if (!_workerRunning)
             {
                 // Started on demand and gone after a quiet while: a watcher that is dropped
@@ -247,7 +251,7 @@ internal sealed class ExecutableHasher
             string? sha256;
             string? status;
             using (job.File)
-                sha256 = FileHashing.Hash(job.File, job.Version, buffer, out status);
+                sha256 = FileHashing.Hash(job.File, job.Version, buffer, out status, job.SameInode);
             if (sha256 is not null)
                 Interlocked.Increment(ref _hashed);
             List<HashWaiter>? waiters = _cache.Complete(job.Version, sha256);

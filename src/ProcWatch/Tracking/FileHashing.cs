@@ -36,7 +36,8 @@ internal static class FileHashing
     /// else null with <paramref name="status"/> "changed" (that file, rewritten since) or left
     /// as it was (another file, or none).
     /// </summary>
-    public static SafeFileHandle? OpenVersion(string path, ExecutableVersion version, ref string? status)
+    /// <param name="sameInode">The path names the very inode that ran (/proc/PID/exe): its ctime may have moved since (an unlink does), which is not a new version.</param>
+    public static SafeFileHandle? OpenVersion(string path, ExecutableVersion version, ref string? status, bool sameInode = false)
     {
         SafeFileHandle? handle = OpenRegular(path, out ExecutableVersion found);
         if (handle is null)
@@ -46,7 +47,7 @@ internal static class FileHashing
             handle.Dispose();
             return null;
         }
-        if (!SameVersion(found, version))
+        if (!SameVersion(found, version, sameInode))
         {
             status = HashStatuses.Changed;
             handle.Dispose();
@@ -56,7 +57,7 @@ internal static class FileHashing
     }
 
     /// <summary>SHA-256 of the open file when it is still <paramref name="version"/> after the read; else null with "changed".</summary>
-    public static string? Hash(SafeFileHandle handle, ExecutableVersion version, byte[] buffer, out string? status)
+    public static string? Hash(SafeFileHandle handle, ExecutableVersion version, byte[] buffer, out string? status, bool sameInode = false)
     {
         status = null;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -69,7 +70,7 @@ internal static class FileHashing
             sha.AppendData(buffer, 0, n);
             offset += n;
         }
-        if (offset != version.Size || !FileVersion.TryRead((int)handle.DangerousGetHandle(), out ExecutableVersion after, out _) || !SameVersion(after, version))
+        if (offset != version.Size || !FileVersion.TryRead((int)handle.DangerousGetHandle(), out ExecutableVersion after, out _) || !SameVersion(after, version, sameInode))
         {
             status = HashStatuses.Changed; // written while we read it
             return null;
@@ -82,7 +83,8 @@ internal static class FileHashing
     public static bool SameFile(ExecutableVersion a, ExecutableVersion b) => a.Device == b.Device && a.Inode == b.Inode;
 
     // Times 0: a kernel without inode times in its BTF; size and inode then decide.
-    public static bool SameVersion(ExecutableVersion found, ExecutableVersion v) =>
+    // ignoreCtime: the very inode that ran, whose ctime an unlink or chmod since moved; its content is the same while size and mtime are.
+    public static bool SameVersion(ExecutableVersion found, ExecutableVersion v, bool ignoreCtime = false) =>
         SameFile(found, v) && found.Size == v.Size
-        && (v.MtimeNs == 0 || found.MtimeNs == v.MtimeNs) && (v.CtimeNs == 0 || found.CtimeNs == v.CtimeNs);
+        && (v.MtimeNs == 0 || found.MtimeNs == v.MtimeNs) && (ignoreCtime || v.CtimeNs == 0 || found.CtimeNs == v.CtimeNs);
 }

@@ -20,6 +20,7 @@ public sealed class ProcessWatcher : IDisposable
     private readonly CallbackDispatcher _dispatcher;
     private EventPipeline? _pipeline;
     private EnrichmentStage? _enrichment; // its hasher posts hash follow-ups into the pipeline
+    private Kernel.Fanotify.ExecFileHolder? _execFiles;
     private int _disposed;
 
     /// <summary>A watcher with <paramref name="options"/> (default: every fork, exec and exit, best backend).</summary>
@@ -83,6 +84,10 @@ public sealed class ProcessWatcher : IDisposable
             // Hashes that come after their exec enter the stream like any event (the stages see them in order).
             EventPipeline pipeline = _pipeline;
             hasher.FollowUp = (waiter, sha256, status) => pipeline.Post(HashFollowUps.Create(waiter, sha256, status));
+            // Every executed file held from its exec (fanotify, root only): a dropper that
+            // deletes itself and exits at once is still hashed. Unavailable: nothing held.
+            if (_options.Enrichment!.Hash.HoldExecutedFiles && (_execFiles = Kernel.Fanotify.ExecFileHolder.TryStart()) is { } held)
+                hasher.HeldFiles = held.Take;
         }
         IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
         try
@@ -256,6 +261,7 @@ public sealed class ProcessWatcher : IDisposable
             foreach (IEventSource source in handedOver)
                 source.Dispose(); // never started: the watcher still owns what it was given
         }
+        _execFiles?.Dispose();
         _pipeline?.Complete();
         _dispatcher.CompleteAll();
     }
