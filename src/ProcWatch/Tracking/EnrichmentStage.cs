@@ -25,6 +25,7 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly ExecutableHasher? _hasher;
     private readonly AncestorChain _ancestors;
     private readonly Dictionary<int, long> _threadStarts = [];
+    private readonly BoundedSet<string> _owedFollowUps = new(4096); // entity ids of reported execs that said "pending"
     private readonly WatcherStatistics? _statistics;
     private long _lastResyncMs = long.MinValue;
 
@@ -72,8 +73,15 @@ internal sealed partial class EnrichmentStage : IEventStage
             _ => OnOther(processEvent),
         };
         if (output is not null)
+        {
+            if (output is ExecEvent { Process: { } p } && HasPending(p) && p.EntityId is { } entity)
+                _owedFollowUps.Add(entity);
             next.Post(output);
+        }
     }
+
+    private static bool HasPending(ProcessInfo p) =>
+        p.HashStatus == HashStatuses.Pending || p.Script?.File?.HashStatus == HashStatuses.Pending || p.LoadedProgram?.HashStatus == HashStatuses.Pending;
 
     // ---- event handlers -------------------------------------------------------------------
 
@@ -273,11 +281,13 @@ internal sealed partial class EnrichmentStage : IEventStage
     private HashEvent? OnHash(HashEvent e)
     {
         ProcessInfo waiting = e.Process!;
-        ProcessEntry? entry = Known(e.Pid);
-        if (entry is null || entry.Info.EntityId != waiting.EntityId)
-            return PassesUnknown(e.Pid, null) ? e : null;
-        if (!Selected(entry))
+        // Only the follow-up of an exec that was reported (it passed the filter) is: the
+        // process may be gone from the table by now.
+        if (waiting.EntityId is not { } entity || !_owedFollowUps.Contains(entity))
             return null;
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null || entry.Info.EntityId != entity)
+            return e;
         entry.Info = HashFollowUps.Apply(entry.Info, e);
         return e with { Process = entry.Info };
     }

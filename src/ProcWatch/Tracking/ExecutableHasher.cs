@@ -76,7 +76,7 @@ internal sealed class ExecutableHasher
     private long _hashed;
     private long _hashedInline;
 
-    private sealed record HashJob(SafeFileHandle File, ExecutableVersion Version, bool SameInode);
+    private sealed record HashJob(SafeFileHandle? File, ExecutableVersion Version, bool SameInode);
 
     public ExecutableHasher(HashOptions options)
     {
@@ -118,7 +118,14 @@ internal sealed class ExecutableHasher
         file ??= FileHashing.OpenVersion($"/proc/{pid}/exe", v, ref status, sameInode: true);
         file ??= HeldFiles?.Invoke(v);
         if (file is null)
-            return (null, status);
+        {
+            // Gone before we looked (a dropper that deleted itself and exited): the descriptor
+            // held since its exec may not have been read off the fanotify queue yet. The worker
+            // waits for it a little; the exec says "pending" and the follow-up says what came.
+            return HeldFiles is not null && status == HashStatuses.Unreadable || HeldFiles is not null && deleted
+                ? Queue(null, v, waiter, sameInode: true) ?? (null, status)
+                : (null, status);
+        }
         return HashOpened(file, v, waiter, sameInode);
     }
 
@@ -177,15 +184,21 @@ internal sealed class ExecutableHasher
             _cache.AddHashed(v, sha256);
             return (sha256, null);
         }
+        return Queue(file, v, waiter, sameInode) ?? (null, HashStatuses.QueueFull);
+    }
+
+    /// <summary>Queues <paramref name="file"/> (null: wait for the held descriptor) for the worker; null when the queue is full.</summary>
+    private (string? Sha256, string? Status)? Queue(SafeFileHandle? file, ExecutableVersion v, HashWaiter waiter, bool sameInode)
+    {
         lock (_lock)
         {
-            if (_queue.Count >= _options.QueueCapacity || waiter.EntityId is null && FollowUp is not null)
+            if (_queue.Count >= _options.QueueCapacity || waiter.EntityId is null || FollowUp is null)
             {
-                file.Dispose();
+                file?.Dispose();
                 _queueFull++;
-                return (null, HashStatuses.QueueFull);
+                return null;
             }
-            _cache.AddPending(v, FollowUp is null ? null : waiter);
+            _cache.AddPending(v, waiter);
             _queue.Enqueue(new HashJob(file, v, sameInode));
             if (!_workerRunning)
             {
@@ -200,6 +213,20 @@ internal sealed class ExecutableHasher
             }
         }
         return (null, HashStatuses.Pending);
+    }
+
+    /// <summary>The held descriptor of <paramref name="v"/>, waiting up to 250 ms for the holder to read it off its queue (worker thread).</summary>
+    private SafeFileHandle? AwaitHeld(ExecutableVersion v)
+    {
+        long deadline = Environment.TickCount64 + 250;
+        while (true)
+        {
+            if (HeldFiles?.Invoke(v) is { } held)
+                return held;
+            if (Environment.TickCount64 > deadline)
+                return null;
+            Thread.Sleep(5);
+        }
     }
 
     private bool TakeInlineBudget()
@@ -248,10 +275,14 @@ internal sealed class ExecutableHasher
                     continue;
                 _busy = true;
             }
-            string? sha256;
-            string? status;
-            using (job.File)
-                sha256 = FileHashing.Hash(job.File, job.Version, buffer, out status, job.SameInode);
+            string? sha256 = null;
+            string? status = HashStatuses.Unreadable;
+            SafeFileHandle? file = job.File ?? AwaitHeld(job.Version);
+            if (file is not null)
+            {
+                using (file)
+                    sha256 = FileHashing.Hash(file, job.Version, buffer, out status, job.SameInode);
+            }
             if (sha256 is not null)
                 Interlocked.Increment(ref _hashed);
             List<HashWaiter>? waiters = _cache.Complete(job.Version, sha256);
