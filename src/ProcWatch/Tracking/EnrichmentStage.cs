@@ -287,7 +287,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             return null;
         ProcessEntry? entry = Known(e.Pid);
         if (entry is null || entry.Info.EntityId != entity)
-            return e;
+            return e with { Process = HashFollowUps.Apply(waiting, e) }; // gone: pid, entity id and the hash
         entry.Info = HashFollowUps.Apply(entry.Info, e);
         return e with { Process = entry.Info };
     }

@@ -122,7 +122,7 @@ internal sealed class ExecutableHasher
             // Gone before we looked (a dropper that deleted itself and exited): the descriptor
             // held since its exec may not have been read off the fanotify queue yet. The worker
             // waits for it a little; the exec says "pending" and the follow-up says what came.
-            return HeldFiles is not null && status == HashStatuses.Unreadable || HeldFiles is not null && deleted
+            return HeldFiles is not null && !memfd && status is HashStatuses.Unreadable or HashStatuses.Deleted // a memfd is on no marked filesystem
                 ? Queue(null, v, waiter, sameInode: true) ?? (null, status)
                 : (null, status);
         }
