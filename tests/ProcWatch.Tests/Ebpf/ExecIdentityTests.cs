@@ -81,7 +81,7 @@ public sealed class ExecIdentityTests
             if (exec.GetProperty("process").TryGetProperty("hash", out JsonElement hash))
                 Assert.Equal(Sha256Sum("/bin/true"), hash.GetProperty("sha256").GetString());
             else
-                Assert.Contains(exec.GetProperty("procwatch").GetProperty("hash_status").GetString(), mode == "memfd" ? ["memfd"] : ["deleted", "pending"]);
+                Assert.Contains(exec.GetProperty("procwatch").GetProperty("hash_status").GetString(), (string[])(mode == "memfd" ? ["memfd"] : ["deleted", "pending"]));
         }
         finally
         {

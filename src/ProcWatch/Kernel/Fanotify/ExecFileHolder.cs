@@ -10,7 +10,7 @@ namespace ProcWatch.Kernel.Fanotify;
 /// of the file being executed, so a binary that unlinks itself and exits within milliseconds
 /// can still be read and hashed. Notification events only: a permission event
 /// (<c>FAN_OPEN_EXEC_PERM</c>) would make every exec on the host wait for this process.
-/// The descriptors are kept, keyed by device and inode, at most <see cref="Capacity"/> of
+/// The descriptors are kept, keyed by device, inode, size and mtime (not ctime: an unlink moves it), at most <see cref="Capacity"/> of
 /// them and for at most <see cref="MaxAge"/>: the hasher takes the one it needs. A full
 /// kernel queue only means fewer files held (counted), never a slower exec.
 /// </summary>
@@ -23,8 +23,8 @@ internal sealed class ExecFileHolder : IDisposable
     private readonly int _wake;
     private readonly Thread _thread;
     private readonly Lock _lock = new();
-    private readonly Dictionary<(uint Device, ulong Inode), Held> _held = new(Capacity);
-    private readonly Queue<((uint Device, ulong Inode) Key, long Stamp)> _order = new();
+    private readonly Dictionary<(uint Device, ulong Inode, long Size, long MtimeNs), Held> _held = new(Capacity);
+    private readonly Queue<((uint Device, ulong Inode, long Size, long MtimeNs) Key, long Stamp)> _order = new();
     private volatile bool _stopping;
     private long _overflows;
     private long _taken;
@@ -75,7 +75,7 @@ internal sealed class ExecFileHolder : IDisposable
     {
         lock (_lock)
         {
-            if (!_held.Remove((version.Device, version.Inode), out Held held))
+            if (!_held.Remove((version.Device, version.Inode, version.Size, version.MtimeNs), out Held held))
                 return null;
             Interlocked.Increment(ref _taken);
             return held.File;
@@ -151,7 +151,7 @@ internal sealed class ExecFileHolder : IDisposable
             file.Dispose();
             return;
         }
-        var key = (v.Device, v.Inode);
+        var key = (v.Device, v.Inode, v.Size, v.MtimeNs); // droppers reuse inode numbers: the version tells them apart
         lock (_lock)
         {
             if (_held.Remove(key, out Held old))
@@ -169,7 +169,7 @@ internal sealed class ExecFileHolder : IDisposable
             if (_order.Count > 4 * Capacity)
             {
                 // One file exec'd over and over leaves stale entries behind: keep the live ones only.
-                var live = new Queue<((uint Device, ulong Inode) Key, long Stamp)>(_held.Count);
+                var live = new Queue<((uint Device, ulong Inode, long Size, long MtimeNs) Key, long Stamp)>(_held.Count);
                 foreach (var entry in _order)
                 {
                     if (_held.TryGetValue(entry.Key, out Held h) && h.Stamp == entry.Stamp)
