@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback.
-scripts/setup.sh clickhouse-server
+# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback; the container
+# tests their own dockerd, containerd and podman (runc), with images built from busybox-static.
+scripts/setup.sh clickhouse-server docker.io containerd podman runc busybox-static
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -83,6 +83,24 @@ internal static class CliOptions
         HelpName = "REGEX",
     };
 
+    public static readonly Option<string[]> Container = new("--container")
+    {
+        Description = "Only processes in container NAME or ID (an id prefix of 12+ characters; repeatable)",
+        HelpName = "NAME|ID",
+    };
+
+    public static readonly Option<string[]> Pod = new("--pod")
+    {
+        Description = "Only processes in the Kubernetes pod NAMESPACE/NAME (repeatable)",
+        HelpName = "NAMESPACE/NAME",
+    };
+
+    public static readonly Option<string[]> ContainerRuntime = new("--container-runtime")
+    {
+        Description = "Where a runtime keeps its state: docker=DATA_ROOT, podman=GRAPHROOT, containerd=STATE_DIR, containerd-socket=PATH, crio=RUNROOT, or off (repeatable)",
+        HelpName = "KIND=PATH",
+    };
+
     public static readonly Option<bool> Threads = new("--threads")
     {
         Description = "Show thread events (thread exits and renames; on when -e includes clone)",

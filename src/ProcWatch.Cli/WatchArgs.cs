@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ProcWatch.Events;
+using ProcWatch.Filtering;
 using ProcWatch.Output;
 using ProcWatch.Watching;
 
@@ -31,6 +32,12 @@ internal sealed record WatchArgs
     public IReadOnlyList<int> Pids { get; init; } = [];
     public uint? UserId { get; init; }
     public Regex? Match { get; init; }
+
+    /// <summary><c>--container</c>, <c>--pod</c>; null: any process.</summary>
+    public ContainerSelector? Containers { get; init; }
+
+    /// <summary><c>--container-runtime</c>: where the runtimes keep their state.</summary>
+    public Containers.ContainerOptions ContainerRuntimes { get; init; } = new();
     public bool Threads { get; init; }
     public bool Environment { get; init; }
     public TreeOptions Tree { get; init; } = new();

@@ -40,6 +40,8 @@ internal static class WatchArgsParser
             Pids = ParsePids(pids),
             UserId = ParseUser(result.GetValue(CliOptions.User)),
             Match = ParseMatch(result.GetValue(CliOptions.Match)),
+            Containers = ContainerArguments.ParseSelector(result.GetValue(CliOptions.Container) ?? [], result.GetValue(CliOptions.Pod) ?? []),
+            ContainerRuntimes = ContainerArguments.ParseRuntimes(result.GetValue(CliOptions.ContainerRuntime) ?? []),
             Threads = result.GetValue(CliOptions.Threads) || (kinds & ProcessEventKinds.Clone) != 0,
             Environment = result.GetValue(CliOptions.Env),
             Tree = new TreeOptions { FullPath = result.GetValue(CliOptions.FullPath), HideArgs = result.GetValue(CliOptions.NoArgs) },

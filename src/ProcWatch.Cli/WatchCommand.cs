@@ -36,7 +36,11 @@ internal static class WatchCommand
             Kinds = watched,
             ReceiveBufferBytes = args.BufferBytes,
             QueueCapacity = args.QueueCapacity,
-            Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args), Hash = args.Hash, AncestorDepth = args.AncestorDepth },
+            Enrichment = new EnrichmentOptions
+            {
+                IncludeEnvironment = args.Environment, Filter = BuildFilter(args), Hash = args.Hash, AncestorDepth = args.AncestorDepth,
+                Containers = args.ContainerRuntimes with { Warning = message => Console.Error.WriteLine(ErrorLine.Format($"warning: {message}")) },
+            },
         };
         var procfs = new ProcfsOptions { Kinds = watched, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
         if (args.Realtime)
@@ -209,7 +213,7 @@ internal static class WatchCommand
 
     private static ProcessFilter? BuildFilter(WatchArgs args)
     {
-        if (args.Pids.Count == 0 && args.Command is null && args.UserId is null && args.Match is null && args.Threads)
+        if (args.Pids.Count == 0 && args.Command is null && args.UserId is null && args.Match is null && args.Containers is null && args.Threads)
             return null;
         return new ProcessFilter
         {
@@ -217,6 +221,7 @@ internal static class WatchCommand
             DescendantsOf = args.Command is null ? null : Environment.ProcessId,
             UserId = args.UserId,
             Match = args.Match,
+            Containers = args.Containers,
             IncludeThreads = args.Threads,
         };
     }

@@ -79,6 +79,18 @@ internal static class DoctorJson
                 w.WriteNull("pid_max");
             w.WriteEndObject();
 
+            w.WriteStartArray("container_runtimes");
+            foreach (ContainerRuntimeFinding r in report.ContainerRuntimes)
+            {
+                w.WriteStartObject();
+                w.WriteString("runtime", r.Runtime);
+                w.WriteBoolean("present", r.Present);
+                w.WriteBoolean("readable", r.Readable);
+                w.WriteString("detail", r.Detail);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+
             AutoBackendFinding a = report.Auto;
             w.WriteStartObject("auto");
             w.WriteString("backend", a.Backend);

@@ -52,7 +52,7 @@ internal static partial class ConfigLoader
             if (string.IsNullOrEmpty(name))
                 throw Error(item, "a rule needs a name");
             RuleMatch matching = match ?? new RuleMatch();
-            bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null };
+            bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null, SelectsContainers: false };
             if (unrestricted && !killAnyProcess && actions is not null && actions.Exists(a => a is KillAction))
                 throw Error(actionsNode!, $"rule '{name}' would SIGKILL every process (its match names no executable, name, args, user or parent); " +
                     "narrow the match, or add kill_any_process: true if that is really meant");
@@ -80,9 +80,14 @@ internal static partial class ConfigLoader
                     "args" => match with { Args = Pattern(value) },
                     "user" => match with { User = KnownUser(value) },
                     "parent_executable" => match with { ParentExecutable = NonEmpty(value, key) },
+                    "container" => match with { Container = NonEmpty(value, key) },
+                    "image" => match with { Image = NonEmpty(value, key) },
+                    "pod_namespace" => match with { PodNamespace = NonEmpty(value, key) },
+                    "pod" => match with { Pod = NonEmpty(value, key) },
+                    "container_entry" => match with { ContainerEntry = Boolean(value, key) },
                     "sha256" => match with { Sha256 = Digests(value) },
                     "script" => match with { Script = NonEmpty(value, key) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in match (expected event, executable, name, args, user, parent_executable, sha256, script)"),
+                    _ => throw Error(keyNode, $"unknown key '{key}' in match (expected event, executable, name, args, user, parent_executable, container, image, pod_namespace, pod, container_entry, sha256, script)"),
                 };
             }
             return match;

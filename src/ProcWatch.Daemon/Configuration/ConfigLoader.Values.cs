@@ -21,10 +21,29 @@ internal static partial class ConfigLoader
                     "interval" => health with { LogInterval = Duration(value, key, allowZero: true) },
                     "socket" => health with { Socket = value is YamlScalarNode { Value: null or "" or "none" } ? null : Scalar(value, key) },
                     "listen" => health with { Listen = Loopback(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in health (expected interval, socket, listen)"),
+                    "metrics_token_file" => health with { MetricsTokenFile = Scalar(value, key) },
+                    "rule_metrics" => health with { RuleMetrics = Boolean(value, key) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' in health (expected interval, socket, listen, metrics_token_file, rule_metrics)"),
                 };
             }
             return health;
+        }
+
+        private Flood.FloodSettings ReadFlood(YamlNode node)
+        {
+            var flood = new Flood.FloodSettings();
+            foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "flood").Children)
+            {
+                string key = Key(keyNode);
+                flood = key switch
+                {
+                    "bytes_per_minute" => flood with { BytesPerMinute = Size(value) },
+                    "argv_kept" => flood with { ArgvKeptBytes = (int)Math.Clamp(Size(value), 0, 1024 * 1024) },
+                    "users" => flood with { MaxUsers = Integer(value, key, 16, 1_000_000) },
+                    _ => throw Error(keyNode, $"unknown key '{key}' in flood (expected bytes_per_minute, argv_kept, users)"),
+                };
+            }
+            return flood;
         }
 
         private IPEndPoint Loopback(YamlNode node)

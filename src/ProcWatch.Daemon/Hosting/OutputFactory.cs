@@ -15,6 +15,8 @@ internal static class OutputFactory
         {
             foreach (OutputDefinition d in definitions)
             {
+                if (d.Type == OutputType.File && d.AlertsPath is not null)
+                    sinks.Add(new AlertsOnlySink(OpenFile(d with { Path = d.AlertsPath, MaxBytes = d.AlertsMaxBytes, Keep = d.AlertsKeep }, report)));
                 sinks.Add(d.Type switch
                 {
                     OutputType.File => OpenFile(d, report),

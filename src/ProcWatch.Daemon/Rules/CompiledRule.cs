@@ -18,6 +18,7 @@ internal sealed class CompiledRule
     private readonly string? _userName;
     private readonly uint? _userId;
     private readonly string? _parentExecutable;
+    private readonly RuleMatch? _containers;
     private readonly string[]? _sha256;
     private readonly string? _script;
     private readonly TokenBucket _execBudget;
@@ -37,6 +38,7 @@ internal sealed class CompiledRule
             else _userName = m.User;
         }
         _parentExecutable = m.ParentExecutable;
+        _containers = m.SelectsContainers ? m : null;
         _sha256 = m.Sha256 is { Count: > 0 } digests ? [.. digests] : null;
         _script = m.Script;
         Alert = Kill = false;
@@ -93,6 +95,8 @@ internal sealed class CompiledRule
         if (_parentExecutable is not null && !Glob(_parentExecutable, p?.Parent?.Executable))
             return false;
         if ((_userName is not null || _userId is not null) && !ProcessMatching.UserMatches(p, _userId, _userName))
+            return false;
+        if (_containers is not null && !ContainerRuleMatching.Matches(_containers, p))
             return false;
         if (_args is not null && (p?.Args is not { } args || !_args.IsMatch(commandLine ??= CommandLine.Join(args))))
             return false;

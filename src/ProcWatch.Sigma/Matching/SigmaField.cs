@@ -9,6 +9,12 @@ internal enum SigmaField : byte
     ParentCommandLine,
     User,
     CurrentDirectory,
+    // Not in Sigma's process_creation taxonomy: the ECS names (rules written for ECS-mapped
+    // backends use them) of the container's identity. Text fields, so before the numeric ones.
+    ContainerName,
+    ContainerImage,
+    PodNamespace,
+    PodName,
     LogonId,
     ProcessId,
     ParentProcessId,
@@ -20,7 +26,7 @@ internal enum SigmaField : byte
 
 internal static class SigmaFields
 {
-    public const int Count = 11;
+    public const int Count = 15;
 
     /// <summary>Fields a keyword (a value without a field) is searched in.</summary>
     public static readonly SigmaField[] Text =
@@ -43,6 +49,10 @@ internal static class SigmaFields
             case "logonid": field = SigmaField.LogonId; return true;
             case "processid": field = SigmaField.ProcessId; return true;
             case "parentprocessid": field = SigmaField.ParentProcessId; return true;
+            case "container.name": field = SigmaField.ContainerName; return true;
+            case "container.image.name": field = SigmaField.ContainerImage; return true;
+            case "orchestrator.namespace": field = SigmaField.PodNamespace; return true;
+            case "orchestrator.resource.name": field = SigmaField.PodName; return true;
             case "hashes": field = SigmaField.Hashes; return true;
             case "sha256": field = SigmaField.Sha256; return true;
         }
@@ -59,5 +69,6 @@ internal static class SigmaFields
     }
 
     public static readonly string[] Names =
-        ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory", "LogonId", "ProcessId", "ParentProcessId", "Hashes", "sha256"];
+        ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory",
+         "container.name", "container.image.name", "orchestrator.namespace", "orchestrator.resource.name", "LogonId", "ProcessId", "ParentProcessId", "Hashes", "sha256"];
 }

@@ -45,6 +45,19 @@ internal sealed class DaemonUnderTest : IDisposable
         return daemon;
     }
 
+    /// <summary>The daemon in a network namespace of its own (<c>unshare --net</c>), as in a container: no proc connector, no taskstats.</summary>
+    public static DaemonUnderTest StartInOwnNetworkNamespace(string configPath)
+    {
+        (string file, List<string> argv) = Cli.Command("daemon", "--config", configPath);
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add("--net");
+        psi.ArgumentList.Add(file);
+        foreach (string a in argv) psi.ArgumentList.Add(a);
+        var daemon = new DaemonUnderTest(Process.Start(psi)!);
+        daemon.WaitForStderr("ready:", TimeSpan.FromSeconds(20));
+        return daemon;
+    }
+
     public void Signal(int signal) => Assert.Equal(0, Libc.Kill(_process.Id, signal));
 
     public int WaitForExit(TimeSpan timeout)

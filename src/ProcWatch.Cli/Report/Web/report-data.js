@@ -15,7 +15,7 @@ function loadReport() {
       i, pid: r[0], parentIndex: r[1], entity: r[2], start: r[3], end: r[4], exec: r[5],
       outcome: OUTCOMES[r[6]] || 'unknown', exitCode: r[7], signal: r[8],
       exe: str(r[9]), name: str(r[10]), cwd: str(r[11]), user: str(r[12]), args: r[13],
-      cpu: r[15], rss: r[16], flags: r[17], parent: null, children: [], depth: 0, alerts: null, critical: false,
+      cpu: r[15], rss: r[16], flags: r[17], container: str(r[18]), pod: str(r[19]), parent: null, children: [], depth: 0, alerts: null, critical: false,
     };
     p.endShown = p.end !== null ? p.end : t1;
     p.dur = r[14] !== null ? r[14] : p.endShown - p.start;
