@@ -19,9 +19,13 @@
 /* Bytes of the exec'd path, including its NUL (PATH_MAX). */
 #define EXEC_FILENAME_CAP 4096
 /* Bytes of each path walked in the kernel (executable, cwd): its components, leaf first,
- * each NUL-terminated. A longer (or deeper than EXEC_PATH_DEPTH) path is flagged truncated. */
-#define EXEC_PATH_CAP 4096
-#define EXEC_PATH_DEPTH 64
+ * each NUL-terminated. A longer (or deeper than EXEC_PATH_DEPTH) path is flagged truncated.
+ * Three times PATH_MAX: /proc/PID/exe and /proc/PID/cwd fail with ENAMETOOLONG past one page
+ * (measured: readlink of a 5044-byte cwd), so a program run from a directory nested past
+ * 4 KiB would have no path at all without the walk going further (issue 20, H7). The record
+ * carries only the bytes used; the walk costs one step per component. */
+#define EXEC_PATH_CAP 12288
+#define EXEC_PATH_DEPTH 1024
 #define EXEC_COMM_LEN 16
 
 #define RECORD_EXEC 1

@@ -13,8 +13,8 @@
 
 #define NAME_BYTES 256 /* NAME_MAX + NUL */
 /* data[] offsets are masked with this so the verifier sees them bounded; every path ends
- * below 3 * EXEC_PATH_CAP + EXEC_FILENAME_CAP, well inside it. */
-#define DATA_OFFSET_MASK 0x3fff
+ * below EXEC_FILENAME_CAP + 2 * EXEC_PATH_CAP (28 KiB), inside it. */
+#define DATA_OFFSET_MASK 0x7fff
 
 struct walk_flags {
     u32 truncated;

@@ -12,6 +12,8 @@ switch (args.Length > 0 ? args[0] : "")
         return ClickHouseBench.Run(args[1..]);
     case "receive":
         return ReceiveStrategyBench.Run(args[1..]);
+    case "hash-latency":
+        return HashLatencyBench.Run(args[1..]);
     case "sigma-cpu":
         return SigmaEvaluationBenchmarks.RunCpuTime(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2000);
 }

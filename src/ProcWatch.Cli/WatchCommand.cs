@@ -27,7 +27,7 @@ internal static class WatchCommand
 
         SigmaAlertWriter? sigma = SigmaStream.Open(args, Console.Error);
         // Sigma judges execs: they are watched even when -e does not show them.
-        ProcessEventKinds watched = sigma is null ? args.Kinds : args.Kinds | ProcessEventKinds.Exec;
+        ProcessEventKinds watched = args.SigmaPaths.Count == 0 ? args.Kinds : args.Kinds | ProcessEventKinds.Exec;
         var options = new WatchOptions
         {
             Kinds = watched,
@@ -98,7 +98,8 @@ internal static class WatchCommand
             if (terminal is not null && args.Format != OutputFormat.Table)
                 await Console.Error.WriteLineAsync("procwatch: watching… (Ctrl-C to stop)").ConfigureAwait(false);
         }
-        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma, args.Kinds));
+        var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma,
+            args.SigmaPaths.Count == 0 ? (ProcessEventKinds)(-1) : args.Kinds));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
         // (closed output, COMMAND's exit printed, an error).
@@ -220,7 +221,7 @@ internal static class WatchCommand
         {
             foreach (ProcessEvent e in batch)
             {
-                if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
+                if (shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost || (e.Kind == ProcessEventKind.Hash && shown.Contains(ProcessEventKind.Exec)))
                 {
                     formatter?.Write(e, output.Buffer);
                     report?.Record(e);

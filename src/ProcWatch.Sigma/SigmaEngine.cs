@@ -22,6 +22,9 @@ internal sealed class SigmaCompiledRule
     }
 
     public SigmaRuleInfo Info { get; }
+
+    /// <summary>The rule names Hashes or sha256: a hash follow-up event (the hash came after the exec) is judged by it too.</summary>
+    public bool UsesHashes { get; init; }
     public MatchNode Condition { get; internal set; }
     public AlertInfo Alert { get; }
 }
@@ -59,21 +62,45 @@ internal sealed class SigmaEngine
     public int Evaluate(ProcessEvent e, List<SigmaCompiledRule> hits)
     {
         hits.Clear();
-        if (_rules.Length == 0 || e is not ExecEvent || e.Process is not { } process)
+        if (_rules.Length == 0 || e.Process is not { } process)
+            return 0;
+        if (e is HashEvent)
+        {
+            // The hash the exec could not carry: only rules on hashes judge it again (the
+            // others already judged the exec).
+            Evaluate(process, hits);
+            hits.RemoveAll(static r => !r.UsesHashes);
+            return hits.Count;
+        }
+        if (e is not ExecEvent)
             return 0;
         return Evaluate(process, hits);
     }
 
+    /// <summary>
+    /// The rules <paramref name="process"/> fires. A loader run or an interpreter with a script
+    /// file is seen once more with that program as its Image (and Hashes): a rule on
+    /// <c>Image</c> fires for <c>ld-linux-x86-64.so.2 /tmp/x</c> and for <c>bash /tmp/x.sh</c>.
+    /// </summary>
     public int Evaluate(ProcessInfo process, List<SigmaCompiledRule> hits)
     {
         hits.Clear();
-        _event.Reset(process);
+        EvaluateView(process, ImageView.Executable, hits);
+        if (SigmaEvent.HasView(process, ImageView.LoadedProgram))
+            EvaluateView(process, ImageView.LoadedProgram, hits);
+        if (SigmaEvent.HasView(process, ImageView.Script))
+            EvaluateView(process, ImageView.Script, hits);
+        return hits.Count;
+    }
+
+    private void EvaluateView(ProcessInfo process, ImageView view, List<SigmaCompiledRule> hits)
+    {
+        _event.Reset(process, view);
         _prefilter.Select(_event);
         for (int i = 0; i < _rules.Length; i++)
         {
-            if (_prefilter.IsCandidate(i) && _rules[i].Condition.Evaluate(_event))
+            if (_prefilter.IsCandidate(i) && _rules[i].Condition.Evaluate(_event) && (view == ImageView.Executable || !hits.Contains(_rules[i])))
                 hits.Add(_rules[i]);
         }
-        return hits.Count;
     }
 }

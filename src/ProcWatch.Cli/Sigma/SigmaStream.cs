@@ -9,7 +9,7 @@ internal static class SigmaStream
     public static SigmaAlertWriter? Open(WatchArgs args, TextWriter notes)
     {
         if (args.SigmaPaths.Count == 0)
-            return null;
+            return args.Match is null ? null : new SigmaAlertWriter(null, args.Format, UseColor(args)); // --match: the built-in alerts only
         SigmaLoadReport report;
         try
         {
@@ -24,8 +24,10 @@ internal static class SigmaStream
             string hint = report.Rejected.Count > 0 ? $"; see procwatch sigma check {string.Join(' ', args.SigmaPaths)}" : "";
             notes.WriteLine($"procwatch: note: {report.Summary()}{hint}");
         }
-        bool color = args.Format != OutputFormat.Json && args.OutputPath is null && !Console.IsOutputRedirected
-            && Environment.GetEnvironmentVariable("NO_COLOR") is null or "";
-        return new SigmaAlertWriter(report.Engine, args.Format, color);
+        return new SigmaAlertWriter(report.Engine, args.Format, UseColor(args));
     }
+
+    private static bool UseColor(WatchArgs args) =>
+        args.Format != OutputFormat.Json && args.OutputPath is null && !Console.IsOutputRedirected
+        && Environment.GetEnvironmentVariable("NO_COLOR") is null or "";
 }

@@ -85,11 +85,31 @@ internal static partial class ConfigLoader
                     "pod_namespace" => match with { PodNamespace = NonEmpty(value, key) },
                     "pod" => match with { Pod = NonEmpty(value, key) },
                     "container_entry" => match with { ContainerEntry = Boolean(value, key) },
+                    "sha256" => match with { Sha256 = Digests(value) },
+                    "script" => match with { Script = NonEmpty(value, key) },
                     _ => throw Error(keyNode, ConfigSchema.Match.UnknownKey(key)),
                 };
             }
             return match;
         }
+
+        /// <summary>One digest or a list of them: 64 hex digits each, lower-cased.</summary>
+        private List<string> Digests(YamlNode node)
+        {
+            var digests = new List<string>();
+            foreach (YamlScalarNode item in ScalarList(node, "sha256"))
+            {
+                string text = (item.Value ?? "").Trim();
+                if (text.Length != 64 || text.AsSpan().ContainsAnyExcept(HexDigits))
+                    throw Error(item, $"sha256: '{text}' is not a SHA-256 digest (64 hex digits)");
+                digests.Add(text.ToLowerInvariant());
+            }
+            if (digests.Count == 0)
+                throw Error(node, "sha256 is empty");
+            return digests;
+        }
+
+        private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
         private string Pattern(YamlNode node)
         {

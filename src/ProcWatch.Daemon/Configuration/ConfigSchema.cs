@@ -108,6 +108,8 @@ internal static class ConfigSchema
         new("pod_namespace", "GLOB", "Glob on the Kubernetes pod's namespace."),
         new("pod", "GLOB", "Glob on the Kubernetes pod's name."),
         new("container_entry", "true | false", "The process entered a running container from outside (docker exec, kubectl exec, nsenter)."),
+        new("sha256", "HEX | [HEX, ...]", "SHA-256 of the executable, of the program the dynamic loader ran, or of the script (lower- or upper-case hex)."),
+        new("script", "GLOB", "Glob on the script's path (a #! script, or the script argument of sh, bash, python, perl, ruby, node, php, java -jar)."),
     ]);
 
     public static readonly ConfigSection Sigma = new("sigma[]", "SIGMA", " in a sigma entry",

@@ -251,7 +251,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             DaemonLog.Lost(_log, EcsJsonFormatter.LostReasonName(lost.Reason), lost.Count);
             Write(e, null);
         }
-        else if (_recorded.Contains(e.Kind) || e is DeniedEvent)
+        else if (_recorded.Contains(e.Kind) || e is DeniedEvent || (e.Kind == ProcessEventKind.Hash && _recorded.Contains(ProcessEventKind.Exec)))
         {
             Write(written, null);
         }
@@ -260,6 +260,13 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
             // Rules saw only a prefix of this argv (it was beyond the kernel capture's limit and
             // /proc no longer had it): padding argv is how rules are evaded, so say it loudly.
             Write(written, ArgvTruncatedAlert);
+            Metrics!.OnAlert();
+        }
+        if (e is ExecEvent { Process.ExecutableUnknown: true } && !_own.IsOwn(e))
+        {
+            // A program ran from a path too long for anything to name: rules on the executable
+            // could not see it (issue 20, H7).
+            Write(e, BuiltInAlerts.ExecutableUnknown);
             Metrics!.OnAlert();
         }
         if (_ruleSet.Rules.Length > 0 && !_own.IsOwn(e))
@@ -339,7 +346,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     internal static readonly AlertInfo FloodAlert = new("procwatch-flood", RuleSeverity.High.Name(), RuleSeverity.High.Score());
 
     /// <summary>The built-in alert for an exec whose argv could not be captured whole (README: Alerts).</summary>
-    internal static readonly AlertInfo ArgvTruncatedAlert = new("procwatch-argv-truncated", RuleSeverity.Medium.Name(), RuleSeverity.Medium.Score());
+    internal static readonly AlertInfo ArgvTruncatedAlert = BuiltInAlerts.ArgvTruncated;
 
     private async Task LogCountersAsync(TimeSpan interval, CancellationToken stop)
     {

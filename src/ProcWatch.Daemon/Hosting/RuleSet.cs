@@ -88,7 +88,9 @@ internal sealed class RuleSet
             indexes.Clear();
             for (int i = 0; i < own.Count; i++)
             {
-                if (own[i].Events.Contains((ProcessEventKind)k))
+                if (own[i].Events.Contains((ProcessEventKind)k)
+                    // A hash follow-up is judged again by the exec rules on hashes only.
+                    || (k == (int)ProcessEventKind.Hash && own[i].UsesHash && own[i].Events.Contains(ProcessEventKind.Exec)))
                     indexes.Add(i);
             }
             byKind[k] = [.. indexes];

@@ -19,6 +19,8 @@ internal sealed class CompiledRule
     private readonly uint? _userId;
     private readonly string? _parentExecutable;
     private readonly RuleMatch? _containers;
+    private readonly string[]? _sha256;
+    private readonly string? _script;
     private readonly TokenBucket _execBudget;
 
     /// <exception cref="ArgumentException">A pattern does not compile (message says why).</exception>
@@ -37,6 +39,8 @@ internal sealed class CompiledRule
         }
         _parentExecutable = m.ParentExecutable;
         _containers = m.SelectsContainers ? m : null;
+        _sha256 = m.Sha256 is { Count: > 0 } digests ? [.. digests] : null;
+        _script = m.Script;
         Alert = Kill = false;
         var exec = new List<ExecAction>();
         foreach (RuleAction action in definition.Actions)
@@ -59,6 +63,9 @@ internal sealed class CompiledRule
     public bool Kill { get; }
     public IReadOnlyList<ExecAction> Exec { get; }
 
+    /// <summary>The rule matches on <c>sha256</c>: a hash follow-up event (the hash came after the exec) is judged by it too.</summary>
+    public bool UsesHash => _sha256 is not null;
+
     /// <summary>Event kinds this rule can match (the daemon subscribes to them).</summary>
     public ProcessEventKinds Events => _events;
 
@@ -76,7 +83,12 @@ internal sealed class CompiledRule
     public bool MatchesProcess(ProcessEvent e, ref string? commandLine)
     {
         ProcessInfo? p = e.Process;
-        if (_executable is not null && !Glob(_executable, p?.Executable))
+        // A loader run (ld-linux-x86-64.so.2 /usr/bin/curl) matches as the loader and as the program it loads.
+        if (_executable is not null && !Glob(_executable, p?.Executable) && !Glob(_executable, p?.LoadedProgram?.Path))
+            return false;
+        if (_script is not null && !Glob(_script, p?.Script?.File?.Path))
+            return false;
+        if (_sha256 is not null && !AnyDigest(p))
             return false;
         if (_name is not null && !ProcessMatching.NameMatches(e, _name))
             return false;
@@ -93,6 +105,19 @@ internal sealed class CompiledRule
 
     /// <summary>Takes one of this rule's exec budget; false when the rule is over its rate.</summary>
     public bool TryTakeExecBudget(long nowTicks) => _execBudget.TryTake(nowTicks);
+
+    /// <summary>The executable's, the loaded program's or the script's SHA-256 is one of the rule's.</summary>
+    private bool AnyDigest(ProcessInfo? p)
+    {
+        if (p is null)
+            return false;
+        foreach (string digest in _sha256!)
+        {
+            if (digest == p.Sha256 || digest == p.LoadedProgram?.Sha256 || digest == p.Script?.File?.Sha256)
+                return true;
+        }
+        return false;
+    }
 
     /// <summary>The shared semantic (<see cref="ProcessMatching"/>): filters and rules agree on what a glob matches.</summary>
     private static bool Glob(string pattern, string? value) => ProcessMatching.Glob(pattern, value);

@@ -59,6 +59,15 @@ internal sealed record RuleMatch
 
     /// <summary>True when a container condition is given (the container fields must be known).</summary>
     public bool SelectsContainers => Container is not null || Image is not null || PodNamespace is not null || Pod is not null || ContainerEntry is not null;
+
+    /// <summary>
+    /// SHA-256 digests (64 hex digits, lower-cased at load): the rule matches when the
+    /// executable, the program a loader ran, or the script an interpreter ran has one of them.
+    /// </summary>
+    public IReadOnlyList<string>? Sha256 { get; init; }
+
+    /// <summary>Glob on the script's path (a <c>#!</c> script, or an interpreter's script argument).</summary>
+    public string? Script { get; init; }
 }
 
 /// <summary>What a rule does when it fires.</summary>

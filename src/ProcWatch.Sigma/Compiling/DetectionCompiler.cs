@@ -10,9 +10,13 @@ internal sealed class DetectionCompiler(PatternRegistry patterns)
 {
     private readonly ItemCompiler _items = new(patterns);
 
+    /// <summary>Whether the detection compiled last names Hashes or sha256 (it is then judged again on a hash follow-up event).</summary>
+    public bool LastUsedHashes => _items.HashFieldSeen;
+
     /// <exception cref="SigmaRuleException">The detection is invalid, or uses what ProcWatch cannot evaluate.</exception>
     public MatchNode Compile(Detection detection, string file)
     {
+        _items.HashFieldSeen = false;
         var searches = new Dictionary<string, MatchNode>(StringComparer.Ordinal);
         foreach (SearchIdentifier search in detection.Searches)
         {

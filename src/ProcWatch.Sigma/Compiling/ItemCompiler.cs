@@ -12,6 +12,9 @@ namespace ProcWatch.Sigma.Compiling;
 /// </summary>
 internal sealed class ItemCompiler(PatternRegistry patterns)
 {
+    /// <summary>Set when an item names Hashes or sha256; the caller clears it per rule.</summary>
+    public bool HashFieldSeen { get; set; }
+
     /// <exception cref="NotSupportedException">An unknown field or modifier, or values the modifiers cannot take.</exception>
     public MatchNode Compile(DetectionItem item)
     {
@@ -27,6 +30,7 @@ internal sealed class ItemCompiler(PatternRegistry patterns)
         }
         if (!SigmaFields.TryResolve(item.Field, out SigmaField field, out string? reason))
             throw new NotSupportedException(reason);
+        HashFieldSeen |= field is SigmaField.Hashes or SigmaField.Sha256;
         return CompileValues(field, item, m, keyword: false);
     }
 

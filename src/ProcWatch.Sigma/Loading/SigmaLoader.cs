@@ -94,7 +94,8 @@ internal static class SigmaLoader
         }
         try
         {
-            rules.Add(new SigmaCompiledRule(info, compiler.Compile(rule.Detection, info.File)));
+            MatchNode condition = compiler.Compile(rule.Detection, info.File);
+            rules.Add(new SigmaCompiledRule(info, condition) { UsesHashes = compiler.LastUsedHashes });
         }
         catch (SigmaRuleException ex)
         {

@@ -15,6 +15,7 @@ internal sealed class SigmaEvent
     private readonly AhoCorasick?[] _automata;
     private readonly FieldState[] _fields = new FieldState[SigmaFields.Count];
     private ProcessInfo _process = null!;
+    private ImageView _view;
     private int _stamp;
 
     public SigmaEvent(AhoCorasick?[] automata)
@@ -27,10 +28,15 @@ internal sealed class SigmaEvent
         }
     }
 
-    /// <summary>Makes this the view of <paramref name="process"/>; nothing is read until a rule asks.</summary>
-    public void Reset(ProcessInfo process)
+    /// <summary>
+    /// Makes this the view of <paramref name="process"/> as <paramref name="program"/> (its
+    /// executable, the program its loader loads, or its script: each is an Image with its
+    /// Hashes); nothing is read until a rule asks.
+    /// </summary>
+    public void Reset(ProcessInfo process, ImageView program = ImageView.Executable)
     {
         _process = process;
+        _view = program;
         if (++_stamp == int.MaxValue)
         {
             _stamp = 1;
@@ -105,7 +111,9 @@ internal sealed class SigmaEvent
         ProcessInfo p = _process;
         switch (field)
         {
-            case SigmaField.Image: f.SetText(p.Executable); break;
+            case SigmaField.Image: f.SetText(ImagePath(p, _view)); break;
+            case SigmaField.Hashes: f.SetHashes(ImageSha256(p, _view)); break;
+            case SigmaField.Sha256: f.SetText(ImageSha256(p, _view)); break;
             case SigmaField.CommandLine: f.SetArgs(p.Args); break;
             case SigmaField.ParentImage: f.SetText(p.Parent?.Executable); break;
             case SigmaField.ParentCommandLine: f.SetArgs(p.Parent?.Args); break;
@@ -121,6 +129,28 @@ internal sealed class SigmaEvent
         }
         return f;
     }
+
+    /// <summary>The views an exec has: one, and one more for a loaded program or a script file.</summary>
+    public static bool HasView(ProcessInfo p, ImageView view) => view switch
+    {
+        ImageView.Executable => true,
+        ImageView.LoadedProgram => p.LoadedProgram?.Path is not null,
+        _ => p.Script?.File?.Path is not null,
+    };
+
+    private static string? ImagePath(ProcessInfo p, ImageView view) => view switch
+    {
+        ImageView.Executable => p.Executable,
+        ImageView.LoadedProgram => p.LoadedProgram?.Path,
+        _ => p.Script?.File?.Path,
+    };
+
+    private static string? ImageSha256(ProcessInfo p, ImageView view) => view switch
+    {
+        ImageView.Executable => p.Sha256,
+        ImageView.LoadedProgram => p.LoadedProgram?.Sha256,
+        _ => p.Script?.File?.Sha256,
+    };
 
     private sealed class FieldState(int states, int patterns)
     {
@@ -162,6 +192,16 @@ internal sealed class SigmaEvent
             Length = at;
         }
 
+        /// <summary>Sysmon's Hashes value, as SigmaHQ rules match it: "SHA256=hex".</summary>
+        public void SetHashes(string? sha256)
+        {
+            if (sha256 is null) { Present = false; return; }
+            Reserve(7 + sha256.Length);
+            "SHA256=".CopyTo(Raw);
+            sha256.CopyTo(Raw.AsSpan(7));
+            Length = 7 + sha256.Length;
+        }
+
         public void SetNumber(uint? number)
         {
             if (number is not { } n) { Present = false; return; }
@@ -190,4 +230,12 @@ internal sealed class SigmaEvent
                 Raw = new char[Math.Max(length, Raw.Length * 2)];
         }
     }
+}
+
+/// <summary>Which program of an exec a Sigma evaluation sees as its Image (and Hashes).</summary>
+internal enum ImageView : byte
+{
+    Executable,
+    LoadedProgram,
+    Script,
 }

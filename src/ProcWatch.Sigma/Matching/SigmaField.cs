@@ -18,17 +18,21 @@ internal enum SigmaField : byte
     LogonId,
     ProcessId,
     ParentProcessId,
+    /// <summary>Sysmon's "SHA256=hex" (ProcWatch computes SHA-256 only).</summary>
+    Hashes,
+    /// <summary>The bare hex digest.</summary>
+    Sha256,
 }
 
 internal static class SigmaFields
 {
-    public const int Count = 13;
+    public const int Count = 15;
 
     /// <summary>Fields a keyword (a value without a field) is searched in.</summary>
     public static readonly SigmaField[] Text =
         [SigmaField.Image, SigmaField.CommandLine, SigmaField.ParentImage, SigmaField.ParentCommandLine, SigmaField.User, SigmaField.CurrentDirectory];
 
-    public static bool IsNumeric(SigmaField field) => field >= SigmaField.LogonId;
+    public static bool IsNumeric(SigmaField field) => field is SigmaField.LogonId or SigmaField.ProcessId or SigmaField.ParentProcessId;
 
     /// <summary>Sigma's name (case-insensitive, as Sigma backends treat field names) to ours; false with the reason otherwise.</summary>
     public static bool TryResolve(string name, out SigmaField field, out string? reason)
@@ -49,14 +53,16 @@ internal static class SigmaFields
             case "container.image.name": field = SigmaField.ContainerImage; return true;
             case "orchestrator.namespace": field = SigmaField.PodNamespace; return true;
             case "orchestrator.resource.name": field = SigmaField.PodName; return true;
+            case "hashes": field = SigmaField.Hashes; return true;
+            case "sha256": field = SigmaField.Sha256; return true;
         }
         field = default;
         reason = name.ToLowerInvariant() switch
         {
             "originalfilename" or "product" or "company" or "description" or "fileversion" =>
                 $"field '{name}' comes from a Windows PE header; Linux executables have none",
-            "hashes" or "md5" or "sha1" or "sha256" or "imphash" =>
-                $"field '{name}': ProcWatch does not hash executables at exec",
+            "md5" or "sha1" or "imphash" =>
+                $"field '{name}': ProcWatch computes SHA-256 only (match it with Hashes: 'SHA256=...' or sha256)",
             _ => $"field '{name}' is not one ProcWatch knows for process_creation (it knows {string.Join(", ", Names)})",
         };
         return false;
@@ -64,5 +70,5 @@ internal static class SigmaFields
 
     public static readonly string[] Names =
         ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory",
-         "container.name", "container.image.name", "orchestrator.namespace", "orchestrator.resource.name", "LogonId", "ProcessId", "ParentProcessId"];
+         "container.name", "container.image.name", "orchestrator.namespace", "orchestrator.resource.name", "LogonId", "ProcessId", "ParentProcessId", "Hashes", "sha256"];
 }

@@ -27,6 +27,9 @@ internal sealed record ProcessCapture : ProcessFacts
     /// <summary>The executable file's version (device, inode, size, times): the key of its hash.</summary>
     public ProcWatch.Tracking.ExecutableVersion? ExecutableVersion { get; init; }
 
+    /// <summary>The path execve was given (bprm->filename): for a <c>#!</c> script the script, while the executable is its interpreter.</summary>
+    public string? ExecFilename { get; init; }
+
     /// <summary>The live parent chain at the event, parent first (the kernel's, exact across reparenting).</summary>
     public IReadOnlyList<int>? AncestorPids { get; init; }
 

@@ -29,6 +29,8 @@ public enum ProcessEventKind : byte
     Unknown,
     /// <summary>An exec a deny rule stopped, or would have stopped in audit mode (see <see cref="DeniedEvent"/>).</summary>
     Denied,
+    /// <summary>A file's hash that came after its exec (see <see cref="HashEvent"/>); delivered whenever execs are.</summary>
+    Hash,
 }
 
 /// <summary>A set of <see cref="ProcessEventKind"/> as bits; cheap to test on the hot path.</summary>
@@ -63,6 +65,8 @@ public enum ProcessEventKinds
     Unknown = 1 << ProcessEventKind.Unknown,
     /// <summary>An exec a deny rule stopped (always reported when deny rules are loaded, like losses).</summary>
     Denied = 1 << ProcessEventKind.Denied,
+    /// <summary>A file's hash that came after its exec; delivered whenever <see cref="Exec"/> is.</summary>
+    Hash = 1 << ProcessEventKind.Hash,
 
     /// <summary>The default: what `forkstat` shows.</summary>
     Default = Fork | Exec | Exit,
@@ -73,7 +77,7 @@ public enum ProcessEventKinds
 internal static class ProcessEventKindNames
 {
     private static readonly string[] Names =
-        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown", "denied"];
+        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown", "denied", "hash"];
 
     /// <summary>The lower-case name used in JSON (<c>event.action</c>), tables and statistics.</summary>
     public static string Name(this ProcessEventKind kind) => Names[(int)kind];

@@ -98,6 +98,19 @@ public sealed record ProcessInfo : ProcessFacts
     /// <summary>The executable file's owner at exec.</summary>
     public IdName? ExecutableOwner { get; init; }
 
+    /// <summary>
+    /// The kernel ran a file whose path nothing could give whole (deeper than the capture's
+    /// walk, and /proc/PID/exe fails with ENAMETOOLONG): <see cref="ProcessFacts.Executable"/>
+    /// is null and rules on it cannot match, so the exec raises a built-in alert.
+    /// </summary>
+    public bool ExecutableUnknown { get; init; }
+
+    /// <summary>The program the dynamic loader was run to load (<c>procwatch.loaded_program.*</c>); null when the executable is not a loader.</summary>
+    public ProgramFile? LoadedProgram { get; init; }
+
+    /// <summary>The script an interpreter runs (<c>procwatch.script.*</c>); null when not an interpreter exec.</summary>
+    public ScriptInfo? Script { get; init; }
+
     /// <summary>The parent chain at exec, the parent first (<c>procwatch.ancestors</c>), up to the configured depth; null when not known.</summary>
     public IReadOnlyList<ParentInfo>? Ancestors { get; init; }
 

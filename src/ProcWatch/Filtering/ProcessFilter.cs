@@ -58,7 +58,13 @@ internal sealed record ProcessFilter
         {
             bool hit = (info.Executable is { } exe && regex.IsMatch(exe))
                 || (info.Args is { Count: > 0 } args && regex.IsMatch(CommandLine.Join(args)))
-                || (info.Args is null && info.Name is { } name && regex.IsMatch(name));
+                || (info.Args is null && info.Name is { } name && regex.IsMatch(name))
+                // What really ran: the loader's program, the interpreter's script.
+                || (info.LoadedProgram?.Path is { } loaded && regex.IsMatch(loaded))
+                || (info.Script?.File?.Path is { } script && regex.IsMatch(script))
+                // Not all of it could be seen (argv cut, path unknown): it is shown, with a
+                // built-in alert, rather than let padding or a long path hide it from --match.
+                || info.ArgsTruncated || info.ExecutableUnknown;
             if (!hit)
                 return false;
         }

@@ -5,6 +5,7 @@ internal static partial class Libc
     // errno values (asm-generic/errno-base.h, errno.h) that the code reacts to.
     internal const int EPERM = 1;
     internal const int ENOENT = 2;
+    internal const int ENAMETOOLONG = 36;
     internal const int ESRCH = 3;
     internal const int EINTR = 4;
     internal const int EBADF = 9;

@@ -36,6 +36,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             WriteDenialRule(ref w, denied);
         }
         WriteProcess(ref w, e);
+        if (e is HashEvent hash) EcsWhatRanFields.WriteFileObject(ref w, hash);
         if (e.Process?.ContainerId is { } container)
             WriteContainer(ref w, container, e.Process.Container);
         w.StartObject("host"u8);
@@ -266,6 +267,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             if (p.ExecutableDeleted) w.Boolean("executable_deleted"u8, true);
             if (p.ExecutableMemfd) w.Boolean("executable_memfd"u8, true);
             EcsExecutableFields.WriteProcWatch(ref w, p, e.Kind == ProcessEventKind.Exec);
+            if (e.Kind == ProcessEventKind.Exec) EcsWhatRanFields.Write(ref w, p);
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
@@ -322,6 +324,9 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
                 break;
             case DeniedEvent denied:
                 WriteDenial(ref w, denied);
+                break;
+            case HashEvent hash:
+                EcsWhatRanFields.WriteFollowUp(ref w, hash);
                 break;
         }
         w.EndObject();

@@ -26,6 +26,7 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly ExecutableHasher? _hasher;
     private readonly AncestorChain _ancestors;
     private readonly Dictionary<int, long> _threadStarts = [];
+    private readonly BoundedSet<string> _owedFollowUps = new(4096); // entity ids of reported execs that said "pending"
     private readonly WatcherStatistics? _statistics;
     private readonly ContainerResolver? _containers;
     private long _lastResyncMs = long.MinValue;
@@ -72,11 +73,19 @@ internal sealed partial class EnrichmentStage : IEventStage
             SidEvent sid => OnSid(sid),
             LostEvent lost => OnLost(lost),
             DeniedEvent denied => OnDenied(denied),
+            HashEvent hash => OnHash(hash),
             _ => OnOther(processEvent),
         };
         if (output is not null)
+        {
+            if (output is ExecEvent { Process: { } p } && HasPending(p) && p.EntityId is { } entity)
+                _owedFollowUps.Add(entity);
             next.Post(output);
+        }
     }
+
+    private static bool HasPending(ProcessInfo p) =>
+        p.HashStatus == HashStatuses.Pending || p.Script?.File?.HashStatus == HashStatuses.Pending || p.LoadedProgram?.HashStatus == HashStatuses.Pending;
 
     // ---- event handlers -------------------------------------------------------------------
 
@@ -267,6 +276,25 @@ internal sealed partial class EnrichmentStage : IEventStage
             Resync();
         }
         return e;
+    }
+
+    /// <summary>
+    /// A hash follow-up (posted by the hasher's worker): the process as the table knows it,
+    /// when it is still the exec's (same entity id), with the hash filled in, also for its
+    /// later events. Dropped when the filter dropped the process.
+    /// </summary>
+    private HashEvent? OnHash(HashEvent e)
+    {
+        ProcessInfo waiting = e.Process!;
+        // Only the follow-up of an exec that was reported (it passed the filter) is: the
+        // process may be gone from the table by now.
+        if (waiting.EntityId is not { } entity || !_owedFollowUps.Contains(entity))
+            return null;
+        ProcessEntry? entry = Known(e.Pid);
+        if (entry is null || entry.Info.EntityId != entity)
+            return e with { Process = HashFollowUps.Apply(waiting, e) }; // gone: pid, entity id and the hash
+        entry.Info = HashFollowUps.Apply(entry.Info, e);
+        return e with { Process = entry.Info };
     }
 
     private ProcessEvent? OnOther(ProcessEvent e)

@@ -1,7 +1,7 @@
 namespace ProcWatch.Tracking;
 
 /// <summary>
-/// What is known of one executable version's hash: the digest, or why there is none yet.
+/// What is known of one executable version's hash: the digest, or the execs waiting for it.
 /// Shared between the pipeline's thread (reads) and the hashing worker (writes), under the
 /// cache's lock.
 /// </summary>
@@ -10,18 +10,31 @@ internal sealed class HashEntry(ExecutableVersion version)
     public ExecutableVersion Version { get; } = version;
     public string? Sha256 { get; set; }
 
-    /// <summary><see cref="HashStatuses.Pending"/> until the worker is done; null once hashed.</summary>
-    public string? Status { get; set; } = HashStatuses.Pending;
+    /// <summary>Execs that said "pending" and get a follow-up event; null when none (or hashed).</summary>
+    public List<HashWaiter>? Waiters { get; set; }
 
     public LinkedListNode<HashEntry>? Node { get; set; }
+}
+
+/// <summary>What <see cref="ExecutableHashCache.Probe"/> found.</summary>
+internal enum CacheProbe : byte
+{
+    Miss,
+    Hashed,
+    /// <summary>Being hashed; the exec was added to its waiters.</summary>
+    Waiting,
+    /// <summary>Being hashed, and its waiters are at their bound.</summary>
+    Full,
 }
 
 /// <summary>
 /// Executable versions and their hashes, at most <c>capacity</c> of them: the least recently
 /// used is forgotten beyond it, so a storm of distinct files (each a new version) cannot grow
-/// it. Thread-safe (one lock; the pipeline's lookups are a dictionary probe).
+/// it; each pending version keeps at most <c>maxWaiters</c> waiting execs. An entry being
+/// hashed is never evicted (its waiters are owed a follow-up); the worker's bounded queue
+/// bounds those. Thread-safe (one lock; the pipeline's lookups are a dictionary probe).
 /// </summary>
-internal sealed class ExecutableHashCache(int capacity)
+internal sealed class ExecutableHashCache(int capacity, int maxWaiters = 32)
 {
     private readonly Dictionary<ExecutableVersion, HashEntry> _entries = new(Math.Min(capacity, 1024));
     private readonly LinkedList<HashEntry> _lru = new();
@@ -37,6 +50,34 @@ internal sealed class ExecutableHashCache(int capacity)
     /// <summary>Evictions so far (the cache was full).</summary>
     public long Evictions { get; private set; }
 
+    /// <summary>The hash of <paramref name="version"/> when known; a pending one takes <paramref name="waiter"/> (when given).</summary>
+    public CacheProbe Probe(ExecutableVersion version, HashWaiter? waiter, out string? sha256)
+    {
+        sha256 = null;
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(version, out HashEntry? entry))
+                return CacheProbe.Miss;
+            if (entry.Node is { } node && node != _lru.First)
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+            }
+            if (entry.Sha256 is not null)
+            {
+                sha256 = entry.Sha256;
+                return CacheProbe.Hashed;
+            }
+            if (waiter is not { } w)
+                return CacheProbe.Full;
+            entry.Waiters ??= new List<HashWaiter>(4);
+            if (entry.Waiters.Count >= maxWaiters)
+                return CacheProbe.Full;
+            entry.Waiters.Add(w);
+            return CacheProbe.Waiting;
+        }
+    }
+
     /// <summary>The entry for <paramref name="version"/> (marked recently used), or false.</summary>
     public bool TryGet(ExecutableVersion version, out string? sha256, out string? status)
     {
@@ -44,12 +85,7 @@ internal sealed class ExecutableHashCache(int capacity)
         {
             if (_entries.TryGetValue(version, out HashEntry? entry))
             {
-                if (entry.Node is { } node && node != _lru.First)
-                {
-                    _lru.Remove(node);
-                    _lru.AddFirst(node);
-                }
-                (sha256, status) = (entry.Sha256, entry.Status);
+                (sha256, status) = (entry.Sha256, entry.Sha256 is null ? HashStatuses.Pending : null);
                 return true;
             }
         }
@@ -57,36 +93,80 @@ internal sealed class ExecutableHashCache(int capacity)
         return false;
     }
 
-    /// <summary>Adds a pending entry; evicts the least recently used when full.</summary>
-    public void AddPending(ExecutableVersion version)
+    /// <summary>A version hashed inline.</summary>
+    public void AddHashed(ExecutableVersion version, string sha256)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(version, out HashEntry? known))
+            {
+                known.Sha256 = sha256;
+                return;
+            }
+            Insert(new HashEntry(version) { Sha256 = sha256 });
+        }
+    }
+
+    /// <summary>Adds a pending entry (with its first waiter); evicts the least recently used hashed one when full.</summary>
+    public void AddPending(ExecutableVersion version, HashWaiter? waiter = null)
     {
         lock (_lock)
         {
             if (_entries.ContainsKey(version))
                 return;
-            if (_entries.Count >= Capacity && _lru.Last is { } oldest)
-            {
-                _lru.RemoveLast();
-                _entries.Remove(oldest.Value.Version);
-                Evictions++;
-            }
             var entry = new HashEntry(version);
-            entry.Node = _lru.AddFirst(entry);
-            _entries[version] = entry;
+            if (waiter is { } w)
+                entry.Waiters = [w];
+            Insert(entry);
         }
     }
 
-    /// <summary>The worker's result; ignored when the entry was evicted meanwhile.</summary>
-    public void Complete(ExecutableVersion version, string? sha256, string? status)
+    private void Insert(HashEntry entry)
+    {
+        if (_entries.Count >= Capacity)
+        {
+            // The least recently used entry that is not owed a follow-up.
+            for (LinkedListNode<HashEntry>? node = _lru.Last; node is not null; node = node.Previous)
+            {
+                if (node.Value.Sha256 is null && node.Value.Waiters is { Count: > 0 })
+                    continue;
+                _lru.Remove(node);
+                _entries.Remove(node.Value.Version);
+                Evictions++;
+                break;
+            }
+        }
+        entry.Node = _lru.AddFirst(entry);
+        _entries[entry.Version] = entry;
+    }
+
+    /// <summary>
+    /// The worker's result; returns the execs waiting for it. A failed version is forgotten, so
+    /// a later exec tries again.
+    /// </summary>
+    public List<HashWaiter>? Complete(ExecutableVersion version, string? sha256)
     {
         lock (_lock)
         {
-            if (_entries.TryGetValue(version, out HashEntry? entry))
-                (entry.Sha256, entry.Status) = (sha256, sha256 is null ? status : null);
+            if (!_entries.TryGetValue(version, out HashEntry? entry))
+                return null;
+            List<HashWaiter>? waiters = entry.Waiters;
+            entry.Waiters = null;
+            if (sha256 is not null)
+            {
+                entry.Sha256 = sha256;
+            }
+            else
+            {
+                _entries.Remove(version);
+                if (entry.Node is { } node)
+                    _lru.Remove(node);
+            }
+            return waiters;
         }
     }
 
-    /// <summary>Forgets a pending entry that could not be queued, so a later exec tries again.</summary>
+    /// <summary>Forgets an entry.</summary>
     public void Remove(ExecutableVersion version)
     {
         lock (_lock)
@@ -100,13 +180,13 @@ internal sealed class ExecutableHashCache(int capacity)
 /// <summary>The values of <c>procwatch.hash_status</c>: why an exec carries no <c>process.hash.sha256</c>.</summary>
 internal static class HashStatuses
 {
-    /// <summary>First exec of this file version: queued for the worker; later execs of it carry the hash.</summary>
+    /// <summary>The file was too large to hash on the exec (or the inline budget was spent): the worker hashes it and a follow-up event (<c>event.action: hash</c>) carries the hash.</summary>
     public const string Pending = "pending";
     /// <summary>Larger than the size cap (<c>--hash-max-size</c>).</summary>
     public const string TooLarge = "too_large";
-    /// <summary>The executable was unlinked before it ran (fileless: a classic sign of malware).</summary>
+    /// <summary>The executable was unlinked before it ran (fileless: a classic sign of malware) and could not be read through the process either.</summary>
     public const string Deleted = "deleted";
-    /// <summary>The executable is a memfd (memfd_create + fexecve): it never was a file.</summary>
+    /// <summary>The executable is a memfd (memfd_create + fexecve) that could not be read through the process (it was gone).</summary>
     public const string Memfd = "memfd";
     /// <summary>Neither the path nor /proc/PID/exe opened as this version (gone, permission, another mount namespace).</summary>
     public const string Unreadable = "unreadable";

@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
-using ProcWatch.Interop;
 
 namespace ProcWatch.Tracking;
 
@@ -19,16 +18,46 @@ internal sealed record HashOptions
 
     /// <summary>Files waiting for the worker; beyond it an exec says "queue_full".</summary>
     public int QueueCapacity { get; init; } = 256;
+
+    /// <summary>
+    /// A file up to this size is hashed on the exec itself, holding the event back by at most
+    /// the time that takes: SHA-256 ran at 1.8 GB/s here (bench/README.md, "Hash on the exec"),
+    /// so 2 MiB is about 1.2 ms, and covers /usr/bin but for a few large programs. Larger files
+    /// are hashed by the worker and the hash comes in a follow-up event.
+    /// </summary>
+    public long InlineMaxBytes { get; init; } = 2L * 1024 * 1024;
+
+    /// <summary>Time per second the pipeline may spend hashing inline; beyond it files go to the worker (a storm of new files cannot stall the stream).</summary>
+    public TimeSpan InlineBudgetPerSecond { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Hold every executed file from its exec (fanotify FAN_OPEN_EXEC notifications; root), so short-lived and self-deleting programs are hashed too.</summary>
+    public bool HoldExecutedFiles { get; init; } = true;
+
+    /// <summary>Execs that may wait for one file version's hash (each gets a follow-up event); beyond it "queue_full".</summary>
+    public int MaxWaitersPerFile { get; init; } = 32;
 }
 
+/// <summary>Which file of an exec a hash is of (<c>procwatch.hash.target</c> on a follow-up event).</summary>
+internal enum HashTarget : byte
+{
+    Executable,
+    Script,
+    LoadedProgram,
+}
+
+/// <summary>An exec waiting for a file's hash: the follow-up event names it by pid and entity id.</summary>
+internal readonly record struct HashWaiter(int Pid, string? EntityId, HashTarget Target, string? Path);
+
 /// <summary>
-/// SHA-256 of executables, once per file version (<see cref="ExecutableVersion"/>). The
-/// pipeline's thread only looks up the cache: a known version gets its hash at once, a new
-/// one is queued for a background worker and the exec says "pending" (the event is never
-/// held back for a read of up to 64 MiB); every later exec of that version carries the hash.
-/// The worker opens the path the kernel walked, else /proc/PID/exe (a process in another
-/// mount namespace), and hashes only when statx shows the very version that ran, before and
-/// after the read.
+/// SHA-256 of executables (and of scripts and loader-run programs), once per file version
+/// (<see cref="ExecutableVersion"/>). On the pipeline's thread a known version gets its hash
+/// from the cache at once; a new one is opened at once (the walked path, else /proc/PID/exe:
+/// deleted files, memfds, other mount namespaces, paths too long for the walk) and, when
+/// small and within the inline time budget, hashed on the spot, so the exec itself carries
+/// it. Otherwise the open file is queued for a background worker (holding the descriptor
+/// keeps even an unlinked file readable), the exec says "pending", and <see cref="FollowUp"/>
+/// delivers the hash for each waiting exec. Only a file that is still the version that ran,
+/// before and after the read, is hashed.
 /// </summary>
 internal sealed class ExecutableHasher
 {
@@ -37,52 +66,144 @@ internal sealed class ExecutableHasher
     private readonly ExecutableHashCache _cache;
     private readonly Queue<HashJob> _queue = new();
     private readonly object _lock = new(); // Monitor.Wait/Pulse: not System.Threading.Lock
+    private readonly byte[] _inlineBuffer = new byte[128 * 1024]; // pipeline thread only
+    private readonly long _inlineBudgetTicks;
+    private long _inlineWindowStart;
+    private long _inlineSpent;
     private bool _workerRunning;
     private bool _busy;
     private long _queueFull;
     private long _hashed;
+    private long _hashedInline;
 
-    private readonly record struct HashJob(int Pid, string Path, ExecutableVersion Version);
+    private sealed record HashJob(SafeFileHandle? File, ExecutableVersion Version, bool SameInode);
 
     public ExecutableHasher(HashOptions options)
     {
         _options = options;
-        _cache = new ExecutableHashCache(options.CacheCapacity);
+        _cache = new ExecutableHashCache(options.CacheCapacity, options.MaxWaitersPerFile);
+        _inlineBudgetTicks = (long)(options.InlineBudgetPerSecond.TotalSeconds * Stopwatch.Frequency);
     }
 
     public ExecutableHashCache Cache => _cache;
 
-    /// <summary>Called on the hashing thread with each file version hashed (deny rules by SHA-256 listen here).</summary>
+    /// <summary>Called with each file version hashed, on the hashing thread or inline on the pipeline thread (deny rules by SHA-256 listen here).</summary>
     internal Action<ExecutableVersion, string>? Hashed { get; set; }
+
+    /// <summary>Called by the worker for each exec that said "pending": the hash, or why none. Set before events flow.</summary>
+    public Action<HashWaiter, string?, string?>? FollowUp { get; set; }
+
+    /// <summary>A descriptor of the version that ran, kept from the exec by another mechanism (fanotify); null when none.</summary>
+    public Func<ExecutableVersion, SafeFileHandle?>? HeldFiles { get; set; }
 
     /// <summary>Execs not hashed because the worker's queue was full.</summary>
     public long QueueFullCount => Interlocked.Read(ref _queueFull);
 
-    /// <summary>Files the worker hashed.</summary>
+    /// <summary>Files hashed (inline and by the worker).</summary>
     public long HashedCount => Interlocked.Read(ref _hashed);
 
-    /// <summary>The hash of the executable that ran, or why there is none. Pipeline thread; never blocks on a read.</summary>
-    public (string? Sha256, string? Status) Lookup(int pid, string? path, ExecutableVersion? version, bool deleted, bool memfd)
+    /// <summary>Files hashed on the exec itself.</summary>
+    public long HashedInlineCount => Interlocked.Read(ref _hashedInline);
+
+    /// <summary>The hash of the executable that ran, or why there is none. Pipeline thread; holds the event back at most one inline hash.</summary>
+    public (string? Sha256, string? Status) Lookup(int pid, string? path, ExecutableVersion? version, bool deleted, bool memfd, string? entityId = null)
     {
-        if (memfd)
-            return (null, HashStatuses.Memfd);
-        if (deleted)
-            return (null, HashStatuses.Deleted);
-        if (version is not { } v || path is null)
+        if (version is not { } v)
             return (null, HashStatuses.Unavailable);
         if (v.Size > _options.MaxBytes)
             return (null, HashStatuses.TooLarge);
-        if (_cache.TryGet(v, out string? sha256, out string? status))
-            return (sha256, status);
+        var waiter = new HashWaiter(pid, entityId, HashTarget.Executable, path);
+        if (TryCached(v, waiter, out var cached))
+            return cached;
+        string? status = memfd ? HashStatuses.Memfd : deleted ? HashStatuses.Deleted : HashStatuses.Unreadable;
+        SafeFileHandle? file = !deleted && !memfd && path is not null ? FileHashing.OpenVersion(path, v, ref status) : null;
+        bool sameInode = file is null; // /proc/PID/exe and a held descriptor are the inode that ran
+        file ??= FileHashing.OpenVersion($"/proc/{pid}/exe", v, ref status, sameInode: true);
+        file ??= HeldFiles?.Invoke(v);
+        if (file is null)
+        {
+            // Gone before we looked (a dropper that deleted itself and exited): the descriptor
+            // held since its exec may not have been read off the fanotify queue yet. The worker
+            // waits for it a little; the exec says "pending" and the follow-up says what came.
+            return HeldFiles is not null && !memfd && status is HashStatuses.Unreadable or HashStatuses.Deleted // a memfd is on no marked filesystem
+                ? Queue(null, v, waiter, sameInode: true) ?? (null, status)
+                : (null, status);
+        }
+        return HashOpened(file, v, waiter, sameInode);
+    }
+
+    /// <summary>The hash of a file an exec ran without it being the executable (a script, a loader's program), opened by path now.</summary>
+    public (string? Sha256, string? Status) LookupFile(int pid, string path, HashTarget target, string? entityId)
+    {
+        SafeFileHandle? file = FileHashing.OpenRegular(path, out ExecutableVersion v);
+        if (file is null)
+            return (null, HashStatuses.Unreadable);
+        if (v.Size > _options.MaxBytes)
+        {
+            file.Dispose();
+            return (null, HashStatuses.TooLarge);
+        }
+        var waiter = new HashWaiter(pid, entityId, target, path);
+        if (TryCached(v, waiter, out var cached))
+        {
+            file.Dispose();
+            return cached;
+        }
+        return HashOpened(file, v, waiter);
+    }
+
+    private bool TryCached(ExecutableVersion v, HashWaiter waiter, out (string? Sha256, string? Status) result)
+    {
+        result = default;
+        switch (_cache.Probe(v, waiter.EntityId is null ? null : waiter, out string? sha256))
+        {
+            case CacheProbe.Hashed:
+                result = (sha256, null);
+                return true;
+            case CacheProbe.Waiting:
+                result = (null, HashStatuses.Pending); // the worker's follow-up will name this exec too
+                return true;
+            case CacheProbe.Full:
+                Interlocked.Increment(ref _queueFull);
+                result = (null, HashStatuses.QueueFull);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private (string? Sha256, string? Status) HashOpened(SafeFileHandle file, ExecutableVersion v, HashWaiter waiter, bool sameInode = false)
+    {
+        if (v.Size <= _options.InlineMaxBytes && TakeInlineBudget())
+        {
+            long start = Stopwatch.GetTimestamp();
+            string? sha256 = FileHashing.Hash(file, v, _inlineBuffer, out string? failed, sameInode);
+            file.Dispose();
+            _inlineSpent += Stopwatch.GetTimestamp() - start;
+            if (sha256 is null)
+                return (null, failed);
+            Interlocked.Increment(ref _hashed);
+            Interlocked.Increment(ref _hashedInline);
+            _cache.AddHashed(v, sha256);
+            Hashed?.Invoke(v, sha256); // deny rules by SHA-256 learn inline hashes too
+            return (sha256, null);
+        }
+        return Queue(file, v, waiter, sameInode) ?? (null, HashStatuses.QueueFull);
+    }
+
+    /// <summary>Queues <paramref name="file"/> (null: wait for the held descriptor) for the worker; null when the queue is full.</summary>
+    private (string? Sha256, string? Status)? Queue(SafeFileHandle? file, ExecutableVersion v, HashWaiter waiter, bool sameInode)
+    {
         lock (_lock)
         {
-            if (_queue.Count >= _options.QueueCapacity)
+            if (_queue.Count >= _options.QueueCapacity || waiter.EntityId is null || FollowUp is null)
             {
+                file?.Dispose();
                 _queueFull++;
-                return (null, HashStatuses.QueueFull);
+                return null;
             }
-            _cache.AddPending(v);
-            _queue.Enqueue(new HashJob(pid, path, v));
+            _cache.AddPending(v, waiter);
+            _queue.Enqueue(new HashJob(file, v, sameInode));
             if (!_workerRunning)
             {
                 // Started on demand and gone after a quiet while: a watcher that is dropped
@@ -96,6 +217,31 @@ internal sealed class ExecutableHasher
             }
         }
         return (null, HashStatuses.Pending);
+    }
+
+    /// <summary>The held descriptor of <paramref name="v"/>, waiting up to 250 ms for the holder to read it off its queue (worker thread).</summary>
+    private SafeFileHandle? AwaitHeld(ExecutableVersion v)
+    {
+        long deadline = Environment.TickCount64 + 250;
+        while (true)
+        {
+            if (HeldFiles?.Invoke(v) is { } held)
+                return held;
+            if (Environment.TickCount64 > deadline)
+                return null;
+            Thread.Sleep(5);
+        }
+    }
+
+    private bool TakeInlineBudget()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (now - _inlineWindowStart >= Stopwatch.Frequency)
+        {
+            _inlineWindowStart = now;
+            _inlineSpent = 0;
+        }
+        return _inlineSpent < _inlineBudgetTicks;
     }
 
     /// <summary>Waits until the worker has drained its queue (tests).</summary>
@@ -129,68 +275,28 @@ internal sealed class ExecutableHasher
                     _workerRunning = false;
                     return;
                 }
-                if (!_queue.TryDequeue(out job))
+                if (!_queue.TryDequeue(out job!))
                     continue;
                 _busy = true;
             }
+            string? sha256 = null;
             string? status = HashStatuses.Unreadable;
-            string? sha256 = TryHash(job.Path, job.Version, buffer, ref status);
-            if (sha256 is null && status == HashStatuses.Unreadable)
-                sha256 = TryHash($"/proc/{job.Pid}/exe", job.Version, buffer, ref status); // another mount namespace, or renamed
+            SafeFileHandle? file = job.File ?? AwaitHeld(job.Version);
+            if (file is not null)
+            {
+                using (file)
+                    sha256 = FileHashing.Hash(file, job.Version, buffer, out status, job.SameInode);
+            }
             if (sha256 is not null)
                 Interlocked.Increment(ref _hashed);
-            _cache.Complete(job.Version, sha256, status);
+            List<HashWaiter>? waiters = _cache.Complete(job.Version, sha256);
             if (sha256 is not null)
                 Hashed?.Invoke(job.Version, sha256);
+            if (waiters is not null && FollowUp is { } followUp)
+            {
+                foreach (HashWaiter w in waiters)
+                    followUp(w, sha256, status);
+            }
         }
     }
-
-    /// <summary>
-    /// The hash of <paramref name="path"/> when it is still <paramref name="version"/>; else
-    /// null with <paramref name="status"/> "unreadable" (not that file) or "changed" (that
-    /// file, rewritten since the exec).
-    /// </summary>
-    private string? TryHash(string path, ExecutableVersion version, byte[] buffer, ref string? status)
-    {
-        // O_NONBLOCK: a path swapped for a FIFO must not hang the worker in open().
-        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
-        if (fd < 0)
-            return null;
-        using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (!FileVersion.TryRead(fd, out ExecutableVersion found, out bool regular) || !regular || !SameFile(found, version))
-            return null;
-        if (!SameVersion(found, version))
-        {
-            status = HashStatuses.Changed;
-            return null;
-        }
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long offset = 0;
-        while (offset <= version.Size)
-        {
-            int n = RandomAccess.Read(handle, buffer, offset);
-            if (n <= 0)
-                break;
-            sha.AppendData(buffer, 0, n);
-            offset += n;
-        }
-        if (offset != version.Size || !FileVersion.TryRead(fd, out ExecutableVersion after, out _) || !SameVersion(after, version))
-        {
-            status = HashStatuses.Changed; // written while we read it
-            return null;
-        }
-        Span<byte> digest = stackalloc byte[32];
-        sha.GetHashAndReset(digest);
-        return Convert.ToHexStringLower(digest);
-    }
-
-    private static bool SameFile(ExecutableVersion a, ExecutableVersion b) => a.Device == b.Device && a.Inode == b.Inode;
-
-    // Times 0: a kernel without inode times in its BTF; size and inode then decide.
-    private static bool SameVersion(ExecutableVersion found, ExecutableVersion v) =>
-        SameFile(found, v) && found.Size == v.Size
-        && (v.MtimeNs == 0 || found.MtimeNs == v.MtimeNs) && (v.CtimeNs == 0 || found.CtimeNs == v.CtimeNs);
-
-    private const int O_NONBLOCK = 0x800;
-    private const int O_NOCTTY = 0x100;
 }

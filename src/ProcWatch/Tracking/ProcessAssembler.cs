@@ -15,7 +15,7 @@ namespace ProcWatch.Tracking;
 /// </list>
 /// A field none of them has stays null. Runs on the pipeline's thread.
 /// </summary>
-internal sealed class ProcessAssembler
+internal sealed partial class ProcessAssembler
 {
     private readonly ProcessReader _reader;
     private readonly SystemBoot _boot;
@@ -64,7 +64,14 @@ internal sealed class ProcessAssembler
         }
         cgroupPath ??= proc.CgroupPath;
         string? exe = c.Executable ?? proc.Executable;
-        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, c.Executable, c.ExecutableVersion, c.ExecutableDeleted, c.ExecutableMemfd) ?? default;
+        string? entityId = startNs == 0 ? known?.EntityId
+            // A process older than procwatch, known from /proc's ticks: it keeps the id it
+            // already has in the output, so its events still join on it.
+            : startNs < _olderThanUsBootNs && IsTickSeeded(known, ticks) ? known!.EntityId
+            : _reader.EntityIdOfBootNs(pid, startNs);
+        string? cwd = c.WorkingDirectory ?? proc.WorkingDirectory;
+        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, c.Executable, c.ExecutableVersion, c.ExecutableDeleted, c.ExecutableMemfd, entityId) ?? default;
+        (ProgramFile? loaded, ScriptInfo? script) = TargetsOf(pid, exe, c.ExecutableVersion, c.ExecFilename, args, cwd, entityId);
         return new ProcessInfo
         {
             Pid = pid,
@@ -74,6 +81,10 @@ internal sealed class ProcessAssembler
             ExecutableDeleted = c.Executable is not null ? c.ExecutableDeleted : proc.ExecutableDeleted,
             ExecutableSource = c.Executable is not null ? c.ExecutableSource : proc.Executable is not null ? ExecutableSource.Procfs : ExecutableSource.None,
             ExecutableMemfd = c.ExecutableMemfd,
+            // The kernel ran a file (it has its inode) that neither its walk nor /proc could name.
+            ExecutableUnknown = exe is null && c.ExecutableVersion is not null,
+            LoadedProgram = loaded,
+            Script = script,
             Sha256 = sha256,
             HashStatus = hashStatus,
             ExecutableMode = c.ExecutableMode,
@@ -82,7 +93,7 @@ internal sealed class ProcessAssembler
             ArgsTruncated = truncated,
             ArgsCount = c.ArgsCount,
             ArgvSource = argvSource,
-            WorkingDirectory = c.WorkingDirectory ?? proc.WorkingDirectory,
+            WorkingDirectory = cwd,
             User = c.User ?? known?.User,
             EffectiveUser = c.EffectiveUser ?? known?.EffectiveUser,
             Group = c.Group ?? known?.Group,
@@ -97,11 +108,7 @@ internal sealed class ProcessAssembler
             Start = startNs != 0 ? _boot.BootNsToWallClock(startNs) : known?.Start,
             StartTimeTicks = startNs != 0 ? ticks : known?.StartTimeTicks,
             StartBootNs = startNs != 0 ? startNs : known?.StartBootNs,
-            EntityId = startNs == 0 ? known?.EntityId
-                // A process older than procwatch, known from /proc's ticks: it keeps the id it
-                // already has in the output, so its events still join on it.
-                : startNs < _olderThanUsBootNs && IsTickSeeded(known, ticks) ? known!.EntityId
-                : _reader.EntityIdOfBootNs(pid, startNs),
+            EntityId = entityId,
             Environment = proc.Environment,
         };
     }

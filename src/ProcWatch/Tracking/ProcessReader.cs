@@ -52,8 +52,11 @@ internal sealed class ProcessReader
                 args = argv;
             string? exe = null;
             bool deleted = false;
+            bool exeTooLong = false;
             if (dir.TryReadExecutable(out string path, out deleted))
                 exe = path;
+            else
+                exeTooLong = System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Interop.Libc.ENAMETOOLONG; // past one page: /proc cannot name it
             string? cwd = dir.TryReadWorkingDirectory(out string dirPath) ? dirPath : null;
             if (!dir.TryReadStat(out stat))
                 return false;
@@ -91,6 +94,7 @@ internal sealed class ProcessReader
                 Executable = exe,
                 ExecutableSource = exe is null ? ExecutableSource.None : ExecutableSource.Procfs,
                 ExecutableDeleted = deleted,
+                ExecutableUnknown = exeTooLong,
                 Args = args,
                 ArgvSource = args is null ? ArgvSource.None : ArgvSource.Procfs,
                 WorkingDirectory = cwd,

@@ -7,7 +7,8 @@ internal sealed class KindFilterStage(ProcessEventKinds kinds) : IEventStage
 {
     public void Process(ProcessEvent processEvent, IEventSink next)
     {
-        if (processEvent.Kind is ProcessEventKind.Lost or ProcessEventKind.Denied || kinds.Contains(processEvent.Kind))
+        if (processEvent.Kind is ProcessEventKind.Lost or ProcessEventKind.Denied || kinds.Contains(processEvent.Kind)
+            || (processEvent.Kind == ProcessEventKind.Hash && kinds.Contains(ProcessEventKind.Exec))) // an exec's follow-up
             next.Post(processEvent);
     }
 }

@@ -19,8 +19,9 @@ public sealed class ProcessWatcher : IDisposable
     private readonly List<IEventSource> _sources = [];
     private readonly CallbackDispatcher _dispatcher;
     private EventPipeline? _pipeline;
-    private EnrichmentStage? _enrichment;
+    private EnrichmentStage? _enrichment; // its hasher posts hash follow-ups into the pipeline
     private Kernel.Enforcement.DenyEnforcer? _enforcer;
+    private Kernel.Fanotify.ExecFileHolder? _execFiles;
     private int _disposed;
 
     /// <summary>A watcher with <paramref name="options"/> (default: every fork, exec and exit, best backend).</summary>
@@ -92,12 +93,22 @@ public sealed class ProcessWatcher : IDisposable
         if (_options.DenyRules.Count > 0)
             _enforcer = new Kernel.Enforcement.DenyEnforcer(_options.DenyRules, _options.DenyProtectedPaths, _options.DenyAttachModes);
         _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
+        if (_enrichment?.Hasher is { } hasher)
+        {
+            // Hashes that come after their exec enter the stream like any event (the stages see them in order).
+            EventPipeline pipeline = _pipeline;
+            hasher.FollowUp = (waiter, sha256, status) => pipeline.Post(HashFollowUps.Create(waiter, sha256, status));
+            // Every executed file held from its exec (fanotify, root only): a dropper that
+            // deletes itself and exits at once is still hashed. Unavailable: nothing held.
+            if (_options.Enrichment!.Hash.HoldExecutedFiles && (_execFiles = Kernel.Fanotify.ExecFileHolder.TryStart()) is { } held)
+                hasher.HeldFiles = held.Take;
+        }
         IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
         if (_enforcer is not null)
         {
             sources = [_enforcer, .. sources]; // first: the rules hold before the first event is read
-            if (_enrichment?.Hasher is { } hasher)
-                hasher.Hashed = _enforcer.OnHashed;
+            if (_enrichment?.Hasher is { } denyHasher)
+                denyHasher.Hashed = _enforcer.OnHashed;
         }
         try
         {
@@ -274,6 +285,7 @@ public sealed class ProcessWatcher : IDisposable
             foreach (IEventSource source in handedOver)
                 source.Dispose(); // never started: the watcher still owns what it was given
         }
+        _execFiles?.Dispose();
         _pipeline?.Complete();
         _dispatcher.CompleteAll();
     }

@@ -181,10 +181,10 @@ public sealed class SigmaIntegrationTests
         (int code, string stdout, _) = CliRunner.Run("sigma", "check", dir.Path);
         Assert.Equal(0, code);
         Assert.Contains($"ok          {dir.File("good.yml")}: Marker true run by our script", stdout);
-        dir.Write("hash.yml", MarkerRule(tag).Replace("CommandLine|contains:", "Hashes|contains:"));
+        dir.Write("hash.yml", MarkerRule(tag).Replace("CommandLine|contains:", "md5|contains:"));
         (code, stdout, _) = CliRunner.Run("sigma", "check", "-q", dir.Path);
         Assert.Equal(1, code);
-        Assert.Contains($"unsupported {dir.File("hash.yml")}:15: Marker true run by our script: field 'Hashes': ProcWatch does not hash executables at exec", stdout);
+        Assert.Contains($"unsupported {dir.File("hash.yml")}:15: Marker true run by our script: field 'md5': ProcWatch computes SHA-256 only (match it with Hashes: 'SHA256=...' or sha256)", stdout);
         Assert.DoesNotContain("ok ", stdout);
         Assert.Contains("1 Sigma rule(s) loaded from 2 file(s) (1 unsupported, 0 invalid", stdout);
         (code, _, string stderr) = CliRunner.Run("sigma", "check", dir.File("nope"));

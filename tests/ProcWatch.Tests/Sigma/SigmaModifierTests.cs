@@ -181,7 +181,7 @@ public class SigmaModifierTests
     [InlineData("CommandLine|fieldref: Nope", "field 'Nope'")]
     [InlineData("CommandLine|wide: x", "must be followed by base64")]
     [InlineData("OriginalFileName: x.exe", "PE header")]
-    [InlineData("Hashes|contains: SHA256=", "does not hash")]
+    [InlineData("md5: 0123", "SHA-256 only")]
     [InlineData("TargetFilename: /etc/passwd", "field 'TargetFilename' is not one ProcWatch knows")]
     public void What_cannot_be_evaluated_makes_the_rule_unsupported_with_the_reason(string item, string reason)
     {

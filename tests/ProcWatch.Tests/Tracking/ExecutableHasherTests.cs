@@ -37,29 +37,46 @@ public sealed class ExecutableHasherTests : IDisposable
         return line.Split(' ')[0];
     }
 
-    private static string HashOnce(ExecutableHasher hasher, string path)
-    {
-        ExecutableVersion v = VersionOf(path);
-        Assert.Equal((null, HashStatuses.Pending), hasher.Lookup(Environment.ProcessId, path, v, false, false));
-        Assert.True(hasher.WaitIdle(TimeSpan.FromSeconds(10)));
-        (string? sha, string? status) = hasher.Lookup(Environment.ProcessId, path, v, false, false);
-        Assert.Null(status);
-        return sha!;
-    }
-
     [Fact]
-    public void Hash_EqualsSha256sum_AndANewVersionIsHashedAgain()
+    public void A_small_file_is_hashed_on_the_exec_itself_and_a_new_version_again()
     {
         string exe = Path.Combine(_dir, "prog");
         File.Copy("/bin/true", exe);
         var hasher = new ExecutableHasher(new HashOptions());
-        Assert.Equal(Sha256Sum(exe), HashOnce(hasher, exe));
+        (string? first, string? status) = hasher.Lookup(Environment.ProcessId, exe, VersionOf(exe), false, false, "entity");
+        Assert.Null(status);
+        Assert.Equal(Sha256Sum(exe), first);
+        Assert.Equal(1, hasher.HashedInlineCount);
 
         File.AppendAllText(exe, "tail"); // new size and mtime: a new version
-        string second = HashOnce(hasher, exe);
+        (string? second, _) = hasher.Lookup(Environment.ProcessId, exe, VersionOf(exe), false, false, "entity");
         Assert.Equal(Sha256Sum(exe), second);
-        Assert.NotEqual(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes("/bin/true"))), second);
-        Assert.Equal(1, hasher.HashedCount > 0 ? 1 : 0);
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public void A_file_over_the_inline_bound_says_pending_and_every_waiting_exec_gets_a_follow_up()
+    {
+        string exe = Path.Combine(_dir, "large");
+        File.Copy("/bin/true", exe);
+        var followUps = new List<(HashWaiter Waiter, string? Sha256)>();
+        var hasher = new ExecutableHasher(new HashOptions { InlineMaxBytes = 0 });
+        hasher.FollowUp = (w, sha, _) => { lock (followUps) followUps.Add((w, sha)); };
+        ExecutableVersion v = VersionOf(exe);
+        Assert.Equal((null, HashStatuses.Pending), hasher.Lookup(Environment.ProcessId, exe, v, false, false, "first"));
+        (string? sha, string? status) = hasher.Lookup(Environment.ProcessId, exe, v, false, false, "second");
+        Assert.True(hasher.WaitIdle(TimeSpan.FromSeconds(10)));
+        string expected = Sha256Sum(exe);
+        lock (followUps)
+        {
+            // The second exec came while the worker hashed (a follow-up too) or after (the hash at once).
+            Assert.Contains(followUps, f => f.Waiter.EntityId == "first" && f.Sha256 == expected);
+            if (status == HashStatuses.Pending)
+                Assert.Contains(followUps, f => f.Waiter.EntityId == "second" && f.Sha256 == expected);
+            else
+                Assert.Equal(expected, sha);
+        }
+        Assert.Equal((expected, null), hasher.Lookup(Environment.ProcessId, exe, v, false, false, "third"));
     }
 
     [Fact]
@@ -70,21 +87,18 @@ public sealed class ExecutableHasherTests : IDisposable
         ExecutableVersion v = VersionOf(exe);
         var hasher = new ExecutableHasher(new HashOptions { MaxBytes = 1024 });
         Assert.Equal((null, HashStatuses.TooLarge), hasher.Lookup(1, exe, v, false, false));
-        Assert.Equal((null, HashStatuses.Deleted), hasher.Lookup(1, exe, v, deleted: true, memfd: false));
-        Assert.Equal((null, HashStatuses.Memfd), hasher.Lookup(1, exe, v, deleted: true, memfd: true));
-        Assert.Equal((null, HashStatuses.Unavailable), hasher.Lookup(1, exe, null, false, false));
+        var small = new ExecutableHasher(new HashOptions());
+        // Unlinked, and pid 1's /proc/PID/exe is another file: nothing is that version any more.
+        Assert.Equal((null, HashStatuses.Deleted), small.Lookup(1, exe, v, deleted: true, memfd: false));
+        Assert.Equal((null, HashStatuses.Memfd), small.Lookup(1, exe, v, deleted: true, memfd: true));
+        Assert.Equal((null, HashStatuses.Unavailable), small.Lookup(1, exe, null, false, false));
 
         // The file changed between the exec (the version the kernel saw) and the read.
-        var small = new ExecutableHasher(new HashOptions());
         ExecutableVersion stale = v with { MtimeNs = v.MtimeNs - 1 };
-        Assert.Equal((null, HashStatuses.Pending), small.Lookup(Environment.ProcessId, exe, stale, false, false));
-        Assert.True(small.WaitIdle(TimeSpan.FromSeconds(10)));
         Assert.Equal((null, HashStatuses.Changed), small.Lookup(Environment.ProcessId, exe, stale, false, false));
 
         // Another file at the path (and /proc/self/exe is not it either).
         ExecutableVersion other = v with { Inode = v.Inode + 1 };
-        small.Lookup(Environment.ProcessId, exe, other, false, false);
-        Assert.True(small.WaitIdle(TimeSpan.FromSeconds(10)));
         Assert.Equal((null, HashStatuses.Unreadable), small.Lookup(Environment.ProcessId, exe, other, false, false));
     }
 
@@ -103,15 +117,35 @@ public sealed class ExecutableHasherTests : IDisposable
     [Fact]
     public void Queue_IsBounded_AndCountsWhatItTurnsAway()
     {
-        var hasher = new ExecutableHasher(new HashOptions { QueueCapacity = 2 });
+        var hasher = new ExecutableHasher(new HashOptions { QueueCapacity = 2, InlineMaxBytes = 0 });
+        hasher.FollowUp = (_, _, _) => { };
+        byte[] content = new byte[256 * 1024];
         int full = 0;
-        for (ulong ino = 1; ino <= 200; ino++)
+        for (int i = 0; i < 100; i++)
         {
-            // Paths that do not exist: the worker fails fast, the queue still fills faster than it drains.
-            if (hasher.Lookup(1, "/nonexistent/x", new ExecutableVersion(1, ino, 10, 1, 1), false, false).Status == HashStatuses.QueueFull)
+            // Distinct files, each a new version: the queue fills faster than the worker drains it.
+            string path = Path.Combine(_dir, "f" + i);
+            content[0] = (byte)i;
+            File.WriteAllBytes(path, content);
+            if (hasher.Lookup(Environment.ProcessId, path, VersionOf(path), false, false, "e" + i).Status == HashStatuses.QueueFull)
                 full++;
         }
         Assert.True(full > 0);
         Assert.Equal(full, hasher.QueueFullCount);
+        Assert.True(hasher.WaitIdle(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void Waiters_for_one_pending_version_are_bounded()
+    {
+        var cache = new ExecutableHashCache(16, maxWaiters: 3);
+        var v = new ExecutableVersion(1, 1, 10, 1, 1);
+        cache.AddPending(v, new HashWaiter(1, "a", HashTarget.Executable, null));
+        Assert.Equal(CacheProbe.Waiting, cache.Probe(v, new HashWaiter(2, "b", HashTarget.Executable, null), out _));
+        Assert.Equal(CacheProbe.Waiting, cache.Probe(v, new HashWaiter(3, "c", HashTarget.Executable, null), out _));
+        Assert.Equal(CacheProbe.Full, cache.Probe(v, new HashWaiter(4, "d", HashTarget.Executable, null), out _));
+        Assert.Equal(3, cache.Complete(v, new string('0', 64))!.Count);
+        Assert.Equal(CacheProbe.Hashed, cache.Probe(v, new HashWaiter(5, "e", HashTarget.Executable, null), out string? sha));
+        Assert.Equal(new string('0', 64), sha);
     }
 }

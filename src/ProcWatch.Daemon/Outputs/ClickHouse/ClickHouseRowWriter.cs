@@ -88,6 +88,7 @@ internal sealed class ClickHouseRowWriter
             w.String("procwatch.lost_reason"u8, EcsJsonFormatter.LostReasonName(lost.Reason));
             w.Number("procwatch.lost_count"u8, lost.Count);
         }
+        ClickHouseWhatRanColumns.Write(ref w, e);
         w.EndObject();
         w.EndLine();
     }

@@ -68,6 +68,18 @@ internal static class ClickHouseSchema
         ("procwatch.kernel_time_ns", "UInt64", false),
         ("procwatch.lost_reason", "String", true),
         ("procwatch.lost_count", "UInt64", false),
+        // What ran (docs/what-ran.md): hashes on the exec or on its "hash" follow-up row, joined by process.entity_id.
+        ("process.hash.sha256", "String", false),
+        ("procwatch.hash_status", "String", true),
+        ("procwatch.hash_target", "String", true),
+        ("file.path", "String", false),
+        ("file.hash.sha256", "String", false),
+        ("procwatch.executable_unknown", "UInt8", false),
+        ("procwatch.loaded_program.path", "String", false),
+        ("procwatch.loaded_program.hash.sha256", "String", false),
+        ("procwatch.script.type", "String", true),
+        ("procwatch.script.path", "String", false),
+        ("procwatch.script.hash.sha256", "String", false),
     ];
 
     public const string PartitionBy = "toYYYYMMDD(`@timestamp`)";

@@ -16,6 +16,7 @@ internal static class KernelCaptures
         // is absolute (relative or /dev/fd/N is not a path to show).
         Executable = r.HasContext ? r.Executable
             : r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? r.Filename : null,
+        ExecFilename = r.Filename,
         ExecutableDeleted = r.ExecutableDeleted,
         ExecutableMemfd = r.ExecutableMemfd,
         ExecutableMode = r.File?.Mode,

@@ -1,0 +1,223 @@
+using Microsoft.Win32.SafeHandles;
+using ProcWatch.Interop;
+using ProcWatch.Tracking;
+
+namespace ProcWatch.Kernel.Fanotify;
+
+/// <summary>
+/// Keeps hold of every executed file from the moment of its exec (issue 22 item 2): fanotify
+/// <c>FAN_OPEN_EXEC</c> notifications on every local filesystem hand over an open descriptor
+/// of the file being executed, so a binary that unlinks itself and exits within milliseconds
+/// can still be read and hashed. Notification events only: a permission event
+/// (<c>FAN_OPEN_EXEC_PERM</c>) would make every exec on the host wait for this process.
+/// The descriptors are kept, keyed by device, inode, size and mtime (not ctime: an unlink moves it), at most <see cref="Capacity"/> of
+/// them and for at most <see cref="MaxAge"/>: the hasher takes the one it needs. A full
+/// kernel queue only means fewer files held (counted), never a slower exec.
+/// </summary>
+internal sealed class ExecFileHolder : IDisposable
+{
+    public const int Capacity = 256;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(3);
+
+    private readonly int _fd;
+    private readonly int _wake;
+    private readonly Thread _thread;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(uint Device, ulong Inode, long Size, long MtimeNs), Held> _held = new(Capacity);
+    private readonly Queue<((uint Device, ulong Inode, long Size, long MtimeNs) Key, long Stamp)> _order = new();
+    private volatile bool _stopping;
+    private long _overflows;
+    private long _taken;
+
+    private readonly record struct Held(SafeFileHandle File, long Stamp);
+
+    private ExecFileHolder(int fd, int wake, int marks)
+    {
+        _fd = fd;
+        _wake = wake;
+        Filesystems = marks;
+        _thread = new Thread(Run) { IsBackground = true, Name = "procwatch-execfiles" };
+        _thread.Start();
+    }
+
+    /// <summary>Filesystems marked.</summary>
+    public int Filesystems { get; }
+
+    /// <summary>Kernel queue overflows (files not held).</summary>
+    public long Overflows => Interlocked.Read(ref _overflows);
+
+    /// <summary>Files the hasher took.</summary>
+    public long Taken => Interlocked.Read(ref _taken);
+
+    /// <summary>Starts, or null where fanotify is unavailable (no CAP_SYS_ADMIN, no kernel support).</summary>
+    public static ExecFileHolder? TryStart()
+    {
+        int fd = Libc.FanotifyInit(Libc.FAN_CLASS_NOTIF | Libc.FAN_CLOEXEC | Libc.FAN_NONBLOCK, (uint)(Libc.O_RDONLY | Libc.O_LARGEFILE | Libc.O_CLOEXEC));
+        if (fd < 0)
+            return null;
+        int marks = 0;
+        foreach (string mountPoint in LocalFilesystems())
+        {
+            if (Libc.FanotifyMark(fd, Libc.FAN_MARK_ADD | Libc.FAN_MARK_FILESYSTEM, Libc.FAN_OPEN_EXEC, Libc.AT_FDCWD, mountPoint) == 0)
+                marks++;
+        }
+        int wake = marks == 0 ? -1 : Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (wake < 0)
+        {
+            Libc.Close(fd);
+            return null;
+        }
+        return new ExecFileHolder(fd, wake, marks);
+    }
+
+    /// <summary>The held descriptor of <paramref name="version"/>'s file, handed over (the caller disposes it); null when none.</summary>
+    public SafeFileHandle? Take(ExecutableVersion version)
+    {
+        lock (_lock)
+        {
+            if (!_held.Remove((version.Device, version.Inode, version.Size, version.MtimeNs), out Held held))
+                return null;
+            Interlocked.Increment(ref _taken);
+            return held.File;
+        }
+    }
+
+    /// <summary>One mount point per filesystem (device) that can hold executables: not proc, sysfs, cgroups and the like.</summary>
+    private static List<string> LocalFilesystems()
+    {
+        var seen = new HashSet<string>();
+        var points = new List<string>();
+        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+            string[] f = line.Split(' ');
+            int dash = Array.IndexOf(f, "-");
+            if (f.Length < 5 || dash < 0 || dash + 1 >= f.Length)
+                continue;
+            string type = f[dash + 1];
+            if (type is "proc" or "sysfs" or "cgroup" or "cgroup2" or "devpts" or "mqueue" or "debugfs" or "tracefs" or "securityfs"
+                or "pstore" or "bpf" or "configfs" or "fusectl" or "hugetlbfs" or "autofs" or "binfmt_misc" or "rpc_pipefs" or "nsfs")
+                continue;
+            if (seen.Add(f[2]))
+                points.Add(f[4].Replace("\\040", " ", StringComparison.Ordinal));
+        }
+        return points;
+    }
+
+    private unsafe void Run()
+    {
+        byte* buffer = stackalloc byte[8192];
+        Span<Libc.pollfd> fds = stackalloc Libc.pollfd[2];
+        while (!_stopping)
+        {
+            fds[0] = new Libc.pollfd { fd = _fd, events = Libc.POLLIN };
+            fds[1] = new Libc.pollfd { fd = _wake, events = Libc.POLLIN };
+            int ready;
+            fixed (Libc.pollfd* p = fds)
+                ready = Libc.Poll(p, 2, 1000);
+            if (_stopping)
+                break;
+            if (ready <= 0)
+            {
+                Expire();
+                continue;
+            }
+            while (true)
+            {
+                nint n = Libc.Read(_fd, buffer, 8192);
+                if (n <= 0)
+                    break;
+                long now = Environment.TickCount64;
+                for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)
+                {
+                    var m = *(Libc.fanotify_event_metadata*)(buffer + at);
+                    if (m.event_len < sizeof(Libc.fanotify_event_metadata))
+                        break;
+                    at += (nint)m.event_len;
+                    if ((m.mask & Libc.FAN_Q_OVERFLOW) != 0)
+                        Interlocked.Increment(ref _overflows);
+                    if (m.fd >= 0)
+                        Hold(new SafeFileHandle(m.fd, ownsHandle: true), now);
+                }
+            }
+            Expire();
+        }
+    }
+
+    private void Hold(SafeFileHandle file, long now)
+    {
+        if (!FileVersion.TryRead((int)file.DangerousGetHandle(), out ExecutableVersion v, out bool regular) || !regular)
+        {
+            file.Dispose();
+            return;
+        }
+        var key = (v.Device, v.Inode, v.Size, v.MtimeNs); // droppers reuse inode numbers: the version tells them apart
+        lock (_lock)
+        {
+            if (_held.Remove(key, out Held old))
+                old.File.Dispose(); // the newest open of the same file is as good
+            while (_held.Count >= Capacity && _order.TryDequeue(out var oldest))
+            {
+                if (_held.TryGetValue(oldest.Key, out Held h) && h.Stamp == oldest.Stamp)
+                {
+                    _held.Remove(oldest.Key);
+                    h.File.Dispose();
+                }
+            }
+            _held[key] = new Held(file, now);
+            _order.Enqueue((key, now));
+            if (_order.Count > 4 * Capacity)
+            {
+                // One file exec'd over and over leaves stale entries behind: keep the live ones only.
+                var live = new Queue<((uint Device, ulong Inode, long Size, long MtimeNs) Key, long Stamp)>(_held.Count);
+                foreach (var entry in _order)
+                {
+                    if (_held.TryGetValue(entry.Key, out Held h) && h.Stamp == entry.Stamp)
+                        live.Enqueue(entry);
+                }
+                _order.Clear();
+                foreach (var entry in live)
+                    _order.Enqueue(entry);
+            }
+        }
+    }
+
+    private void Expire()
+    {
+        long cutoff = Environment.TickCount64 - (long)MaxAge.TotalMilliseconds;
+        lock (_lock)
+        {
+            while (_order.TryPeek(out var oldest) && oldest.Stamp < cutoff)
+            {
+                _order.Dequeue();
+                if (_held.TryGetValue(oldest.Key, out Held h) && h.Stamp == oldest.Stamp)
+                {
+                    _held.Remove(oldest.Key);
+                    h.File.Dispose();
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping)
+            return;
+        _stopping = true;
+        unsafe
+        {
+            ulong one = 1;
+            Libc.Write(_wake, (byte*)&one, 8);
+        }
+        _thread.Join(TimeSpan.FromSeconds(2));
+        Libc.Close(_fd);
+        Libc.Close(_wake);
+        lock (_lock)
+        {
+            foreach (Held h in _held.Values)
+                h.File.Dispose();
+            _held.Clear();
+            _order.Clear();
+        }
+    }
+}
