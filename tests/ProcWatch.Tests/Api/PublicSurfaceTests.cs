@@ -8,7 +8,10 @@ namespace ProcWatch.Tests.Api;
 /// <summary>The library's public surface stays small and in one namespace (issues 12 and 16).</summary>
 public class PublicSurfaceTests(ITestOutputHelper output)
 {
-    private const int MaxPublicTypes = 35;
+    // 38 since session 3: the new facets of a process (ContainerIdentity, ScriptInfo, ProgramFile)
+    // and events (DeniedEvent, HashEvent) and the deny API (DenyRule, EnforcementLevel). Issue 26
+    // replaces this count with PublicApiAnalyzers' shipped/unshipped files (the surface by shape).
+    private const int MaxPublicTypes = 38;
 
     private static readonly Assembly Library = typeof(ProcessWatcher).Assembly;
 
