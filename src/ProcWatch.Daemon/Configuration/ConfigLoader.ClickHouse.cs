@@ -46,9 +46,11 @@ internal static partial class ConfigLoader
                     case "queue_max_size": s = s with { QueueMaxBytes = ByteSize(value, key) }; break;
                     case "create_table": s = s with { CreateTable = Boolean(value, key) }; break;
                     case "retention_days": s = s with { RetentionDays = Integer(value, key, 0, 36500) }; break;
+                    case "heartbeat_interval": s = s with { HeartbeatInterval = Duration(value, key, allowZero: true) }; break;
+                    case "heartbeat_table": s = s with { HeartbeatTable = NonEmpty(value, key) }; break;
                     default:
                         throw Error(keyNode, $"unknown key '{key}' in a clickhouse output (expected url, database, table, user, password_file, ca_file, " +
-                                             "batch_rows, batch_interval, timeout, spool, spool_max_size, spool_max_age, queue_max_size, create_table, retention_days)");
+                                             "batch_rows, batch_interval, timeout, spool, spool_max_size, spool_max_age, queue_max_size, create_table, retention_days, heartbeat_interval, heartbeat_table)");
                 }
             }
             if (url is null)

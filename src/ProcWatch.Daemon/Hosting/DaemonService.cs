@@ -85,6 +85,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
         StartServer(Metrics);
+        StartHeartbeats(Metrics, string.Join("+", _watcher.Sources.Select(s => s.Name)));
         _events = _watcher.StartQueue();
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>

@@ -211,6 +211,14 @@ internal ref partial struct JsonLineWriter
         Raw("\""u8);
     }
 
+    /// <summary>A number as an array element.</summary>
+    public void NumberItem(long value)
+    {
+        Separator();
+        Utf8Formatter.TryFormat(value, Reserve(20), out int n);
+        _pos += n;
+    }
+
     /// <summary>An array element.</summary>
     public void StringItem(string value)
     {
