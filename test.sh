@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback.
-scripts/setup.sh clickhouse-server
+# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback; the replicated ones a ZooKeeper too.
+scripts/setup.sh clickhouse-server zookeeper
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

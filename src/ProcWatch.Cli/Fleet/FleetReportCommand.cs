@@ -39,12 +39,16 @@ internal static class FleetReportCommand
 
     public static int Run(FleetStore store, string host, TimeSpan since, string output, TextWriter where)
     {
-        // Aliases give the report's reader the ECS names it knows; event.time_us carries the microseconds.
+        // Aliases give the report's reader the ECS names it knows (empty = absent); event.time_us carries the microseconds.
         string sql = $"""
-            SELECT `event.time_us`, `event.kind`, `event.action`, `process.pid`, `process.thread.id`, `process.name`, `process.executable`,
-                   `process.args`, `process.working_directory`, `process.entity_id`, `process.exit_code`,
-                   `user.name` AS `process.user.name`, `user.id` AS `process.user.id`, `process.parent.pid`, `process.parent.entity_id`,
-                   `rule.id`, `rule.name`, `rule.severity`, `host.hostname`, `procwatch.lost_reason`, `procwatch.lost_count`
+            SELECT `event.time_us`, `event.kind`, `event.action`, `process.pid`, `process.thread.id`,
+                   nullIf(`process.name`, '') AS `process.name`, nullIf(`process.executable`, '') AS `process.executable`,
+                   `process.args`, nullIf(`process.working_directory`, '') AS `process.working_directory`,
+                   nullIf(`process.entity_id`, '') AS `process.entity_id`, `process.exit_code`,
+                   nullIf(`user.name`, '') AS `process.user.name`, nullIf(`user.id`, '') AS `process.user.id`, `process.parent.pid`,
+                   nullIf(`process.parent.entity_id`, '') AS `process.parent.entity_id`,
+                   nullIf(`rule.id`, '') AS `rule.id`, nullIf(`rule.name`, '') AS `rule.name`, nullIf(`rule.severity`, '') AS `rule.severity`,
+                   `host.hostname`, nullIf(`procwatch.lost_reason`, '') AS `procwatch.lost_reason`, `procwatch.lost_count`
             FROM {store.Events}
             WHERE `host.hostname` = {FleetSql.Text(host)} AND {FleetSql.Since(since)}
             ORDER BY `event.time_us`

@@ -52,7 +52,11 @@ internal static class FleetTreeCommand
             Node? parent = Nodes(store, "`process.entity_id` IN (" + FleetSql.Text(current.Parent) + ")").FirstOrDefault();
             if (parent is null)
             {
-                ancestors.AddRange(Carried(target, current.Parent));
+                // Not stored (older than the sensor, or its rows expired): the chain the exec carried, with what of it is stored.
+                List<Node> carried = Carried(target, current.Parent);
+                var stored = Nodes(store, "`process.entity_id` IN (" + FleetSql.TextList(carried.Select(n => n.EntityId)) + ")").ToDictionary(n => n.EntityId, StringComparer.Ordinal);
+                foreach (Node n in carried)
+                    ancestors.Add(stored.GetValueOrDefault(n.EntityId) ?? n);
                 break;
             }
             ancestors.Add(parent);
@@ -122,7 +126,7 @@ internal static class FleetTreeCommand
     }
 
     /// <summary>The ancestors from <paramref name="from"/> up, as the target's exec carried them (pid, entity id, executable).</summary>
-    private static IEnumerable<Node> Carried(Node target, string from)
+    private static List<Node> Carried(Node target, string from)
     {
         int at = Array.IndexOf(target.AncestorIds, from);
         if (at < 0)
