@@ -85,8 +85,8 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
         StartServer(Metrics);
-        StartHeartbeats(Metrics, string.Join("+", _watcher.Sources.Select(s => s.Name)));
         _events = _watcher.StartQueue();
+        StartHeartbeats(Metrics, string.Join("+", _watcher.Sources.Select(s => s.Name))); // the sources are known once started
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {

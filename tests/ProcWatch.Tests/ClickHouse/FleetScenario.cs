@@ -81,10 +81,10 @@ internal static class FleetScenario
 
             // search: both curls, newest first; narrowed by host, by user, by hash.
             var curls = Json(Fleet(["search", "--since", "1h", "--json", "curl", .. connection]));
-            Assert.Equal([E("b-curl"), E("curl")], curls.Select(r => r.GetProperty("entity_id").GetString()).ToArray());
-            Assert.Equal([E("curl")], Json(Fleet(["search", "--host", hostA, "--json", "curl", .. connection])).Select(r => r.GetProperty("entity_id").GetString()).ToArray());
-            Assert.Equal([E("b-curl")], Json(Fleet(["search", "--user", "bob", "--json", "curl", .. connection])).Select(r => r.GetProperty("entity_id").GetString()).ToArray());
-            Assert.Equal([E("curl")], Json(Fleet(["search", "--json", CurlHash, .. connection])).Select(r => r.GetProperty("entity_id").GetString()).ToArray());
+            Assert.Equal([E("b-curl"), E("curl")], curls.Select(r => r.GetProperty("entity_id").GetString()!).ToArray());
+            Assert.Equal([E("curl")], Json(Fleet(["search", "--host", hostA, "--json", "curl", .. connection])).Select(r => r.GetProperty("entity_id").GetString()!).ToArray());
+            Assert.Equal([E("b-curl")], Json(Fleet(["search", "--user", "bob", "--json", "curl", .. connection])).Select(r => r.GetProperty("entity_id").GetString()!).ToArray());
+            Assert.Equal([E("curl")], Json(Fleet(["search", "--json", CurlHash, .. connection])).Select(r => r.GetProperty("entity_id").GetString()!).ToArray());
             Assert.Empty(Json(Fleet(["search", "--since", "1m", "--json", "curl", .. connection]))); // five minutes old
             // An attacker's argv as the pattern: found as text, never run as SQL; printed escaped, JSON lossless.
             var hostile = Json(Fleet(["search", "--json", "DROP TABLE x; --\u001b", .. connection]));
@@ -97,7 +97,7 @@ internal static class FleetScenario
             // tree: the stored ancestors of sh, sh itself, its descendant; and a chain filled in from what the exec carried.
             var tree = Json(Fleet(["tree", "--json", E("sh"), .. connection]));
             Assert.Equal(["ancestor:" + E("init"), "ancestor:" + E("bash"), "self:" + E("sh"), "descendant:" + E("id")],
-                tree.Select(n => n.GetProperty("relation").GetString() + ":" + n.GetProperty("entity_id").GetString()).ToArray());
+                tree.Select(n => n.GetProperty("relation").GetString() + ":" + n.GetProperty("entity_id").GetString()!).ToArray());
             string treeText = Fleet(["tree", E("bash"), .. connection]);
             string[] lines = treeText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(E("init"), lines[0], StringComparison.Ordinal);
@@ -110,7 +110,7 @@ internal static class FleetScenario
             var carried = Json(Fleet(["tree", "--json", E("cron-job"), .. connection]));
             Assert.Equal(["ancestor:" + E("init") + ":True:1", "ancestor:" + E("cron") + ":False:150", "self:" + E("cron-job") + ":True:200"],
                 carried.Select(n => $"{n.GetProperty("relation").GetString()}:{n.GetProperty("entity_id").GetString()}:{n.GetProperty("stored").GetBoolean()}:{n.GetProperty("pid").GetInt64()}").ToArray());
-            (int missingCode, _, string missing) = Cli.Run(["fleet", "tree", "no-such-entity'\u001b", .. connection]);
+            (int missingCode, _, string missing) = ProcWatch.Tests.Daemon.Cli.Run(["fleet", "tree", "no-such-entity'\u001b", .. connection]);
             Assert.Equal(1, missingCode);
             Assert.Contains("no stored event has process.entity_id", missing, StringComparison.Ordinal);
             Assert.DoesNotContain('\u001b', missing);
@@ -137,7 +137,7 @@ internal static class FleetScenario
 
     private static string Fleet(string[] args)
     {
-        (int code, string stdout, string stderr) = Cli.Run(["fleet", .. args]);
+        (int code, string stdout, string stderr) = ProcWatch.Tests.Daemon.Cli.Run(["fleet", .. args]);
         Assert.True(code == 0, $"fleet {string.Join(' ', args)} -> {code}: {stderr}");
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         return stdout;

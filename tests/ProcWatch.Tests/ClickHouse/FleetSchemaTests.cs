@@ -1,3 +1,4 @@
+using ProcWatch.Tests.Helpers;
 using System.Collections.Concurrent;
 using ProcWatch.Daemon.Configuration;
 using ProcWatch.Daemon.Outputs.ClickHouse;
@@ -43,7 +44,7 @@ public sealed class FleetSchemaTests(ClickHouseFixture fixture)
         string byCli = ClickHouseTestEvents.UniqueTable(), byOutput = ClickHouseTestEvents.UniqueTable();
         foreach (string table in (string[])[byCli, byOutput])
             _server.Query(FirstSchema(table));
-        (int code, string ddl, string stderr) = Cli.Run("fleet", "schema", "--migration", "--server-version", "18.16", "--table", byCli);
+        (int code, string ddl, string stderr) = ProcWatch.Tests.Daemon.Cli.Run("fleet", "schema", "--migration", "--server-version", "18.16", "--table", byCli);
         Assert.True(code == 0, stderr);
         _server.Apply(ddl);
         Assert.Equal(ClickHouseSchema.Columns.Length, _server.Count($"SELECT count() FROM system.columns WHERE database = 'procwatch' AND table = '{byCli}'"));
