@@ -16,7 +16,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime
 zk= pids=(0 0 0 0)
 cleanup() {
   for p in "${pids[@]}" $zk; do [ "$p" != 0 ] && kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null || true
+  sleep 1
   rm -rf "$root"
 }
 trap cleanup EXIT
@@ -73,7 +73,9 @@ start_node() {
   for i in $(seq 900); do curl -sf "http://127.0.0.1:${http[$1]}/ping" >/dev/null && return 0; sleep 0.1; done
   echo "bench: node $1 did not answer /ping within 90 s" >&2; tail -5 "$root/n$1/error.log" >&2; return 1
 }
-for i in 0 1 2 3; do start_node $i & done; wait
+starters=()
+for i in 0 1 2 3; do start_node $i & starters+=($!); done
+for s in "${starters[@]}"; do wait "$s"; done # not a bare wait: ZooKeeper is a child too
 for i in 0 1 2 3; do pids[$i]=$(pgrep -f "$root/n$i/config.xml" | head -1); done
 
 if [ -x artifacts/procwatch ]; then pw=(artifacts/procwatch); else pw=(dotnet run -c Release --project src/ProcWatch.Cli --); fi

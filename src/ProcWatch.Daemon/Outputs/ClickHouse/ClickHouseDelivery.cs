@@ -20,7 +20,10 @@ internal sealed class ClickHouseDelivery(ClickHouseSettings settings, string nam
     private readonly SemaphoreSlim _wake = new(0);
     private Task _loop = Task.CompletedTask;
     private (ClickHouseOutcome Outcome, int Code)? _problem;
-    private bool _tableChecked;
+    private volatile bool _tableChecked;
+
+    /// <summary>The table was found (or created) with every column: the heartbeats table exists from here on too.</summary>
+    public bool TableChecked => _tableChecked;
 
     /// <summary>Insert latencies in milliseconds of accepted batches, when a benchmark asks for them.</summary>
     public List<double>? Latencies { get; set; }

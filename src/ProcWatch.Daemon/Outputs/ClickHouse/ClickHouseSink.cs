@@ -113,7 +113,8 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
     {
         if (_settings.HeartbeatInterval <= TimeSpan.Zero || _heartbeats is not null)
             return;
-        _heartbeats = new HeartbeatWriter(_settings, _credentials.User, _credentials.Password, _hostname, Name, _report, read, () => PendingRows);
+        _heartbeats = new HeartbeatWriter(_settings, _credentials.User, _credentials.Password, _hostname, Name, _report, read, () => PendingRows,
+            () => _delivery.TableChecked);
     }
 
     /// <summary>Heartbeats the server accepted.</summary>

@@ -7,7 +7,7 @@ namespace ProcWatch.Daemon.Outputs.ClickHouse;
 
 /// <summary>
 /// Writes one heartbeat row every <see cref="ClickHouseSettings.HeartbeatInterval"/> into the
-/// heartbeats table (the first at start). A heartbeat is not spooled: its only meaning is
+/// heartbeats table (the first as soon as the events table is checked, at most one interval after start). A heartbeat is not spooled: its only meaning is
 /// "alive now", and a server that missed it was down for everyone anyway. A host whose
 /// heartbeats stop (the sensor was stopped, or its network cut) or whose loss counters jump
 /// (it was blinded) is what <c>procwatch fleet hosts</c> shows. A failing insert is one log
@@ -22,6 +22,7 @@ internal sealed class HeartbeatWriter : IDisposable
     private readonly Action<string> _report;
     private readonly Func<HeartbeatCounters> _read;
     private readonly Func<long> _pending;
+    private readonly Func<bool> _tableReady;
     private readonly CancellationTokenSource _stop = new();
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly Task _loop;
@@ -29,8 +30,9 @@ internal sealed class HeartbeatWriter : IDisposable
     private long _sent;
 
     public HeartbeatWriter(ClickHouseSettings settings, string? user, string? password, string hostname, string name,
-        Action<string> report, Func<HeartbeatCounters> read, Func<long> pending)
+        Action<string> report, Func<HeartbeatCounters> read, Func<long> pending, Func<bool> tableReady)
     {
+        _tableReady = tableReady;
         _settings = settings;
         _client = new ClickHouseClient(settings, user, password);
         _hostname = hostname;
@@ -51,6 +53,11 @@ internal sealed class HeartbeatWriter : IDisposable
         using var timer = new PeriodicTimer(_settings.HeartbeatInterval);
         try
         {
+            // The first heartbeat waits (at most one interval) for the events delivery to have
+            // checked or created the tables, so a fresh store does not start with a failure line.
+            var first = Stopwatch.StartNew();
+            while (!_tableReady() && first.Elapsed < _settings.HeartbeatInterval)
+                await Task.Delay(100, stop).ConfigureAwait(false);
             do
             {
                 await SendAsync(stop).ConfigureAwait(false);
