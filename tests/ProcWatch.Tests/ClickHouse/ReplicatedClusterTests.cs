@@ -113,7 +113,10 @@ public sealed class ReplicatedClusterTests(ReplicatedClusterFixture cluster)
             for (int s = 0; s < 2; s++)
             {
                 ClickHouseSink sink = sinks[s];
-                Poll.Until(() => sink.PendingRows == 0, Deadline, () => $"host {s}: pending {sink.PendingRows}; log: {string.Join(" | ", log)}");
+                long expected = sent[s];
+                // Written is counted just after a batch leaves the spool: wait for both, not for one.
+                Poll.Until(() => sink.PendingRows == 0 && sink.Counters.Written + sink.Counters.Dropped == expected, Deadline,
+                    () => $"host {s}: pending {sink.PendingRows}, written {sink.Counters.Written} of {expected}; log: {string.Join(" | ", log)}");
                 Assert.Equal(0, sink.Counters.Dropped);
                 Assert.Equal(sent[s], sink.Counters.Written);
             }

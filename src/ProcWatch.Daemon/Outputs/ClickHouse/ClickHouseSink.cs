@@ -38,6 +38,8 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
     private long _queuedBytes;
     private long _queuedAlertBytes;
     private long _queuedRows;
+    /// <summary>Rows the spool thread took off the queue and is compressing and writing: still pending.</summary>
+    private long _spoolingRows;
     private readonly string _hostname;
     private readonly Action<string> _report;
     private readonly (string? User, string? Password) _credentials;
@@ -90,7 +92,7 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         get
         {
             lock (_gate)
-                return _plain.Count + _alerts.Count + _queuedRows + _spool.Rows;
+                return _plain.Count + _alerts.Count + _queuedRows + _spoolingRows + _spool.Rows;
         }
     }
 
@@ -225,7 +227,11 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
             if (!signalled)
                 Flush();
             while (TryDequeue(out ArrayBufferWriter<byte>? rows, out int count, out long sealedAt))
+            {
                 Spool(rows, count, sealedAt, compressed);
+                lock (_gate)
+                    _spoolingRows = 0; // in the spool (counted there) or counted as dropped
+            }
             if (_stopping)
             {
                 lock (_gate)
@@ -251,6 +257,7 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
             if (alerts)
                 _queuedAlertBytes -= rows.WrittenCount;
             _queuedRows -= count;
+            _spoolingRows = count; // between the queue and the spool, the rows must not look delivered
             return true;
         }
     }
