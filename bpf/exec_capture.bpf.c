@@ -93,6 +93,29 @@ static __always_inline u32 pid_nr(struct pid *pid)
     return pid ? (u32)BPF_CORE_READ(pid, numbers[0].nr) : 0;
 }
 
+/* The pid namespace a task is in (its pid's innermost level), and its pid there. */
+static __always_inline struct pid_namespace *active_pid_ns(struct task_struct *task, int *nr)
+{
+    struct pid *pid = BPF_CORE_READ(task, thread_pid);
+    if (!pid)
+        return 0;
+    unsigned int level = BPF_CORE_READ(pid, level);
+    if (level > 32) /* MAX_PID_NS_LEVEL */
+        return 0;
+    struct upid *innermost = &pid->numbers[level];
+    *nr = BPF_CORE_READ(innermost, nr);
+    return BPF_CORE_READ(innermost, ns);
+}
+
+/* An entry into a running container: see EXEC_RECORD_PIDNS_ENTRY. */
+static __always_inline bool entered_pid_namespace(struct task_struct *task)
+{
+    int nr = 0, parent_nr = 0;
+    struct pid_namespace *ns = active_pid_ns(task, &nr);
+    struct pid_namespace *parent_ns = active_pid_ns(BPF_CORE_READ(task, real_parent), &parent_nr);
+    return ns && parent_ns && ns != parent_ns && nr != 1;
+}
+
 /* /proc/PID/stat's tty_nr: new_encode_dev(MKDEV(major, minor_start + index)). */
 static __always_inline u32 tty_nr_of(struct signal_struct *signal)
 {
@@ -208,6 +231,8 @@ static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid,
         flags |= EXEC_RECORD_NO_LOGINUID;
     }
     hdr->cgroup_id = bpf_get_current_cgroup_id();
+    if (entered_pid_namespace(task))
+        flags |= EXEC_RECORD_PIDNS_ENTRY;
     hdr->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
     struct signal_struct *signal = BPF_CORE_READ(task, signal);
     hdr->sid = pid_nr(BPF_CORE_READ(signal, pids[PIDTYPE_SID]));

@@ -46,6 +46,9 @@
 #define EXEC_RECORD_CWD_DELETED        (1u << 11)
 /* A continuation chunk could not be written (ring full): argv from the first gap on is lost. */
 #define EXEC_RECORD_ARGV_CHUNK_LOST    (1u << 12)
+/* In another pid namespace than its parent, and not that namespace's pid 1: it was forked
+ * after a setns(2) into an existing namespace (docker/podman/kubectl exec, nsenter). */
+#define EXEC_RECORD_PIDNS_ENTRY        (1u << 13)
 
 /* Indexes of the per-CPU counters map. */
 #define EXEC_COUNTER_RINGBUF_DROPS 0

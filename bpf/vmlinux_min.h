@@ -134,8 +134,12 @@ struct mm_struct {
     struct file *exe_file;
 } __attribute__((preserve_access_index));
 
+struct pid_namespace;
+
+/* Both fields, so that numbers[level] indexes with the kernel's stride (16 bytes). */
 struct upid {
     int nr;
+    struct pid_namespace *ns;
 } __attribute__((preserve_access_index));
 
 struct pid {
@@ -186,6 +190,7 @@ struct task_struct {
     u64 start_boottime;
     struct task_struct *real_parent;
     struct task_struct *group_leader;
+    struct pid *thread_pid;
     struct mm_struct *mm;
     const struct cred *cred;
     struct fs_struct *fs;

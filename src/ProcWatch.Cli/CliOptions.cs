@@ -14,6 +14,12 @@ internal static class CliOptions
     public static readonly Option<string?> Format = new("--format", "-f")
     {
         Description = "Output format: table | tree | json (default: table on a terminal, json otherwise)",
+        CompletionSources = { { "table", "tree", "json" } },
+    };
+
+    public static readonly Option<bool> Wide = new("--wide", "-w")
+    {
+        Description = "On a terminal, print whole lines (by default a line is cut to the terminal's width, ending in …)",
     };
 
     public static readonly Option<string?> Output = new("--output", "-o")
@@ -83,6 +89,24 @@ internal static class CliOptions
         HelpName = "REGEX",
     };
 
+    public static readonly Option<string[]> Container = new("--container")
+    {
+        Description = "Only processes in container NAME or ID (an id prefix of 12+ characters; repeatable)",
+        HelpName = "NAME|ID",
+    };
+
+    public static readonly Option<string[]> Pod = new("--pod")
+    {
+        Description = "Only processes in the Kubernetes pod NAMESPACE/NAME (repeatable)",
+        HelpName = "NAMESPACE/NAME",
+    };
+
+    public static readonly Option<string[]> ContainerRuntime = new("--container-runtime")
+    {
+        Description = "Where a runtime keeps its state: docker=DATA_ROOT, podman=GRAPHROOT, containerd=STATE_DIR, containerd-socket=PATH, crio=RUNROOT, or off (repeatable)",
+        HelpName = "KIND=PATH",
+    };
+
     public static readonly Option<bool> Threads = new("--threads")
     {
         Description = "Show thread events (thread exits and renames; on when -e includes clone)",
@@ -105,13 +129,13 @@ internal static class CliOptions
 
     public static readonly Option<string?> Report = new("--report")
     {
-        Description = "With -- COMMAND: write an HTML report of what ran to FILE at the end",
+        Description = "With -- COMMAND: write an HTML report of what ran to FILE at the end (only the report, unless -f or -o asks for events too)",
         HelpName = "FILE",
     };
 
     public static readonly Argument<string[]> Command = new("COMMAND")
     {
-        Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status",
+        Description = "Run COMMAND [ARGS...] (after --), trace it and its descendants, exit with its status. When events go to a pipe or file on standard output, COMMAND's standard output goes to standard error",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
@@ -119,6 +143,7 @@ internal static class CliOptions
     {
         Description = "Event source: auto | connector | ebpf | procfs (auto: the proc connector with eBPF exact argv when it loads, else argv from /proc; procfs when the connector is unusable)",
         DefaultValueFactory = _ => "auto",
+        CompletionSources = { { "auto", "connector", "ebpf", "procfs" } },
     };
 
     public static readonly Option<int> ScanInterval = new("--scan-interval")

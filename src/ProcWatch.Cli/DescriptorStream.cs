@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Files;
 
 namespace ProcWatch.Cli;
 
@@ -13,13 +14,6 @@ namespace ProcWatch.Cli;
 internal sealed partial class DescriptorStream : Stream
 {
     private const int EINTR = 4;
-    private const int O_WRONLY = 0x1;
-    private const int O_CREAT = 0x40;
-    private const int O_APPEND = 0x400;
-    private const int O_CLOEXEC = 0x80000;
-
-    /// <summary>rw-r-----: events carry argv (and with --env, environments), which may hold secrets.</summary>
-    private const uint NewFileMode = 0b110_100_000;
 
     private readonly int _fd;
     private bool _ownsFd;
@@ -32,18 +26,22 @@ internal sealed partial class DescriptorStream : Stream
 
     public static DescriptorStream Stdout() => new(1, ownsFd: false);
 
-    /// <summary>Opens (creating it rw-r----- if needed) <paramref name="path"/> for appending.</summary>
-    /// <exception cref="IOException">It cannot be opened; the message is strerror's.</exception>
-    public static DescriptorStream Append(string path)
-    {
-        int fd = Open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, NewFileMode);
-        if (fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new IOException(Marshal.GetPInvokeErrorMessage(errno), errno);
-        }
-        return new DescriptorStream(fd, ownsFd: true);
-    }
+    /// <summary>The file descriptor written to.</summary>
+    public int Fd => _fd;
+
+    /// <summary>
+    /// Opens (creating it rw------- if needed: events carry argv, with --env environments)
+    /// <paramref name="path"/> for appending, as root never through a planted link or into
+    /// someone else's file (<see cref="PrivateFile"/>).
+    /// </summary>
+    /// <exception cref="UnsafeFileException">The path is not safe to write.</exception>
+    /// <exception cref="IOException">It cannot be opened; HResult is the errno.</exception>
+    public static DescriptorStream Append(string path) =>
+        new(PrivateFile.OpenAppend(path, DirectoryTrust.AnyOwner, allowStreams: true), ownsFd: true);
+
+    /// <summary>Creates <paramref name="path"/> 0600, refusing anything that already has the name (O_EXCL).</summary>
+    public static DescriptorStream CreateNew(string path) =>
+        new(PrivateFile.CreateNew(path, DirectoryTrust.AnyOwner), ownsFd: true);
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -90,9 +88,6 @@ internal sealed partial class DescriptorStream : Stream
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static unsafe partial nint WriteFd(int fd, byte* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, uint mode);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int CloseFd(int fd);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Files;
 
 namespace ProcWatch.Cli;
 
@@ -16,13 +17,20 @@ internal sealed class EventOutput : IDisposable
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Stream _stream;
 
-    private EventOutput(Stream stream, string name)
+    private EventOutput(Stream stream, string name, int fd)
     {
         _stream = stream;
         Name = name;
+        CanStall = !IsRegularFile(fd);
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// A pipe, socket or terminal can stop taking data for good (nobody reads it); a regular
+    /// file cannot: a slow disk is still written, and is never called "not being read".
+    /// </summary>
+    public bool CanStall { get; }
 
     public bool IsClosed { get; private set; }
 
@@ -31,17 +39,32 @@ internal sealed class EventOutput : IDisposable
     public IBufferWriter<byte> Buffer => _buffer;
 
     public static EventOutput Stdout() =>
-        new(DescriptorStream.Stdout(), "standard output");
+        new(DescriptorStream.Stdout(), "standard output", 1);
 
     public static EventOutput AppendTo(string path)
     {
         try
         {
-            return new EventOutput(DescriptorStream.Append(path), path);
+            DescriptorStream file = DescriptorStream.Append(path);
+            return new EventOutput(file, path, file.Fd);
         }
-        catch (IOException ex)
+        catch (IOException ex) when (ex is not UnsafeFileException) // that one is its own line and exit code
         {
-            throw new OutputException($"cannot open output file {path}: {ex.Message}");
+            throw new OutputException($"cannot open output file {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
+        }
+    }
+
+    /// <summary>A new file (a temporary): refused when anything already has the name.</summary>
+    public static EventOutput CreateNew(string path)
+    {
+        try
+        {
+            DescriptorStream file = DescriptorStream.CreateNew(path);
+            return new EventOutput(file, path, file.Fd);
+        }
+        catch (IOException ex) when (ex is not UnsafeFileException)
+        {
+            throw new OutputException($"cannot create {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
         }
     }
 
@@ -80,6 +103,15 @@ internal sealed class EventOutput : IDisposable
     {
         _abandoned = true;
         IsClosed = true;
+    }
+
+    private static unsafe bool IsRegularFile(int fd)
+    {
+        byte* statx = stackalloc byte[Interop.Libc.StatxSize];
+        if (Interop.Libc.Statx(fd, "", Interop.Libc.AT_EMPTY_PATH, Interop.Libc.STATX_TYPE, statx) != 0)
+            return false;
+        ushort mode = *(ushort*)(statx + Interop.Libc.StatxModeOffset);
+        return (mode & Interop.Libc.S_IFMT) == Interop.Libc.S_IFREG;
     }
 
     public void Dispose()

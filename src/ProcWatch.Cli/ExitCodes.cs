@@ -1,6 +1,6 @@
 namespace ProcWatch.Cli;
 
-/// <summary>procwatch's exit codes (documented in the README). With `-- COMMAND` the command's status wins.</summary>
+/// <summary>procwatch's exit codes (documented in docs/cli.md). With `-- COMMAND` the command's status wins.</summary>
 internal static class ExitCodes
 {
     public const int Success = 0;
@@ -16,4 +16,6 @@ internal static class ExitCodes
     public const int OutputFailed = 5;
     /// <summary>The daemon's configuration is invalid (the message names the line).</summary>
     public const int ConfigInvalid = 6;
+    /// <summary>A file or directory procwatch would write is not safe to write as root (a symbolic link, someone else's, writable by others).</summary>
+    public const int UnsafeFile = 7;
 }

@@ -13,12 +13,15 @@ internal static class Program
     {
         RootCommand root = BuildCommand();
         ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            return Fail($"{parsed.Errors[0].Message} (see procwatch --help)", ExitCodes.Usage);
-        }
+        // `procwatch report --help` is help, not a missing <EVENTS>.
+        if (parsed.Errors.Count > 0 && parsed.Action is not SubcommandHelp)
+            return Fail(ParseErrorLine(parsed), ExitCodes.Usage);
         if (StrayCommandToken(parsed, args) is { } stray)
-            return Fail($"unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)", ExitCodes.Usage);
+        {
+            return Fail(OptionSuggestion.For(root, stray) is { } near
+                ? $"unrecognized option '{stray}' (did you mean {near}? see procwatch --help)"
+                : $"unrecognized argument '{stray}' (to run a command, put it after --; see procwatch --help)", ExitCodes.Usage);
+        }
         if (IsBareSeparator(parsed, args))
             return Fail("-- must be followed by the COMMAND to run (see procwatch --help)", ExitCodes.Usage);
 
@@ -52,8 +55,13 @@ internal static class Program
             {
                 FailureKind.NoPrivilege => ExitCodes.NoPrivilege,
                 FailureKind.KernelUnsupported or FailureKind.PlatformNotSupported => ExitCodes.Unsupported,
+                FailureKind.UnsafeFile => ExitCodes.UnsafeFile,
                 _ => ExitCodes.Failure,
             });
+        }
+        catch (ProcWatch.Files.UnsafeFileException ex)
+        {
+            return Fail(ex.Message, ExitCodes.UnsafeFile);
         }
         catch (OutputException ex)
         {
@@ -70,11 +78,33 @@ internal static class Program
         }
     }
 
+    /// <summary>The first parse error as one line that points to the help of the command in use.</summary>
+    private static string ParseErrorLine(ParseResult parsed)
+    {
+        Command command = parsed.CommandResult.Command;
+        string help = command is RootCommand ? "procwatch --help" : $"procwatch {SubcommandHelp.Path(command)} --help";
+        foreach (string token in parsed.UnmatchedTokens)
+        {
+            if (token.StartsWith('-') && token != "-")
+            {
+                return OptionSuggestion.For(command, token) is { } near
+                    ? $"unrecognized option '{token}' (did you mean {near}? see {help})"
+                    : $"unrecognized option '{token}' (see {help})";
+            }
+        }
+        foreach (Argument argument in command.Arguments)
+        {
+            if (argument.Arity.MinimumNumberOfValues > 0 && parsed.GetResult(argument) is null or { Tokens.Count: 0 })
+                return $"{SubcommandHelp.Path(command)}: missing <{argument.Name}> (usage: {SubcommandHelp.Usage(command)}; see {help})";
+        }
+        return $"{parsed.Errors[0].Message} (see {help})";
+    }
+
     /// <summary>
     /// COMMAND takes any token, so a mistyped option (`--bogus`) would be run as a program.
     /// Only what follows `--` is the command; anything else it caught is a usage error.
     /// </summary>
-    private static string? StrayCommandToken(ParseResult parsed, string[] args)
+    internal static string? StrayCommandToken(ParseResult parsed, string[] args)
     {
         if (parsed.CommandResult.Command is not RootCommand)
             return null;
@@ -87,7 +117,7 @@ internal static class Program
     }
 
     /// <summary>`procwatch --` with nothing after it would silently watch the whole system.</summary>
-    private static bool IsBareSeparator(ParseResult parsed, string[] args) =>
+    internal static bool IsBareSeparator(ParseResult parsed, string[] args) =>
         parsed.CommandResult.Command is RootCommand
         && Array.IndexOf(args, "--") >= 0
         && (parsed.GetValue(CliOptions.Command) ?? []).Length == 0;
@@ -105,6 +135,7 @@ internal static class Program
             CliOptions.Events,
             CliOptions.Format,
             CliOptions.Output,
+            CliOptions.Wide,
             CliOptions.Duration,
             CliOptions.Stats,
             CliOptions.BufferSize,
@@ -114,6 +145,9 @@ internal static class Program
             CliOptions.Pid,
             CliOptions.User,
             CliOptions.Match,
+            CliOptions.Container,
+            CliOptions.Pod,
+            CliOptions.ContainerRuntime,
             CliOptions.Sigma,
             CliOptions.Threads,
             CliOptions.Env,
@@ -134,6 +168,10 @@ internal static class Program
             Doctor.DoctorCommand.Build(),
             Sigma.SigmaCheckCommand.Build(),
         };
+        foreach (Command hidden in Manual.ManualCommand.Build())
+            root.Subcommands.Add(hidden);
+        VersionAction.Attach(root);
+        SubcommandHelp.AttachAll(root);
         root.SetAction((result, token) =>
             WatchCommand.RunAsync(WatchArgsParser.Parse(result, !Console.IsOutputRedirected), token));
         return root;

@@ -36,7 +36,8 @@ internal sealed partial class TracedCommand : IDisposable
     public Task<int> Exited { get; }
 
     /// <exception cref="CommandStartException">The command could not be started (message is one line).</exception>
-    public static TracedCommand Start(IReadOnlyList<string> command)
+    /// <param name="stdoutToStderr">Start COMMAND with procwatch's standard error as its standard output (events own ours).</param>
+    public static TracedCommand Start(IReadOnlyList<string> command, bool stdoutToStderr = false)
     {
         // What a shell says before it tries: an empty name is never found, a directory never runs.
         if (command[0].Length == 0)
@@ -46,6 +47,12 @@ internal sealed partial class TracedCommand : IDisposable
         var info = new ProcessStartInfo(command[0]) { UseShellExecute = false };
         for (int i = 1; i < command.Count; i++)
             info.ArgumentList.Add(command[i]);
+        // Process.Start hands the child our descriptors 0-2 as they are when it forks: fd 1 is
+        // pointed at stderr for that moment only. Nothing writes our stdout yet (the consumer
+        // starts after the command), and the saved copy is close-on-exec.
+        int savedStdout = stdoutToStderr ? DupCloseOnExec(1) : -1;
+        if (savedStdout >= 0)
+            Dup2(2, 1);
         try
         {
             return new TracedCommand(Process.Start(info)!);
@@ -56,7 +63,17 @@ internal sealed partial class TracedCommand : IDisposable
             throw new CommandStartException(denied ? NotExecutable : NotFound,
                 $"cannot run {command[0]}: {(denied ? "permission denied" : "command not found")}");
         }
+        finally
+        {
+            if (savedStdout >= 0)
+            {
+                Dup2(savedStdout, 1);
+                Close(savedStdout);
+            }
+        }
     }
+
+    private static int DupCloseOnExec(int fd) => Fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
     private static async Task<int> WaitAsync(Process process)
     {
@@ -76,6 +93,17 @@ internal sealed partial class TracedCommand : IDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    private const int F_DUPFD_CLOEXEC = 1030;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static partial int Dup2(int oldFd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ProcWatch.Events;
+using ProcWatch.Filtering;
 using ProcWatch.Output;
 using ProcWatch.Watching;
 
@@ -17,6 +18,12 @@ internal sealed record WatchArgs
 {
     public ProcessEventKinds Kinds { get; init; } = ProcessEventKinds.Default;
     public OutputFormat Format { get; init; }
+
+    /// <summary>False for a <c>--report</c> run that asked for no events (no -f, no -o): only the report is written.</summary>
+    public bool ShowEvents { get; init; } = true;
+
+    /// <summary>-w: whole lines on a terminal.</summary>
+    public bool Wide { get; init; }
     public string? OutputPath { get; init; }
     public TimeSpan? Duration { get; init; }
     public bool Stats { get; init; }
@@ -31,6 +38,12 @@ internal sealed record WatchArgs
     public IReadOnlyList<int> Pids { get; init; } = [];
     public uint? UserId { get; init; }
     public Regex? Match { get; init; }
+
+    /// <summary><c>--container</c>, <c>--pod</c>; null: any process.</summary>
+    public ContainerSelector? Containers { get; init; }
+
+    /// <summary><c>--container-runtime</c>: where the runtimes keep their state.</summary>
+    public Containers.ContainerOptions ContainerRuntimes { get; init; } = new();
     public bool Threads { get; init; }
     public bool Environment { get; init; }
     public TreeOptions Tree { get; init; } = new();

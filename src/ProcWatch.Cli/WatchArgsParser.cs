@@ -30,6 +30,8 @@ internal static class WatchArgsParser
         {
             Kinds = kinds,
             Format = ParseFormat(result.GetValue(CliOptions.Format), stdoutIsTerminal && outputPath is null),
+            ShowEvents = report is null || outputPath is not null || result.GetResult(CliOptions.Format) is not null,
+            Wide = result.GetValue(CliOptions.Wide),
             OutputPath = outputPath,
             Duration = ParseDuration(result.GetValue(CliOptions.Duration)),
             Stats = result.GetValue(CliOptions.Stats),
@@ -40,6 +42,8 @@ internal static class WatchArgsParser
             Pids = ParsePids(pids),
             UserId = ParseUser(result.GetValue(CliOptions.User)),
             Match = ParseMatch(result.GetValue(CliOptions.Match)),
+            Containers = ContainerArguments.ParseSelector(result.GetValue(CliOptions.Container) ?? [], result.GetValue(CliOptions.Pod) ?? []),
+            ContainerRuntimes = ContainerArguments.ParseRuntimes(result.GetValue(CliOptions.ContainerRuntime) ?? []),
             Threads = result.GetValue(CliOptions.Threads) || (kinds & ProcessEventKinds.Clone) != 0,
             Environment = result.GetValue(CliOptions.Env),
             Tree = new TreeOptions { FullPath = result.GetValue(CliOptions.FullPath), HideArgs = result.GetValue(CliOptions.NoArgs) },

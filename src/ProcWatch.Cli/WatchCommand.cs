@@ -21,12 +21,9 @@ internal static class WatchCommand
     public static async Task<int> RunAsync(WatchArgs args, CancellationToken cancellationToken)
     {
         using EventOutput output = args.OutputPath is null ? EventOutput.Stdout() : EventOutput.AppendTo(args.OutputPath);
-        IEventFormatter formatter = args.Format switch
-        {
-            OutputFormat.Table => new TableFormatter(),
-            OutputFormat.Tree => new TreeFormatter(args.Tree),
-            _ => new EcsJsonFormatter(),
-        };
+        // On a terminal a line is cut to its width (-w: whole lines); pipes and files get whole lines.
+        using TerminalWidth? terminal = args.ShowEvents && args.OutputPath is null && !args.Wide ? TerminalWidth.OfStdout() : null;
+        IEventFormatter? formatter = args.ShowEvents ? CreateFormatter(args, terminal) : null;
 
         SigmaAlertWriter? sigma = SigmaStream.Open(args, Console.Error);
         // Sigma judges execs: they are watched even when -e does not show them.
@@ -36,7 +33,11 @@ internal static class WatchCommand
             Kinds = watched,
             ReceiveBufferBytes = args.BufferBytes,
             QueueCapacity = args.QueueCapacity,
-            Enrichment = new EnrichmentOptions { IncludeEnvironment = args.Environment, Filter = BuildFilter(args), Hash = args.Hash, AncestorDepth = args.AncestorDepth },
+            Enrichment = new EnrichmentOptions
+            {
+                IncludeEnvironment = args.Environment, Filter = BuildFilter(args), Hash = args.Hash, AncestorDepth = args.AncestorDepth,
+                Containers = args.ContainerRuntimes with { Warning = message => Console.Error.WriteLine(ErrorLine.Format($"warning: {message}")) },
+            },
         };
         var procfs = new ProcfsOptions { Kinds = watched, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
         if (args.Realtime)
@@ -69,7 +70,10 @@ internal static class WatchCommand
         {
             try
             {
-                command = TracedCommand.Start(args.Command);
+                // Standard output carries the events to a pipe or file: COMMAND's own output goes to
+                // standard error, so `procwatch -f json -- make | jq` reads events only.
+                bool eventsOnStdout = args.ShowEvents && args.OutputPath is null;
+                command = TracedCommand.Start(args.Command, stdoutToStderr: eventsOnStdout && Interop.Libc.IsATty(1) == 0);
             }
             catch (CommandStartException ex)
             {
@@ -85,8 +89,15 @@ internal static class WatchCommand
         }
 
         ExecTally? tally = args.Stats ? new ExecTally() : null;
-        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath);
-        formatter.WriteHeader(output.Buffer);
+        using Report.ReportRecorder? report = args.ReportPath is null ? null : new Report.ReportRecorder(args.ReportPath, args.Command!);
+        if (formatter is not null)
+        {
+            // At once, before any event: with a filter that matches nothing yet, the screen says it is watching.
+            formatter.WriteHeader(output.Buffer);
+            output.Flush();
+            if (terminal is not null && args.Format != OutputFormat.Table)
+                await Console.Error.WriteLineAsync("procwatch: watching… (Ctrl-C to stop)").ConfigureAwait(false);
+        }
         var consumer = new EventConsumer(events, new FormattingHandler(formatter, output, tally, command, report, sigma, args.Kinds));
         Task consuming = RunOnOwnThread("procwatch-output", () => consumer.Run());
         // Until SIGINT, SIGTERM, --duration or COMMAND's end, or the consumer stops by itself
@@ -95,16 +106,19 @@ internal static class WatchCommand
 
         // Unsubscribe: the queue then ends after what is already in it, which the consumer writes.
         watcher.Dispose();
-        if (!await FinishesWhileWriting(consuming, consumer).ConfigureAwait(false))
+        bool written = await FinishesWhileWriting(consuming, consumer, output.CanStall).ConfigureAwait(false);
+        if (!written)
         {
-            // Nobody reads our output (a pager left waiting, a stuck pipe): do not hang on it.
+            // Nobody reads our pipe or terminal (a pager left waiting, a stuck pipe): do not hang on it.
             output.Abandon();
             await Console.Error.WriteLineAsync(
                 $"procwatch: {output.Name} is not being read; stopped without writing {events.Count} queued event(s)").ConfigureAwait(false);
-            return ExitCodes.OutputFailed;
         }
-        await consuming.ConfigureAwait(false); // its error, if any, is the run's
-        report?.Finish();
+        else
+        {
+            await consuming.ConfigureAwait(false); // its error, if any, is the run's
+            report?.Finish();
+        }
 
         if (args.Stats)
         {
@@ -116,6 +130,8 @@ internal static class WatchCommand
                         $"procfs: {scanner.InotifyScans + scanner.TimerScans} scans ({scanner.InotifyScans} woken by inotify, {scanner.TimerScans} by the timer), {scanner.InotifyEvents} inotify events").ConfigureAwait(false);
             }
         }
+        if (!written)
+            return ExitCodes.OutputFailed;
         if (command is not null)
         {
             // --duration may stop the watch first: the command keeps running, and we wait for it.
@@ -151,8 +167,13 @@ internal static class WatchCommand
     /// Waits for the consumer to finish for as long as it makes progress: a large backlog to a
     /// slow file is written out, but an output that takes nothing for <see cref="StalledOutput"/> is given up.
     /// </summary>
-    private static async Task<bool> FinishesWhileWriting(Task consuming, EventConsumer consumer)
+    private static async Task<bool> FinishesWhileWriting(Task consuming, EventConsumer consumer, bool canStall)
     {
+        if (!canStall)
+        {
+            await Task.WhenAny(consuming).ConfigureAwait(false); // a regular file: however slow, it is written
+            return true;
+        }
         long seen = consumer.Handled;
         var quiet = Stopwatch.StartNew();
         while (!consuming.IsCompleted)
@@ -172,8 +193,20 @@ internal static class WatchCommand
         return true;
     }
 
+    private static IEventFormatter CreateFormatter(WatchArgs args, TerminalWidth? terminal)
+    {
+        IEventFormatter formatter = args.Format switch
+        {
+            // A narrow terminal gets the table without its EUID and TTY columns.
+            OutputFormat.Table => new TableFormatter(compact: terminal is { Columns: < TableFormatter.CompactBelowColumns }),
+            OutputFormat.Tree => new TreeFormatter(args.Tree),
+            _ => new EcsJsonFormatter(),
+        };
+        return terminal is null ? formatter : new LineFittingFormatter(formatter, () => terminal.Columns);
+    }
+
     /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
-    private sealed class FormattingHandler(IEventFormatter formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
+    private sealed class FormattingHandler(IEventFormatter? formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
         Report.ReportRecorder? report, SigmaAlertWriter? sigma, ProcessEventKinds shown) : IEventBatchHandler
     {
         private bool _commandExitSeen;
@@ -189,7 +222,7 @@ internal static class WatchCommand
             {
                 if (sigma is null || shown.Contains(e.Kind) || e.Kind == ProcessEventKind.Lost)
                 {
-                    formatter.Write(e, output.Buffer);
+                    formatter?.Write(e, output.Buffer);
                     report?.Record(e);
                     tally?.Add(e);
                 }
@@ -208,7 +241,7 @@ internal static class WatchCommand
 
     private static ProcessFilter? BuildFilter(WatchArgs args)
     {
-        if (args.Pids.Count == 0 && args.Command is null && args.UserId is null && args.Match is null && args.Threads)
+        if (args.Pids.Count == 0 && args.Command is null && args.UserId is null && args.Match is null && args.Containers is null && args.Threads)
             return null;
         return new ProcessFilter
         {
@@ -216,6 +249,7 @@ internal static class WatchCommand
             DescendantsOf = args.Command is null ? null : Environment.ProcessId,
             UserId = args.UserId,
             Match = args.Match,
+            Containers = args.Containers,
             IncludeThreads = args.Threads,
         };
     }

@@ -20,7 +20,7 @@ internal static class DaemonCommand
 
     public static Command Build()
     {
-        var command = new Command("daemon", "Record every launch, raise alerts and respond, as a service (see README: Daemon)")
+        var command = new Command("daemon", "Record every launch, raise alerts and respond, as a service (see docs/daemon.md)")
         {
             Config,
             CheckConfig,
@@ -35,8 +35,18 @@ internal static class DaemonCommand
         DaemonConfig config = configPath is null ? DefaultConfig.Load() : ConfigLoader.Load(configPath);
         if (check)
         {
+            // Counted as the daemon counts them ("ready: ... N rule(s)"): own rules and the Sigma rules that load.
+            int rules;
+            try
+            {
+                rules = new RuleSet(config.Rules, config.Sigma, config.SigmaFilters).Rules.Length;
+            }
+            catch (ProcWatch.Sigma.Loading.SigmaPathException ex)
+            {
+                throw new ConfigException(config.Source, 0, ex.Message);
+            }
             await Console.Out.WriteLineAsync(
-                $"procwatch: {config.Source}: valid ({config.Outputs.Count} output(s), {config.Rules.Count} rule(s))").ConfigureAwait(false);
+                $"procwatch: {config.Source}: valid ({config.Outputs.Count} output(s), {rules} rule(s))").ConfigureAwait(false);
             return ExitCodes.Success;
         }
         return await DaemonHost.RunAsync(config, cancellationToken).ConfigureAwait(false);

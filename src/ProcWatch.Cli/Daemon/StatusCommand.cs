@@ -18,6 +18,12 @@ internal static class StatusCommand
         HelpName = "PATH",
     };
 
+    private static readonly Option<string?> Config = new("--config", "-c")
+    {
+        Description = "The daemon's configuration: its health.socket is the socket (when --socket is not given)",
+        HelpName = "FILE",
+    };
+
     private static readonly Option<bool> Raw = new("--raw")
     {
         Description = "Print the Prometheus text as the daemon sends it",
@@ -25,10 +31,19 @@ internal static class StatusCommand
 
     public static Command Build()
     {
-        var command = new Command("status", "Print the counters of a running daemon") { Socket, Raw };
+        var command = new Command("status", "Print the counters of a running daemon") { Socket, Config, Raw };
         SubcommandHelp.Attach(command);
-        command.SetAction((result, token) => RunAsync(result.GetValue(Socket)!, result.GetValue(Raw), token));
+        command.SetAction((result, token) => RunAsync(SocketPath(result), result.GetValue(Raw), token));
         return command;
+    }
+
+    /// <summary>--socket when given, else the health.socket of --config, else the default.</summary>
+    private static string SocketPath(ParseResult result)
+    {
+        if (result.GetResult(Socket) is { Implicit: false } || result.GetValue(Config) is not { } configPath)
+            return result.GetValue(Socket)!;
+        return ConfigLoader.Load(configPath).Health.Socket
+            ?? throw new UsageException($"{configPath} turns the status socket off (health.socket: none)");
     }
 
     private static async Task<int> RunAsync(string path, bool raw, CancellationToken cancellationToken)

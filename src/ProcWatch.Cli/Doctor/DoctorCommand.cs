@@ -16,14 +16,17 @@ internal static class DoctorCommand
 
     public static Command Build()
     {
-        var command = new Command("doctor", "Say what this host gives ProcWatch (connector, eBPF, cgroups, namespaces) and why not; exit 0 when the best backend works") { Json };
-        command.SetAction((result, token) => RunAsync(result.GetValue(Json), token));
+        var command = new Command("doctor", "Say what this host gives ProcWatch (connector, eBPF, cgroups, namespaces, container runtimes) and why not; exit 0 when the best backend works")
+        {
+            Json, CliOptions.ContainerRuntime,
+        };
+        command.SetAction((result, token) => RunAsync(result.GetValue(Json), ContainerArguments.ParseRuntimes(result.GetValue(CliOptions.ContainerRuntime) ?? []), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(bool json, Containers.ContainerOptions containers, CancellationToken cancellationToken)
     {
-        HostReport report = HostChecks.Collect();
+        HostReport report = HostChecks.Collect(containers);
         int code = ExitCode(report.Auto);
         using Stream stdout = Console.OpenStandardOutput();
         if (json)

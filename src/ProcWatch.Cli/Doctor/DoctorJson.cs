@@ -5,7 +5,7 @@ namespace ProcWatch.Cli.Doctor;
 
 /// <summary>
 /// `procwatch doctor --json`: one object for fleet inventory. Written with Utf8JsonWriter
-/// (no reflection: NativeAOT); field names are part of the contract documented in the README.
+/// (no reflection: NativeAOT); field names are part of the contract documented in docs/cli.md.
 /// </summary>
 internal static class DoctorJson
 {
@@ -72,12 +72,24 @@ internal static class DoctorJson
             NullableBoolean(w, "initial_pid", n.InitialPidNamespace);
             NullableBoolean(w, "initial_user", n.InitialUserNamespace);
             NullableString(w, "container", n.Container);
-            NullableString(w, "hidepid", n.HidePid);
+            w.WriteString("hidepid", n.HidePid ?? "off"); // as the text says it: "off" when nothing is hidden
             if (n.PidMax is { } max)
                 w.WriteNumber("pid_max", max);
             else
                 w.WriteNull("pid_max");
             w.WriteEndObject();
+
+            w.WriteStartArray("container_runtimes");
+            foreach (ContainerRuntimeFinding r in report.ContainerRuntimes)
+            {
+                w.WriteStartObject();
+                w.WriteString("runtime", r.Runtime);
+                w.WriteBoolean("present", r.Present);
+                w.WriteBoolean("readable", r.Readable);
+                w.WriteString("detail", r.Detail);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
 
             AutoBackendFinding a = report.Auto;
             w.WriteStartObject("auto");

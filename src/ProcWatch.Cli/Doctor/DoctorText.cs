@@ -66,6 +66,8 @@ internal static class DoctorText
             _ => $"not the host's ({(n.InitialPidNamespace == false ? "pid" : "")}{(n.InitialPidNamespace == false && n.InitialUserNamespace == false ? " and " : "")}{(n.InitialUserNamespace == false ? "user" : "")} namespace): a container",
         };
         Line(sb, "pid namespace", $"{ns}; container marks: {n.Container ?? "none"}");
+        foreach (ContainerRuntimeFinding r in report.ContainerRuntimes)
+            Line(sb, $"runtime {r.Runtime}", !r.Present ? $"not found ({r.Detail})" : r.Readable ? $"found, readable: {r.Detail}" : $"found, NOT readable: {r.Detail} (events carry container.id only)");
         Line(sb, "/proc", $"{(n.HidePid is null ? "hidepid off" : $"{n.HidePid}: other users' processes are hidden from this user")}; pid_max {(n.PidMax is { } max ? max.ToString(CultureInfo.InvariantCulture) : "unknown")}");
         sb.Append('\n');
 

@@ -22,7 +22,7 @@ internal static class HostChecks
     private const int CAP_PERFMON = 38;
     private const int CAP_BPF = 39;
 
-    public static HostReport Collect()
+    public static HostReport Collect(Containers.ContainerOptions? containers = null)
     {
         ConnectorFinding connector = CheckConnector();
         EbpfFinding ebpf = CheckEbpf();
@@ -37,7 +37,20 @@ internal static class HostChecks
             Cgroup = CheckCgroup(),
             Namespace = CheckNamespace(),
             Auto = AutoBackend.Describe(connector, ebpf),
+            ContainerRuntimes = CheckContainerRuntimes(containers ?? new Containers.ContainerOptions()),
         };
+    }
+
+    private static List<ContainerRuntimeFinding> CheckContainerRuntimes(Containers.ContainerOptions options)
+    {
+        var findings = new List<ContainerRuntimeFinding>();
+        using var resolver = new Containers.ContainerResolver(options);
+        foreach (Containers.IContainerRuntimeReader reader in resolver.Readers)
+        {
+            (bool present, bool readable, string detail) = reader.Probe();
+            findings.Add(new ContainerRuntimeFinding(reader.Runtime, present, readable, detail));
+        }
+        return findings;
     }
 
     private static ConnectorFinding CheckConnector()

@@ -12,7 +12,11 @@ internal sealed record HostReport
     public required CgroupFinding Cgroup { get; init; }
     public required ProcessNamespaceFinding Namespace { get; init; }
     public required AutoBackendFinding Auto { get; init; }
+    public IReadOnlyList<ContainerRuntimeFinding> ContainerRuntimes { get; init; } = [];
 }
+
+/// <summary>One container runtime: installed here (its state or socket exists), readable by ProcWatch, and what was checked.</summary>
+internal sealed record ContainerRuntimeFinding(string Runtime, bool Present, bool Readable, string Detail);
 
 /// <summary>Why something is missing decides the exit code: privilege (3) or the host itself (4).</summary>
 internal enum Missing

@@ -120,6 +120,13 @@ internal sealed class EcsLineParser
             case "rule.ruleset": r.Ruleset = Text(ref reader); break;
             case "rule.severity": r.RuleSeverity = Text(ref reader); break;
             case "host.hostname": r.Hostname = Text(ref reader); break;
+            case "container.id": r.ContainerId = Text(ref reader); break;
+            case "container.name": r.ContainerName = Text(ref reader); break;
+            case "container.image.name": r.ContainerImage = Text(ref reader); break;
+            case "container.runtime": r.ContainerRuntime = Text(ref reader); break;
+            case "orchestrator.namespace": r.PodNamespace = Text(ref reader); break;
+            case "orchestrator.resource.name": r.PodName = Text(ref reader); break;
+            case "procwatch.container_entry": r.ContainerEntry = reader.TokenType == JsonTokenType.True; break;
             case "procwatch.thread": r.IsThread = reader.TokenType == JsonTokenType.True; break;
             case "procwatch.signal": r.Signal = Int(ref reader); break;
             case "procwatch.signal_name": r.SignalName = Text(ref reader); break;

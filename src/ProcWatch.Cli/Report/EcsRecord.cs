@@ -41,6 +41,13 @@ internal sealed class EcsRecord
     public long? CpuTimeNs;
     public long? PeakRssBytes;
     public string? Hostname;
+    public string? ContainerId;
+    public string? ContainerName;
+    public string? ContainerImage;
+    public string? ContainerRuntime;
+    public string? PodNamespace;
+    public string? PodName;
+    public bool ContainerEntry;
 
     public void Reset()
     {
@@ -48,6 +55,8 @@ internal sealed class EcsRecord
         Kind = Action = Name = Executable = WorkingDirectory = EntityId = UserName = UserId = null;
         ParentEntityId = RuleId = RuleName = Ruleset = RuleSeverity = SignalName = LostReason = ArgvSource = Hostname = null;
         Args = null;
+        ContainerId = ContainerName = ContainerImage = ContainerRuntime = PodNamespace = PodName = null;
+        ContainerEntry = false;
         Pid = ThreadId = ParentPid = 0;
         ExitCode = Signal = null;
         IsThread = CoreDumped = WaitStatusUnknown = ArgsTruncated = false;

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
+using ProcWatch.Files;
 
 namespace ProcWatch.Cli.Report;
 
@@ -47,26 +49,40 @@ internal static class HtmlReportWriter
     /// <summary>Writes the report to <paramref name="path"/> (through a temporary file: never half a report); returns its size.</summary>
     public static long WriteFile(ReportModel model, string path, DateTimeOffset generatedAt)
     {
-        string full = Path.GetFullPath(path);
-        // A random name created exclusively (O_EXCL: never follows a planted symlink, never
-        // truncates someone else's file), rw-r----- like every other output: argv can hold secrets.
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}.tmp");
+        // A random name created exclusively (O_EXCL|O_NOFOLLOW: never a planted link, never
+        // someone else's file), 0600 like every other output (argv can hold secrets), in the
+        // directory held open, then renamed over the name (a link there is replaced, not followed).
+        SafeDirectory directory;
+        string name;
         try
         {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
-            };
-            using (var file = new FileStream(temp, options))
-                Write(model, file, generatedAt);
-            File.Move(temp, full, overwrite: true);
-            return new FileInfo(full).Length;
+            (string parent, name) = PrivateFile.Split(path);
+            directory = SafeDirectory.Open(parent, DirectoryTrust.AnyOwner, create: false, forPath: Path.GetFullPath(path));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException ex) when (ex is not UnsafeFileException)
         {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw new OutputException($"cannot write report {path}: {ex.Message}");
+        }
+        using (directory)
+        {
+            string temp = $".{name}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}.tmp";
+            try
+            {
+                long size;
+                using (var file = new FileStream(new SafeFileHandle(directory.CreateNew(temp), ownsHandle: true), FileAccess.Write, 1))
+                {
+                    Write(model, file, generatedAt);
+                    file.Flush();
+                    size = file.Length;
+                }
+                directory.Rename(temp, name);
+                return size;
+            }
+            catch (IOException ex) when (ex is not UnsafeFileException)
+            {
+                try { directory.Delete(temp); } catch (IOException) { }
+                throw new OutputException($"cannot write report {path}: {ex.Message}");
+            }
         }
     }
 

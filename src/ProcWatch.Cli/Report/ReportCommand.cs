@@ -26,7 +26,20 @@ internal static class ReportCommand
     public static Command Build()
     {
         var command = new Command("report", "Write a self-contained HTML timeline, tree and table of what ran") { Inputs, Output };
-        command.SetAction(result => Run(result.GetValue(Inputs) ?? [], result.GetValue(Output) ?? DefaultOutput, Console.Out));
+        command.SetAction(result =>
+        {
+            string[] inputs = result.GetValue(Inputs) ?? [];
+            // EVENTS takes any word: a mistyped option would be read as a file name.
+            foreach (string input in inputs)
+            {
+                if (input.StartsWith('-') && input != "-" && !File.Exists(input))
+                {
+                    string? near = OptionSuggestion.For(command, input);
+                    throw new UsageException($"unrecognized option '{input}' ({(near is null ? "" : $"did you mean {near}? ")}see procwatch report --help)");
+                }
+            }
+            return Run(inputs, result.GetValue(Output) ?? DefaultOutput, Console.Out);
+        });
         return command;
     }
 
@@ -40,6 +53,14 @@ internal static class ReportCommand
         catch (ReportInputException ex)
         {
             ErrorLine.Write(ex.Message); // names the file: escaped like event data
+            return ExitCodes.Failure;
+        }
+        if (model.LinesRead == model.CorruptLines)
+        {
+            // Nothing in it is an event (a wrong file, a table or tree capture): no empty report.
+            ErrorLine.Write(model.CorruptLines == 0
+                ? $"no events in {string.Join(", ", inputs)} (expected ECS JSON lines, as written by procwatch -f json or the daemon)"
+                : $"no events in {string.Join(", ", inputs)}: {model.CorruptLines} line(s), none of them an ECS JSON event (as written by procwatch -f json or the daemon)");
             return ExitCodes.Failure;
         }
         Write(model, output, where);

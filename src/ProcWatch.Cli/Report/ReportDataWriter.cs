@@ -79,7 +79,9 @@ internal sealed class ReportDataWriter
             Raw(","u8); OptNum(p.DurationNs / 1000);
             Raw(","u8); OptNum(p.CpuTimeNs);
             Raw(","u8); OptNum(p.PeakRssBytes);
-            Raw(","u8); Num((p.ArgsTruncated ? 1 : 0) | (p.ArgvSource == "none" ? 2 : 0) | (p.ExecUs is null ? 4 : 0));
+            Raw(","u8); Num((p.ArgsTruncated ? 1 : 0) | (p.ArgvSource == "none" ? 2 : 0) | (p.ExecUs is null ? 4 : 0) | (p.ContainerEntry ? 8 : 0));
+            Raw(","u8); Interned(p.Container);
+            Raw(","u8); Interned(p.Pod);
         });
         // Written last: only now is the table complete.
         Raw(",\n\"strings\":"u8);

@@ -74,6 +74,14 @@ internal sealed class ReportModelBuilder
         return p;
     }
 
+    private static string ContainerText(EcsRecord r)
+    {
+        string id = r.ContainerId!.Length > 12 && r.ContainerName is not null ? r.ContainerId[..12] : r.ContainerId!;
+        if (r.ContainerName is null)
+            return id;
+        return $"{r.ContainerName}{(r.ContainerImage is null ? "" : $" ({r.ContainerImage})")}{(r.ContainerRuntime is null ? "" : $" {r.ContainerRuntime}")}, {id}";
+    }
+
     private static void Merge(ReportProcess p, EcsRecord r)
     {
         long? time = r.TimeUs;
@@ -111,6 +119,17 @@ internal sealed class ReportModelBuilder
             p.WorkingDirectory ??= r.WorkingDirectory;
             p.User ??= r.UserName ?? r.UserId;
         }
+        if (r.ContainerId is not null && (isExec || p.Container is null || r.ContainerName is not null))
+        {
+            // The fullest description seen (the first events of a new container carry the id alone).
+            string described = ContainerText(r);
+            if (p.Container is null || described.Length >= p.Container.Length || isExec)
+                p.Container = described;
+            if (r.PodName is not null)
+                p.Pod = $"{r.PodNamespace}/{r.PodName}";
+        }
+        if (isExec && r.ContainerEntry)
+            p.ContainerEntry = true;
         if (r.Action == "exit")
         {
             p.ExitSeen = true;
@@ -131,6 +150,9 @@ internal sealed class ReportModelBuilder
         var byPid = new Dictionary<int, List<ReportProcess>>();
         foreach (ReportProcess p in _model.Processes)
         {
+            // A crafted or garbled line can end a process before it started: the page's
+            // timeline (and its sweep of starts against ends) takes an end at its start.
+            if (p.EndUs < p.StartUs) p.EndUs = p.StartUs;
             if (!byPid.TryGetValue(p.Pid, out List<ReportProcess>? list))
                 byPid[p.Pid] = list = [];
             list.Add(p);

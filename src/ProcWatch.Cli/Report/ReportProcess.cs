@@ -28,6 +28,15 @@ internal sealed class ReportProcess
     public long? CpuTimeNs { get; set; }
     public long? PeakRssBytes { get; set; }
 
+    /// <summary>"name (image) runtime, id" of its container; null outside containers.</summary>
+    public string? Container { get; set; }
+
+    /// <summary>"namespace/name" of its Kubernetes pod.</summary>
+    public string? Pod { get; set; }
+
+    /// <summary>It entered a running container from outside (docker/kubectl exec, nsenter).</summary>
+    public bool ContainerEntry { get; set; }
+
     public ReportOutcome Outcome =>
         !ExitSeen ? ReportOutcome.Running
         : CoreDumped ? ReportOutcome.CoreDumped

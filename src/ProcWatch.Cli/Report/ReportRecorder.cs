@@ -15,11 +15,15 @@ internal sealed class ReportRecorder : IDisposable
     private readonly string _eventsPath;
     private readonly string _reportPath;
 
-    public ReportRecorder(string reportPath)
+    /// <summary>What the report's header names as its source: the traced command, not our temporary file.</summary>
+    private readonly string _source;
+
+    public ReportRecorder(string reportPath, IReadOnlyList<string> command)
     {
         _reportPath = reportPath;
+        _source = "live trace of: " + Text.CommandLine.Join(command);
         _eventsPath = Path.Combine(Path.GetTempPath(), $"procwatch-report-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
-        _events = EventOutput.AppendTo(_eventsPath);
+        _events = EventOutput.CreateNew(_eventsPath); // O_EXCL|O_NOFOLLOW, 0600: the temp directory is everyone's
     }
 
     public void Record(ProcessEvent e) => _formatter.Write(e, _events.Buffer);
@@ -42,6 +46,8 @@ internal sealed class ReportRecorder : IDisposable
         {
             throw new OutputException("cannot write report " + _reportPath + ": " + ex.Message);
         }
+        model.Files.Clear(); // the recording is deleted when we exit
+        model.Files.Add(_source);
         ReportCommand.Write(model, _reportPath, Console.Error);
     }
 

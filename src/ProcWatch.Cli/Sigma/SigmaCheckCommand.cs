@@ -32,7 +32,7 @@ internal static class SigmaCheckCommand
             Quiet,
         };
         check.SetAction((result, _) => Task.FromResult(Run(result.GetValue(Paths)!, result.GetValue(Quiet), Console.Out)));
-        return new Command("sigma", "Sigma rules (see README: Sigma rules)") { check };
+        return new Command("sigma", "Sigma rules (see docs/rules-and-sigma.md)") { check };
     }
 
     public static int Run(IReadOnlyList<string> paths, bool quiet, TextWriter output)

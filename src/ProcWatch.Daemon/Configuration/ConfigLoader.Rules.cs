@@ -29,7 +29,7 @@ internal static partial class ConfigLoader
             RateLimit rate = new(60, TimeSpan.FromMinutes(1));
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                switch (Key(keyNode))
+                switch (Key(keyNode, ConfigSchema.Rule))
                 {
                     case "name":
                         name = Scalar(value, "name");
@@ -46,13 +46,13 @@ internal static partial class ConfigLoader
                     case "kill_any_process": killAnyProcess = Boolean(value, "kill_any_process"); break;
                     case "rate_limit": rate = ReadRate(value); break;
                     case string other:
-                        throw Error(keyNode, $"unknown key '{other}' in a rule (expected name, severity, match, actions, rate_limit, kill_any_process)");
+                        throw Error(keyNode, ConfigSchema.Rule.UnknownKey(other));
                 }
             }
             if (string.IsNullOrEmpty(name))
                 throw Error(item, "a rule needs a name");
             RuleMatch matching = match ?? new RuleMatch();
-            bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null };
+            bool unrestricted = matching is { Executable: null, Name: null, Args: null, User: null, ParentExecutable: null, SelectsContainers: false };
             if (unrestricted && !killAnyProcess && actions is not null && actions.Exists(a => a is KillAction))
                 throw Error(actionsNode!, $"rule '{name}' would SIGKILL every process (its match names no executable, name, args, user or parent); " +
                     "narrow the match, or add kill_any_process: true if that is really meant");
@@ -71,7 +71,7 @@ internal static partial class ConfigLoader
             var match = new RuleMatch();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "match").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Match);
                 match = key switch
                 {
                     "event" or "events" => match with { Events = ReadEvents(value, "match.event") },
@@ -80,7 +80,12 @@ internal static partial class ConfigLoader
                     "args" => match with { Args = Pattern(value) },
                     "user" => match with { User = KnownUser(value) },
                     "parent_executable" => match with { ParentExecutable = NonEmpty(value, key) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in match (expected event, executable, name, args, user, parent_executable)"),
+                    "container" => match with { Container = NonEmpty(value, key) },
+                    "image" => match with { Image = NonEmpty(value, key) },
+                    "pod_namespace" => match with { PodNamespace = NonEmpty(value, key) },
+                    "pod" => match with { Pod = NonEmpty(value, key) },
+                    "container_entry" => match with { ContainerEntry = Boolean(value, key) },
+                    _ => throw Error(keyNode, ConfigSchema.Match.UnknownKey(key)),
                 };
             }
             return match;
@@ -163,13 +168,13 @@ internal static partial class ConfigLoader
             var options = new ActionRunnerOptions();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "actions").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Actions);
                 options = key switch
                 {
                     "timeout" => options with { Timeout = Duration(value, "timeout", allowZero: false) },
                     "concurrency" => options with { Concurrency = Integer(value, key, 1, 64) },
                     "queue" => options with { QueueCapacity = Integer(value, key, 1, 1_000_000) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in actions (expected timeout, concurrency, queue)"),
+                    _ => throw Error(keyNode, ConfigSchema.Actions.UnknownKey(key)),
                 };
             }
             return options;

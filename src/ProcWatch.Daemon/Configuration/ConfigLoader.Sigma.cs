@@ -20,13 +20,13 @@ internal static partial class ConfigLoader
             RateLimit rate = new(60, TimeSpan.FromMinutes(1));
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                switch (Key(keyNode))
+                switch (Key(keyNode, ConfigSchema.Sigma))
                 {
                     case "path": path = SigmaPath(value); break;
                     case "actions": actions = ReadActions(value); break;
                     case "rate_limit": rate = ReadRate(value); break;
                     case string other:
-                        throw Error(keyNode, $"unknown key '{other}' in a sigma entry (expected path, actions, rate_limit)");
+                        throw Error(keyNode, ConfigSchema.Sigma.UnknownKey(other));
                 }
             }
             if (path is null)

@@ -15,16 +15,35 @@ internal static partial class ConfigLoader
             var health = new HealthSettings();
             foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "health").Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.Health);
                 health = key switch
                 {
                     "interval" => health with { LogInterval = Duration(value, key, allowZero: true) },
                     "socket" => health with { Socket = value is YamlScalarNode { Value: null or "" or "none" } ? null : Scalar(value, key) },
                     "listen" => health with { Listen = Loopback(value) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' in health (expected interval, socket, listen)"),
+                    "metrics_token_file" => health with { MetricsTokenFile = Scalar(value, key) },
+                    "rule_metrics" => health with { RuleMetrics = Boolean(value, key) },
+                    _ => throw Error(keyNode, ConfigSchema.Health.UnknownKey(key)),
                 };
             }
             return health;
+        }
+
+        private Flood.FloodSettings ReadFlood(YamlNode node)
+        {
+            var flood = new Flood.FloodSettings();
+            foreach ((YamlNode keyNode, YamlNode value) in Mapping(node, "flood").Children)
+            {
+                string key = Key(keyNode, ConfigSchema.Flood);
+                flood = key switch
+                {
+                    "bytes_per_minute" => flood with { BytesPerMinute = Size(value) },
+                    "argv_kept" => flood with { ArgvKeptBytes = (int)Math.Clamp(Size(value), 0, 1024 * 1024) },
+                    "users" => flood with { MaxUsers = Integer(value, key, 16, 1_000_000) },
+                    _ => throw Error(keyNode, ConfigSchema.Flood.UnknownKey(key)),
+                };
+            }
+            return flood;
         }
 
         private IPEndPoint Loopback(YamlNode node)
@@ -137,6 +156,13 @@ internal static partial class ConfigLoader
             node as YamlSequenceNode ?? throw Error(node, $"{what} must be a list (items starting with '- ')");
 
         private string Key(YamlNode node) => (node as YamlScalarNode)?.Value ?? throw Error(node, "a key must be a plain word");
+
+        /// <summary>The key, when <paramref name="section"/> lists it: only keys the manual documents are read (<see cref="ConfigSchema"/>).</summary>
+        private string Key(YamlNode node, ConfigSection section)
+        {
+            string key = Key(node);
+            return section.Accepts(key) ? key : throw Error(node, section.UnknownKey(key));
+        }
 
         private ConfigException Error(YamlNode node, string problem) => new(source, node.Start.Line, problem);
 

@@ -61,14 +61,16 @@ internal static partial class ConfigLoader
             }
             var config = new DaemonConfig { Source = source };
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
-                return config;
+                return config with { EmptyFile = true };
             if (stream.Documents.Count > 1)
                 throw Error(stream.Documents[1].RootNode, "only one YAML document is allowed");
             YamlMappingNode root = Mapping(stream.Documents[0].RootNode, "the configuration");
             foreach ((YamlNode keyNode, YamlNode value) in root.Children)
             {
-                string key = Key(keyNode);
+                string key = Key(keyNode, ConfigSchema.TopLevel);
                 config = ReadTopLevel(config, key, keyNode, value);
+                if (key == "rules" && value is YamlSequenceNode { Children.Count: 0 })
+                    config = config with { RulesExplicitlyEmpty = true };
             }
             return config;
         }
@@ -85,12 +87,14 @@ internal static partial class ConfigLoader
                     "rules" => config with { Rules = ReadRules(value) },
                     "actions" => config with { Actions = ReadActionSettings(value) },
                     "health" => config with { Health = ReadHealth(value) },
+                    "flood" => config with { Flood = ReadFlood(value) },
                     "sigma" => config with { Sigma = ReadSigma(value) },
                     "filters" => config with { SigmaFilters = ReadSigmaFilters(value) },
                     "hash" => config with { Hash = config.Hash with { Enabled = Boolean(value, key) } },
                     "hash_max_size" => config with { Hash = config.Hash with { MaxBytes = HashMaxSize(value) } },
                     "ancestors" => config with { Ancestors = Integer(value, key, 0, 64) },
-                    _ => throw Error(keyNode, $"unknown key '{key}' (expected backend, events, outputs, rules, sigma, filters, actions, health, hash, hash_max_size, ancestors)"),
+                    "containers" => config with { Containers = ReadContainers(value) },
+                    _ => throw Error(keyNode, ConfigSchema.TopLevel.UnknownKey(key)),
                 };
             }
             catch (Exception ex) when (ex is not ConfigException and not OutOfMemoryException)
@@ -152,10 +156,14 @@ internal static partial class ConfigLoader
                 long maxBytes = 100L * 1024 * 1024;
                 int keep = 10;
                 int facility = 3;
-                YamlNode? facilityNode = null, sizeNode = null;
+                string? alerts = null;
+                bool alertsOff = false;
+                long alertsMaxBytes = 10L * 1024 * 1024;
+                int alertsKeep = 10;
+                YamlNode? facilityNode = null, sizeNode = null, alertsNode = null;
                 foreach ((YamlNode keyNode, YamlNode value) in map.Children)
                 {
-                    switch (Key(keyNode))
+                    switch (Key(keyNode, ConfigSchema.Output))
                     {
                         case "type":
                             type = Scalar(value, "type") switch
@@ -170,13 +178,20 @@ internal static partial class ConfigLoader
                         case "path": path = NonEmpty(value, "path"); break;
                         case "max_size": maxBytes = Size(value); sizeNode = value; break;
                         case "keep": keep = Integer(value, "keep", 0, 1000); break;
+                        case "alerts":
+                            alertsNode = value;
+                            alertsOff = value is YamlScalarNode { Value: "none" };
+                            alerts = alertsOff ? null : NonEmpty(value, "alerts");
+                            break;
+                        case "alerts_max_size": alertsMaxBytes = Size(value); alertsNode ??= value; break;
+                        case "alerts_keep": alertsKeep = Integer(value, "alerts_keep", 0, 1000); alertsNode ??= value; break;
                         case "facility":
                             facilityNode = value;
                             if (!SyslogSink.TryParseFacility(Scalar(value, "facility"), out facility))
                                 throw Error(value, $"unknown syslog facility '{Scalar(value, "facility")}' (expected e.g. daemon, auth, authpriv, local0..local7)");
                             break;
                         case string other:
-                            throw Error(keyNode, $"unknown key '{other}' in an output (expected type, path, max_size, keep, facility)");
+                            throw Error(keyNode, ConfigSchema.Output.UnknownKey(other));
                     }
                 }
                 if (type is null)
@@ -185,22 +200,37 @@ internal static partial class ConfigLoader
                     throw Error(facilityNode, "facility is for syslog outputs only");
                 if (sizeNode is not null && type != OutputType.File)
                     throw Error(sizeNode, "max_size is for file outputs only");
+                if (alertsNode is not null && type != OutputType.File)
+                    throw Error(alertsNode, "alerts, alerts_max_size and alerts_keep are for file outputs only");
                 if (type == OutputType.File)
                 {
                     path ??= OutputDefinition.DefaultPath;
                     if (!files.Add(Path.GetFullPath(path)))
                         throw Error(item, $"the file {path} is already an output");
+                    if (!alertsOff && Path.IsPathFullyQualified(path))
+                    {
+                        alerts ??= OutputDefinition.AlertsSibling(path);
+                        if (!Path.IsPathFullyQualified(alerts))
+                            throw Error(alertsNode ?? item, $"alerts must be absolute, not '{alerts}'");
+                        if (!files.Add(Path.GetFullPath(alerts)))
+                            throw Error(alertsNode ?? item, $"the alerts file {alerts} is already an output");
+                    }
                 }
                 if (type == OutputType.Stdout && path is not null)
                     throw Error(item, "a stdout output takes no path");
                 if (path is not null && !Path.IsPathFullyQualified(path))
                     throw Error(item, $"path must be absolute, not '{path}' (the daemon runs in /, so a relative path would depend on how it was started)");
+                if (type == OutputType.File && Directory.Exists(path))
+                    throw Error(item, $"the output {path} is a directory (name a file in it, e.g. {Path.Combine(path!, "events.json")})");
                 outputs.Add(new OutputDefinition
                 {
                     Type = type.Value,
                     Path = path ?? (type == OutputType.Syslog ? "/dev/log" : type == OutputType.Journald ? JournaldSink.DefaultSocket : null),
                     MaxBytes = maxBytes,
                     Keep = keep,
+                    AlertsPath = alerts,
+                    AlertsMaxBytes = alertsMaxBytes,
+                    AlertsKeep = alertsKeep,
                     Facility = facility,
                 });
             }

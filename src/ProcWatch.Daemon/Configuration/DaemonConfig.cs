@@ -31,11 +31,23 @@ internal sealed record DaemonConfig
 
     public HealthSettings Health { get; init; } = new();
 
+    /// <summary><c>flood:</c> per-user volume bound (docs/alerts-and-floods.md).</summary>
+    public ProcWatch.Daemon.Flood.FloodSettings Flood { get; init; } = new();
+
     /// <summary><c>hash:</c> (true/false) and <c>hash_max_size:</c>: executable hashing.</summary>
     public ProcWatch.Tracking.HashOptions Hash { get; init; } = new();
 
+    /// <summary><c>containers:</c> where the container runtimes keep their state (identities on events).</summary>
+    public ProcWatch.Containers.ContainerOptions Containers { get; init; } = new();
+
     /// <summary><c>ancestors:</c> the parent chain an exec carries (0..64).</summary>
     public int Ancestors { get; init; } = 4;
+
+    /// <summary>The file held nothing (empty, blank or only comments): a SIGHUP reload of it changes nothing.</summary>
+    public bool EmptyFile { get; init; }
+
+    /// <summary>The file says <c>rules: []</c>: a reload may disarm every rule (otherwise a rule-less reload keeps the running ones).</summary>
+    public bool RulesExplicitlyEmpty { get; init; }
 }
 
 internal enum OutputType
@@ -52,7 +64,7 @@ internal sealed record OutputDefinition
 {
     public const string DefaultPath = "/var/log/procwatch/events.json";
 
-    public static OutputDefinition DefaultFile { get; } = new() { Type = OutputType.File, Path = DefaultPath };
+    public static OutputDefinition DefaultFile { get; } = new() { Type = OutputType.File, Path = DefaultPath, AlertsPath = AlertsSibling(DefaultPath) };
 
     public required OutputType Type { get; init; }
 
@@ -64,6 +76,22 @@ internal sealed record OutputDefinition
 
     /// <summary>file: rotated files kept.</summary>
     public int Keep { get; init; } = 10;
+
+    /// <summary>
+    /// file: where alerts are also written, in their own rotation set that event volume cannot
+    /// rotate away (default <c>NAME.alerts.json</c> beside the file; null = none, <c>alerts: none</c>).
+    /// </summary>
+    public string? AlertsPath { get; init; }
+
+    /// <summary>file: the alerts file rotates past this size (default 10 MB).</summary>
+    public long AlertsMaxBytes { get; init; } = 10L * 1024 * 1024;
+
+    /// <summary>file: rotated alerts files kept (default 10).</summary>
+    public int AlertsKeep { get; init; } = 10;
+
+    /// <summary>The default alerts file beside an events file: <c>events.json</c> → <c>events.alerts.json</c>.</summary>
+    public static string AlertsSibling(string path) =>
+        path.EndsWith(".json", StringComparison.Ordinal) ? path[..^".json".Length] + ".alerts.json" : path + ".alerts.json";
 
     /// <summary>syslog: the RFC 5424 facility number (default daemon = 3).</summary>
     public int Facility { get; init; } = 3;
@@ -85,4 +113,10 @@ internal sealed record HealthSettings
 
     /// <summary>Loopback address for Prometheus text over HTTP (<c>/metrics</c>); null = off.</summary>
     public IPEndPoint? Listen { get; init; }
+
+    /// <summary>A file (0600/0640) holding a token: HTTP clients that send it as a bearer token read every counter, rule names included.</summary>
+    public string? MetricsTokenFile { get; init; }
+
+    /// <summary>Serve rule names, hits, alerts and kills over HTTP to anyone (default false: only with the token, or on the status socket).</summary>
+    public bool RuleMetrics { get; init; }
 }

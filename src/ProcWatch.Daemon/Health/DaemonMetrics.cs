@@ -26,9 +26,14 @@ internal sealed class DaemonMetrics
     private long _kills;
     private long _killFailures;
     private long _killsGone;
+    private long _killsUncertain;
 
-    public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions)
+    private readonly Flood.UserFloodGuard? _flood;
+
+    public DaemonMetrics(WatcherStatistics watcher, IReadOnlyList<IOutputSink> outputs, IReadOnlyList<CompiledRule> rules, ActionCounters actions,
+        Flood.UserFloodGuard? flood = null)
     {
+        _flood = flood;
         _watcher = watcher;
         _outputs = outputs;
         _actions = actions;
@@ -71,7 +76,11 @@ internal sealed class DaemonMetrics
     /// <summary>A kill found its process already gone (or its pid taken by another): nothing signalled.</summary>
     public void OnKillGone() => Interlocked.Increment(ref _killsGone);
 
-    public string RenderPrometheus()
+    /// <summary>A kill whose process could not be proven to be the event's (procfs without a held pidfd, a changed executable): nothing signalled.</summary>
+    public void OnKillUncertain() => Interlocked.Increment(ref _killsUncertain);
+
+    /// <param name="view">What the reader may see: <see cref="MetricsView.Public"/> stops before the detection counters.</param>
+    public string RenderPrometheus(MetricsView view)
     {
         var sb = new StringBuilder(4096);
         Header(sb, "procwatch_info", "gauge", "Constant 1; labels say which daemon answers.");
@@ -95,6 +104,18 @@ internal sealed class DaemonMetrics
             Line(sb, "procwatch_output_dropped_total", "output", output.Name, output.Counters.Dropped);
 
         RenderSpools(sb);
+        if (_flood is not null)
+        {
+            // Public: a user whose events are cut is told so anyway (the alert), and an operator needs to see it.
+            Header(sb, "procwatch_flood_alerts_total", "counter", "Users found flooding (one alert per user per minute).");
+            sb.Append("procwatch_flood_alerts_total ").Append(_flood.Alerts.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Header(sb, "procwatch_flood_cut_events_total", "counter", "Events written with their arguments cut because their user was flooding.");
+            sb.Append("procwatch_flood_cut_events_total ").Append(_flood.CutEvents.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Header(sb, "procwatch_flood_cut_bytes_total", "counter", "Argument bytes cut from flooding users' events.");
+            sb.Append("procwatch_flood_cut_bytes_total ").Append(_flood.CutBytes.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        if (view == MetricsView.Public)
+            return sb.ToString(); // rule names, hits, alerts and kills would tell an attacker whether an evasion worked
 
         Header(sb, "procwatch_rule_hits_total", "counter", "Events that matched, by rule.");
         RuleCounters rules = _ruleCounters;
@@ -106,7 +127,10 @@ internal sealed class DaemonMetrics
         for (int i = 0; i < ActionCounters.Labels.Length; i++)
             Line(sb, "procwatch_actions_total", "result", ActionCounters.Labels[i], _actions[(ActionOutcome)i]);
         Family(sb, "procwatch_kills_total", "kill actions, by result.", "result",
-            ("killed", Volatile.Read(ref _kills)), ("failed", Volatile.Read(ref _killFailures)), ("gone", Volatile.Read(ref _killsGone)));
+            ("killed", Volatile.Read(ref _kills)), ("failed", Volatile.Read(ref _killFailures)), ("gone", Volatile.Read(ref _killsGone)),
+            ("not_certain", Volatile.Read(ref _killsUncertain)));
+        Header(sb, "procwatch_pins_evicted_total", "counter", "procfs backend: process pidfds released to stay within the pool (a kill that needed one is not done).");
+        sb.Append("procwatch_pins_evicted_total ").Append(Kernel.Pinning.ProcessPinPool.EvictedTotal.ToString(CultureInfo.InvariantCulture)).Append('\n');
         return sb.ToString();
     }
 
@@ -154,7 +178,8 @@ internal sealed class DaemonMetrics
             $"output lines={written} dropped={dropped}; rule hits={hits} alerts={Alerts}; " +
             $"actions ok={_actions[ActionOutcome.Succeeded]} failed={_actions[ActionOutcome.Failed]} timed_out={_actions[ActionOutcome.TimedOut]} " +
             $"rate_limited={_actions[ActionOutcome.RateLimited]} queue_full={_actions[ActionOutcome.QueueFull]}; " +
-            $"kills={Volatile.Read(ref _kills)}");
+            $"kills={Volatile.Read(ref _kills)}; " +
+            $"flood alerts={_flood?.Alerts ?? 0} cut events={_flood?.CutEvents ?? 0} cut bytes={_flood?.CutBytes ?? 0}");
     }
 
     /// <summary>A counter with a fixed set of label values: its header, then one line a value.</summary>

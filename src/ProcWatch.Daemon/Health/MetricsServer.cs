@@ -1,26 +1,39 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ProcWatch.Files;
 
 namespace ProcWatch.Daemon.Health;
 
 /// <summary>
-/// Serves the counters without a web framework (NativeAOT-small): on the status unix socket
-/// a client connects and reads the Prometheus text to the end (what <c>procwatch status</c>
-/// does); on the optional loopback TCP port it answers HTTP/1.0 <c>GET /metrics</c>. One
-/// short request at a time, with a deadline, so a stuck client cannot hold it.
+/// Serves the counters without a web framework (NativeAOT-small; Kestrel was measured, see
+/// docs/metrics-access.md): on the status unix socket (0660) a client connects and reads the
+/// full Prometheus text to the end (what <c>procwatch status</c> does); on the optional
+/// loopback TCP port it answers HTTP/1.0 <c>GET /metrics</c> with what <see cref="MetricsAccess"/>
+/// lets that client see. Clients are served concurrently, each within a deadline; at most
+/// <see cref="MaxWaiting"/> wait to send their request, and past that the one waiting longest is
+/// closed, so idle connections cannot starve a scrape.
 /// </summary>
 internal sealed class MetricsServer : IDisposable
 {
     private const int MaxRequestBytes = 8192;
     private static readonly TimeSpan ClientDeadline = TimeSpan.FromSeconds(2);
-    private readonly Func<string> _render;
+
+    /// <summary>Connections that have not sent their request yet, at most; a scrape sends it at once.</summary>
+    public const int MaxWaiting = 32;
+    private readonly Func<MetricsView, string> _render;
+    private readonly MetricsAccess _access;
+    private readonly WaitingClients _pending = new(MaxWaiting);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _listeners = [];
     private string? _socketPath;
     private SocketLock? _lock;
 
-    public MetricsServer(Func<string> render) => _render = render;
+    public MetricsServer(Func<MetricsView, string> render, MetricsAccess access)
+    {
+        _render = render;
+        _access = access;
+    }
 
     /// <summary>
     /// Listens on a unix socket (replacing a stale one), mode 0660. Two daemons must not share
@@ -31,32 +44,47 @@ internal sealed class MetricsServer : IDisposable
     /// </summary>
     /// <exception cref="SocketException">Cannot bind.</exception>
     /// <exception cref="ProcWatch.ProcWatchException">Another daemon serves this socket.</exception>
+    /// <remarks>
+    /// The directory must be root's (or ours) and not writable by others unless sticky (like
+    /// /tmp), so nobody else can swap the socket or its lock once made; the lock is opened
+    /// without following a link and the socket's mode is set through a descriptor of the socket
+    /// itself, never through a name that could have become a link.
+    /// </remarks>
+    /// <exception cref="ProcWatch.Files.UnsafeFileException">The directory or the lock file is not safe.</exception>
     public void ListenUnix(string path)
     {
-        string? directory = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(directory))
-            Directory.CreateDirectory(directory);
-        _lock = TakeLock(path);
+        path = Path.GetFullPath(path);
+        (string directoryPath, string name) = PrivateFile.Split(path);
+        using SafeDirectory directory = SafeDirectory.Open(directoryPath, DirectoryTrust.RootOrOurs, create: true, forPath: path);
+        _lock = TakeLock(directory, path, name + ".lock");
         if (Answers(path))
         {
             ReleaseLock();
             throw InUse(path, "another process is listening on it");
         }
-        File.Delete(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(path));
-        socket.Listen(16);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        try
+        {
+            directory.Delete(name); // a stale socket, or whatever was planted there (a link is removed, not followed)
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen(16);
+            SocketFileMode.Set(directory, name, 0b110_110_000); // 0660: root and the group procwatch status runs as
+        }
+        catch
+        {
+            socket.Dispose();
+            ReleaseLock();
+            throw;
+        }
         _socketPath = path;
         _listeners.Add(socket);
         _ = Task.Run(() => AcceptLoopAsync(socket, http: false));
     }
 
-    private static SocketLock TakeLock(string socketPath)
+    private static SocketLock TakeLock(SafeDirectory directory, string socketPath, string lockName)
     {
-        string lockPath = socketPath + ".lock";
-        return SocketLock.TryTake(lockPath, out int holder)
+        string lockPath = directory.Combine(lockName);
+        return SocketLock.TryTake(directory, lockName, out int holder)
             ?? throw InUse(socketPath, holder > 0 ? $"the daemon with pid {holder} holds {lockPath}" : $"another daemon holds {lockPath}");
     }
 
@@ -133,19 +161,38 @@ internal sealed class MetricsServer : IDisposable
             {
                 continue;
             }
-            using (client)
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop))
+            // Each client on its own task: one that sends nothing holds only its own slot, for at
+            // most its deadline, and is the first closed when the slots run out.
+            _pending.Add(client);
+            _ = Task.Run(() => ServeAsync(client, http, stop), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeAsync(Socket client, bool http, CancellationToken stop)
+    {
+        using (client)
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop))
+        {
+            deadline.CancelAfter(ClientDeadline);
+            try
             {
-                deadline.CancelAfter(ClientDeadline);
-                try
+                if (http)
                 {
-                    if (http) await ServeHttpAsync(client, deadline.Token).ConfigureAwait(false);
-                    else await SendAsync(client, Encoding.UTF8.GetBytes(_render()), deadline.Token).ConfigureAwait(false);
+                    await ServeHttpAsync(client, deadline.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                else
                 {
-                    // The client went away or was too slow.
+                    _pending.Remove(client); // the status socket asks nothing: it is answered at once
+                    await SendAsync(client, Encoding.UTF8.GetBytes(_render(MetricsView.Full)), deadline.Token).ConfigureAwait(false);
                 }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // The client went away, was too slow, or was closed to make room.
+            }
+            finally
+            {
+                _pending.Remove(client);
             }
         }
     }
@@ -162,13 +209,14 @@ internal sealed class MetricsServer : IDisposable
             if (request.AsSpan(0, received).IndexOf("\r\n\r\n"u8) >= 0 || request.AsSpan(0, received).IndexOf("\n\n"u8) >= 0)
                 break;
         }
+        _pending.Remove(client); // it asked: no longer a candidate for closing
         ReadOnlySpan<byte> head = request.AsSpan(0, received);
         int lineEnd = head.IndexOf((byte)'\n');
         ReadOnlySpan<byte> line = lineEnd >= 0 ? head[..lineEnd] : head;
         string response;
         if (line.StartsWith("GET /metrics "u8) || line.StartsWith("GET / "u8))
         {
-            string body = _render();
+            string body = _render(_access.ViewFor(head));
             response = $"HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
         }
         else if (line.StartsWith("GET "u8))

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using ProcWatch.Files;
 
 namespace ProcWatch.Daemon.Health;
 
@@ -8,22 +9,23 @@ namespace ProcWatch.Daemon.Health;
 /// <c>PATH.lock</c> next to the status socket: an flock held for the daemon's life, with its
 /// pid inside. The kernel releases it when the process dies, so a crash leaves no stale lock.
 /// Plain libc calls: .NET's own FileShare locking would also stop us reading the holder's pid.
+/// Opened through <see cref="SafeDirectory"/>: a link planted at the name is refused, never
+/// truncated through; created 0600.
 /// </summary>
 internal sealed partial class SocketLock : IDisposable
 {
-    private const int O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000, LOCK_EX = 2, LOCK_NB = 4;
+    private const int LOCK_EX = 2, LOCK_NB = 4;
     private int _fd;
 
     private SocketLock(int fd) => _fd = fd;
 
     /// <summary>The lock, or null with the holder's pid (0 when unknown) when another process holds it.</summary>
+    /// <exception cref="UnsafeFileException">The name is a link, someone else's file, ...</exception>
     /// <exception cref="IOException">The lock file cannot be opened.</exception>
-    public static unsafe SocketLock? TryTake(string lockPath, out int holder)
+    public static unsafe SocketLock? TryTake(SafeDirectory directory, string lockName, out int holder)
     {
         holder = 0;
-        int fd = Open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0x1a4 /* 0644 */);
-        if (fd < 0)
-            throw new IOException($"cannot open {lockPath}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        int fd = directory.OpenReadWrite(lockName);
         if (Flock(fd, LOCK_EX | LOCK_NB) != 0)
         {
             byte* buffer = stackalloc byte[16];
@@ -46,9 +48,6 @@ internal sealed partial class SocketLock : IDisposable
             Close(_fd);
         _fd = -1;
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);

@@ -21,13 +21,10 @@ internal static class DaemonHost
         {
             ApplicationName = "procwatch",
         });
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddConsole();
+        // Registered as the console provider looks formatters up (by name), without the
+        // configuration binding of AddConsoleFormatter, which NativeAOT cannot do.
+        builder.Services.AddSingleton<ConsoleFormatter, DaemonLogFormatter>();
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         // Start failures are reported by the caller as one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
@@ -35,6 +32,12 @@ internal static class DaemonHost
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Actions.Timeout + TimeSpan.FromSeconds(20));
         builder.Services.AddSystemd();
+        // After AddSystemd, which picks its own formatter (with the category) under systemd.
+        builder.Services.Configure<ConsoleLoggerOptions>(o =>
+        {
+            o.LogToStandardErrorThreshold = LogLevel.Trace;
+            o.FormatterName = DaemonLogFormatter.FormatterName;
+        });
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton<DaemonService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DaemonService>());

@@ -8,6 +8,9 @@ internal static partial class DaemonLog
     [LoggerMessage(1, LogLevel.Information, "ready: {Source}; config {Config}; {Outputs} output(s), {Rules} rule(s); recording {Events}")]
     public static partial void Ready(ILogger logger, string source, string config, int outputs, int rules, string events);
 
+    [LoggerMessage(22, LogLevel.Warning, "{Message}")]
+    public static partial void ContainerRuntimeWarning(ILogger logger, string message);
+
     [LoggerMessage(2, LogLevel.Information, "counters: {Summary}")]
     public static partial void Counters(ILogger logger, string summary);
 
@@ -26,7 +29,7 @@ internal static partial class DaemonLog
     [LoggerMessage(20, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) had already exited; nothing killed (the pid may belong to another process now)")]
     public static partial void KillGone(ILogger logger, string rule, int pid, string process);
 
-    [LoggerMessage(21, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) not killed: the process holding the pid now cannot be proven to be it")]
+    [LoggerMessage(21, LogLevel.Warning, "rule {Rule}: pid {Pid} ({Process}) not killed: identity not certain (the process holding the pid now cannot be proven to be the one that matched)")]
     public static partial void KillUnverified(ILogger logger, string rule, int pid, string process);
 
     [LoggerMessage(7, LogLevel.Debug, "rule {Rule}: action {Program} {Detail}")]
@@ -66,6 +69,16 @@ internal static partial class DaemonLog
     [LoggerMessage(18, LogLevel.Error, "SIGHUP: configuration not reloaded, the {Count} running rule(s) stay: {Reason}")]
     public static partial void ReloadFailed(ILogger logger, string reason, int count);
 
+    // Ids 2001+: issue 20's reload guard (kept apart from the ids other changes add).
+    [LoggerMessage(2001, LogLevel.Warning, "SIGHUP: {Source} is empty; nothing reloaded, the {Count} running rule(s) stay")]
+    public static partial void ReloadEmptyFile(ILogger logger, string source, int count);
+
+    [LoggerMessage(2002, LogLevel.Warning, "SIGHUP: {Source} has no rules; the {Count} running rule(s) stay (to remove every rule, say so: rules: [])")]
+    public static partial void ReloadWouldDisarm(ILogger logger, string source, int count);
+
     [LoggerMessage(19, LogLevel.Warning, "SIGHUP: the new rules look at events not subscribed at start ({Kinds}); restart the daemon for them")]
     public static partial void ReloadNeedsRestart(ILogger logger, string kinds);
+
+    [LoggerMessage(40, LogLevel.Warning, "flood: user {User} (uid {Uid}) wrote {Bytes} bytes of events within a minute (bound {Bound}); arguments beyond {Kept} bytes are cut for this user until the minute ends (counted: procwatch_flood_cut_events_total)")]
+    public static partial void Flood(ILogger logger, string user, uint uid, long bytes, long bound, int kept);
 }

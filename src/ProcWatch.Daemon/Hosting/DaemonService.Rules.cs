@@ -7,31 +7,31 @@ namespace ProcWatch.Daemon.Hosting;
 /// <summary>Rules firing on an event: count, kill (the event's own process only), alert, queue exec actions.</summary>
 internal sealed partial class DaemonService
 {
-    private void Evaluate(ProcessEvent e, RuleSet set)
+    /// <param name="written">What is written of <paramref name="e"/> (its arguments cut when its user floods).</param>
+    private void Evaluate(ProcessEvent e, ProcessEvent written, RuleSet set)
     {
         string? commandLine = null; // joined at most once for all rules
         foreach (int i in set.OwnRulesFor(e.Kind))
         {
             if (set.Rules[i].MatchesProcess(e, ref commandLine))
-                Fire(e, set, i);
+                Fire(e, written, set, i);
         }
         if (set.SigmaEngines.Length == 0)
             return;
         set.MatchSigma(e, _sigmaFired);
         foreach (int i in _sigmaFired)
-            Fire(e, set, i);
+            Fire(e, written, set, i);
     }
 
     /// <summary>What a rule does when it fires, the same for own and Sigma rules: count, kill, alert, queue exec actions.</summary>
-    private void Fire(ProcessEvent e, RuleSet set, int i)
+    private void Fire(ProcessEvent e, ProcessEvent written, RuleSet set, int i)
     {
         CompiledRule rule = set.Rules[i];
         Metrics!.OnRuleHit(i);
-        if (rule.Kill)
-            Kill(rule, e);
+        string? killed = rule.Kill ? Kill(rule, e) : null;
         if (rule.Alert)
         {
-            Write(e, set.Alerts[i]);
+            Write(written, killed is null ? set.Alerts[i] : set.Alerts[i] with { ActionResult = killed });
             Metrics.OnAlert();
         }
         if (rule.Exec.Count > 0)
@@ -39,27 +39,32 @@ internal sealed partial class DaemonService
     }
 
     /// <summary>Only the event's own process is ever signalled (see <see cref="ProcessKiller"/>): a pid taken by another since is left alone.</summary>
-    private void Kill(CompiledRule rule, ProcessEvent e)
+    /// <returns>What happened, for the alert's <c>procwatch.action.result</c>.</returns>
+    private string Kill(CompiledRule rule, ProcessEvent e)
     {
-        (KillOutcome outcome, int errno) = _killer.Kill(e.Pid, e.KernelTimeNs);
+        (KillOutcome outcome, int errno) = _killer.Kill(e);
         switch (outcome)
         {
             case KillOutcome.Killed:
                 Metrics!.OnKill(true);
                 DaemonLog.Killed(_log, rule.Name, e.Pid, Describe(e));
-                break;
+                return "killed";
             case KillOutcome.Gone:
                 Metrics!.OnKillGone();
                 DaemonLog.KillGone(_log, rule.Name, e.Pid, Describe(e));
-                break;
+                return "not killed: already exited";
             case KillOutcome.Unverified:
-                Metrics!.OnKill(false);
+                Metrics!.OnKillUncertain();
                 DaemonLog.KillUnverified(_log, rule.Name, e.Pid, Describe(e));
-                break;
+                return "not killed: identity not certain";
+            case KillOutcome.Refused:
+                Metrics!.OnKill(false);
+                DaemonLog.KillFailed(_log, rule.Name, e.Pid, Describe(e), errno);
+                return "not killed: refused";
             default:
                 Metrics!.OnKill(false);
                 DaemonLog.KillFailed(_log, rule.Name, e.Pid, Describe(e), errno);
-                break;
+                return $"not killed: errno {errno}";
         }
     }
 

@@ -33,6 +33,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     private readonly ArrayBufferWriter<byte> _line = new(16 * 1024);
     private readonly OwnProcessTracker _own = new(Environment.ProcessId);
     private readonly ProcessKiller _killer = new();
+    private readonly Flood.UserFloodGuard _flood;
     private List<IOutputSink> _outputs = [];
     private bool _formatLines; // some output takes the ECS line (ClickHouse writes its own rows)
     /// <summary>Swapped whole by a SIGHUP reload, under <see cref="_outputGate"/> (where events are judged).</summary>
@@ -54,6 +55,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     public DaemonService(DaemonConfig config, ILogger<DaemonService> log, IHostApplicationLifetime lifetime)
     {
         _config = config;
+        _flood = new Flood.UserFloodGuard(config.Flood);
         _log = log;
         _lifetime = lifetime;
     }
@@ -78,12 +80,18 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         ProcessEventKinds subscribed = _subscribed;
         // The same choice as the CLI's default (configurable: backend): eBPF exec capture (exact argv) with the
         // connector where it loads, the connector alone otherwise, /proc scanning in containers.
-        var options = new WatchOptions { Kinds = subscribed, Enrichment = new Tracking.EnrichmentOptions { Hash = _config.Hash, AncestorDepth = _config.Ancestors } };
-        BackendSelection backend = BackendSelector.Select(_config.Backend, options);
+        var options = new WatchOptions { Kinds = subscribed, Enrichment = new Tracking.EnrichmentOptions
+        {
+            Hash = _config.Hash, AncestorDepth = _config.Ancestors,
+            Containers = _config.Containers with { Warning = message => DaemonLog.ContainerRuntimeWarning(_log, message) },
+        } };
+        // Procfs events carry a pidfd taken when their data was read: the kill reaches only that process.
+        var procfs = new Kernel.ProcScan.ProcfsOptions { Kinds = options.Kinds, PinProcesses = true };
+        BackendSelection backend = BackendSelector.Select(_config.Backend, options, procfs);
         if (backend.Warning is not null)
             DaemonLog.BackendWarning(_log, backend.Warning);
         _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters);
+        Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters, _flood);
         StartServer(Metrics);
         _events = _watcher.StartQueue();
         StartHeartbeats(Metrics, string.Join("+", _watcher.Sources.Select(s => s.Name))); // the sources are known once started
@@ -142,12 +150,17 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
 
     private void StartServer(DaemonMetrics metrics)
     {
-        _server = new MetricsServer(metrics.RenderPrometheus);
+        _server = new MetricsServer(metrics.RenderPrometheus, MetricsAccess.Create(_config.Health.MetricsTokenFile, _config.Health.RuleMetrics));
         if (_config.Health.Socket is { } path)
         {
             try
             {
                 _server.ListenUnix(path);
+            }
+            catch (ProcWatch.Files.UnsafeFileException ex)
+            {
+                // Someone else's file or link where ours should be: refuse to start, as for an output file.
+                throw new ProcWatchException(FailureKind.UnsafeFile, "health.socket: " + ex.Message);
             }
             catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
             {
@@ -222,6 +235,10 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     private void Handle(ProcessEvent e)
     {
         _own.Observe(e);
+        // Rules judge the whole event; what is written of a flooding user's events is cut.
+        ProcessEvent written = e;
+        if (!_own.IsOwn(e) && _flood.Admit(e, out written, out long window) == Flood.FloodVerdict.CutAndAlert)
+            RaiseFlood(written, window);
         if (e is LostEvent lost)
         {
             DaemonLog.Lost(_log, EcsJsonFormatter.LostReasonName(lost.Reason), lost.Count);
@@ -229,17 +246,17 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         }
         else if (_recorded.Contains(e.Kind))
         {
-            Write(e, null);
+            Write(written, null);
         }
         if (e is ExecEvent { Process.ArgsTruncated: true } && !_own.IsOwn(e))
         {
             // Rules saw only a prefix of this argv (it was beyond the kernel capture's limit and
             // /proc no longer had it): padding argv is how rules are evaded, so say it loudly.
-            Write(e, ArgvTruncatedAlert);
+            Write(written, ArgvTruncatedAlert);
             Metrics!.OnAlert();
         }
         if (_ruleSet.Rules.Length > 0 && !_own.IsOwn(e))
-            Evaluate(e, _ruleSet);
+            Evaluate(e, written, _ruleSet);
         _own.Forget(e);
     }
 
@@ -253,13 +270,26 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         if (_config.Source == DefaultConfig.SourceName)
             return; // nothing to re-read (a file that is gone is reported below, not skipped)
         RuleSet fresh;
+        DaemonConfig loaded;
         try
         {
-            fresh = SigmaRules.Build(ConfigLoader.Load(_config.Source), _log);
+            loaded = ConfigLoader.Load(_config.Source);
+            if (loaded.EmptyFile)
+            {
+                // Truncated by a careless `: >` or a tool that truncates before it writes: never disarm for that.
+                DaemonLog.ReloadEmptyFile(_log, _config.Source, _ruleSet.Rules.Length);
+                return;
+            }
+            fresh = SigmaRules.Build(loaded, _log);
         }
         catch (Exception ex) when (ex is ConfigException or ProcWatchException) // Build turns a Sigma path gone since the check into a ProcWatchException
         {
             DaemonLog.ReloadFailed(_log, ex.Message, _ruleSet.Rules.Length);
+            return;
+        }
+        if (fresh.Rules.Length == 0 && _ruleSet.Rules.Length > 0 && !loaded.RulesExplicitlyEmpty)
+        {
+            DaemonLog.ReloadWouldDisarm(_log, _config.Source, _ruleSet.Rules.Length);
             return;
         }
         ProcessEventKinds missing = fresh.Kinds & ~_subscribed;
@@ -281,6 +311,23 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         foreach (IOutputSink output in _outputs)
             output.Write(e, alert, _line.WrittenSpan);
     }
+
+    /// <summary>A user's first event past the flood bound this minute: one alert naming the user, and a log line.</summary>
+    private void RaiseFlood(ProcessEvent e, long window)
+    {
+        IdName user = e.Process?.User ?? new IdName(uint.MaxValue, null);
+        string name = user.Name ?? user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        DaemonLog.Flood(_log, TerminalText.Escape(name), user.Id, window, _config.Flood.BytesPerMinute, _config.Flood.ArgvKeptBytes);
+        Write(e, FloodAlert with
+        {
+            Description = $"user {name} (uid {user.Id}) wrote {window} bytes of events within a minute (bound {_config.Flood.BytesPerMinute}); " +
+                $"arguments beyond {_config.Flood.ArgvKeptBytes} bytes are cut for this user until the minute ends",
+        });
+        Metrics!.OnAlert();
+    }
+
+    /// <summary>The built-in alert for a user whose events exceed the flood bound (docs/alerts-and-floods.md).</summary>
+    internal static readonly AlertInfo FloodAlert = new("procwatch-flood", RuleSeverity.High.Name(), RuleSeverity.High.Score());
 
     /// <summary>The built-in alert for an exec whose argv could not be captured whole (README: Alerts).</summary>
     internal static readonly AlertInfo ArgvTruncatedAlert = new("procwatch-argv-truncated", RuleSeverity.Medium.Name(), RuleSeverity.Medium.Score());

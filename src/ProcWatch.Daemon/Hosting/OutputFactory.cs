@@ -15,6 +15,8 @@ internal static class OutputFactory
         {
             foreach (OutputDefinition d in definitions)
             {
+                if (d.Type == OutputType.File && d.AlertsPath is not null)
+                    sinks.Add(new AlertsOnlySink(OpenFile(d with { Path = d.AlertsPath, MaxBytes = d.AlertsMaxBytes, Keep = d.AlertsKeep }, report)));
                 sinks.Add(d.Type switch
                 {
                     OutputType.File => OpenFile(d, report),
@@ -40,9 +42,13 @@ internal static class OutputFactory
         {
             return new RotatingFileSink(d.Path!, d.MaxBytes, d.Keep, report);
         }
+        catch (ProcWatch.Files.UnsafeFileException ex)
+        {
+            throw new ProcWatchException(FailureKind.UnsafeFile, ex.Message);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ProcWatchException(FailureKind.SystemError, $"cannot open output file {d.Path}: {ex.Message}");
+            throw new ProcWatchException(FailureKind.SystemError, $"cannot open output file {d.Path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
         }
     }
 }

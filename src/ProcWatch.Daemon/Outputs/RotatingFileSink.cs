@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using ProcWatch.Events;
+using ProcWatch.Files;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Output.Sinks;
@@ -13,6 +14,10 @@ namespace ProcWatch.Output.Sinks;
 /// next flush tries again. The file is opened O_APPEND, like the CLI's <c>-o</c>: every write
 /// lands at the end as it is then, so another writer's lines are never overwritten and after
 /// a copytruncate rotation (logrotate) writing goes on at the new start, with no hole.
+/// The directory is held open (<see cref="SafeDirectory"/>, root's or ours, not writable by
+/// others but with the sticky bit) and every open, rename and delete is relative to it, never
+/// following a link: a link planted at any of the names is refused or replaced, not written
+/// through. New files are 0600.
 /// </summary>
 internal sealed class RotatingFileSink : IOutputSink
 {
@@ -25,6 +30,8 @@ internal sealed class RotatingFileSink : IOutputSink
     private readonly ArrayBufferWriter<byte> _pending = new(FlushThreshold + 4096);
     private long _pendingLines;
     private int _fd = -1;
+    private SafeDirectory? _directory;
+    private readonly string _name;
     /// <summary>The file's size after our last write (others' appends included), for rotation.</summary>
     private long _size;
 
@@ -34,6 +41,7 @@ internal sealed class RotatingFileSink : IOutputSink
     public RotatingFileSink(string path, long maxBytes, int keep, Action<string> report)
     {
         _path = System.IO.Path.GetFullPath(path);
+        _name = System.IO.Path.GetFileName(_path);
         _maxBytes = maxBytes;
         _keep = keep;
         _report = report;
@@ -150,6 +158,8 @@ internal sealed class RotatingFileSink : IOutputSink
     {
         Flush();
         CloseFile();
+        _directory?.Dispose();
+        _directory = null;
     }
 
     private void CloseFile()
@@ -159,21 +169,17 @@ internal sealed class RotatingFileSink : IOutputSink
         _fd = -1;
     }
 
+    /// <summary>Walks to the directory again (it may have been recreated) and opens the file in it.</summary>
+    /// <exception cref="UnsafeFileException">The file or its directory is not safe to write as root.</exception>
+    /// <exception cref="IOException">The system refused.</exception>
     private void Open()
     {
-        string? directory = System.IO.Path.GetDirectoryName(_path);
-        if (!string.IsNullOrEmpty(directory))
-            Directory.CreateDirectory(directory);
-        // Command lines can hold secrets: not world-readable (0640).
-        int fd = Libc.Open(_path, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC, 0x1a0);
-        if (fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            string message = Marshal.GetPInvokeErrorMessage(errno);
-            throw errno is Libc.EACCES or Libc.EPERM ? new UnauthorizedAccessException(message) : new IOException(message);
-        }
-        _fd = fd;
-        _size = Libc.LSeek(fd, 0, Libc.SEEK_END);
+        SafeDirectory directory = SafeDirectory.Open(System.IO.Path.GetDirectoryName(_path) ?? "/", DirectoryTrust.RootOrOurs, create: true, forPath: _path);
+        _directory?.Dispose();
+        _directory = directory;
+        // Command lines can hold secrets: the owner only (0600).
+        _fd = directory.OpenAppend(_name);
+        _size = Libc.LSeek(_fd, 0, Libc.SEEK_END);
     }
 
     private void Rotate()
@@ -181,19 +187,20 @@ internal sealed class RotatingFileSink : IOutputSink
         CloseFile();
         try
         {
+            SafeDirectory directory = _directory ?? throw new IOException("the directory is not open");
             if (_keep <= 0)
             {
-                File.Delete(_path);
+                directory.Delete(_name);
             }
             else
             {
-                File.Delete(Numbered(_keep));
+                directory.Delete(Numbered(_keep));
                 for (int i = _keep - 1; i >= 1; i--)
                 {
-                    if (File.Exists(Numbered(i)))
-                        File.Move(Numbered(i), Numbered(i + 1), overwrite: true);
+                    if (directory.Exists(Numbered(i)))
+                        directory.Rename(Numbered(i), Numbered(i + 1));
                 }
-                File.Move(_path, Numbered(1), overwrite: true);
+                directory.Rename(_name, Numbered(1));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -210,5 +217,5 @@ internal sealed class RotatingFileSink : IOutputSink
         }
     }
 
-    private string Numbered(int n) => _path + "." + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string Numbered(int n) => _name + "." + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

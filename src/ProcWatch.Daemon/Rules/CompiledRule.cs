@@ -18,6 +18,7 @@ internal sealed class CompiledRule
     private readonly string? _userName;
     private readonly uint? _userId;
     private readonly string? _parentExecutable;
+    private readonly RuleMatch? _containers;
     private readonly TokenBucket _execBudget;
 
     /// <exception cref="ArgumentException">A pattern does not compile (message says why).</exception>
@@ -35,6 +36,7 @@ internal sealed class CompiledRule
             else _userName = m.User;
         }
         _parentExecutable = m.ParentExecutable;
+        _containers = m.SelectsContainers ? m : null;
         Alert = Kill = false;
         var exec = new List<ExecAction>();
         foreach (RuleAction action in definition.Actions)
@@ -81,6 +83,8 @@ internal sealed class CompiledRule
         if (_parentExecutable is not null && !Glob(_parentExecutable, p?.Parent?.Executable))
             return false;
         if ((_userName is not null || _userId is not null) && !ProcessMatching.UserMatches(p, _userId, _userName))
+            return false;
+        if (_containers is not null && !ContainerRuleMatching.Matches(_containers, p))
             return false;
         if (_args is not null && (p?.Args is not { } args || !_args.IsMatch(commandLine ??= CommandLine.Join(args))))
             return false;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Interop;
 using ProcWatch.Kernel;
+using ProcWatch.Kernel.Pinning;
 
 namespace ProcWatch.Rules;
 
@@ -11,7 +12,10 @@ internal enum KillOutcome
     Killed,
     /// <summary>The process had already exited (its pid is free, or now another process's): nothing was signalled.</summary>
     Gone,
-    /// <summary>The process now holding the pid cannot be told apart from the event's (its start is too close to the event): nothing was signalled.</summary>
+    /// <summary>
+    /// The process now holding the pid cannot be proven to be the event's (a procfs event whose
+    /// pidfd was not kept, or whose process no longer runs the event's executable): nothing was signalled.
+    /// </summary>
     Unverified,
     /// <summary>pid ≤ 1, or this process: never signalled.</summary>
     Refused,
@@ -41,6 +45,40 @@ internal sealed class ProcessKiller : IDisposable
     {
         if (pid <= 1 || pid == Environment.ProcessId)
             return (KillOutcome.Refused, Libc.EPERM);
+        return KillByStartTime(pid, heldAtMonotonicNs);
+    }
+
+    /// <summary>
+    /// Kills the process <paramref name="e"/> is about. A procfs event knows its start only to the
+    /// clock tick, so only its pidfd (<see cref="ProcessEvent.Pin"/>) can identify it, and the
+    /// executable read through it must still be the event's; without one nothing is signalled.
+    /// Connector and eBPF events carry a kernel time to the nanosecond: <see cref="Kill(int, long)"/>.
+    /// </summary>
+    public (KillOutcome Outcome, int Errno) Kill(ProcessEvent e)
+    {
+        if (e.Pid <= 1 || e.Pid == Environment.ProcessId)
+            return (KillOutcome.Refused, Libc.EPERM);
+        if (e.Origin != EventOrigin.Procfs)
+            return KillByStartTime(e.Pid, e.KernelTimeNs);
+        if (e.Pin is not { } pin)
+        {
+            // No pidfd was kept (evicted from its pool, or not confirmed): never signal by pid.
+            return Libc.Kill(e.Pid, 0) != 0 && Marshal.GetLastPInvokeError() == Libc.ESRCH
+                ? (KillOutcome.Gone, Libc.ESRCH)
+                : (KillOutcome.Unverified, 0);
+        }
+        (PinnedSignalOutcome outcome, int errno) = pin.Signal(Libc.SIGKILL, e.Process?.Executable, e.Process?.Name);
+        return outcome switch
+        {
+            PinnedSignalOutcome.Signalled => (KillOutcome.Killed, 0),
+            PinnedSignalOutcome.Gone => (KillOutcome.Gone, errno),
+            PinnedSignalOutcome.NotCertain => (KillOutcome.Unverified, 0),
+            _ => (KillOutcome.Failed, errno),
+        };
+    }
+
+    private (KillOutcome Outcome, int Errno) KillByStartTime(int pid, long heldAtMonotonicNs)
+    {
         int pidfd = Libc.PidfdOpen(pid);
         if (pidfd < 0)
         {

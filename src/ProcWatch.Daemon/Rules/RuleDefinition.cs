@@ -41,6 +41,24 @@ internal sealed record RuleMatch
 
     /// <summary>Glob on the parent's executable path.</summary>
     public string? ParentExecutable { get; init; }
+
+    /// <summary>Container name (glob), id, or id prefix of 12+ characters, as <c>--container</c>.</summary>
+    public string? Container { get; init; }
+
+    /// <summary>Glob on the container's image name, or on "name:tag".</summary>
+    public string? Image { get; init; }
+
+    /// <summary>Glob on the Kubernetes pod's namespace.</summary>
+    public string? PodNamespace { get; init; }
+
+    /// <summary>Glob on the Kubernetes pod's name.</summary>
+    public string? Pod { get; init; }
+
+    /// <summary>Only entries into a container (true) or only the rest (false).</summary>
+    public bool? ContainerEntry { get; init; }
+
+    /// <summary>True when a container condition is given (the container fields must be known).</summary>
+    public bool SelectsContainers => Container is not null || Image is not null || PodNamespace is not null || Pod is not null || ContainerEntry is not null;
 }
 
 /// <summary>What a rule does when it fires.</summary>

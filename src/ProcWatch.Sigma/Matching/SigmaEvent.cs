@@ -111,6 +111,10 @@ internal sealed class SigmaEvent
             case SigmaField.ParentCommandLine: f.SetArgs(p.Parent?.Args); break;
             case SigmaField.User: f.SetText((p.EffectiveUser ?? p.User)?.Name); break;
             case SigmaField.CurrentDirectory: f.SetText(p.WorkingDirectory); break;
+            case SigmaField.ContainerName: f.SetText(p.Container?.Name); break;
+            case SigmaField.ContainerImage: f.SetText(p.Container?.ImageName); break;
+            case SigmaField.PodNamespace: f.SetText(p.Container?.PodNamespace); break;
+            case SigmaField.PodName: f.SetText(p.Container?.PodName); break;
             case SigmaField.LogonId: f.SetNumber(p.LoginUid); break;
             case SigmaField.ProcessId: f.SetNumber((uint)p.Pid); break;
             case SigmaField.ParentProcessId: f.SetNumber(p.ParentPid is int ppid ? (uint)ppid : null); break;

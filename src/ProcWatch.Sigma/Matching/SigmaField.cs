@@ -9,6 +9,12 @@ internal enum SigmaField : byte
     ParentCommandLine,
     User,
     CurrentDirectory,
+    // Not in Sigma's process_creation taxonomy: the ECS names (rules written for ECS-mapped
+    // backends use them) of the container's identity. Text fields, so before the numeric ones.
+    ContainerName,
+    ContainerImage,
+    PodNamespace,
+    PodName,
     LogonId,
     ProcessId,
     ParentProcessId,
@@ -16,7 +22,7 @@ internal enum SigmaField : byte
 
 internal static class SigmaFields
 {
-    public const int Count = 9;
+    public const int Count = 13;
 
     /// <summary>Fields a keyword (a value without a field) is searched in.</summary>
     public static readonly SigmaField[] Text =
@@ -39,6 +45,10 @@ internal static class SigmaFields
             case "logonid": field = SigmaField.LogonId; return true;
             case "processid": field = SigmaField.ProcessId; return true;
             case "parentprocessid": field = SigmaField.ParentProcessId; return true;
+            case "container.name": field = SigmaField.ContainerName; return true;
+            case "container.image.name": field = SigmaField.ContainerImage; return true;
+            case "orchestrator.namespace": field = SigmaField.PodNamespace; return true;
+            case "orchestrator.resource.name": field = SigmaField.PodName; return true;
         }
         field = default;
         reason = name.ToLowerInvariant() switch
@@ -53,5 +63,6 @@ internal static class SigmaFields
     }
 
     public static readonly string[] Names =
-        ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory", "LogonId", "ProcessId", "ParentProcessId"];
+        ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "User", "CurrentDirectory",
+         "container.name", "container.image.name", "orchestrator.namespace", "orchestrator.resource.name", "LogonId", "ProcessId", "ParentProcessId"];
 }

@@ -13,4 +13,7 @@ internal sealed record AlertInfo(string RuleName, string Severity, int SeverityS
     public string? Description { get; init; }
     public IReadOnlyList<string> References { get; init; } = [];
     public IReadOnlyList<string> Techniques { get; init; } = [];
+
+    /// <summary>What the rule's response did to the process (<c>procwatch.action.result</c>: killed, gone, "not killed: identity not certain"…), when it has one.</summary>
+    public string? ActionResult { get; init; }
 }

@@ -36,6 +36,9 @@ internal sealed record ProcessCapture : ProcessFacts
     /// <summary>/proc stat's tty_nr; 0: no terminal; null: not seen.</summary>
     public int? TtyNr { get; init; }
 
+    /// <summary>The kernel saw it in another pid namespace than its parent, not as that namespace's pid 1: an entry into a container.</summary>
+    public bool EnteredPidNamespace { get; init; }
+
     /// <summary>Set when the capture has the whole exec context (paths, session, tty, start): /proc need not be read.</summary>
     public bool HasExecContext { get; init; }
 

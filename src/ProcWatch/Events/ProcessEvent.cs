@@ -33,4 +33,13 @@ public abstract record ProcessEvent
 
     /// <summary>What the source itself saw of the process (eBPF, a /proc scan), for enrichment to merge.</summary>
     internal ProcessCapture? Capture { get; init; }
+
+    /// <summary>
+    /// The procfs backend's pidfd of the process, opened when the data that made this event was
+    /// read from /proc (its start time is only known to the tick): what an action may signal.
+    /// </summary>
+    internal Kernel.Pinning.ProcessPin? Pin { get; init; }
+
+    /// <summary>Argument characters the daemon's flood control cut from this event's line (<c>procwatch.flood_cut_bytes</c>); 0 = none.</summary>
+    internal int FloodCutBytes { get; init; }
 }

@@ -113,6 +113,16 @@ public sealed record ProcessInfo : ProcessFacts
     /// <summary>The container id found in the cgroup path (docker, podman, containerd, CRI-O), when there is one.</summary>
     public string? ContainerId { get; init; }
 
+    /// <summary>The container's identity from its runtime (name, image, pod); null outside containers, or before the runtime was read (the first events of a new container).</summary>
+    public ContainerIdentity? Container { get; init; }
+
+    /// <summary>
+    /// The process entered a running container from outside (<c>docker exec</c>, <c>podman exec</c>,
+    /// <c>kubectl exec</c>, <c>nsenter</c>): at exec it was in another pid namespace than its
+    /// parent, and not that namespace's first process. Its parent is the process that did it.
+    /// </summary>
+    public bool ContainerEntry { get; init; }
+
     /// <summary>When the process started (wall clock).</summary>
     public DateTimeOffset? Start { get; init; }
 

@@ -24,12 +24,15 @@ internal sealed record ProcessFilter
     /// <summary>Only processes whose executable path or command line matches (<c>--match</c>); compile it once.</summary>
     public Regex? Match { get; init; }
 
+    /// <summary>Only processes in these containers or pods (<c>--container</c>, <c>--pod</c>); null: any.</summary>
+    public ContainerSelector? Containers { get; init; }
+
     /// <summary>Report thread events (clone, a thread's exit or rename).</summary>
     public bool IncludeThreads { get; init; } = true;
 
     public bool SelectsTree => Pids is { Count: > 0 } || DescendantsOf is not null;
 
-    public bool SelectsProcesses => UserId is not null || Match is not null;
+    public bool SelectsProcesses => UserId is not null || Match is not null || Containers is not null;
 
     public bool IsRoot(int pid)
     {
@@ -48,6 +51,8 @@ internal sealed record ProcessFilter
     public bool MatchesProcess(ProcessInfo info)
     {
         if (UserId is { } uid && !ProcessMatching.UserMatches(info, uid, null))
+            return false;
+        if (Containers is { } containers && !containers.Matches(info))
             return false;
         if (Match is { } regex)
         {

@@ -8,7 +8,7 @@ namespace ProcWatch.Output;
 /// Bit and SIEMs. Unknown values are omitted rather than guessed. ProcWatch's own facts
 /// go under <c>procwatch.*</c>.
 /// </summary>
-internal sealed class EcsJsonFormatter : IEventFormatter
+internal sealed partial class EcsJsonFormatter : IEventFormatter
 {
     private readonly string _hostname;
 
@@ -33,15 +33,11 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         }
         WriteProcess(ref w, e);
         if (e.Process?.ContainerId is { } container)
-        {
-            w.StartObject("container"u8);
-            w.String("id"u8, container);
-            w.EndObject();
-        }
+            WriteContainer(ref w, container, e.Process.Container);
         w.StartObject("host"u8);
         w.String("hostname"u8, _hostname);
         w.EndObject();
-        WriteProcWatch(ref w, e);
+        WriteProcWatch(ref w, e, alert);
         w.EndObject();
         w.EndLine();
     }
@@ -113,7 +109,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
 
         string? name = e is CommEvent comm ? comm.Comm : p?.Name;
         if (name is not null) w.String("name"u8, name);
-        if (p is not null) WriteProcessInfo(ref w, p, e.Kind == ProcessEventKind.Exec);
+        if (p is not null) WriteProcessInfo(ref w, p, e.Kind);
 
         switch (e)
         {
@@ -136,11 +132,18 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         w.EndObject();
     }
 
-    private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p, bool isExec)
+    private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p, ProcessEventKind kind)
     {
+        bool isExec = kind == ProcessEventKind.Exec;
         if (p.Executable is not null) w.String("executable"u8, p.Executable);
         EcsExecutableFields.WriteHash(ref w, p);
-        if (p.Args is { } args)
+        if (p.Args is { } exitArgs && kind == ProcessEventKind.Exit)
+        {
+            // An exit does not repeat the argv (its exec has it; process.entity_id joins them):
+            // a flood of long-argv processes would write every argument twice.
+            w.Number("args_count"u8, p.ArgsCount ?? exitArgs.Count);
+        }
+        else if (p.Args is { } args)
         {
             // An exec's argv is new; a fork's or exit's is the one its exec (or parent) already wrote.
             if (isExec) w.StringArray("args"u8, args);
@@ -208,7 +211,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         {
             if (parent.Name is not null) w.String("name"u8, parent.Name);
             if (parent.Executable is not null) w.String("executable"u8, parent.Executable);
-            if (parent.Args is { } args)
+            if (parent.Args is { } args && e.Kind != ProcessEventKind.Exit)
                 w.RepeatedStringArray("args"u8, args);
             if (parent.EntityId is not null) w.String("entity_id"u8, parent.EntityId);
         }
@@ -226,9 +229,15 @@ internal sealed class EcsJsonFormatter : IEventFormatter
         w.EndObject();
     }
 
-    private static void WriteProcWatch(ref JsonLineWriter w, ProcessEvent e)
+    private static void WriteProcWatch(ref JsonLineWriter w, ProcessEvent e, AlertInfo? alert)
     {
         w.StartObject("procwatch"u8);
+        if (alert?.ActionResult is { } result)
+        {
+            w.StartObject("action"u8);
+            w.String("result"u8, result);
+            w.EndObject();
+        }
         w.String("source"u8, e.Origin switch
         {
             EventOrigin.Connector => "connector",
@@ -237,10 +246,11 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             _ => "procwatch",
         });
         w.Number("kernel_time_ns"u8, e.KernelTimeNs);
+        if (e.FloodCutBytes > 0) w.Number("flood_cut_bytes"u8, e.FloodCutBytes);
         if (e.Cpu >= 0) w.Number("cpu"u8, e.Cpu);
         if (e.Process is { } p)
         {
-            if (e.Kind == ProcessEventKind.Exec || p.Args is not null)
+            if (e.Kind == ProcessEventKind.Exec || (p.Args is not null && e.Kind != ProcessEventKind.Exit))
                 w.String("argv_source"u8, p.ArgvSource switch { ArgvSource.Ebpf => "ebpf", ArgvSource.Procfs => "procfs", _ => "none" });
             if (p.ArgsTruncated) w.Boolean("args_truncated"u8, true);
             if (p.ExecutableDeleted) w.Boolean("executable_deleted"u8, true);
@@ -249,6 +259,7 @@ internal sealed class EcsJsonFormatter : IEventFormatter
             if (p.IsKernelThread) w.Boolean("kernel_thread"u8, true);
             if (p.LoginUid is { } auid) w.Number("login_uid"u8, auid);
             if (p.CgroupPath is not null) w.String("cgroup"u8, p.CgroupPath);
+            if (p.ContainerEntry) w.Boolean("container_entry"u8, true);
         }
         switch (e)
         {

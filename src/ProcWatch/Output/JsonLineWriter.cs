@@ -220,6 +220,15 @@ internal ref partial struct JsonLineWriter
     }
 
     /// <summary>An array element.</summary>
+    /// <summary>A property whose name is data (a container label): the name escaped like a value.</summary>
+    public void StringProperty(string name, string value)
+    {
+        Separator();
+        WriteEscaped(name);
+        Raw(":"u8);
+        WriteEscaped(value);
+    }
+
     public void StringItem(string value)
     {
         Separator();

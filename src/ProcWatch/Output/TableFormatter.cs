@@ -9,23 +9,32 @@ namespace ProcWatch.Output;
 /// forkstat -x like columns: time with milliseconds, event, pid, uid, euid, tty, info
 /// (parent, exit status or signal, new ids), duration (on exit), process (the shell-quoted
 /// command line, else the name; kernel threads in [brackets]; renames as <c>old -> new</c>).
-/// All text from the kernel is escaped for the terminal.
+/// All text from the kernel is escaped for the terminal. A thread's event shows the thread's
+/// id in the PID column and says "thread" in the info column. <c>compact</c> leaves out the
+/// EUID and TTY columns, for a narrow terminal (the fixed columns then take 66 of 80).
 /// </summary>
-internal sealed class TableFormatter : IEventFormatter
+internal sealed class TableFormatter(bool compact = false) : IEventFormatter
 {
     private const int InfoWidth = 16;
 
-    public void WriteHeader(IBufferWriter<byte> output) =>
-        output.Write("Time         Event         PID      UID     EUID TTY    Info             Duration Process\n"u8);
+    /// <summary>Below this many columns a terminal gets the compact table.</summary>
+    public const int CompactBelowColumns = 120;
+
+    public void WriteHeader(IBufferWriter<byte> output) => output.Write(compact
+        ? "Time         Event         PID      UID Info             Duration Process\n"u8
+        : "Time         Event         PID      UID     EUID TTY    Info             Duration Process\n"u8);
 
     public void Write(ProcessEvent e, IBufferWriter<byte> output)
     {
         WriteTime(output, e.Timestamp);
         Pad(output, e.Kind.Name(), 9);
-        // A thread's own id is the interesting one; the info column names its process.
-        WriteNumber(output, e is ForkEvent { IsThread: true } ? e.Tid : e.Pid, 7);
+        // A thread's own id is the interesting one; the info column says it is a thread.
+        WriteNumber(output, e.Tid > 0 ? e.Tid : e.Pid, 7);
         output.Write(" "u8);
-        WriteIds(output, e.Process);
+        if (compact)
+            WriteId(output, e.Process?.User);
+        else
+            WriteIds(output, e.Process);
         WriteInfo(output, e);
         WriteDuration(output, e);
         WriteProcess(output, e);
@@ -98,6 +107,9 @@ internal sealed class TableFormatter : IEventFormatter
         {
             ForkEvent { IsThread: true } f => Format(info, "thread of "u8, f.Pid),
             ForkEvent f => Format(info, "parent "u8, f.ParentPid),
+            ExitEvent { IsThread: true, Status: { Exited: true } s } => Format(info, "thread exit "u8, s.ExitCode!.Value),
+            ExitEvent { IsThread: true, Status: { } s } => Copy(info, "thread "u8) is var t ? t + FormatSignal(info[t..], s) : 0,
+            ExitEvent { IsThread: true } => Copy(info, "thread ?"u8),
             ExitEvent { Status: null } => Copy(info, "?"u8),
             ExitEvent { Status: { Exited: true } s } => Format(info, "exit "u8, s.ExitCode!.Value),
             ExitEvent { Status: { } s } => FormatSignal(info, s),
@@ -108,6 +120,7 @@ internal sealed class TableFormatter : IEventFormatter
             CoredumpEvent c => Format(info, "parent "u8, c.ParentPid),
             LostEvent l => Format(info, "lost "u8, l.Count),
             UnknownEvent u => Format(info, "what "u8, u.What),
+            _ when e.Tid > 0 && e.Tid != e.Pid => Format(info, "thread of "u8, e.Pid),
             _ => 0,
         };
         output.Write(info[..n]);

@@ -6,8 +6,11 @@ namespace ProcWatch.Text;
 /// <summary>
 /// Makes attacker-controlled text (argv, comm, paths) safe to print on a terminal: no byte
 /// that a terminal interprets (C0/C1 controls, ESC, DEL) and no bidirectional override ever
-/// passes through raw. Escapes are visible and unambiguous: \n, \t, \e, \xNN for control and
-/// invalid bytes, \u{NNNN} for C1 controls and bidi controls; a backslash is doubled.
+/// passes through raw, and nothing that shows as nothing: zero-width characters, invisible
+/// format characters and line/paragraph separators, with which <c>cu\u{200b}rl</c> would read
+/// "curl". Escapes are visible and unambiguous: \n, \t, \e, \xNN for control and invalid
+/// bytes, \u{NNNN} (\u{NNNNN} beyond the BMP) for C1 controls, bidi controls and invisible
+/// characters; a backslash is doubled.
 /// </summary>
 internal static class TerminalText
 {
@@ -31,7 +34,8 @@ internal static class TerminalText
             }
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
-                n += new Rune(c, text[++i]).EncodeToUtf8(span[n..]);
+                var rune = new Rune(c, text[++i]);
+                n += IsInvisibleAstral(rune.Value) ? UnicodeEscape(span[n..], rune.Value) : rune.EncodeToUtf8(span[n..]);
                 continue;
             }
             if (ProcText.IsEscapedByte(c))
@@ -39,7 +43,7 @@ internal static class TerminalText
                 n += Hex(span[n..], (byte)(c - ProcText.EscapeBase));
                 continue;
             }
-            if (char.IsSurrogate(c) || (c >= 0x80 && c <= 0x9f) || IsBidiControl(c))
+            if (char.IsSurrogate(c) || (c >= 0x80 && c <= 0x9f) || IsBidiControl(c) || IsInvisible(c))
             {
                 n += UnicodeEscape(span[n..], c);
                 continue;
@@ -60,6 +64,17 @@ internal static class TerminalText
     // Bidi embeddings/overrides/isolates can reorder what a reader sees ("Trojan Source").
     private static bool IsBidiControl(char c) =>
         c is '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069') or '\u061c';
+
+    // Characters a terminal shows as nothing (or as a line break), so text reads other than it
+    // is: soft hyphen, Mongolian vowel separator, zero-width space/non-joiner/joiner, line and
+    // paragraph separators, word joiner and the invisible operators, the deprecated format
+    // controls U+206A..U+206F, the BOM / zero-width no-break space, interlinear annotation.
+    private static bool IsInvisible(char c) =>
+        c is '\u00ad' or '\u180e' or (>= '\u200b' and <= '\u200d') or '\u2028' or '\u2029'
+            or (>= '\u2060' and <= '\u2065') or (>= '\u206a' and <= '\u206f') or '\ufeff' or (>= '\ufff9' and <= '\ufffb');
+
+    // Tag characters (U+E0000..U+E007F) spell hidden ASCII after a visible character.
+    private static bool IsInvisibleAstral(int value) => value is >= 0xe0000 and <= 0xe007f;
 
     private static int EscapeControl(Span<byte> span, char c)
     {
@@ -84,15 +99,15 @@ internal static class TerminalText
         return 4;
     }
 
-    private static int UnicodeEscape(Span<byte> span, char c)
+    /// <summary>\u{NNNN} (4 hex digits; 5 or 6 beyond the BMP).</summary>
+    private static int UnicodeEscape(Span<byte> span, int value)
     {
         const string hex = "0123456789abcdef";
         "\\u{"u8.CopyTo(span);
-        span[3] = (byte)hex[(c >> 12) & 0xf];
-        span[4] = (byte)hex[(c >> 8) & 0xf];
-        span[5] = (byte)hex[(c >> 4) & 0xf];
-        span[6] = (byte)hex[c & 0xf];
-        span[7] = (byte)'}';
-        return 8;
+        int digits = value > 0xfffff ? 6 : value > 0xffff ? 5 : 4;
+        for (int d = 0; d < digits; d++)
+            span[3 + d] = (byte)hex[(value >> (4 * (digits - 1 - d))) & 0xf];
+        span[3 + digits] = (byte)'}';
+        return 4 + digits;
     }
 }

@@ -1,3 +1,4 @@
+using ProcWatch.Containers;
 using ProcWatch.Filtering;
 
 namespace ProcWatch.Tracking;
@@ -19,6 +20,9 @@ internal sealed record EnrichmentOptions
 
     /// <summary>Ancestors an exec carries in <c>procwatch.ancestors</c> (the parent first); 0: none.</summary>
     public int AncestorDepth { get; init; } = 4;
+
+    /// <summary>Container identities from the runtimes (<c>container.name</c>, image, pod) and where to read them.</summary>
+    public ContainerOptions Containers { get; init; } = new();
 
     /// <summary>After a loss, the table is re-read from /proc at most this often.</summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);

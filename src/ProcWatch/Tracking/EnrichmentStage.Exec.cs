@@ -21,7 +21,10 @@ internal sealed partial class EnrichmentStage
 
         ProcessInfo info;
         ProcessInfo? known = entry?.Info;
-        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, CredentialsOf(e)))
+        // A pinned scan (procfs) vouches for what /proc says only while its process still holds
+        // the pid after the read: a start time known to the tick cannot tell a same-tick reuse.
+        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, CredentialsOf(e))
+            && e.Pin?.HasExited() != true)
         {
             read = read with
             {
@@ -65,10 +68,14 @@ internal sealed partial class EnrichmentStage
         {
             entry.Update(info);
             entry.NeedsDetail = false;
+            OnContainerExec(entry, info.ParentPid ?? 0, kernelEntry: null);
         }
         if (entry is null)
+        {
+            info = WithContainer(info);
             return PassesProcess(info) ? e with { Process = info } : null;
-        return Selected(entry) ? e with { Process = info } : null;
+        }
+        return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
     /// <summary>An exec the kernel described whole: no /proc reads but for what it left unknown.</summary>
@@ -104,7 +111,8 @@ internal sealed partial class EnrichmentStage
             entry.Update(info);
         }
         entry.NeedsDetail = false;
-        return Selected(entry) ? e with { Process = info } : null;
+        OnContainerExec(entry, parentPid, kernel.EnteredPidNamespace);
+        return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
     /// <summary>The credentials a capture already has, so that /proc/PID/status need not be read.</summary>

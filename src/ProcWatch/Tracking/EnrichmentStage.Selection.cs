@@ -51,6 +51,7 @@ internal sealed partial class EnrichmentStage
 
     private bool Selected(ProcessEntry entry)
     {
+        RefreshContainer(entry);
         if (_filter is null)
             return true;
         if (!entry.InTree)

@@ -1,3 +1,4 @@
+using ProcWatch.Containers;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcFs;
@@ -26,6 +27,7 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly AncestorChain _ancestors;
     private readonly Dictionary<int, long> _threadStarts = [];
     private readonly WatcherStatistics? _statistics;
+    private readonly ContainerResolver? _containers;
     private long _lastResyncMs = long.MinValue;
 
     public EnrichmentStage(EnrichmentOptions? options = null, WatcherStatistics? statistics = null, ProcessReader? reader = null)
@@ -39,6 +41,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         _assembler = new ProcessAssembler(_reader, _hasher);
         _table = new ProcessTable(_options.TableCapacity);
         _ancestors = new AncestorChain(_table, ParentOf, _options.AncestorDepth);
+        _containers = _options.Containers.Enabled ? new ContainerResolver(_options.Containers) : null;
         if (statistics is not null)
             _table.OnEvicted = statistics.OnTableEviction;
         Seed();
@@ -126,6 +129,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             EntityId = _reader.EntityIdOfBootNs(e.Pid, startNs),
             Parent = parent?.ParentSummary() ?? new ParentInfo { Pid = e.ParentPid },
             Ancestors = null, // the parent's chain is not the child's
+            ContainerEntry = false, // an entry is the exec that came in, not its copies
         };
         ProcessEntry? early = _table.Peek(e.Pid);
         if (early is not null && early.Info.ParentPid == e.ParentPid
@@ -143,7 +147,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             Matches = parent?.Matches,
         };
         _table.Add(child);
-        return Selected(child) ? e with { Process = info } : null;
+        return Selected(child) ? e with { Process = child.Info } : null;
     }
 
     private ForkEvent? OnClone(ForkEvent e)

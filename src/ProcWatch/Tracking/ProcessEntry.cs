@@ -34,6 +34,9 @@ internal sealed class ProcessEntry
     /// <summary>The cached verdict of the user/regex filter for the current <see cref="Info"/>; null: not decided.</summary>
     public bool? Matches { get; set; }
 
+    /// <summary>The inode of the pid namespace it exec'd in (<c>/proc/PID/ns/pid</c>); 0: not read.</summary>
+    public ulong PidNamespace { get; set; }
+
     /// <summary>The summary children carry as <c>process.parent</c>; rebuilt when <see cref="Info"/> changes.</summary>
     public ParentInfo? Summary { get; set; }
 

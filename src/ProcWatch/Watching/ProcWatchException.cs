@@ -13,6 +13,8 @@ public enum FailureKind
     SystemError,
     /// <summary>An event handler registered with <c>ProcessWatcher.On</c> threw (the handler's exception is the inner one).</summary>
     HandlerFailed,
+    /// <summary>A file or directory ProcWatch would write is not safe to write as root (a symbolic link, someone else's, writable by others).</summary>
+    UnsafeFile,
 }
 
 /// <summary>

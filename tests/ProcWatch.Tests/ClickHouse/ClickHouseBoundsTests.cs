@@ -82,12 +82,15 @@ public sealed class ClickHouseBoundsTests(ClickHouseFixture fixture)
         string table = UniqueTable();
         var log = new ConcurrentQueue<string>();
         var settings = Settings(_server.Url, dir, table);
-        // A poison batch spooled by an earlier run: rows ClickHouse cannot parse.
-        Directory.CreateDirectory(settings.SpoolDirectory);
-        string poison = Path.Combine(settings.SpoolDirectory, $"{1:D16}.3.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.batch");
-        using (var file = File.Create(poison))
-        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        // A poison batch spooled (and sealed) by an earlier run: rows ClickHouse cannot parse.
+        var gzipped = new MemoryStream();
+        using (var gzip = new GZipStream(gzipped, CompressionLevel.Fastest, leaveOpen: true))
             gzip.Write(Encoding.UTF8.GetBytes("{\"event.id\":\"a\",\"process.pid\":\"not a number\"}\nthis is not json\n{]\n"));
+        long sealedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using (var earlier = new ClickHouseSpool(settings.SpoolDirectory, settings.SpoolMaxBytes, settings.SpoolMaxAge))
+            Assert.Equal(SpoolAppend.Stored, earlier.Append(gzipped.ToArray(), 3, sealedAt, out _));
+        string poison = Path.Combine(settings.SpoolDirectory, $"{1:D16}.3.{sealedAt}.batch");
+        Assert.True(File.Exists(poison));
         const int N = 500;
         using (var sink = new ClickHouseSink(settings, log.Enqueue, hostname: "host-poison"))
         {

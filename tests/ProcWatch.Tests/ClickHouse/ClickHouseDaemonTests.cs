@@ -161,7 +161,8 @@ public sealed class ClickHouseDaemonTests(ClickHouseFixture fixture)
         var rows = new List<JsonElement>();
         foreach (string file in Directory.GetFiles(spool, "*.batch"))
         {
-            using var gzip = new GZipStream(File.OpenRead(file), CompressionMode.Decompress);
+            byte[] sealedBatch = File.ReadAllBytes(file); // the gzip'd body, then its 32-byte seal (SpoolSeal)
+            using var gzip = new GZipStream(new MemoryStream(sealedBatch, 0, sealedBatch.Length - 32), CompressionMode.Decompress);
             using var reader = new StreamReader(gzip);
             while (reader.ReadLine() is { } line)
                 rows.Add(JsonDocument.Parse(line).RootElement.Clone());

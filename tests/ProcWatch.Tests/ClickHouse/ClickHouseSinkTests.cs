@@ -94,7 +94,7 @@ public sealed class ClickHouseSinkTests(ClickHouseFixture fixture)
     {
         using var dir = new TempDir();
         string spool = Directory.CreateDirectory(dir.File("spool")).FullName;
-        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", spool])!;
+        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", spool])!;
         mount.WaitForExit();
         Assert.Equal(0, mount.ExitCode);
         try

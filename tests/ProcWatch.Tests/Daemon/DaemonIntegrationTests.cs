@@ -132,16 +132,19 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         using (Process loop = Spawn.Start("/bin/bash", ["-c", $"for ((i = 0; i < {Count}; i++)); do /bin/true {token} $i; done"]))
         {
             loopPid = loop.Id;
-            // Generous: 10,000 execs on 2 cores shared with other test runs.
-            Assert.True(loop.WaitForExit(TimeSpan.FromMinutes(4)), "the exec loop did not finish");
+            // Generous: 10,000 execs on 2 cores shared with other test runs took over 4 minutes
+            // on a loaded machine (docs/notes/NOTES-issue25.md).
+            Assert.True(loop.WaitForExit(TimeSpan.FromMinutes(20)), "the exec loop did not finish");
             Assert.Equal(0, loop.ExitCode);
         }
 
-        // The loop's children: fork and exit events name their parent (the loop). Each must
-        // then have its fork, exec and exit line.
-        var children = new HashSet<int>();
-        var forked = new HashSet<int>();
-        var exited = new HashSet<int>();
+        // The loop's children: fork and exit events name their parent (the loop). A child is a
+        // fork line, not a pid: pids are reused while the loop runs (other tests write
+        // ns_last_pid, a busy machine wraps pid_max 32768), and counting distinct pids once
+        // found "9864 of 10000" with every line there (docs/notes/NOTES-issue25.md).
+        var forks = new Dictionary<int, int>();
+        var exits = new Dictionary<int, int>();
+        int forkLines = 0, exitLines = 0;
         List<string> lines = [];
         string parentKey = $"\"parent\":{{\"pid\":{loopPid}"; // then ',' or '}'
         bool NamesLoop(string line)
@@ -149,51 +152,65 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
             int at = line.IndexOf(parentKey, StringComparison.Ordinal);
             return at >= 0 && line[at + parentKey.Length] is ',' or '}';
         }
-        Poll.Until(() =>
+        void Tally(List<string> all)
         {
-            lines = EventFiles.Lines(dir.Path);
-            forked.Clear();
-            exited.Clear();
-            foreach (string line in lines)
+            forks.Clear();
+            exits.Clear();
+            forkLines = exitLines = 0;
+            foreach (string line in all)
             {
                 bool fork = line.Contains("\"action\":\"fork\"", StringComparison.Ordinal);
                 if ((fork || line.Contains("\"action\":\"exit\"", StringComparison.Ordinal)) && NamesLoop(line))
-                    (fork ? forked : exited).Add(EventFiles.Parse(line).At("process.pid").GetInt32());
+                {
+                    int pid = EventFiles.Parse(line).At("process.pid").GetInt32();
+                    Dictionary<int, int> into = fork ? forks : exits;
+                    into[pid] = into.GetValueOrDefault(pid) + 1;
+                    if (fork) forkLines++; else exitLines++;
+                }
             }
-            children = [.. forked, .. exited];
-            return children.Count >= Count
-                && children.IsSubsetOf(EventFiles.ForPids(lines, children).Where(e => e.Str("event.action") == "exit").Select(e => e.At("process.pid").GetInt32()));
-        }, TimeSpan.FromSeconds(120), () => $"{children.Count} of {Count} children, {exited.Count} exits naming the loop; stderr:\n{daemon.Stderr}");
-        // Stop the daemon (SIGTERM flushes) so the files hold still while they are checked:
-        // machine noise keeps rotating them otherwise, and a listing can go stale mid-read.
+        }
+        // The daemon records the whole machine: on a loaded one it may lag the loop by minutes.
+        // Whether it caught up or not, SIGTERM then writes out everything it holds (and stops the
+        // files rotating while they are checked): what is missing after that is lost.
+        bool caughtUp = Poll.Until(() =>
+        {
+            lines = EventFiles.Lines(dir.Path);
+            Tally(lines);
+            return forkLines >= Count && exitLines >= Count;
+        }, TimeSpan.FromMinutes(5));
+        string beforeStop = $"{forkLines} fork and {exitLines} exit lines before SIGTERM{(caughtUp ? "" : " (still behind after 5 minutes)")}";
         daemon.Signal(DaemonUnderTest.SIGTERM);
-        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromMinutes(2)));
         lines = EventFiles.Lines(dir.Path);
+        Tally(lines);
+        output.WriteLine($"{beforeStop}; {forkLines} and {exitLines} after");
 
-        Assert.Equal(Count, children.Count);
+        Assert.True(forkLines == Count && exitLines == Count, // one line each per child: none lost, none written twice
+            $"{forkLines} fork and {exitLines} exit lines of {Count} children ({forks.Count} distinct pids; {beforeStop}); stderr:\n{daemon.Stderr}");
+        Assert.Equal(forks.OrderBy(kv => kv.Key), exits.OrderBy(kv => kv.Key)); // every fork has its exit
         Assert.True(Directory.GetFiles(dir.Path, "events.json.*").Length >= 2, "the burst should span rotations");
         foreach (string line in lines)
             Assert.True(line.StartsWith("{\"@timestamp\":", StringComparison.Ordinal) && line.EndsWith('}'), "split or mangled line: " + line);
-        List<JsonElement> mine = EventFiles.ForPids(lines, children);
-        foreach (string action in new[] { "fork", "exec", "exit" })
-        {
-            var seen = mine.Where(e => e.Str("event.action") == action).Select(e => e.At("process.pid").GetInt32()).ToHashSet();
-            Assert.True(children.IsSubsetOf(seen), $"{children.Except(seen).Count()} children without a {action} line");
-        }
+        List<JsonElement> mine = EventFiles.ForPids(lines, forks.Keys.ToHashSet());
+        var execsPerPid = mine.Where(e => e.Str("event.action") == "exec").GroupBy(e => e.At("process.pid").GetInt32()).ToDictionary(g => g.Key, g => g.Count());
+        int withoutExec = forks.Sum(kv => Math.Max(0, kv.Value - execsPerPid.GetValueOrDefault(kv.Key)));
+        Assert.True(withoutExec == 0, $"{withoutExec} children without an exec line");
         // A file over max_size may only hold one line: a line is never split, and another test's
         // 1 MiB argv makes a 2 MB line (this daemon records every exec on the machine).
         foreach (string file in Directory.GetFiles(dir.Path, "events.json*"))
             Assert.True(new FileInfo(file).Length <= 1024 * 1024 || File.ReadLines(file).Count() == 1, $"{file} is over max_size");
-        Assert.DoesNotContain("events lost", daemon.Stderr);
-        foreach (JsonElement odd in mine.Where(e => e.Str("event.action") is "fork" or "exit" && e.Str("process.parent.pid") != loopPid.ToString()))
-            output.WriteLine("a child's event not naming the loop as parent: " + odd);
-        // Exact argv on every exec line: the token is in argv[1] (with eBPF exec capture; /proc
-        // reads race with 1 ms processes, so without eBPF it is only reported).
-        int exact = mine.Count(e => e.Str("event.action") == "exec" && e.Args() is ["/bin/true", var t, _] && t == token);
-        if (!daemon.Stderr.Contains("eBPF exec capture unavailable", StringComparison.Ordinal))
-            Assert.Equal(Count, exact);
-        output.WriteLine($"burst: {Count} children; fork/exec/exit lines all present; {exact} execs with exact argv; " +
-            $"{forked.Count} forks and {exited.Count} exits named the loop as parent");
+        // This test is about lines: a kernel overrun, sequence gap or queue drop loses lines and
+        // fails it. A full eBPF ring (another test's 1 MiB argv storm: this daemon records the
+        // whole shared machine) loses argv records only, is reported, and those execs carry
+        // /proc's argv: exact argv is then reported, not required.
+        string[] losses = [.. daemon.Stderr.Split('\n').Where(l => l.Contains("events lost (", StringComparison.Ordinal))];
+        Assert.All(losses, l => Assert.Contains("events lost (ring_buffer_full)", l, StringComparison.Ordinal));
+        // Exact argv on every exec line: the token is in argv[1] and the child's number in argv[2]
+        // (with eBPF exec capture; /proc reads race with 1 ms processes, so without eBPF it is only reported).
+        var numbers = mine.Where(e => e.Str("event.action") == "exec" && e.Args() is ["/bin/true", var t, _] && t == token).Select(e => e.Args()[2]).ToHashSet();
+        if (!daemon.Stderr.Contains("eBPF exec capture unavailable", StringComparison.Ordinal) && losses.Length == 0)
+            Assert.Equal(Count, numbers.Count);
+        output.WriteLine($"burst: {Count} children on {forks.Count} distinct pids; fork/exec/exit lines all present; {numbers.Count} execs with exact argv; {losses.Length} ring-buffer loss lines");
     }
 
     [KernelFact]
@@ -462,7 +479,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         using var http = new HttpClient();
         string body = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
         Assert.Contains("# TYPE procwatch_events_total counter", body);
-        Assert.Contains("procwatch_actions_total{result=\"timed_out\"} 0", body);
+        Assert.DoesNotContain("procwatch_actions_total", body); // detection counters: token or status socket only (docs/metrics-access.md)
         HttpResponseMessage missing = await http.GetAsync($"http://127.0.0.1:{port}/nothing");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
     }
@@ -562,7 +579,8 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
             Assert.Equal(1, Occurrences(firstEpisode, "cannot write"));
             (int code, string status, _) = Cli.Run("status", "--socket", dir.File("status.sock"));
             Assert.Equal(0, code);
-            string dropped = status.Split('\n').Single(l => l.StartsWith("output_dropped_total", StringComparison.Ordinal));
+            string dropped = status.Split('\n').Single(l => l.StartsWith("output_dropped_total", StringComparison.Ordinal)
+                && l.Contains("events.json\"", StringComparison.Ordinal)); // not the alerts file beside it
             Assert.NotEqual("0", dropped.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]);
             foreach (string line in EventFiles.Lines(mount))
                 Assert.True(line.StartsWith('{') && line.EndsWith('}'), "partial line left by the failed write: " + line);

@@ -45,6 +45,19 @@ internal sealed class DaemonUnderTest : IDisposable
         return daemon;
     }
 
+    /// <summary>The daemon in a network namespace of its own (<c>unshare --net</c>), as in a container: no proc connector, no taskstats.</summary>
+    public static DaemonUnderTest StartInOwnNetworkNamespace(string configPath)
+    {
+        (string file, List<string> argv) = Cli.Command("daemon", "--config", configPath);
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add("--net");
+        psi.ArgumentList.Add(file);
+        foreach (string a in argv) psi.ArgumentList.Add(a);
+        var daemon = new DaemonUnderTest(Process.Start(psi)!);
+        daemon.WaitForStderr("ready:", TimeSpan.FromSeconds(20));
+        return daemon;
+    }
+
     public void Signal(int signal) => Assert.Equal(0, Libc.Kill(_process.Id, signal));
 
     public int WaitForExit(TimeSpan timeout)
@@ -116,7 +129,11 @@ internal static class Cli
         using Process p = Start(args);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "procwatch did not finish");
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true); // a daemon that should have refused to start must not outlive the test
+            Assert.Fail("procwatch did not finish");
+        }
         p.WaitForExit();
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
@@ -124,6 +141,19 @@ internal static class Cli
 
 internal static class Poll
 {
+    /// <summary>Waits for <paramref name="condition"/>; false when <paramref name="timeout"/> passed first.</summary>
+    public static bool Until(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+                return false;
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+
     public static void Until(Func<bool> condition, TimeSpan timeout, Func<string> failure)
     {
         var clock = Stopwatch.StartNew();

@@ -136,8 +136,13 @@ public partial class CliTreeTests
         Assert.True(code == 0, stderr);
         string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.Contains($"nobody-{token}", l));
-        Assert.Contains(lines, l => l.Contains("\"action\":\"exec\""));
+        // An exec or fork names its argv; an exit does not repeat it (its exec has it): same pids.
+        string[] withArgs = lines.Where(l => !l.Contains("\"action\":\"exit\"", StringComparison.Ordinal)).ToArray();
+        Assert.Contains(withArgs, l => l.Contains("\"action\":\"exec\"", StringComparison.Ordinal));
+        Assert.All(withArgs, l => Assert.Contains($"nobody-{token}", l));
+        static int PidOf(string line) => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("process").GetProperty("pid").GetInt32();
+        HashSet<int> pids = [.. withArgs.Select(PidOf)];
+        Assert.All(lines, l => Assert.Contains(PidOf(l), pids));
     }
 
     [KernelFact]

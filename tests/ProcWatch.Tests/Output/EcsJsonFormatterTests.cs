@@ -163,6 +163,50 @@ public class EcsJsonFormatterTests
     }
 
     [Fact]
+    public void Exit_DoesNotRepeatTheArgv_ButKeepsNameExecutableCountAndEntity()
+    {
+        // H6: the exec wrote the argv; the exit joins it through process.entity_id.
+        string big = new('x', 100_000);
+        string line = Format(new ExitEvent
+        {
+            KernelTimeNs = 0, Timestamp = When, Pid = 7, Tid = 7, Status = new WaitStatus(0),
+            Process = new ProcessInfo
+            {
+                Pid = 7, Name = "true", Executable = "/usr/bin/true", Args = ["/bin/true", big, big], ArgvSource = ArgvSource.Ebpf,
+                EntityId = "b-7-1", Parent = new ParentInfo { Pid = 6, Name = "bash", Args = ["bash", big] },
+            },
+        });
+        Assert.True(line.Length < 2000, $"the exit line is {line.Length} bytes");
+        JsonElement j = Parse(line);
+        Assert.False(j.Has("process.args"));
+        Assert.False(j.Has("process.command_line"));
+        Assert.False(j.Has("process.parent.args"));
+        Assert.False(j.Has("procwatch.argv_source"));
+        Assert.Equal(3, j.At("process.args_count").GetInt32());
+        Assert.Equal("true", j.At("process.name").GetString());
+        Assert.Equal("/usr/bin/true", j.At("process.executable").GetString());
+        Assert.Equal("b-7-1", j.At("process.entity_id").GetString());
+        Assert.Equal("bash", j.At("process.parent.name").GetString());
+    }
+
+    [Fact]
+    public void Alert_CarriesTheKillResult_AndACutEventSaysHowMuchWasCut()
+    {
+        var e = new ExecEvent
+        {
+            KernelTimeNs = 0, Timestamp = When, Pid = 7, Tid = 7, FloodCutBytes = 4096,
+            Process = new ProcessInfo { Pid = 7, Name = "x", Args = ["x"], ArgsTruncated = true, ArgsCount = 9 },
+        };
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        new ProcWatch.Output.EcsJsonFormatter("testhost").WriteAlert(e, new AlertInfo("r", "high", 73) { ActionResult = "not killed: identity not certain" }, buffer);
+        JsonElement j = Parse(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Assert.Equal("not killed: identity not certain", j.At("procwatch.action.result").GetString());
+        Assert.Equal(4096, j.At("procwatch.flood_cut_bytes").GetInt32());
+        Assert.Equal(9, j.At("process.args_count").GetInt32());
+        Assert.False(Json(e with { FloodCutBytes = 0 }).Has("procwatch.action"));
+    }
+
+    [Fact]
     public void InvalidBytes_AppearAsSurrogateEscapes_Lossless()
     {
         byte[] name = [0x41, 0xff, 0x1b, 0x22, 0x5c, 0xc3, 0x28, 0x0a];

@@ -24,7 +24,7 @@ public partial class PackageTests(ITestOutputHelper output)
             string version = "0.0.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
             // A private package cache: the fresh app restores exactly this pack, nothing cached.
             var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(work, "packages") };
-            DotnetCli.Ok(Programs.RepoRoot, null, "pack", "src/ProcWatch", "-c", "Release", "-o", feed, "-p:Version=" + version, "-nologo");
+            DotnetCli.Ok(Programs.RepoRoot, null, "pack", "src/ProcWatch", "-c", "Release", "-o", feed, "-p:MinVerVersionOverride=" + version, "-nologo");
             Assert.True(File.Exists(Path.Combine(feed, $"ProcWatch.{version}.nupkg")));
             Assert.True(File.Exists(Path.Combine(feed, $"ProcWatch.{version}.snupkg")));
 

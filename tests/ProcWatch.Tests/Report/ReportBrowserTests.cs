@@ -165,4 +165,131 @@ public sealed class ReportBrowserTests(BrowserFixture browser) : IDisposable
         Assert.Equal("sigma", alert[2].GetString());
         Assert.Equal("424242 nc -e /bin/sh", alert[4].GetString());
     }
+
+    /// <summary>
+    /// A process that was running long before the work (no exec seen) must not squeeze the work
+    /// into a sliver: the timeline opens on the traced work. Its label says `cc`, as argv does
+    /// in the tree and the table, not the executable's file name.
+    /// </summary>
+    [Fact]
+    public void The_timeline_opens_on_the_traced_work_and_labels_by_argv()
+    {
+        string events = Path.Combine(_dir, "zoom.json"), html = Path.Combine(_dir, "zoom.html");
+        File.WriteAllLines(events,
+        [
+            ReportFixtures.Fork(500, 1, ReportFixtures.T(0)),
+            ReportFixtures.Fork(600, 500, ReportFixtures.T(999)),
+            ReportFixtures.Exec(600, 500, ReportFixtures.T(999.001), ReportFixtures.T(999), "\"cc\",\"-c\",\"x.c\"", exe: "/usr/bin/x86_64-linux-gnu-gcc-12"),
+            ReportFixtures.Exit(600, 500, ReportFixtures.T(999.5), 0),
+            ReportFixtures.Exit(500, 1, ReportFixtures.T(1000), 0),
+        ]);
+        var (code, _, stderr) = CliRunner.Run("report", events, "-o", html);
+        Assert.True(code == 0, stderr);
+
+        JsonElement seen = browser.Inspect(html);
+        NoScriptTrouble(seen);
+        List<JsonElement> timeline = Rows(seen, "timeline");
+        JsonElement work = Assert.Single(timeline, r => Pid(r) == 600), old = Assert.Single(timeline, r => Pid(r) == 500);
+        Assert.Equal("600 cc -c x.c", work.GetProperty("text").GetString());
+        // Half a second of work in a 1000-second recording: a 2-pixel sliver unless zoomed.
+        Assert.True(work.GetProperty("barWidth").GetDouble() > 0.5 * old.GetProperty("barWidth").GetDouble(),
+            $"work bar {work.GetProperty("barWidth")} px beside {old.GetProperty("barWidth")} px");
+    }
+}
+
+/// <summary>
+/// Issue 20, H11: crafted recordings (a process whose parent is itself and that ends before it
+/// starts, two processes each the other's parent) and a hand-edited page whose own data has a
+/// parent cycle: the page still finishes rendering (data-ready) in real chromium, every process
+/// shown once, cycles cut.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ReportCraftedInputBrowserTests(BrowserFixture browser) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("procwatch-report-crafted-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Exit(int pid, int parent, string time) => ReportFixtures.Exit(pid, parent, time, 0);
+
+    private string Recording()
+    {
+        string events = Path.Combine(_dir, "crafted.json");
+        File.WriteAllLines(events,
+        [
+            ReportFixtures.Fork(500, 500, ReportFixtures.T(5)), // its own parent...
+            Exit(500, 500, ReportFixtures.T(1)),                // ...and gone before it started
+            ReportFixtures.Fork(600, 700, ReportFixtures.T(2)), // 600's parent is 700,
+            ReportFixtures.Fork(700, 600, ReportFixtures.T(2)), // and 700's is 600
+            ReportFixtures.Fork(800, 1, ReportFixtures.T(3)),
+            Exit(800, 1, ReportFixtures.T(4)),
+        ]);
+        return events;
+    }
+
+    private static void RenderedOnceEach(System.Text.Json.JsonElement seen, int[] pids)
+    {
+        Assert.Empty(seen.GetProperty("pageErrors").EnumerateArray());
+        foreach (string view in new[] { "timeline", "tree", "table" })
+        {
+            List<System.Text.Json.JsonElement> rows = [.. seen.GetProperty(view).EnumerateArray()];
+            Assert.Equal(pids, rows.Select(r => r.GetProperty("pid").GetInt32()).Order().ToArray());
+        }
+    }
+
+    /// <summary>The issue's reproduction as it was: one line whose parent is itself (and which ends before it starts) hung the page.</summary>
+    [Fact]
+    public void H11_a_process_that_is_its_own_parent_is_drawn_and_the_page_finishes()
+    {
+        string events = Path.Combine(_dir, "self.json"), html = Path.Combine(_dir, "self.html");
+        File.WriteAllLines(events, [ReportFixtures.Fork(500, 500, ReportFixtures.T(5)), Exit(500, 500, ReportFixtures.T(1))]);
+        var (code, _, stderr) = CliRunner.Run("report", events, "-o", html);
+        Assert.True(code == 0, stderr);
+
+        System.Text.Json.JsonElement seen = browser.Inspect(html);
+        RenderedOnceEach(seen, [500]);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, seen.GetProperty("timeline")[0].GetProperty("parentPid").ValueKind);
+    }
+
+    [Fact]
+    public void H11_parent_cycles_and_an_end_before_the_start_are_drawn_and_the_page_finishes()
+    {
+        string html = Path.Combine(_dir, "crafted.html");
+        var (code, _, stderr) = CliRunner.Run("report", Recording(), "-o", html);
+        Assert.True(code == 0, stderr);
+
+        System.Text.Json.JsonElement seen = browser.Inspect(html); // waits for html[data-ready="true"], 10 s at most
+        RenderedOnceEach(seen, [500, 600, 700, 800]);
+        List<System.Text.Json.JsonElement> timeline = [.. seen.GetProperty("timeline").EnumerateArray()];
+        int? ParentOf(int pid) => timeline.Single(r => r.GetProperty("pid").GetInt32() == pid).GetProperty("parentPid") is { ValueKind: System.Text.Json.JsonValueKind.Number } p ? p.GetInt32() : null;
+        Assert.Null(ParentOf(500));
+        Assert.True(ParentOf(600) is null || ParentOf(700) is null, "600 and 700 are still each other's parent");
+    }
+
+    /// <summary>The page's own guard: its embedded data edited so that parents form cycles (self, and 0→1→0).</summary>
+    [Fact]
+    public void H11_a_hand_edited_page_with_parent_cycles_in_its_data_still_finishes()
+    {
+        string html = Path.Combine(_dir, "edited.html");
+        var (code, _, stderr) = CliRunner.Run("report", Recording(), "-o", html);
+        Assert.True(code == 0, stderr);
+        string page = File.ReadAllText(html);
+        // Rows are [pid, parent index, ...], sorted by start: 600 and 700 first (t=2), then 800, then 500.
+        var row = new System.Text.RegularExpressions.Regex("\\[(500|600|700|800),(-?\\d+),");
+        int index = 0;
+        var indexOf = new Dictionary<int, int>();
+        foreach (System.Text.RegularExpressions.Match m in row.Matches(page)) indexOf[int.Parse(m.Groups[1].Value)] = index++;
+        Assert.Equal(4, indexOf.Count);
+        page = row.Replace(page, m => int.Parse(m.Groups[1].Value) switch
+        {
+            600 => $"[600,{indexOf[700]},",
+            700 => $"[700,{indexOf[600]},",
+            800 => $"[800,{indexOf[800]},",
+            _ => m.Value,
+        });
+        File.WriteAllText(html, page);
+
+        System.Text.Json.JsonElement seen = browser.Inspect(html);
+        RenderedOnceEach(seen, [500, 600, 700, 800]);
+    }
 }

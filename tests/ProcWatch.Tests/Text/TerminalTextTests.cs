@@ -36,7 +36,10 @@ public class TerminalTextTests
     private static bool IsDangerous(Rune r) =>
         r.Value < 0x20 || r.Value == 0x7f || (r.Value >= 0x80 && r.Value <= 0x9f)
         || r.Value is 0x200e or 0x200f or 0x061c || (r.Value >= 0x202a && r.Value <= 0x202e)
-        || (r.Value >= 0x2066 && r.Value <= 0x2069);
+        || (r.Value >= 0x2066 && r.Value <= 0x2069)
+        || r.Value is 0x00ad or 0x180e or 0x2028 or 0x2029 or 0xfeff || (r.Value >= 0x200b && r.Value <= 0x200d)
+        || (r.Value >= 0x2060 && r.Value <= 0x2065) || (r.Value >= 0x206a && r.Value <= 0x206f)
+        || (r.Value >= 0xfff9 && r.Value <= 0xfffb) || (r.Value >= 0xe0000 && r.Value <= 0xe007f);
 
     private static void AssertSafe(string input)
     {
@@ -63,5 +66,35 @@ public class TerminalTextTests
         for (int c = 0; c < 0xa0; c++) sb.Append((char)c);
         sb.Append("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c");
         AssertSafe(sb.ToString());
+    }
+
+    // Issue 20, H12: `cu\u200brl` in argv read "curl" on a terminal. Input as the kernel gives
+    // argv (UTF-8 bytes), output as the bytes written to the terminal.
+    [Theory]
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0x8b, 0x72, 0x6c }, @"cu\u{200b}rl")] // zero-width space
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0x8c, 0x72, 0x6c }, @"cu\u{200c}rl")] // zero-width non-joiner
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0x8d, 0x72, 0x6c }, @"cu\u{200d}rl")] // zero-width joiner
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0x8e, 0x72, 0x6c }, @"cu\u{200e}rl")] // left-to-right mark
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0x8f, 0x72, 0x6c }, @"cu\u{200f}rl")] // right-to-left mark
+    [InlineData(new byte[] { 0x63, 0x75, 0xef, 0xbb, 0xbf, 0x72, 0x6c }, @"cu\u{feff}rl")] // BOM / zero-width no-break space
+    [InlineData(new byte[] { 0x63, 0x75, 0xc2, 0xad, 0x72, 0x6c }, @"cu\u{00ad}rl")] // soft hyphen
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0xa8, 0x72, 0x6c }, @"cu\u{2028}rl")] // line separator
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0xa9, 0x72, 0x6c }, @"cu\u{2029}rl")] // paragraph separator
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x81, 0xa0, 0x72, 0x6c }, @"cu\u{2060}rl")] // word joiner
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x81, 0xa1, 0x72, 0x6c }, @"cu\u{2061}rl")] // function application
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x81, 0xa2, 0x72, 0x6c }, @"cu\u{2062}rl")] // invisible times
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x81, 0xa3, 0x72, 0x6c }, @"cu\u{2063}rl")] // invisible separator
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x81, 0xa4, 0x72, 0x6c }, @"cu\u{2064}rl")] // invisible plus
+    [InlineData(new byte[] { 0x63, 0x75, 0xe1, 0xa0, 0x8e, 0x72, 0x6c }, @"cu\u{180e}rl")] // Mongolian vowel separator
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x81, 0xaa, 0x72, 0x6c }, @"cu\u{206a}rl")] // inhibit symmetric swapping
+    [InlineData(new byte[] { 0x63, 0x75, 0xef, 0xbf, 0xb9, 0x72, 0x6c }, @"cu\u{fff9}rl")] // interlinear annotation anchor
+    [InlineData(new byte[] { 0x63, 0x75, 0xf3, 0xa0, 0x81, 0xa1, 0x72, 0x6c }, @"cu\u{e0061}rl")] // tag latin small letter a
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0xae, 0x72, 0x6c }, @"cu\u{202e}rl")] // right-to-left override (as before)
+    [InlineData(new byte[] { 0x63, 0x75, 0xe2, 0x80, 0x8a, 0x72, 0x6c }, "cu\u200arl")] // hair space: visible width, kept
+    public void InvisibleCharacters_FromArgvBytes_AreShownEscaped(byte[] argv, string terminal)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        TerminalText.Append(buffer, ProcText.Decode(argv));
+        Assert.Equal(Encoding.UTF8.GetBytes(terminal), buffer.WrittenSpan.ToArray());
     }
 }

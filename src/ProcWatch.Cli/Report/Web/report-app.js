@@ -134,6 +134,9 @@ function showDetails(app, p) {
   item('Command line', p.cmd, 'detail-cmd');
   item('Working dir', p.cwd, 'detail-cwd');
   item('User', p.user, 'detail-user');
+  if (p.container !== null) item('Container', p.container, 'detail-container');
+  if (p.pod !== null) item('Pod', p.pod, 'detail-pod');
+  if (p.flags & 8) item('', 'entered the container from outside (exec/nsenter) — parent: ' + (p.parent ? p.parent.pid + ' ' + baseName(p.parent.program) : 'not recorded'));
   item('Exit', statusText(p), 'detail-exit');
   item('Duration', p.outcome === 'running' ? fmtDur(p.dur) + ' so far' : fmtDur(p.dur), 'detail-duration');
   item('Started', fmtClock(app.report, p.start));

@@ -71,6 +71,24 @@ function buildSummary(app, root) {
   section(root, 'Top executables by time', 'top-time');
   top(programs.slice().sort((a, b) => b.time - a.time), 'top-time-table');
 
+  const byContainer = new Map();
+  for (const p of procs) {
+    if (p.container === null) continue;
+    const key = p.container.includes(', ') ? p.container.slice(p.container.lastIndexOf(', ') + 2) : p.container;
+    const e = byContainer.get(key) || { label: p.container, pod: p.pod, count: 0, entries: 0, failed: 0, programs: new Set() };
+    if (p.container.length > e.label.length) e.label = p.container;
+    e.pod = e.pod || p.pod;
+    e.count++; if (p.flags & 8) e.entries++; if (p.failed) e.failed++;
+    e.programs.add(baseName(p.program));
+    byContainer.set(key, e);
+  }
+  if (byContainer.size) {
+    section(root, 'Containers (' + byContainer.size + ')', 'containers');
+    table(root, ['Container', 'Pod', 'Processes', 'Entries from outside', 'Failed', 'Programs'], [...byContainer.values()].sort((a, b) => b.count - a.count).slice(0, 100).map(e => ({
+      cells: [e.label, e.pod || '', String(e.count), String(e.entries), String(e.failed), [...e.programs].slice(0, 12).join(' ')],
+    })), 'containers-table');
+  }
+
   section(root, 'Recording', 'recording');
   const d = report.data;
   table(root, ['', ''], [

@@ -1,10 +1,13 @@
 // Timeline: one bar per process from its start (fork, else first sight) to its exit, in
 // tree order, coloured by outcome; the critical path outlined; alerts as red marks; above
-// it a strip of how many processes ran at each moment.
+// it a strip of how many processes ran at each moment. It shows a range of the recording:
+// at first the traced work (processes whose exec was seen), then what is dragged across the
+// strip; buttons go back to the traced work or to the whole recording.
 class TimelineView {
   constructor(app) {
     this.app = app;
     this.rows = app.report.order;
+    this.range = app.report.traced;
     this.list = new VirtualList(document.getElementById('timeline-list'), 20, i => this.row(this.rows[i]));
     this.strip = document.getElementById('concurrency');
     this.axis = document.getElementById('axis');
@@ -20,6 +23,7 @@ class TimelineView {
     crit.appendChild(el('span', 'swatch critical-swatch'));
     crit.appendChild(document.createTextNode('critical path (' + app.report.critical.length + ' steps)'));
     legend.appendChild(crit);
+    this.zoomTools();
   }
 
   refresh() {
@@ -29,22 +33,66 @@ class TimelineView {
     this.drawStrips();
   }
 
+  // "Traced work" / "Whole recording" buttons, the range shown, and drag-to-zoom on the strip.
+  zoomTools() {
+    const tools = el('div', 'zoom-tools');
+    const traced = el('button', null, 'Traced work');
+    const whole = el('button', null, 'Whole recording');
+    traced.type = whole.type = 'button';
+    traced.id = 'zoom-traced';
+    whole.id = 'zoom-whole';
+    this.rangeText = el('span', 'zoom-range');
+    this.rangeText.id = 'zoom-range';
+    traced.addEventListener('click', () => this.zoom(this.app.report.traced));
+    whole.addEventListener('click', () => this.zoom({ v0: 0, v1: this.app.report.t1 }));
+    for (const c of [traced, whole, this.rangeText, el('span', 'zoom-hint', 'drag across the strip to zoom')]) tools.appendChild(c);
+    const legend = document.getElementById('legend');
+    legend.parentElement.insertBefore(tools, legend);
+    let from = null;
+    const at = ev => {
+      const box = this.strip.getBoundingClientRect();
+      const f = Math.min(Math.max((ev.clientX - box.left) / Math.max(box.width, 1), 0), 1);
+      return this.range.v0 + f * (this.range.v1 - this.range.v0);
+    };
+    this.strip.addEventListener('mousedown', ev => { from = at(ev); ev.preventDefault(); });
+    window.addEventListener('mouseup', ev => {
+      if (from === null) return;
+      const to = at(ev);
+      const lo = Math.min(from, to), hi = Math.max(from, to);
+      from = null;
+      if (hi - lo >= 1) this.zoom({ v0: lo, v1: hi });
+    });
+  }
+
+  zoom(range) {
+    this.range = { v0: range.v0, v1: Math.max(range.v1, range.v0 + 1) };
+    this.list.setCount(this.rows.length); // redraws the visible rows
+    this.drawStrips();
+  }
+
+  // Percent of the track for time t (µs from the recording's start); outside the range it
+  // falls outside 0..100 and the track clips it.
+  x(t) {
+    return (t - this.range.v0) / (this.range.v1 - this.range.v0) * 100;
+  }
+
   row(p) {
-    const t1 = this.app.report.t1;
     const row = tagProcess(el('div', 'row outcome-' + p.outcome + (p.critical ? ' critical' : '') + (p === this.app.selected ? ' selected' : '')), p);
-    const label = el('div', 'label', escapeText(p.pid + ' ' + baseName(p.program) + (p.args && p.args.length > 1 ? ' ' + shellJoin(p.args.slice(1)) : '')));
+    // The same words as the tree and the table: pid and argv (the name the program was run by).
+    const label = el('div', 'label', escapeText(p.pid + ' ' + p.cmd));
     label.style.paddingLeft = Math.min(p.depth, 40) * 10 + 'px';
     label.title = escapeText(p.cmd);
     const track = el('div', 'track');
     const bar = el('div', 'bar');
-    bar.style.left = (p.start / t1 * 100) + '%';
-    bar.style.width = (Math.max(p.endShown - p.start, 0) / t1 * 100) + '%';
-    bar.title = escapeText(baseName(p.program)) + ': ' + fmtDur(p.dur) + ', ' + statusText(p);
+    const left = Math.max(this.x(p.start), -1), right = Math.min(this.x(p.endShown), 101);
+    bar.style.left = left + '%';
+    bar.style.width = Math.max(right - left, 0) + '%';
+    bar.title = escapeText(p.args && p.args.length ? baseName(p.args[0]) : baseName(p.program)) + ': ' + fmtDur(p.dur) + ', ' + statusText(p);
     track.appendChild(bar);
     if (p.alerts) {
       for (const a of p.alerts) {
         const mark = el('div', 'alert-mark');
-        mark.style.left = (a.t / t1 * 100) + '%';
+        mark.style.left = this.x(a.t) + '%';
         mark.title = 'alert: ' + escapeText(a.name || a.id || 'rule');
         track.appendChild(mark);
       }
@@ -58,11 +106,12 @@ class TimelineView {
     const list = this.list.container;
     const gutter = list.offsetWidth - list.clientWidth; // the scrollbar: keep the strip's x-scale the bars'
     for (const c of [this.strip, this.axis]) c.parentElement.style.paddingRight = gutter + 'px';
-    const t1 = this.app.report.t1;
+    const { v0, v1 } = this.range;
+    this.rangeText.textContent = '+' + fmtDur(Math.round(v0)) + ' to +' + fmtDur(Math.round(v1)) + ' of ' + fmtDur(this.app.report.t1);
     const width = Math.max(this.strip.clientWidth, 1);
     const ratio = window.devicePixelRatio || 1;
     const columns = Math.round(width * ratio);
-    const { counts, peak } = concurrency(this.rows, t1, columns);
+    const { counts, peak } = concurrency(this.rows, v0, v1, columns);
     document.getElementById('peak').textContent = '(peak ' + peak + ')';
     this.strip.width = columns;
     this.strip.height = 48 * ratio;
@@ -86,7 +135,7 @@ class TimelineView {
     for (let k = 0; k <= ticks; k++) {
       const x = Math.round(k / ticks * (columns - 1));
       a.fillRect(x, 0, 1, 5 * ratio);
-      const text = fmtDur(Math.round(k / ticks * t1));
+      const text = '+' + fmtDur(Math.round(v0 + k / ticks * (v1 - v0)));
       const w = a.measureText(text).width;
       a.fillText(text, Math.min(Math.max(x - w / 2, 0), columns - w), 15 * ratio);
     }

@@ -97,7 +97,9 @@ internal sealed class ClickHouseRowWriter
         if (p is not null)
         {
             if (p.Executable is not null) w.String("process.executable"u8, p.Executable);
-            if (p.Args is { } args)
+            // An exit does not repeat the argv: its exec row has it, process.entity_id joins them
+            // (a flood of long-argv processes would otherwise be written twice).
+            if (p.Args is { } args && e.Kind != ProcessEventKind.Exit)
             {
                 w.StringArray("process.args"u8, args);
                 w.Number("process.args_count"u8, args.Count);
@@ -114,9 +116,22 @@ internal sealed class ClickHouseRowWriter
                 if (user.Name is not null) w.String("user.name"u8, user.Name);
             }
             if (p.ContainerId is not null) w.String("container.id"u8, p.ContainerId);
+<<<<<<< HEAD
             if (p.Sha256 is not null) w.String("process.hash.sha256"u8, p.Sha256);
             if (e.Kind == ProcessEventKind.Exec)
                 WriteExecFacts(ref w, p);
+=======
+            if (p.Container is { } c)
+            {
+                if (c.Name is not null) w.String("container.name"u8, c.Name);
+                if (c.ImageName is not null) w.String("container.image.name"u8, c.ImageName);
+                if (c.ImageTag is not null) w.String("container.image.tag"u8, c.ImageTag);
+                if (c.Runtime is not null) w.String("container.runtime"u8, c.Runtime);
+                if (c.PodNamespace is not null) w.String("orchestrator.namespace"u8, c.PodNamespace);
+                if (c.PodName is not null) w.String("orchestrator.resource.name"u8, c.PodName);
+            }
+            if (p.ContainerEntry) w.Number("procwatch.container_entry"u8, 1);
+>>>>>>> main
         }
         int? parentPid = EcsJsonFormatter.ParentPidOf(e, p);
         ParentInfo? parent = p?.Parent;
@@ -125,7 +140,7 @@ internal sealed class ClickHouseRowWriter
             return;
         if (parent.Name is not null) w.String("process.parent.name"u8, parent.Name);
         if (parent.Executable is not null) w.String("process.parent.executable"u8, parent.Executable);
-        if (parent.Args is { } parentArgs)
+        if (parent.Args is { } parentArgs && e.Kind != ProcessEventKind.Exit)
         {
             w.StringArray("process.parent.args"u8, parentArgs);
         }

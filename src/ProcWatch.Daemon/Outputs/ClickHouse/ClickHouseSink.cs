@@ -65,11 +65,17 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         {
             _spool = new ClickHouseSpool(settings.SpoolDirectory, settings.SpoolMaxBytes, settings.SpoolMaxAge);
         }
+        catch (ProcWatch.Files.UnsafeFileException ex)
+        {
+            throw new ProcWatch.ProcWatchException(ProcWatch.FailureKind.UnsafeFile, $"{Name}: spool: {ex.Message}");
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ProcWatch.ProcWatchException(ProcWatch.FailureKind.SystemError,
                 $"{Name}: cannot use the spool directory {settings.SpoolDirectory}: {ex.Message}");
         }
+        if (_spool.Unverified > 0)
+            report($"{Name}: {_spool.Unverified} spooled batch(es) failed the integrity check (not written by this daemon); moved to {_spool.RejectedDirectory}, never sent");
         if (_spool.Count > 0)
             report($"{Name}: {_spool.Rows} events in {_spool.Count} batches spooled by an earlier run; sending them first");
         _delivery = new ClickHouseDelivery(settings, Name, user, _spool, Counters, _losses, report, password);
@@ -304,6 +310,7 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         _spoolThread.Join();
         _delivery.Dispose();
         _sealedSignal.Dispose();
+        _spool.Dispose();
     }
 
     /// <summary>The batch rows are being added to; alert rows have their own.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using ProcWatch.Files;
 
 namespace ProcWatch.Daemon.Outputs.ClickHouse;
 
@@ -20,43 +21,67 @@ internal enum SpoolAppend
 /// written to a temporary name, fsync'd, renamed, and the directory fsync'd, so after a
 /// crash a batch is either whole under its final name or absent (a leftover temporary is
 /// deleted at start). Names carry sequence, rows and seal time, so a restart rebuilds the
-/// index without reading the files. Bounded in bytes and age; thread-safe.
+/// index without parsing the files. Bounded in bytes and age; thread-safe.
+/// The directory must be the daemon's own and not writable by others (it is refused
+/// otherwise: <see cref="UnsafeFileException"/>); it is held open and every file in it is
+/// opened relative to it without following links, batches 0600. Every batch ends with its
+/// <see cref="SpoolSeal"/>: at start each one is checked, and one that fails (not written by
+/// this daemon) is moved to <c>rejected/</c> as <c>NAME.unverified</c>, never sent, and counted
+/// in <see cref="Unverified"/>.
 /// </summary>
-internal sealed partial class ClickHouseSpool
+internal sealed class ClickHouseSpool : IDisposable
 {
     private const string Suffix = ".batch";
-    /// <summary>Batches the server refused for their data, kept for an operator to look at; the oldest go beyond this many.</summary>
+    private const string UnverifiedSuffix = ".unverified";
+    /// <summary>Batches the server refused for their data (or that failed the check), kept for an operator to look at; the oldest go beyond this many.</summary>
     private const int RejectedKept = 16;
     private readonly Lock _gate = new();
     private readonly List<SpoolEntry> _entries = [];
-    private readonly string _directory;
+    private readonly SafeDirectory _directory;
+    private readonly SpoolSeal _seal;
     private readonly long _maxBytes;
     private readonly TimeSpan _maxAge;
     private long _bytes;
     private long _rows;
     private long _nextSequence = 1;
 
+    /// <exception cref="UnsafeFileException">The directory (or its key) is not the daemon's own, or writable by others.</exception>
     /// <exception cref="IOException">The directory cannot be created or read.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory cannot be created or read.</exception>
     public ClickHouseSpool(string directory, long maxBytes, TimeSpan maxAge)
     {
-        _directory = directory;
         _maxBytes = maxBytes;
         _maxAge = maxAge;
-        if (OperatingSystem.IsWindows())
-            Directory.CreateDirectory(directory);
-        else
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // events are private
-        foreach (string path in Directory.EnumerateFiles(directory))
+        _directory = SafeDirectory.Open(directory, DirectoryTrust.Private, create: true); // events are private
+        try
         {
-            string name = System.IO.Path.GetFileName(path);
-            if (name.EndsWith(".tmp", StringComparison.Ordinal))
+            _seal = SpoolSeal.Open(_directory);
+            var unverified = new List<string>();
+            foreach (string name in _directory.Names())
             {
-                File.Delete(path); // never renamed: its batch was never spooled
-                continue;
+                if (name.EndsWith(".tmp", StringComparison.Ordinal))
+                {
+                    _directory.Delete(name); // never renamed: its batch was never spooled
+                    continue;
+                }
+                if (!TryParseName(name, out long sequence, out int rows, out long created))
+                    continue;
+                if (TryReadSealed(name, out long bytes))
+                    _entries.Add(new SpoolEntry(_directory.Combine(name), sequence, rows, created, bytes));
+                else
+                    unverified.Add(name);
             }
-            if (TryParseName(name, out long sequence, out int rows, out long created))
-                _entries.Add(new SpoolEntry(path, sequence, rows, created, new FileInfo(path).Length));
+            foreach (string name in unverified)
+            {
+                try { SetAside(name, name + UnverifiedSuffix); }
+                catch (IOException) { /* deleted instead: never sent either way */ }
+            }
+            Unverified = unverified.Count;
+        }
+        catch
+        {
+            _directory.Dispose();
+            throw;
         }
         _entries.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         foreach (SpoolEntry e in _entries)
@@ -67,6 +92,9 @@ internal sealed partial class ClickHouseSpool
         if (_entries.Count > 0)
             _nextSequence = _entries[^1].Sequence + 1;
     }
+
+    /// <summary>Batches found at start that failed the integrity check (set aside, never sent).</summary>
+    public int Unverified { get; }
 
     public long Bytes { get { lock (_gate) return _bytes; } }
 
@@ -86,27 +114,30 @@ internal sealed partial class ClickHouseSpool
             sequence = _nextSequence++;
         }
         string name = string.Create(CultureInfo.InvariantCulture, $"{sequence:D16}.{rows}.{createdUnixMs}{Suffix}");
-        string path = System.IO.Path.Combine(_directory, name);
-        string temporary = path + ".tmp";
+        string temporary = name + ".tmp";
+        Span<byte> tag = stackalloc byte[SpoolSeal.TagBytes];
+        _seal.Compute(name, body, tag);
         try
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            using (var file = new FileStream(new SafeFileHandle(_directory.CreateNew(temporary), ownsHandle: true), FileAccess.Write, 1))
             {
                 file.Write(body);
+                file.Write(tag);
                 file.Flush(flushToDisk: true);
             }
-            File.Move(temporary, path);
-            SyncDirectory(_directory);
+            _directory.Rename(temporary, name);
+            _directory.Sync();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             error = ex.Message;
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { _directory.Delete(temporary); } catch (IOException) { }
             return SpoolAppend.Failed;
         }
+        string path = _directory.Combine(name);
         lock (_gate)
         {
-            var entry = new SpoolEntry(path, sequence, rows, createdUnixMs, body.Length);
+            var entry = new SpoolEntry(path, sequence, rows, createdUnixMs, body.Length + SpoolSeal.TagBytes);
             // Appends may finish out of order only if two writers ran; keep the list sorted anyway.
             int at = _entries.Count;
             while (at > 0 && _entries[at - 1].Sequence > sequence) at--;
@@ -136,9 +167,8 @@ internal sealed partial class ClickHouseSpool
             _bytes -= entry.Bytes;
             _rows -= entry.Rows;
         }
-        try { File.Delete(entry.Path); }
+        try { _directory.Delete(Path.GetFileName(entry.Path)); }
         catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Removes batches older than the age bound; returns the rows they held (lost).</summary>
@@ -154,10 +184,42 @@ internal sealed partial class ClickHouseSpool
         return lost;
     }
 
-    public byte[] Read(SpoolEntry entry) => File.ReadAllBytes(entry.Path);
+    /// <summary>The batch's body (without its seal), once the seal is checked.</summary>
+    /// <exception cref="IOException">It cannot be read, or it fails the integrity check (then it is never sent).</exception>
+    public byte[] Read(SpoolEntry entry)
+    {
+        string name = Path.GetFileName(entry.Path);
+        byte[] file = ReadFile(name);
+        if (!_seal.Verify(name, file))
+            throw new IOException($"{entry.Path} fails the integrity check (not written by this daemon); not sent");
+        return file[..^SpoolSeal.TagBytes];
+    }
+
+    private bool TryReadSealed(string name, out long bytes)
+    {
+        bytes = 0;
+        try
+        {
+            byte[] file = ReadFile(name);
+            bytes = file.Length;
+            return _seal.Verify(name, file);
+        }
+        catch (IOException)
+        {
+            return false; // a link, someone else's file, unreadable: not ours either
+        }
+    }
+
+    private byte[] ReadFile(string name)
+    {
+        using var file = new FileStream(new SafeFileHandle(_directory.OpenRead(name), ownsHandle: true), FileAccess.Read, 1);
+        var bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        return bytes;
+    }
 
     /// <summary>The directory refused batches are moved to (not sent again).</summary>
-    public string RejectedDirectory => System.IO.Path.Combine(_directory, "rejected");
+    public string RejectedDirectory => _directory.Combine("rejected");
 
     /// <summary>
     /// The server will never take this batch: forget it and move its file into
@@ -173,28 +235,50 @@ internal sealed partial class ClickHouseSpool
             _bytes -= entry.Bytes;
             _rows -= entry.Rows;
         }
+        string name = Path.GetFileName(entry.Path);
+        SetAside(name, name);
+    }
+
+    /// <summary>Moves <paramref name="name"/> into <c>rejected/</c> (0700, ours) as <paramref name="newName"/>, or deletes it; keeps the newest <see cref="RejectedKept"/> there.</summary>
+    /// <exception cref="IOException">The file cannot be moved (it is then deleted).</exception>
+    private void SetAside(string name, string newName)
+    {
+        SafeDirectory rejected;
         try
         {
-            Directory.CreateDirectory(RejectedDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.Move(entry.Path, System.IO.Path.Combine(RejectedDirectory, System.IO.Path.GetFileName(entry.Path)), overwrite: true);
+            rejected = _directory.OpenSubdirectory("rejected", DirectoryTrust.Private, create: true);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException ex)
         {
-            try { File.Delete(entry.Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { _directory.Delete(name); } catch (IOException) { }
             throw new IOException($"cannot move it to {RejectedDirectory}: {ex.Message}", ex);
         }
-        try
+        using (rejected)
         {
-            string[] kept = Directory.GetFiles(RejectedDirectory, "*" + Suffix);
-            Array.Sort(kept, StringComparer.Ordinal); // names start with the zero-padded sequence: oldest first
-            for (int i = 0; i < kept.Length - RejectedKept; i++)
-                File.Delete(kept[i]);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The bound is enforced again at the next rejection.
+            try
+            {
+                _directory.MoveTo(name, rejected, newName);
+            }
+            catch (IOException ex)
+            {
+                try { _directory.Delete(name); } catch (IOException) { }
+                throw new IOException($"cannot move it to {RejectedDirectory}: {ex.Message}", ex);
+            }
+            try
+            {
+                var kept = new List<string>(rejected.Names());
+                kept.Sort(StringComparer.Ordinal); // names start with the zero-padded sequence: oldest first
+                for (int i = 0; i < kept.Count - RejectedKept; i++)
+                    rejected.Delete(kept[i]);
+            }
+            catch (IOException)
+            {
+                // The bound is enforced again at the next rejection.
+            }
         }
     }
+
+    public void Dispose() => _directory.Dispose();
 
     private static bool TryParseName(string name, out long sequence, out int rows, out long created)
     {
@@ -207,30 +291,4 @@ internal sealed partial class ClickHouseSpool
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out rows)
             && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out created);
     }
-
-    /// <summary>fsync of the directory: makes the rename itself durable.</summary>
-    private static void SyncDirectory(string directory)
-    {
-        int fd = Open(directory, 0x10000 | 0x80000); // O_RDONLY | O_DIRECTORY | O_CLOEXEC
-        if (fd < 0)
-            throw new IOException($"cannot open {directory}: {Marshal.GetLastPInvokeErrorMessage()}");
-        try
-        {
-            if (Fsync(fd) != 0)
-                throw new IOException($"fsync {directory}: {Marshal.GetLastPInvokeErrorMessage()}");
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

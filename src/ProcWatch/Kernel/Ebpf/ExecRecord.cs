@@ -102,6 +102,9 @@ internal sealed class ExecRecord : KernelRecord
 
     /// <summary>True for records with the session, tty and paths (every kernel record; not the older test records).</summary>
     public bool HasContext { get; init; }
+
+    /// <summary>EXEC_RECORD_PIDNS_ENTRY: in another pid namespace than its parent and not its pid 1 (entered a container).</summary>
+    public bool EnteredPidNamespace { get; init; }
 }
 
 /// <summary>The executable's inode as the kernel saw it at exec.</summary>

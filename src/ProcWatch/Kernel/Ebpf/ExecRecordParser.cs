@@ -92,6 +92,7 @@ internal static class ExecRecordParser
             ProcessGroupId = (int)header.pgid,
             TtyNr = (int)header.tty_nr,
             HasContext = true,
+            EnteredPidNamespace = (flags & exec_record_flags.PIDNS_ENTRY) != 0,
         };
         return true;
     }

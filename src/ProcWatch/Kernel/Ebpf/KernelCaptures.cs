@@ -39,6 +39,7 @@ internal static class KernelCaptures
         SessionId = r.HasContext ? r.SessionId : null,
         ProcessGroupId = r.HasContext ? r.ProcessGroupId : null,
         TtyNr = r.HasContext ? r.TtyNr : null,
+        EnteredPidNamespace = r.EnteredPidNamespace,
         StartBootNs = r.StartBootNs != 0 ? r.StartBootNs : null,
         HasExecContext = r.HasContext && r.StartBootNs != 0,
     };

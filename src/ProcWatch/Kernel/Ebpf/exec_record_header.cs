@@ -126,6 +126,7 @@ internal enum exec_record_flags : uint
     EXE_ANONYMOUS = 1u << 8,
     CWD_MISSING = 1u << 9,
     CWD_TRUNCATED = 1u << 10,
+    PIDNS_ENTRY = 1u << 13,
 }
 
 /// <summary>RECORD_*: which layout follows the <see cref="record_prefix"/>.</summary>

@@ -64,17 +64,25 @@ internal static class ProcCgroup
 }
 
 /// <summary>
-/// Finds a container id (64 hex digits) in a cgroup path, for the runtimes' naming schemes:
-/// docker (<c>/docker/ID</c>, <c>docker-ID.scope</c>), containerd (<c>cri-containerd-ID.scope</c>),
+/// Finds a container id in a cgroup path, for the runtimes' naming schemes:
+/// docker (<c>/docker/ID</c>, <c>docker-ID.scope</c>), containerd (<c>cri-containerd-ID.scope</c>,
+/// and <c>/NAMESPACE/ID</c> for containers it runs itself, confirmed by its task directory),
 /// cri-o (<c>crio-ID.scope</c>), podman (<c>libpod-ID.scope</c>, <c>/libpod-ID</c>) and
 /// kubernetes (<c>/kubepods/.../podUID/ID</c>). The innermost match wins. Conmon scopes
 /// (<c>libpod-conmon-ID</c>, <c>crio-conmon-ID</c>) are the runtime's monitor, not the container.
 /// </summary>
 internal static class ContainerId
 {
-    private static readonly string[] Prefixes = ["docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"];
+    private static readonly (string Prefix, ContainerRuntimeKind Kind)[] Prefixes =
+    [
+        ("docker-", ContainerRuntimeKind.Docker), ("cri-containerd-", ContainerRuntimeKind.Containerd),
+        ("crio-", ContainerRuntimeKind.Crio), ("libpod-", ContainerRuntimeKind.Podman), ("containerd-", ContainerRuntimeKind.Containerd),
+    ];
 
-    public static string? FromCgroupPath(string path)
+    public static string? FromCgroupPath(string path) => TryParse(path, out ContainerRef container) ? container.Id : null;
+
+    /// <summary>The container a cgroup path names, with the runtime its naming scheme points to.</summary>
+    public static bool TryParse(string path, out ContainerRef container)
     {
         ReadOnlySpan<char> rest = path;
         while (!rest.IsEmpty)
@@ -86,18 +94,32 @@ internal static class ContainerId
                 segment = segment[..^".scope".Length];
             if (segment.Contains("conmon", StringComparison.Ordinal))
                 continue;
-            foreach (string prefix in Prefixes)
+            ContainerRuntimeKind kind = ContainerRuntimeKind.Unknown;
+            foreach ((string prefix, ContainerRuntimeKind prefixKind) in Prefixes)
             {
                 if (segment.StartsWith(prefix, StringComparison.Ordinal))
                 {
                     segment = segment[prefix.Length..];
+                    kind = prefixKind;
                     break;
                 }
             }
             if (IsId(segment))
-                return segment.ToString();
+            {
+                if (kind == ContainerRuntimeKind.Unknown)
+                    kind = ParentSegment(rest) is "docker" ? ContainerRuntimeKind.Docker : ContainerRuntimeKind.Unknown;
+                container = new ContainerRef(segment.ToString(), kind, kind == ContainerRuntimeKind.Containerd ? "k8s.io" : null);
+                return true;
+            }
         }
-        return null;
+        return ContainerdCgroup.TryParse(path, out container);
+    }
+
+    private static string? ParentSegment(ReadOnlySpan<char> rest)
+    {
+        int slash = rest.LastIndexOf('/');
+        ReadOnlySpan<char> parent = rest[(slash + 1)..];
+        return parent.SequenceEqual("docker") ? "docker" : null;
     }
 
     private static bool IsId(ReadOnlySpan<char> s)
@@ -112,3 +134,17 @@ internal static class ContainerId
         return true;
     }
 }
+
+/// <summary>Which runtime a container's cgroup path points to.</summary>
+internal enum ContainerRuntimeKind
+{
+    /// <summary>A bare id (kubernetes' kubepods tree): containerd's or CRI-O's.</summary>
+    Unknown,
+    Docker,
+    Podman,
+    Containerd,
+    Crio,
+}
+
+/// <summary>A container named by a cgroup path: its id, the runtime the path points to, and containerd's namespace when known.</summary>
+internal readonly record struct ContainerRef(string Id, ContainerRuntimeKind Runtime, string? Namespace);

@@ -1,4 +1,5 @@
 using ProcWatch.Interop;
+using ProcWatch.Kernel.Pinning;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Text;
 
@@ -21,7 +22,28 @@ internal sealed partial class ProcScanner
         return true;
     }
 
-    private bool TryReadProcess(int pid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrackedProcess? process)
+    /// <param name="pin">Pin the process (when the scanner pins): the pidfd is opened before anything is read, and kept only when the process still holds the pid after the reads.</param>
+    private bool TryReadProcess(int pid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrackedProcess? process, bool pin = true)
+    {
+        ProcessPin? pidfd = pin && _pins is not null ? ProcessPin.TryOpen(pid) : null;
+        bool read = TryReadUnpinned(pid, out process);
+        if (pidfd is null)
+            return read;
+        if (read && process!.State != TrackedState.Opaque && pidfd.TryConfirm())
+        {
+            pidfd.Executable = process.Executable;
+            pidfd.Name = process.Comm;
+            _pins!.Hold(pidfd);
+            process.Pin = pidfd;
+        }
+        else
+        {
+            pidfd.Release();
+        }
+        return read;
+    }
+
+    private bool TryReadUnpinned(int pid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TrackedProcess? process)
     {
         process = null;
         if (!ProcessDirectory.TryOpen(pid, out ProcessDirectory directory))

@@ -27,6 +27,7 @@ internal sealed partial class ProcScanner
         {
             KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
             ParentPid = process.ParentPid, ParentTid = process.ParentPid, Origin = EventOrigin.Procfs, Process = process.Info,
+            Pin = process.Pin,
         });
     }
 
@@ -37,7 +38,7 @@ internal sealed partial class ProcScanner
         Post(new ExecEvent
         {
             KernelTimeNs = _scanNs, Timestamp = _clock.ToWallClock(_scanNs), Pid = process.Pid, Tid = process.Pid,
-            Origin = EventOrigin.Procfs, Process = process.Info,
+            Origin = EventOrigin.Procfs, Process = process.Info, Pin = process.Pin,
         });
     }
 

@@ -37,6 +37,8 @@ internal sealed partial class ProcScanner : IDisposable
     private readonly List<int> _newPids = new(64);
     private readonly List<int> _reusedPids = new(8);
     private readonly bool _canProbe = LastPid.ProcMatchesOurNamespace();
+    /// <summary>The pidfds carried by reported events (<see cref="ProcfsOptions.PinProcesses"/>); null when not pinning.</summary>
+    private readonly Pinning.ProcessPinPool? _pins;
     private int _lastPid = -1;
     private uint _scan;
     private long _scanNs;
@@ -50,6 +52,7 @@ internal sealed partial class ProcScanner : IDisposable
         _sink = sink;
         _clock = clock;
         _boot = boot;
+        _pins = options.PinProcesses ? new Pinning.ProcessPinPool() : null;
     }
 
     /// <summary>Processes tracked now.</summary>
@@ -69,7 +72,7 @@ internal sealed partial class ProcScanner : IDisposable
             _lastPid = -1;
         foreach (int pid in _proc.ListPids())
         {
-            if (TryReadProcess(pid, out TrackedProcess? process))
+            if (TryReadProcess(pid, out TrackedProcess? process, pin: false))
             {
                 process.State = process.State == TrackedState.Opaque ? TrackedState.Opaque : TrackedState.Running;
                 process.SeenInScan = _scan;
@@ -193,9 +196,10 @@ internal sealed partial class ProcScanner : IDisposable
         // Something changed: read the process again, consistently, through its directory.
         if (!TryReadProcess(process.Pid, out TrackedProcess? now) || now.State == TrackedState.Opaque)
             return;
-        if (now.StartTimeTicks != process.StartTimeTicks)
+        if (now.StartTimeTicks != process.StartTimeTicks || process.Pin?.HasExited() == true)
         {
-            // The pid was reused between two scans: the old process ended, a new one began.
+            // The pid was reused between two scans: the old process ended, a new one began
+            // (within the same clock tick, only its pidfd can tell).
             _known.Remove(process.Pid);
             ReportExit(process);
             _reusedPids.Add(process.Pid);
@@ -264,8 +268,13 @@ internal sealed partial class ProcScanner : IDisposable
         process.Args = now.Args;
         process.Executable = now.Executable;
         process.Info = now.Info;
+        process.Pin = now.Pin;
         process.FirstSeenNs = _scanNs; // a fresh program is likely to exec again soon (wrappers, sh -c)
     }
 
-    public void Dispose() => _proc.Dispose();
+    public void Dispose()
+    {
+        _proc.Dispose();
+        _pins?.Dispose();
+    }
 }

@@ -26,4 +26,11 @@ internal sealed record ProcfsOptions
     /// and shells exec again soon after they start. Default 2 s.
     /// </summary>
     public TimeSpan RecheckYoungFor { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Pin every process whose fork or exec is reported with a pidfd opened before its /proc
+    /// data was read (<see cref="ProcessEvent.Pin"/>), so that an action reaches only that
+    /// process (the daemon's kill). Off by default: a pidfd per new process is a cost the CLI does not need.
+    /// </summary>
+    public bool PinProcesses { get; init; }
 }

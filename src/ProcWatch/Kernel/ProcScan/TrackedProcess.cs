@@ -46,4 +46,7 @@ internal sealed class TrackedProcess
 
     /// <summary>The description sent with its last event, reused for its exit (no new allocation).</summary>
     public ProcessInfo? Info { get; set; }
+
+    /// <summary>The pidfd held since the read that gave <see cref="Info"/>, when the scanner pins (null when it could not be confirmed).</summary>
+    public Pinning.ProcessPin? Pin { get; set; }
 }

@@ -1,0 +1,29 @@
+using System.Runtime.InteropServices;
+
+namespace ProcWatch.Interop;
+
+internal static partial class Libc
+{
+    internal const nuint TIOCGWINSZ = 0x5413;
+
+    /// <summary>The kernel's struct winsize (asm-generic/termios.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct winsize
+    {
+        public ushort ws_row;
+        public ushort ws_col;
+        public ushort ws_xpixel;
+        public ushort ws_ypixel;
+    }
+
+    [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
+    internal static unsafe partial int IoctlWinsize(int fd, nuint request, winsize* size);
+
+    [LibraryImport(Name, EntryPoint = "isatty")]
+    internal static partial int IsATty(int fd);
+
+    /// <summary>Offset of stx_mode (__u16) in struct statx.</summary>
+    internal const int StatxModeOffset = 28;
+    internal const uint STATX_TYPE = 0x1;
+    // AT_EMPTY_PATH, S_IFMT and S_IFREG: Libc.PrivateFiles.cs.
+}
