@@ -51,12 +51,7 @@ internal static partial class ConfigLoader
                     case "heartbeat_interval": s = s with { HeartbeatInterval = Duration(value, key, allowZero: true) }; break;
                     case "heartbeat_table": s = s with { HeartbeatTable = NonEmpty(value, key) }; break;
                     default:
-<<<<<<< HEAD
-                        throw Error(keyNode, $"unknown key '{key}' in a clickhouse output (expected url, database, table, user, password_file, ca_file, " +
-                                             "batch_rows, batch_interval, timeout, spool, spool_max_size, spool_max_age, queue_max_size, create_table, retention_days, heartbeat_interval, heartbeat_table)");
-=======
                         throw Error(keyNode, ConfigSchema.ClickHouse.UnknownKey(key));
->>>>>>> main
                 }
             }
             if (url is null)

@@ -116,11 +116,6 @@ internal sealed class ClickHouseRowWriter
                 if (user.Name is not null) w.String("user.name"u8, user.Name);
             }
             if (p.ContainerId is not null) w.String("container.id"u8, p.ContainerId);
-<<<<<<< HEAD
-            if (p.Sha256 is not null) w.String("process.hash.sha256"u8, p.Sha256);
-            if (e.Kind == ProcessEventKind.Exec)
-                WriteExecFacts(ref w, p);
-=======
             if (p.Container is { } c)
             {
                 if (c.Name is not null) w.String("container.name"u8, c.Name);
@@ -131,7 +126,9 @@ internal sealed class ClickHouseRowWriter
                 if (c.PodName is not null) w.String("orchestrator.resource.name"u8, c.PodName);
             }
             if (p.ContainerEntry) w.Number("procwatch.container_entry"u8, 1);
->>>>>>> main
+            if (p.Sha256 is not null) w.String("process.hash.sha256"u8, p.Sha256);
+            if (e.Kind == ProcessEventKind.Exec)
+                WriteExecFacts(ref w, p);
         }
         int? parentPid = EcsJsonFormatter.ParentPidOf(e, p);
         ParentInfo? parent = p?.Parent;
