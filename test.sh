@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback; the container
+# The ClickHouse tests run their own clickhouse-server (Debian's 18.16) on loopback, the replicated ones
+# a ZooKeeper too; the container
 # tests their own dockerd, containerd and podman (runc), with images built from busybox-static;
 # the packaging tests run the OCI image with podman (packaging/build.sh installs the rest); the
 # report tests render pages in Debian's chromium (headless).
-scripts/setup.sh clickhouse-server docker.io containerd podman runc busybox-static chromium
+scripts/setup.sh clickhouse-server zookeeper docker.io containerd podman runc busybox-static chromium
 ./build.sh
 export PROCWATCH_BIN="$PWD/artifacts/procwatch"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

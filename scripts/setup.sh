@@ -5,7 +5,7 @@
 #   zlib1g-dev                         : NativeAOT links against zlib
 #   gcc, strace, util-linux, python3   : integration tests (tiny C helpers, ptrace, setpriv/script/unshare, byte-exact argv) and bench scripts
 #   libc6-dev, linux-libc-dev          : headers for those C helpers and the kernel struct layout test
-#   (test.sh adds clickhouse-server: the ClickHouse output's tests start private servers from it)
+#   (test.sh adds clickhouse-server and zookeeper: the ClickHouse tests start private servers and a replicated cluster from them)
 # Usage: scripts/setup.sh [extra-package ...]
 set -euo pipefail
 

@@ -14,16 +14,19 @@ namespace ProcWatch.Benchmarks;
 ///   clickhouse throughput URL SERVER_PID EVENTS
 ///   clickhouse fleet URL SERVER_PID HOSTS RATE SECONDS
 /// </summary>
-internal static class ClickHouseBench
+internal static partial class ClickHouseBench
 {
     private static readonly HttpClient Http = new();
 
     public static int Run(string[] args)
     {
         var url = new Uri(args[1]);
-        int serverPid = int.Parse(args[2], CultureInfo.InvariantCulture);
+        int serverPid = args[0] == "fleet-replicated" ? 0 : int.Parse(args[2], CultureInfo.InvariantCulture);
         List<ProcessEvent> recorded = Record();
         Console.WriteLine($"recorded {recorded.Count} events from the kernel");
+        if (args[0] == "fleet-replicated")
+            return FleetReplicated(url, args[2].Split(','), recorded, int.Parse(args[3], CultureInfo.InvariantCulture),
+                int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture), args[6]);
         return args[0] == "throughput"
             ? Throughput(url, serverPid, recorded, long.Parse(args[3], CultureInfo.InvariantCulture))
             : Fleet(url, serverPid, recorded, int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture));

@@ -5,8 +5,10 @@ namespace ProcWatch.Cli.Daemon;
 
 /// <summary>
 /// <c>procwatch fleet schema [--cluster NAME] [--no-replication] [--server-version V]
-/// [--database DB] [--table T] [--retention-days N]</c>: prints the ClickHouse DDL for the
-/// events table, for one node or for a sharded (and replicated) cluster.
+/// [--database DB] [--table T] [--retention-days N] [--migration]</c>: prints the ClickHouse DDL
+/// for the events and heartbeats tables, for one node or for a sharded and (by default)
+/// replicated cluster, or the ALTERs for a table an earlier schema made. The hunting
+/// commands (hosts, search, tree, report, alerts) live in Cli/Fleet.
 /// </summary>
 internal static class FleetCommand
 {
@@ -46,11 +48,16 @@ internal static class FleetCommand
         DefaultValueFactory = _ => 90,
     };
 
+    private static readonly Option<bool> Migration = new("--migration")
+    {
+        Description = "Print the ALTERs that bring an existing events table (an earlier schema) up to this one, instead of the CREATEs",
+    };
+
     public static Command Build()
     {
-        var schema = new Command("schema", "Print the ClickHouse DDL for the events table")
+        var schema = new Command("schema", "Print the ClickHouse DDL for the events and heartbeats tables")
         {
-            ClusterName, NoReplication, ServerVersion, Database, Table, RetentionDays,
+            ClusterName, NoReplication, ServerVersion, Database, Table, RetentionDays, Migration,
         };
         schema.SetAction(result =>
         {
@@ -62,12 +69,26 @@ internal static class FleetCommand
                 throw new UsageException("--no-replication needs --cluster NAME");
             ClickHouseDialect dialect = ClickHouseSchema.DialectOf(result.GetValue(ServerVersion)!);
             string database = result.GetValue(Database)!, table = result.GetValue(Table)!;
+            bool replicated = !result.GetValue(NoReplication);
+            if (result.GetValue(Migration))
+            {
+                Console.Out.Write(ClickHouseSchema.Script(ClickHouseSchema.Migration(cluster, database, table, dialect, replicated)));
+                return ExitCodes.Success;
+            }
             IReadOnlyList<string> statements = cluster is null
                 ? ClickHouseSchema.SingleNode(database, table, dialect, retention)
                 : ClickHouseSchema.Cluster(cluster, database, table, dialect, retention, replicated: !result.GetValue(NoReplication));
             Console.Out.Write(ClickHouseSchema.Script(statements));
             return ExitCodes.Success;
         });
-        return new Command("fleet", "Fleet storage: the ClickHouse schema for the clickhouse output") { schema };
+        return new Command("fleet", "The fleet store (ClickHouse): its schema, and hunting across it")
+        {
+            schema,
+            Fleet.FleetHostsCommand.Build(),
+            Fleet.FleetSearchCommand.Build(),
+            Fleet.FleetTreeCommand.Build(),
+            Fleet.FleetReportCommand.Build(),
+            Fleet.FleetAlertsCommand.Build(),
+        };
     }
 }

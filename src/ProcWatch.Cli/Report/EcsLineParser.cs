@@ -99,6 +99,7 @@ internal sealed class EcsLineParser
         switch (path)
         {
             case "@timestamp": r.TimeUs = Time(ref reader); break;
+            case "event.time_us": r.TimeUs = Long(ref reader); break; // ClickHouse rows (fleet report): microseconds
             case "event.kind": r.Kind = Text(ref reader); break;
             case "event.action": r.Action = Text(ref reader); break;
             case "process.pid": r.Pid = Int(ref reader) ?? 0; break;

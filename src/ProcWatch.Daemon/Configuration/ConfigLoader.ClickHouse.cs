@@ -48,6 +48,8 @@ internal static partial class ConfigLoader
                     case "queue_max_size": s = s with { QueueMaxBytes = ByteSize(value, key) }; break;
                     case "create_table": s = s with { CreateTable = Boolean(value, key) }; break;
                     case "retention_days": s = s with { RetentionDays = Integer(value, key, 0, 36500) }; break;
+                    case "heartbeat_interval": s = s with { HeartbeatInterval = Duration(value, key, allowZero: true) }; break;
+                    case "heartbeat_table": s = s with { HeartbeatTable = NonEmpty(value, key) }; break;
                     default:
                         throw Error(keyNode, ConfigSchema.ClickHouse.UnknownKey(key));
                 }

@@ -83,6 +83,8 @@ internal static class ConfigSchema
         new("queue_max_size", "SIZE", "Sealed batches waiting in memory for the spool writer (default 64MB)."),
         new("create_table", "true | false", "Create the database and single-node table when missing."),
         new("retention_days", "N", "TTL of a table the daemon creates (0 keeps forever; servers 19.6 and later)."),
+        new("heartbeat_interval", "DURATION", "A heartbeat row this often (default 60s; 0 = none); fleet hosts marks a host quiet after 3 missed."),
+        new("heartbeat_table", "NAME", "The heartbeats table, in the same database (default heartbeats)."),
     ]);
 
     public static readonly ConfigSection Rule = new("rules[]", "RULES", " in a rule",

@@ -169,6 +169,16 @@ internal sealed class DaemonMetrics
             if (output is ISpooledOutput spooled) Line(sb, "procwatch_output_pending_rows", "output", spooled.Name, spooled.PendingRows);
     }
 
+    /// <summary>The totals a heartbeat row carries: events in, events lost on the way in, rows outputs dropped, alerts.</summary>
+    public Outputs.ClickHouse.HeartbeatCounters Heartbeat(string backend, string enforcement)
+    {
+        long dropped = 0;
+        foreach (IOutputSink output in _outputs)
+            dropped += output.Counters.Dropped;
+        long losses = _watcher.KernelOverruns + _watcher.QueueDrops + _watcher.SequenceGaps + _watcher.RingBufferDrops + _watcher.Malformed;
+        return new Outputs.ClickHouse.HeartbeatCounters(_watcher.Total, losses, dropped, Alerts, backend, enforcement);
+    }
+
     /// <summary>One line for the periodic log.</summary>
     public string Summary()
     {

@@ -102,6 +102,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         _watcher.Warning += (_, e) => DaemonLog.DenyWarning(_log, e.GetException().Message);
         _events = _watcher.StartQueue();
         Metrics.Enforcer = _watcher.Enforcer;
+        StartHeartbeats(Metrics, string.Join("+", _watcher.Sources.Select(s => s.Name))); // the sources are known once started
 
         _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {

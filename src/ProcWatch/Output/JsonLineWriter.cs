@@ -211,6 +211,14 @@ internal ref partial struct JsonLineWriter
         Raw("\""u8);
     }
 
+    /// <summary>A number as an array element.</summary>
+    public void NumberItem(long value)
+    {
+        Separator();
+        Utf8Formatter.TryFormat(value, Reserve(20), out int n);
+        _pos += n;
+    }
+
     /// <summary>An array element.</summary>
     /// <summary>A property whose name is data (a container label): the name escaped like a value.</summary>
     public void StringProperty(string name, string value)

@@ -22,7 +22,8 @@ internal sealed class ClickHouseServer : IDisposable
     private readonly string _directory;
     private Process? _process;
 
-    public ClickHouseServer(string? clusterXml = null, int? tcpPort = null)
+    /// <param name="extraXml">More top-level config (zookeeper, macros, distributed_ddl) for replicated clusters.</param>
+    public ClickHouseServer(string? clusterXml = null, int? tcpPort = null, string? extraXml = null)
     {
         Assert.True(File.Exists(Binary), $"{Binary} is missing: ./test.sh installs clickhouse-server (scripts/setup.sh clickhouse-server)");
         _directory = Directory.CreateTempSubdirectory("procwatch-clickhouse-").FullName;
@@ -36,6 +37,7 @@ internal sealed class ClickHouseServer : IDisposable
               <http_port>{HttpPort}</http_port>
               <tcp_port>{TcpPort}</tcp_port>
               <interserver_http_port>{FreePort()}</interserver_http_port>
+              <interserver_http_host>127.0.0.1</interserver_http_host>
               <path>{_directory}/data/</path>
               <tmp_path>{_directory}/tmp/</tmp_path>
               <user_files_path>{_directory}/user_files/</user_files_path>
@@ -47,6 +49,7 @@ internal sealed class ClickHouseServer : IDisposable
               <default_database>default</default_database>
               <timezone>UTC</timezone>
               <remote_servers>{clusterXml}</remote_servers>
+              {extraXml}
             </yandex>
             """);
         File.WriteAllText(Path.Combine(_directory, "users.xml"), $"""
@@ -110,6 +113,22 @@ internal sealed class ClickHouseServer : IDisposable
         _process.Dispose();
         _process = null;
     }
+
+    /// <summary>SIGKILL, as a crash or an OOM kill would end it; the data directory stays.</summary>
+    public void Kill()
+    {
+        if (_process is null)
+            return;
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+        _process = null;
+    }
+
+    public bool Running => _process is { HasExited: false };
 
     /// <summary>A statement as the default user; its TabSeparated result, or the test fails with the server's message.</summary>
     public string Query(string sql)

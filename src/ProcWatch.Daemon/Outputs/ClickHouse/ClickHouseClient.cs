@@ -77,6 +77,23 @@ internal sealed class ClickHouseClient : IDisposable
         return await SendAsync(_insertUrl, content, cancel).ConfigureAwait(false);
     }
 
+    /// <summary>Gzip'd JSONEachRow rows into another table of the same database (heartbeats).</summary>
+    public async Task<ClickHouseReply> InsertIntoAsync(string database, string table, byte[] gzipBody, CancellationToken cancel)
+    {
+        string insert = $"INSERT INTO {ClickHouseSchema.Quote(database)}.{ClickHouseSchema.Quote(table)} FORMAT JSONEachRow";
+        using var content = new ByteArrayContent(gzipBody);
+        content.Headers.ContentEncoding.Add("gzip");
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return await SendAsync(_baseUrl + "enable_http_compression=1&query=" + Uri.EscapeDataString(insert), content, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>A SELECT whose result the caller reads; <paramref name="settings"/> are extra URL settings (name=value&amp;...).</summary>
+    public async Task<ClickHouseReply> SelectAsync(string sql, string settings, CancellationToken cancel)
+    {
+        using var content = new StringContent(sql, Encoding.UTF8);
+        return await SendAsync(_baseUrl + settings, content, cancel).ConfigureAwait(false);
+    }
+
     /// <summary>A statement in the body (DDL, SELECT); the reply's Body holds the result.</summary>
     public async Task<ClickHouseReply> QueryAsync(string sql, CancellationToken cancel)
     {

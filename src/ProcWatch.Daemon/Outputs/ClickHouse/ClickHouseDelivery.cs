@@ -20,7 +20,10 @@ internal sealed class ClickHouseDelivery(ClickHouseSettings settings, string nam
     private readonly SemaphoreSlim _wake = new(0);
     private Task _loop = Task.CompletedTask;
     private (ClickHouseOutcome Outcome, int Code)? _problem;
-    private bool _tableChecked;
+    private volatile bool _tableChecked;
+
+    /// <summary>The table was found (or created) with every column: the heartbeats table exists from here on too.</summary>
+    public bool TableChecked => _tableChecked;
 
     /// <summary>Insert latencies in milliseconds of accepted batches, when a benchmark asks for them.</summary>
     public List<double>? Latencies { get; set; }
@@ -141,7 +144,7 @@ internal sealed class ClickHouseDelivery(ClickHouseSettings settings, string nam
                 return new ClickHouseReply(ClickHouseOutcome.MissingTable, 60,
                     $"table {table} does not exist and create_table is off (procwatch fleet schema prints its DDL)");
             ClickHouseDialect dialect = ClickHouseSchema.DialectOf(version.Body);
-            foreach (string statement in ClickHouseSchema.SingleNode(settings.Database, settings.Table, dialect, settings.RetentionDays))
+            foreach (string statement in ClickHouseSchema.SingleNode(settings.Database, settings.Table, dialect, settings.RetentionDays, settings.HeartbeatTable))
             {
                 ClickHouseReply created = await _client.QueryAsync(statement, stop).ConfigureAwait(false);
                 if (created.Outcome != ClickHouseOutcome.Accepted)
@@ -159,11 +162,51 @@ internal sealed class ClickHouseDelivery(ClickHouseSettings settings, string nam
                 if (missing.Length > 0) missing.Append(", ");
                 missing.Append(column);
             }
+            if (missing.Length > 0 && settings.CreateTable)
+            {
+                ClickHouseReply migrated = await MigrateAsync(present, ClickHouseSchema.DialectOf(version.Body), stop).ConfigureAwait(false);
+                if (migrated.Outcome != ClickHouseOutcome.Accepted)
+                    return migrated;
+                missing.Clear();
+            }
             if (missing.Length > 0)
                 return new ClickHouseReply(ClickHouseOutcome.Refused, 16,
                     $"schema mismatch: {settings.Database}.{settings.Table} lacks the columns {missing} (procwatch fleet schema prints the DDL)");
         }
         _tableChecked = true;
+        return new ClickHouseReply(ClickHouseOutcome.Accepted, 0, "");
+    }
+
+    /// <summary>
+    /// A table an earlier schema made (single node, create_table on): the columns it lacks are
+    /// added one by one (18.16 has no ADD COLUMN IF NOT EXISTS) and the heartbeats table is
+    /// created. A Distributed table is left alone: its local tables must change first, on every
+    /// node (procwatch fleet schema --migration prints the statements).
+    /// </summary>
+    private async Task<ClickHouseReply> MigrateAsync(HashSet<string> present, ClickHouseDialect dialect, CancellationToken stop)
+    {
+        string table = $"{settings.Database}.{settings.Table}";
+        ClickHouseReply engine = await _client.QueryAsync("SELECT engine FROM system.tables WHERE database = " + ClickHouseSchema.Literal(settings.Database)
+            + " AND name = " + ClickHouseSchema.Literal(settings.Table) + " FORMAT TabSeparated", stop).ConfigureAwait(false);
+        if (engine.Outcome != ClickHouseOutcome.Accepted)
+            return engine;
+        if (engine.Body.Trim() == "Distributed")
+            return new ClickHouseReply(ClickHouseOutcome.Refused, 16,
+                $"schema mismatch: {table} is a Distributed table of an earlier schema (procwatch fleet schema --cluster NAME --migration prints the ALTERs for its local tables)");
+        int added = 0;
+        foreach (var column in ClickHouseSchema.Columns)
+        {
+            if (present.Contains(column.Name)) continue;
+            ClickHouseReply altered = await _client.QueryAsync(ClickHouseSchema.AddColumn(settings.Database, settings.Table, column, dialect, onCluster: null), stop).ConfigureAwait(false);
+            if (altered.Outcome != ClickHouseOutcome.Accepted)
+                return altered with { Message = $"cannot add the column {column.Name} to {table}: {altered.Message}" };
+            added++;
+        }
+        IReadOnlyList<string> schema = ClickHouseSchema.SingleNode(settings.Database, settings.Table, dialect, settings.RetentionDays, settings.HeartbeatTable);
+        ClickHouseReply heartbeats = await _client.QueryAsync(schema[^1], stop).ConfigureAwait(false);
+        if (heartbeats.Outcome != ClickHouseOutcome.Accepted)
+            return heartbeats with { Message = $"cannot create {settings.Database}.{settings.HeartbeatTable}: {heartbeats.Message}" };
+        report($"{name}: added {added} columns of the current schema to {table}");
         return new ClickHouseReply(ClickHouseOutcome.Accepted, 0, "");
     }
 

@@ -134,6 +134,9 @@ internal sealed class ClickHouseRowWriter
                 if (c.PodName is not null) w.String("orchestrator.resource.name"u8, c.PodName);
             }
             if (p.ContainerEntry) w.Number("procwatch.container_entry"u8, 1);
+            if (p.Sha256 is not null) w.String("process.hash.sha256"u8, p.Sha256);
+            if (e.Kind == ProcessEventKind.Exec)
+                WriteExecFacts(ref w, p);
         }
         int? parentPid = EcsJsonFormatter.ParentPidOf(e, p);
         ParentInfo? parent = p?.Parent;
@@ -147,6 +150,23 @@ internal sealed class ClickHouseRowWriter
             w.StringArray("process.parent.args"u8, parentArgs);
         }
         if (parent.EntityId is not null) w.String("process.parent.entity_id"u8, parent.EntityId);
+    }
+
+    /// <summary>Said at the exec only, as the JSON stream does: why no hash, the parent chain at exec (three parallel arrays).</summary>
+    private static void WriteExecFacts(ref JsonLineWriter w, ProcessInfo p)
+    {
+        if (p.HashStatus is not null) w.String("procwatch.hash_status"u8, p.HashStatus);
+        if (p.Ancestors is not { Count: > 0 } ancestors)
+            return;
+        w.StartArray("procwatch.ancestors.pid"u8);
+        for (int i = 0; i < ancestors.Count; i++) w.NumberItem(ancestors[i].Pid);
+        w.EndArray();
+        w.StartArray("procwatch.ancestors.entity_id"u8);
+        for (int i = 0; i < ancestors.Count; i++) w.StringItem(ancestors[i].EntityId ?? "");
+        w.EndArray();
+        w.StartArray("procwatch.ancestors.executable"u8);
+        for (int i = 0; i < ancestors.Count; i++) w.StringItem(ancestors[i].Executable ?? "");
+        w.EndArray();
     }
 
     /// <summary>yyyy-MM-dd HH:mm:ss, which every ClickHouse version parses into DateTime.</summary>

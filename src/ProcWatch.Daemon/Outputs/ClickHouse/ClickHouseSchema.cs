@@ -54,13 +54,6 @@ internal static class ClickHouseSchema
         ("user.id", "String", true),
         ("user.name", "String", true),
         ("container.id", "String", false),
-        ("container.name", "String", false),
-        ("container.image.name", "String", true),
-        ("container.image.tag", "String", true),
-        ("container.runtime", "String", true),
-        ("orchestrator.namespace", "String", true),
-        ("orchestrator.resource.name", "String", false),
-        ("procwatch.container_entry", "UInt8", false),
         ("rule.id", "String", true),
         ("rule.name", "String", true),
         ("rule.severity", "String", true),
@@ -68,9 +61,20 @@ internal static class ClickHouseSchema
         ("procwatch.kernel_time_ns", "UInt64", false),
         ("procwatch.lost_reason", "String", true),
         ("procwatch.lost_count", "UInt64", false),
-        // What ran (docs/what-ran.md): hashes on the exec or on its "hash" follow-up row, joined by process.entity_id.
+        // Added after the first schema (issue 14's 35 columns above): fleet schema --migration adds them to an existing table.
+        ("container.name", "String", false),
+        ("container.image.name", "String", true),
+        ("container.image.tag", "String", true),
+        ("container.runtime", "String", true),
+        ("orchestrator.namespace", "String", true),
+        ("orchestrator.resource.name", "String", false),
+        ("procwatch.container_entry", "UInt8", false),
         ("process.hash.sha256", "String", false),
         ("procwatch.hash_status", "String", true),
+        ("procwatch.ancestors.pid", "Array(UInt32)", false),
+        ("procwatch.ancestors.entity_id", "Array(String)", false),
+        ("procwatch.ancestors.executable", "Array(String)", false),
+        // What ran (docs/what-ran.md): hashes on the exec or on its "hash" follow-up row, joined by process.entity_id.
         ("procwatch.hash_target", "String", true),
         ("file.path", "String", false),
         ("file.hash.sha256", "String", false),
@@ -81,6 +85,32 @@ internal static class ClickHouseSchema
         ("procwatch.script.path", "String", false),
         ("procwatch.script.hash.sha256", "String", false),
     ];
+
+    /// <summary>The columns of the first schema (issue 14); those after them are what a migration adds.</summary>
+    public const int FirstSchemaColumns = 35;
+
+    /// <summary>
+    /// The heartbeats table: one row per daemon per heartbeat interval (<see cref="HeartbeatWriter"/>),
+    /// so a host whose sensor was stopped or blinded shows up as a host that went quiet or whose
+    /// loss counters jumped. Counters are the daemon's totals since it started.
+    /// </summary>
+    public static readonly (string Name, string Type, bool LowCardinality)[] HeartbeatColumns =
+    [
+        ("@timestamp", "DateTime('UTC')", false),
+        ("host.hostname", "String", true),
+        ("procwatch.version", "String", true),
+        ("procwatch.backend", "String", true),
+        ("procwatch.enforcement", "String", true),
+        ("procwatch.heartbeat_interval_ms", "UInt32", false),
+        ("procwatch.uptime_s", "UInt64", false),
+        ("procwatch.events", "UInt64", false),
+        ("procwatch.losses", "UInt64", false),
+        ("procwatch.drops", "UInt64", false),
+        ("procwatch.alerts", "UInt64", false),
+        ("procwatch.pending", "UInt64", false),
+    ];
+
+    public const string HeartbeatOrderBy = "(`host.hostname`, `@timestamp`)";
 
     public const string PartitionBy = "toYYYYMMDD(`@timestamp`)";
     public const string OrderBy = "(`host.hostname`, `event.action`, `@timestamp`, `event.id`)";
@@ -96,35 +126,77 @@ internal static class ClickHouseSchema
         return ClickHouseDialect.Current;
     }
 
-    /// <summary>The statements for one node: the database, then the table.</summary>
-    public static IReadOnlyList<string> SingleNode(string database, string table, ClickHouseDialect dialect, int retentionDays) =>
+    /// <summary>The statements for one node: the database, the events table, the heartbeats table.</summary>
+    public static IReadOnlyList<string> SingleNode(string database, string table, ClickHouseDialect dialect, int retentionDays, string heartbeatTable = DefaultHeartbeatTable) =>
     [
         $"CREATE DATABASE IF NOT EXISTS {Quote(database)}",
         CreateTable(database, table, dialect, retentionDays, "ReplacingMergeTree", onCluster: null),
+        CreateTable(database, heartbeatTable, dialect, retentionDays, "ReplacingMergeTree", onCluster: null, HeartbeatColumns, HeartbeatOrderBy),
     ];
+
+    public const string DefaultHeartbeatTable = "heartbeats";
 
     /// <summary>
     /// A cluster: a local table on every node (ReplicatedReplacingMergeTree, or plain
     /// ReplacingMergeTree shards when <paramref name="replicated"/> is false) and the
     /// Distributed table <paramref name="table"/> over them, sharded by host so one host's
-    /// events (and its process trees) stay on one shard. Replicated statements run once
-    /// with ON CLUSTER (which needs ZooKeeper anyway); unreplicated ones run on every node.
+    /// events (and its process trees) stay on one shard; the same pair for the heartbeats.
+    /// Replicated statements run once with ON CLUSTER (which needs ZooKeeper anyway);
+    /// unreplicated ones run on every node. The replica path names the database and table
+    /// literally: the {database}/{table} macros came after 18.16, {shard}/{replica} come
+    /// from each server's &lt;macros&gt;.
     /// </summary>
-    public static IReadOnlyList<string> Cluster(string cluster, string database, string table, ClickHouseDialect dialect, int retentionDays, bool replicated)
+    public static IReadOnlyList<string> Cluster(string cluster, string database, string table, ClickHouseDialect dialect, int retentionDays, bool replicated,
+        string heartbeatTable = DefaultHeartbeatTable)
     {
-        string local = table + "_local";
         string? on = replicated ? cluster : null;
-        string engine = replicated
-            ? $"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}')"
-            : "ReplacingMergeTree";
         return
         [
             $"CREATE DATABASE IF NOT EXISTS {Quote(database)}{OnCluster(on)}",
-            CreateTable(database, local, dialect, retentionDays, engine, on),
-            $"CREATE TABLE IF NOT EXISTS {Quote(database)}.{Quote(table)}{OnCluster(on)} AS {Quote(database)}.{Quote(local)}\n" +
-            $"ENGINE = Distributed({Literal(cluster)}, {Literal(database)}, {Literal(local)}, {ShardingKey})",
+            CreateTable(database, table + "_local", dialect, retentionDays, LocalEngine(database, table + "_local", replicated), on),
+            CreateDistributed(cluster, database, table, on),
+            CreateTable(database, heartbeatTable + "_local", dialect, retentionDays, LocalEngine(database, heartbeatTable + "_local", replicated), on,
+                HeartbeatColumns, HeartbeatOrderBy),
+            CreateDistributed(cluster, database, heartbeatTable, on),
         ];
     }
+
+    /// <summary>
+    /// ALTERs that bring a table made by an earlier schema up to this one (the heartbeats table is
+    /// new: its CREATE ... IF NOT EXISTS is in the schema). Current servers skip a column that
+    /// exists (ADD COLUMN IF NOT EXISTS); 18.16 has no IF NOT EXISTS there, so its ALTERs are
+    /// plain ADD COLUMN and a column that already exists makes that one statement fail, harmlessly
+    /// (the daemon with create_table on adds what is missing itself, column by column).
+    /// On a cluster the local tables change first, then the Distributed table.
+    /// </summary>
+    public static IReadOnlyList<string> Migration(string? cluster, string database, string table, ClickHouseDialect dialect, bool replicated)
+    {
+        var statements = new List<string>();
+        string? on = cluster is not null && replicated ? cluster : null;
+        string[] tables = cluster is null ? [table] : [table + "_local", table];
+        foreach (string t in tables)
+        {
+            for (int i = FirstSchemaColumns; i < Columns.Length; i++)
+                statements.Add(AddColumn(database, t, Columns[i], dialect, on));
+        }
+        return statements;
+    }
+
+    /// <summary>One ADD COLUMN (IF NOT EXISTS where the server has it).</summary>
+    public static string AddColumn(string database, string table, (string Name, string Type, bool LowCardinality) column, ClickHouseDialect dialect, string? onCluster) =>
+        $"ALTER TABLE {Quote(database)}.{Quote(table)}{OnCluster(onCluster)} ADD COLUMN {(dialect == ClickHouseDialect.Current ? "IF NOT EXISTS " : "")}" +
+        $"{Quote(column.Name)} {TypeOf(column, dialect)}";
+
+    private static string LocalEngine(string database, string local, bool replicated) => replicated
+        ? $"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}')"
+        : "ReplacingMergeTree";
+
+    private static string CreateDistributed(string cluster, string database, string table, string? on) =>
+        $"CREATE TABLE IF NOT EXISTS {Quote(database)}.{Quote(table)}{OnCluster(on)} AS {Quote(database)}.{Quote(table + "_local")}\n" +
+        $"ENGINE = Distributed({Literal(cluster)}, {Literal(database)}, {Literal(table + "_local")}, {ShardingKey})";
+
+    private static string TypeOf((string Name, string Type, bool LowCardinality) column, ClickHouseDialect dialect) =>
+        column.LowCardinality && dialect == ClickHouseDialect.Current ? $"LowCardinality({column.Type})" : column.Type;
 
     /// <summary>The statements as one script, each ending in ';'.</summary>
     public static string Script(IReadOnlyList<string> statements)
@@ -135,19 +207,17 @@ internal static class ClickHouseSchema
         return sb.ToString().TrimEnd('\n') + "\n";
     }
 
-    private static string CreateTable(string database, string table, ClickHouseDialect dialect, int retentionDays, string engine, string? onCluster)
+    private static string CreateTable(string database, string table, ClickHouseDialect dialect, int retentionDays, string engine, string? onCluster,
+        (string Name, string Type, bool LowCardinality)[]? columns = null, string orderBy = OrderBy)
     {
+        columns ??= Columns;
         var sb = new StringBuilder();
         sb.Append("CREATE TABLE IF NOT EXISTS ").Append(Quote(database)).Append('.').Append(Quote(table)).Append(OnCluster(onCluster)).Append("\n(\n");
-        for (int i = 0; i < Columns.Length; i++)
-        {
-            (string name, string type, bool lowCardinality) = Columns[i];
-            string shown = lowCardinality && dialect == ClickHouseDialect.Current ? $"LowCardinality({type})" : type;
-            sb.Append("    ").Append(Quote(name)).Append(' ').Append(shown).Append(i < Columns.Length - 1 ? ",\n" : "\n");
-        }
+        for (int i = 0; i < columns.Length; i++)
+            sb.Append("    ").Append(Quote(columns[i].Name)).Append(' ').Append(TypeOf(columns[i], dialect)).Append(i < columns.Length - 1 ? ",\n" : "\n");
         sb.Append(")\nENGINE = ").Append(engine)
           .Append("\nPARTITION BY ").Append(PartitionBy)
-          .Append("\nORDER BY ").Append(OrderBy);
+          .Append("\nORDER BY ").Append(orderBy);
         if (dialect == ClickHouseDialect.Current && retentionDays > 0)
             sb.Append("\nTTL `@timestamp` + INTERVAL ").Append(retentionDays.ToString(CultureInfo.InvariantCulture)).Append(" DAY");
         sb.Append("\nSETTINGS index_granularity = 8192");

@@ -50,6 +50,12 @@ internal sealed record ClickHouseSettings
     /// <summary>Create the database and the single-node table when they are missing.</summary>
     public bool CreateTable { get; init; } = true;
 
+    /// <summary>The daemon writes a heartbeat row this often (0 = never); procwatch fleet hosts marks a host quiet after 3 missed.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The heartbeats table, in <see cref="Database"/> (the Distributed one on a cluster).</summary>
+    public string HeartbeatTable { get; init; } = ClickHouseSchema.DefaultHeartbeatTable;
+
     /// <summary>Retention in days for a table the daemon creates (a TTL on servers that have TTL; 0 = keep forever).</summary>
     public int RetentionDays { get; init; } = 90;
 }

@@ -38,6 +38,12 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
     private long _queuedBytes;
     private long _queuedAlertBytes;
     private long _queuedRows;
+    /// <summary>Rows the spool thread took off the queue and is compressing and writing: still pending.</summary>
+    private long _spoolingRows;
+    private readonly string _hostname;
+    private readonly Action<string> _report;
+    private readonly (string? User, string? Password) _credentials;
+    private HeartbeatWriter? _heartbeats;
     private volatile bool _stopping;
     private bool _disposed;
 
@@ -47,11 +53,14 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
     {
         _settings = settings;
         Name = "clickhouse:" + settings.Url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + settings.Database + "." + settings.Table;
-        _rows = new ClickHouseRowWriter(hostname);
+        _hostname = hostname ?? Environment.MachineName;
+        _report = report;
+        _rows = new ClickHouseRowWriter(_hostname);
         _losses = new LossReporter(Name, report);
         _intervalTicks = (long)(settings.BatchInterval.TotalSeconds * Stopwatch.Frequency);
         SealBytes = Math.Min(settings.QueueMaxBytes / 4, 16L * 1024 * 1024);
         (string? user, string? password) = ClickHouseCredentials.Resolve(settings, report);
+        _credentials = (user, password);
         try
         {
             _spool = new ClickHouseSpool(settings.SpoolDirectory, settings.SpoolMaxBytes, settings.SpoolMaxAge);
@@ -89,7 +98,7 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         get
         {
             lock (_gate)
-                return _plain.Count + _alerts.Count + _queuedRows + _spool.Rows;
+                return _plain.Count + _alerts.Count + _queuedRows + _spoolingRows + _spool.Rows;
         }
     }
 
@@ -103,6 +112,21 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         get => _delivery.Latencies;
         set => _delivery.Latencies = value;
     }
+
+    /// <summary>
+    /// Starts the heartbeat rows (<see cref="ClickHouseSettings.HeartbeatInterval"/>; none when
+    /// zero) once the daemon has counters to put in them.
+    /// </summary>
+    public void StartHeartbeats(Func<HeartbeatCounters> read)
+    {
+        if (_settings.HeartbeatInterval <= TimeSpan.Zero || _heartbeats is not null)
+            return;
+        _heartbeats = new HeartbeatWriter(_settings, _credentials.User, _credentials.Password, _hostname, Name, _report, read, () => PendingRows,
+            () => _delivery.TableChecked);
+    }
+
+    /// <summary>Heartbeats the server accepted.</summary>
+    public long HeartbeatsSent => _heartbeats?.Sent ?? 0;
 
     /// <summary>It writes rows of its own (<see cref="ClickHouseRowWriter"/>).</summary>
     public bool TakesJsonLine => false;
@@ -209,7 +233,11 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
             if (!signalled)
                 Flush();
             while (TryDequeue(out ArrayBufferWriter<byte>? rows, out int count, out long sealedAt))
+            {
                 Spool(rows, count, sealedAt, compressed);
+                lock (_gate)
+                    _spoolingRows = 0; // in the spool (counted there) or counted as dropped
+            }
             if (_stopping)
             {
                 lock (_gate)
@@ -235,6 +263,7 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
             if (alerts)
                 _queuedAlertBytes -= rows.WrittenCount;
             _queuedRows -= count;
+            _spoolingRows = count; // between the queue and the spool, the rows must not look delivered
             return true;
         }
     }
@@ -270,6 +299,7 @@ internal sealed class ClickHouseSink : IOutputSink, ISpooledOutput
         if (_disposed)
             return;
         _disposed = true;
+        _heartbeats?.Dispose();
         lock (_gate)
         {
             SealLocked(_plain);

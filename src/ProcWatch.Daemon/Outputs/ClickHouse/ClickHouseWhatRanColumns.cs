@@ -3,8 +3,7 @@ using ProcWatch.Output;
 namespace ProcWatch.Daemon.Outputs.ClickHouse;
 
 /// <summary>
-/// The "what ran" columns of a row (<see cref="ClickHouseSchema.Columns"/>): the executable's
-/// hash or why none (on the exec), the follow-up's file and hash (<c>event.action = 'hash'</c>,
+/// The "what ran" columns of a row (<see cref="ClickHouseSchema.Columns"/>): the follow-up's file and hash (<c>event.action = 'hash'</c>,
 /// joined to its exec by <c>process.entity_id</c>), the unknown-path flag, the loader's
 /// program and the interpreter's script.
 /// </summary>
@@ -18,13 +17,11 @@ internal static class ClickHouseWhatRanColumns
             if (hash.Path is not null) w.String("file.path"u8, hash.Path);
             if (hash.Sha256 is not null) w.String("file.hash.sha256"u8, hash.Sha256);
             if (hash.HashStatus is not null) w.String("procwatch.hash_status"u8, hash.HashStatus);
-            if (hash.Process?.Sha256 is { } sha) w.String("process.hash.sha256"u8, sha);
-            return;
+            return; // process.hash.sha256: ClickHouseRowWriter, for every event whose process has one
         }
         if (e is not ExecEvent || e.Process is not { } p)
             return;
-        if (p.Sha256 is not null) w.String("process.hash.sha256"u8, p.Sha256);
-        if (p.HashStatus is not null) w.String("procwatch.hash_status"u8, p.HashStatus);
+        // process.hash.sha256 and procwatch.hash_status: ClickHouseRowWriter (a key twice breaks JSONEachRow).
         if (p.ExecutableUnknown) w.Number("procwatch.executable_unknown"u8, 1);
         if (p.LoadedProgram is { } loaded)
         {
