@@ -102,7 +102,7 @@ internal static class DoctorText
     private static void Line(StringBuilder sb, string label, string text)
     {
         if (label.Length > 0)
-            sb.Append(label.PadRight(LabelWidth));
+            sb.Append(label.PadRight(LabelWidth - 1)).Append(' '); // a label as long as the column still gets its space ("runtime containerd")
         sb.Append(TerminalText.Escape(text)).Append('\n');
     }
 }
