@@ -267,7 +267,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         {
             // A program ran from a path too long for anything to name: rules on the executable
             // could not see it (issue 20, H7).
-            Write(e, BuiltInAlerts.ExecutableUnknown);
+            Write(written, BuiltInAlerts.ExecutableUnknown); // cut like the event when its user floods
             Metrics!.OnAlert();
         }
         if (_ruleSet.Rules.Length > 0 && !_own.IsOwn(e))

@@ -219,7 +219,6 @@ internal ref partial struct JsonLineWriter
         _pos += n;
     }
 
-    /// <summary>An array element.</summary>
     /// <summary>A property whose name is data (a container label): the name escaped like a value.</summary>
     public void StringProperty(string name, string value)
     {
@@ -229,6 +228,7 @@ internal ref partial struct JsonLineWriter
         WriteEscaped(value);
     }
 
+    /// <summary>An array element.</summary>
     public void StringItem(string value)
     {
         Separator();
