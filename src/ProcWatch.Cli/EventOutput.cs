@@ -21,7 +21,7 @@ internal sealed class EventOutput : IDisposable
     {
         _stream = stream;
         Name = name;
-        CanStall = !IsRegularFile(fd);
+        CanStall = !(Files.FileStatus.TryOf(fd, out Files.FileStatus status) && status.IsRegular);
     }
 
     public string Name { get; }
@@ -103,15 +103,6 @@ internal sealed class EventOutput : IDisposable
     {
         _abandoned = true;
         IsClosed = true;
-    }
-
-    private static unsafe bool IsRegularFile(int fd)
-    {
-        byte* statx = stackalloc byte[Interop.Libc.StatxSize];
-        if (Interop.Libc.Statx(fd, "", Interop.Libc.AT_EMPTY_PATH, Interop.Libc.STATX_TYPE, statx) != 0)
-            return false;
-        ushort mode = *(ushort*)(statx + Interop.Libc.StatxModeOffset);
-        return (mode & Interop.Libc.S_IFMT) == Interop.Libc.S_IFREG;
     }
 
     public void Dispose()

@@ -32,6 +32,17 @@ internal static class ContainerRuleMatching
     {
         if (c?.ImageName is not { } name)
             return false;
-        return ProcessMatching.Glob(pattern, name) || (c.ImageTag is { } tag && ProcessMatching.Glob(pattern, $"{name}:{tag}"));
+        return ProcessMatching.Glob(pattern, name) || (c.ImageTag is { } tag && GlobNameTag(pattern, name, tag));
+    }
+
+    /// <summary>The pattern against "name:tag", built on the stack for the usual lengths (this runs per event and rule).</summary>
+    private static bool GlobNameTag(string pattern, string name, string tag)
+    {
+        int length = name.Length + 1 + tag.Length;
+        Span<char> joined = length <= 512 ? stackalloc char[length] : new char[length];
+        name.CopyTo(joined);
+        joined[name.Length] = ':';
+        tag.CopyTo(joined[(name.Length + 1)..]);
+        return ProcessMatching.Glob(pattern, joined);
     }
 }

@@ -21,9 +21,4 @@ internal static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "isatty")]
     internal static partial int IsATty(int fd);
-
-    /// <summary>Offset of stx_mode (__u16) in struct statx.</summary>
-    internal const int StatxModeOffset = 28;
-    internal const uint STATX_TYPE = 0x1;
-    // AT_EMPTY_PATH, S_IFMT and S_IFREG: Libc.PrivateFiles.cs.
 }

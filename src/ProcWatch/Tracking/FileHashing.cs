@@ -12,14 +12,12 @@ namespace ProcWatch.Tracking;
 /// </summary>
 internal static class FileHashing
 {
-    private const int O_NONBLOCK = 0x800;
-    private const int O_NOCTTY = 0x100;
 
     /// <summary>Opens <paramref name="path"/> read-only; null when it does not open or is not a regular file.</summary>
     public static SafeFileHandle? OpenRegular(string path, out ExecutableVersion version)
     {
         version = default;
-        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK | Libc.O_NOCTTY, 0);
         if (fd < 0)
             return null;
         var handle = new SafeFileHandle(fd, ownsHandle: true);
