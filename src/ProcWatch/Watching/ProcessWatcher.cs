@@ -130,7 +130,7 @@ public sealed class ProcessWatcher : IDisposable
         }
         ActiveBackend = BackendOf(_sources);
         if (_enforcer is { Degraded: { } degraded })
-            Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(FailureKind.KernelUnsupported, Kernel.Enforcement.DenyLevels.Warning(_enforcer.Level, degraded))));
+            Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(FailureKind.KernelUnsupported, Kernel.Enforcement.DenyLevels.Warning(_enforcer.Level, Core.FailureText.OneLine(degraded)))));
         return _pipeline.Reader;
     }
 
