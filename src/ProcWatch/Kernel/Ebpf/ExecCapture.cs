@@ -97,7 +97,7 @@ internal sealed class ExecCapture : IDisposable
         if (!MmapRingBuffer.TryCreate(program.EventsMapFd, ringBytes, new RecordSink(onRecord), out MmapRingBuffer? ring, out int errno))
         {
             program.Dispose();
-            failure = new Failure(FailureKind.SystemError, errno, FailureStep.MapRingBuffer);
+            failure = new Failure(errno == Libc.EPERM ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported, errno, FailureStep.MapRingBuffer);
             return false;
         }
         capture = new ExecCapture(program, ring, options.WakeupInterval);
