@@ -9,6 +9,9 @@ internal enum FailureStep : byte
     /// <summary>Not Linux; Subject: what needs Linux ("/proc", "eBPF").</summary>
     NotLinux,
 
+    // The eBPF steps, DisabledByEnvironment through EveryAttachType, stay together: FailureText
+    // words a NoPrivilege failure at any of them as the one fix (CAP_BPF and CAP_PERFMON).
+
     // Checks before eBPF touches the kernel (EbpfPrerequisites).
     /// <summary>Switched off by an environment variable (Subject).</summary>
     DisabledByEnvironment,

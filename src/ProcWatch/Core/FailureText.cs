@@ -116,5 +116,6 @@ internal static class FailureText
         ? $"the kernel refuses proc connector subscriptions from a non-initial {namespaces} namespace (container): it serves only the host's namespaces with CAP_NET_ADMIN"
         : "no permission to listen to process events: the kernel requires CAP_NET_ADMIN (run as root)";
 
+    /// <summary>The eBPF steps are contiguous in <see cref="FailureStep"/> (said there).</summary>
     private static bool IsBpfStep(FailureStep step) => step is >= FailureStep.DisabledByEnvironment and <= FailureStep.EveryAttachType;
 }
