@@ -1,4 +1,5 @@
 using ProcWatch.Containers;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcFs;

@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Tracking;
 using ProcWatch.Watching;
 

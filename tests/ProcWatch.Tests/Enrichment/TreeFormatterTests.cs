@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Output;
 using ProcWatch.Tracking;

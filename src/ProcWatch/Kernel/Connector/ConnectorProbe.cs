@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Watching;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
+using ProcWatch.Core;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.Connector;
+using ProcWatch.Kernel;
 using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;

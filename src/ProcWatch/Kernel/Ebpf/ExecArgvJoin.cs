@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Watching;
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Tracking;

@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Watching;

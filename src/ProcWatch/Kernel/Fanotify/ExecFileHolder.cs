@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Tracking;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;

@@ -1,6 +1,6 @@
 using ProcWatch.Events;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch.Core;
 
 /// <summary>
 /// One step between the sources and the consumer (joining eBPF argv, the process table,

@@ -50,16 +50,3 @@ public sealed record DenyRule
     /// <summary>True when the rule names no file condition (it matches by user, cgroup or parent only).</summary>
     internal bool MatchesAnyFile => Executables.Count == 0 && Directories.Count == 0 && !Fileless && Sha256.Count == 0;
 }
-
-/// <summary>How deny rules are enforced on this host, best first.</summary>
-public enum EnforcementLevel
-{
-    /// <summary>No deny rules, or none could be enforced.</summary>
-    None,
-    /// <summary>BPF LSM (bprm_check_security): execve fails with EPERM, nothing of the program runs.</summary>
-    Lsm,
-    /// <summary>No BPF LSM: SIGKILL from the exec hook, the process dies before its first instruction.</summary>
-    Signal,
-    /// <summary>No eBPF: the process is killed through a pidfd after its exec event (it has run briefly).</summary>
-    PostExecKill,
-}

@@ -1,6 +1,6 @@
 using ProcWatch.Events;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch.Core;
 
 /// <summary>Where a source delivers events. Called from the source's own thread.</summary>
 internal interface IEventSink

@@ -1,7 +1,6 @@
 using ProcWatch.Events;
-using ProcWatch.Kernel;
 
-namespace ProcWatch.Watching;
+namespace ProcWatch.Kernel;
 
 /// <summary>
 /// The one place a <see cref="LostEvent"/> is built. Sources only say what was lost; the

@@ -1,4 +1,4 @@
-namespace ProcWatch.Watching;
+namespace ProcWatch.Core;
 
 /// <summary>
 /// A producer of events (the proc connector, eBPF, a /proc scanner). <see cref="Start"/>

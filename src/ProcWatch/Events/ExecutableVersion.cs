@@ -1,4 +1,4 @@
-namespace ProcWatch.Tracking;
+namespace ProcWatch.Events;
 
 /// <summary>
 /// One version of an executable file, as the kernel saw its inode at exec: the device (kernel
