@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using ProcWatch.Core;
-using ProcWatch.Watching;
 
 namespace ProcWatch;
 

@@ -1,6 +1,5 @@
 using ProcWatch.Core;
 using ProcWatch.Tracking;
-using ProcWatch.Watching;
 
 namespace ProcWatch;
 

@@ -3,7 +3,6 @@ using ProcWatch.Core;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.Connector;
 using ProcWatch.Kernel;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;
 

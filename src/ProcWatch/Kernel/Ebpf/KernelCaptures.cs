@@ -1,5 +1,4 @@
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;
 

@@ -4,8 +4,6 @@ using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Tracking;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Enforcement;
 

@@ -3,7 +3,6 @@ using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Text;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.ProcScan;
 

@@ -3,7 +3,6 @@ using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.ProcScan;
 
