@@ -173,6 +173,15 @@ internal sealed class FolderDependencyGraph
         {
             text.Append("cycle: ").AppendJoin(" <-> ", component).AppendLine();
             var members = new HashSet<string>(component, StringComparer.Ordinal);
+            List<string> loop = ShortestLoop(members);
+            text.Append(" shortest loop: ").AppendJoin(" -> ", loop).AppendLine();
+            for (int i = 0; i + 1 < loop.Count; i++)
+            {
+                text.Append("  ").Append(loop[i]).Append(" -> ").Append(loop[i + 1]).Append(':').AppendLine();
+                foreach (string line in Edges[loop[i]][loop[i + 1]].Take(filesPerEdge))
+                    text.Append("    ").AppendLine(line);
+            }
+            text.AppendLine(" every edge inside the cycle:");
             foreach (string from in component)
             {
                 if (!Edges.TryGetValue(from, out var targets))
@@ -190,6 +199,49 @@ internal sealed class FolderDependencyGraph
             }
         }
         return text.ToString();
+    }
+
+    /// <summary>The shortest closed walk inside one cycle, first folder repeated at the end.</summary>
+    private List<string> ShortestLoop(HashSet<string> members)
+    {
+        List<string>? best = null;
+        foreach (string start in members.Order(StringComparer.Ordinal))
+        {
+            // Breadth-first from start, inside the component, back to start.
+            var previous = new Dictionary<string, string>(StringComparer.Ordinal);
+            var queue = new Queue<string>();
+            queue.Enqueue(start);
+            bool closed = false;
+            string last = start;
+            while (queue.Count > 0 && !closed)
+            {
+                string v = queue.Dequeue();
+                if (!Edges.TryGetValue(v, out var targets))
+                    continue;
+                foreach (string w in targets.Keys)
+                {
+                    if (!members.Contains(w))
+                        continue;
+                    if (w == start)
+                    {
+                        last = v;
+                        closed = true;
+                        break;
+                    }
+                    if (previous.TryAdd(w, v))
+                        queue.Enqueue(w);
+                }
+            }
+            if (!closed)
+                continue;
+            var path = new List<string> { start };
+            for (string v = last; v != start; v = previous[v])
+                path.Insert(1, v);
+            path.Add(start);
+            if (best is null || path.Count < best.Count)
+                best = path;
+        }
+        return best ?? [];
     }
 
     public string Describe(bool verbose)
