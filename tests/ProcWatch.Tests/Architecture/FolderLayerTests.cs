@@ -1,4 +1,4 @@
-using ProcWatch.Tests.Ebpf;
+using ProcWatch.Tests.Kernel.Ebpf;
 using Xunit;
 
 namespace ProcWatch.Tests.Architecture;
