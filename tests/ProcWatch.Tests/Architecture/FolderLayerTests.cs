@@ -1,5 +1,6 @@
 using ProcWatch.Tests.Kernel.Ebpf;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace ProcWatch.Tests.Architecture;
 
@@ -9,7 +10,7 @@ namespace ProcWatch.Tests.Architecture;
 /// folder that resolves to a type declared in another), so a fully qualified name or a type in
 /// namespace <c>ProcWatch</c> counts as much as a <c>using</c>.
 /// </summary>
-public sealed class FolderLayerTests
+public sealed class FolderLayerTests(ITestOutputHelper output)
 {
     /// <summary>
     /// Cycles known and accepted, each as its folders joined by " &lt;-&gt; " in ordinal order.
@@ -22,6 +23,8 @@ public sealed class FolderLayerTests
     {
         var graph = FolderDependencyGraph.Build(Path.Combine(Programs.RepoRoot, "src", "ProcWatch"));
 
+        // The whole graph (folder -> folders it uses), for `dotnet test --logger "console;verbosity=detailed"`.
+        output.WriteLine(graph.Describe(verbose: false));
         Assert.Contains("Core", graph.Folders);
         var unexpected = new List<string>();
         foreach (List<string> cycle in graph.Cycles())
