@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Fanotify;
 using ProcWatch.Tests.Helpers;
 using ProcWatch.Tracking;
 using Xunit;
 
-namespace ProcWatch.Tests.Kernel;
+namespace ProcWatch.Tests.Kernel.Fanotify;
 
 /// <summary>
 /// The fanotify exec-file holder on the real kernel: an executed file is held; once its
