@@ -42,6 +42,8 @@ public sealed class FleetSchemaTests(ClickHouseFixture fixture)
     public void A_table_of_the_first_schema_migrated_by_fleet_schema_or_by_the_output_takes_hashes_and_ancestors()
     {
         string byCli = ClickHouseTestEvents.UniqueTable(), byOutput = ClickHouseTestEvents.UniqueTable();
+        // The database too: this test must not rely on another test of the collection running first.
+        _server.Query("CREATE DATABASE IF NOT EXISTS `procwatch`");
         foreach (string table in (string[])[byCli, byOutput])
             _server.Query(FirstSchema(table));
         (int code, string ddl, string stderr) = ProcWatch.Tests.Daemon.Cli.Run("fleet", "schema", "--migration", "--server-version", "18.16", "--table", byCli);
