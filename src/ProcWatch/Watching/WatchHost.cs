@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Kernel.ProcScan;
 using ProcWatch.Tracking;
 
@@ -85,7 +86,10 @@ internal sealed class WatchHost : IDisposable
             // Every executed file held from its exec (fanotify, root only): a dropper that
             // deletes itself and exits at once is still hashed. Unavailable: nothing held.
             if (options.Enrichment!.Hash.HoldExecutedFiles && (execFiles = Kernel.Fanotify.ExecFileHolder.TryStart()) is { } held)
+            {
                 hasher.HeldFiles = held.Take;
+                held.IsHashed = hasher.IsHashed;
+            }
         }
         var host = new WatchHost(pipeline, enforcer, execFiles, settings.Statistics);
         IReadOnlyList<IEventSource> sources = options.Sources ?? [];

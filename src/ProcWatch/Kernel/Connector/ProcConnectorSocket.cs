@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Connector;
 
