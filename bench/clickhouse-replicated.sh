@@ -34,7 +34,7 @@ zkport=$(free_port)
 mkdir -p "$root/zk/data"
 printf 'tickTime=2000\ndataDir=%s/zk/data\nclientPort=%s\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\nmaxClientCnxns=500\n' \
   "$root" "$zkport" > "$root/zk/zoo.cfg"
-java -Xmx256m -cp "/usr/share/java/*" org.apache.zookeeper.server.quorum.QuorumPeerMain "$root/zk/zoo.cfg" >"$root/zk/log" 2>&1 & zk=$!
+java -Xmx256m -cp "/usr/share/java/*" org.apache.zookeeper.server.quorum.QuorumPeerMain "$root/zk/zoo.cfg" >"$root/zk/log" 2>&1 & zk=$!; disown $zk # no "Killed" job notices at the end
 for i in $(seq 900); do
   python3 - "$zkport" <<'PY' 2>/dev/null | grep -q 'Mode: standalone' && break
 import socket, sys
@@ -77,7 +77,7 @@ for i in 0 1 2 3; do
 XML
 done
 start_node() {
-  /usr/sbin/clickhouse-server --config-file="$root/n$1/config.xml" >/dev/null 2>&1 & pids[$1]=$!
+  /usr/sbin/clickhouse-server --config-file="$root/n$1/config.xml" >/dev/null 2>&1 & pids[$1]=$!; disown ${pids[$1]}
   local i
   for i in $(seq 900); do curl -sf "http://127.0.0.1:${http[$1]}/ping" >/dev/null && return 0; sleep 0.1; done
   echo "bench: node $1 did not answer /ping within 90 s" >&2; tail -5 "$root/n$1/error.log" >&2; return 1
