@@ -93,14 +93,13 @@ internal static partial class ClickHouseBench
         return 0;
     }
 
-    /// <summary>An output's log line without its host and the numbers that differ per host, so that 1000 hosts' same problem is one line.</summary>
+    /// <summary>An output's log line without its host and the numbers (but the error code), so that 1000 hosts' same problem is one line.</summary>
     private static string Kind(string line)
     {
         int at = line.IndexOf(": ", StringComparison.Ordinal);
         string what = at < 0 ? line : line[(at + 2)..];
-        what = Regex.Replace(what, @"\(\d+ events, \d+ bytes\)", "(N events, N bytes)");
-        what = Regex.Replace(what, @"\d+ events still spooled", "N events still spooled");
-        return Regex.Replace(what, @"\(\d+\)", "(N)").ReplaceLineEndings(" ");
+        what = Regex.Replace(what, @": Insertion status:.*?(; keeping|$)", "$1"); // which shard took how many rows: differs per insert
+        return Regex.Replace(what, @"(?<!code |\d)\d+", "N").ReplaceLineEndings(" ");
     }
 
     private static long Sum(ClickHouseSink[] sinks, Func<ClickHouseSink, long> value)
