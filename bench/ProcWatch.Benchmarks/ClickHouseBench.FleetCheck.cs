@@ -8,12 +8,11 @@ namespace ProcWatch.Benchmarks;
 /// generator has exited: their results added up (sent, accepted, lost, offered rate against
 /// the target, drain time from the last event generated to the last accepted, CPU per event,
 /// insert latencies, the outputs' log lines by kind); then the replicas are waited for until
-/// no replica has replication work queued, which is where the servers' CPU (4 servers +
-/// ZooKeeper, the killed replica's share included) is read; then the exact check, on every
-/// replica's local table: rows with FINAL, distinct event ids and a sum of their hashes (the
-/// two replicas of a shard must agree on all three), rows without FINAL (a duplicate that got
-/// in and is not merged yet shows there), and distinct ids across the cluster through the
-/// Distributed table.
+/// they have converged (below), which is where the servers' CPU (4 servers + ZooKeeper, the
+/// killed replica's share included) is read; then the exact check, on every replica's local
+/// table: rows with FINAL, distinct event ids and a sum of their hashes (the two replicas of a
+/// shard must agree on all three), rows without FINAL (a duplicate that got in and is not
+/// merged yet shows there), and distinct ids across the cluster through the Distributed table.
 ///   clickhouse fleet-check GEN_ROOT NODE_URL,... SERVER_PID,... CPU_TICKS_BEFORE KILLED_TICKS TARGET_EVENTS_PER_S CONVERGE_CAP_SECONDS
 /// </summary>
 internal static partial class ClickHouseBench
@@ -62,31 +61,40 @@ internal static partial class ClickHouseBench
         foreach ((string what, int n) in messages.OrderByDescending(m => m.Value))
             Console.WriteLine($"  outputs' log, {n}×: {what}");
 
-        // The killed replica fetches what it missed in the background: wait (cheaply) until no replica has work queued.
-        // Rows without FINAL are not compared here: a part a replica wrote while its ZooKeeper session expired stays local
-        // to it (its retried batch went in elsewhere), so the two replicas may differ there and still hold the same events.
+        // The killed replica fetches what it missed in the background. Converged: no replica has replication work queued
+        // (cheap to ask) and then the two replicas of each shard agree on rows with FINAL, distinct ids and the ids' hash sum
+        // (an empty queue alone is not enough: a replica just restarted shows one before it has read the log). Rows without
+        // FINAL are not compared: a part a replica wrote while its ZooKeeper session expired stays local to it (its retried
+        // batch went in elsewhere), so the two may differ there and still hold the same events.
+        const string Sql = "SELECT count(), uniqExact(`event.id`), sum(cityHash64(`event.id`)) FROM procwatch.bench_fleet_local FINAL";
+        string[] final = new string[nodes.Length];
         var converge = Stopwatch.StartNew();
-        while (converge.Elapsed < convergeCap)
+        while (true)
         {
             bool quiet = true;
             foreach (Uri node in nodes)
                 quiet &= Query(node, "SELECT sum(queue_size) + sum(is_readonly) + sum(is_session_expired) FROM system.replicas " +
                                      "WHERE database = 'procwatch' AND table = 'bench_fleet_local'") == "0";
-            if (quiet) break;
+            bool agree = quiet;
+            if (quiet)
+            {
+                for (int i = 0; i < nodes.Length; i++) final[i] = Query(nodes[i], Sql);
+                for (int s = 0; s < nodes.Length; s += 2) agree &= final[s] == final[s + 1];
+            }
+            if (agree || converge.Elapsed > convergeCap) break;
             Thread.Sleep(1000);
         }
         long ticks = killedTicks - ticksBefore;
         foreach (int pid in serverPids) ticks += CpuTicks(pid);
-        Console.WriteLine($"replication queues empty {converge.Elapsed.TotalSeconds:0.0} s after the last generator finished (cap {convergeCap.TotalSeconds:0} s)");
+        Console.WriteLine($"replicas converged {converge.Elapsed.TotalSeconds:0.0} s after the last generator finished (cap {convergeCap.TotalSeconds:0} s)");
         Console.WriteLine($"  CPU of the 4 servers + ZooKeeper: {ticks / 100.0:0.0} s = {ticks / 100.0 / sent * 1e6:0.00} µs per event");
 
         // The exact check.
-        const string Sql = "SELECT count(), uniqExact(`event.id`), sum(cityHash64(`event.id`)) FROM procwatch.bench_fleet_local FINAL";
         bool exactlyOnce = true;
         long storedFinal = 0, storedDistinct = 0;
         for (int s = 0; s < nodes.Length; s += 2)
         {
-            string a = Query(nodes[s], Sql), b = Query(nodes[s + 1], Sql);
+            (string a, string b) = (final[s] ?? Query(nodes[s], Sql), final[s + 1] ?? Query(nodes[s + 1], Sql));
             long rawA = long.Parse(Query(nodes[s], "SELECT count() FROM procwatch.bench_fleet_local"), CultureInfo.InvariantCulture);
             long rawB = long.Parse(Query(nodes[s + 1], "SELECT count() FROM procwatch.bench_fleet_local"), CultureInfo.InvariantCulture);
             string[] f = a.Split('\t');
