@@ -85,10 +85,12 @@ internal static partial class ClickHouseBench
         result.Append(CultureInfo.InvariantCulture, $"hosts={hosts}\nsent={sent}\naccepted={accepted}\nlost={lost}\npending={pending}\n");
         result.Append(CultureInfo.InvariantCulture, $"started_ms={started}\ngenerated_ms={generated}\ndrained_ms={drained}\nworst_late_ms={worstLateMs}\n");
         result.Append(CultureInfo.InvariantCulture, $"cpu_s={cpu:0.00}\nrss_peak_kb={PeakRssKb()}\nrecorded={recorded.Count}\n");
+        // Disposed first: past the drain cap, delivery loops would still be adding latencies. In parallel: one by one,
+        // each spool's 2 s grace would add up.
+        Parallel.ForEach(sinks, s => s.Dispose());
         File.WriteAllText(Path.Combine(outDir, "latencies"),
             string.Join('\n', latencies.SelectMany(l => l).Select(ms => ms.ToString("0.0", CultureInfo.InvariantCulture))));
         File.WriteAllText(Path.Combine(outDir, "messages"), string.Concat(messages.Select(m => $"{m.Value}\t{m.Key}\n")));
-        Parallel.ForEach(sinks, s => s.Dispose()); // one by one, each drained spool's 2 s grace would add up
         File.WriteAllText(Path.Combine(outDir, "result"), result.ToString()); // last: its presence means the rest is written
         return 0;
     }
