@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ProcWatch.Tests.Helpers;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace ProcWatch.Tests.Api;
 
@@ -9,7 +10,9 @@ namespace ProcWatch.Tests.Api;
 /// <c>ProcWatch</c> namespace, no internals, the default options, and a real child process
 /// whose fork, exec and exit must come out of <c>WatchAsync</c> as the kernel saw them.
 /// </summary>
-public class LibraryUserTests
+/// <remarks>Beside the eBPF tests, not during them: Auto attaches the eBPF programs too.</remarks>
+[Collection(ProcWatch.Tests.Kernel.Ebpf.EbpfCollection.Name)]
+public class LibraryUserTests(ITestOutputHelper output)
 {
     [KernelFact]
     public async Task WatchAsync_ReportsARealChild_ForkExecExit_InOrder_FieldByField()
@@ -46,6 +49,8 @@ public class LibraryUserTests
             var seen = new List<ProcessEvent>();
             await foreach (ProcessEvent e in watcher.WatchAsync(cts.Token))
             {
+                if (e is LostEvent lost)
+                    output.WriteLine($"lost: {lost.Count} ({lost.Reason})"); // says why, should an event below be missing
                 if (e is ForkEvent { IsThread: false } or ExitEvent { IsThread: false } || e is ExecEvent { Process.Args: { } args } && args.Contains(token))
                     seen.Add(e);
                 if (child.IsCompleted && seen.Exists(x => x is ExitEvent && x.Pid == Volatile.Read(ref childPid)))
