@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using ProcWatch.Events;
+using ProcWatch.Kernel;
 using ProcWatch.Kernel.Connector;
 using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Kernel.ProcScan;
@@ -31,9 +33,9 @@ internal static class BackendSelector
             case Backend.Ebpf:
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason))
+                if (!TryComposeEbpf(options, out IEventSource[]? forced, out string? ebpfReason))
                     throw new ProcWatchException(EbpfFailureKind(ebpfReason), $"eBPF exec capture unavailable: {ebpfReason}");
-                return new BackendSelection([forced], null);
+                return new BackendSelection(forced, null);
             default:
                 if (!ConnectorProbe.TryConnector(ProbeTimeout, out string? reason))
                 {
@@ -42,11 +44,36 @@ internal static class BackendSelector
                 }
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why))
-                    return new BackendSelection([ebpf], null);
+                if (TryComposeEbpf(options, out IEventSource[]? ebpf, out string? why))
+                    return new BackendSelection(ebpf, null);
                 return new BackendSelection([Connector(options)],
                     $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor", EbpfFailureKind(why));
         }
+    }
+
+    /// <summary>
+    /// The eBPF backend: two sources side by side, neither owning the other. The ring's source
+    /// builds forks, execs and exits from its records (each event from one record); the
+    /// connector serves the other kinds and thread clones and exits, and only counts its own
+    /// forks, execs and exits for the cross-check. Before each event it posts (and after each
+    /// receive window) the connector drains the ring, so that what the kernel wrote first
+    /// enters the pipeline first. The ring's source comes first: it starts draining before
+    /// the connector subscribes.
+    /// </summary>
+    internal static bool TryComposeEbpf(WatchOptions options, [NotNullWhen(true)] out IEventSource[]? sources, [NotNullWhen(false)] out string? unavailableReason, ExecCaptureOptions? capture = null)
+    {
+        var crossCheck = new LifecycleCrossCheck();
+        if (!EbpfExecSource.TryCreate(options.SourceKinds, crossCheck, out EbpfExecSource? ebpf, out unavailableReason, capture))
+        {
+            sources = null;
+            return false;
+        }
+        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck)
+        {
+            DrainEarlierRecords = ebpf.DrainNow,
+        };
+        sources = [ebpf, connector];
+        return true;
     }
 
     /// <summary>
