@@ -87,6 +87,7 @@ internal sealed class ConnectorEventSource : IEventSource
         _wake = WakeEvent.Create();
         // Subscribed before the thread starts: the kernel queues events in the socket buffer from here on.
         _socket.Subscribe(_kinds, KernelSupportsFilter); // count-only kinds included
+        _crossCheck?.Begin(KernelClock.MonotonicNs());
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "procwatch-connector" };
         _thread.Start();
     }
@@ -250,7 +251,7 @@ internal sealed class ConnectorEventSource : IEventSource
                     ProcessEventKinds.Fork => Lifecycle.Fork,
                     ProcessEventKinds.Exec => Lifecycle.Exec,
                     _ => Lifecycle.Exit,
-                });
+                }, (long)record.TimestampNs);
                 continue;
             }
             // User-space filter: the kernel may send more than asked (old kernels, fork vs clone).

@@ -18,7 +18,7 @@ internal sealed class EbpfExecSource : IEventSource
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Ticks per cross-check window (1 s): the two counts race by milliseconds, a window absorbs that.</summary>
+    /// <summary>Ticks between cross-check judgements (1 s, the window's length).</summary>
     private const int TicksPerWindow = 10;
 
     private readonly ExecCaptureOptions _options;
@@ -109,11 +109,11 @@ internal sealed class EbpfExecSource : IEventSource
         switch (record)
         {
             case ExecRecord exec:
-                _crossCheck?.OnRing(Lifecycle.Exec);
+                _crossCheck?.OnRing(Lifecycle.Exec, at);
                 // A thread other than the leader exec'd: the connector reports the old leader's
                 // exit as a process exit, the kernel's exit program rightly reports none.
                 if (exec.OldPid != exec.Tgid)
-                    _crossCheck?.OnRing(Lifecycle.Exit);
+                    _crossCheck?.OnRing(Lifecycle.Exit, at);
                 if ((_kinds & ProcessEventKinds.Exec) != 0)
                 {
                     _sink!.Post(new ExecEvent
@@ -124,7 +124,7 @@ internal sealed class EbpfExecSource : IEventSource
                 }
                 break;
             case ForkRecord fork:
-                _crossCheck?.OnRing(Lifecycle.Fork);
+                _crossCheck?.OnRing(Lifecycle.Fork, at);
                 if ((_kinds & ProcessEventKinds.Fork) != 0)
                 {
                     _sink!.Post(new ForkEvent
@@ -135,7 +135,7 @@ internal sealed class EbpfExecSource : IEventSource
                 }
                 break;
             case ExitRecord exit:
-                _crossCheck?.OnRing(Lifecycle.Exit);
+                _crossCheck?.OnRing(Lifecycle.Exit, at);
                 if ((_kinds & ProcessEventKinds.Exit) != 0)
                 {
                     _sink!.Post(new ExitEvent
@@ -157,8 +157,12 @@ internal sealed class EbpfExecSource : IEventSource
         try
         {
             ReportDrops();
-            if (++_ticks % TicksPerWindow == 0 && _crossCheck?.CloseWindow() is > 0 and long shortfall)
-                _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheck, shortfall, _clock));
+            if (++_ticks % TicksPerWindow == 0 && _crossCheck is not null)
+            {
+                DrainNow(); // the ring's count up to now
+                if (_crossCheck.Close(KernelClock.MonotonicNs()) is > 0 and long shortfall)
+                    _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheck, shortfall, _clock));
+            }
             if (Capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
                 _sink?.Fault(new ProcWatchException($"eBPF exec capture stopped: {fault.Message}", fault));
         }
@@ -182,9 +186,9 @@ internal sealed class EbpfExecSource : IEventSource
             missing = newExec + newFork + newExit;
             if (missing <= 0)
                 return;
-            _crossCheck?.OnRing(Lifecycle.Exec, newExec);
-            _crossCheck?.OnRing(Lifecycle.Fork, newFork);
-            _crossCheck?.OnRing(Lifecycle.Exit, newExit);
+            _crossCheck?.OnRingDropped(Lifecycle.Exec, newExec);
+            _crossCheck?.OnRingDropped(Lifecycle.Fork, newFork);
+            _crossCheck?.OnRingDropped(Lifecycle.Exit, newExit);
         }
         _sink.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
     }
