@@ -23,12 +23,13 @@ internal sealed partial class EnrichmentStage
         ProcessInfo? known = entry?.Info;
         // A pinned scan (procfs) vouches for what /proc says only while its process still holds
         // the pid after the read: a start time known to the tick cannot tell a same-tick reuse.
-        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, scan)
+        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcRead read)
             && e.Pin?.HasExited() != true)
         {
+            ProcStat stat = read.Stat;
             // No kernel record of the file: its hash is unavailable.
             var lineage = new ExecLineage(ParentOf(stat.ParentPid), _ancestors.Of(stat.ParentPid, null), _hasher is null ? null : HashStatuses.Unavailable);
-            info = ProcessAssembler.MergeExec(e.Pid, read, scan, known, lineage);
+            info = _assembler.BuildFromProc(e.Pid, read, scan, known, lineage);
             if (entry is null)
             {
                 entry = new ProcessEntry(e.Pid, info)
@@ -46,7 +47,7 @@ internal sealed partial class EnrichmentStage
         else
         {
             // Lost the race (the process is gone, or the pid is already another process's).
-            info = ProcessAssembler.MergeExec(e.Pid, null, scan, known, default);
+            info = ProcessAssembler.BuildLostRace(e.Pid, scan, known);
             // eBPF's cgroup id still names the cgroup the process exec'd in, if that path is known.
             if (info.CgroupPath is null && info.CgroupId is { } cgroupId && _reader.CachedCgroupPath(cgroupId) is { } cgroupPath)
                 info = info with { CgroupPath = cgroupPath, ContainerId = ContainerId.FromCgroupPath(cgroupPath) };

@@ -48,7 +48,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             _table.OnEvicted = statistics.OnTableEviction;
         Seed();
         // Runs the whole /proc reading path once (JIT, caches) so that the first exec is read fast.
-        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _, out _);
+        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _);
     }
 
     /// <summary>Processes currently in the table.</summary>

@@ -130,18 +130,87 @@ internal sealed partial class ProcessAssembler
         && knownTicks == ticks && knownNs == _boot.StartTicksToBootNs(knownTicks);
 
     /// <summary>
-    /// An exec without a kernel record (the connector-only and procfs backends), built once:
-    /// what /proc said (<paramref name="read"/>: null when the race was lost), what the procfs
-    /// backend's scan saw (<paramref name="scan"/>, maybe of a process gone by now) and the
-    /// table's view. Same rule: the scan, then /proc, then inherited; the start and entity id
-    /// are the table's when it saw the fork (an exec keeps them). <paramref name="lineage"/>
-    /// is the table's parent summary and chain for a successful read.
+    /// A process read from /proc (the connector-only and procfs backends, a first sight, a
+    /// seeded entry's details), built once: what /proc said, what the procfs backend's scan
+    /// saw (<paramref name="scan"/>; its argv, names and ids come first: it read them at its
+    /// scan) and the table's view (<paramref name="known"/>: the start and entity id it had
+    /// since the fork, which an exec keeps). <paramref name="lineage"/> is the parent's summary,
+    /// the chain and the hash status.
     /// </summary>
-    internal static ProcessInfo MergeExec(int pid, ProcessInfo? read, ProcessInfo? scan, ProcessInfo? known, in ExecLineage lineage)
+    internal ProcessInfo BuildFromProc(int pid, in ProcRead read, ProcessInfo? scan, ProcessInfo? known, in ExecLineage lineage)
     {
-        if (read is null && scan is null)
+        ProcStat stat = read.Stat;
+        string? exe = read.Executable;
+        ExecutableSource exeSource = exe is null ? ExecutableSource.None : ExecutableSource.Procfs;
+        bool deleted = read.ExecutableDeleted;
+        IReadOnlyList<string>? args = stat.IsKernelThread ? null : read.Args;
+        ArgvSource argvSource = args is null ? ArgvSource.None : ArgvSource.Procfs;
+        bool argsTruncated = false;
+        int? argsCount = null;
+        int? parentPid = stat.ParentPid;
+        string? name = stat.Comm;
+        IdName? user = read.User, group = read.Group;
+        int? session = stat.SessionId, processGroup = stat.ProcessGroupId;
+        if (scan is not null)
         {
-            // Lost the race: only what the table knows for certain about this very process.
+            if (scan.Args is not null && scan.ArgvSource is ArgvSource.Ebpf or ArgvSource.Procfs)
+                (args, argsTruncated, argsCount, argvSource) = (scan.Args, scan.ArgsTruncated, scan.ArgsCount, scan.ArgvSource);
+            // A resolved path from /proc beats the unresolved execve filename of a scan.
+            if (scan.Executable is not null && !(scan.ExecutableSource == ExecutableSource.Execve && exe is not null))
+                (exe, exeSource, deleted) = (scan.Executable, scan.ExecutableSource, scan.ExecutableDeleted);
+            parentPid = scan.ParentPid ?? parentPid;
+            name = scan.Name ?? name;
+            user = scan.User ?? user;
+            group = scan.Group ?? group;
+            session = scan.SessionId ?? session;
+            processGroup = scan.ProcessGroupId ?? processGroup;
+        }
+        string? cgroup = read.CgroupPath;
+        return new ProcessInfo
+        {
+            Pid = pid,
+            ParentPid = parentPid,
+            Name = name,
+            Executable = exe,
+            ExecutableSource = exeSource,
+            ExecutableDeleted = deleted,
+            ExecutableUnknown = read.ExecutableTooLong,
+            Args = args,
+            ArgsTruncated = argsTruncated,
+            ArgsCount = argsCount,
+            ArgvSource = argvSource,
+            WorkingDirectory = read.WorkingDirectory,
+            User = user,
+            EffectiveUser = read.EffectiveUser,
+            Group = group,
+            EffectiveGroup = read.EffectiveGroup,
+            LoginUid = read.LoginUid,
+            SessionId = session,
+            ProcessGroupId = processGroup,
+            Tty = TtyNames.FromTtyNr(stat.TtyNr),
+            CgroupPath = cgroup,
+            ContainerId = cgroup is null ? null : ContainerId.FromCgroupPath(cgroup),
+            Start = known?.Start ?? _boot.StartTicksToWallClock(stat.StartTimeTicks),
+            StartTimeTicks = known?.StartTimeTicks ?? stat.StartTimeTicks,
+            StartBootNs = known?.StartBootNs ?? _boot.StartTicksToBootNs(stat.StartTimeTicks),
+            EntityId = known?.EntityId ?? _reader.EntityId(pid, stat.StartTimeTicks),
+            IsKernelThread = stat.IsKernelThread,
+            Environment = read.Environment,
+            HashStatus = lineage.HashStatus,
+            Parent = lineage.Parent,
+            Ancestors = lineage.Ancestors,
+        };
+    }
+
+    /// <summary>
+    /// An exec whose /proc read lost the race (the process is gone, or its pid is another's):
+    /// only what the procfs backend's scan saw and what the table knows for certain about
+    /// this very process; never another process's data.
+    /// </summary>
+    internal static ProcessInfo BuildLostRace(int pid, ProcessInfo? scan, ProcessInfo? known)
+    {
+        if (scan is null)
+        {
             return new ProcessInfo
             {
                 Pid = pid,
@@ -155,47 +224,28 @@ internal sealed partial class ProcessAssembler
                 Parent = known?.Parent,
             };
         }
-        ProcessInfo b = read ?? new ProcessInfo { Pid = pid };
-        if (scan is null)
-        {
-            return b with
-            {
-                Parent = lineage.Parent,
-                Ancestors = lineage.Ancestors,
-                HashStatus = lineage.HashStatus,
-                Start = known?.Start ?? b.Start,
-                StartTimeTicks = known?.StartTimeTicks ?? b.StartTimeTicks,
-                StartBootNs = known?.StartBootNs ?? b.StartBootNs,
-                EntityId = known?.EntityId ?? b.EntityId,
-            };
-        }
         bool haveArgs = scan.Args is not null && scan.ArgvSource is ArgvSource.Ebpf or ArgvSource.Procfs;
-        // A resolved path from /proc beats the unresolved execve filename of a scan.
-        bool readExe = scan.Executable is null || (scan.ExecutableSource == ExecutableSource.Execve && b.Executable is not null);
-        return b with
+        return new ProcessInfo
         {
             Pid = pid,
-            ParentPid = scan.ParentPid ?? b.ParentPid ?? known?.ParentPid,
-            Name = scan.Name ?? b.Name,
-            Executable = readExe ? b.Executable : scan.Executable,
-            ExecutableSource = readExe ? b.ExecutableSource : scan.ExecutableSource,
-            ExecutableDeleted = readExe ? b.ExecutableDeleted : scan.ExecutableDeleted,
-            Args = haveArgs ? scan.Args : b.Args,
-            ArgsTruncated = haveArgs ? scan.ArgsTruncated : b.ArgsTruncated,
-            ArgsCount = haveArgs ? scan.ArgsCount : b.ArgsCount,
-            ArgvSource = haveArgs ? scan.ArgvSource : b.ArgvSource,
-            User = scan.User ?? b.User,
-            Group = scan.Group ?? b.Group,
-            SessionId = scan.SessionId ?? b.SessionId ?? known?.SessionId,
-            ProcessGroupId = scan.ProcessGroupId ?? b.ProcessGroupId ?? known?.ProcessGroupId,
-            HashStatus = read is null ? null : lineage.HashStatus,
-            Ancestors = read is null ? null : lineage.Ancestors,
-            // The table's start when it saw the fork; after a lost race the scan's own.
-            Start = read is null ? scan.Start ?? known?.Start : known?.Start ?? b.Start,
-            StartTimeTicks = read is null ? scan.StartTimeTicks ?? known?.StartTimeTicks : known?.StartTimeTicks ?? b.StartTimeTicks,
-            StartBootNs = read is null ? known?.StartBootNs : known?.StartBootNs ?? b.StartBootNs,
-            EntityId = read is null ? scan.EntityId ?? known?.EntityId : known?.EntityId ?? b.EntityId,
-            Parent = read is null ? scan.Parent ?? known?.Parent : lineage.Parent,
+            ParentPid = scan.ParentPid ?? known?.ParentPid,
+            Name = scan.Name,
+            Executable = scan.Executable,
+            ExecutableSource = scan.Executable is null ? ExecutableSource.None : scan.ExecutableSource,
+            ExecutableDeleted = scan.Executable is not null && scan.ExecutableDeleted,
+            Args = haveArgs ? scan.Args : null,
+            ArgsTruncated = haveArgs && scan.ArgsTruncated,
+            ArgsCount = haveArgs ? scan.ArgsCount : null,
+            ArgvSource = haveArgs ? scan.ArgvSource : ArgvSource.None,
+            User = scan.User,
+            Group = scan.Group,
+            SessionId = scan.SessionId ?? known?.SessionId,
+            ProcessGroupId = scan.ProcessGroupId ?? known?.ProcessGroupId,
+            Start = scan.Start ?? known?.Start,
+            StartTimeTicks = scan.StartTimeTicks ?? known?.StartTimeTicks,
+            StartBootNs = known?.StartBootNs,
+            EntityId = scan.EntityId ?? known?.EntityId,
+            Parent = scan.Parent ?? known?.Parent,
         };
     }
 
@@ -215,5 +265,5 @@ internal sealed partial class ProcessAssembler
     }
 }
 
-/// <summary>What the table adds to an exec read from /proc: the parent's summary, the ancestor chain, the hash status.</summary>
+/// <summary>What the table adds to a process read from /proc: the parent's summary, and at an exec the ancestor chain and the hash status.</summary>
 internal readonly record struct ExecLineage(ParentInfo? Parent, IReadOnlyList<ParentInfo>? Ancestors, string? HashStatus);
