@@ -32,7 +32,7 @@ public abstract record ProcessEvent
     public ProcessInfo? Process { get; init; }
 
     /// <summary>The record the event was built from (eBPF's ring), for the assembler to build <see cref="Process"/> from; null for connector and /proc events.</summary>
-    internal SourceRecord? Record { get; init; }
+    internal Events.SourceRecord? Record { get; init; }
 
     /// <summary>
     /// The procfs backend's pidfd of the process, opened when the data that made this event was

@@ -1,4 +1,4 @@
-namespace ProcWatch;
+namespace ProcWatch.Events;
 
 /// <summary>
 /// What a source read for one event, as it read it (an eBPF ring record), before anything is

@@ -1,9 +1,9 @@
 using ProcWatch.Containers;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Tracking;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Kernel;
 using ProcWatch.Kernel.Connector;

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using ProcWatch.Core;
 using ProcWatch.Events;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -60,7 +60,7 @@ internal sealed class EbpfExecSource : IEventSource
 
     /// <summary>
     /// The kinds this source builds: exec always; fork and exit when their programs attached
-    /// (else the connector must post them: <see cref="BackendSelector"/> asks).
+    /// (else the connector must post them: the selector asks).
     /// </summary>
     public ProcessEventKinds Serves =>
         ProcessEventKinds.Exec | (ForkAttached ? ProcessEventKinds.Fork : 0) | (ExitAttached ? ProcessEventKinds.Exit : 0);

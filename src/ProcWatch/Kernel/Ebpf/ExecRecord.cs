@@ -1,3 +1,4 @@
+using ProcWatch.Events;
 using System.Collections.Immutable;
 
 namespace ProcWatch.Kernel.Ebpf;
