@@ -56,7 +56,7 @@ internal sealed class EbpfExecSource : IEventSource
     public bool ExitAttached => Capture.ExitAttached;
 
     /// <summary>Why the fork or exit program did not attach.</summary>
-    public IReadOnlyList<string> LifecycleFailures => Capture.LifecycleFailures;
+    public IReadOnlyList<AttachAttempt> LifecycleFailures => Capture.LifecycleFailures;
 
     /// <summary>
     /// The kinds this source builds: exec always; fork and exit when their programs attached
@@ -68,12 +68,12 @@ internal sealed class EbpfExecSource : IEventSource
     /// <summary>
     /// Loads and attaches the programs now (so a caller can fall back when they cannot load),
     /// capturing from this moment; records wait in the ring until <see cref="Start"/>. False
-    /// with a one-line reason. Posts only <paramref name="kinds"/>.
+    /// with the failure. Posts only <paramref name="kinds"/>.
     /// </summary>
-    public static bool TryCreate(ProcessEventKinds kinds, LifecycleCrossCheck? crossCheck, [NotNullWhen(true)] out EbpfExecSource? source, [NotNullWhen(false)] out string? unavailableReason, ExecCaptureOptions? options = null)
+    public static bool TryCreate(ProcessEventKinds kinds, LifecycleCrossCheck? crossCheck, [NotNullWhen(true)] out EbpfExecSource? source, out Failure failure, ExecCaptureOptions? options = null)
     {
         var created = new EbpfExecSource(kinds, crossCheck, options ?? ExecCaptureOptions.Default);
-        if (!ExecCapture.TryStartCore(created.OnRecord, created._options, startThread: false, out ExecCapture? capture, out unavailableReason))
+        if (!ExecCapture.TryStartCore(created.OnRecord, created._options, startThread: false, out ExecCapture? capture, out failure))
         {
             source = null;
             return false;

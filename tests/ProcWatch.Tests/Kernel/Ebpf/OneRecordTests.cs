@@ -45,7 +45,7 @@ public sealed class OneRecordTests
 
         public static Recorder Ebpf(ExecCaptureOptions? capture = null)
         {
-            Assert.True(BackendSelector.TryComposeEbpf(new WatchOptions { Kinds = ProcessEventKinds.Default }, out IEventSource[]? sources, out string? why, capture), why);
+            Assert.True(BackendSelector.TryComposeEbpf(new WatchOptions { Kinds = ProcessEventKinds.Default }, out IEventSource[]? sources, out Failure why, capture), FailureText.OneLine(why));
             return new Recorder(sources);
         }
 
