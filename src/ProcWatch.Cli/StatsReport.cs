@@ -50,7 +50,7 @@ internal static class StatsReport
         }
         sb.Append(inv, $"lost: kernel overruns {stats.KernelOverruns}, queue drops {stats.QueueDrops}, ")
           .Append(inv, $"sequence gaps {stats.SequenceGaps}, ring buffer drops {stats.RingBufferDrops}, malformed {stats.Malformed}\n");
-        sb.Append(inv, $"process table evictions: {stats.TableEvictions}, unmatched kernel fork/exit records: {stats.UnmatchedKernelRecords}\n");
+        sb.Append(inv, $"process table evictions: {stats.TableEvictions}, eBPF cross-check shortfalls: {stats.CrossCheckShortfalls}\n");
         return sb.ToString();
     }
 }

@@ -268,7 +268,7 @@ internal static class WatchCommand
                 Kernel.Connector.ConnectorEventSource connector =>
                     $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB",
                 Kernel.Ebpf.EbpfExecSource ebpf =>
-                    $"connector, kernel filter {(ebpf.Connector.KernelFiltered ? "on" : "off")}, receive buffer {ebpf.Connector.ReceiveBufferBytes / 1024} KiB, argv from eBPF ({ebpf.AttachMode})",
+                    $"fork, exec and exit from eBPF, argv from eBPF ({ebpf.AttachMode})",
                 ProcfsEventSource scanner =>
                     $"procfs, scan every {scanner.Options.ScanInterval.TotalMilliseconds:F0} ms, inotify on {scanner.WatchedPaths.Count} paths",
                 _ => source.Name,

@@ -95,9 +95,9 @@ internal sealed class DaemonMetrics
         Header(sb, "procwatch_events_total", "counter", "Events received from the kernel, by kind.");
         foreach (ProcessEventKind kind in Enum.GetValues<ProcessEventKind>())
             Line(sb, "procwatch_events_total", "kind", kind.Name(), _watcher.Count(kind));
-        Family(sb, "procwatch_losses_total", "Ways events were lost: kernel buffer overruns (each an unknown number), queue drops, sequence gaps, eBPF ring buffer drops.", "reason",
+        Family(sb, "procwatch_losses_total", "Ways events were lost: kernel buffer overruns (each an unknown number), queue drops, sequence gaps, eBPF ring buffer drops, eBPF cross-check shortfalls.", "reason",
             ("kernel_buffer_overrun", _watcher.KernelOverruns), ("queue_full", _watcher.QueueDrops), ("sequence_gap", _watcher.SequenceGaps),
-            ("ring_buffer_full", _watcher.RingBufferDrops), ("malformed", _watcher.Malformed));
+            ("ring_buffer_full", _watcher.RingBufferDrops), ("cross_check", _watcher.CrossCheckShortfalls), ("malformed", _watcher.Malformed));
 
         Header(sb, "procwatch_output_lines_total", "counter", "Lines (events and alerts) written, by output.");
         foreach (IOutputSink output in _outputs)

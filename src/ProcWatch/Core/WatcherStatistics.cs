@@ -15,7 +15,7 @@ public sealed class WatcherStatistics
     private long _sequenceGaps;
     private long _ringBufferDrops;
     private long _tableEvictions;
-    private long _unmatchedKernelRecords;
+    private long _crossCheckShortfalls;
 
     /// <summary>Events of <paramref name="kind"/> delivered so far.</summary>
     /// <param name="kind">The kind to count.</param>
@@ -51,15 +51,14 @@ public sealed class WatcherStatistics
     public long TableEvictions => Volatile.Read(ref _tableEvictions);
 
     /// <summary>
-    /// eBPF fork and exit records that never met their connector event (the oldest goes when
-    /// the bounded join is full). Their events, if any came, lack the kernel's start time, CPU
-    /// time and peak RSS; no event is lost.
+    /// Forks, execs and exits the proc connector saw that the eBPF ring did not deliver, beyond
+    /// its own drop counters (<see cref="LossReason.CrossCheck"/>): 0 unless something is wrong.
     /// </summary>
-    public long UnmatchedKernelRecords => Volatile.Read(ref _unmatchedKernelRecords);
+    public long CrossCheckShortfalls => Volatile.Read(ref _crossCheckShortfalls);
 
     /// <summary>
     /// Counts an event as it enters the pipeline: the one place events and reported losses are
-    /// counted (sources and the eBPF join only post). A loss report is an event too, so -S's
+    /// counted (sources only post). A loss report is an event too, so -S's
     /// total is at least the number of lines printed.
     /// </summary>
     internal void OnPosted(ProcessEvent processEvent)
@@ -72,6 +71,7 @@ public sealed class WatcherStatistics
             case LossReason.KernelBufferOverrun: Interlocked.Increment(ref _kernelOverruns); break;
             case LossReason.SequenceGap: Interlocked.Add(ref _sequenceGaps, lost.Count); break;
             case LossReason.RingBufferFull: Interlocked.Add(ref _ringBufferDrops, lost.Count); break;
+            case LossReason.CrossCheck: Interlocked.Add(ref _crossCheckShortfalls, lost.Count); break;
             // QueueFull is counted per dropped event by the queue (OnQueueDrop); Malformed by the parser.
         }
     }
@@ -80,5 +80,4 @@ public sealed class WatcherStatistics
     internal void OnQueueDrop() => Interlocked.Increment(ref _queueDrops);
     internal void OnMalformed() => Interlocked.Increment(ref _malformed);
     internal void OnTableEviction() => Interlocked.Increment(ref _tableEvictions);
-    internal void OnUnmatchedKernelRecord() => Interlocked.Increment(ref _unmatchedKernelRecords);
 }

@@ -21,6 +21,6 @@ public sealed record DeniedEvent : ProcessEvent
     /// <summary>How the exec was stopped: <see cref="EnforcementLevel.Lsm"/> (execve failed with EPERM) or <see cref="EnforcementLevel.Signal"/> (SIGKILL before the first instruction).</summary>
     public required EnforcementLevel Level { get; init; }
 
-    /// <summary>The path as given to execve (may be relative); <see cref="ProcessFacts.Executable"/> is the resolved one.</summary>
+    /// <summary>The path as given to execve (may be relative); <see cref="ProcessInfo.Executable"/> is the resolved one.</summary>
     public string? Filename { get; init; }
 }

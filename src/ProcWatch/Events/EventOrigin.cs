@@ -24,10 +24,10 @@ public enum ArgvSource : byte
     Ebpf,
 }
 
-/// <summary>Where <see cref="ProcessFacts.Executable"/> came from, and so whether it is resolved.</summary>
+/// <summary>Where <see cref="ProcessInfo.Executable"/> came from, and so whether it is resolved.</summary>
 public enum ExecutableSource : byte
 {
-    /// <summary>Not known (<see cref="ProcessFacts.Executable"/> is null): the process was gone, or /proc/PID/exe is not readable (another user's process without root).</summary>
+    /// <summary>Not known (<see cref="ProcessInfo.Executable"/> is null): the process was gone, or /proc/PID/exe is not readable (another user's process without root).</summary>
     None,
     /// <summary>The /proc/PID/exe link: the resolved, canonical path of the running program (symlinks followed).</summary>
     Procfs,

@@ -13,6 +13,11 @@ public enum LossReason : byte
     QueueFull,
     /// <summary>A message could not be parsed.</summary>
     Malformed,
+    /// <summary>
+    /// The proc connector counted more forks, execs or exits in a window than the eBPF ring
+    /// delivered, beyond what the ring's own drop counters reported (the completeness cross-check).
+    /// </summary>
+    CrossCheck,
 }
 
 /// <summary>Events were lost. Never silent: each loss is reported and counted.</summary>

@@ -31,8 +31,8 @@ public abstract record ProcessEvent
     /// <summary>What is known about the process, when an enrichment stage supplied it.</summary>
     public ProcessInfo? Process { get; init; }
 
-    /// <summary>What the source itself saw of the process (eBPF, a /proc scan), for enrichment to merge.</summary>
-    internal ProcessCapture? Capture { get; init; }
+    /// <summary>The record the event was built from (eBPF's ring), for the assembler to build <see cref="Process"/> from; null for connector and /proc events.</summary>
+    internal Events.SourceRecord? Record { get; init; }
 
     /// <summary>
     /// The procfs backend's pidfd of the process, opened when the data that made this event was

@@ -1,16 +1,14 @@
 namespace ProcWatch;
 
 /// <summary>
-/// The facts about a process that both what a source captured at an event and what an event
-/// carries (<see cref="ProcessInfo"/>) hold: program, arguments, credentials, session. Every
-/// field is nullable because a source may not see it and /proc reads race with the process;
-/// null means "not known", never a guess.
+/// What is known about a process at the time of an event: identity, program, arguments,
+/// credentials, session and container. Every field is nullable because /proc reads race
+/// with the process; null means "not known", never a guess. Filled by enrichment stages.
 /// </summary>
-public abstract record ProcessFacts
+public sealed record ProcessInfo
 {
-    private protected ProcessFacts()
-    {
-    }
+    /// <summary>The process id.</summary>
+    public required int Pid { get; init; }
 
     /// <summary>The parent's process id.</summary>
     public int? ParentPid { get; init; }
@@ -77,17 +75,6 @@ public abstract record ProcessFacts
     /// fork/exec records), else <see cref="ProcessInfo.StartTimeTicks"/> times the tick length.
     /// </summary>
     public ulong? StartBootNs { get; init; }
-}
-
-/// <summary>
-/// What is known about a process at the time of an event: identity, program, arguments,
-/// credentials, session and container. Every field is nullable because /proc reads race
-/// with the process; null means "not known", never a guess. Filled by enrichment stages.
-/// </summary>
-public sealed record ProcessInfo : ProcessFacts
-{
-    /// <summary>The process id.</summary>
-    public required int Pid { get; init; }
 
     /// <summary>SHA-256 of the executable file (lower-case hex, ECS <c>process.hash.sha256</c>); null when not hashed, see <see cref="HashStatus"/>.</summary>
     public string? Sha256 { get; init; }
@@ -100,7 +87,7 @@ public sealed record ProcessInfo : ProcessFacts
 
     /// <summary>
     /// The kernel ran a file whose path nothing could give whole (deeper than the capture's
-    /// walk, and /proc/PID/exe fails with ENAMETOOLONG): <see cref="ProcessFacts.Executable"/>
+    /// walk, and /proc/PID/exe fails with ENAMETOOLONG): <see cref="Executable"/>
     /// is null and rules on it cannot match, so the exec raises a built-in alert.
     /// </summary>
     public bool ExecutableUnknown { get; init; }
@@ -114,7 +101,7 @@ public sealed record ProcessInfo : ProcessFacts
     /// <summary>The parent chain at exec, the parent first (<c>procwatch.ancestors</c>), up to the configured depth; null when not known.</summary>
     public IReadOnlyList<ParentInfo>? Ancestors { get; init; }
 
-    /// <summary>True when <see cref="ProcessFacts.Executable"/> is the resolved path of the program (from /proc/PID/exe), not the name it was started by.</summary>
+    /// <summary>True when <see cref="Executable"/> is the resolved path of the program (from /proc/PID/exe), not the name it was started by.</summary>
     public bool ExecutableResolved => ExecutableSource is ExecutableSource.Procfs or ExecutableSource.Ebpf;
 
     /// <summary>Controlling terminal, e.g. "pts/3"; null when none.</summary>

@@ -338,6 +338,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         LossReason.SequenceGap => "sequence_gap",
         LossReason.RingBufferFull => "ring_buffer_full",
         LossReason.QueueFull => "queue_full",
+        LossReason.CrossCheck => "cross_check",
         _ => "malformed",
     };
 }

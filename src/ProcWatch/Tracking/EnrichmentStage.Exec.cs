@@ -1,8 +1,9 @@
+using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Kernel.ProcFs;
 
 namespace ProcWatch.Tracking;
 
-/// <summary>Exec: the one merge of a capture with the table and /proc (ProcessAssembler), kernel capture first.</summary>
+/// <summary>Exec: the one build of the event's process (ProcessAssembler), from the kernel's record when there is one.</summary>
 internal sealed partial class EnrichmentStage
 {
     private ExecEvent? OnExec(ExecEvent e)
@@ -10,34 +11,25 @@ internal sealed partial class EnrichmentStage
         ProcessEntry? entry = _table.Find(e.Pid);
         if (entry is not null && !entry.InTree)
             return null; // outside the watched tree: skip the /proc reads
-        if (e.Capture is { HasExecContext: true } kernel)
+        if (e.Record is ExecRecord kernel)
             return OnKernelExec(e, kernel, entry);
         if (entry is null && OutsideTree(e.Pid))
             return null;
-        // The capture, or (the procfs backend's scan, maybe from a process gone by now) what the source put in Process.
-        ProcessCapture? captured = e.Capture ?? ScanCapture(e.Process);
-        bool haveArgs = captured is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
-        ProcessInfo? legacy = e.Capture is null ? e.Process : null;
+        // The procfs backend's scan (maybe of a process gone by now) is what the source put in Process.
+        ProcessInfo? scan = e.Process;
+        bool haveArgs = scan is { ArgvSource: ArgvSource.Ebpf or ArgvSource.Procfs, Args: not null };
 
         ProcessInfo info;
         ProcessInfo? known = entry?.Info;
         // A pinned scan (procfs) vouches for what /proc says only while its process still holds
         // the pid after the read: a start time known to the tick cannot tell a same-tick reuse.
-        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcessInfo read, out ProcStat stat, CredentialsOf(e))
+        if (_reader.TryRead(e.Pid, entry?.StartTicks, entry?.StartExact ?? false, readArgs: !haveArgs, out ProcRead read)
             && e.Pin?.HasExited() != true)
         {
-            read = read with
-            {
-                Parent = ParentOf(stat.ParentPid),
-                Ancestors = _ancestors.Of(stat.ParentPid, captured?.AncestorPids),
-                HashStatus = _hasher is null ? null : HashStatuses.Unavailable, // no kernel record of the file
-                // Start and identity come from the table when it saw the fork (same process, exec keeps them).
-                Start = known?.Start ?? read.Start,
-                StartTimeTicks = known?.StartTimeTicks ?? read.StartTimeTicks,
-                StartBootNs = known?.StartBootNs ?? read.StartBootNs,
-                EntityId = known?.EntityId ?? read.EntityId,
-            };
-            info = ProcessAssembler.MergeExec(e.Pid, read, captured, known);
+            ProcStat stat = read.Stat;
+            // No kernel record of the file: its hash is unavailable.
+            var lineage = new ExecLineage(ParentOf(stat.ParentPid), _ancestors.Of(stat.ParentPid, null), _hasher is null ? null : HashStatuses.Unavailable);
+            info = _assembler.BuildFromProc(e.Pid, read, scan, known, lineage);
             if (entry is null)
             {
                 entry = new ProcessEntry(e.Pid, info)
@@ -55,9 +47,7 @@ internal sealed partial class EnrichmentStage
         else
         {
             // Lost the race (the process is gone, or the pid is already another process's).
-            info = ProcessAssembler.MergeExec(e.Pid, null, captured, known);
-            if (legacy is not null)
-                info = info with { Start = legacy.Start ?? info.Start, StartTimeTicks = legacy.StartTimeTicks ?? info.StartTimeTicks, EntityId = legacy.EntityId ?? info.EntityId, Parent = legacy.Parent ?? info.Parent };
+            info = ProcessAssembler.BuildLostRace(e.Pid, scan, known);
             // eBPF's cgroup id still names the cgroup the process exec'd in, if that path is known.
             if (info.CgroupPath is null && info.CgroupId is { } cgroupId && _reader.CachedCgroupPath(cgroupId) is { } cgroupPath)
                 info = info with { CgroupPath = cgroupPath, ContainerId = ContainerId.FromCgroupPath(cgroupPath) };
@@ -78,10 +68,10 @@ internal sealed partial class EnrichmentStage
         return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
-    /// <summary>An exec the kernel described whole: no /proc reads but for what it left unknown.</summary>
-    private ExecEvent? OnKernelExec(ExecEvent e, ProcessCapture kernel, ProcessEntry? entry)
+    /// <summary>An exec built from the kernel's record: no /proc reads but for what it left unknown.</summary>
+    private ExecEvent? OnKernelExec(ExecEvent e, ExecRecord kernel, ProcessEntry? entry)
     {
-        int parentPid = kernel.ParentPid ?? entry?.Info.ParentPid ?? 0;
+        int parentPid = kernel.ParentTgid;
         if (entry is null && !InTree(e.Pid, parentPid))
         {
             if (_filter is { SelectsTree: true })
@@ -91,7 +81,7 @@ internal sealed partial class EnrichmentStage
                 return null;
             }
         }
-        ProcessInfo info = _assembler.AssembleKernelExec(e.Pid, kernel, entry?.Info) with { Parent = ParentOf(parentPid), Ancestors = _ancestors.Of(parentPid, kernel.AncestorPids) };
+        ProcessInfo info = _assembler.BuildKernelExec(e.Pid, kernel, entry?.Info, ParentOf(parentPid), _ancestors.Of(parentPid, kernel.Ancestors));
         ulong startNs = info.StartBootNs ?? 0;
         if (entry is null || entry.StartTicks != info.StartTimeTicks)
         {
@@ -111,31 +101,8 @@ internal sealed partial class EnrichmentStage
             entry.Update(info);
         }
         entry.NeedsDetail = false;
+        entry.LastExecNs = e.KernelTimeNs;
         OnContainerExec(entry, parentPid, kernel.EnteredPidNamespace);
         return Selected(entry) ? e with { Process = entry.Info } : null;
     }
-
-    /// <summary>The credentials a capture already has, so that /proc/PID/status need not be read.</summary>
-    private static ProcessInfo? CredentialsOf(ExecEvent e) => e.Capture is { Origin: CaptureOrigin.Kernel } c
-        ? new ProcessInfo { Pid = e.Pid, ArgvSource = ArgvSource.Ebpf, User = c.User, EffectiveUser = c.EffectiveUser, Group = c.Group, EffectiveGroup = c.EffectiveGroup, LoginUid = c.LoginUid, CgroupId = c.CgroupId is 0 ? null : c.CgroupId }
-        : e.Process;
-
-    /// <summary>The procfs backend's view (a ProcessInfo it read at its scan) as a capture.</summary>
-    private static ProcessCapture? ScanCapture(ProcessInfo? p) => p is null ? null : new ProcessCapture
-    {
-        Origin = CaptureOrigin.Scan,
-        ParentPid = p.ParentPid,
-        Name = p.Name,
-        Executable = p.Executable,
-        ExecutableSource = p.ExecutableSource,
-        ExecutableDeleted = p.ExecutableDeleted,
-        Args = p.Args,
-        ArgsTruncated = p.ArgsTruncated,
-        ArgsCount = p.ArgsCount,
-        ArgvSource = p.ArgvSource,
-        User = p.User,
-        Group = p.Group,
-        SessionId = p.SessionId,
-        ProcessGroupId = p.ProcessGroupId,
-    };
 }

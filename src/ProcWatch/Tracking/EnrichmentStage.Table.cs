@@ -14,9 +14,10 @@ internal sealed partial class EnrichmentStage
             return entry;
         if (OutsideTree(pid))
             return _table.Peek(pid);
-        if (!_reader.TryRead(pid, null, false, readArgs: true, out ProcessInfo info, out ProcStat stat))
+        if (!_reader.TryRead(pid, null, false, readArgs: true, out ProcRead read))
             return null;
-        entry = new ProcessEntry(pid, info with { Parent = ParentOf(stat.ParentPid) })
+        ProcStat stat = read.Stat;
+        entry = new ProcessEntry(pid, _assembler.BuildFromProc(pid, read, null, null, new ExecLineage(ParentOf(stat.ParentPid), null, null)))
         {
             StartTicks = stat.StartTimeTicks,
             StartExact = true,
@@ -31,8 +32,8 @@ internal sealed partial class EnrichmentStage
     private void LoadDetail(ProcessEntry entry)
     {
         entry.NeedsDetail = false;
-        if (_reader.TryRead(entry.Pid, entry.StartTicks, entry.StartExact, readArgs: true, out ProcessInfo info, out ProcStat stat))
-            entry.Update(info with { Parent = ParentOf(stat.ParentPid) });
+        if (_reader.TryRead(entry.Pid, entry.StartTicks, entry.StartExact, readArgs: true, out ProcRead read))
+            entry.Update(_assembler.BuildFromProc(entry.Pid, read, null, null, new ExecLineage(ParentOf(read.Stat.ParentPid), null, null)));
     }
 
     private ParentInfo? ParentOf(int parentPid)

@@ -2,6 +2,7 @@ using ProcWatch.Containers;
 using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
+using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Kernel.ProcFs;
 
 namespace ProcWatch.Tracking;
@@ -47,7 +48,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             _table.OnEvicted = statistics.OnTableEviction;
         Seed();
         // Runs the whole /proc reading path once (JIT, caches) so that the first exec is read fast.
-        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _, out _);
+        _reader.TryRead(Environment.ProcessId, null, false, readArgs: true, out _);
     }
 
     /// <summary>Processes currently in the table.</summary>
@@ -113,7 +114,8 @@ internal sealed partial class EnrichmentStage : IEventStage
         ulong ticks = derived;
         bool exact = false;
         ulong startNs;
-        if (e.Capture?.StartBootNs is { } kernelStart and not 0)
+        bool kernelStartKnown = e.Record is ForkRecord { StartBootNs: not 0 };
+        if (e.Record is ForkRecord { StartBootNs: var kernelStart and not 0 })
         {
             startNs = kernelStart;
             ticks = _boot.BootNsToStartTicks(kernelStart);
@@ -133,7 +135,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         {
             Pid = e.Pid,
             ParentPid = e.ParentPid,
-            Start = e.Capture?.StartBootNs is not null ? _boot.BootNsToWallClock(startNs) : e.Timestamp,
+            Start = kernelStartKnown ? _boot.BootNsToWallClock(startNs) : e.Timestamp,
             StartTimeTicks = ticks,
             StartBootNs = startNs,
             EntityId = _reader.EntityIdOfBootNs(e.Pid, startNs),
@@ -153,7 +155,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         {
             StartTicks = ticks,
             StartExact = exact,
-            StartMonotonicNs = e.Capture?.StartBootNs is not null ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
+            StartMonotonicNs = kernelStartKnown ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
             Matches = parent?.Matches,
         };
         _table.Add(child);
@@ -185,8 +187,6 @@ internal sealed partial class EnrichmentStage : IEventStage
             return Selected(owner) ? e with { Process = owner.Info, Duration = threadDuration } : null;
         }
 
-        if (e.Capture is { Origin: CaptureOrigin.Kernel } end)
-            e = e with { UserCpu = end.UserCpu, SystemCpu = end.SystemCpu, PeakRssBytes = end.PeakRssBytes };
         ProcessEntry? entry = _table.Remove(e.Pid);
         if (entry is null)
         {
@@ -219,8 +219,15 @@ internal sealed partial class EnrichmentStage : IEventStage
         ProcessInfo final = entry.Info;
         if (e.ParentPid > 0 && final.Parent?.Pid != e.ParentPid)
             final = final with { ParentPid = e.ParentPid, Parent = ParentOf(e.ParentPid) }; // reparented (orphan)
-        // A source that knows the real start (procfs) has set the duration already.
-        return e with { Process = final, Duration = e.Duration ?? Elapsed(entry.StartMonotonicNs, e.KernelTimeNs) };
+        // A source that knows the real start (procfs) has set the duration already. The ring's
+        // exit record has no parent: the table's is the parent it had at fork or exec.
+        return e with
+        {
+            Process = final,
+            Duration = e.Duration ?? Elapsed(entry.StartMonotonicNs, e.KernelTimeNs),
+            ParentPid = e.ParentPid > 0 ? e.ParentPid : final.ParentPid ?? 0,
+            ParentTid = e.ParentTid > 0 ? e.ParentTid : final.ParentPid ?? 0,
+        };
     }
 
     private CommEvent? OnComm(CommEvent e)
@@ -234,6 +241,8 @@ internal sealed partial class EnrichmentStage : IEventStage
                 return null;
             return Selected(entry) ? e with { Process = entry.Info } : null;
         }
+        if (IsBeforeLastExec(entry, e))
+            return Selected(entry) ? e with { Process = entry.Info } : null;
         string? old = entry.Info.Name;
         entry.Update(entry.Info with { Name = e.Comm });
         return Selected(entry) ? e with { OldComm = old ?? e.OldComm, Process = entry.Info } : null;
@@ -244,7 +253,8 @@ internal sealed partial class EnrichmentStage : IEventStage
         ProcessEntry? entry = Known(e.Pid);
         if (entry is null)
             return PassesUnknown(e.Pid, null) ? e : null;
-        entry.Update(entry.Info with { User = _reader.UserOf(e.RealUid), EffectiveUser = _reader.UserOf(e.EffectiveUid) });
+        if (!IsBeforeLastExec(entry, e))
+            entry.Update(entry.Info with { User = _reader.UserOf(e.RealUid), EffectiveUser = _reader.UserOf(e.EffectiveUid) });
         return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
@@ -253,7 +263,8 @@ internal sealed partial class EnrichmentStage : IEventStage
         ProcessEntry? entry = Known(e.Pid);
         if (entry is null)
             return PassesUnknown(e.Pid, null) ? e : null;
-        entry.Update(entry.Info with { Group = _reader.GroupOf(e.RealGid), EffectiveGroup = _reader.GroupOf(e.EffectiveGid) });
+        if (!IsBeforeLastExec(entry, e))
+            entry.Update(entry.Info with { Group = _reader.GroupOf(e.RealGid), EffectiveGroup = _reader.GroupOf(e.EffectiveGid) });
         return Selected(entry) ? e with { Process = entry.Info } : null;
     }
 
@@ -263,9 +274,18 @@ internal sealed partial class EnrichmentStage : IEventStage
         if (entry is null)
             return PassesUnknown(e.Pid, null) ? e : null;
         // setsid: a new session and process group, both led by the caller; no terminal.
-        entry.Update(entry.Info with { SessionId = e.Pid, ProcessGroupId = e.Pid, Tty = null });
+        if (!IsBeforeLastExec(entry, e))
+            entry.Update(entry.Info with { SessionId = e.Pid, ProcessGroupId = e.Pid, Tty = null });
         return Selected(entry) ? e with { Process = entry.Info } : null;
     }
+
+    /// <summary>
+    /// A connector event older than the exec record that last set the entry: with eBPF the two
+    /// come from different buffers, and the connector's may be posted after a later exec's
+    /// record. The exec record already holds the state after it (comm, credentials, session),
+    /// so the older change must not overwrite it; the event is still reported.
+    /// </summary>
+    private static bool IsBeforeLastExec(ProcessEntry entry, ProcessEvent e) => e.KernelTimeNs < entry.LastExecNs;
 
     private LostEvent OnLost(LostEvent e)
     {

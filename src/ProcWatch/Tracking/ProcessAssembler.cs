@@ -1,13 +1,15 @@
 using ProcWatch.Events;
+using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Kernel.ProcFs;
 
 namespace ProcWatch.Tracking;
 
 /// <summary>
-/// The one place that decides what an event says about a process. Sources deliver a
-/// <see cref="ProcessCapture"/> (what the kernel or a scan saw); this merges it with what the
-/// process table knows and, only where still needed, /proc. One precedence rule, for every
-/// field:
+/// The one place that decides what an event says about a process, built once per event,
+/// parent and ancestors included. Sources deliver what they read: the kernel's record (an
+/// <see cref="ExecRecord"/> from the eBPF ring) or the procfs backend's scan; this merges it
+/// with what the process table knows and, only where still needed, /proc. One precedence
+/// rule, for every field:
 /// <list type="number">
 /// <item>the kernel's capture (eBPF, at the event: exact, cannot race);</item>
 /// <item>then /proc, read through one directory handle and checked against the process's
@@ -32,31 +34,33 @@ internal sealed partial class ProcessAssembler
     }
 
     /// <summary>
-    /// An exec whose capture has the whole exec context (<see cref="ProcessCapture.HasExecContext"/>):
-    /// /proc is read only for what the kernel left unknown (a path deeper than the walk, argv
-    /// beyond the capture's limit, the environment when asked for, the path of a cgroup id
-    /// seen for the first time). <paramref name="known"/> is the table's view (rule 3).
+    /// An exec built from the kernel's record alone (the eBPF ring), once, parent and ancestors
+    /// included: /proc is read only for what the kernel left unknown (a path deeper than the
+    /// walk, argv beyond the capture's limit, the environment when asked for, the path of a
+    /// cgroup id seen for the first time). <paramref name="known"/> is the table's view (rule 3).
     /// </summary>
-    internal ProcessInfo AssembleKernelExec(int pid, ProcessCapture c, ProcessInfo? known)
+    internal ProcessInfo BuildKernelExec(int pid, ExecRecord r, ProcessInfo? known, ParentInfo? parent, IReadOnlyList<ParentInfo>? ancestors)
     {
-        ulong startNs = c.StartBootNs ?? known?.StartBootNs ?? 0;
+        ulong startNs = r.StartBootNs != 0 ? r.StartBootNs : known?.StartBootNs ?? 0;
         ulong ticks = _boot.BootNsToStartTicks(startNs);
-        string? cgroupPath = c.CgroupId is { } id && id != 0 ? _reader.CachedCgroupPath(id) : null;
+        ulong? cgroupId = r.Identity.Known && r.Identity.CgroupId != 0 ? r.Identity.CgroupId : null;
+        string? cgroupPath = cgroupId is { } id ? _reader.CachedCgroupPath(id) : null;
+        ExecutableVersion? version = r.File is { } f ? new ExecutableVersion(f.Device, f.Inode, f.Size, f.MtimeNs, f.CtimeNs) : null;
 
         MissingFields wanted = MissingFields.None;
-        if (c.Executable is null) wanted |= MissingFields.Executable;
-        if (c.WorkingDirectory is null) wanted |= MissingFields.WorkingDirectory;
-        if (c.ArgsTruncated) wanted |= MissingFields.Args;
+        if (r.Executable is null) wanted |= MissingFields.Executable;
+        if (r.WorkingDirectory is null) wanted |= MissingFields.WorkingDirectory;
+        if (r.ArgvTruncated) wanted |= MissingFields.Args;
         if (_reader.IncludeEnvironment) wanted |= MissingFields.Environment;
         if (cgroupPath is null) wanted |= MissingFields.Cgroup;
         MissingValues proc = default;
         if (wanted != MissingFields.None && startNs != 0)
-            _reader.TryReadMissing(pid, ticks, wanted, c.CgroupId, out proc);
+            _reader.TryReadMissing(pid, ticks, wanted, cgroupId, out proc);
 
-        IReadOnlyList<string>? args = c.Args;
-        bool truncated = c.ArgsTruncated;
-        ArgvSource argvSource = c.ArgvSource;
-        if (truncated && proc.Args is { } full && StartsWith(full, c.Args))
+        IReadOnlyList<string> args = r.Argv;
+        bool truncated = r.ArgvTruncated;
+        ArgvSource argvSource = ArgvSource.Ebpf;
+        if (truncated && proc.Args is { } full && StartsWith(full, r.Argv))
         {
             // Argv beyond the kernel's limit: /proc still holds it (rules and filters must see
             // the tail an attacker padded past the limit). The process could have rewritten
@@ -64,46 +68,47 @@ internal sealed partial class ProcessAssembler
             (args, truncated, argvSource) = (full, false, ArgvSource.Procfs);
         }
         cgroupPath ??= proc.CgroupPath;
-        string? exe = c.Executable ?? proc.Executable;
+        string? exe = r.Executable ?? proc.Executable;
         string? entityId = startNs == 0 ? known?.EntityId
             // A process older than procwatch, known from /proc's ticks: it keeps the id it
             // already has in the output, so its events still join on it.
             : startNs < _olderThanUsBootNs && IsTickSeeded(known, ticks) ? known!.EntityId
             : _reader.EntityIdOfBootNs(pid, startNs);
-        string? cwd = c.WorkingDirectory ?? proc.WorkingDirectory;
-        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, c.Executable, c.ExecutableVersion, c.ExecutableDeleted, c.ExecutableMemfd, entityId) ?? default;
-        (ProgramFile? loaded, ScriptInfo? script) = TargetsOf(pid, exe, c.ExecutableVersion, c.ExecFilename, args, cwd, entityId);
+        string? cwd = r.WorkingDirectory ?? proc.WorkingDirectory;
+        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, r.Executable, version, r.ExecutableDeleted, r.ExecutableMemfd, entityId) ?? default;
+        (ProgramFile? loaded, ScriptInfo? script) = TargetsOf(pid, exe, version, r.Filename, args, cwd, entityId);
+        ExecIdentity identity = r.Identity;
         return new ProcessInfo
         {
             Pid = pid,
-            ParentPid = c.ParentPid ?? known?.ParentPid,
-            Name = c.Name ?? known?.Name,
+            ParentPid = r.ParentTgid,
+            Name = r.Comm,
             Executable = exe,
-            ExecutableDeleted = c.Executable is not null ? c.ExecutableDeleted : proc.ExecutableDeleted,
-            ExecutableSource = c.Executable is not null ? c.ExecutableSource : proc.Executable is not null ? ExecutableSource.Procfs : ExecutableSource.None,
-            ExecutableMemfd = c.ExecutableMemfd,
+            ExecutableDeleted = r.Executable is not null ? r.ExecutableDeleted : proc.ExecutableDeleted,
+            ExecutableSource = r.Executable is not null ? ExecutableSource.Ebpf : proc.Executable is not null ? ExecutableSource.Procfs : ExecutableSource.None,
+            ExecutableMemfd = r.ExecutableMemfd,
             // The kernel ran a file (it has its inode) that neither its walk nor /proc could name.
-            ExecutableUnknown = exe is null && c.ExecutableVersion is not null,
+            ExecutableUnknown = exe is null && version is not null,
             LoadedProgram = loaded,
             Script = script,
             Sha256 = sha256,
             HashStatus = hashStatus,
-            ExecutableMode = c.ExecutableMode,
-            ExecutableOwner = c.ExecutableOwner is { } owner ? _reader.UserOf(owner) : null,
+            ExecutableMode = r.File?.Mode,
+            ExecutableOwner = r.File is { } file ? _reader.UserOf(file.OwnerUid) : null,
             Args = args,
             ArgsTruncated = truncated,
-            ArgsCount = c.ArgsCount,
+            ArgsCount = r.Argc,
             ArgvSource = argvSource,
             WorkingDirectory = cwd,
-            User = c.User ?? known?.User,
-            EffectiveUser = c.EffectiveUser ?? known?.EffectiveUser,
-            Group = c.Group ?? known?.Group,
-            EffectiveGroup = c.EffectiveGroup ?? known?.EffectiveGroup,
-            LoginUid = c.LoginUidKnown ? c.LoginUid : known?.LoginUid,
-            SessionId = c.SessionId ?? known?.SessionId,
-            ProcessGroupId = c.ProcessGroupId ?? known?.ProcessGroupId,
-            Tty = c.TtyNr is { } tty ? TtyNames.FromTtyNr(tty) : known?.Tty,
-            CgroupId = c.CgroupId is 0 ? null : c.CgroupId,
+            User = _reader.UserOf(r.Uid),
+            EffectiveUser = identity.Known ? _reader.UserOf(identity.EffectiveUid) : known?.EffectiveUser,
+            Group = _reader.GroupOf(r.Gid),
+            EffectiveGroup = identity.Known ? _reader.GroupOf(identity.EffectiveGid) : known?.EffectiveGroup,
+            LoginUid = identity.Known ? identity.LoginUid : known?.LoginUid,
+            SessionId = r.SessionId ?? known?.SessionId,
+            ProcessGroupId = r.ProcessGroupId ?? known?.ProcessGroupId,
+            Tty = TtyNames.FromTtyNr(r.TtyNr),
+            CgroupId = cgroupId,
             CgroupPath = cgroupPath,
             ContainerId = cgroupPath is null ? null : ContainerId.FromCgroupPath(cgroupPath),
             Start = startNs != 0 ? _boot.BootNsToWallClock(startNs) : known?.Start,
@@ -111,6 +116,8 @@ internal sealed partial class ProcessAssembler
             StartBootNs = startNs != 0 ? startNs : known?.StartBootNs,
             EntityId = entityId,
             Environment = proc.Environment,
+            Parent = parent,
+            Ancestors = ancestors,
         };
     }
 
@@ -124,18 +131,90 @@ internal sealed partial class ProcessAssembler
         && knownTicks == ticks && knownNs == _boot.StartTicksToBootNs(knownTicks);
 
     /// <summary>
-    /// An exec read from /proc (<paramref name="read"/>: null when the race was lost) merged
-    /// with a partial capture (older kernel records without the exec context; the procfs
-    /// backend's scan) and the table's view. Same rule: capture, then /proc, then inherited.
+    /// A process read from /proc (the connector-only and procfs backends, a first sight, a
+    /// seeded entry's details), built once: what /proc said, what the procfs backend's scan
+    /// saw (<paramref name="scan"/>; its argv, names and ids come first: it read them at its
+    /// scan) and the table's view (<paramref name="known"/>: the start and entity id it had
+    /// since the fork, which an exec keeps). <paramref name="lineage"/> is the parent's summary,
+    /// the chain and the hash status.
     /// </summary>
-    internal static ProcessInfo MergeExec(int pid, ProcessInfo? read, ProcessCapture? c, ProcessInfo? known)
+    internal ProcessInfo BuildFromProc(int pid, in ProcRead read, ProcessInfo? scan, ProcessInfo? known, in ExecLineage lineage)
     {
-        ProcessInfo b = read ?? new ProcessInfo { Pid = pid };
-        if (c is null)
+        ProcStat stat = read.Stat;
+        string? exe = read.Executable;
+        ExecutableSource exeSource = exe is null ? ExecutableSource.None : ExecutableSource.Procfs;
+        bool deleted = read.ExecutableDeleted;
+        IReadOnlyList<string>? args = stat.IsKernelThread ? null : read.Args;
+        ArgvSource argvSource = args is null ? ArgvSource.None : ArgvSource.Procfs;
+        bool argsTruncated = false;
+        int? argsCount = null;
+        int? parentPid = stat.ParentPid;
+        string? name = stat.Comm;
+        IdName? user = read.User, group = read.Group;
+        int? session = stat.SessionId, processGroup = stat.ProcessGroupId;
+        if (scan is not null)
         {
-            return read is not null ? b : b with
+            if (scan.Args is not null && scan.ArgvSource is ArgvSource.Ebpf or ArgvSource.Procfs)
+                (args, argsTruncated, argsCount, argvSource) = (scan.Args, scan.ArgsTruncated, scan.ArgsCount, scan.ArgvSource);
+            // A resolved path from /proc beats the unresolved execve filename of a scan.
+            if (scan.Executable is not null && !(scan.ExecutableSource == ExecutableSource.Execve && exe is not null))
+                (exe, exeSource, deleted) = (scan.Executable, scan.ExecutableSource, scan.ExecutableDeleted);
+            parentPid = scan.ParentPid ?? parentPid;
+            name = scan.Name ?? name;
+            user = scan.User ?? user;
+            group = scan.Group ?? group;
+            session = scan.SessionId ?? session;
+            processGroup = scan.ProcessGroupId ?? processGroup;
+        }
+        string? cgroup = read.CgroupPath;
+        return new ProcessInfo
+        {
+            Pid = pid,
+            ParentPid = parentPid,
+            Name = name,
+            Executable = exe,
+            ExecutableSource = exeSource,
+            ExecutableDeleted = deleted,
+            ExecutableUnknown = read.ExecutableTooLong,
+            Args = args,
+            ArgsTruncated = argsTruncated,
+            ArgsCount = argsCount,
+            ArgvSource = argvSource,
+            WorkingDirectory = read.WorkingDirectory,
+            User = user,
+            EffectiveUser = read.EffectiveUser,
+            Group = group,
+            EffectiveGroup = read.EffectiveGroup,
+            LoginUid = read.LoginUid,
+            SessionId = session,
+            ProcessGroupId = processGroup,
+            Tty = TtyNames.FromTtyNr(stat.TtyNr),
+            CgroupPath = cgroup,
+            ContainerId = cgroup is null ? null : ContainerId.FromCgroupPath(cgroup),
+            Start = known?.Start ?? _boot.StartTicksToWallClock(stat.StartTimeTicks),
+            StartTimeTicks = known?.StartTimeTicks ?? stat.StartTimeTicks,
+            StartBootNs = known?.StartBootNs ?? _boot.StartTicksToBootNs(stat.StartTimeTicks),
+            EntityId = known?.EntityId ?? _reader.EntityId(pid, stat.StartTimeTicks),
+            IsKernelThread = stat.IsKernelThread,
+            Environment = read.Environment,
+            HashStatus = lineage.HashStatus,
+            Parent = lineage.Parent,
+            Ancestors = lineage.Ancestors,
+        };
+    }
+
+    /// <summary>
+    /// An exec whose /proc read lost the race (the process is gone, or its pid is another's):
+    /// only what the procfs backend's scan saw and what the table knows for certain about
+    /// this very process; never another process's data.
+    /// </summary>
+    internal static ProcessInfo BuildLostRace(int pid, ProcessInfo? scan, ProcessInfo? known)
+    {
+        if (scan is null)
+        {
+            return new ProcessInfo
             {
-                // Lost the race: only what the table knows for certain about this very process.
+                Pid = pid,
                 ParentPid = known?.ParentPid,
                 Start = known?.Start,
                 StartTimeTicks = known?.StartTimeTicks,
@@ -146,65 +225,30 @@ internal sealed partial class ProcessAssembler
                 Parent = known?.Parent,
             };
         }
-        bool haveArgs = c.Args is not null && c.ArgvSource is ArgvSource.Ebpf or ArgvSource.Procfs;
-        return b with
+        bool haveArgs = scan.Args is not null && scan.ArgvSource is ArgvSource.Ebpf or ArgvSource.Procfs;
+        return new ProcessInfo
         {
             Pid = pid,
-            ParentPid = c.ParentPid ?? b.ParentPid ?? known?.ParentPid,
-            Name = c.Name ?? b.Name,
-            // A resolved path from /proc beats the unresolved execve filename of an older capture.
-            Executable = c.ExecutableSource == ExecutableSource.Execve && b.Executable is not null ? b.Executable : c.Executable ?? b.Executable,
-            ExecutableSource = c.ExecutableSource == ExecutableSource.Execve && b.Executable is not null ? b.ExecutableSource : c.Executable is not null ? c.ExecutableSource : b.ExecutableSource,
-            ExecutableDeleted = c.Executable is not null && !(c.ExecutableSource == ExecutableSource.Execve && b.Executable is not null) ? c.ExecutableDeleted : b.ExecutableDeleted,
-            ExecutableMemfd = c.ExecutableMemfd || b.ExecutableMemfd,
-            Args = haveArgs ? c.Args : b.Args,
-            ArgsTruncated = haveArgs ? c.ArgsTruncated : b.ArgsTruncated,
-            ArgsCount = haveArgs ? c.ArgsCount : b.ArgsCount,
-            ArgvSource = haveArgs ? c.ArgvSource : b.ArgvSource,
-            WorkingDirectory = c.WorkingDirectory ?? b.WorkingDirectory,
-            User = c.User ?? b.User,
-            EffectiveUser = c.EffectiveUser ?? b.EffectiveUser,
-            Group = c.Group ?? b.Group,
-            EffectiveGroup = c.EffectiveGroup ?? b.EffectiveGroup,
-            LoginUid = c.LoginUidKnown ? c.LoginUid : b.LoginUid,
-            SessionId = c.SessionId ?? b.SessionId ?? known?.SessionId,
-            ProcessGroupId = c.ProcessGroupId ?? b.ProcessGroupId ?? known?.ProcessGroupId,
-            Tty = c.TtyNr is { } tty ? TtyNames.FromTtyNr(tty) : b.Tty,
-            CgroupId = c.CgroupId is null or 0 ? b.CgroupId : c.CgroupId,
-            Start = b.Start ?? known?.Start,
-            StartTimeTicks = b.StartTimeTicks ?? known?.StartTimeTicks,
-            StartBootNs = c.StartBootNs ?? b.StartBootNs ?? known?.StartBootNs,
-            EntityId = b.EntityId ?? known?.EntityId,
-            Parent = b.Parent ?? known?.Parent,
+            ParentPid = scan.ParentPid ?? known?.ParentPid,
+            Name = scan.Name,
+            Executable = scan.Executable,
+            ExecutableSource = scan.Executable is null ? ExecutableSource.None : scan.ExecutableSource,
+            ExecutableDeleted = scan.Executable is not null && scan.ExecutableDeleted,
+            Args = haveArgs ? scan.Args : null,
+            ArgsTruncated = haveArgs && scan.ArgsTruncated,
+            ArgsCount = haveArgs ? scan.ArgsCount : null,
+            ArgvSource = haveArgs ? scan.ArgvSource : ArgvSource.None,
+            User = scan.User,
+            Group = scan.Group,
+            SessionId = scan.SessionId ?? known?.SessionId,
+            ProcessGroupId = scan.ProcessGroupId ?? known?.ProcessGroupId,
+            Start = scan.Start ?? known?.Start,
+            StartTimeTicks = scan.StartTimeTicks ?? known?.StartTimeTicks,
+            StartBootNs = known?.StartBootNs,
+            EntityId = scan.EntityId ?? known?.EntityId,
+            Parent = scan.Parent ?? known?.Parent,
         };
     }
-
-    /// <summary>What a capture alone says (no table, no /proc): for a pipeline without enrichment.</summary>
-    internal static ProcessInfo FromCapture(int pid, ProcessCapture c) => new()
-    {
-        Pid = pid,
-        ParentPid = c.ParentPid,
-        Name = c.Name,
-        Executable = c.Executable,
-        ExecutableSource = c.ExecutableSource,
-        ExecutableDeleted = c.ExecutableDeleted,
-        ExecutableMemfd = c.ExecutableMemfd,
-        Args = c.Args,
-        ArgsTruncated = c.ArgsTruncated,
-        ArgsCount = c.ArgsCount,
-        ArgvSource = c.ArgvSource,
-        WorkingDirectory = c.WorkingDirectory,
-        User = c.User,
-        EffectiveUser = c.EffectiveUser,
-        Group = c.Group,
-        EffectiveGroup = c.EffectiveGroup,
-        LoginUid = c.LoginUid,
-        SessionId = c.SessionId,
-        ProcessGroupId = c.ProcessGroupId,
-        Tty = c.TtyNr is { } tty ? TtyNames.FromTtyNr(tty) : null,
-        CgroupId = c.CgroupId is 0 ? null : c.CgroupId,
-        StartBootNs = c.StartBootNs,
-    };
 
     private static bool StartsWith(IReadOnlyList<string> full, IReadOnlyList<string>? prefix)
     {
@@ -221,3 +265,6 @@ internal sealed partial class ProcessAssembler
         return full[prefix.Count - 1].StartsWith(prefix[^1], StringComparison.Ordinal);
     }
 }
+
+/// <summary>What the table adds to a process read from /proc: the parent's summary, and at an exec the ancestor chain and the hash status.</summary>
+internal readonly record struct ExecLineage(ParentInfo? Parent, IReadOnlyList<ParentInfo>? Ancestors, string? HashStatus);

@@ -25,6 +25,9 @@ internal sealed class ProcessEntry
     /// <summary>When the process started, on the clock of event timestamps (CLOCK_MONOTONIC ns).</summary>
     public long StartMonotonicNs { get; set; }
 
+    /// <summary>The kernel time (CLOCK_MONOTONIC ns) of the exec record that last set <see cref="Info"/>; 0: none.</summary>
+    public long LastExecNs { get; set; }
+
     /// <summary>Seeded from stat alone: argv, executable, credentials are read on first need.</summary>
     public bool NeedsDetail { get; set; }
 

@@ -5,7 +5,7 @@ using ProcWatch.Kernel.ProcFs;
 namespace ProcWatch.Tracking;
 
 /// <summary>
-/// Reads everything /proc says about one process into a <see cref="ProcessInfo"/>, through one
+/// Reads everything /proc says about one process into a <see cref="ProcRead"/>, through one
 /// <see cref="ProcessDirectory"/> so that every field belongs to the process whose start time
 /// was checked. Fields that cannot be read (a zombie has no argv or executable; a kernel
 /// thread has neither) stay null.
@@ -29,17 +29,15 @@ internal sealed class ProcessReader
     public AccountNames Names => _names;
 
     /// <summary>
-    /// Reads /proc/PID. With <paramref name="expectedStartTicks"/>, fails when the pid now
-    /// belongs to another process (see <see cref="PidReuseGuard"/>). Set
-    /// <paramref name="readArgs"/> false when argv is already known (captured by eBPF).
+    /// Reads /proc/PID into plain values (<see cref="ProcessAssembler"/> builds the model). With
+    /// <paramref name="expectedStartTicks"/>, fails when the pid now belongs to another process
+    /// (see <see cref="PidReuseGuard"/>). Set <paramref name="readArgs"/> false when argv is
+    /// already known (the procfs backend's scan read it).
     /// </summary>
-    /// <param name="captured">What eBPF captured at exec: its credentials (when it has the
-    /// effective ones) and cgroup id stand for /proc/PID/status, loginuid and cgroup, which are
-    /// then not read.</param>
-    public bool TryRead(int pid, ulong? expectedStartTicks, bool expectedIsExact, bool readArgs, out ProcessInfo info, out ProcStat stat, ProcessInfo? captured = null)
+    public bool TryRead(int pid, ulong? expectedStartTicks, bool expectedIsExact, bool readArgs, out ProcRead read)
     {
-        info = null!;
-        stat = default;
+        read = default;
+        ProcStat stat;
         if (!ProcessDirectory.TryOpen(pid, out ProcessDirectory dir))
             return false;
         using (dir)
@@ -65,57 +63,20 @@ internal sealed class ProcessReader
             if (stat.IsKernelThread)
                 args = null;
             IdName? user = null, euser = null, group = null, egroup = null;
-            uint? loginUid;
-            if (captured is { ArgvSource: ArgvSource.Ebpf, User: not null, EffectiveUser: not null, Group: not null, EffectiveGroup: not null })
+            if (dir.TryReadStatus(out ProcStatus status))
             {
-                (user, euser, group, egroup, loginUid) = (captured.User, captured.EffectiveUser, captured.Group, captured.EffectiveGroup, captured.LoginUid);
+                user = UserOf(status.RealUid);
+                euser = UserOf(status.EffectiveUid);
+                group = GroupOf(status.RealGid);
+                egroup = GroupOf(status.EffectiveGid);
             }
-            else
-            {
-                if (dir.TryReadStatus(out ProcStatus status))
-                {
-                    user = UserOf(status.RealUid);
-                    euser = UserOf(status.EffectiveUid);
-                    group = GroupOf(status.RealGid);
-                    egroup = GroupOf(status.EffectiveGid);
-                }
-                loginUid = dir.TryReadLoginUid(out uint? auid) ? auid : null;
-            }
-            string? cgroup = CgroupOf(dir, captured?.CgroupId);
+            uint? loginUid = dir.TryReadLoginUid(out uint? auid) ? auid : null;
+            string? cgroup = CgroupOf(dir, null);
             IReadOnlyList<string>? environment = null;
             if (IncludeEnvironment && !stat.IsKernelThread && dir.TryReadEnvironment(out string[] env))
                 environment = env;
 
-            info = new ProcessInfo
-            {
-                Pid = pid,
-                ParentPid = stat.ParentPid,
-                Name = stat.Comm,
-                Executable = exe,
-                ExecutableSource = exe is null ? ExecutableSource.None : ExecutableSource.Procfs,
-                ExecutableDeleted = deleted,
-                ExecutableUnknown = exeTooLong,
-                Args = args,
-                ArgvSource = args is null ? ArgvSource.None : ArgvSource.Procfs,
-                WorkingDirectory = cwd,
-                User = user,
-                EffectiveUser = euser,
-                Group = group,
-                EffectiveGroup = egroup,
-                LoginUid = loginUid,
-                SessionId = stat.SessionId,
-                ProcessGroupId = stat.ProcessGroupId,
-                Tty = TtyNames.FromTtyNr(stat.TtyNr),
-                CgroupPath = cgroup,
-                CgroupId = captured?.CgroupId,
-                ContainerId = cgroup is null ? null : ContainerId.FromCgroupPath(cgroup),
-                Start = _boot.StartTicksToWallClock(stat.StartTimeTicks),
-                StartTimeTicks = stat.StartTimeTicks,
-                StartBootNs = _boot.StartTicksToBootNs(stat.StartTimeTicks),
-                EntityId = EntityId(pid, stat.StartTimeTicks),
-                IsKernelThread = stat.IsKernelThread,
-                Environment = environment,
-            };
+            read = new ProcRead(stat, args, exe, deleted, exeTooLong, cwd, user, euser, group, egroup, loginUid, cgroup, environment);
             return true;
         }
     }

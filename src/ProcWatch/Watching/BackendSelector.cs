@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using ProcWatch.Core;
 using ProcWatch.Events;
+using ProcWatch.Kernel;
 using ProcWatch.Kernel.Connector;
 using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Kernel.ProcScan;
@@ -32,18 +34,43 @@ internal static class BackendSelector
             case Backend.Ebpf:
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out Failure ebpfFailure))
+                if (!TryComposeEbpf(options, out IEventSource[]? forced, out Failure ebpfFailure))
                     throw BackendFallback.ForcedEbpf(ebpfFailure);
-                return new BackendSelection([forced], null);
+                return new BackendSelection(forced, null);
             default:
                 if (!ConnectorProbe.TryConnector(ProbeTimeout, out Failure connectorFailure))
                     return BackendFallback.ToProcfs(new ProcfsEventSource(procfs), connectorFailure);
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out Failure why))
-                    return new BackendSelection([ebpf], null);
+                if (TryComposeEbpf(options, out IEventSource[]? ebpf, out Failure why))
+                    return new BackendSelection(ebpf, null);
                 return BackendFallback.WithoutEbpf(Connector(options), why);
         }
+    }
+
+    /// <summary>
+    /// The eBPF backend: two sources side by side, neither owning the other. The ring's source
+    /// builds forks, execs and exits from its records (each event from one record); the
+    /// connector serves the other kinds and thread clones and exits, and only counts its own
+    /// forks, execs and exits for the cross-check. Before each event it posts (and after each
+    /// receive window) the connector drains the ring, so that what the kernel wrote first
+    /// enters the pipeline first. The ring's source comes first: it starts draining before
+    /// the connector subscribes.
+    /// </summary>
+    internal static bool TryComposeEbpf(WatchOptions options, [NotNullWhen(true)] out IEventSource[]? sources, out Failure failure, ExecCaptureOptions? capture = null)
+    {
+        var crossCheck = new LifecycleCrossCheck();
+        if (!EbpfExecSource.TryCreate(options.SourceKinds, crossCheck, out EbpfExecSource? ebpf, out failure, capture))
+        {
+            sources = null;
+            return false;
+        }
+        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck)
+        {
+            DrainEarlierRecords = ebpf.DrainNow,
+        };
+        sources = [ebpf, connector];
+        return true;
     }
 
     /// <summary>

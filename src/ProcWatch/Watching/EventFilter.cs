@@ -35,7 +35,7 @@ public sealed record EventFilter
     /// Only processes running this program: a glob over the absolute path
     /// (<c>/usr/bin/curl</c>, <c>/opt/*/bin/*</c>). A path without wildcards also matches the
     /// file it resolves to, so <c>/usr/bin/python3</c> matches whether
-    /// <see cref="ProcessFacts.Executable"/> is the execve path or the resolved one.
+    /// <see cref="ProcessInfo.Executable"/> is the execve path or the resolved one.
     /// </summary>
     public string? Executable
     {

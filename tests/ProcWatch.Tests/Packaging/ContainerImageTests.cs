@@ -46,7 +46,7 @@ public partial class ContainerImageTests(BuiltPackages packages, ITestOutputHelp
             output.WriteLine("podman " + string.Join(' ', run));
             Podman([.. run]);
 
-            WaitForLog(name, log => log.Contains("ready: ebpf+connector", StringComparison.Ordinal), "the daemon to be ready with eBPF");
+            WaitForLog(name, log => log.Contains("ready: ebpf, connector", StringComparison.Ordinal), "the daemon to be ready with eBPF");
 
             string token = "image-" + Guid.NewGuid().ToString("N")[..8];
             string[] argv = ["/usr/bin/printf", "%s", token, "a b", "", "x'y\"z"];

@@ -40,22 +40,22 @@ public sealed class CgroupCacheTests
 
             // Our own process, read with a wrong id (as if it had moved since its exec): its path is
             // reported, but must not be remembered under that id ...
-            Assert.True(reader.TryRead(Environment.ProcessId, null, false, readArgs: false, out ProcessInfo self, out _, new ProcessInfo { Pid = Environment.ProcessId, CgroupId = Stale }));
+            Assert.True(CgroupOf(reader, Environment.ProcessId, Stale, out MissingValues self));
             Assert.True(ProcCgroup.TryRead(Environment.ProcessId, out string ours));
             Assert.Equal(ours, self.CgroupPath);
             // ... so another process with the same id gets its own path, not ours.
-            Assert.True(reader.TryRead(sleeper.Id, null, false, readArgs: false, out ProcessInfo moved, out _, new ProcessInfo { Pid = sleeper.Id, CgroupId = Stale }));
+            Assert.True(CgroupOf(reader, sleeper.Id, Stale, out MissingValues moved));
             Assert.Equal(cgroup, moved.CgroupPath);
 
             // With its real id the path is cached: after the sleeper moved back to the root, that id
             // still names the test cgroup (from the cache), while a read without an id sees the move.
             ulong real = InodeOf(dir);
-            Assert.True(reader.TryRead(sleeper.Id, null, false, readArgs: false, out ProcessInfo first, out _, new ProcessInfo { Pid = sleeper.Id, CgroupId = real }));
+            Assert.True(CgroupOf(reader, sleeper.Id, real, out MissingValues first));
             Assert.Equal(cgroup, first.CgroupPath);
             File.WriteAllText(Cgroup2Mount.Path + "/cgroup.procs", sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Assert.True(reader.TryRead(sleeper.Id, null, false, readArgs: false, out ProcessInfo cached, out _, new ProcessInfo { Pid = sleeper.Id, CgroupId = real }));
+            Assert.True(CgroupOf(reader, sleeper.Id, real, out MissingValues cached));
             Assert.Equal(cgroup, cached.CgroupPath);
-            Assert.True(reader.TryRead(sleeper.Id, null, false, readArgs: false, out ProcessInfo now, out _));
+            Assert.True(CgroupOf(reader, sleeper.Id, null, out MissingValues now));
             Assert.Equal("/", now.CgroupPath);
         }
         finally
@@ -78,5 +78,12 @@ public sealed class CgroupCacheTests
         var (code, output) = Helpers.NativeHelpers.Run("/usr/bin/stat", $"-c %i {path}");
         Assert.Equal(0, code);
         return ulong.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>What an exec's record left to /proc: the cgroup path, looked up under the record's cgroup id.</summary>
+    private static bool CgroupOf(ProcessReader reader, int pid, ulong? cgroupId, out MissingValues values)
+    {
+        values = default;
+        return ProcStat.TryRead(pid, out ProcStat stat) && reader.TryReadMissing(pid, stat.StartTimeTicks, MissingFields.Cgroup, cgroupId, out values);
     }
 }

@@ -184,9 +184,10 @@ public class EnrichmentTests
                 Thread.Sleep(10);
             File.Delete(copy);
             var reader = new ProcessReader();
-            Assert.True(reader.TryRead(p.Id, null, false, readArgs: true, out ProcessInfo info, out _));
-            Assert.Equal(copy, info.Executable);
-            Assert.True(info.ExecutableDeleted);
+            Assert.True(reader.TryRead(p.Id, null, false, readArgs: true, out ProcRead read));
+            Assert.Equal(copy, read.Executable);
+            Assert.True(read.ExecutableDeleted);
+            var info = new ProcessInfo { Pid = p.Id, Executable = read.Executable, ExecutableDeleted = read.ExecutableDeleted, ExecutableSource = ExecutableSource.Procfs };
             var exec = new ExecEvent { KernelTimeNs = 1, Timestamp = DateTimeOffset.UtcNow, Pid = p.Id, Tid = p.Id, Process = info };
             string json = Format(new EcsJsonFormatter("test"), exec);
             Assert.Contains($"\"executable\":\"{copy}\"", json);
@@ -207,9 +208,9 @@ public class EnrichmentTests
         // A pid now held by another process than the table knew: nothing read is trusted.
         Assert.True(ProcStat.TryRead(Environment.ProcessId, out ProcStat stat));
         var reader = new ProcessReader();
-        Assert.True(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks, true, true, out _, out _));
-        Assert.False(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks - 1, true, true, out _, out _));
-        Assert.False(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks + 500, false, true, out _, out _));
+        Assert.True(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks, true, true, out _));
+        Assert.False(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks - 1, true, true, out _));
+        Assert.False(reader.TryRead(Environment.ProcessId, stat.StartTimeTicks + 500, false, true, out _));
     }
 
     [KernelFact]

@@ -29,6 +29,9 @@ internal sealed class ConnectorEventSource : IEventSource
     private const int CoalesceMinBufferBytes = 1 << 20;
 
     private readonly ProcessEventKinds _kinds;
+    private readonly ProcessEventKinds _postedKinds; // _kinds without what is subscribed only to be counted
+    private readonly ProcessEventKinds _countOnly;
+    private readonly LifecycleCrossCheck? _crossCheck;
     private readonly int _receiveBufferBytes;
     private readonly KernelClock _clock;
     private ProcConnectorSocket? _socket;
@@ -42,9 +45,31 @@ internal sealed class ConnectorEventSource : IEventSource
     public ConnectorEventSource(ProcessEventKinds kinds, int receiveBufferBytes, KernelClock? clock = null)
     {
         _kinds = kinds;
+        _postedKinds = kinds;
         _receiveBufferBytes = receiveBufferBytes;
         _clock = clock ?? KernelClock.Shared;
     }
+
+    /// <summary>
+    /// Beside the eBPF source: the process forks, execs and exits in <paramref name="countOnly"/>
+    /// are built from the ring, so here they are only counted for <paramref name="crossCheck"/>
+    /// (thread clones and exits are still posted when wanted). The kernel is asked for them
+    /// whatever <paramref name="kinds"/> says.
+    /// </summary>
+    public ConnectorEventSource(ProcessEventKinds kinds, int receiveBufferBytes, ProcessEventKinds countOnly, LifecycleCrossCheck crossCheck)
+        : this(kinds | countOnly, receiveBufferBytes)
+    {
+        _countOnly = countOnly & (ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit);
+        _crossCheck = crossCheck;
+        _postedKinds = kinds;
+    }
+
+    /// <summary>
+    /// Posts what an earlier kernel buffer holds (the eBPF ring): called before each event this
+    /// source posts and after each receive window, so that a record the kernel wrote before a
+    /// connector event enters the pipeline before it, and a storm's records within one window.
+    /// </summary>
+    internal Action? DrainEarlierRecords { get; set; }
 
     public string Name => "connector";
 
@@ -62,7 +87,8 @@ internal sealed class ConnectorEventSource : IEventSource
         _socket = ProcConnectorSocket.Open(_receiveBufferBytes);
         _wake = WakeEvent.Create();
         // Subscribed before the thread starts: the kernel queues events in the socket buffer from here on.
-        _socket.Subscribe(_kinds, KernelSupportsFilter);
+        _socket.Subscribe(_kinds, KernelSupportsFilter); // count-only kinds included
+        _crossCheck?.Begin(KernelClock.MonotonicNs());
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "procwatch-connector" };
         _thread.Start();
     }
@@ -119,6 +145,8 @@ internal sealed class ConnectorEventSource : IEventSource
                 SocketFailed($"recvmmsg: {FailureText.Errno(Marshal.GetLastPInvokeError())}");
                 return;
             }
+            if (taken > 0)
+                DrainEarlierRecords?.Invoke();
             pollFirst = true;
             if (coalesce && taken > 0)
             {
@@ -216,14 +244,24 @@ internal sealed class ConnectorEventSource : IEventSource
                 continue;
             if (!KernelFiltered)
                 ReportGap(_gaps.Observe(record.Cpu, record.Seq));
-            if (!Wanted(record))
+            ProcessEventKinds kind = ProcEventKindMap.KindOf(record);
+            if ((kind & _countOnly) != 0 && record.ProcessPid == record.ProcessTgid)
+            {
+                _crossCheck!.OnConnector(kind switch
+                {
+                    ProcessEventKinds.Fork => Lifecycle.Fork,
+                    ProcessEventKinds.Exec => Lifecycle.Exec,
+                    _ => Lifecycle.Exit,
+                }, (long)record.TimestampNs);
                 continue;
+            }
+            // User-space filter: the kernel may send more than asked (old kernels, fork vs clone).
+            if ((_postedKinds & kind) == 0)
+                continue;
+            DrainEarlierRecords?.Invoke();
             _sink!.Post(ProcEventFactory.Create(record, _clock));
         }
     }
-
-    /// <summary>User-space filter: the kernel may send more than asked (old kernels, fork vs clone).</summary>
-    private bool Wanted(in ProcEventRecord r) => (_kinds & ProcEventKindMap.KindOf(r)) != 0;
 
     public void Dispose()
     {

@@ -1,102 +1,169 @@
 using System.Diagnostics.CodeAnalysis;
 using ProcWatch.Core;
-using ProcWatch.Kernel.Accounts;
-using ProcWatch.Kernel.Connector;
-using ProcWatch.Kernel;
+using ProcWatch.Events;
 
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
-/// The proc connector with exact argv: every connector event passes through
-/// <see cref="ExecArgvJoin"/>, which gives each exec the argv the eBPF program captured.
-/// Ring-buffer drops are reported as <see cref="LostEvent"/>s (<see cref="LossReason.RingBufferFull"/>).
+/// Forks, execs and exits built from the eBPF ring alone: each event is made from the one
+/// record the kernel wrote for it (exact argv, paths, credentials, start time, exit status,
+/// CPU time), and carries that record for the assembler (<see cref="ProcessEvent.Record"/>).
+/// Nothing is paired with the proc connector; the connector, a separate source, serves the
+/// other kinds and counts its own forks, execs and exits for <see cref="LifecycleCrossCheck"/>.
+/// Records the ring could not hold are read from the kernel's counters and reported as
+/// <see cref="LossReason.RingBufferFull"/>; a shortfall the cross-check finds beyond them as
+/// <see cref="LossReason.CrossCheck"/>.
 /// </summary>
 internal sealed class EbpfExecSource : IEventSource
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConnectorEventSource _connector;
-    private readonly ExecArgvJoin _join;
-    private readonly ExecCapture _capture;
+    /// <summary>Ticks between cross-check judgements (1 s, the window's length).</summary>
+    private const int TicksPerWindow = 10;
+
+    private readonly ExecCaptureOptions _options;
+    private readonly ProcessEventKinds _kinds;
+    private readonly LifecycleCrossCheck? _crossCheck;
     private readonly KernelClock _clock;
-    private Timer? _timer;
+    private ExecCapture? _capture;
     private IEventSink? _sink;
+    private Timer? _timer;
     private readonly Lock _dropsGate = new();
-    private ulong _reportedDrops;
+    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops;
+    private int _ticks;
+    private int _faultReported;
     private int _disposed;
 
-    private EbpfExecSource(ConnectorEventSource connector, ExecArgvJoin join, ExecCapture capture, KernelClock clock)
+    private EbpfExecSource(ProcessEventKinds kinds, LifecycleCrossCheck? crossCheck, ExecCaptureOptions options)
     {
-        _connector = connector;
-        _join = join;
-        _capture = capture;
-        _clock = clock;
-        join.BeforeExec = capture.DrainNow;
-        join.ExpectForkRecords = capture.ForkAttached;
+        _kinds = kinds;
+        _crossCheck = crossCheck;
+        _options = options;
+        _clock = KernelClock.Shared;
     }
 
-    public string Name => "ebpf+connector";
+    public string Name => "ebpf";
 
-    /// <summary>The connector underneath (diagnostics).</summary>
-    public ConnectorEventSource Connector => _connector;
+    private ExecCapture Capture => _capture!;
 
     /// <summary>How the exec program is attached (tp_btf, raw_tp or tracepoint).</summary>
-    public string AttachMode => _capture.AttachMode;
+    public string AttachMode => Capture.AttachMode;
 
-    /// <summary>Forks carry the child's kernel start time; exits carry CPU time and peak RSS.</summary>
-    public bool ForkAttached => _capture.ForkAttached;
+    /// <summary>Forks come from the ring (the fork program attached).</summary>
+    public bool ForkAttached => Capture.ForkAttached;
 
-    public bool ExitAttached => _capture.ExitAttached;
+    /// <summary>Exits come from the ring (the exit program attached).</summary>
+    public bool ExitAttached => Capture.ExitAttached;
 
     /// <summary>Why the fork or exit program did not attach.</summary>
-    public IReadOnlyList<AttachAttempt> LifecycleFailures => _capture.LifecycleFailures;
-
-    /// <summary>Connector execs that got their argv from eBPF.</summary>
-    public long MatchedExecs => _join.Matched;
-
-    /// <summary>eBPF execs reported without a connector event (the connector lost it).</summary>
-    public long OrphanExecs => _join.Orphans;
-
-    /// <summary>Connector execs without an eBPF record (argv read from /proc).</summary>
-    public long UnmatchedExecs => _join.Unmatched;
+    public IReadOnlyList<AttachAttempt> LifecycleFailures => Capture.LifecycleFailures;
 
     /// <summary>
-    /// Loads the eBPF program now (so a caller can fall back when it cannot), capturing from
-    /// this moment; the connector subscribes in <see cref="Start"/>. False with the failure.
+    /// The kinds this source builds: exec always; fork and exit when their programs attached
+    /// (else the connector must post them: the selector asks).
     /// </summary>
-    public static bool TryCreate(ConnectorEventSource connector, [NotNullWhen(true)] out EbpfExecSource? source, out Failure failure, ExecCaptureOptions? options = null)
+    public ProcessEventKinds Serves =>
+        ProcessEventKinds.Exec | (ForkAttached ? ProcessEventKinds.Fork : 0) | (ExitAttached ? ProcessEventKinds.Exit : 0);
+
+    /// <summary>
+    /// Loads and attaches the programs now (so a caller can fall back when they cannot load),
+    /// capturing from this moment; records wait in the ring until <see cref="Start"/>. False
+    /// with the failure. Posts only <paramref name="kinds"/>.
+    /// </summary>
+    public static bool TryCreate(ProcessEventKinds kinds, LifecycleCrossCheck? crossCheck, [NotNullWhen(true)] out EbpfExecSource? source, out Failure failure, ExecCaptureOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(connector);
-        var clock = KernelClock.Shared;
-        var join = new ExecArgvJoin(clock, AccountNames.Shared);
-        if (!ExecCapture.TryStartAll(join.OnRecord, options ?? ExecCaptureOptions.Default, out ExecCapture? capture, out failure))
+        var created = new EbpfExecSource(kinds, crossCheck, options ?? ExecCaptureOptions.Default);
+        if (!ExecCapture.TryStartCore(created.OnRecord, created._options, startThread: false, out ExecCapture? capture, out failure))
         {
             source = null;
             return false;
         }
-        source = new EbpfExecSource(connector, join, capture, clock);
+        created._capture = capture;
+        source = created;
         return true;
     }
 
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
-        _join.Attach(sink, statistics);
-        _connector.Start(_join, statistics);
+        Capture.StartDraining();
         _timer = new Timer(_ => Tick(), null, TickInterval, TickInterval);
+    }
+
+    /// <summary>
+    /// Posts every record already in the ring, on the calling thread (the connector calls it
+    /// before each event it posts, so a record the kernel wrote before that event goes first).
+    /// </summary>
+    public void DrainNow()
+    {
+        if (_sink is not null)
+            Capture.DrainNow();
+    }
+
+    /// <summary>One record from the ring (the capture thread, or a <see cref="DrainNow"/> caller; one at a time).</summary>
+    private void OnRecord(KernelRecord record)
+    {
+        if (_options.DiscardForTest?.Invoke(record) == true)
+            return;
+        long at = (long)record.KernelTimeNs;
+        switch (record)
+        {
+            case ExecRecord exec:
+                _crossCheck?.OnRing(Lifecycle.Exec, at);
+                // A thread other than the leader exec'd: the connector reports the old leader's
+                // exit as a process exit, the kernel's exit program rightly reports none.
+                if (exec.OldPid != exec.Tgid)
+                    _crossCheck?.OnRing(Lifecycle.Exit, at);
+                if ((_kinds & ProcessEventKinds.Exec) != 0)
+                {
+                    _sink!.Post(new ExecEvent
+                    {
+                        KernelTimeNs = at, Timestamp = _clock.ToWallClock(at), Pid = exec.Tgid, Tid = exec.Tgid,
+                        Origin = EventOrigin.Ebpf, Record = exec,
+                    });
+                }
+                break;
+            case ForkRecord fork:
+                _crossCheck?.OnRing(Lifecycle.Fork, at);
+                if ((_kinds & ProcessEventKinds.Fork) != 0)
+                {
+                    _sink!.Post(new ForkEvent
+                    {
+                        KernelTimeNs = at, Timestamp = _clock.ToWallClock(at), Pid = fork.Tgid, Tid = fork.Tgid,
+                        ParentPid = fork.ParentTgid, ParentTid = fork.ParentTgid, Origin = EventOrigin.Ebpf, Record = fork,
+                    });
+                }
+                break;
+            case ExitRecord exit:
+                _crossCheck?.OnRing(Lifecycle.Exit, at);
+                if ((_kinds & ProcessEventKinds.Exit) != 0)
+                {
+                    _sink!.Post(new ExitEvent
+                    {
+                        KernelTimeNs = at, Timestamp = _clock.ToWallClock(at), Pid = exit.Tgid, Tid = exit.Tgid,
+                        Status = new WaitStatus((uint)exit.ExitCode),
+                        UserCpu = exit.UserCpu, SystemCpu = exit.SystemCpu, PeakRssBytes = exit.PeakRssBytes,
+                        Origin = EventOrigin.Ebpf, Record = exit,
+                    });
+                }
+                break;
+        }
     }
 
     private void Tick()
     {
         if (Volatile.Read(ref _disposed) != 0)
-        {
             return;
-        }
         try
         {
-            _join.Expire();
             ReportDrops();
-            if (_capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
+            if (++_ticks % TicksPerWindow == 0 && _crossCheck is not null)
+            {
+                DrainNow(); // the ring's count up to now
+                if (_crossCheck.Close(KernelClock.MonotonicNs()) is > 0 and long shortfall)
+                    _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheck, shortfall, _clock));
+            }
+            if (Capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
                 _sink?.Fault(new ProcWatchException($"eBPF exec capture stopped: {fault.Message}", fault));
         }
         catch (ObjectDisposedException)
@@ -105,38 +172,37 @@ internal sealed class EbpfExecSource : IEventSource
         }
     }
 
-    private int _faultReported;
-
+    /// <summary>Records the kernel could not put in the ring, since the last report: one loss report, and the cross-check told.</summary>
     private void ReportDrops()
     {
         long missing;
-        ulong drops;
         lock (_dropsGate)
         {
-            drops = _capture.Drops;
-            if (drops <= _reportedDrops || _sink is null)
-            {
+            if (_sink is null)
                 return;
-            }
-            missing = (long)(drops - _reportedDrops);
-            _reportedDrops = drops;
+            ulong exec = Capture.Drops, fork = Capture.ForkDrops, exit = Capture.ExitDrops;
+            long newExec = (long)(exec - _reportedExecDrops), newFork = (long)(fork - _reportedForkDrops), newExit = (long)(exit - _reportedExitDrops);
+            (_reportedExecDrops, _reportedForkDrops, _reportedExitDrops) = (exec, fork, exit);
+            missing = newExec + newFork + newExit;
+            if (missing <= 0)
+                return;
+            _crossCheck?.OnRingDropped(Lifecycle.Exec, newExec);
+            _crossCheck?.OnRingDropped(Lifecycle.Fork, newFork);
+            _crossCheck?.OnRingDropped(Lifecycle.Exit, newExit);
         }
-        // Through the join, so it is ordered with the connector's events; the pipeline counts it.
-        _join.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
+        _sink.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
     }
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
             return;
-        }
         _timer?.Dispose();
-        // Connector first (it drains what the kernel queued), then what the ring still holds.
-        _connector.Dispose();
-        _capture.DrainNow();
+        if (_capture is null)
+            return;
+        // What the ring still holds, then the drops up to now: every record written before the stop is delivered or reported.
+        DrainNow();
         ReportDrops();
-        _join.Flush();
         _capture.Dispose();
     }
 }

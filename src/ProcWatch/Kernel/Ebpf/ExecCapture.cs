@@ -113,10 +113,11 @@ internal sealed class ExecCapture : IDisposable
         _program.ReadCounter(exec_counter.RINGBUF_DROPS) +
         _program.ReadCounter(exec_counter.SCRATCH_MISSING);
 
-    /// <summary>Fork or exit records the ring could not hold: those events keep their connector data only.</summary>
-    public ulong LifecycleDrops =>
-        _program.ReadCounter(exec_counter.FORK_DROPS) +
-        _program.ReadCounter(exec_counter.EXIT_DROPS);
+    /// <summary>Fork records the ring could not hold: those forks are lost.</summary>
+    public ulong ForkDrops => _program.ReadCounter(exec_counter.FORK_DROPS);
+
+    /// <summary>Exit records the ring could not hold: those exits are lost.</summary>
+    public ulong ExitDrops => _program.ReadCounter(exec_counter.EXIT_DROPS);
 
     /// <summary>Forks carry the child's exact kernel start time.</summary>
     public bool ForkAttached => _program.ForkAttached;
@@ -144,6 +145,13 @@ internal sealed class ExecCapture : IDisposable
 
     /// <summary>Times the capture thread slept and was woken, known once it has stopped (for the benchmark).</summary>
     internal long ThreadWakeups { get; private set; }
+
+    /// <summary>Starts the capture thread of a capture created with <c>startThread: false</c>: records wait in the ring until then.</summary>
+    internal void StartDraining()
+    {
+        if (!_thread.IsAlive && Volatile.Read(ref _disposed) == 0)
+            _thread.Start();
+    }
 
     /// <summary>Consumes what the ring holds on the calling thread, without waiting (benchmark only, thread not started).</summary>
     internal int DrainOnce() => _ring.Poll(0);

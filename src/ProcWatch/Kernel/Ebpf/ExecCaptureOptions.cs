@@ -17,11 +17,14 @@ internal sealed class ExecCaptureOptions
     /// waiting), so a record reaches the callback at most about this late. Each wakeup costs
     /// tens of microseconds of CPU on a VM, far more than reading a record, so batching is
     /// what makes a storm cheap (see docs/notes/NOTES-issue4.md). Zero: a wakeup per record.
-    /// Behind the connector the interval matters little: the connector's thread drains the
-    /// ring before it handles each event, so this thread only picks up records whose connector
-    /// event is late or lost (emitted on their own after <see cref="ExecArgvJoin.OrphanAfterConnectorNs"/>).
+    /// Beside the connector, whose thread drains the ring after each receive window and
+    /// before each event it posts, a storm's records reach the pipeline within the connector's
+    /// window (16 ms); this interval bounds the delay when the connector is quiet.
     /// </summary>
     public TimeSpan WakeupInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Tests only: a record for which this returns true is dropped as if it never came (the cross-check must report it).</summary>
+    internal Func<KernelRecord, bool>? DiscardForTest { get; init; }
 
     internal static ExecCaptureOptions Default { get; } = new();
 }

@@ -1,9 +1,10 @@
+using ProcWatch.Events;
 using System.Collections.Immutable;
 
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>One record from the kernel capture's ring buffer: an exec, a fork or a process exit.</summary>
-internal abstract class KernelRecord
+internal abstract class KernelRecord : SourceRecord
 {
     /// <summary>The process (thread group) the record is about.</summary>
     public required int Tgid { get; init; }

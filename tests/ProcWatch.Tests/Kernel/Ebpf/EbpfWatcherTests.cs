@@ -7,7 +7,7 @@ using Xunit;
 
 namespace ProcWatch.Tests.Kernel.Ebpf;
 
-/// <summary>The whole path on the real kernel: connector + eBPF joined, through ProcessWatcher and enrichment.</summary>
+/// <summary>The whole path on the real kernel: eBPF ring and connector side by side, through ProcessWatcher and enrichment.</summary>
 [Collection(EbpfCollection.Name)]
 public sealed class EbpfWatcherTests
 {
@@ -77,7 +77,8 @@ public sealed class EbpfWatcherTests
         using (watcher)
         {
             Assert.Null(warning);
-            Assert.IsType<EbpfExecSource>(Assert.Single(watcher.Sources));
+            // Two sources side by side: the ring's (fork, exec, exit) and the connector (the rest, and the cross-check).
+            Assert.Collection(watcher.Sources, s => Assert.IsType<EbpfExecSource>(s), s => Assert.IsType<ProcWatch.Kernel.Connector.ConnectorEventSource>(s));
             Assert.Equal(0, Programs.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done"));
 
             var seen = WaitFor(execs, gate, Count);

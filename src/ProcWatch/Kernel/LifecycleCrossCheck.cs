@@ -1,0 +1,183 @@
+namespace ProcWatch.Kernel;
+
+/// <summary>The process lifecycle events both the eBPF ring and the proc connector report.</summary>
+internal enum Lifecycle
+{
+    Fork,
+    Exec,
+    Exit,
+}
+
+/// <summary>
+/// Completeness of the eBPF ring, checked against the proc connector. With the BPF programs
+/// attached, forks, execs and exits are built from ring records alone; the connector still
+/// receives its own copy of each, and only counts it here. Both are counted per one-second
+/// window of kernel time (each copy's own CLOCK_MONOTONIC stamp); once a window has settled,
+/// a connector count above the ring's, beyond what the ring's drop counters reported, is a
+/// loss: <see cref="LossReason.CrossCheck"/>.
+/// </summary>
+/// <remarks>
+/// Counts, never events: nothing is paired. Windows are by kernel time, not arrival, so the
+/// milliseconds between the two receive threads do not matter; the two stamps of one event
+/// differ by microseconds, so an event near a window's edge may count in two windows. A small
+/// difference (at most <see cref="EdgeAllowance"/>) is therefore netted against an opposite
+/// one in the window before or after; a larger one never is. A ring surplus is never a loss
+/// (connector ENOBUFS, events the connector does not send). Drops the kernel counted have no
+/// time: they are a credit the next shortfalls use, gone after <see cref="CreditWindows"/>
+/// windows. A process whose main thread exits long before its last thread can show as a
+/// false one-event shortfall (docs/notes/NOTES-issue26-onerecord.md).
+/// Called from the two receive threads and one timer; a lock, never contended for long.
+/// </remarks>
+internal sealed class LifecycleCrossCheck
+{
+    internal const long WindowNs = 1_000_000_000;
+
+    /// <summary>A window is judged this long after it ended: both threads have long received its events.</summary>
+    internal const long SettleNs = 3_000_000_000;
+
+    /// <summary>Largest per-kind difference taken for the edge effect rather than a loss.</summary>
+    internal const long EdgeAllowance = 2;
+
+    private const int CreditWindows = 3;
+    private const int Kinds = 3;
+    private const int Slots = 16; // windows counted at once: settle + a few, with room for a stalled timer
+
+    private readonly Lock _gate = new();
+    private readonly long[] _windowOfSlot = new long[Slots];
+    private readonly long[] _ring = new long[Slots * Kinds];
+    private readonly long[] _connector = new long[Slots * Kinds];
+    private readonly long[] _carry = new long[Kinds];      // the last judged window's leftover surplus (ring minus connector), at most EdgeAllowance
+    private readonly long[] _credit = new long[Kinds];     // counted drops not yet matched to a shortfall
+    private readonly int[] _creditAge = new int[Kinds];
+    private long _fromNs = long.MaxValue;
+    private long _lastJudged = long.MinValue;
+    private long _reported;
+
+    public LifecycleCrossCheck()
+    {
+        Array.Fill(_windowOfSlot, -1);
+    }
+
+    /// <summary>Shortfalls reported so far.</summary>
+    public long Reported => Interlocked.Read(ref _reported);
+
+    /// <summary>The connector subscribed at <paramref name="kernelNs"/>: only what happened since counts, on both sides.</summary>
+    public void Begin(long kernelNs)
+    {
+        lock (_gate)
+        {
+            _fromNs = kernelNs;
+            _lastJudged = kernelNs / WindowNs - 1;
+        }
+    }
+
+    /// <summary>The ring delivered a record stamped <paramref name="kernelNs"/>.</summary>
+    public void OnRing(Lifecycle kind, long kernelNs) => Count(_ring, kind, kernelNs);
+
+    /// <summary>The connector received an event stamped <paramref name="kernelNs"/>.</summary>
+    public void OnConnector(Lifecycle kind, long kernelNs) => Count(_connector, kind, kernelNs);
+
+    /// <summary>The kernel counted <paramref name="count"/> records it could not put in the ring (reported as ring losses).</summary>
+    public void OnRingDropped(Lifecycle kind, long count)
+    {
+        if (count <= 0)
+            return;
+        lock (_gate)
+        {
+            _credit[(int)kind] += count;
+            _creditAge[(int)kind] = 0;
+        }
+    }
+
+    private void Count(long[] counts, Lifecycle kind, long kernelNs)
+    {
+        long window = kernelNs / WindowNs;
+        lock (_gate)
+        {
+            if (kernelNs < _fromNs || window <= _lastJudged)
+                return; // before the connector listened, or too late to matter
+            int slot = (int)(window % Slots);
+            if (_windowOfSlot[slot] != window)
+            {
+                _windowOfSlot[slot] = window; // an older window never judged (a timer stalled for 16 s) is forgotten
+                Array.Clear(_ring, slot * Kinds, Kinds);
+                Array.Clear(_connector, slot * Kinds, Kinds);
+            }
+            counts[slot * Kinds + (int)kind]++;
+        }
+    }
+
+    /// <summary>
+    /// Judges every window that has settled by <paramref name="nowNs"/> (CLOCK_MONOTONIC);
+    /// returns the events they are short of (0 almost always). One caller at a time.
+    /// </summary>
+    public long Close(long nowNs)
+    {
+        long shortfall = 0;
+        lock (_gate)
+        {
+            if (_fromNs == long.MaxValue)
+                return 0;
+            for (long w = _lastJudged + 1; (w + 1) * WindowNs + SettleNs <= nowNs; w++)
+            {
+                for (int k = 0; k < Kinds; k++)
+                    shortfall += Judge(w, k);
+                _lastJudged = w;
+            }
+        }
+        Interlocked.Add(ref _reported, shortfall);
+        return shortfall;
+    }
+
+    private long Judge(long window, int k)
+    {
+        long difference = Difference(window, k); // connector minus ring
+        long carry = _carry[k];
+        _carry[k] = 0;
+        if (difference < 0)
+        {
+            _carry[k] = Math.Min(-difference, EdgeAllowance);
+            AgeCredit(k);
+            return 0;
+        }
+        if (difference > 0 && difference <= EdgeAllowance)
+        {
+            // An event near the edge: its ring copy in the window before (carry) or after.
+            long made = Math.Min(difference, carry);
+            difference -= made;
+            long next = -Difference(window + 1, k);
+            if (difference > 0 && next > 0)
+            {
+                made = Math.Min(difference, next);
+                difference -= made;
+                Borrow(window + 1, k, made);
+            }
+        }
+        long used = Math.Min(difference, _credit[k]);
+        _credit[k] -= used;
+        difference -= used;
+        if (used == 0)
+            AgeCredit(k);
+        return difference;
+    }
+
+    private void AgeCredit(int k)
+    {
+        if (_credit[k] > 0 && ++_creditAge[k] >= CreditWindows)
+            _credit[k] = 0;
+    }
+
+    private long Difference(long window, int k)
+    {
+        int slot = (int)(window % Slots);
+        return _windowOfSlot[slot] != window ? 0 : _connector[slot * Kinds + k] - _ring[slot * Kinds + k];
+    }
+
+    /// <summary>Takes ring events of the next window that paid for this one's edge difference, so they pay only once.</summary>
+    private void Borrow(long window, int k, long count)
+    {
+        int slot = (int)(window % Slots);
+        if (_windowOfSlot[slot] == window)
+            _ring[slot * Kinds + k] -= count;
+    }
+}

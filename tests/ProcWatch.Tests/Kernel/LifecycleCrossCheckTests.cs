@@ -1,0 +1,102 @@
+using ProcWatch.Kernel;
+using Xunit;
+
+namespace ProcWatch.Tests.Kernel;
+
+/// <summary>The ring's completeness, judged from counts per window of kernel time (no kernel needed).</summary>
+public sealed class LifecycleCrossCheckTests
+{
+    private const long S = LifecycleCrossCheck.WindowNs;
+    private const long Start = 100 * S;
+
+    private static LifecycleCrossCheck Started()
+    {
+        var check = new LifecycleCrossCheck();
+        check.Begin(Start);
+        return check;
+    }
+
+    private static void Both(LifecycleCrossCheck check, Lifecycle kind, long at, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            check.OnRing(kind, at + i);
+            check.OnConnector(kind, at + i);
+        }
+    }
+
+    private static long Settled(long window) => (window + 1) * S + LifecycleCrossCheck.SettleNs;
+
+    [Fact]
+    public void EqualCounts_AreNoLoss_AndAWindowIsJudgedOnlyOnceSettled()
+    {
+        var check = Started();
+        Both(check, Lifecycle.Exec, Start + 10, 500);
+        check.OnConnector(Lifecycle.Fork, Start + 20); // its ring copy has not come yet
+        Assert.Equal(0, check.Close(Settled(100) - 1));
+        check.OnRing(Lifecycle.Fork, Start + 21);
+        Assert.Equal(0, check.Close(Settled(100)));
+    }
+
+    [Fact]
+    public void ConnectorEventsTheRingNeverDelivered_AreReportedOnce()
+    {
+        var check = Started();
+        Both(check, Lifecycle.Fork, Start + 10, 100);
+        for (int i = 0; i < 30; i++)
+            check.OnConnector(Lifecycle.Exec, Start + 1000 + i);
+        Assert.Equal(30, check.Close(Settled(101)));
+        Assert.Equal(0, check.Close(Settled(105)));
+        Assert.Equal(30, check.Reported);
+    }
+
+    [Fact]
+    public void AnEventStampedEitherSideOfAWindowEdge_IsNoLoss()
+    {
+        var check = Started();
+        // Ring copy at the end of window 100, connector copy at the start of 101 (exec: the connector sends after the tracepoint).
+        check.OnRing(Lifecycle.Exec, 101 * S - 3);
+        check.OnConnector(Lifecycle.Exec, 101 * S + 2);
+        // Fork: the connector's copy first.
+        check.OnConnector(Lifecycle.Fork, 102 * S - 1);
+        check.OnRing(Lifecycle.Fork, 102 * S + 4);
+        Assert.Equal(0, check.Close(Settled(103)));
+    }
+
+    [Fact]
+    public void ARingSurplus_DoesNotHideALargeShortfall()
+    {
+        var check = Started();
+        for (int i = 0; i < 40; i++)
+            check.OnRing(Lifecycle.Exec, Start + i); // processes the connector does not report
+        for (int i = 0; i < 10; i++)
+            check.OnConnector(Lifecycle.Exec, 101 * S + i);
+        Assert.Equal(10, check.Close(Settled(101)));
+    }
+
+    [Fact]
+    public void DropsTheKernelCounted_ExplainAShortfall_ForAFewWindowsOnly()
+    {
+        var check = Started();
+        for (int i = 0; i < 25; i++)
+            check.OnConnector(Lifecycle.Exit, Start + i);
+        check.OnRingDropped(Lifecycle.Exit, 25); // reported as RingBufferFull already
+        Assert.Equal(0, check.Close(Settled(100)));
+        check.OnRingDropped(Lifecycle.Exit, 5); // an argv chunk drop: no event behind it
+        Assert.Equal(0, check.Close(Settled(104)));
+        for (int i = 0; i < 5; i++)
+            check.OnConnector(Lifecycle.Exit, 106 * S + i);
+        Assert.Equal(5, check.Close(Settled(106)));
+    }
+
+    [Fact]
+    public void EventsBeforeTheConnectorListened_AreNotCounted()
+    {
+        var check = new LifecycleCrossCheck();
+        check.OnConnector(Lifecycle.Exec, Start - 5);
+        check.Begin(Start);
+        check.OnConnector(Lifecycle.Exec, Start - 1);
+        check.OnRing(Lifecycle.Exec, Start + 1);
+        Assert.Equal(0, check.Close(Settled(102)));
+    }
+}
