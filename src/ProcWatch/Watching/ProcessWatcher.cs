@@ -128,10 +128,31 @@ public sealed class ProcessWatcher : IDisposable
             Dispose();
             throw;
         }
+        if ((_options.Kinds & ProcessEventKinds.ExecFailed) != 0 && _options.Sources is null)
+            StartExecFailures();
         ActiveBackend = BackendOf(_sources);
         if (_enforcer is { Degraded: { } degraded })
             Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(FailureKind.KernelUnsupported, Kernel.Enforcement.DenyLevels.Warning(_enforcer.Level, degraded))));
         return _pipeline.Reader;
+    }
+
+    /// <summary>
+    /// Failed exec attempts (<c>-e execfail</c>), asked for explicitly: a host that cannot load
+    /// the hook says so through <see cref="Warning"/> and everything else still runs.
+    /// </summary>
+    private void StartExecFailures()
+    {
+        var source = new Kernel.ExecFailures.ExecFailureSource();
+        try
+        {
+            source.Start(_pipeline!, Statistics);
+            _sources.Add(source);
+        }
+        catch (ProcWatchException e)
+        {
+            source.Dispose();
+            Warning?.Invoke(this, new ErrorEventArgs(e));
+        }
     }
 
     private IReadOnlyList<IEventSource> SelectBackend()
