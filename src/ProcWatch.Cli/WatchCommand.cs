@@ -46,6 +46,8 @@ internal static class WatchCommand
         if (backend.Warning is not null)
             await Console.Error.WriteLineAsync(ErrorLine.Format($"warning: {backend.Warning}")).ConfigureAwait(false);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
+        // What the watcher adds on request and could not (-e execfail on a host without the hook): said, not fatal.
+        watcher.Warning += static (_, e) => Console.Error.WriteLine(ErrorLine.Format($"warning: {e.GetException().Message}"));
         EventQueue events = watcher.StartQueue();
         var clock = Stopwatch.StartNew();
         foreach (IEventSource source in watcher.Sources)
@@ -129,6 +131,8 @@ internal static class WatchCommand
                 if (source is ProcfsEventSource scanner)
                     await Console.Error.WriteLineAsync(
                         $"procfs: {scanner.InotifyScans + scanner.TimerScans} scans ({scanner.InotifyScans} woken by inotify, {scanner.TimerScans} by the timer), {scanner.InotifyEvents} inotify events").ConfigureAwait(false);
+                if (source is Kernel.ExecFailures.ExecFailureSource failures)
+                    await Console.Error.WriteLineAsync($"execfail: {failures.Delivered} failed execs delivered, {failures.Drops} dropped by the kernel (reported as lost)").ConfigureAwait(false);
             }
         }
         if (!written)
@@ -268,6 +272,7 @@ internal static class WatchCommand
                     $"connector, kernel filter {(ebpf.Connector.KernelFiltered ? "on" : "off")}, receive buffer {ebpf.Connector.ReceiveBufferBytes / 1024} KiB, argv from eBPF ({ebpf.AttachMode})",
                 ProcfsEventSource scanner =>
                     $"procfs, scan every {scanner.Options.ScanInterval.TotalMilliseconds:F0} ms, inotify on {scanner.WatchedPaths.Count} paths",
+                Kernel.ExecFailures.ExecFailureSource failures => $"failed execs from eBPF ({failures.AttachMode})",
                 _ => source.Name,
             });
         }

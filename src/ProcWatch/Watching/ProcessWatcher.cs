@@ -128,7 +128,7 @@ public sealed class ProcessWatcher : IDisposable
             Dispose();
             throw;
         }
-        if ((_options.Kinds & ProcessEventKinds.ExecFailed) != 0 && _options.Sources is null)
+        if ((_options.Kinds & ProcessEventKinds.ExecFailed) != 0 && !_sources.Exists(static s => s is Kernel.ExecFailures.ExecFailureSource))
             StartExecFailures();
         ActiveBackend = BackendOf(_sources);
         if (_enforcer is { Degraded: { } degraded })
