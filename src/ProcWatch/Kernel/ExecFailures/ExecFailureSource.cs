@@ -71,6 +71,11 @@ internal sealed unsafe class ExecFailureSource : IEventSource
                 _sink?.Fault(new ProcWatchException(FailureKind.SystemError, "reading the failed-exec ring failed: " + Marshal.GetPInvokeErrorMessage(-rc)));
                 return;
             }
+            // Records written without a wakeup (within 10 ms of the last one) are read here at
+            // the latest: poll reads nothing on a timeout, and a ring that filled up in a storm
+            // would send no wakeup again (a full ring takes no record, so none carries one).
+            if (rc == 0)
+                Libbpf.ring_buffer__consume(_ring);
             ReportDrops();
         }
     }
