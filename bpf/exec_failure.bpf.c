@@ -39,6 +39,7 @@ struct pt_regs {
     unsigned long orig_ax;
 } __attribute__((preserve_access_index));
 #define SYSCALL_NR(r) BPF_CORE_READ(r, orig_ax)
+#define SYSCALL_NR_DIRECT(r) ((long)(r)->orig_ax)
 #define NR_execve 59
 #define NR_execveat 322
 #define ARG0(r) BPF_CORE_READ(r, di)
@@ -70,6 +71,7 @@ struct pt_regs {
     s32 syscallno;
 } __attribute__((preserve_access_index));
 #define SYSCALL_NR(r) BPF_CORE_READ(r, syscallno)
+#define SYSCALL_NR_DIRECT(r) ((long)(r)->syscallno)
 #define NR_execve 221
 #define NR_execveat 281
 /* x0 holds the return value by now; the first argument survives in orig_x0. */
@@ -177,12 +179,10 @@ static long argv_step(u64 index, void *ctx)
     return 0;
 }
 
-static __always_inline int capture_failure(struct pt_regs *regs, long ret)
+/* An exec that failed: nr is NR_execve or NR_execveat, ret < 0. */
+static __always_inline int capture_failure(struct pt_regs *regs, long ret, long nr)
 {
     if (compat_syscall())
-        return 0;
-    long nr = SYSCALL_NR(regs);
-    if (nr != NR_execve && nr != NR_execveat)
         return 0;
 
     u32 cpu = bpf_get_smp_processor_id();
@@ -290,7 +290,10 @@ static __always_inline int capture_failure(struct pt_regs *regs, long ret)
 /*
  * Two entry points, in the order the loader tries them (one is loaded): tp_btf (attached by
  * BTF id) and raw_tp (by name); neither needs tracefs. Arguments: (regs, ret). The first
- * test is the return value, so that the ~all syscalls that succeed cost one comparison.
+ * test is the return value, so that the syscalls that succeed cost one comparison; then the
+ * syscall number, so that those that fail (EAGAIN, ENOENT from a stat) cost one load more.
+ * tp_btf reads it with a plain load (regs is a typed kernel pointer there); raw_tp needs
+ * a helper call for it.
  */
 SEC("tp_btf/sys_exit")
 int execfail_exit_btf(u64 *ctx)
@@ -298,7 +301,11 @@ int execfail_exit_btf(u64 *ctx)
     long ret = (long)ctx[1];
     if (ret >= 0)
         return 0;
-    return capture_failure((struct pt_regs *)ctx[0], ret);
+    struct pt_regs *regs = (struct pt_regs *)ctx[0];
+    long nr = SYSCALL_NR_DIRECT(regs);
+    if (nr != NR_execve && nr != NR_execveat)
+        return 0;
+    return capture_failure(regs, ret, nr);
 }
 
 SEC("raw_tp/sys_exit")
@@ -307,5 +314,9 @@ int execfail_exit_raw(struct bpf_raw_tracepoint_args *ctx)
     long ret = (long)ctx->args[1];
     if (ret >= 0)
         return 0;
-    return capture_failure((struct pt_regs *)ctx->args[0], ret);
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    long nr = SYSCALL_NR(regs);
+    if (nr != NR_execve && nr != NR_execveat)
+        return 0;
+    return capture_failure(regs, ret, nr);
 }
