@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Events;
 
 namespace ProcWatch.Tracking;
 

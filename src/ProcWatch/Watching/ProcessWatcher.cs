@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using ProcWatch.Core;
 using ProcWatch.Tracking;
 using ProcWatch.Watching;
 
