@@ -19,7 +19,7 @@ public sealed record ExecFailedEvent : ProcessEvent
     public required int Errno { get; init; }
 
     /// <summary>The error's symbolic name ("ENOENT", "EACCES", "ENOEXEC"; "E" + the number for one this version does not name).</summary>
-    public string ErrorName => Kernel.ExecFailures.ErrnoNames.Name(Errno);
+    public string ErrorName => Events.ErrnoNames.Name(Errno);
 
     /// <summary>"execve" or "execveat".</summary>
     public required string Syscall { get; init; }

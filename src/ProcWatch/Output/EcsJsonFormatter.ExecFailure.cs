@@ -1,4 +1,4 @@
-using ProcWatch.Kernel.ExecFailures;
+using ProcWatch.Events;
 
 namespace ProcWatch.Output;
 

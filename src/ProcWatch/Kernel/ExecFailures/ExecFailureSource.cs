@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Events;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Watching;
+using ProcWatch.Kernel.Ebpf;
 
 namespace ProcWatch.Kernel.ExecFailures;
 
@@ -47,7 +48,11 @@ internal sealed unsafe class ExecFailureSource : IEventSource
     {
         _sink = sink;
         if (!ExecFailureProgram.TryLoad(out ExecFailureProgram? program, out string? reason))
-            throw new ProcWatchException(Watching.BackendSelector.EbpfFailureKind(reason), "failed exec attempts (execfail) unavailable: " + reason);
+        {
+            FailureKind kind = reason == EbpfPrerequisites.NeedsCapabilities || reason.Contains("Operation not permitted", StringComparison.Ordinal)
+                ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported; // as the eBPF exec capture sorts its reasons
+            throw new ProcWatchException(kind, "failed exec attempts (execfail) unavailable: " + reason);
+        }
         _program = program;
         _self = GCHandle.Alloc(this);
         _ring = Libbpf.ring_buffer__new(program.EventsFd, &OnSample, GCHandle.ToIntPtr(_self), null);

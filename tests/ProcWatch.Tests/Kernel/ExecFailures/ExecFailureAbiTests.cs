@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Events;
 using ProcWatch.Kernel;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.ExecFailures;
-using ProcWatch.Tests.Ebpf;
+using ProcWatch.Tests.Kernel.Ebpf;
 using ProcWatch.Tests.Helpers;
 using Xunit;
 
-namespace ProcWatch.Tests.ExecFailures;
+namespace ProcWatch.Tests.Kernel.ExecFailures;
 
 /// <summary>The C# mirror of bpf/exec_failure.h against the C compiler's layout, and the record parser on byte fixtures.</summary>
 public sealed class ExecFailureAbiTests

@@ -1,4 +1,4 @@
-namespace ProcWatch.Kernel.ExecFailures;
+namespace ProcWatch.Events;
 
 /// <summary>
 /// The symbolic names (asm-generic/errno-base.h, errno.h) and messages of the errors an exec

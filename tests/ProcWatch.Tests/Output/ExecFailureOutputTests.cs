@@ -6,7 +6,7 @@ using ProcWatch.Output;
 using Xunit;
 using static ProcWatch.Tests.Output.JsonTestHelpers;
 
-namespace ProcWatch.Tests.ExecFailures;
+namespace ProcWatch.Tests.Output;
 
 /// <summary>A failed exec in every output: ECS JSON, the table, the tree and the ClickHouse row; hostile text stays escaped.</summary>
 public sealed class ExecFailureOutputTests

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using ProcWatch.Tests.Ebpf;
+using ProcWatch.Tests.Kernel.Ebpf;
 using ProcWatch.Tests.Helpers;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace ProcWatch.Tests.ExecFailures;
+namespace ProcWatch.Tests.Kernel.ExecFailures;
 
 /// <summary>
 /// Failed exec attempts (<c>-e execfail</c>) on the real kernel: a helper calls execve once on

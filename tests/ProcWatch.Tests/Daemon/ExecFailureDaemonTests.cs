@@ -1,10 +1,9 @@
 using System.Text.Json;
-using ProcWatch.Tests.Daemon;
 using ProcWatch.Tests.Helpers;
 using ProcWatch.Tests.Integration;
 using Xunit;
 
-namespace ProcWatch.Tests.ExecFailures;
+namespace ProcWatch.Tests.Daemon;
 
 /// <summary>The real daemon records failed execs when listed, and its rules match them (<c>event: execfail</c>).</summary>
 [Collection("daemon")]
