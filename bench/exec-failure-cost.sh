@@ -8,6 +8,8 @@
 #   workload      fixed-rate and its children (the execs) as % of one core ("times" of its shell):
 #                 the hook runs in the tasks that make syscalls, so its cost lands here
 #   sum           procwatch + workload: the number the 5 % budget is about
+#   µs/exec       sum per exec actually made (fixed-rate's "achieved"): comparable across runs
+#                 even when a loaded machine keeps fixed-rate below RATE
 #   host          all CPUs busy (/proc/stat), % of one core: includes everyone else (noisy)
 #   getppid ns    bench/syscall-cost.c after the window, same procwatch running: the cost of one
 #                 cheap syscall, which the hook adds to every syscall of every task on the host
@@ -70,24 +72,26 @@ run() { # MODE
   awk -v m="$mode" -v l="$line" -v c=$((c1 - c0)) -v k="$TICK" -v ns=$((t1 - t0)) -v wu="$wu" -v ws="$ws" -v h=$((h1 - h0)) \
       -v sc="$syscall_ns" -v f="$failed" -v b="$bpf" \
     'BEGIN { s = ns / 1e9; pw = 100 * (c / k) / s; wl = 100 * (wu + ws) / s; host = 100 * (h / k) / s;
-             printf "| %s | %s | %.1f %% | %.1f %% | %.1f %% | %.0f %% | %s | %s | %s |\n", m, l, pw, wl, pw + wl, host, sc, f, b }' | tee -a "$OUT/rows.txt"
+             split(l, a, /achieved=/); split(a[2], b2, " "); per = 1e4 * (pw + wl) / b2[1];
+             printf "| %s | %s | %.1f %% | %.1f %% | %.1f %% | %.0f | %.0f %% | %s | %s | %s |\n", m, l, pw, wl, pw + wl, per, host, sc, f, b }' | tee -a "$OUT/rows.txt"
   rm -f "$OUT/events.json"
 }
 
 echo "bench: failed-exec capture cost, $RATE exec/s, ${SECONDS_EACH}s per run, $ROUNDS rounds, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)" >&2
-echo "| mode | fixed-rate | procwatch | workload | sum | host busy | getppid CPU ns | execfail events | sys_exit hook |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| mode | fixed-rate | procwatch | workload | sum | µs/exec | host busy | getppid CPU ns | execfail events | sys_exit hook |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then run off; run on; else run on; run off; fi
 done
 echo "bench: done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # Medians of procwatch, workload, sum and getppid per mode.
-awk -F'|' '{ gsub(/ /, "", $2); m = $2; for (i = 4; i <= 8; i++) { gsub(/[ %]/, "", $i) } 
-             pw[m] = pw[m] " " $4; wl[m] = wl[m] " " $5; su[m] = su[m] " " $6; sc[m] = sc[m] " " $8
-             if (m == "on") { split($10, h, "/"); gsub(/ /, "", h[1]); runs = runs " " h[1] } }
+awk -F'|' '{ gsub(/ /, "", $2); m = $2; for (i = 4; i <= 9; i++) { gsub(/[ %]/, "", $i) }
+             pw[m] = pw[m] " " $4; wl[m] = wl[m] " " $5; su[m] = su[m] " " $6; pe[m] = pe[m] " " $7; sc[m] = sc[m] " " $9
+             if (m == "on") { split($11, h, "/"); gsub(/ /, "", h[1]); runs = runs " " h[1] } }
   function med(list,   a, n, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-  END { for (m in pw) printf "median %s: procwatch %.1f %%, workload %.1f %%, sum %.1f %%, getppid %.1f ns\n", m, med(pw[m]), med(wl[m]), med(su[m]), med(sc[m]);
+  END { for (m in pw) printf "median %s: procwatch %.1f %%, workload %.1f %%, sum %.1f %%, %.0f µs per exec, getppid %.1f ns\n", m, med(pw[m]), med(wl[m]), med(su[m]), med(pe[m]), med(sc[m]);
+        if (("on" in pe) && ("off" in pe)) printf "added by execfail per exec: %+.0f µs (%+.1f %%)\n", med(pe["on"]) - med(pe["off"]), 100 * (med(pe["on"]) - med(pe["off"])) / med(pe["off"]);
         if (("on" in su) && ("off" in su)) printf "added by execfail: sum %+.1f points of a core (%+.1f %% of the off sum), getppid %+.1f ns\n",
           med(su["on"]) - med(su["off"]), 100 * (med(su["on"]) - med(su["off"])) / med(su["off"]), med(sc["on"]) - med(sc["off"]);
         if (runs != "" && ("off" in sc)) printf "estimate (hook runs/s x added ns per syscall, robust to noise): %.0f syscalls/s on the host x %.1f ns = %.2f %% of one core\n",
