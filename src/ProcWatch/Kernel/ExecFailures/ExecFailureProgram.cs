@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Ebpf;
 
@@ -43,11 +44,17 @@ internal sealed unsafe class ExecFailureProgram : IDisposable
 
     internal static bool IsEmbedded => typeof(ExecFailureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
 
-    internal static bool TryLoad([NotNullWhen(true)] out ExecFailureProgram? program, [NotNullWhen(false)] out string? reason)
+    /// <param name="kind">Why not, as the exit codes sort it (privilege or the kernel), when false.</param>
+    internal static bool TryLoad([NotNullWhen(true)] out ExecFailureProgram? program, [NotNullWhen(false)] out string? reason, out FailureKind kind)
     {
         program = null;
-        if (!EbpfPrerequisites.TryCheck(out reason))
+        kind = FailureKind.KernelUnsupported;
+        if (!EbpfPrerequisites.TryCheck(out Failure prerequisite))
+        {
+            kind = prerequisite.Kind;
+            reason = FailureText.OneLine(prerequisite);
             return false;
+        }
         byte[]? image = ReadEmbeddedObject();
         if (image is null)
         {
@@ -58,7 +65,10 @@ internal sealed unsafe class ExecFailureProgram : IDisposable
         foreach ((string mode, string name) in AttachLadder)
         {
             if (TryLoadOne(image, mode, name, out program, out string? why))
+            {
+                reason = null;
                 return true;
+            }
             failures.Add(mode + ": " + why);
         }
         reason = string.Join("; ", failures);

@@ -3,7 +3,6 @@ using ProcWatch.Events;
 using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Kernel.Ebpf;
 
 namespace ProcWatch.Kernel.ExecFailures;
 
@@ -47,12 +46,8 @@ internal sealed unsafe class ExecFailureSource : IEventSource
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
-        if (!ExecFailureProgram.TryLoad(out ExecFailureProgram? program, out string? reason))
-        {
-            FailureKind kind = reason == EbpfPrerequisites.NeedsCapabilities || reason.Contains("Operation not permitted", StringComparison.Ordinal)
-                ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported; // as the eBPF exec capture sorts its reasons
+        if (!ExecFailureProgram.TryLoad(out ExecFailureProgram? program, out string? reason, out FailureKind kind))
             throw new ProcWatchException(kind, "failed exec attempts (execfail) unavailable: " + reason);
-        }
         _program = program;
         _self = GCHandle.Alloc(this);
         _ring = Libbpf.ring_buffer__new(program.EventsFd, &OnSample, GCHandle.ToIntPtr(_self), null);
