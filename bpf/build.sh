@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the eBPF objects: bpf/out/exec_capture.bpf.o (exec capture) and bpf/out/deny.bpf.o
-# (deny rules enforced at exec, src/ProcWatch/Kernel/Enforcement).
+# Builds the eBPF objects: bpf/out/exec_capture.bpf.o (exec capture), bpf/out/deny.bpf.o
+# (deny rules enforced at exec, src/ProcWatch/Kernel/Enforcement) and bpf/out/exec_failure.bpf.o
+# (failed exec attempts, src/ProcWatch/Kernel/ExecFailures).
 #
 #   bpf/build.sh                 compile if clang and the libbpf headers are there; otherwise
 #                                print one line and leave the object absent (the .NET build
@@ -15,7 +16,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out_dir="$here/out"
-objects=(exec_capture deny)
+objects=(exec_capture deny exec_failure)
 common=("$here/vmlinux_min.h" "$here/path_walk.h")
 headers_dir="${LIBBPF_INCLUDE:-/usr/include}"
 

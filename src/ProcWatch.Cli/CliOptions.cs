@@ -7,7 +7,7 @@ internal static class CliOptions
 {
     public static readonly Option<string> Events = new("--events", "-e")
     {
-        Description = "Event kinds: fork,exec,exit,clone,comm,uid,gid,sid,ptrace,core,all",
+        Description = "Event kinds: fork,exec,exit,clone,comm,uid,gid,sid,ptrace,core,all; execfail (failed execs, opt-in: not in all)",
         DefaultValueFactory = _ => "fork,exec,exit",
     };
 

@@ -132,6 +132,8 @@ internal static class WatchCommand
                 if (source is ProcfsEventSource scanner)
                     await Console.Error.WriteLineAsync(
                         $"procfs: {scanner.InotifyScans + scanner.TimerScans} scans ({scanner.InotifyScans} woken by inotify, {scanner.TimerScans} by the timer), {scanner.InotifyEvents} inotify events").ConfigureAwait(false);
+                if (source is Kernel.ExecFailures.ExecFailureSource failures)
+                    await Console.Error.WriteLineAsync($"execfail: {failures.Delivered} failed execs delivered, {failures.Drops} dropped by the kernel (reported as lost)").ConfigureAwait(false);
             }
         }
         if (!written)
@@ -271,6 +273,7 @@ internal static class WatchCommand
                     $"fork, exec and exit from eBPF, argv from eBPF ({ebpf.AttachMode})",
                 ProcfsEventSource scanner =>
                     $"procfs, scan every {scanner.Options.ScanInterval.TotalMilliseconds:F0} ms, inotify on {scanner.WatchedPaths.Count} paths",
+                Kernel.ExecFailures.ExecFailureSource failures => $"failed execs from eBPF ({failures.AttachMode})",
                 _ => source.Name,
             });
         }

@@ -41,6 +41,10 @@ internal sealed class ReportModelBuilder
             else _lostOmitted += r.LostCount;
             return;
         }
+        // A failed exec (-e execfail) started nothing, and its process.* describe the attempt
+        // (the argv and path tried), not the caller's program: merged, they would rename it.
+        if (r.Action == "execfail")
+            return;
         // Threads are not processes: a thread's clone, or the exit of a thread that is not the leader.
         if (r.Pid <= 0 || r.IsThread || r.Action == "clone" || (r.Action == "exit" && r.ThreadId != 0 && r.ThreadId != r.Pid))
             return;

@@ -38,7 +38,7 @@ internal static class ConfigSchema
     public static readonly ConfigSection TopLevel = new("", "TOP-LEVEL KEYS", "",
     [
         new("backend", "auto | connector | ebpf | procfs", "The event source (default auto: the proc connector with eBPF exact argv when it loads)."),
-        new("events", "[KIND, ...]", "What is recorded: any of fork, exec, exit, clone, comm, uid, gid, sid, ptrace, core, all (default [exec, exit]). A rule's own event kinds are subscribed for it even when not listed."),
+        new("events", "[KIND, ...]", "What is recorded: any of fork, exec, exit, clone, comm, uid, gid, sid, ptrace, core, all (default [exec, exit]); execfail (failed execs) only when listed, all leaves it out. A rule's own event kinds are subscribed for it even when not listed."),
         new("outputs", "[OUTPUT, ...]", "Where events and alerts go (default: the file /var/log/procwatch/events.json); see OUTPUTS."),
         new("rules", "[RULE, ...]", "Rules: a match, then actions; see RULES."),
         new("sigma", "[PATH | SIGMA, ...]", "Sigma rule files or directories (searched recursively); see SIGMA."),

@@ -31,6 +31,8 @@ public enum ProcessEventKind : byte
     Denied,
     /// <summary>A file's hash that came after its exec (see <see cref="HashEvent"/>); delivered whenever execs are.</summary>
     Hash,
+    /// <summary>An execve that failed (ENOENT, EACCES, ENOEXEC…; see <see cref="ExecFailedEvent"/>). Opt-in: not in <see cref="ProcessEventKinds.All"/>.</summary>
+    ExecFailed,
 }
 
 /// <summary>A set of <see cref="ProcessEventKind"/> as bits; cheap to test on the hot path.</summary>
@@ -67,6 +69,8 @@ public enum ProcessEventKinds
     Denied = 1 << ProcessEventKind.Denied,
     /// <summary>A file's hash that came after its exec; delivered whenever <see cref="Exec"/> is.</summary>
     Hash = 1 << ProcessEventKind.Hash,
+    /// <summary>An execve that failed. Opt-in (a hook on every syscall's exit: docs/what-ran.md); <see cref="All"/> leaves it out.</summary>
+    ExecFailed = 1 << ProcessEventKind.ExecFailed,
 
     /// <summary>The default: what `forkstat` shows.</summary>
     Default = Fork | Exec | Exit,
@@ -77,7 +81,7 @@ public enum ProcessEventKinds
 internal static class ProcessEventKindNames
 {
     private static readonly string[] Names =
-        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown", "denied", "hash"];
+        ["fork", "clone", "exec", "exit", "comm", "uid", "gid", "sid", "ptrace", "coredump", "lost", "unknown", "denied", "hash", "execfail"];
 
     /// <summary>The lower-case name used in JSON (<c>event.action</c>), tables and statistics.</summary>
     public static string Name(this ProcessEventKind kind) => Names[(int)kind];
@@ -102,6 +106,7 @@ internal static class ProcessEventKindNames
             "sid" => ProcessEventKinds.Sid,
             "ptrace" => ProcessEventKinds.Ptrace,
             "core" or "coredump" => ProcessEventKinds.Coredump,
+            "execfail" => ProcessEventKinds.ExecFailed,
             "all" => ProcessEventKinds.All,
             _ => ProcessEventKinds.None,
         };

@@ -13,7 +13,7 @@ namespace ProcWatch.Filtering;
 internal static class SettingValues
 {
     /// <summary>The words <see cref="TryAddKinds"/> accepts, as the error messages list them.</summary>
-    public const string KindWords = "fork, exec, exit, clone, comm, uid, gid, sid, ptrace, core, all";
+    public const string KindWords = "fork, exec, exit, clone, comm, uid, gid, sid, ptrace, core, execfail, all";
 
     /// <summary>Adds the kinds of a comma-separated list (empty items are skipped) to <paramref name="kinds"/>.</summary>
     public static bool TryAddKinds(ReadOnlySpan<char> list, ref ProcessEventKinds kinds, out string? error)

@@ -36,6 +36,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             WriteDenialRule(ref w, denied);
         }
         WriteProcess(ref w, e);
+        if (e is ExecFailedEvent failed) WriteExecFailureError(ref w, failed);
         if (e is HashEvent hash) EcsWhatRanFields.WriteFileObject(ref w, hash);
         if (e.Process?.ContainerId is { } container)
             WriteContainer(ref w, container, e.Process.Container);
@@ -92,7 +93,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             ProcessEventKind.Exit => "end",
             ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change",
             ProcessEventKind.Ptrace => "access",
-            ProcessEventKind.Denied => "start",
+            ProcessEventKind.Denied or ProcessEventKind.ExecFailed => "start",
             _ => "info",
         });
         if (e is DeniedEvent d)
@@ -103,6 +104,8 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
             w.Ascii("outcome"u8, status.Exited && status.ExitCode == 0 ? "success"u8 : "failure"u8);
         else if (e is DeniedEvent denied)
             w.Ascii("outcome"u8, denied.Audit ? "success"u8 : "failure"u8);
+        else if (e is ExecFailedEvent)
+            w.Ascii("outcome"u8, "failure"u8);
         w.EndObject();
     }
 
@@ -144,8 +147,8 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
 
     private static void WriteProcessInfo(ref JsonLineWriter w, ProcessInfo p, ProcessEventKind kind)
     {
-        // A denied exec's argv is new too: the program never ran, no exec line wrote it.
-        bool isExec = kind is ProcessEventKind.Exec or ProcessEventKind.Denied;
+        // A denied or failed exec's argv is new too: the program never ran, no exec line wrote it.
+        bool isExec = kind is ProcessEventKind.Exec or ProcessEventKind.Denied or ProcessEventKind.ExecFailed;
         if (p.Executable is not null) w.String("executable"u8, p.Executable);
         EcsExecutableFields.WriteHash(ref w, p);
         if (p.Args is { } exitArgs && kind == ProcessEventKind.Exit)
@@ -327,6 +330,9 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
                 break;
             case HashEvent hash:
                 EcsWhatRanFields.WriteFollowUp(ref w, hash);
+                break;
+            case ExecFailedEvent failed:
+                WriteExecFailure(ref w, failed);
                 break;
         }
         w.EndObject();

@@ -120,6 +120,7 @@ internal sealed class TableFormatter(bool compact = false) : IEventFormatter
             CoredumpEvent c => Format(info, "parent "u8, c.ParentPid),
             LostEvent l => Format(info, "lost "u8, l.Count),
             UnknownEvent u => Format(info, "what "u8, u.What),
+            ExecFailedEvent x => System.Text.Encoding.ASCII.GetBytes(x.ErrorName, info), // always ASCII, at most 12 bytes
             _ when e.Tid > 0 && e.Tid != e.Pid => Format(info, "thread of "u8, e.Pid),
             _ => 0,
         };

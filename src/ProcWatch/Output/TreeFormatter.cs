@@ -61,6 +61,9 @@ internal sealed class TreeFormatter : IEventFormatter
             case ExitEvent { IsThread: false } exit:
                 WriteExit(exit, output);
                 break;
+            case ExecFailedEvent failed:
+                WriteExecFailed(failed, output);
+                break;
             case LostEvent lost:
                 output.Write("!! lost "u8);
                 WriteNumber(output, lost.Count);
@@ -110,6 +113,18 @@ internal sealed class TreeFormatter : IEventFormatter
             output.Write(" % "u8);
         }
         WriteCommand(output, p);
+        output.Write("\n"u8);
+    }
+
+    /// <summary>"PID! ENOENT command" at the caller's depth: the caller goes on, nothing new joins the tree.</summary>
+    private void WriteExecFailed(ExecFailedEvent e, IBufferWriter<byte> output)
+    {
+        Indent(output, _nodes.TryGetValue(e.Pid, out Node node) ? node.Depth : 0);
+        WriteNumber(output, e.Pid);
+        output.Write("! "u8);
+        output.Write(System.Text.Encoding.ASCII.GetBytes(e.ErrorName));
+        output.Write(" "u8);
+        WriteCommand(output, e.Process);
         output.Write("\n"u8);
     }
 

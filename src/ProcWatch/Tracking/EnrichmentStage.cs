@@ -74,6 +74,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             SidEvent sid => OnSid(sid),
             LostEvent lost => OnLost(lost),
             DeniedEvent denied => OnDenied(denied),
+            ExecFailedEvent failed => OnExecFailed(failed),
             HashEvent hash => OnHash(hash),
             _ => OnOther(processEvent),
         };

@@ -11,6 +11,8 @@ internal enum WatchWarning
     BackendFallback,
     /// <summary>Deny rules run at a lower level than the best (or after the exec).</summary>
     DenyDegraded,
+    /// <summary>Failed execs were asked for (<c>-e execfail</c>) and the hook does not load here: everything else runs.</summary>
+    ExecFailuresUnavailable,
 }
 
 /// <summary>What a front end adds to <see cref="WatchOptions"/> when it starts a watch.</summary>
@@ -118,6 +120,8 @@ internal sealed class WatchHost : IDisposable
             host.Dispose(); // a forced backend that cannot run, a source that fails: nothing stays held
             throw;
         }
+        if ((options.Kinds & ProcessEventKinds.ExecFailed) != 0 && !host._sources.Exists(static s => s is Kernel.ExecFailures.ExecFailureSource))
+            host.StartExecFailures(pipeline, settings);
         host.ActiveBackend = BackendOf(host._sources);
         if (enforcer is { Degraded: { } degraded })
         {
@@ -125,6 +129,25 @@ internal sealed class WatchHost : IDisposable
                 Kernel.Enforcement.DenyLevels.Warning(enforcer.Level, Core.FailureText.OneLine(degraded))));
         }
         return host;
+    }
+
+    /// <summary>
+    /// Failed exec attempts (<c>-e execfail</c>), whatever the backend: a host that cannot load
+    /// the hook says so through the warning and everything else still runs.
+    /// </summary>
+    private void StartExecFailures(EventPipeline pipeline, WatchHostSettings settings)
+    {
+        var source = new Kernel.ExecFailures.ExecFailureSource();
+        try
+        {
+            source.Start(pipeline, settings.Statistics);
+            _sources.Add(source);
+        }
+        catch (ProcWatchException e)
+        {
+            source.Dispose();
+            settings.Warning?.Invoke(WatchWarning.ExecFailuresUnavailable, e);
+        }
     }
 
     /// <summary>The backend's sources; a fallback is told once, here, worded by the selector.</summary>

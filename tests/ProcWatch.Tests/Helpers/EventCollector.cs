@@ -25,9 +25,9 @@ internal sealed class EventCollector : IDisposable
     private readonly Lock _gate = new();
     private readonly Task _pump;
 
-    public EventCollector(ProcessEventKinds kinds = ProcessEventKinds.Default, EnrichmentOptions? enrichment = null)
+    public EventCollector(ProcessEventKinds kinds = ProcessEventKinds.Default, EnrichmentOptions? enrichment = null, Backend backend = Backend.Connector)
     {
-        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = Backend.Connector, Enrichment = enrichment ?? new EnrichmentOptions() });
+        _watcher = new ProcessWatcher(new WatchOptions { Kinds = kinds, Backend = backend, Enrichment = enrichment ?? new EnrichmentOptions() });
         ChannelReader<ProcessEvent> reader = _watcher.Start(); // subscribed: nothing after this is missed
         _pump = Task.Run(async () =>
         {

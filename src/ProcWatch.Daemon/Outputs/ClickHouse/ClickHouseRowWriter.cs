@@ -48,7 +48,7 @@ internal sealed class ClickHouseRowWriter
         w.String("event.action"u8, e.Kind.Name());
         w.Ascii("event.type"u8, e.Kind switch
         {
-            ProcessEventKind.Fork or ProcessEventKind.Clone or ProcessEventKind.Exec => "start"u8,
+            ProcessEventKind.Fork or ProcessEventKind.Clone or ProcessEventKind.Exec or ProcessEventKind.ExecFailed => "start"u8,
             ProcessEventKind.Exit => "end"u8,
             ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change"u8,
             ProcessEventKind.Ptrace => "access"u8,
@@ -65,6 +65,10 @@ internal sealed class ClickHouseRowWriter
             w.Ascii("event.outcome"u8, denied.Audit ? "success"u8 : "failure"u8);
             w.String("rule.id"u8, denied.RuleName);
             w.String("rule.name"u8, denied.RuleName);
+        }
+        else if (e is ExecFailedEvent)
+        {
+            w.Ascii("event.outcome"u8, "failure"u8);
         }
         if (alert is not null)
         {
@@ -89,6 +93,7 @@ internal sealed class ClickHouseRowWriter
             w.Number("procwatch.lost_count"u8, lost.Count);
         }
         ClickHouseWhatRanColumns.Write(ref w, e);
+        if (e is ExecFailedEvent failed) ClickHouseExecFailureColumns.Write(ref w, failed);
         w.EndObject();
         w.EndLine();
     }

@@ -84,6 +84,12 @@ internal static class ClickHouseSchema
         ("procwatch.script.type", "String", true),
         ("procwatch.script.path", "String", false),
         ("procwatch.script.hash.sha256", "String", false),
+        // Failed exec attempts (event.action = 'execfail', docs/what-ran.md): the errno's name, number and the call's own facts.
+        ("error.code", "String", true),
+        ("procwatch.exec_failure.errno", "UInt32", false),
+        ("procwatch.exec_failure.syscall", "String", true),
+        ("procwatch.exec_failure.filename", "String", false),
+        ("procwatch.exec_failure.caller_executable", "String", false),
     ];
 
     /// <summary>The columns of the first schema (issue 14); those after them are what a migration adds.</summary>
