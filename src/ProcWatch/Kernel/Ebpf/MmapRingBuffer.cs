@@ -6,20 +6,24 @@ namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
 /// Drains the BPF ring buffer without libbpf's reader: the ring is mapped into this process
-/// (consumer page read-write, producer page and data read-only, the data mapped twice so a
-/// record that wraps is contiguous) and walked in managed code, as kernel/bpf/ringbuf.c
-/// lays it out: each record an 8-byte header (length with BUSY and DISCARD bits, page
-/// offset), then the sample, rounded up to 8 bytes.
+/// (consumer page read-write, producer page and data read-only) and walked in managed code, as
+/// kernel/bpf/ringbuf.c lays it out: each record an 8-byte header (length with BUSY and
+/// DISCARD bits, page offset), then the sample, rounded up to 8 bytes.
 /// </summary>
 /// <remarks>
 /// Chosen over libbpf's ring_buffer__poll with an [UnmanagedCallersOnly] callback: measured
 /// cheaper per record (docs/notes/NOTES-issue4.md), and it can be woken at once for shutdown.
+/// The data is mapped once, not twice as libbpf does so that a record that wraps is contiguous:
+/// the kernel maps every page of the ring at mmap, so the second view cost the ring's size in
+/// resident memory (4 MiB of procwatch's peak RSS). The rare record that wraps (one per turn of
+/// the ring at most) is copied into <see cref="_wrapped"/> instead (bench/README.md, issue 26).
 /// </remarks>
 internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wakeFd, byte* consumerPage, byte* producerPage, nuint producerMapLength, ulong size) : IDisposable
 {
     private const uint BPF_RINGBUF_BUSY_BIT = 1u << 31;
     private const uint BPF_RINGBUF_DISCARD_BIT = 1u << 30;
     private const int BPF_RINGBUF_HDR_SZ = 8;
+    private const int KeptWrapBufferBytes = 64 * 1024;
 
     private readonly int _epollFd = epollFd;
     private readonly int _wakeFd = wakeFd;
@@ -27,7 +31,9 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
     private readonly byte* _producerPage = producerPage;
     private readonly nuint _producerMapLength = producerMapLength;
     private readonly byte* _data = producerPage + Environment.SystemPageSize;
+    private readonly ulong _size = size;
     private readonly ulong _mask = size - 1;
+    private byte[] _wrapped = [];
     private int _disposed;
 
     internal RecordSink Sink { get; } = sink;
@@ -42,7 +48,7 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
             errno = Marshal.GetLastPInvokeError();
             return false;
         }
-        nuint producerLength = page + 2 * (nuint)ringBytes;
+        nuint producerLength = page + (nuint)ringBytes;
         void* producer = Libc.Mmap(null, producerLength, Libc.PROT_READ, Libc.MAP_SHARED, mapFd, (long)page);
         if ((nint)producer == Libc.MAP_FAILED)
         {
@@ -128,10 +134,11 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
                 }
                 gotNew = true;
                 uint sampleLen = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+                ulong at = cons;
                 cons += (sampleLen + BPF_RINGBUF_HDR_SZ + 7u) & ~7u;
                 if ((len & BPF_RINGBUF_DISCARD_BIT) == 0)
                 {
-                    bool more = Sink.OnSample(new ReadOnlySpan<byte>(header + BPF_RINGBUF_HDR_SZ, (int)sampleLen));
+                    bool more = Sink.OnSample(Sample(at, sampleLen));
                     count++;
                     if (!more)
                     {
@@ -144,6 +151,29 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
         }
         while (gotNew);
         return count;
+    }
+
+    /// <summary>
+    /// The sample of the record whose header is at <paramref name="position"/>. A header never
+    /// wraps (records are 8-byte aligned, the ring a multiple of the page); a sample that runs past
+    /// the end continues at the start of the data and is copied so the sink sees it whole.
+    /// </summary>
+    private ReadOnlySpan<byte> Sample(ulong position, uint length)
+    {
+        ulong offset = (position & _mask) + BPF_RINGBUF_HDR_SZ;
+        if (offset + length <= _size)
+        {
+            return new ReadOnlySpan<byte>(_data + offset, (int)length);
+        }
+        byte[] copy = _wrapped.Length >= length ? _wrapped : new byte[Math.Max(length, 4096u)];
+        if (copy.Length <= KeptWrapBufferBytes)
+        {
+            _wrapped = copy; // kept for the next wrap; a huge record's copy is garbage after the call
+        }
+        int head = (int)(_size - offset);
+        new ReadOnlySpan<byte>(_data + offset, head).CopyTo(copy);
+        new ReadOnlySpan<byte>(_data, (int)length - head).CopyTo(copy.AsSpan(head));
+        return new ReadOnlySpan<byte>(copy, 0, (int)length);
     }
 
     public void Dispose()
