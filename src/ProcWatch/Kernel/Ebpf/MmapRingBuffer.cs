@@ -13,27 +13,34 @@ namespace ProcWatch.Kernel.Ebpf;
 /// <remarks>
 /// Chosen over libbpf's ring_buffer__poll with an [UnmanagedCallersOnly] callback: measured
 /// cheaper per record (docs/notes/NOTES-issue4.md), and it can be woken at once for shutdown.
-/// The data is mapped once, not twice as libbpf does so that a record that wraps is contiguous:
-/// the kernel maps every page of the ring at mmap, so the second view cost the ring's size in
-/// resident memory (4 MiB of procwatch's peak RSS). The rare record that wraps (one per turn of
-/// the ring at most) is copied into <see cref="_wrapped"/> instead (bench/README.md, issue 26).
+/// <para>
+/// The data is read through a sliding window of <see cref="WindowBytes"/>, not mapped whole:
+/// the kernel maps every page of a ring mapping at mmap, so libbpf's way (the data mapped
+/// twice, for records that wrap) made a 4 MiB ring 8 MiB of procwatch's resident memory
+/// (bench/README.md, issue 26). The kernel lays the data pages out twice in a row behind the
+/// producer page, so a window that starts inside the ring may run past its end and still see
+/// a wrapping record whole; the window moves (one munmap + mmap, about every 256 KiB of
+/// records) when the next record does not fit, and grows to fit a record larger than it.
+/// </para>
 /// </remarks>
-internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wakeFd, byte* consumerPage, byte* producerPage, nuint producerMapLength, ulong size) : IDisposable
+internal sealed unsafe class MmapRingBuffer(RecordSink sink, int mapFd, int epollFd, int wakeFd, byte* consumerPage, byte* producerPage, ulong size) : IDisposable
 {
     private const uint BPF_RINGBUF_BUSY_BIT = 1u << 31;
     private const uint BPF_RINGBUF_DISCARD_BIT = 1u << 30;
     private const int BPF_RINGBUF_HDR_SZ = 8;
-    private const int KeptWrapBufferBytes = 64 * 1024;
 
+    /// <summary>Resident size of the window onto the ring's data (a record larger than it is mapped whole).</summary>
+    internal const int WindowBytes = 256 * 1024;
+
+    private readonly int _mapFd = mapFd;
     private readonly int _epollFd = epollFd;
     private readonly int _wakeFd = wakeFd;
     private readonly byte* _consumerPage = consumerPage;
     private readonly byte* _producerPage = producerPage;
-    private readonly nuint _producerMapLength = producerMapLength;
-    private readonly byte* _data = producerPage + Environment.SystemPageSize;
-    private readonly ulong _size = size;
     private readonly ulong _mask = size - 1;
-    private byte[] _wrapped = [];
+    private byte* _window;       // the data from ring offset _windowStart, _windowLength bytes (null: none yet)
+    private ulong _windowStart;
+    private nuint _windowLength;
     private int _disposed;
 
     internal RecordSink Sink { get; } = sink;
@@ -48,8 +55,7 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
             errno = Marshal.GetLastPInvokeError();
             return false;
         }
-        nuint producerLength = page + (nuint)ringBytes;
-        void* producer = Libc.Mmap(null, producerLength, Libc.PROT_READ, Libc.MAP_SHARED, mapFd, (long)page);
+        void* producer = Libc.Mmap(null, page, Libc.PROT_READ, Libc.MAP_SHARED, mapFd, (long)page);
         if ((nint)producer == Libc.MAP_FAILED)
         {
             errno = Marshal.GetLastPInvokeError();
@@ -69,12 +75,12 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
             {
                 Libc.Close(epfd);
             }
-            Libc.Munmap(producer, producerLength);
+            Libc.Munmap(producer, page);
             Libc.Munmap(consumer, page);
             return false;
         }
         errno = 0;
-        ring = new MmapRingBuffer(sink, epfd, wakeFd, (byte*)consumer, (byte*)producer, producerLength, (ulong)ringBytes);
+        ring = new MmapRingBuffer(sink, mapFd, epfd, wakeFd, (byte*)consumer, (byte*)producer, (ulong)ringBytes);
         return true;
     }
 
@@ -126,7 +132,11 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
             ulong prod = Volatile.Read(ref producerPos);
             while (cons < prod)
             {
-                byte* header = _data + (cons & _mask);
+                byte* header = Map(cons & _mask, BPF_RINGBUF_HDR_SZ);
+                if (header == null)
+                {
+                    return count; // out of memory for the window: the records wait, the ring reports what it cannot hold
+                }
                 uint len = Volatile.Read(ref *(uint*)header);
                 if ((len & BPF_RINGBUF_BUSY_BIT) != 0)
                 {
@@ -138,7 +148,12 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
                 cons += (sampleLen + BPF_RINGBUF_HDR_SZ + 7u) & ~7u;
                 if ((len & BPF_RINGBUF_DISCARD_BIT) == 0)
                 {
-                    bool more = Sink.OnSample(Sample(at, sampleLen));
+                    byte* record = Map(at & _mask, BPF_RINGBUF_HDR_SZ + sampleLen);
+                    if (record == null)
+                    {
+                        return count;
+                    }
+                    bool more = Sink.OnSample(new ReadOnlySpan<byte>(record + BPF_RINGBUF_HDR_SZ, (int)sampleLen));
                     count++;
                     if (!more)
                     {
@@ -154,26 +169,34 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
     }
 
     /// <summary>
-    /// The sample of the record whose header is at <paramref name="position"/>. A header never
-    /// wraps (records are 8-byte aligned, the ring a multiple of the page); a sample that runs past
-    /// the end continues at the start of the data and is copied so the sink sees it whole.
+    /// The address of <paramref name="length"/> bytes of data at ring offset <paramref name="offset"/>
+    /// (below the ring's size), moving the window there first if they are not in it; null when the
+    /// new window cannot be mapped (the old one stays).
     /// </summary>
-    private ReadOnlySpan<byte> Sample(ulong position, uint length)
+    private byte* Map(ulong offset, uint length)
     {
-        ulong offset = (position & _mask) + BPF_RINGBUF_HDR_SZ;
-        if (offset + length <= _size)
+        if (_window != null && offset >= _windowStart && offset + length <= _windowStart + _windowLength)
         {
-            return new ReadOnlySpan<byte>(_data + offset, (int)length);
+            return _window + (offset - _windowStart);
         }
-        byte[] copy = _wrapped.Length >= length ? _wrapped : new byte[Math.Max(length, 4096u)];
-        if (copy.Length <= KeptWrapBufferBytes)
+        ulong page = (ulong)Environment.SystemPageSize;
+        ulong start = offset & ~(page - 1);
+        // Never past the second copy of the data: offset < size and length <= size.
+        ulong end = Math.Min(Math.Max(start + WindowBytes, (offset + length + page - 1) & ~(page - 1)), 2 * (_mask + 1));
+        // The data begins after the consumer and producer pages.
+        void* window = Libc.Mmap(null, (nuint)(end - start), Libc.PROT_READ, Libc.MAP_SHARED, _mapFd, (long)(2 * page + start));
+        if ((nint)window == Libc.MAP_FAILED)
         {
-            _wrapped = copy; // kept for the next wrap; a huge record's copy is garbage after the call
+            return null;
         }
-        int head = (int)(_size - offset);
-        new ReadOnlySpan<byte>(_data + offset, head).CopyTo(copy);
-        new ReadOnlySpan<byte>(_data, (int)length - head).CopyTo(copy.AsSpan(head));
-        return new ReadOnlySpan<byte>(copy, 0, (int)length);
+        if (_window != null)
+        {
+            Libc.Munmap(_window, _windowLength);
+        }
+        _window = (byte*)window;
+        _windowStart = start;
+        _windowLength = (nuint)(end - start);
+        return _window + (offset - start);
     }
 
     public void Dispose()
@@ -184,7 +207,11 @@ internal sealed unsafe class MmapRingBuffer(RecordSink sink, int epollFd, int wa
         }
         Libc.Close(_epollFd);
         Libc.Close(_wakeFd);
-        Libc.Munmap(_producerPage, _producerMapLength);
+        if (_window != null)
+        {
+            Libc.Munmap(_window, _windowLength);
+        }
+        Libc.Munmap(_producerPage, (nuint)Environment.SystemPageSize);
         Libc.Munmap(_consumerPage, (nuint)Environment.SystemPageSize);
     }
 }
