@@ -91,6 +91,7 @@ start() {
     *) echo "vs-execsnoop: unknown monitor $name" >&2; exit 2 ;;
   esac
   sleep 0.2
+  READY_HWM=$(hwm_kb $MON_PID) # the start-up's own peak (procwatch: libbpf reads the kernel's BTF, twice)
 }
 
 # settle FILE: the monitor has written what it received when neither FILE nor its CPU time has
@@ -155,7 +156,7 @@ for line in open(path, errors="surrogateescape"):
     if not line.startswith("{"): continue
     e = json.loads(line); p = e.get("process", {}); a = e.get("event", {}).get("action")
     if a == "fork" and p.get("parent", {}).get("pid") == lg: forks += 1; children.add(p.get("pid"))
-    elif a == "exit" and p.get("pid") in children: exits += 1
+    elif a == "exit" and p.get("pid") in children and p.get("parent", {}).get("pid") == lg: exits += 1
 print(f"{forks} {exits}")
 PY
 }
@@ -168,12 +169,12 @@ storm() { # ROUND WHO
   c0=$([ "$who" = none ] && echo 0 || cpu_ticks $MON_PID)
   line=$("$OUT/loadgen" exec "$N" "BENCH$round")
   local rate; rate=$(sed -E 's/.* rate=([0-9]+).*/\1/' <<<"$line")
-  if [ "$who" = none ]; then printf 'storm\t%s\tnone\t%s\t0\t0\t0\t-\n' "$round" "$rate" >>"$R"; return; fi
+  if [ "$who" = none ]; then printf 'storm\t%s\tnone\t%s\t0\t0\t0\t-\t0\n' "$round" "$rate" >>"$R"; return; fi
   settle "$file"
   c1=$(cpu_ticks $MON_PID); local hwm; hwm=$(hwm_kb $MON_PID)
   stop "$who"
-  printf 'storm\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$who" "$rate" "$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')" \
-    "$(exact "$who" "$file" "BENCH$round" "$N")" "$hwm" "$(lost "$who")" >>"$R"
+  printf 'storm\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$who" "$rate" "$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')" \
+    "$(exact "$who" "$file" "BENCH$round" "$N")" "$hwm" "$(lost "$who")" "$READY_HWM" >>"$R"
   rm -f "$file"
 }
 steady() { # ROUND WHO
@@ -201,8 +202,8 @@ forkstorm() { # ROUND WHO
   c1=$(cpu_ticks $MON_PID); local hwm; hwm=$(hwm_kb $MON_PID)
   stop "$who"
   local lg rate; lg=$(sed -E 's/.* pid=([0-9]+).*/\1/' <<<"$line"); rate=$(sed -E 's/.* rate=([0-9]+).*/\1/' <<<"$line")
-  printf 'forks\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$who" "$rate" "$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')" \
-    "$(forks_seen "$file" "$lg" | tr ' ' /)" "$hwm" "$(lost "$who")" >>"$R"
+  printf 'forks\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$who" "$rate" "$(awk -v t=$((c1 - c0)) -v k="$TICK" 'BEGIN { printf "%.2f", t / k }')" \
+    "$(forks_seen "$file" "$lg" | tr ' ' /)" "$hwm" "$(lost "$who")" "$READY_HWM" >>"$R"
   rm -f "$file"
 }
 
@@ -242,14 +243,14 @@ S = defaultdict(lambda: defaultdict(list))
 if storm:
     bare = {r[1]: float(r[3]) for r in storm if r[2] == "none"}
     print(f"\n### Exec storm: `loadgen exec {n}`; procwatch `-f json -e exec -o FILE` (hashing on)\n")
-    print("| round | monitor | exact argv | CPU s | CPU µs / exec | workload rate /s | vs bare | peak RSS MB | loss report |")
+    print("| round | monitor | exact argv | CPU s | CPU µs / exec | workload rate /s | vs bare | peak RSS MB (at ready) | loss report |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for _, rnd, who, rt, cpu, ex, hwm, ls in storm:
+    for _, rnd, who, rt, cpu, ex, hwm, ls, hwm0 in storm:
         if who == "none":
             print(f"| {rnd} | none (bare) | | | | {float(rt):.0f} | 1.00 | | |"); continue
         a = S[who]; v = float(rt) / bare[rnd] if bare.get(rnd) else float("nan")
         a["cpu"].append(float(cpu)); a["exact"].append(int(ex) / n); a["vs"].append(v); a["hwm"].append(mb(hwm))
-        print(f"| {rnd} | {who} | {ex}/{n} | {float(cpu):.2f} | {float(cpu) * 1e6 / n:.1f} | {float(rt):.0f} | {v:.2f} | {mb(hwm):.1f} | {lost(ls)} |")
+        print(f"| {rnd} | {who} | {ex}/{n} | {float(cpu):.2f} | {float(cpu) * 1e6 / n:.1f} | {float(rt):.0f} | {v:.2f} | {mb(hwm):.1f} ({mb(hwm0):.1f}) | {lost(ls)} |")
     print("\n| monitor | worst exact argv | mean CPU s | CPU µs / exec | CPU vs execsnoop | mean (worst) workload vs bare | max peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
     es = mean(S["execsnoop"]["cpu"]) if "execsnoop" in S else None
@@ -278,11 +279,11 @@ fk = [r for r in rows if r[0] == "forks"]
 K = defaultdict(lambda: defaultdict(list))
 if fk:
     print(f"\n### Fork storm: `loadgen fork {forks}`; procwatch `-f json -e fork,exec,exit -o FILE`\n")
-    print("| round | monitor | forks/exits of the load seen | CPU s | workload rate /s | peak RSS MB | loss report |")
+    print("| round | monitor | forks/exits of the load seen | CPU s | workload rate /s | peak RSS MB (at ready) | loss report |")
     print("|---|---|---|---|---|---|---|")
-    for _, rnd, who, rt, cpu, fe, hwm, ls in fk:
+    for _, rnd, who, rt, cpu, fe, hwm, ls, hwm0 in fk:
         K[who]["hwm"].append(mb(hwm))
-        print(f"| {rnd} | {who} | {fe} of {forks} | {float(cpu):.2f} | {float(rt):.0f} | {mb(hwm):.1f} | {lost(ls)} |")
+        print(f"| {rnd} | {who} | {fe} of {forks} | {float(cpu):.2f} | {float(rt):.0f} | {mb(hwm):.1f} ({mb(hwm0):.1f}) | {lost(ls)} |")
 
 print("\n### Bars (issue 26)\n")
 def bar(label, ok, value):
