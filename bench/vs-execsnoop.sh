@@ -233,7 +233,7 @@ from collections import defaultdict
 path, n, rate, secs, forks, ncpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 rows = [l.rstrip("\n").split("\t") for l in open(path)]
 mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")
-mb = lambda kb: int(kb) / 1000
+mb = lambda kb: int(kb) / 1024  # MB of 1024 kB, as bench/run.sh (and issue 26's "29.4 MB")
 lost = lambda s: s.replace("_", " ") if s and s != "-" else "-"
 loads = [f"{r[2]} round {r[1]}: {r[3]}" if r[1] != "0" else f"start: {r[3]}" for r in rows if r[0] == "load"]
 print("Load average (1, 5, 15 min) " + "; ".join(loads) + f"; {ncpu} CPUs.")
