@@ -28,7 +28,7 @@ public sealed class MmapRingBufferTests
                 seen[r.Argv[1]] = [.. r.Argv];
                 bytes += r.Argv[2].Length;
             }
-        }, options, startThread: false, out ExecCapture? capture, out string? reason), reason);
+        }, options, startThread: false, out ExecCapture? capture, out ProcWatch.Core.Failure failure), ProcWatch.Core.FailureText.OneLine(failure));
         ulong drops;
         using (ExecCapture ring = capture!)
         {
