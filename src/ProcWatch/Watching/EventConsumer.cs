@@ -31,10 +31,11 @@ internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handle
     internal const int CoalesceMs = 10;
 
     /// <summary>
-    /// Allocation between young-generation collections (<see cref="AllocationBudget"/>). 2 MB,
-    /// not 4: a storm's peak RSS 31.7 -> 29.7 MB, CPU within noise (bench/README.md: RSS).
+    /// Allocation between young-generation collections (<see cref="AllocationBudget"/>). 1 MB:
+    /// 4 -> 2 MB took a storm's peak RSS 31.7 -> 29.7 MB, 2 -> 1 MB about 0.5-1 MB more (issue 26);
+    /// 512 KB saved nothing more. CPU within noise (bench/README.md: RSS).
     /// </summary>
-    internal const long YoungGenerationBytes = 2 * 1024 * 1024;
+    internal const long YoungGenerationBytes = 1024 * 1024;
 
     private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
     private readonly AllocationBudget _young = new(YoungGenerationBytes);

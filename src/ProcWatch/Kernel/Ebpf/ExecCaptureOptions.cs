@@ -7,8 +7,8 @@ internal sealed class ExecCaptureOptions
     /// Size of the BPF ring buffer: a power of two, at least a page. The default 4 MiB holds
     /// about 40,000 typical execs, or 4 with argv at the 1 MiB cap: 2 MiB lost records when a
     /// few such execs came back to back (a daemon test in CI). When it is full, records are
-    /// counted in <see cref="ExecCapture.Drops"/> and reported as lost. Its data pages are
-    /// mapped twice (for records that wrap), so it counts 8 MiB of procwatch's RSS.
+    /// counted in <see cref="ExecCapture.Drops"/> and reported as lost. Only a window of it is
+    /// mapped into procwatch (<see cref="MmapRingBuffer.WindowBytes"/>), so its size costs no RSS.
     /// </summary>
     public int RingBufferBytes { get; init; } = 4 * 1024 * 1024;
 
