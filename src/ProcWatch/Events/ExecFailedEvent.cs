@@ -7,7 +7,7 @@ namespace ProcWatch;
 /// <see cref="ProcessEvent.Process"/> describes the attempt as the kernel saw it, as for a
 /// <see cref="DeniedEvent"/>: the caller's pid, name, cwd, users, parent and cgroup, the argv
 /// it passed (read back from its memory when the call returned), and as
-/// <see cref="ProcessFacts.Executable"/> the path it tried (resolved against its cwd when
+/// <see cref="ProcessInfo.Executable"/> the path it tried (resolved against its cwd when
 /// relative; it may not exist).
 /// </summary>
 public sealed record ExecFailedEvent : ProcessEvent
