@@ -12,9 +12,10 @@ namespace ProcWatch;
 /// registers callbacks instead. Nothing touches the kernel before <see cref="Start"/> (or the
 /// first enumeration): the backend in <see cref="WatchOptions.Backend"/> is chosen then, and a
 /// fallback is reported through <see cref="Warning"/>. A watcher runs once; dispose it (or
-/// cancel the enumeration) to unsubscribe and release every kernel resource.
+/// cancel the enumeration) to unsubscribe and release every kernel resource;
+/// <c>await using</c> also waits for the callbacks to finish what was queued for them.
 /// </summary>
-public sealed class ProcessWatcher : IDisposable
+public sealed class ProcessWatcher : IDisposable, IAsyncDisposable
 {
     private readonly WatchOptions _options;
     private readonly CallbackDispatcher _dispatcher;
@@ -214,6 +215,17 @@ public sealed class ProcessWatcher : IDisposable
                 source.Dispose(); // never started: the watcher still owns what it was given
         }
         _dispatcher.CompleteAll();
+    }
+
+    /// <summary>
+    /// <see cref="Dispose"/>, then waits until every handler registered with <c>On</c> has
+    /// handled what was queued for it, so that what they wrote or counted is complete when this
+    /// returns. Not to be awaited from inside a handler (it would wait for itself).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        Dispose();
+        await _dispatcher.HandlersDone().ConfigureAwait(false);
     }
 
     private void ReportHandlerFailure(ProcessEvent e, Exception ex)
