@@ -140,6 +140,13 @@ internal sealed class CallbackDispatcher(Action<ProcessEvent, Exception> onHandl
             s.Complete();
     }
 
+    /// <summary>Every handler's token fires and nothing more is handled (a disposal that would otherwise wait too long).</summary>
+    public void CancelAll()
+    {
+        foreach (EventSubscription s in Volatile.Read(ref _subscriptions))
+            s.Dispose();
+    }
+
     /// <summary>Ends when every registered handler has returned for the last time (after <see cref="CompleteAll"/>).</summary>
     public Task HandlersDone()
     {

@@ -220,13 +220,20 @@ public sealed class ProcessWatcher : IDisposable, IAsyncDisposable
     /// <summary>
     /// <see cref="Dispose"/>, then waits until every handler registered with <c>On</c> has
     /// handled what was queued for it, so that what they wrote or counted is complete when this
-    /// returns. Not to be awaited from inside a handler (it would wait for itself).
+    /// returns. A host's shutdown must not hang on a stuck handler: after
+    /// <see cref="HandlerDrainLimit"/> the handlers' cancellation tokens fire and the wait ends.
+    /// Not to be awaited from inside a handler (it would wait for itself until the limit).
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         Dispose();
-        await _dispatcher.HandlersDone().ConfigureAwait(false);
+        Task done = _dispatcher.HandlersDone();
+        if (await Task.WhenAny(done, Task.Delay(HandlerDrainLimit)).ConfigureAwait(false) != done)
+            _dispatcher.CancelAll();
     }
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the handlers to finish what was queued.</summary>
+    public static TimeSpan HandlerDrainLimit { get; } = TimeSpan.FromSeconds(5);
 
     private void ReportHandlerFailure(ProcessEvent e, Exception ex)
     {

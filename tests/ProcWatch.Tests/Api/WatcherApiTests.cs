@@ -102,6 +102,28 @@ public class WatcherApiTests
         Assert.Equal(3, slow.Handled);
     }
 
+    /// <summary>A handler that never returns by itself does not hang DisposeAsync (a host's shutdown): its token fires after the limit.</summary>
+    [KernelFact]
+    public async Task DisposeAsync_CancelsAHandlerStillRunningAfterTheLimit()
+    {
+        var source = new ManualSource();
+        var watcher = new ProcessWatcher(new WatchOptions { Sources = [source], Enrichment = null });
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventSubscription stuck = watcher.On(new EventFilter(), async (e, ct) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        watcher.Start();
+        source.Sink!.Post(Exec(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await watcher.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)); // a deadline, not a timing assertion
+
+        await stuck.Completion.WaitAsync(TimeSpan.FromSeconds(30)); // its token fired: the handler ended
+        Assert.Equal(0, stuck.Handled);
+    }
+
     [Fact]
     public void TheUnprivilegedEbpfFailure_IsNoPrivilege()
     {
