@@ -83,7 +83,7 @@ internal sealed class ExecFileHolder : IDisposable
     /// <summary>Notifications read (one per exec of a file not yet marked ignored).</summary>
     public long Notifications => Interlocked.Read(ref _notifications);
 
-    /// <summary>Ignore marks added: files already hashed, whose later execs the kernel no longer reports.</summary>
+    /// <summary>Ignore marks added for files already hashed, whose later execs the kernel no longer reports (quiet files: <see cref="Quieted"/>).</summary>
     public long IgnoreMarks => Interlocked.Read(ref _ignoreMarks);
 
     /// <summary>Files quieted: exec'd again while held (an ELF interpreter), ignored until their hold ages out.</summary>
@@ -201,7 +201,8 @@ internal sealed class ExecFileHolder : IDisposable
         }
         if (IsHashed?.Invoke(v) == true)
         {
-            Ignore((int)file.DangerousGetHandle());
+            if (Ignore((int)file.DangerousGetHandle()))
+                Interlocked.Increment(ref _ignoreMarks);
             file.Dispose();
             return;
         }
@@ -271,10 +272,7 @@ internal sealed class ExecFileHolder : IDisposable
             rc = Libc.FanotifyMark(_fd, flags, Libc.FAN_OPEN_EXEC, fileFd, null);
         }
         if (rc == 0)
-        {
             _liveIgnoreMarks++;
-            Interlocked.Increment(ref _ignoreMarks);
-        }
         return rc == 0;
     }
 
