@@ -334,8 +334,11 @@ static __always_inline int capture_fork(struct task_struct *child)
 static __always_inline int capture_exit(struct task_struct *task)
 {
     struct signal_struct *signal = BPF_CORE_READ(task, signal);
-    if (BPF_CORE_READ(signal, live.counter) != 0)
+    if (BPF_CORE_READ(signal, live.counter) != 0) {
+        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
+            count(EXEC_COUNTER_LEADER_EXITED_EARLY);
         return 0;
+    }
     struct exit_record rec = {};
     rec.prefix.kind = RECORD_EXIT;
     rec.prefix.tgid = BPF_CORE_READ(task, tgid);

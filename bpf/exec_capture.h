@@ -59,7 +59,10 @@
 #define EXEC_COUNTER_SCRATCH_MISSING 1
 #define EXEC_COUNTER_FORK_DROPS 2
 #define EXEC_COUNTER_EXIT_DROPS 3
-#define EXEC_COUNTER_COUNT 4
+/* Main threads that exited while other threads of their process ran on (no record: the
+ * process exit comes with the last thread; the connector reports this exit at once). */
+#define EXEC_COUNTER_LEADER_EXITED_EARLY 4
+#define EXEC_COUNTER_COUNT 5
 
 /* The single value of the "settings" array map, written by the loader after load.
  * wakeup_interval_ns == 0: the kernel's default, a wakeup whenever the reader has caught up,

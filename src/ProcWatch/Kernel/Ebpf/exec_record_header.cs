@@ -145,4 +145,5 @@ internal enum exec_counter : uint
     SCRATCH_MISSING = 1,
     FORK_DROPS = 2,
     EXIT_DROPS = 3,
+    LEADER_EXITED_EARLY = 4,
 }
