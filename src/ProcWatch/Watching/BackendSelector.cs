@@ -31,7 +31,7 @@ internal static class BackendSelector
             case Backend.Ebpf:
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason))
+                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason, CaptureOptions(options)))
                     throw new ProcWatchException(EbpfFailureKind(ebpfReason), $"eBPF exec capture unavailable: {ebpfReason}");
                 return new BackendSelection([forced], null);
             default:
@@ -42,7 +42,7 @@ internal static class BackendSelector
                 }
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why))
+                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why, CaptureOptions(options)))
                     return new BackendSelection([ebpf], null);
                 return new BackendSelection([Connector(options)],
                     $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor", EbpfFailureKind(why));
@@ -63,6 +63,26 @@ internal static class BackendSelector
         || reason.Contains("EPERM", StringComparison.Ordinal)
             ? FailureKind.NoPrivilege
             : FailureKind.KernelUnsupported;
+
+    /// <summary>
+    /// The filters the kernel can apply exactly (bpf/capture_filter.h): -u's uid, and the
+    /// process tree of -p and -- COMMAND (procwatch itself as a root: a superset, which the
+    /// enrichment's filter narrows). The enrichment keeps filtering: the kernel only leaves out
+    /// records whose events it would drop.
+    /// </summary>
+    internal static ExecCaptureOptions CaptureOptions(WatchOptions options)
+    {
+        if (options.Enrichment?.Filter is not { } filter || Environment.GetEnvironmentVariable(ExecCaptureOptions.PrefilterVariable) == "0")
+            return ExecCaptureOptions.Default;
+        List<int>? roots = null;
+        if (filter.Pids is { Count: > 0 } pids)
+            roots = [.. pids];
+        if (filter.DescendantsOf is { } parent)
+            (roots ??= []).Add(parent);
+        if (filter.UserId is null && roots is null)
+            return ExecCaptureOptions.Default;
+        return new ExecCaptureOptions { UserId = filter.UserId, TreeRoots = roots };
+    }
 
     private static ConnectorEventSource Connector(WatchOptions options) => new(options.SourceKinds, options.ReceiveBufferBytes);
 }

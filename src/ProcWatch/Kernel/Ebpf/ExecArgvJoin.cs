@@ -27,6 +27,9 @@ namespace ProcWatch.Kernel.Ebpf;
 /// tracepoint runs just after the connector's fork message is sent, so a fork whose record
 /// is not in the ring yet is waited for, briefly (<see cref="ForkRecordWaitTicks"/>), by
 /// draining again; exit's tracepoint runs before the connector's exit message.
+/// With a kernel filter (-u, -p), a record left out leaves a marker instead
+/// (<see cref="FilteredMarks"/>): its connector event is dropped here, as the user-space
+/// filter would drop it, without reading /proc.
 /// Thread-safe: records come from the ring reader, events from the connector thread. What a
 /// record says is turned into a capture (user names included) before the lock is taken.
 /// </remarks>
@@ -55,6 +58,7 @@ internal sealed class ExecArgvJoin : IEventSink
     private readonly Queue<int> _recentOrphanOrder = new();
     private readonly LifecycleRecordTable<ForkRecord> _forks;
     private readonly LifecycleRecordTable<ExitRecord> _exits;
+    private readonly FilteredMarks _filtered = new();
     private IEventSink? _next;
     private long _connectorHighWaterNs;
     private long _matched;
@@ -116,6 +120,10 @@ internal sealed class ExecArgvJoin : IEventSink
                 lock (_gate)
                     _exits.Keep(exit);
                 break;
+            case FilteredRecord filtered:
+                lock (_gate)
+                    _filtered.Keep(filtered);
+                break;
         }
     }
 
@@ -166,6 +174,8 @@ internal sealed class ExecArgvJoin : IEventSink
             {
                 Advance(exit.KernelTimeNs);
                 ExitRecord? record = _exits.Take(exit.Pid, exit.KernelTimeNs);
+                if (record is null && DropFiltered(_filtered.TakeExit(exit.Pid, exit.KernelTimeNs)))
+                    return;
                 _next!.Post(record is null ? exit : exit with
                 {
                     Capture = new ProcessCapture
@@ -210,6 +220,8 @@ internal sealed class ExecArgvJoin : IEventSink
         {
             Advance(fork.KernelTimeNs);
             ForkRecord? record = _forks.Take(fork.Pid, fork.KernelTimeNs);
+            if (record is null && DropFiltered(_filtered.TakeFork(fork.Pid, fork.KernelTimeNs)))
+                return;
             _next!.Post(record is null ? fork : fork with
             {
                 Capture = new ProcessCapture { Origin = CaptureOrigin.Kernel, StartBootNs = record.StartBootNs, ParentPid = record.ParentTgid },
@@ -220,7 +232,7 @@ internal sealed class ExecArgvJoin : IEventSink
     private bool HasRecord(int tgid)
     {
         lock (_gate)
-            return _forks.Contains(tgid);
+            return _forks.Contains(tgid) || _filtered.HasFork(tgid);
     }
 
     /// <summary>Emits the records whose connector event is overdue (timer; and after each connector event).</summary>
@@ -262,6 +274,7 @@ internal sealed class ExecArgvJoin : IEventSink
 
     private void PostExec(ExecEvent exec)
     {
+        long filteredAt = _filtered.TakeExec(exec.Pid, exec.KernelTimeNs);
         if (_byTgid.TryGetValue(exec.Pid, out List<Pending>? list))
         {
             // The newest record no later than the event; the ones before it lost their connector event.
@@ -273,7 +286,7 @@ internal sealed class ExecArgvJoin : IEventSink
                     match = i;
                 }
             }
-            if (match >= 0)
+            if (match >= 0 && (long)list[match].Record.KernelTimeNs > filteredAt)
             {
                 for (int i = 0; i < match; i++)
                 {
@@ -292,6 +305,8 @@ internal sealed class ExecArgvJoin : IEventSink
                 return;
             }
         }
+        if (DropFiltered(filteredAt >= 0))
+            return;
         if (_recentOrphans.TryGetValue(exec.Pid, out long orphanNs) && orphanNs <= exec.KernelTimeNs && exec.KernelTimeNs - orphanNs < DuplicateWindowNs)
         {
             _recentOrphans.Remove(exec.Pid);
@@ -300,6 +315,27 @@ internal sealed class ExecArgvJoin : IEventSink
         }
         Interlocked.Increment(ref _unmatched);
         _next!.Post(exec);
+    }
+
+    /// <summary>
+    /// The kernel filter left this event's record out (a marker stands in its place): the
+    /// user-space filter would drop the event too, so it goes here, before any /proc read.
+    /// </summary>
+    private bool DropFiltered(bool filtered)
+    {
+        if (filtered)
+            _filtered.CountDropped();
+        return filtered;
+    }
+
+    /// <summary>Connector events dropped because the kernel filter left their record out.</summary>
+    internal long FilteredOut
+    {
+        get
+        {
+            lock (_gate)
+                return _filtered.Dropped;
+        }
     }
 
     private void ExpireLocked(long nowNs)
