@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Tracking;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ProcWatch.Cli.Sigma;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcScan;

@@ -1,7 +1,7 @@
 // Opens a procwatch HTML report in headless Debian chromium and prints, as one JSON object,
 // what a person would see: every rendered process row per view (data-pid, data-entity-id,
 // parent, colour class), the details after a click, the search count, the banner, and any
-// script error, dialog or network request. The C# tests (tests/ProcWatch.Tests/Report) assert on it.
+// script error, dialog or network request. The C# tests (tests/ProcWatch.Tests/Cli/Report) assert on it.
 //   node inspect-report.mjs REPORT.html [--screenshots DIR] [--click PID] [--search TEXT] [--regex] [--failed-only]
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';

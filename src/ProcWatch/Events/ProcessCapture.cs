@@ -25,7 +25,7 @@ internal sealed record ProcessCapture : ProcessFacts
     public uint? ExecutableOwner { get; init; }
 
     /// <summary>The executable file's version (device, inode, size, times): the key of its hash.</summary>
-    public ProcWatch.Tracking.ExecutableVersion? ExecutableVersion { get; init; }
+    public ProcWatch.Events.ExecutableVersion? ExecutableVersion { get; init; }
 
     /// <summary>The path execve was given (bprm->filename): for a <c>#!</c> script the script, while the executable is its interpreter.</summary>
     public string? ExecFilename { get; init; }

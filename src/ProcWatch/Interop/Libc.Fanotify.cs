@@ -9,7 +9,11 @@ internal static partial class Libc
     internal const uint FAN_CLOEXEC = 0x1;
     internal const uint FAN_NONBLOCK = 0x2;
     internal const uint FAN_MARK_ADD = 0x1;
+    internal const uint FAN_MARK_IGNORED_MASK = 0x20;
+    internal const uint FAN_MARK_FLUSH = 0x80;
     internal const uint FAN_MARK_FILESYSTEM = 0x100;
+    /// <summary>An inode mark that does not pin its inode: it goes when the kernel evicts the inode (Linux 5.19+).</summary>
+    internal const uint FAN_MARK_EVICTABLE = 0x200;
     /// <summary>A file opened to be executed (execve, the ELF interpreter): a notification, never a permission event.</summary>
     internal const ulong FAN_OPEN_EXEC = 0x1000;
     internal const ulong FAN_Q_OVERFLOW = 0x4000;
@@ -32,5 +36,5 @@ internal static partial class Libc
     internal static partial int FanotifyInit(uint flags, uint eventFileFlags);
 
     [LibraryImport(Name, EntryPoint = "fanotify_mark", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int FanotifyMark(int fanotifyFd, uint flags, ulong mask, int dirfd, string pathname);
+    internal static partial int FanotifyMark(int fanotifyFd, uint flags, ulong mask, int dirfd, string? pathname);
 }

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Interop;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel;
 

@@ -1,8 +1,8 @@
 using ProcWatch.Containers;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Filtering;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Tracking;
 

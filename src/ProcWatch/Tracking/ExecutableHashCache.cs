@@ -1,3 +1,5 @@
+using ProcWatch.Events;
+
 namespace ProcWatch.Tracking;
 
 /// <summary>

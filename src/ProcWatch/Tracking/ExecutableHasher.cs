@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Events;
 
 namespace ProcWatch.Tracking;
 
@@ -95,6 +96,9 @@ internal sealed class ExecutableHasher
 
     /// <summary>A descriptor of the version that ran, kept from the exec by another mechanism (fanotify); null when none.</summary>
     public Func<ExecutableVersion, SafeFileHandle?>? HeldFiles { get; set; }
+
+    /// <summary>Whether <paramref name="v"/>'s hash is cached (any thread): the exec-file holder stops holding such files.</summary>
+    public bool IsHashed(ExecutableVersion v) => _cache.TryGet(v, out string? sha256, out _) && sha256 is not null;
 
     /// <summary>Execs not hashed because the worker's queue was full.</summary>
     public long QueueFullCount => Interlocked.Read(ref _queueFull);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Tracking;

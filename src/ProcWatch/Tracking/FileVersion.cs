@@ -1,3 +1,4 @@
+using ProcWatch.Events;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Tracking;

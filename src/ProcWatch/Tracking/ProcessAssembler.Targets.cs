@@ -1,3 +1,5 @@
+using ProcWatch.Events;
+
 namespace ProcWatch.Tracking;
 
 /// <summary>What an exec really runs beyond its executable: the loader's program, the interpreter's script.</summary>

@@ -1,3 +1,4 @@
+using ProcWatch.Events;
 using ProcWatch.Kernel.ProcFs;
 
 namespace ProcWatch.Tracking;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using ProcWatch.Watching;
+using ProcWatch.Core;
 
 namespace ProcWatch;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using ProcWatch.Core;
 using ProcWatch.Tracking;
 using ProcWatch.Watching;
 
@@ -101,7 +102,10 @@ public sealed class ProcessWatcher : IDisposable
             // Every executed file held from its exec (fanotify, root only): a dropper that
             // deletes itself and exits at once is still hashed. Unavailable: nothing held.
             if (_options.Enrichment!.Hash.HoldExecutedFiles && (_execFiles = Kernel.Fanotify.ExecFileHolder.TryStart()) is { } held)
+            {
                 hasher.HeldFiles = held.Take;
+                held.IsHashed = hasher.IsHashed;
+            }
         }
         IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
         if (_enforcer is not null)

@@ -1,5 +1,5 @@
+using ProcWatch.Core;
 using ProcWatch.Tracking;
-using ProcWatch.Watching;
 
 namespace ProcWatch;
 

@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Tests.Helpers;
 using ProcWatch.Watching;
 using Xunit;

@@ -11,7 +11,7 @@ namespace ProcWatch.Tests.Cli;
 /// PROCWATCH_EBPF_PREFILTER=0 (user space only, as before), and their events are compared
 /// field by field.
 /// </summary>
-[Collection(Ebpf.EbpfCollection.Name)]
+[Collection(ProcWatch.Tests.Kernel.Ebpf.EbpfCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class KernelPrefilterCliTests
 {
@@ -48,7 +48,7 @@ public sealed class KernelPrefilterCliTests
         {
             string rootGo = Path.Combine(dir, "root"), childGo = Path.Combine(dir, "child"), outsideGo = Path.Combine(dir, "outside");
             foreach (string fifo in (string[])[rootGo, childGo, outsideGo])
-                Assert.Equal(0, Ebpf.Programs.Run("mkfifo", fifo));
+                Assert.Equal(0, ProcWatch.Tests.Kernel.Ebpf.Programs.Run("mkfifo", fifo));
             // Started before procwatch: the root and a child it forked (a process that existed
             // before start, in the tree), and a process outside the tree doing the same.
             using Process root = Process.Start("/bin/sh", ["-c",

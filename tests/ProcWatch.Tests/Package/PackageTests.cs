@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using ProcWatch.Tests.Ebpf;
+using ProcWatch.Tests.Kernel.Ebpf;
 using ProcWatch.Tests.Helpers;
 using Xunit;
 using Xunit.Abstractions;
@@ -81,7 +81,7 @@ public partial class PackageTests(ITestOutputHelper output)
             {
                 if (!watch.HasExited)
                 {
-                    _ = Ebpf.Programs.Run("kill", "-INT", watch.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    _ = Kernel.Ebpf.Programs.Run("kill", "-INT", watch.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     if (!watch.WaitForExit(10_000))
                         watch.Kill();
                 }

@@ -15,7 +15,7 @@ public sealed partial class BuiltPackages : IDisposable
 
     public string Directory => _directory.Value;
 
-    public static string Binary => Path.GetFullPath(ProcwatchBinary.NativeBinary ?? Path.Combine(Ebpf.Programs.RepoRoot, "artifacts", "procwatch"));
+    public static string Binary => Path.GetFullPath(ProcwatchBinary.NativeBinary ?? Path.Combine(Kernel.Ebpf.Programs.RepoRoot, "artifacts", "procwatch"));
 
     /// <summary>The binary's version (and so every package's).</summary>
     public string Version => VersionOf(Binary);
@@ -46,7 +46,7 @@ public sealed partial class BuiltPackages : IDisposable
         if (!File.Exists(Binary))
             throw new FileNotFoundException($"{Binary} does not exist: run ./build.sh (or set PROCWATCH_BIN)");
         string directory = System.IO.Directory.CreateTempSubdirectory("procwatch-packages-").FullName;
-        Package(Ebpf.Programs.RepoRoot, Binary, directory, "deb", "oci", "nuget");
+        Package(Kernel.Ebpf.Programs.RepoRoot, Binary, directory, "deb", "oci", "nuget");
         return directory;
     }
 

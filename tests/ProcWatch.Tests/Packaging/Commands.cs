@@ -14,7 +14,7 @@ internal static class Commands
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true, // closed below: a prompt fails instead of waiting
-            WorkingDirectory = workingDirectory ?? Ebpf.Programs.RepoRoot,
+            WorkingDirectory = workingDirectory ?? Kernel.Ebpf.Programs.RepoRoot,
         };
         foreach (string a in args)
             psi.ArgumentList.Add(a);

@@ -70,7 +70,7 @@ public class ConfigManualTests
     {
         foreach (string path in new[] { "packaging/procwatch.yaml", "packaging/image/procwatch.yaml" })
         {
-            DaemonConfig config = ConfigLoader.Load(Path.Combine(Ebpf.Programs.RepoRoot, path));
+            DaemonConfig config = ConfigLoader.Load(Path.Combine(Kernel.Ebpf.Programs.RepoRoot, path));
             Assert.NotEmpty(config.Outputs);
         }
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ProcWatch.Tests.Ebpf;
+using ProcWatch.Tests.Kernel.Ebpf;
 using ProcWatch.Tests.Helpers;
 using Xunit;
 using Xunit.Abstractions;

@@ -26,7 +26,7 @@ internal sealed class ContainerSpec
 
     public static ContainerSpec Load()
     {
-        string text = File.ReadAllText(Path.Combine(Ebpf.Programs.RepoRoot, ManifestPath));
+        string text = File.ReadAllText(Path.Combine(Kernel.Ebpf.Programs.RepoRoot, ManifestPath));
         List<object> objects = KubernetesYaml.LoadAllFromString(text);
         return new ContainerSpec
         {

@@ -85,8 +85,8 @@ public class DebianPackageTests(BuiltPackages packages, ITestOutputHelper output
     private (string Deb, string Version) BuildNextCommit(string work)
     {
         string clone = Path.Combine(work, "clone");
-        string head = Run("git", "-C", Ebpf.Programs.RepoRoot, "rev-parse", "HEAD").Trim();
-        Run("git", "clone", "--quiet", "--no-checkout", Ebpf.Programs.RepoRoot, clone);
+        string head = Run("git", "-C", Kernel.Ebpf.Programs.RepoRoot, "rev-parse", "HEAD").Trim();
+        Run("git", "clone", "--quiet", "--no-checkout", Kernel.Ebpf.Programs.RepoRoot, clone);
         Run("git", "-C", clone, "checkout", "--quiet", head);
         Run("git", "-C", clone, "-c", "user.name=procwatch-tests", "-c", "user.email=tests@example.org",
             "commit", "--quiet", "--allow-empty", "-m", "next commit (DebianPackageTests)");

@@ -55,7 +55,7 @@ public partial class KubernetesManifestTests
         Assert.Equal(OutputType.Stdout, Assert.Single(config.Outputs).Type);
         Assert.Null(config.Health.Socket); // nothing to write in a read-only root
         // The image's own default says the same.
-        DaemonConfig image = ConfigLoader.Load(Path.Combine(Ebpf.Programs.RepoRoot, "packaging/image/procwatch.yaml"));
+        DaemonConfig image = ConfigLoader.Load(Path.Combine(Kernel.Ebpf.Programs.RepoRoot, "packaging/image/procwatch.yaml"));
         Assert.Equal((config.Backend, config.Events, config.Health.Socket), (image.Backend, image.Events, image.Health.Socket));
         Assert.Equal(config.Outputs.Select(o => o.Type), image.Outputs.Select(o => o.Type));
     }
@@ -64,7 +64,7 @@ public partial class KubernetesManifestTests
     public void TheContainersArgs_AreTheImagesDefaultCommand()
     {
         // packaging/build.sh: --cmd '["daemon","--config","/etc/procwatch/procwatch.yaml"]'
-        string build = File.ReadAllText(Path.Combine(Ebpf.Programs.RepoRoot, "packaging/build.sh"));
+        string build = File.ReadAllText(Path.Combine(Kernel.Ebpf.Programs.RepoRoot, "packaging/build.sh"));
         Match cmd = ImageCommand().Match(build);
         Assert.True(cmd.Success, "no --cmd '[...]' in packaging/build.sh");
         string[] imageCommand = JsonSerializer.Deserialize<string[]>(cmd.Groups[1].Value)!;
@@ -75,7 +75,7 @@ public partial class KubernetesManifestTests
     [Fact]
     public void TheInstallPage_ShowsThePodmanLineOfThisContainer()
     {
-        string page = File.ReadAllText(Path.Combine(Ebpf.Programs.RepoRoot, "docs/install.md"));
+        string page = File.ReadAllText(Path.Combine(Kernel.Ebpf.Programs.RepoRoot, "docs/install.md"));
         string line = "podman " + string.Join(' ', Spec.PodmanRunArguments("procwatch", "/etc/procwatch", "localhost/procwatch:VERSION"));
         Assert.Contains(line, page, StringComparison.Ordinal);
     }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Tracking;
 using Xunit;

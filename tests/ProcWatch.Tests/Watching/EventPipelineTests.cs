@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Watching;
 using Xunit;

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
-using ProcWatch.Watching;
+using ProcWatch.Kernel;
 
 namespace ProcWatch.Kernel.Connector;
 

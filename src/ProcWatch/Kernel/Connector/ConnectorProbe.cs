@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using ProcWatch.Core;
 using ProcWatch.Events;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Connector;
 

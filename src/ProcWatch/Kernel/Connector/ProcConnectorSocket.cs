@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Events;
 using ProcWatch.Interop;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Connector;
 

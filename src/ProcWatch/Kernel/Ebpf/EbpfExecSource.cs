@@ -1,7 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
+using ProcWatch.Core;
 using ProcWatch.Kernel.Accounts;
 using ProcWatch.Kernel.Connector;
-using ProcWatch.Watching;
+using ProcWatch.Kernel;
 
 namespace ProcWatch.Kernel.Ebpf;
 

@@ -1,5 +1,5 @@
+using ProcWatch.Core;
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;
 

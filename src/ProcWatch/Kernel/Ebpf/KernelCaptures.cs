@@ -1,5 +1,4 @@
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Ebpf;
 
@@ -21,7 +20,7 @@ internal static class KernelCaptures
         ExecutableMemfd = r.ExecutableMemfd,
         ExecutableMode = r.File?.Mode,
         ExecutableOwner = r.File?.OwnerUid,
-        ExecutableVersion = r.File is { } f ? new ProcWatch.Tracking.ExecutableVersion(f.Device, f.Inode, f.Size, f.MtimeNs, f.CtimeNs) : null,
+        ExecutableVersion = r.File is { } f ? new ProcWatch.Events.ExecutableVersion(f.Device, f.Inode, f.Size, f.MtimeNs, f.CtimeNs) : null,
         AncestorPids = r.Ancestors.IsDefaultOrEmpty ? null : r.Ancestors,
         ExecutableSource = r.HasContext && r.Executable is not null ? ExecutableSource.Ebpf
             : r.Filename.StartsWith('/') && !r.Filename.StartsWith("/dev/fd/", StringComparison.Ordinal) ? ExecutableSource.Execve : ExecutableSource.None,

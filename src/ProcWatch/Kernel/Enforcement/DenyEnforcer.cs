@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Accounts;
-using ProcWatch.Tracking;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Enforcement;
 

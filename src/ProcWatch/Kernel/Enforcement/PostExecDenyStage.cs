@@ -1,6 +1,6 @@
+using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.Enforcement;
 

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Tracking;
 
@@ -13,11 +15,21 @@ namespace ProcWatch.Kernel.Fanotify;
 /// The descriptors are kept, keyed by device, inode, size and mtime (not ctime: an unlink moves it), at most <see cref="Capacity"/> of
 /// them and for at most <see cref="MaxAge"/>: the hasher takes the one it needs. A full
 /// kernel queue only means fewer files held (counted), never a slower exec.
+/// <para>
+/// Cost: every notification makes the kernel open the file into this process, which doubled
+/// procwatch's CPU per exec (bench/README.md, issue 22). A file whose version is already hashed
+/// needs no holding, so its inode gets an ignore mark: the kernel stops reporting its execs
+/// until the file is written to (an ignore mask without <c>FAN_MARK_IGNORED_SURV_MODIFY</c> is
+/// cleared by the first modification), so a storm of one program costs one notification.
+/// The marks are evictable (they never pin an inode) and at most <see cref="MaxIgnoreMarks"/>
+/// (then all are flushed and rebuilt as files run again).
+/// </para>
 /// </summary>
 internal sealed class ExecFileHolder : IDisposable
 {
     public const int Capacity = 256;
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(3);
+    public const int MaxIgnoreMarks = 8192;
 
     private readonly int _fd;
     private readonly int _wake;
@@ -28,6 +40,10 @@ internal sealed class ExecFileHolder : IDisposable
     private volatile bool _stopping;
     private long _overflows;
     private long _taken;
+    private long _ignoreMarks;
+    private long _notifications;
+    private int _liveIgnoreMarks;
+    private uint _evictable = Libc.FAN_MARK_EVICTABLE;
 
     private readonly record struct Held(SafeFileHandle File, long Stamp);
 
@@ -48,6 +64,15 @@ internal sealed class ExecFileHolder : IDisposable
 
     /// <summary>Files the hasher took.</summary>
     public long Taken => Interlocked.Read(ref _taken);
+
+    /// <summary>Notifications read (one per exec of a file not yet marked ignored).</summary>
+    public long Notifications => Interlocked.Read(ref _notifications);
+
+    /// <summary>Ignore marks added: files already hashed, whose later execs the kernel no longer reports.</summary>
+    public long IgnoreMarks => Interlocked.Read(ref _ignoreMarks);
+
+    /// <summary>Whether a version's hash is already known (the hasher's cache); set before events flow.</summary>
+    public Func<ExecutableVersion, bool>? IsHashed { get; set; }
 
     /// <summary>Starts, or null where fanotify is unavailable (no CAP_SYS_ADMIN, no kernel support).</summary>
     public static ExecFileHolder? TryStart()
@@ -137,7 +162,10 @@ internal sealed class ExecFileHolder : IDisposable
                     if ((m.mask & Libc.FAN_Q_OVERFLOW) != 0)
                         Interlocked.Increment(ref _overflows);
                     if (m.fd >= 0)
+                    {
+                        Interlocked.Increment(ref _notifications);
                         Hold(new SafeFileHandle(m.fd, ownsHandle: true), now);
+                    }
                 }
             }
             Expire();
@@ -148,6 +176,12 @@ internal sealed class ExecFileHolder : IDisposable
     {
         if (!FileVersion.TryRead((int)file.DangerousGetHandle(), out ExecutableVersion v, out bool regular) || !regular)
         {
+            file.Dispose();
+            return;
+        }
+        if (IsHashed?.Invoke(v) == true)
+        {
+            Ignore((int)file.DangerousGetHandle());
             file.Dispose();
             return;
         }
@@ -179,6 +213,32 @@ internal sealed class ExecFileHolder : IDisposable
                 foreach (var entry in live)
                     _order.Enqueue(entry);
             }
+        }
+    }
+
+    /// <summary>
+    /// Stops the kernel reporting execs of the open file's inode until it is modified. Holder
+    /// thread only. A kernel without evictable marks (before 5.19) gets plain ones, which pin
+    /// their inodes: the bound keeps that small.
+    /// </summary>
+    private void Ignore(int fileFd)
+    {
+        if (_liveIgnoreMarks >= MaxIgnoreMarks)
+        {
+            Libc.FanotifyMark(_fd, Libc.FAN_MARK_FLUSH, 0, Libc.AT_FDCWD, null); // inode marks only: the filesystem marks stay
+            _liveIgnoreMarks = 0;
+        }
+        uint flags = Libc.FAN_MARK_ADD | Libc.FAN_MARK_IGNORED_MASK;
+        int rc = Libc.FanotifyMark(_fd, flags | _evictable, Libc.FAN_OPEN_EXEC, fileFd, null);
+        if (rc != 0 && _evictable != 0 && Marshal.GetLastPInvokeError() == Libc.EINVAL)
+        {
+            _evictable = 0;
+            rc = Libc.FanotifyMark(_fd, flags, Libc.FAN_OPEN_EXEC, fileFd, null);
+        }
+        if (rc == 0)
+        {
+            _liveIgnoreMarks++;
+            Interlocked.Increment(ref _ignoreMarks);
         }
     }
 

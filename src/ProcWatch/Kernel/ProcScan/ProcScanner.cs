@@ -1,8 +1,8 @@
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Text;
-using ProcWatch.Watching;
 
 namespace ProcWatch.Kernel.ProcScan;
 

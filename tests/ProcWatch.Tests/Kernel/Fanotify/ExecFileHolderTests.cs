@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using ProcWatch.Events;
+using ProcWatch.Interop;
+using ProcWatch.Kernel.Fanotify;
+using ProcWatch.Tests.Helpers;
+using ProcWatch.Tracking;
+using Xunit;
+
+namespace ProcWatch.Tests.Kernel.Fanotify;
+
+/// <summary>
+/// The fanotify exec-file holder on the real kernel: an executed file is held; once its
+/// version is hashed, its inode is marked ignored and later execs are not reported at all
+/// (the cost fix of issue 22); writing to the file lifts the mark.
+/// </summary>
+public sealed class ExecFileHolderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pw-holder-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [KernelFact]
+    public void AHashedFileIsIgnoredUntilItIsWrittenTo()
+    {
+        using ExecFileHolder? holder = ExecFileHolder.TryStart();
+        Assert.NotNull(holder);
+        string program = CopyOfTrue("watched");
+        ExecutableVersion first = VersionOf(program);
+        bool hashed = false;
+        holder.IsHashed = v => hashed && v.Inode == first.Inode && v.Device == first.Device;
+
+        // Not hashed yet: the exec's descriptor is held for the hasher.
+        Run(program);
+        Assert.True(WaitForHeld(holder, first), "the first exec's file was not held");
+
+        // Hashed: the next notification of this inode becomes an ignore mark, nothing is held.
+        hashed = true;
+        Run(program);
+        Assert.True(SpinWait.SpinUntil(() => holder.IgnoreMarks == 1, TimeSpan.FromSeconds(30)), $"ignore marks: {holder.IgnoreMarks}");
+        Assert.Null(holder.Take(first));
+
+        // Marked: the kernel no longer reports its execs, even when the holder would hold it
+        // again. The sentinel is reported after it, on the same queue, so once the sentinel is
+        // held the watched file's notification (if any) has been read too.
+        hashed = false;
+        long notifications = holder.Notifications;
+        Run(program);
+        string sentinel = CopyOfTrue("sentinel");
+        Run(sentinel);
+        Assert.True(WaitForHeld(holder, VersionOf(sentinel)), "the sentinel was not held");
+        Assert.Null(holder.Take(first));
+
+        // Written to: the kernel clears the ignore mask; the new version is held again.
+        using (var stream = new FileStream(program, FileMode.Append))
+            stream.WriteByte(0);
+        ExecutableVersion second = VersionOf(program);
+        Run(program);
+        Assert.True(WaitForHeld(holder, second), "the rewritten file was not held");
+        Assert.True(holder.Notifications > notifications);
+    }
+
+    private string CopyOfTrue(string name)
+    {
+        string path = Path.Combine(_dir, name);
+        File.Copy("/bin/true", path);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private static void Run(string program)
+    {
+        using Process process = Process.Start(program)!;
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    private static bool WaitForHeld(ExecFileHolder holder, ExecutableVersion version)
+    {
+        Microsoft.Win32.SafeHandles.SafeFileHandle? held = null;
+        bool found = SpinWait.SpinUntil(() => (held = holder.Take(version)) is not null, TimeSpan.FromSeconds(30));
+        held?.Dispose();
+        return found;
+    }
+
+    private static ExecutableVersion VersionOf(string path)
+    {
+        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        Assert.True(fd >= 0);
+        try
+        {
+            Assert.True(FileVersion.TryRead(fd, out ExecutableVersion v, out _));
+            return v;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+}
