@@ -203,7 +203,7 @@ internal sealed class ExecArgvJoin : IEventSink
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
         // After a wait that timed out (a record the ring dropped), the next forks are not
         // waited for a while: in a storm that drops records, a wait per fork would stall the thread.
-        if (ExpectForkRecords && now >= _noForkWaitUntil && !HasRecord(fork.Pid))
+        if (ExpectForkRecords && now >= _noForkWaitUntil && !HasRecord(fork.Pid, fork.KernelTimeNs))
         {
             // The tracepoint runs right after the connector's message: give it a moment.
             long until = now + ForkRecordWaitTicks;
@@ -212,7 +212,7 @@ internal sealed class ExecArgvJoin : IEventSink
                 Thread.SpinWait(20);
                 BeforeExec?.Invoke();
             }
-            while (!HasRecord(fork.Pid) && (now = System.Diagnostics.Stopwatch.GetTimestamp()) < until);
+            while (!HasRecord(fork.Pid, fork.KernelTimeNs) && (now = System.Diagnostics.Stopwatch.GetTimestamp()) < until);
             if (now >= until)
                 _noForkWaitUntil = now + ForkWaitBackoffTicks;
         }
@@ -229,10 +229,10 @@ internal sealed class ExecArgvJoin : IEventSink
         }
     }
 
-    private bool HasRecord(int tgid)
+    private bool HasRecord(int tgid, long eventNs)
     {
         lock (_gate)
-            return _forks.Contains(tgid) || _filtered.HasFork(tgid);
+            return _forks.Contains(tgid) || _filtered.HasFork(tgid, eventNs);
     }
 
     /// <summary>Emits the records whose connector event is overdue (timer; and after each connector event).</summary>
