@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # The fleet benchmark on a replicated cluster (issue 27): a private ZooKeeper and four
 # clickhouse-servers on loopback (2 shards x 2 replicas, internal_replication), the schema of
-# `procwatch fleet schema --cluster pw` applied, HOSTS simulated daemons (ProcWatch.Benchmarks
-# "clickhouse fleet-replicated") inserting through the Distributed table; a third of the way in,
-# one replica is SIGKILLed and started again 15 s later. Prints what each replica stores, the
-# drain time and CPU per event of the outputs and of the servers (+ ZooKeeper). Needs root (the
-# events are recorded off the kernel) and scripts/setup.sh clickhouse-server zookeeper.
-# Usage: bench/clickhouse-replicated.sh [HOSTS] [RATE] [SECONDS]
+# `procwatch fleet schema --cluster pw` applied, HOSTS simulated daemons inserting through the
+# Distributed table of node 1 (insert_distributed_sync=1). The hosts are split over GENERATORS
+# processes (ProcWatch.Benchmarks "clickhouse fleet-generator": each a share of the hosts, one
+# ClickHouseSink with its own spool per host, the daemon's own output code), which start
+# generating together; a third of the way in, one replica is SIGKILLed and started again 15 s
+# later. Then "clickhouse fleet-check" adds up the generators' results (offered rate against the
+# target, drain time, CPU per event, insert latencies), waits for the replicas to agree, reads
+# the servers' CPU (4 servers + ZooKeeper via /proc) and checks every event is on both
+# replicas of its shard exactly once. Prints the load average before and after. Needs root
+# (the events are recorded off the kernel) and scripts/setup.sh clickhouse-server zookeeper.
+# Usage: bench/clickhouse-replicated.sh [HOSTS] [RATE] [SECONDS] [GENERATORS]
+#   PW_FLEET_BATCH_INTERVAL (seconds, default 10): each host's batch_interval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hosts=${1:-1000} rate=${2:-50} seconds=${3:-60}
+hosts=${1:-1000} rate=${2:-50} seconds=${3:-60} generators=${4:-10}
+batch=${PW_FLEET_BATCH_INTERVAL:-10}
+[ $((rate % 10)) -eq 0 ] && [ "$generators" -le "$hosts" ] || { echo "bench: RATE must be a multiple of 10 and GENERATORS at most HOSTS" >&2; exit 2; }
+echo "bench: $hosts hosts x $rate events/s x $seconds s over $generators generator processes, batch_interval ${batch}s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 root=$(mktemp -d /tmp/pw-ch-replicated.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime + stime, in ticks (1/100 s)
-zk= pids=(0 0 0 0)
+zk= pids=(0 0 0 0) gens=()
 cleanup() {
-  for p in "${pids[@]}" $zk; do [ "$p" != 0 ] && kill -9 "$p" 2>/dev/null; done
+  for p in "${gens[@]}" "${pids[@]}" $zk; do [ "$p" != 0 ] && kill -9 "$p" 2>/dev/null; done
   sleep 1
   rm -rf "$root"
 }
@@ -25,7 +34,7 @@ zkport=$(free_port)
 mkdir -p "$root/zk/data"
 printf 'tickTime=2000\ndataDir=%s/zk/data\nclientPort=%s\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\nmaxClientCnxns=500\n' \
   "$root" "$zkport" > "$root/zk/zoo.cfg"
-java -Xmx256m -cp "/usr/share/java/*" org.apache.zookeeper.server.quorum.QuorumPeerMain "$root/zk/zoo.cfg" >"$root/zk/log" 2>&1 & zk=$!
+java -Xmx256m -cp "/usr/share/java/*" org.apache.zookeeper.server.quorum.QuorumPeerMain "$root/zk/zoo.cfg" >"$root/zk/log" 2>&1 & zk=$!; disown $zk # no "Killed" job notices at the end
 for i in $(seq 900); do
   python3 - "$zkport" <<'PY' 2>/dev/null | grep -q 'Mode: standalone' && break
 import socket, sys
@@ -68,7 +77,7 @@ for i in 0 1 2 3; do
 XML
 done
 start_node() {
-  /usr/sbin/clickhouse-server --config-file="$root/n$1/config.xml" >/dev/null 2>&1 & pids[$1]=$!
+  /usr/sbin/clickhouse-server --config-file="$root/n$1/config.xml" >/dev/null 2>&1 & pids[$1]=$!; disown ${pids[$1]}
   local i
   for i in $(seq 900); do curl -sf "http://127.0.0.1:${http[$1]}/ping" >/dev/null && return 0; sleep 0.1; done
   echo "bench: node $1 did not answer /ping within 90 s" >&2; tail -5 "$root/n$1/error.log" >&2; return 1
@@ -85,19 +94,43 @@ for s in [x.strip() for x in sys.stdin.read().split(";\n") if x.strip()]:
     urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=s.encode()), timeout=300).read()
 ' "http://127.0.0.1:${http[0]}/"
 
+dotnet build -c Release bench/ProcWatch.Benchmarks -nologo -v q >/dev/null
+bench=(dotnet bench/ProcWatch.Benchmarks/bin/Release/net10.0/ProcWatch.Benchmarks.dll clickhouse)
+insert="http://127.0.0.1:${http[0]}/?insert_distributed_sync=1"
+storm=$(( 2000 / generators > 50 ? 2000 / generators : 50 )) # together ~2000 execs recorded, as in the one-process run
+first=0
+for g in $(seq 0 $((generators - 1))); do
+  n=$(( hosts / generators + (g < hosts % generators ? 1 : 0) ))
+  mkdir -p "$root/gen/$g"
+  "${bench[@]}" fleet-generator "$insert" $first $n "$rate" "$seconds" $storm "$batch" 1800 "$root/gen/$g" "$root/go" >"$root/gen/$g.log" 2>&1 & gens+=($!)
+  first=$((first + n))
+done
+for g in $(seq 0 $((generators - 1))); do
+  until [ -e "$root/gen/$g/ready" ]; do
+    kill -0 "${gens[$g]}" 2>/dev/null || { echo "bench: generator $g exited before it was ready" >&2; cat "$root/gen/$g.log" >&2; exit 1; }
+    sleep 0.2
+  done
+done
+echo "bench: $generators generators ready ($(cat "$root"/gen/*/ready | awk '{s+=$1} END {print s}') events recorded off the kernel in all); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
 cpu_start=0; for p in "${pids[@]}" $zk; do cpu_start=$((cpu_start + $(cpu "$p"))); done
-nodes=$(printf 'http://127.0.0.1:%s/,' "${http[@]}"); nodes=${nodes%,}
-dotnet run -c Release --project bench/ProcWatch.Benchmarks -- clickhouse fleet-replicated \
-  "http://127.0.0.1:${http[0]}/?insert_distributed_sync=1" "$nodes" "$hosts" "$rate" "$seconds" "$root/started" | tee "$root/out" & bench=$!
-while [ ! -e "$root/started" ]; do sleep 0.2; done
+touch "$root/go"; go=$(date +%s.%N)
+since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.1f}')" "$go"; }
 sleep $((seconds / 3))
-victim=3 killed_cpu=$(cpu "${pids[3]}")
-kill -9 "${pids[3]}"; echo "bench: killed replica 2 of shard 2 (pid ${pids[3]}) $((seconds / 3)) s into the run"
+killed_cpu=$(cpu "${pids[3]}")
+kill -9 "${pids[3]}"; echo "bench: replica 2 of shard 2 (pid ${pids[3]}) SIGKILLed $(since) s into the run"
 sleep 15
 start_node 3 && pids[3]=$(pgrep -f "$root/n3/config.xml" | head -1)
-echo "bench: replica 2 of shard 2 started again (pid ${pids[3]})"
-rc=0; wait $bench || rc=$?
-cpu_end=$killed_cpu; for p in "${pids[@]}" $zk; do cpu_end=$((cpu_end + $(cpu "$p"))); done
-sent=$(sed -n 's/^SENT=//p' "$root/out")
-[ -n "$sent" ] && python3 -c "import sys; t=(int(sys.argv[2])-int(sys.argv[1]))/100; print(f'  CPU of the 4 servers + ZooKeeper: {t:.1f} s = {t/int(sys.argv[3])*1e6:.2f} µs per event')" "$cpu_start" "$cpu_end" "$sent"
+echo "bench: replica 2 of shard 2 answering again (pid ${pids[3]}) $(since) s into the run"
+rc=0
+for g in $(seq 0 $((generators - 1))); do
+  wait "${gens[$g]}" || { rc=$?; echo "bench: generator $g failed (exit $rc):" >&2; tail -20 "$root/gen/$g.log" >&2; }
+done
+gens=()
+echo "bench: all generators finished $(since) s after the start; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ $rc -eq 0 ] || exit $rc
+nodes=$(printf 'http://127.0.0.1:%s/,' "${http[@]}"); nodes=${nodes%,}
+server_pids=$(printf '%s,' "${pids[@]}" $zk); server_pids=${server_pids%,}
+"${bench[@]}" fleet-check "$root/gen" "$nodes" "$server_pids" "$cpu_start" "$killed_cpu" $((hosts * rate)) 600 || rc=$?
+echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $rc

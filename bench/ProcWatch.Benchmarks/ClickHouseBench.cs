@@ -13,6 +13,7 @@ namespace ProcWatch.Benchmarks;
 /// few seconds), against a local server started by bench/clickhouse.sh.
 ///   clickhouse throughput URL SERVER_PID EVENTS
 ///   clickhouse fleet URL SERVER_PID HOSTS RATE SECONDS
+/// and the replicated fleet's generators and tally (ClickHouseBench.FleetGenerator.cs, .FleetCheck.cs).
 /// </summary>
 internal static partial class ClickHouseBench
 {
@@ -20,13 +21,14 @@ internal static partial class ClickHouseBench
 
     public static int Run(string[] args)
     {
+        if (args[0] == "fleet-generator")
+            return FleetGenerator(args);
+        if (args[0] == "fleet-check")
+            return FleetCheck(args);
         var url = new Uri(args[1]);
-        int serverPid = args[0] == "fleet-replicated" ? 0 : int.Parse(args[2], CultureInfo.InvariantCulture);
-        List<ProcessEvent> recorded = Record();
+        int serverPid = int.Parse(args[2], CultureInfo.InvariantCulture);
+        List<ProcessEvent> recorded = Record(2000);
         Console.WriteLine($"recorded {recorded.Count} events from the kernel");
-        if (args[0] == "fleet-replicated")
-            return FleetReplicated(url, args[2].Split(','), recorded, int.Parse(args[3], CultureInfo.InvariantCulture),
-                int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture), args[6]);
         return args[0] == "throughput"
             ? Throughput(url, serverPid, recorded, long.Parse(args[3], CultureInfo.InvariantCulture))
             : Fleet(url, serverPid, recorded, int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture));
@@ -109,14 +111,14 @@ internal static partial class ClickHouseBench
         return stored == sent ? 0 : 1;
     }
 
-    /// <summary>An exec storm watched through the connector: the events as the daemon receives them, enriched.</summary>
-    private static List<ProcessEvent> Record()
+    /// <summary>An exec storm of <paramref name="execs"/> runs watched through the connector: the events as the daemon receives them, enriched.</summary>
+    private static List<ProcessEvent> Record(int execs)
     {
         var options = new WatchOptions { Kinds = ProcessEventKinds.Exec | ProcessEventKinds.Exit | ProcessEventKinds.Fork };
         BackendSelection backend = BackendSelector.Select(Backend.Connector, options);
         using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
         EventQueue queue = watcher.StartQueue();
-        using (Process storm = Process.Start("/bin/sh", ["-c", "for i in $(seq 1 2000); do /bin/true --fleet-bench-arg \"$i\"; done"])!)
+        using (Process storm = Process.Start("/bin/sh", ["-c", $"for i in $(seq 1 {execs}); do /bin/true --fleet-bench-arg \"$i\"; done"])!)
             storm.WaitForExit();
         Thread.Sleep(500);
         var events = new List<ProcessEvent>();

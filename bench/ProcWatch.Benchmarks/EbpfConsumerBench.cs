@@ -78,9 +78,9 @@ internal static class EbpfConsumerBench
     {
         // Never woken: a wakeup interval longer than the run, and a ring that never gets a quarter full.
         var options = new ExecCaptureOptions { RingBufferBytes = 16 * 1024 * 1024, WakeupInterval = TimeSpan.FromMinutes(10) };
-        if (!ExecCapture.TryStart(_ => { }, options, startThread: false, out ExecCapture? capture, out string? reason))
+        if (!ExecCapture.TryStart(_ => { }, options, startThread: false, out ExecCapture? capture, out ProcWatch.Core.Failure failure))
         {
-            throw new InvalidOperationException("eBPF unavailable: " + reason);
+            throw new InvalidOperationException("eBPF unavailable: " + ProcWatch.Core.FailureText.OneLine(failure));
         }
         Storm(execs);
         Thread.Sleep(50);
@@ -98,9 +98,9 @@ internal static class EbpfConsumerBench
     {
         long mine = 0;
         var options = new ExecCaptureOptions { WakeupInterval = wakeup };
-        if (!ExecCapture.TryStart(r => { if (r.Comm == "true") { Interlocked.Increment(ref mine); } }, options, out ExecCapture? capture, out string? reason))
+        if (!ExecCapture.TryStart(r => { if (r.Comm == "true") { Interlocked.Increment(ref mine); } }, options, out ExecCapture? capture, out ProcWatch.Core.Failure failure))
         {
-            throw new InvalidOperationException("eBPF unavailable: " + reason);
+            throw new InvalidOperationException("eBPF unavailable: " + ProcWatch.Core.FailureText.OneLine(failure));
         }
         var storm = Stopwatch.StartNew();
         Storm(execs);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Files;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Cli;
 
@@ -11,10 +12,8 @@ namespace ProcWatch.Cli;
 /// leaves holes. Errors surface as <see cref="IOException"/> whose HResult is the errno
 /// (EPIPE, ENOSPC).
 /// </summary>
-internal sealed partial class DescriptorStream : Stream
+internal sealed class DescriptorStream : Stream
 {
-    private const int EINTR = 4;
-
     private readonly int _fd;
     private bool _ownsFd;
 
@@ -56,14 +55,14 @@ internal sealed partial class DescriptorStream : Stream
             int done = 0;
             while (done < buffer.Length)
             {
-                nint n = WriteFd(_fd, start + done, (nuint)(buffer.Length - done));
+                nint n = Libc.Write(_fd, start + done, (nuint)(buffer.Length - done));
                 if (n >= 0)
                 {
                     done += (int)n;
                     continue;
                 }
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == EINTR)
+                if (errno == Libc.EINTR)
                     continue;
                 throw new IOException(Marshal.GetPInvokeErrorMessage(errno), errno);
             }
@@ -81,14 +80,8 @@ internal sealed partial class DescriptorStream : Stream
         if (_ownsFd)
         {
             _ownsFd = false; // closed once, however often disposed
-            CloseFd(_fd);
+            Libc.Close(_fd);
         }
         base.Dispose(disposing);
     }
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static unsafe partial nint WriteFd(int fd, byte* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int CloseFd(int fd);
 }

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using ProcWatch.Events;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Cli;
 
@@ -13,7 +13,7 @@ namespace ProcWatch.Cli;
 /// so both count together. A process whose executable was never read counts under its name in
 /// brackets, as the table shows kernel threads.
 /// </remarks>
-internal sealed partial class ExecTally
+internal sealed class ExecTally
 {
     private const int MaxDistinct = 10_000;
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
@@ -51,27 +51,9 @@ internal sealed partial class ExecTally
             return path; // relative to the process's cwd, not ours
         if (_resolved.TryGetValue(path, out string? real))
             return real;
-        real = RealPath(path) ?? path; // gone since: as reported
+        real = Libc.RealPath(path) ?? path; // gone since: as reported
         if (_resolved.Count < MaxDistinct)
             _resolved[path] = real;
         return real;
     }
-
-    private static string? RealPath(string path)
-    {
-        nint resolved = RealPathNative(path, 0);
-        if (resolved == 0)
-            return null;
-        try
-        {
-            return Marshal.PtrToStringUTF8(resolved);
-        }
-        finally
-        {
-            Marshal.FreeHGlobal(resolved); // malloc'd by realpath: free() is what FreeHGlobal calls on Unix
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint RealPathNative(string path, nint resolved);
 }

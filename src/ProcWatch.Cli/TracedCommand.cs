@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Cli;
 
@@ -11,7 +12,7 @@ namespace ProcWatch.Cli;
 /// (from a terminal the command receives them itself). <see cref="Exited"/> yields the
 /// command's status the shell's way: its exit code, or 128 + the signal that killed it.
 /// </summary>
-internal sealed partial class TracedCommand : IDisposable
+internal sealed class TracedCommand : IDisposable
 {
     /// <summary>The shell's codes for a command that could not be run.</summary>
     public const int NotFound = 127;
@@ -52,7 +53,7 @@ internal sealed partial class TracedCommand : IDisposable
         // starts after the command), and the saved copy is close-on-exec.
         int savedStdout = stdoutToStderr ? DupCloseOnExec(1) : -1;
         if (savedStdout >= 0)
-            Dup2(2, 1);
+            Libc.Dup2(2, 1);
         try
         {
             return new TracedCommand(Process.Start(info)!);
@@ -67,13 +68,13 @@ internal sealed partial class TracedCommand : IDisposable
         {
             if (savedStdout >= 0)
             {
-                Dup2(savedStdout, 1);
-                Close(savedStdout);
+                Libc.Dup2(savedStdout, 1);
+                Libc.Close(savedStdout);
             }
         }
     }
 
-    private static int DupCloseOnExec(int fd) => Fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    private static int DupCloseOnExec(int fd) => Libc.Fcntl(fd, Libc.F_DUPFD_CLOEXEC, 3);
 
     private static async Task<int> WaitAsync(Process process)
     {
@@ -85,25 +86,11 @@ internal sealed partial class TracedCommand : IDisposable
     {
         context.Cancel = true;
         if (!Exited.IsCompleted)
-            Kill(Pid, context.Signal == PosixSignal.SIGTERM ? SIGTERM : SIGHUP);
+            Libc.Kill(Pid, context.Signal == PosixSignal.SIGTERM ? SIGTERM : SIGHUP);
     }
 
     private const int SIGHUP = 1;
     private const int SIGTERM = 15;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
-    private const int F_DUPFD_CLOEXEC = 1030;
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int command, int argument);
-
-    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
-    private static partial int Dup2(int oldFd, int newFd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 
     public void Dispose()
     {

@@ -32,6 +32,7 @@ internal static class WatchCommand
         var options = new WatchOptions
         {
             Kinds = watched,
+            Backend = args.Backend,
             ReceiveBufferBytes = args.BufferBytes,
             QueueCapacity = args.QueueCapacity,
             Enrichment = new EnrichmentOptions
@@ -42,12 +43,13 @@ internal static class WatchCommand
         };
         var procfs = new ProcfsOptions { Kinds = watched, ScanInterval = args.ScanInterval, UseInotify = args.UseInotify };
         if (args.Realtime)
-            Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts in Select)
-        BackendSelection backend = BackendSelector.Select(args.Backend, options, procfs);
-        if (backend.Warning is not null)
-            await Console.Error.WriteLineAsync(ErrorLine.Format($"warning: {backend.Warning}")).ConfigureAwait(false);
-        using var watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        EventQueue events = watcher.StartQueue();
+            Kernel.RealtimeScheduling.Request(); // before any receive thread starts (eBPF's starts as the backend is chosen)
+        using WatchHost watcher = WatchHost.Start(options, new WatchHostSettings
+        {
+            Procfs = procfs,
+            Warning = static (_, warning) => Console.Error.WriteLine(ErrorLine.Format($"warning: {warning.Message}")),
+        });
+        EventQueue events = watcher.Queue;
         var clock = Stopwatch.StartNew();
         foreach (IEventSource source in watcher.Sources)
         {
@@ -256,7 +258,7 @@ internal static class WatchCommand
         };
     }
 
-    private static string Describe(ProcessWatcher watcher)
+    private static string Describe(WatchHost watcher)
     {
         var parts = new List<string>();
         foreach (IEventSource source in watcher.Sources)

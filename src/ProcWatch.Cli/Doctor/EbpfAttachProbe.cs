@@ -1,3 +1,4 @@
+using ProcWatch.Core;
 using ProcWatch.Kernel.Ebpf;
 
 namespace ProcWatch.Cli.Doctor;
@@ -10,39 +11,26 @@ namespace ProcWatch.Cli.Doctor;
 /// </summary>
 internal static class EbpfAttachProbe
 {
-    internal sealed record Result(bool Loaded, string? Reason, string? AttachMode, IReadOnlyList<AttachFailure> Failures);
+    /// <param name="Failure">Why it did not load (null when it did): doctor's privilege-or-mechanism verdict reads its kind.</param>
+    internal sealed record Result(bool Loaded, Failure? Failure, string? AttachMode, IReadOnlyList<AttachFailure> Failures)
+    {
+        public string? Reason => Failure is { } failure ? FailureText.OneLine(failure) : null;
+    }
 
     public static Result Run()
     {
-        if (!ExecCapture.TryStart(static _ => { }, out ExecCapture? capture, out string? reason))
-            return new Result(false, reason, null, SplitFailures(reason));
+        if (!ExecCapture.TryStart(static _ => { }, out ExecCapture? capture, out Failure failure))
+            return new Result(false, failure, null, Listed(failure.Attempts));
         using (capture)
-            return new Result(true, null, capture.AttachMode, SplitFailures(string.Join("; ", capture.AttachFailures)));
+            return new Result(true, null, capture.AttachMode, Listed(capture.AttachFailures));
     }
 
-    /// <summary>
-    /// "tp_btf: why; raw_tp: why; tracepoint: why" (each why may hold "; " itself) into one
-    /// failure per attach type. A reason that stops every type (privilege, no object) names none.
-    /// </summary>
-    internal static List<AttachFailure> SplitFailures(string reasons)
+    /// <summary>One line per attach type that failed, worded by <see cref="FailureText"/>. A failure that stops every type (privilege, no object) has none.</summary>
+    internal static List<AttachFailure> Listed(IReadOnlyList<AttachAttempt>? attempts)
     {
-        var starts = new List<(int At, string Mode)>();
-        foreach ((string mode, _, _, _) in ExecCaptureProgram.AttachLadder)
-        {
-            string prefix = mode + ": ";
-            if (reasons.StartsWith(prefix, StringComparison.Ordinal))
-                starts.Add((0, mode));
-            else if (reasons.IndexOf("; " + prefix, StringComparison.Ordinal) is int at and >= 0)
-                starts.Add((at + 2, mode));
-        }
-        starts.Sort((a, b) => a.At.CompareTo(b.At));
-        var failures = new List<AttachFailure>(starts.Count);
-        for (int i = 0; i < starts.Count; i++)
-        {
-            int from = starts[i].At + starts[i].Mode.Length + 2;
-            int to = i + 1 < starts.Count ? starts[i + 1].At - 2 : reasons.Length;
-            failures.Add(new AttachFailure(starts[i].Mode, reasons[from..to]));
-        }
+        var failures = new List<AttachFailure>(attempts?.Count ?? 0);
+        foreach (AttachAttempt attempt in attempts ?? [])
+            failures.Add(new AttachFailure(attempt.Mode, FailureText.OneLine(attempt.Failure)));
         return failures;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel;
 using ProcWatch.Kernel.Connector;
@@ -45,23 +46,12 @@ internal static class HostChecks
     /// <summary>Loads the deny program with no rules (it allows everything) at the best level that loads, then unloads it.</summary>
     private static PreventionFinding CheckPrevention()
     {
-        if (Kernel.Enforcement.DenyProgram.TryLoad(null, out Kernel.Enforcement.DenyProgram? program, out string? reason))
+        if (Kernel.Enforcement.DenyProgram.TryLoad(null, out Kernel.Enforcement.DenyProgram? program, out Failure failure))
         {
             using (program)
-                return new PreventionFinding(program.Level, program.AttachMode, Failures(program.AttachFailures), null);
+                return new PreventionFinding(program.Level, program.AttachMode, EbpfAttachProbe.Listed(program.AttachFailures), null);
         }
-        return new PreventionFinding(EnforcementLevel.PostExecKill, null, reason.Contains(": ", StringComparison.Ordinal) && reason.StartsWith("lsm", StringComparison.Ordinal) ? Failures(reason.Split("; ")) : [], reason);
-    }
-
-    private static List<AttachFailure> Failures(IEnumerable<string> lines)
-    {
-        var failures = new List<AttachFailure>();
-        foreach (string line in lines)
-        {
-            int colon = line.IndexOf(": ", StringComparison.Ordinal);
-            failures.Add(colon < 0 ? new AttachFailure("", line) : new AttachFailure(line[..colon], line[(colon + 2)..]));
-        }
-        return failures;
+        return new PreventionFinding(EnforcementLevel.PostExecKill, null, EbpfAttachProbe.Listed(failure.Attempts), FailureText.OneLine(failure));
     }
 
     private static List<ContainerRuntimeFinding> CheckContainerRuntimes(Containers.ContainerOptions options)
@@ -78,13 +68,12 @@ internal static class HostChecks
 
     private static ConnectorFinding CheckConnector()
     {
-        bool works = ConnectorProbe.TryConnector(BackendSelector.ProbeTimeout, out string? reason);
+        bool works = ConnectorProbe.TryConnector(BackendSelector.ProbeTimeout, out Failure failure);
         // The probe subscribes with the kernel filter where the kernel has it (proc_input, 6.6).
         bool filter = ConnectorEventSource.KernelSupportsFilter;
-        Missing missing = works ? Missing.Nothing
-            : reason is not null && reason.Contains("CAP_NET_ADMIN", StringComparison.Ordinal) ? Missing.Privilege
-            : Missing.Mechanism;
-        return new ConnectorFinding(works, reason, missing, filter);
+        return works
+            ? new ConnectorFinding(true, null, Missing.Nothing, filter)
+            : new ConnectorFinding(false, FailureText.OneLine(failure), MissingFor(failure), filter);
     }
 
     private static EbpfFinding CheckEbpf()
@@ -101,9 +90,7 @@ internal static class HostChecks
                 names.Add(name);
         }
         EbpfAttachProbe.Result load = EbpfAttachProbe.Run();
-        Missing missing = load.Loaded ? Missing.Nothing
-            : load.Reason is { } why && EbpfPrerequisites.IsPrivilegeReason(why) ? Missing.Privilege
-            : Missing.Mechanism;
+        Missing missing = load.Failure is { } failure ? MissingFor(failure) : Missing.Nothing;
         return new EbpfFinding
         {
             Works = load.Loaded,
@@ -118,6 +105,9 @@ internal static class HostChecks
             AttachFailures = load.Failures,
         };
     }
+
+    /// <summary>What the user lacks: privilege (run as root; exit code 3) or the kernel mechanism, by the failure's kind.</summary>
+    internal static Missing MissingFor(Failure failure) => failure.IsPrivilege ? Missing.Privilege : Missing.Mechanism;
 
     private static CgroupFinding CheckCgroup()
     {

@@ -176,6 +176,6 @@ internal static partial class ConfigLoader
             return "invalid YAML: " + OneLine(message);
         }
 
-        private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+        private static string OneLine(string text) => ProcWatch.Core.FailureText.OneLine(text);
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using ProcWatch.Files;
+using ProcWatch.Interop;
 
 namespace ProcWatch.Daemon.Health;
 
@@ -12,9 +12,8 @@ namespace ProcWatch.Daemon.Health;
 /// Opened through <see cref="SafeDirectory"/>: a link planted at the name is refused, never
 /// truncated through; created 0600.
 /// </summary>
-internal sealed partial class SocketLock : IDisposable
+internal sealed class SocketLock : IDisposable
 {
-    private const int LOCK_EX = 2, LOCK_NB = 4;
     private int _fd;
 
     private SocketLock(int fd) => _fd = fd;
@@ -26,41 +25,26 @@ internal sealed partial class SocketLock : IDisposable
     {
         holder = 0;
         int fd = directory.OpenReadWrite(lockName);
-        if (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+        if (Libc.Flock(fd, Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
             byte* buffer = stackalloc byte[16];
-            nint n = Pread(fd, buffer, 16, 0);
+            nint n = Libc.Pread(fd, buffer, 16, 0);
             if (n > 0)
                 int.TryParse(Encoding.ASCII.GetString(buffer, (int)n).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out holder);
-            Close(fd);
+            Libc.Close(fd);
             return null;
         }
         byte[] pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-        Ftruncate(fd, 0);
+        Libc.Ftruncate(fd, 0);
         fixed (byte* p = pid)
-            Pwrite(fd, p, (nuint)pid.Length, 0);
+            Libc.Pwrite(fd, p, (nuint)pid.Length, 0);
         return new SocketLock(fd);
     }
 
     public void Dispose()
     {
         if (_fd >= 0)
-            Close(_fd);
+            Libc.Close(_fd);
         _fd = -1;
     }
-
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int fd, int operation);
-
-    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
-    private static unsafe partial nint Pread(int fd, byte* buffer, nuint count, long offset);
-
-    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-    private static unsafe partial nint Pwrite(int fd, byte* buffer, nuint count, long offset);
-
-    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-    private static partial int Ftruncate(int fd, long length);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }

@@ -12,7 +12,7 @@ internal sealed partial class DaemonService
         foreach (IOutputSink output in _outputs)
         {
             if (output is ClickHouseSink clickHouse)
-                clickHouse.StartHeartbeats(() => metrics.Heartbeat(backend, Kernel.Enforcement.DenyLevels.Name(_watcher!.EnforcementLevel)));
+                clickHouse.StartHeartbeats(() => metrics.Heartbeat(backend, Kernel.Enforcement.DenyLevels.Name(_watcher!.Enforcer?.Level ?? EnforcementLevel.None)));
         }
     }
 }

@@ -42,7 +42,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
     /// <summary>What the watcher was subscribed to at start; a reload cannot widen it.</summary>
     private ProcessEventKinds _subscribed;
     private ProcessEventKinds _recorded;
-    private ProcessWatcher? _watcher;
+    private WatchHost? _watcher;
     private EventQueue? _events;
     private ActionRunner? _actions;
     private MetricsServer? _server;
@@ -83,6 +83,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         var options = new WatchOptions
         {
             Kinds = subscribed,
+            Backend = _config.Backend,
             Enrichment = new Tracking.EnrichmentOptions
             {
                 Hash = _config.Hash, AncestorDepth = _config.Ancestors,
@@ -93,14 +94,30 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
         };
         // Procfs events carry a pidfd taken when their data was read: the kill reaches only that process.
         var procfs = new Kernel.ProcScan.ProcfsOptions { Kinds = options.Kinds, PinProcesses = true };
-        BackendSelection backend = BackendSelector.Select(_config.Backend, options, procfs);
-        if (backend.Warning is not null)
-            DaemonLog.BackendWarning(_log, backend.Warning);
-        _watcher = new ProcessWatcher(options with { Sources = backend.Sources });
-        Metrics = new DaemonMetrics(_watcher.Statistics, _outputs, _ruleSet.Rules, _actions.Counters, _flood);
+        var statistics = new WatcherStatistics();
+        Metrics = new DaemonMetrics(statistics, _outputs, _ruleSet.Rules, _actions.Counters, _flood);
         StartServer(Metrics);
-        _watcher.Warning += (_, e) => DaemonLog.DenyWarning(_log, e.GetException().Message);
-        _events = _watcher.StartQueue();
+        try
+        {
+            _watcher = WatchHost.Start(options, new WatchHostSettings
+            {
+                Statistics = statistics,
+                Procfs = procfs,
+                Warning = (about, warning) =>
+                {
+                    if (about == WatchWarning.BackendFallback)
+                        DaemonLog.BackendWarning(_log, warning.Message);
+                    else
+                        DaemonLog.DenyWarning(_log, warning.Message);
+                },
+            });
+        }
+        catch
+        {
+            _server?.Dispose(); // no watch, no status to serve
+            throw;
+        }
+        _events = _watcher.Queue;
         Metrics.Enforcer = _watcher.Enforcer;
         StartHeartbeats(Metrics, string.Join("+", _watcher.Sources.Select(s => s.Name))); // the sources are known once started
 

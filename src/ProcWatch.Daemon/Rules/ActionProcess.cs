@@ -46,36 +46,36 @@ internal sealed unsafe class ActionProcess(int pid, int pidfd, Stream stdin, Str
         OpenPipe(stdout, stdin);
         OpenPipe(stderr, stdin, stdout);
         var strings = new List<nint>();
-        byte* attr = stackalloc byte[SpawnNative.AttrBytes];
-        byte* actions = stackalloc byte[SpawnNative.FileActionsBytes];
-        byte* defaults = stackalloc byte[SpawnNative.SigsetBytes];
-        byte* mask = stackalloc byte[SpawnNative.SigsetBytes];
-        SpawnNative.AttrInit(attr);
-        SpawnNative.FileActionsInit(actions);
+        byte* attr = stackalloc byte[Libc.PosixSpawnAttrBytes];
+        byte* actions = stackalloc byte[Libc.PosixSpawnFileActionsBytes];
+        byte* defaults = stackalloc byte[Libc.SigsetBytes];
+        byte* mask = stackalloc byte[Libc.SigsetBytes];
+        Libc.PosixSpawnAttrInit(attr);
+        Libc.PosixSpawnFileActionsInit(actions);
         int pid = 0, error;
         try
         {
-            SpawnNative.FileActionsAddDup2(actions, stdin[0], 0);
-            SpawnNative.FileActionsAddDup2(actions, stdout[1], 1);
-            SpawnNative.FileActionsAddDup2(actions, stderr[1], 2);
+            Libc.PosixSpawnFileActionsAddDup2(actions, stdin[0], 0);
+            Libc.PosixSpawnFileActionsAddDup2(actions, stdout[1], 1);
+            Libc.PosixSpawnFileActionsAddDup2(actions, stderr[1], 2);
             // .NET ignores SIGPIPE and blocks nothing else here, but an ignored signal survives exec: reset all.
-            SpawnNative.SigFillSet(defaults);
-            SpawnNative.SigEmptySet(mask);
-            SpawnNative.AttrSetSigDefault(attr, defaults);
-            SpawnNative.AttrSetSigMask(attr, mask);
-            SpawnNative.AttrSetPgroup(attr, 0);
-            SpawnNative.AttrSetFlags(attr, SpawnNative.POSIX_SPAWN_SETPGROUP | SpawnNative.POSIX_SPAWN_SETSIGDEF | SpawnNative.POSIX_SPAWN_SETSIGMASK);
+            Libc.SigFillSet(defaults);
+            Libc.SigEmptySet(mask);
+            Libc.PosixSpawnAttrSetSigDefault(attr, defaults);
+            Libc.PosixSpawnAttrSetSigMask(attr, mask);
+            Libc.PosixSpawnAttrSetPgroup(attr, 0);
+            Libc.PosixSpawnAttrSetFlags(attr, Libc.POSIX_SPAWN_SETPGROUP | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK);
             byte** argvp = NullTerminated(argv, strings);
             var envList = new List<string>();
             foreach (KeyValuePair<string, string> variable in environment)
                 envList.Add(variable.Key + "=" + variable.Value);
             byte** envp = NullTerminated(envList, strings);
-            error = SpawnNative.PosixSpawnp(out pid, (byte*)argvp[0], actions, attr, argvp, envp);
+            error = Libc.PosixSpawnp(out pid, (byte*)argvp[0], actions, attr, argvp, envp);
         }
         finally
         {
-            SpawnNative.FileActionsDestroy(actions);
-            SpawnNative.AttrDestroy(attr);
+            Libc.PosixSpawnFileActionsDestroy(actions);
+            Libc.PosixSpawnAttrDestroy(attr);
             foreach (nint s in strings) Marshal.FreeCoTaskMem(s);
             Libc.Close(stdin[0]);
             Libc.Close(stdout[1]);
@@ -94,7 +94,7 @@ internal sealed unsafe class ActionProcess(int pid, int pidfd, Stream stdin, Str
         {
             int errno = Marshal.GetLastPInvokeError();
             Libc.Kill(-pid, Libc.SIGKILL);
-            SpawnNative.WaitPid(pid, out _, 0);
+            Libc.WaitPid(pid, out _, 0);
             Libc.Close(stdin[1]);
             Libc.Close(stdout[0]);
             Libc.Close(stderr[0]);
@@ -137,7 +137,7 @@ internal sealed unsafe class ActionProcess(int pid, int pidfd, Stream stdin, Str
     {
         if (_reaped) return _exitCode;
         int status, result;
-        do result = SpawnNative.WaitPid(Pid, out status, 0);
+        do result = Libc.WaitPid(Pid, out status, 0);
         while (result < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
         _reaped = true;
         if (result == Pid)
@@ -161,7 +161,7 @@ internal sealed unsafe class ActionProcess(int pid, int pidfd, Stream stdin, Str
 
     private static void OpenPipe(int* fds, int* openA = null, int* openB = null)
     {
-        if (SpawnNative.Pipe2(fds, Libc.O_CLOEXEC) == 0) return;
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC) == 0) return;
         int errno = Marshal.GetLastPInvokeError();
         foreach (nint open in new[] { (nint)openA, (nint)openB })
         {

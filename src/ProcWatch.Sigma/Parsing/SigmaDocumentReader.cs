@@ -27,7 +27,7 @@ internal sealed class SigmaDocumentReader
         }
         catch (YamlException ex)
         {
-            throw new SigmaRuleException(file, ex.Start.Line, "invalid YAML: " + ex.Message.ReplaceLineEndings(" ").Trim());
+            throw new SigmaRuleException(file, ex.Start.Line, "invalid YAML: " + ProcWatch.Core.FailureText.OneLine(ex.Message));
         }
         catch (InvalidOperationException)
         {

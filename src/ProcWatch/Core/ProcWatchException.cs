@@ -1,3 +1,5 @@
+using ProcWatch.Core;
+
 namespace ProcWatch;
 
 /// <summary>Why ProcWatch cannot do what was asked; each maps to a documented exit code.</summary>
@@ -38,6 +40,16 @@ public sealed class ProcWatchException : Exception
     /// <summary>A <see cref="FailureKind.SystemError"/> caused by <paramref name="inner"/>.</summary>
     public ProcWatchException(string message, Exception inner) : base(message, inner) => Kind = FailureKind.SystemError;
 
+    /// <summary>A failure worded by <see cref="FailureText"/>, after <paramref name="context"/> ("eBPF exec capture unavailable: ").</summary>
+    internal ProcWatchException(Failure failure, string context = "") : base(context + FailureText.OneLine(failure))
+    {
+        Kind = failure.Kind;
+        Failure = failure;
+    }
+
     /// <summary>What kind of failure this is (the CLI maps it to an exit code).</summary>
     public FailureKind Kind { get; }
+
+    /// <summary>The failure as data, when it started at a step procwatch knows (a system call, a check); null otherwise.</summary>
+    internal Failure? Failure { get; }
 }

@@ -17,16 +17,4 @@ internal static partial class Libc
     internal const int ENOBUFS = 105;
     internal const int EPROTONOSUPPORT = 93;
     internal const int EAFNOSUPPORT = 97;
-
-    internal static string StrError(int errno) => errno switch
-    {
-        EPERM => "operation not permitted",
-        EACCES => "permission denied",
-        ENOENT => "no such file or directory",
-        EPROTONOSUPPORT => "protocol not supported",
-        EAFNOSUPPORT => "address family not supported",
-        ENOBUFS => "no buffer space available",
-        EINVAL => "invalid argument",
-        _ => $"errno {errno}",
-    };
 }

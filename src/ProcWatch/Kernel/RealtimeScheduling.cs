@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel;
@@ -21,9 +22,7 @@ internal static class RealtimeScheduling
         var current = new Libc.sched_param { sched_priority = 0 };
         if (!TrySetFifo(out int errno))
         {
-            throw errno == Libc.EPERM
-                ? new ProcWatchException(FailureKind.NoPrivilege, "--realtime needs root or CAP_SYS_NICE")
-                : new ProcWatchException(FailureKind.SystemError, $"cannot switch to real-time scheduling: {Libc.StrError(errno)}");
+            throw new ProcWatchException(new Failure(errno == Libc.EPERM ? FailureKind.NoPrivilege : FailureKind.SystemError, errno, FailureStep.RealtimeScheduling));
         }
         Libc.SchedSetScheduler(0, Libc.SCHED_OTHER, current); // the checking thread goes back to normal
         s_requested = true;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel;
@@ -22,7 +23,7 @@ internal sealed class WakeEvent : IDisposable
     {
         int fd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (fd < 0)
-            throw new ProcWatchException(FailureKind.SystemError, $"eventfd failed: {Libc.StrError(Marshal.GetLastPInvokeError())}");
+            throw new ProcWatchException(new Failure(FailureKind.SystemError, Marshal.GetLastPInvokeError(), FailureStep.CreateEventFd));
         return new WakeEvent(fd);
     }
 

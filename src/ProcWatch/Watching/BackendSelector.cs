@@ -32,21 +32,17 @@ internal static class BackendSelector
             case Backend.Ebpf:
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out string? ebpfReason, CaptureOptions(options)))
-                    throw new ProcWatchException(EbpfFailureKind(ebpfReason), $"eBPF exec capture unavailable: {ebpfReason}");
+                if (!EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? forced, out Failure ebpfFailure, CaptureOptions(options)))
+                    throw BackendFallback.ForcedEbpf(ebpfFailure);
                 return new BackendSelection([forced], null);
             default:
-                if (!ConnectorProbe.TryConnector(ProbeTimeout, out string? reason))
-                {
-                    return new BackendSelection([new ProcfsEventSource(procfs)],
-                        $"falling back to the procfs backend (may miss processes shorter than a scan, no exit codes): {reason}; run procwatch doctor");
-                }
+                if (!ConnectorProbe.TryConnector(ProbeTimeout, out Failure connectorFailure))
+                    return BackendFallback.ToProcfs(new ProcfsEventSource(procfs), connectorFailure);
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out string? why, CaptureOptions(options)))
+                if (EbpfExecSource.TryCreate(Connector(options), out EbpfExecSource? ebpf, out Failure why, CaptureOptions(options)))
                     return new BackendSelection([ebpf], null);
-                return new BackendSelection([Connector(options)],
-                    $"eBPF exec capture unavailable ({why}); argv is read from /proc and can be missed for short-lived processes; run procwatch doctor", EbpfFailureKind(why));
+                return BackendFallback.WithoutEbpf(Connector(options), why);
         }
     }
 
@@ -56,14 +52,6 @@ internal static class BackendSelector
     /// </summary>
     private static bool WantsExec(WatchOptions options) =>
         (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
-
-    /// <summary>Missing capabilities are the user's to fix (sudo), not the kernel's: NoPrivilege, with its own exit code.</summary>
-    internal static FailureKind EbpfFailureKind(string reason) =>
-        reason == EbpfPrerequisites.NeedsCapabilities
-        || reason.Contains("Operation not permitted", StringComparison.Ordinal)
-        || reason.Contains("EPERM", StringComparison.Ordinal)
-            ? FailureKind.NoPrivilege
-            : FailureKind.KernelUnsupported;
 
     /// <summary>
     /// The filters the kernel can apply exactly (bpf/capture_filter.h): -u's uid, and the

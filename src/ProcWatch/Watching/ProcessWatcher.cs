@@ -17,12 +17,9 @@ namespace ProcWatch;
 public sealed class ProcessWatcher : IDisposable
 {
     private readonly WatchOptions _options;
-    private readonly List<IEventSource> _sources = [];
     private readonly CallbackDispatcher _dispatcher;
-    private EventPipeline? _pipeline;
-    private EnrichmentStage? _enrichment; // its hasher posts hash follow-ups into the pipeline
-    private Kernel.Enforcement.DenyEnforcer? _enforcer;
-    private Kernel.Fanotify.ExecFileHolder? _execFiles;
+    private WatchHost? _host;
+    private int _started;
     private int _disposed;
 
     /// <summary>A watcher with <paramref name="options"/> (default: every fork, exec and exit, best backend).</summary>
@@ -44,7 +41,7 @@ public sealed class ProcessWatcher : IDisposable
     /// The backend in use once started (<see cref="Backend.Auto"/> resolves to what loaded):
     /// <see cref="Backend.Ebpf"/>, <see cref="Backend.Connector"/> or <see cref="Backend.Procfs"/>.
     /// </summary>
-    public Backend ActiveBackend { get; private set; } = Backend.Auto;
+    public Backend ActiveBackend => _host?.ActiveBackend ?? Backend.Auto;
 
     /// <summary>
     /// Raised, on the thread that calls <see cref="Start"/>, when <see cref="Backend.Auto"/> had
@@ -68,13 +65,13 @@ public sealed class ProcessWatcher : IDisposable
     /// <see cref="EnforcementLevel.Signal"/> or <see cref="EnforcementLevel.PostExecKill"/> (reported through
     /// <see cref="Warning"/> when not the best); <see cref="EnforcementLevel.None"/> without rules.
     /// </summary>
-    public EnforcementLevel EnforcementLevel => _enforcer?.Level ?? EnforcementLevel.None;
+    public EnforcementLevel EnforcementLevel => _host?.Enforcer?.Level ?? EnforcementLevel.None;
 
     /// <summary>The deny-rule enforcement (reload, counters), when there are deny rules.</summary>
-    internal Kernel.Enforcement.DenyEnforcer? Enforcer => _enforcer;
+    internal Kernel.Enforcement.DenyEnforcer? Enforcer => _host?.Enforcer;
 
     /// <summary>The running sources (for diagnostics: which backend is in use).</summary>
-    internal IReadOnlyList<IEventSource> Sources => _sources;
+    internal IReadOnlyList<IEventSource> Sources => _host?.Sources ?? [];
 
     /// <summary>
     /// Subscribes and returns the event stream. Returns once the sources are ready: every
@@ -84,79 +81,27 @@ public sealed class ProcessWatcher : IDisposable
     /// <exception cref="InvalidOperationException">The watcher has already started.</exception>
     public ChannelReader<ProcessEvent> Start() => StartQueue();
 
-    /// <summary><see cref="Start"/> for consumers that block and batch (the CLI and the daemon).</summary>
+    /// <summary><see cref="Start"/> for consumers that block and batch (the benchmarks); the CLI and the daemon start a <see cref="WatchHost"/> themselves.</summary>
     internal EventQueue StartQueue()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_pipeline is not null)
+        if (Interlocked.Exchange(ref _started, 1) != 0)
             throw new InvalidOperationException("This watcher has already started.");
-        // Deny rules are checked (and resolved) before anything touches the kernel: a bad rule throws ArgumentException.
-        if (_options.DenyRules.Count > 0)
-            _enforcer = new Kernel.Enforcement.DenyEnforcer(_options.DenyRules, _options.DenyProtectedPaths, _options.DenyAttachModes);
-        _pipeline = new EventPipeline(BuildStages(), _options.QueueCapacity, Statistics);
-        if (_enrichment?.Hasher is { } hasher)
-        {
-            // Hashes that come after their exec enter the stream like any event (the stages see them in order).
-            EventPipeline pipeline = _pipeline;
-            hasher.FollowUp = (waiter, sha256, status) => pipeline.Post(HashFollowUps.Create(waiter, sha256, status));
-            // Every executed file held from its exec (fanotify, root only): a dropper that
-            // deletes itself and exits at once is still hashed. Unavailable: nothing held.
-            if (_options.Enrichment!.Hash.HoldExecutedFiles && (_execFiles = Kernel.Fanotify.ExecFileHolder.TryStart()) is { } held)
-            {
-                hasher.HeldFiles = held.Take;
-                held.IsHashed = hasher.IsHashed;
-            }
-        }
-        IReadOnlyList<IEventSource> sources = _options.Sources ?? SelectBackend();
-        if (_enforcer is not null)
-        {
-            sources = [_enforcer, .. sources]; // first: the rules hold before the first event is read
-            if (_enrichment?.Hasher is { } denyHasher)
-                denyHasher.Hashed = _enforcer.OnHashed;
-        }
         try
         {
-            foreach (IEventSource source in sources)
+            _host = WatchHost.Start(_options, new WatchHostSettings
             {
-                source.Start(_pipeline, Statistics);
-                _sources.Add(source);
-            }
+                Statistics = Statistics,
+                LastStage = _dispatcher, // last: callbacks see enriched, filtered events
+                Warning = (_, warning) => Warning?.Invoke(this, new ErrorEventArgs(warning)),
+            });
         }
         catch
         {
-            foreach (IEventSource source in sources)
-            {
-                if (!_sources.Contains(source))
-                    source.Dispose(); // selected but not started: still holds its kernel objects
-            }
             Dispose();
             throw;
         }
-        ActiveBackend = BackendOf(_sources);
-        if (_enforcer is { Degraded: { } degraded })
-            Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(FailureKind.KernelUnsupported, Kernel.Enforcement.DenyLevels.Warning(_enforcer.Level, degraded))));
-        return _pipeline.Reader;
-    }
-
-    private IReadOnlyList<IEventSource> SelectBackend()
-    {
-        BackendSelection selection = BackendSelector.Select(_options.Backend, _options);
-        if (selection.Warning is { } warning)
-            Warning?.Invoke(this, new ErrorEventArgs(new ProcWatchException(selection.WarningKind, warning)));
-        return selection.Sources;
-    }
-
-    private static Backend BackendOf(List<IEventSource> sources)
-    {
-        foreach (IEventSource source in sources)
-        {
-            switch (source)
-            {
-                case Kernel.Ebpf.EbpfExecSource: return Backend.Ebpf;
-                case Kernel.ProcScan.ProcfsEventSource: return Backend.Procfs;
-            }
-        }
-        return Backend.Connector;
+        return _host.Queue;
     }
 
     /// <summary>
@@ -213,26 +158,6 @@ public sealed class ProcessWatcher : IDisposable
         }
     }
 
-    /// <summary>
-    /// The stages in order: whatever completes the raw events (an eBPF argv join belongs
-    /// here, before enrichment), the process table's enrichment and filter, then the caller's.
-    /// </summary>
-    private List<IEventStage> BuildStages()
-    {
-        var stages = new List<IEventStage>();
-        if (_options.Enrichment is { } enrichment)
-            stages.Add(_enrichment = new EnrichmentStage(enrichment, Statistics));
-        if (_enforcer is not null)
-            stages.Add(new Kernel.Enforcement.PostExecDenyStage(_enforcer)); // judges execs only when no kernel hook loads
-        if (SourceKinds() != _options.Kinds)
-            stages.Add(new KindFilterStage(_options.Kinds));
-        stages.AddRange(_options.Stages);
-        stages.Add(_dispatcher); // last: callbacks see enriched, filtered events
-        return stages;
-    }
-
-    private ProcessEventKinds SourceKinds() => _options.SourceKinds;
-
     /// <summary>Starts (see <see cref="Start"/>) and streams events until <paramref name="cancellationToken"/> fires; then unsubscribes.</summary>
     /// <param name="cancellationToken">Ends the stream (quietly: the enumeration just stops).</param>
     /// <exception cref="ProcWatchException">The kernel interface is unusable, or failed while watching.</exception>
@@ -282,15 +207,12 @@ public sealed class ProcessWatcher : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        foreach (IEventSource source in _sources)
-            source.Dispose();
-        if (_pipeline is null && _options.Sources is { } handedOver)
+        _host?.Dispose();
+        if (_started == 0 && _options.Sources is { } handedOver)
         {
             foreach (IEventSource source in handedOver)
                 source.Dispose(); // never started: the watcher still owns what it was given
         }
-        _execFiles?.Dispose();
-        _pipeline?.Complete();
         _dispatcher.CompleteAll();
     }
 

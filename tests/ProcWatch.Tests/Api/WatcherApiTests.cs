@@ -80,11 +80,15 @@ public class WatcherApiTests
         Assert.Equal(2, subscription.Handled);
     }
 
-    [KernelFact]
+    [Fact]
     public void TheUnprivilegedEbpfFailure_IsNoPrivilege()
     {
-        Assert.Equal(FailureKind.NoPrivilege, BackendSelector.EbpfFailureKind("needs CAP_BPF and CAP_PERFMON (or root)"));
-        Assert.Equal(FailureKind.KernelUnsupported, BackendSelector.EbpfFailureKind("kernel has no BTF (/sys/kernel/btf/vmlinux missing; needs CONFIG_DEBUG_INFO_BTF)"));
+        var unprivileged = new Failure(FailureKind.NoPrivilege, 1, FailureStep.BpfCapabilities);
+        var noBtf = new Failure(FailureKind.KernelUnsupported, 2, FailureStep.FindKernelBtf, "/sys/kernel/btf/vmlinux");
+        Assert.Equal(FailureKind.NoPrivilege, BackendFallback.ForcedEbpf(unprivileged).Kind);
+        Assert.Equal("eBPF exec capture unavailable: needs CAP_BPF and CAP_PERFMON (or root)", BackendFallback.ForcedEbpf(unprivileged).Message);
+        Assert.Equal(FailureKind.KernelUnsupported, BackendFallback.ForcedEbpf(noBtf).Kind);
+        Assert.Equal("eBPF exec capture unavailable: kernel has no BTF (/sys/kernel/btf/vmlinux missing; needs CONFIG_DEBUG_INFO_BTF)", BackendFallback.ForcedEbpf(noBtf).Message);
     }
 
     [KernelTheory]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ProcWatch.Cli.Doctor;
+using ProcWatch.Core;
 using Xunit;
 
 namespace ProcWatch.Tests.Cli;
@@ -168,18 +169,34 @@ public class DoctorTests
     }
 
     [Fact]
-    public void AttachFailures_SplitPerMode_KeepingSemicolonsInsideAReason()
+    public void AttachFailures_OnePerMode_WordedByTheFormatter()
     {
-        List<AttachFailure> failures = EbpfAttachProbe.SplitFailures(
-            "tp_btf: loading the tp_btf program failed: Invalid argument; libbpf: no BTF; raw_tp: not allowed by PROCWATCH_EBPF_ATTACH; tracepoint: attaching failed: No such file or directory");
+        var ladder = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.EveryAttachType)
+        {
+            Attempts =
+            [
+                new("tp_btf", new Failure(FailureKind.KernelUnsupported, 22, FailureStep.LoadProgram, "the tp_btf program") { Detail = "no BTF; really" }),
+                new("raw_tp", new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, "PROCWATCH_EBPF_ATTACH")),
+                new("tracepoint", new Failure(FailureKind.KernelUnsupported, 2, FailureStep.AttachTracepointWithoutTracefs, "sched/sched_process_exec")),
+            ],
+        };
         Assert.Equal(
         [
-            new AttachFailure("tp_btf", "loading the tp_btf program failed: Invalid argument; libbpf: no BTF"),
+            new AttachFailure("tp_btf", "loading the tp_btf program failed: invalid argument; libbpf: no BTF; really"),
             new AttachFailure("raw_tp", "not allowed by PROCWATCH_EBPF_ATTACH"),
-            new AttachFailure("tracepoint", "attaching failed: No such file or directory"),
-        ], failures);
-        Assert.Empty(EbpfAttachProbe.SplitFailures("needs CAP_BPF and CAP_PERFMON (or root)"));
-        Assert.Empty(EbpfAttachProbe.SplitFailures(""));
+            new AttachFailure("tracepoint", "attaching to tracepoint sched/sched_process_exec (tracefs is not mounted) failed: no such file or directory"),
+        ], EbpfAttachProbe.Listed(ladder.Attempts));
+        Assert.Empty(EbpfAttachProbe.Listed(new Failure(FailureKind.NoPrivilege, 1, FailureStep.BpfCapabilities).Attempts));
+    }
+
+    [Fact]
+    public void MissingPrivilegeOrMechanism_FollowsTheFailureKind_NotItsWords()
+    {
+        // The same step and errno: only the kind says whether sudo helps.
+        Assert.Equal(Missing.Privilege, HostChecks.MissingFor(new Failure(FailureKind.NoPrivilege, 1, FailureStep.BindConnector, "user and pid")));
+        Assert.Equal(Missing.Mechanism, HostChecks.MissingFor(new Failure(FailureKind.KernelUnsupported, 1, FailureStep.LoadProgram, "lsm program deny_lsm")));
+        Assert.Equal(Missing.Mechanism, HostChecks.MissingFor(new Failure(FailureKind.KernelUnsupported, 0, FailureStep.ProbeSawNothing, "1000")));
+        Assert.Equal(Missing.Privilege, HostChecks.MissingFor(new Failure(FailureKind.NoPrivilege, 1, FailureStep.BpfCapabilities)));
     }
 
     /// <summary>Doctor walks the same attach ladder as a watch: with tp_btf ruled out, raw_tp, and tp_btf's failure listed.</summary>

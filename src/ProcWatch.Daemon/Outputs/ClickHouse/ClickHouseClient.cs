@@ -173,16 +173,7 @@ internal sealed class ClickHouseClient : IDisposable
     }
 
     /// <summary>At most 300 characters, one line, no control characters (server text goes into our log).</summary>
-    internal static string OneLine(string text)
-    {
-        var sb = new StringBuilder(Math.Min(text.Length, 300));
-        foreach (char c in text)
-        {
-            if (sb.Length == 300) break;
-            sb.Append(char.IsControl(c) ? ' ' : c);
-        }
-        return sb.ToString().Trim();
-    }
+    private static string OneLine(string text) => ProcWatch.Core.FailureText.OneLine(text, 300);
 
     public void Dispose() => _http.Dispose();
 }

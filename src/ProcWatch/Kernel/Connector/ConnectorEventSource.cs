@@ -107,7 +107,7 @@ internal sealed class ConnectorEventSource : IEventSource
                 {
                     int errno = Marshal.GetLastPInvokeError();
                     if (errno == Libc.EINTR) continue;
-                    SocketFailed($"poll: {Libc.StrError(errno)}");
+                    SocketFailed($"poll: {FailureText.Errno(errno)}");
                     return;
                 }
                 if (fds[1].revents != 0)
@@ -116,7 +116,7 @@ internal sealed class ConnectorEventSource : IEventSource
             // Drain everything queued before sleeping again.
             if (!Drain(fd, batch, int.MaxValue, stopAware: true, out int taken))
             {
-                SocketFailed($"recvmmsg: {Libc.StrError(Marshal.GetLastPInvokeError())}");
+                SocketFailed($"recvmmsg: {FailureText.Errno(Marshal.GetLastPInvokeError())}");
                 return;
             }
             pollFirst = true;

@@ -15,8 +15,8 @@ internal static class ConnectorProbe
     /// <summary>Programs that exit at once, tried in order (the first that exists is run).</summary>
     private static readonly string[][] ProbeCommands = [["/bin/true"], ["/usr/bin/true"], ["/bin/sh", "-c", ":"]];
 
-    /// <summary>True when the connector reported the test child in time; otherwise <paramref name="reason"/> says why not (one line).</summary>
-    public static bool TryConnector(TimeSpan timeout, out string? reason)
+    /// <summary>True when the connector reported the test child in time; otherwise <paramref name="failure"/> says why not.</summary>
+    public static bool TryConnector(TimeSpan timeout, out Failure failure)
     {
         // On the host (initial user and pid namespaces) any event proves the connector works:
         // waiting for our own child there only adds a way to fail on a busy machine.
@@ -26,29 +26,27 @@ internal static class ConnectorProbe
         {
             source.Start(sink, new WatcherStatistics());
         }
-        catch (ProcWatchException ex)
+        catch (ProcWatchException ex) when (ex.Failure is { } refused)
         {
-            reason = ex.Message;
+            failure = refused;
             return false;
         }
 
         int child = StartChild();
         if (child <= 0)
         {
-            reason = "could not start a test process to check the proc connector";
+            failure = new Failure(FailureKind.SystemError, 0, FailureStep.StartProbeProcess);
             return false;
         }
         if (sink.WaitFor(child, timeout))
         {
-            reason = null;
+            failure = default;
             return true;
         }
         string? namespaces = Namespaces.DescribeNonInitial();
-        reason = namespaces is not null
-            ? sink.EventCount > 0
-                ? $"the proc connector reports host pids, not this {namespaces} namespace's (container)"
-                : $"the kernel ignores proc connector subscriptions from a non-initial {namespaces} namespace (container)"
-            : $"the proc connector reported no event for a test process within {timeout.TotalMilliseconds:F0} ms (kernel without CONFIG_PROC_EVENTS?)";
+        failure = namespaces is not null
+            ? new Failure(FailureKind.KernelUnsupported, 0, sink.EventCount > 0 ? FailureStep.ProbeSawHostPids : FailureStep.ProbeIgnoredInNamespace, namespaces)
+            : new Failure(FailureKind.KernelUnsupported, 0, FailureStep.ProbeSawNothing, timeout.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
         return false;
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Interop;
 
@@ -29,16 +30,14 @@ internal sealed class ProcConnectorSocket : SafeHandle
     public static ProcConnectorSocket Open(int receiveBufferBytes)
     {
         if (!OperatingSystem.IsLinux())
-            throw new ProcWatchException(FailureKind.PlatformNotSupported, "procwatch needs Linux (the proc connector is a Linux kernel interface)");
+            throw new ProcWatchException(new Failure(FailureKind.PlatformNotSupported, 0, FailureStep.NotLinux, "the proc connector is a Linux kernel interface"));
 
         int fd = Libc.Socket(Libc.AF_NETLINK, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, CnProc.NETLINK_CONNECTOR);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            throw errno is Libc.EPROTONOSUPPORT or Libc.EAFNOSUPPORT
-                ? new ProcWatchException(FailureKind.KernelUnsupported,
-                    "this kernel has no netlink proc connector (needs CONFIG_CONNECTOR and CONFIG_PROC_EVENTS); try --backend procfs")
-                : new ProcWatchException(FailureKind.SystemError, $"cannot create netlink socket: {Libc.StrError(errno)}");
+            FailureKind kind = errno is Libc.EPROTONOSUPPORT or Libc.EAFNOSUPPORT ? FailureKind.KernelUnsupported : FailureKind.SystemError;
+            throw new ProcWatchException(new Failure(kind, errno, FailureStep.CreateConnectorSocket));
         }
 
         var socket = new ProcConnectorSocket();
@@ -54,10 +53,7 @@ internal sealed class ProcConnectorSocket : SafeHandle
             };
             if (Libc.Bind(fd, address, Marshal.SizeOf<Libc.sockaddr_nl>()) != 0)
             {
-                int errno = Marshal.GetLastPInvokeError();
-                throw errno is Libc.EPERM or Libc.EACCES
-                    ? NoPrivilege()
-                    : new ProcWatchException(FailureKind.SystemError, $"cannot bind to the proc connector: {Libc.StrError(errno)}");
+                throw Refused(FailureStep.BindConnector, Marshal.GetLastPInvokeError());
             }
         }
         catch
@@ -69,19 +65,16 @@ internal sealed class ProcConnectorSocket : SafeHandle
     }
 
     /// <summary>
-    /// Worded by what the kernel checks, not by a version: netlink_bind() lets a socket join
-    /// the connector's multicast group only with CAP_NET_ADMIN over the network namespace's
-    /// owning user namespace (the connector sets no NL_CFG_F_NONROOT_RECV), and cn_proc serves
-    /// only subscribers in the initial user and pid namespaces. So an unprivileged user and a
-    /// user namespace's "root" are both refused with EPERM (measured on 6.18).
+    /// netlink_bind() lets a socket join the connector's group only with CAP_NET_ADMIN over the
+    /// network namespace's owning user namespace, and cn_proc serves only subscribers in the
+    /// initial user and pid namespaces: an unprivileged user and a user namespace's "root" are
+    /// both refused with EPERM (measured on 6.18). The namespaces go with the failure, so the
+    /// line can say which.
     /// </summary>
-    private static ProcWatchException NoPrivilege()
-    {
-        string? namespaces = Namespaces.DescribeNonInitial();
-        return new ProcWatchException(FailureKind.NoPrivilege, namespaces is not null
-            ? $"the kernel refuses proc connector subscriptions from a non-initial {namespaces} namespace (container): it serves only the host's namespaces with CAP_NET_ADMIN"
-            : "no permission to listen to process events: the kernel requires CAP_NET_ADMIN (run as root)");
-    }
+    private static ProcWatchException Refused(FailureStep step, int errno) =>
+        new(errno is Libc.EPERM or Libc.EACCES
+            ? new Failure(FailureKind.NoPrivilege, errno, step, Namespaces.DescribeNonInitial())
+            : new Failure(FailureKind.SystemError, errno, step));
 
     private void SetReceiveBuffer(int bytes)
     {
@@ -131,10 +124,7 @@ internal sealed class ProcConnectorSocket : SafeHandle
 
         if (Libc.Send(Fd, buf, (nuint)total, 0) < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            throw errno is Libc.EPERM or Libc.EACCES
-                ? NoPrivilege()
-                : new ProcWatchException(FailureKind.SystemError, $"cannot subscribe to the proc connector: {Libc.StrError(errno)}");
+            throw Refused(FailureStep.SubscribeConnector, Marshal.GetLastPInvokeError());
         }
     }
 

@@ -49,7 +49,7 @@ internal sealed class EbpfExecSource : IEventSource
     public bool ExitAttached => _capture.ExitAttached;
 
     /// <summary>Why the fork or exit program did not attach.</summary>
-    public IReadOnlyList<string> LifecycleFailures => _capture.LifecycleFailures;
+    public IReadOnlyList<AttachAttempt> LifecycleFailures => _capture.LifecycleFailures;
 
     /// <summary>Connector execs that got their argv from eBPF.</summary>
     public long MatchedExecs => _join.Matched;
@@ -62,14 +62,14 @@ internal sealed class EbpfExecSource : IEventSource
 
     /// <summary>
     /// Loads the eBPF program now (so a caller can fall back when it cannot), capturing from
-    /// this moment; the connector subscribes in <see cref="Start"/>. False with a one-line reason.
+    /// this moment; the connector subscribes in <see cref="Start"/>. False with the failure.
     /// </summary>
-    public static bool TryCreate(ConnectorEventSource connector, [NotNullWhen(true)] out EbpfExecSource? source, [NotNullWhen(false)] out string? unavailableReason, ExecCaptureOptions? options = null)
+    public static bool TryCreate(ConnectorEventSource connector, [NotNullWhen(true)] out EbpfExecSource? source, out Failure failure, ExecCaptureOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(connector);
         var clock = KernelClock.Shared;
         var join = new ExecArgvJoin(clock, AccountNames.Shared);
-        if (!ExecCapture.TryStartAll(join.OnRecord, options ?? ExecCaptureOptions.Default, out ExecCapture? capture, out unavailableReason))
+        if (!ExecCapture.TryStartAll(join.OnRecord, options ?? ExecCaptureOptions.Default, out ExecCapture? capture, out failure))
         {
             source = null;
             return false;

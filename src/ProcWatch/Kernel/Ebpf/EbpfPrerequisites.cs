@@ -1,6 +1,6 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
@@ -14,46 +14,36 @@ internal static class EbpfPrerequisites
     internal const string DisableVariable = "PROCWATCH_NO_EBPF";
     internal const string VmlinuxBtfPath = "/sys/kernel/btf/vmlinux";
     internal const string LockdownPath = "/sys/kernel/security/lockdown";
-    internal const string NeedsCapabilities = "needs CAP_BPF and CAP_PERFMON (or root)";
 
     private const int CAP_SYS_ADMIN = 21;
     private const int CAP_PERFMON = 38;
     private const int CAP_BPF = 39;
+    private const int ENOENT = 2;
+    private const int EPERM = 1;
 
-    /// <summary>The reason is missing privilege (exit code 3), not a kernel that lacks the mechanism.</summary>
-    internal static bool IsPrivilegeReason(string reason) => reason.Contains(NeedsCapabilities, StringComparison.Ordinal);
-
-    internal static bool TryCheck([NotNullWhen(false)] out string? reason)
+    /// <summary>False with the <paramref name="failure"/> that stops eBPF before it is tried.</summary>
+    internal static bool TryCheck(out Failure failure)
     {
         string? disabled = Environment.GetEnvironmentVariable(DisableVariable);
         if (!string.IsNullOrEmpty(disabled) && disabled != "0")
-        {
-            reason = "disabled by " + DisableVariable;
-            return false;
-        }
+            return Fail(new Failure(FailureKind.KernelUnsupported, 0, FailureStep.DisabledByEnvironment, DisableVariable), out failure);
         if (!OperatingSystem.IsLinux())
-        {
-            reason = "eBPF needs Linux";
-            return false;
-        }
+            return Fail(new Failure(FailureKind.PlatformNotSupported, 0, FailureStep.NotLinux, "eBPF"), out failure);
         if (!NativeLibrary.TryLoad(Libbpf.Name, out nint libbpf))
-        {
-            reason = "libbpf.so.1 not found (install libbpf1)";
-            return false;
-        }
+            return Fail(new Failure(FailureKind.KernelUnsupported, ENOENT, FailureStep.FindLibbpf, Libbpf.Name), out failure);
         NativeLibrary.Free(libbpf);
         if (!File.Exists(VmlinuxBtfPath))
-        {
-            reason = "kernel has no BTF (" + VmlinuxBtfPath + " missing; needs CONFIG_DEBUG_INFO_BTF)";
-            return false;
-        }
+            return Fail(new Failure(FailureKind.KernelUnsupported, ENOENT, FailureStep.FindKernelBtf, VmlinuxBtfPath), out failure);
         if (!HasCapabilities())
-        {
-            reason = NeedsCapabilities;
-            return false;
-        }
-        reason = null;
+            return Fail(new Failure(FailureKind.NoPrivilege, EPERM, FailureStep.BpfCapabilities), out failure);
+        failure = default;
         return true;
+    }
+
+    private static bool Fail(Failure found, out Failure failure)
+    {
+        failure = found;
+        return false;
     }
 
     /// <summary>"[confidentiality]" lockdown removes the helpers that read kernel memory.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
@@ -10,7 +11,7 @@ namespace ProcWatch.Kernel.Ebpf;
 /// ring buffer, handing each exec to the callback as an <see cref="ExecRecord"/>.
 /// </summary>
 /// <remarks>
-/// Needs Linux with BTF, libbpf.so.1 and CAP_BPF + CAP_PERFMON (or root); <see cref="TryStart(Action{ExecRecord}, out ExecCapture?, out string?)"/>
+/// Needs Linux with BTF, libbpf.so.1 and CAP_BPF + CAP_PERFMON (or root); <see cref="TryStart(Action{ExecRecord}, out ExecCapture?, out Failure)"/>
 /// says in one line why not otherwise. Every exec after it returns is captured; execs the
 /// ring could not hold are counted in <see cref="Drops"/>, never silent. The callback runs
 /// on the capture thread, one record at a time, and should be quick.
@@ -44,20 +45,20 @@ internal sealed class ExecCapture : IDisposable
         _thread = new Thread(PollLoop) { IsBackground = true, Name = "procwatch-ebpf" };
     }
 
-    /// <summary>Loads and attaches the program and starts draining; false with a one-line reason when eBPF is unusable here.</summary>
-    public static bool TryStart(Action<ExecRecord> onRecord, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStartCore(ExecOnly(onRecord), ExecCaptureOptions.Default, startThread: true, out capture, out unavailableReason);
+    /// <summary>Loads and attaches the program and starts draining; false with the failure when eBPF is unusable here.</summary>
+    public static bool TryStart(Action<ExecRecord> onRecord, [NotNullWhen(true)] out ExecCapture? capture, out Failure failure)
+        => TryStartCore(ExecOnly(onRecord), ExecCaptureOptions.Default, startThread: true, out capture, out failure);
 
-    /// <inheritdoc cref="TryStart(Action{ExecRecord}, out ExecCapture?, out string?)"/>
-    public static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStartCore(ExecOnly(onRecord), options, startThread: true, out capture, out unavailableReason);
+    /// <inheritdoc cref="TryStart(Action{ExecRecord}, out ExecCapture?, out Failure)"/>
+    public static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, out Failure failure)
+        => TryStartCore(ExecOnly(onRecord), options, startThread: true, out capture, out failure);
 
     /// <summary>Every record: execs, and the fork and exit records when those programs attached.</summary>
-    public static bool TryStartAll(Action<KernelRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStartCore(onRecord, options, startThread: true, out capture, out unavailableReason);
+    public static bool TryStartAll(Action<KernelRecord> onRecord, ExecCaptureOptions options, [NotNullWhen(true)] out ExecCapture? capture, out Failure failure)
+        => TryStartCore(onRecord, options, startThread: true, out capture, out failure);
 
-    internal static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
-        => TryStartCore(ExecOnly(onRecord), options, startThread, out capture, out unavailableReason);
+    internal static bool TryStart(Action<ExecRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, out Failure failure)
+        => TryStartCore(ExecOnly(onRecord), options, startThread, out capture, out failure);
 
     private static Action<KernelRecord> ExecOnly(Action<ExecRecord> onRecord)
     {
@@ -70,7 +71,7 @@ internal sealed class ExecCapture : IDisposable
     }
 
     /// <param name="startThread">False for the benchmark, which drains with <see cref="DrainOnce"/> itself.</param>
-    internal static bool TryStartCore(Action<KernelRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, [NotNullWhen(false)] out string? unavailableReason)
+    internal static bool TryStartCore(Action<KernelRecord> onRecord, ExecCaptureOptions options, bool startThread, [NotNullWhen(true)] out ExecCapture? capture, out Failure failure)
     {
         ArgumentNullException.ThrowIfNull(onRecord);
         ArgumentNullException.ThrowIfNull(options);
@@ -80,18 +81,18 @@ internal sealed class ExecCapture : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), ringBytes, "RingBufferBytes must be a power of two, at least the page size");
         }
         capture = null;
-        if (!EbpfPrerequisites.TryCheck(out unavailableReason))
+        if (!EbpfPrerequisites.TryCheck(out failure))
         {
             return false;
         }
-        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, out ExecCaptureProgram? program, out unavailableReason))
+        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, out ExecCaptureProgram? program, out failure))
         {
             return false;
         }
         if (!MmapRingBuffer.TryCreate(program.EventsMapFd, ringBytes, new RecordSink(onRecord), out MmapRingBuffer? ring, out int errno))
         {
             program.Dispose();
-            unavailableReason = "mapping the eBPF ring buffer failed: " + Marshal.GetPInvokeErrorMessage(errno);
+            failure = new Failure(errno == Libc.EPERM ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported, errno, FailureStep.MapRingBuffer);
             return false;
         }
         capture = new ExecCapture(program, ring, options.WakeupInterval);
@@ -140,13 +141,13 @@ internal sealed class ExecCapture : IDisposable
     public bool ExitAttached => _program.ExitAttached;
 
     /// <summary>Why the fork or exit program did not attach; empty when both did (or the level has none).</summary>
-    public IReadOnlyList<string> LifecycleFailures => _program.LifecycleFailures;
+    public IReadOnlyList<AttachAttempt> LifecycleFailures => _program.LifecycleFailures;
 
     /// <summary>How the program is attached: tp_btf, raw_tp or tracepoint (<see cref="ExecCaptureProgram.AttachLadder"/>).</summary>
     public string AttachMode => _program.AttachMode;
 
-    /// <summary>Why each better attach type failed, "mode: reason"; empty when the best one worked.</summary>
-    public IReadOnlyList<string> AttachFailures => _program.AttachFailures;
+    /// <summary>Why each better attach type failed; empty when the best one worked.</summary>
+    public IReadOnlyList<AttachAttempt> AttachFailures => _program.AttachFailures;
 
     /// <summary>Records delivered to the callback.</summary>
     public long Received => _ring.Sink.Received;

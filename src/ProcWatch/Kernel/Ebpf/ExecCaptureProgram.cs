@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
@@ -67,8 +68,8 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>Which entry of <see cref="AttachLadder"/> is attached (tp_btf, raw_tp or tracepoint).</summary>
     internal string AttachMode { get; }
 
-    /// <summary>Why each better attach type failed before <see cref="AttachMode"/> worked ("tp_btf: reason"); empty when the first worked.</summary>
-    internal IReadOnlyList<string> AttachFailures { get; private set; } = [];
+    /// <summary>Why each better attach type failed before <see cref="AttachMode"/> worked; empty when the first worked.</summary>
+    internal IReadOnlyList<AttachAttempt> AttachFailures { get; private set; } = [];
 
     private int CountersMapFd { get; }
 
@@ -78,54 +79,54 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>The exit program is attached: exits carry CPU time and peak RSS.</summary>
     internal bool ExitAttached => _exitLink is not null;
 
-    /// <summary>Why the fork or exit program of the attached level did not attach ("fork: reason").</summary>
-    internal IReadOnlyList<string> LifecycleFailures { get; private set; } = [];
+    /// <summary>Why the fork or exit program of the attached level did not attach (mode "fork" or "exit").</summary>
+    internal IReadOnlyList<AttachAttempt> LifecycleFailures { get; private set; } = [];
 
     internal static bool IsEmbedded => typeof(ExecCaptureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
 
     /// <summary>
-    /// Loads the best attach type that works. On failure, <paramref name="reason"/> names each
-    /// type's reason ("tp_btf: ...; raw_tp: ...; tracepoint: ..."), or the one reason that
+    /// Loads the best attach type that works. On failure, <paramref name="failure"/> is each
+    /// type's failure (<see cref="FailureStep.EveryAttachType"/>), or the one failure that
     /// stops them all (no object, no privilege, lockdown).
     /// </summary>
-    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason)
+    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
     {
         program = null;
         byte[]? image = ReadEmbeddedObject();
         if (image is null)
         {
-            reason = "the eBPF object is not built into this procwatch (build it with clang and libbpf-dev installed)";
+            failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindEmbeddedObject, "the eBPF object");
             return false;
         }
-        var failures = new List<string>(AttachLadder.Length);
+        var failures = new List<AttachAttempt>(AttachLadder.Length);
         string[]? allowed = Environment.GetEnvironmentVariable(AttachVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         foreach ((string mode, string programName, string? forkProgram, string exitProgram) in AttachLadder)
         {
             if (allowed is { Length: > 0 } && Array.IndexOf(allowed, mode) < 0)
             {
-                failures.Add(mode + ": not allowed by " + AttachVariable);
+                failures.Add(new AttachAttempt(mode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, AttachVariable)));
                 continue;
             }
-            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, treeRoots, out program, out string? why, out bool fatal))
+            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, treeRoots, out program, out Failure why, out bool fatal))
             {
                 program.AttachFailures = failures;
-                reason = null;
+                failure = default;
                 return true;
             }
             if (fatal)
             {
-                reason = why;
+                failure = why;
                 return false;
             }
-            failures.Add(mode + ": " + why);
+            failures.Add(new AttachAttempt(mode, why));
         }
-        reason = string.Join("; ", failures);
+        failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.EveryAttachType) { Attempts = failures };
         return false;
     }
 
     /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
     private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots,
-        [NotNullWhen(true)] out ExecCaptureProgram? program, [NotNullWhen(false)] out string? reason, out bool fatal)
+        [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure, out bool fatal)
     {
         program = null;
         fatal = false;
@@ -145,7 +146,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 if (obj.IsInvalid)
                 {
                     fatal = true;
-                    reason = Describe("opening the eBPF object", Marshal.GetLastPInvokeError(), ref fatal);
+                    failure = Describe(FailureStep.OpenObject, "the eBPF object", Marshal.GetLastPInvokeError(), ref fatal);
                     return false;
                 }
                 nint obj_ = obj.DangerousGetHandle();
@@ -153,7 +154,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 if (cpus <= 0)
                 {
                     fatal = true;
-                    reason = Describe("counting possible CPUs", -cpus, ref fatal);
+                    failure = Describe(FailureStep.CountPossibleCpus, null, -cpus, ref fatal);
                     return false;
                 }
                 nint events = Libbpf.bpf_object__find_map_by_name(obj_, EventsMap);
@@ -167,7 +168,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                     || Libbpf.bpf_map__value_size(settingsMap) != capture_settings.Size)
                 {
                     fatal = true;
-                    reason = "the embedded eBPF object lacks its maps or program " + programName + " (stale build?)";
+                    failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindInObject, "its maps or program " + programName);
                     return false;
                 }
                 // Only this attach type's programs are loaded: the others might not even verify here.
@@ -194,7 +195,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 if (rc != 0)
                 {
                     fatal = true;
-                    reason = Describe("sizing the eBPF maps", -rc, ref fatal);
+                    failure = Describe(FailureStep.SizeMaps, "the eBPF maps", -rc, ref fatal);
                     return false;
                 }
                 // Before load: the verifier then reads the settings as constants and prunes what they switch off.
@@ -202,13 +203,13 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 if (rc != 0)
                 {
                     fatal = true;
-                    reason = Describe("configuring the eBPF program", -rc, ref fatal);
+                    failure = Describe(FailureStep.ConfigureProgram, null, -rc, ref fatal);
                     return false;
                 }
                 rc = Libbpf.bpf_object__load(obj_);
                 if (rc != 0)
                 {
-                    reason = Describe("loading the " + mode + " program", -rc, ref fatal);
+                    failure = Describe(FailureStep.LoadProgram, "the " + mode + " program", -rc, ref fatal);
                     return false;
                 }
                 if (filtersTree)
@@ -217,17 +218,17 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                     if (rc != 0)
                     {
                         fatal = true;
-                        reason = Describe("configuring the eBPF program", -rc, ref fatal);
+                        failure = Describe(FailureStep.ConfigureProgram, null, -rc, ref fatal);
                         return false;
                     }
                 }
                 link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
                 if (link.IsInvalid)
                 {
-                    reason = Describe(AttachDescription(mode), Marshal.GetLastPInvokeError(), ref fatal);
+                    failure = DescribeAttach(mode, Marshal.GetLastPInvokeError(), ref fatal);
                     return false;
                 }
-                var lifecycleFailures = new List<string>(2);
+                var lifecycleFailures = new List<AttachAttempt>(2);
                 forkLink = programs.Fork is null ? null : AttachExtra(obj_, programs.Fork, "fork", mode, lifecycleFailures);
                 exitLink = AttachExtra(obj_, programs.Exit, "exit", mode, lifecycleFailures);
                 if (filtersTree)
@@ -242,7 +243,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 {
                     LifecycleFailures = lifecycleFailures,
                 };
-                reason = null;
+                failure = default;
                 return true;
             }
         }
@@ -259,29 +260,29 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     }
 
     /// <summary>Attaches the fork or exit program of the level; null (and a reason added) when it will not.</summary>
-    private static SafeBpfLinkHandle? AttachExtra(nint obj, string programName, string what, string mode, List<string> failures)
+    private static SafeBpfLinkHandle? AttachExtra(nint obj, string programName, string what, string mode, List<AttachAttempt> failures)
     {
         nint prog = Libbpf.bpf_object__find_program_by_name(obj, programName);
         if (prog == 0)
         {
-            failures.Add(what + ": the eBPF object lacks " + programName);
+            failures.Add(new AttachAttempt(what, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindInObject, programName)));
             return null;
         }
         var link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
         if (!link.IsInvalid)
             return link;
         bool ignored = false;
-        failures.Add(what + ": " + Describe("attaching " + mode + "/sched_process_" + what, Marshal.GetLastPInvokeError(), ref ignored));
+        failures.Add(new AttachAttempt(what, Describe(FailureStep.AttachProgram, mode + "/sched_process_" + what, Marshal.GetLastPInvokeError(), ref ignored)));
         link.Dispose();
         return null;
     }
 
-    private static string AttachDescription(string mode) => mode switch
+    private static Failure DescribeAttach(string mode, int errno, ref bool fatal) => mode switch
     {
         "tracepoint" => Directory.Exists("/sys/kernel/tracing/events")
-            ? "attaching to tracepoint sched/sched_process_exec"
-            : "attaching to tracepoint sched/sched_process_exec (tracefs is not mounted)",
-        _ => "attaching " + mode + "/sched_process_exec",
+            ? Describe(FailureStep.AttachProgram, "to tracepoint sched/sched_process_exec", errno, ref fatal)
+            : Describe(FailureStep.AttachTracepointWithoutTracefs, "sched/sched_process_exec", errno, ref fatal),
+        _ => Describe(FailureStep.AttachProgram, mode + "/sched_process_exec", errno, ref fatal),
     };
 
     /// <summary>Sums one per-CPU counter of the program.</summary>
@@ -336,20 +337,19 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         return image;
     }
 
-    /// <param name="fatal">Set when the reason holds for every attach type (lockdown, privilege).</param>
-    private static string Describe(string step, int errno, ref bool fatal)
+    /// <param name="fatal">Set when the failure holds for every attach type (lockdown, privilege).</param>
+    private static Failure Describe(FailureStep step, string? subject, int errno, ref bool fatal)
     {
         if (EbpfPrerequisites.IsConfidentialityLockdown())
         {
             fatal = true;
-            return "kernel lockdown (confidentiality) forbids eBPF tracing";
+            return new Failure(FailureKind.KernelUnsupported, errno, FailureStep.KernelLockdown, subject);
         }
         if (errno == EPERM)
         {
             fatal = true;
-            return EbpfPrerequisites.NeedsCapabilities;
+            return new Failure(FailureKind.NoPrivilege, errno, step, subject);
         }
-        string detail = LibbpfLog.LastWarning is { } last ? "; libbpf: " + last : "";
-        return step + " failed: " + Marshal.GetPInvokeErrorMessage(errno) + detail;
+        return new Failure(FailureKind.KernelUnsupported, errno, step, subject) { Detail = LibbpfLog.LastUsefulWarning };
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.Ebpf;
@@ -34,6 +35,14 @@ internal static unsafe class LibbpfLog
     /// <summary>The last warning libbpf printed since <see cref="Clear"/>, one line, or null.</summary>
     internal static string? LastWarning => Volatile.Read(ref s_lastWarning);
 
+    /// <summary>
+    /// <see cref="LastWarning"/> when it adds to the errno: libbpf's closing summaries
+    /// ("failed to load object", the "permission error while running as root" guess) do not.
+    /// </summary>
+    internal static string? LastUsefulWarning => LastWarning is { } last
+        && !last.Contains("permission error while running as root", StringComparison.Ordinal)
+        && !last.StartsWith("failed to load object", StringComparison.Ordinal) ? last : null;
+
     [UnmanagedCallersOnly]
     private static int OnPrint(int level, byte* format, nint args)
     {
@@ -48,23 +57,14 @@ internal static unsafe class LibbpfLog
         {
             return 0;
         }
-        var text = new ReadOnlySpan<byte>(buffer, Math.Min(n, Capacity - 1));
-        string line = ToOneLine(text);
+        string line = FailureText.OneLine(System.Text.Encoding.UTF8.GetString(buffer, Math.Min(n, Capacity - 1)));
+        if (line.StartsWith("libbpf: ", StringComparison.Ordinal))
+            line = line["libbpf: ".Length..];
         // The verifier log arrives as many warnings; its framing lines say nothing useful.
         if (line.Length != 0 && !line.StartsWith("-- ", StringComparison.Ordinal))
         {
             Volatile.Write(ref s_lastWarning, line);
         }
         return 0;
-    }
-
-    private static string ToOneLine(ReadOnlySpan<byte> text)
-    {
-        string s = System.Text.Encoding.UTF8.GetString(text).Trim();
-        if (s.StartsWith("libbpf: ", StringComparison.Ordinal))
-        {
-            s = s["libbpf: ".Length..];
-        }
-        return s.Replace('\n', ' ').Replace('\t', ' ');
     }
 }

@@ -56,8 +56,8 @@ internal sealed unsafe class DenyEnforcer : IEventSource
     /// <summary>The hook in force (lsm, fentry, tp_btf), or null.</summary>
     internal string? AttachMode => _program?.AttachMode;
 
-    /// <summary>Why better levels are not in force ("lsm: reason; ..."), or why none is.</summary>
-    internal string? Degraded { get; private set; }
+    /// <summary>Why better levels are not in force (each hook's failure), or why none is; null at the best level.</summary>
+    internal Failure? Degraded { get; private set; }
 
     /// <summary>Denials (and would-be denials) per rule name, as delivered.</summary>
     internal IReadOnlyDictionary<string, long> PerRule => _perRule;
@@ -81,16 +81,16 @@ internal sealed unsafe class DenyEnforcer : IEventSource
         _sink = sink;
         if (Policy.Rules.Count == 0)
             return;
-        if (!DenyProgram.TryLoad(_allowedModes, out DenyProgram? program, out string? reason))
+        if (!DenyProgram.TryLoad(_allowedModes, out DenyProgram? program, out Failure failure))
         {
             Level = EnforcementLevel.PostExecKill;
-            Degraded = reason;
+            Degraded = failure;
             return;
         }
         _program = program;
         Level = program.Level;
         if (program.AttachFailures.Count > 0)
-            Degraded = string.Join("; ", program.AttachFailures);
+            Degraded = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.EveryAttachType) { Attempts = program.AttachFailures };
         try
         {
             _writer = new DenyPolicyWriter(program.Maps);

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.Ebpf;
 
@@ -43,47 +44,51 @@ internal sealed unsafe class DenyProgram : IDisposable
 
     internal EnforcementLevel Level { get; }
 
-    /// <summary>Why each better hook failed ("lsm: reason"); empty when the best one loaded.</summary>
-    internal IReadOnlyList<string> AttachFailures { get; private set; } = [];
+    /// <summary>Why each better hook failed; empty when the best one loaded.</summary>
+    internal IReadOnlyList<AttachAttempt> AttachFailures { get; private set; } = [];
 
     internal DenyMaps Maps { get; }
 
     internal static bool IsEmbedded => typeof(DenyProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
 
-    internal static bool TryLoad(IReadOnlyList<string>? allowedModes, [NotNullWhen(true)] out DenyProgram? program, [NotNullWhen(false)] out string? reason)
+    /// <summary>
+    /// Loads the best hook that works. On failure, <paramref name="failure"/> is each hook's
+    /// failure (<see cref="FailureStep.EveryAttachType"/>), or the one that stops them all.
+    /// </summary>
+    internal static bool TryLoad(IReadOnlyList<string>? allowedModes, [NotNullWhen(true)] out DenyProgram? program, out Failure failure)
     {
         program = null;
-        if (!EbpfPrerequisites.TryCheck(out reason))
+        if (!EbpfPrerequisites.TryCheck(out failure))
             return false;
         byte[]? image = ReadEmbeddedObject();
         if (image is null)
         {
-            reason = "the deny eBPF object is not built into this procwatch (build it with clang and libbpf-dev installed)";
+            failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindEmbeddedObject, "the deny eBPF object");
             return false;
         }
         string[]? fromEnvironment = Environment.GetEnvironmentVariable(AttachVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         IReadOnlyList<string>? allowed = allowedModes ?? (fromEnvironment is { Length: > 0 } ? fromEnvironment : null);
-        var failures = new List<string>();
+        var failures = new List<AttachAttempt>();
         foreach ((string mode, string programName, EnforcementLevel level) in AttachLadder)
         {
             if (allowed is not null && !allowed.Contains(mode))
             {
-                failures.Add(mode + ": not allowed by " + AttachVariable);
+                failures.Add(new AttachAttempt(mode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, AttachVariable)));
                 continue;
             }
-            if (TryLoadOne(image, mode, programName, level, out program, out string? why))
+            if (TryLoadOne(image, mode, programName, level, out program, out Failure why))
             {
                 program.AttachFailures = failures;
                 return true;
             }
-            failures.Add(mode + ": " + why);
+            failures.Add(new AttachAttempt(mode, why));
         }
-        reason = string.Join("; ", failures);
+        failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.EveryAttachType) { Attempts = failures };
         return false;
     }
 
     private static bool TryLoadOne(byte[] image, string mode, string programName, EnforcementLevel level,
-        [NotNullWhen(true)] out DenyProgram? program, [NotNullWhen(false)] out string? reason)
+        [NotNullWhen(true)] out DenyProgram? program, out Failure failure)
     {
         program = null;
         LibbpfLog.Install();
@@ -97,7 +102,7 @@ internal sealed unsafe class DenyProgram : IDisposable
                 obj = new SafeBpfObjectHandle(Libbpf.bpf_object__open_mem(p, (nuint)image.Length, null));
                 if (obj.IsInvalid)
                 {
-                    reason = Describe("opening the deny eBPF object", Marshal.GetLastPInvokeError());
+                    failure = Describe(FailureStep.OpenObject, "the deny eBPF object", Marshal.GetLastPInvokeError());
                     return false;
                 }
                 nint o = obj.DangerousGetHandle();
@@ -106,7 +111,7 @@ internal sealed unsafe class DenyProgram : IDisposable
                 int cpus = Libbpf.libbpf_num_possible_cpus();
                 if (prog == 0 || scratch == 0 || cpus <= 0)
                 {
-                    reason = "the embedded deny eBPF object lacks " + programName + " (stale build?)";
+                    failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindInObject, programName);
                     return false;
                 }
                 foreach ((_, string other, _) in AttachLadder)
@@ -117,28 +122,28 @@ internal sealed unsafe class DenyProgram : IDisposable
                 int rc = Libbpf.bpf_map__set_max_entries(scratch, (uint)cpus);
                 if (rc != 0)
                 {
-                    reason = Describe("sizing the deny maps", -rc);
+                    failure = Describe(FailureStep.SizeMaps, "the deny maps", -rc);
                     return false;
                 }
                 rc = Libbpf.bpf_object__load(o);
                 if (rc != 0)
                 {
-                    reason = Describe("loading " + mode + " program " + programName, -rc);
+                    failure = Describe(FailureStep.LoadProgram, mode + " program " + programName, -rc);
                     return false;
                 }
                 if (!DenyMaps.TryFind(o, out DenyMaps? maps))
                 {
-                    reason = "the embedded deny eBPF object lacks its maps (stale build?)";
+                    failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindInObject, "the deny maps");
                     return false;
                 }
                 link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
                 if (link.IsInvalid)
                 {
-                    reason = Describe("attaching " + mode + " program " + programName, Marshal.GetLastPInvokeError());
+                    failure = Describe(FailureStep.AttachProgram, mode + " program " + programName, Marshal.GetLastPInvokeError());
                     return false;
                 }
                 program = new DenyProgram(obj, link, cpus, mode, level, maps);
-                reason = null;
+                failure = default;
                 return true;
             }
         }
@@ -183,12 +188,10 @@ internal sealed unsafe class DenyProgram : IDisposable
         return image;
     }
 
-    private static string Describe(string step, int errno)
-    {
-        string detail = LibbpfLog.LastWarning is { } last && !last.Contains("permission error while running as root", StringComparison.Ordinal) && !last.StartsWith("failed to load object", StringComparison.Ordinal) ? "; libbpf: " + last : "";
-        string why = Marshal.GetPInvokeErrorMessage(errno);
-        if (errno == 1 && step.StartsWith("loading", StringComparison.Ordinal))
-            why += " (the kernel refuses this program type here)";
-        return step + " failed: " + why + detail;
-    }
+    /// <summary>
+    /// EPERM here comes with the capabilities already checked: the kernel refuses the program
+    /// type (BPF LSM or trampolines off), a mechanism missing, not a privilege.
+    /// </summary>
+    private static Failure Describe(FailureStep step, string subject, int errno) =>
+        new(FailureKind.KernelUnsupported, errno, step, subject) { Detail = LibbpfLog.LastUsefulWarning };
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.ProcScan;
@@ -46,7 +47,7 @@ internal sealed unsafe class ExecWaker : IDisposable
         int fd = Libc.InotifyInit1(Libc.IN_NONBLOCK | Libc.IN_CLOEXEC);
         if (fd < 0)
         {
-            problem = $"inotify unavailable ({Libc.StrError(Marshal.GetLastPInvokeError())}): scanning on the timer only";
+            problem = $"inotify unavailable ({FailureText.Errno(Marshal.GetLastPInvokeError())}): scanning on the timer only";
             return null;
         }
         var waker = new ExecWaker(fd);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Core;
 using ProcWatch.Interop;
 
 namespace ProcWatch.Kernel.ProcScan;
@@ -22,8 +23,7 @@ internal sealed unsafe class ProcDirectory : IDisposable
         int fd = OpenDirectory(path);
         if (fd < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new ProcWatchException(FailureKind.SystemError, $"cannot open {path}: {Libc.StrError(errno)}");
+            throw new ProcWatchException(new Failure(FailureKind.SystemError, Marshal.GetLastPInvokeError(), FailureStep.OpenDirectory, path));
         }
         return new ProcDirectory(fd);
     }

@@ -52,7 +52,7 @@ internal sealed class ProcfsEventSource : IEventSource
     {
         _sink = sink;
         if (!OperatingSystem.IsLinux())
-            throw new ProcWatchException(FailureKind.PlatformNotSupported, "procwatch needs Linux (/proc)");
+            throw new ProcWatchException(new Failure(FailureKind.PlatformNotSupported, 0, FailureStep.NotLinux, "/proc"));
         if (ProcMounts.FindHidePid() is { } hidePid && Libc.GetEuid() != 0)
             _notes.Add(hidePid.Describe());
         if ((_options.Kinds & ~(ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit | ProcessEventKinds.Lost)) != 0)

@@ -15,9 +15,10 @@ public sealed class ExecCaptureDisabledTests
         Environment.SetEnvironmentVariable("PROCWATCH_NO_EBPF", "1");
         try
         {
-            Assert.False(ExecCapture.TryStart(_ => { }, out ExecCapture? capture, out string? reason));
+            Assert.False(ExecCapture.TryStart(_ => { }, out ExecCapture? capture, out ProcWatch.Core.Failure failure));
             Assert.Null(capture);
-            Assert.Equal("disabled by PROCWATCH_NO_EBPF", reason);
+            Assert.Equal(ProcWatch.Core.FailureStep.DisabledByEnvironment, failure.Step);
+            Assert.Equal("disabled by PROCWATCH_NO_EBPF", ProcWatch.Core.FailureText.OneLine(failure));
         }
         finally
         {
@@ -73,7 +74,7 @@ public sealed class ExecCaptureDisabledTests
     public void Start_IsReadyQuicklyAndDisposesPromptly()
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        Assert.True(ExecCapture.TryStart(_ => { }, out ExecCapture? capture, out string? reason), reason);
+        Assert.True(ExecCapture.TryStart(_ => { }, out ExecCapture? capture, out ProcWatch.Core.Failure failure), ProcWatch.Core.FailureText.OneLine(failure));
         long startMs = watch.ElapsedMilliseconds;
         watch.Restart();
         capture.Dispose();

@@ -216,7 +216,7 @@ public sealed class ExecCaptureTests
         int mine = 0;
         // One page of ring (about 35 records) and nobody reading it until the storm is over.
         var options = new ExecCaptureOptions { RingBufferBytes = Environment.SystemPageSize, WakeupInterval = TimeSpan.FromMinutes(10) };
-        Assert.True(ExecCapture.TryStart(r => { if (r.Comm == "true" && r.Argv.Length == 2 && r.Argv[1].StartsWith(token, StringComparison.Ordinal)) { mine++; } }, options, startThread: false, out ExecCapture? capture, out string? reason), reason);
+        Assert.True(ExecCapture.TryStart(r => { if (r.Comm == "true" && r.Argv.Length == 2 && r.Argv[1].StartsWith(token, StringComparison.Ordinal)) { mine++; } }, options, startThread: false, out ExecCapture? capture, out ProcWatch.Core.Failure failure), ProcWatch.Core.FailureText.OneLine(failure));
         using (capture)
         {
             Assert.Equal(0, Programs.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done"));

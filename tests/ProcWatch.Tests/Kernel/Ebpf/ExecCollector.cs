@@ -17,9 +17,9 @@ internal sealed class ExecCollector : IDisposable
     private ExecCollector(Func<ExecRecord, bool> filter)
     {
         _filter = filter;
-        if (!ExecCapture.TryStart(OnRecord, out ExecCapture? capture, out string? reason))
+        if (!ExecCapture.TryStart(OnRecord, out ExecCapture? capture, out ProcWatch.Core.Failure failure))
         {
-            throw new InvalidOperationException("eBPF exec capture unavailable: " + reason);
+            throw new InvalidOperationException("eBPF exec capture unavailable: " + ProcWatch.Core.FailureText.OneLine(failure));
         }
         _capture = capture;
     }

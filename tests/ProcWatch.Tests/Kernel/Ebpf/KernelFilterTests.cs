@@ -98,8 +98,8 @@ public sealed class KernelFilterTests
 
         private RingRecords(ExecCaptureOptions options)
         {
-            if (!ExecCapture.TryStartAll(OnRecord, options, out ExecCapture? capture, out string? reason))
-                throw new InvalidOperationException("eBPF exec capture unavailable: " + reason);
+            if (!ExecCapture.TryStartAll(OnRecord, options, out ExecCapture? capture, out ProcWatch.Core.Failure failure))
+                throw new InvalidOperationException("eBPF exec capture unavailable: " + ProcWatch.Core.FailureText.OneLine(failure));
             Capture = capture;
         }
 
