@@ -15,7 +15,10 @@ static __always_inline int capture_fork(struct task_struct *child)
         return 0;
     u64 uid_gid = bpf_get_current_uid_gid();
     u32 euid = BPF_CORE_READ(child, cred, euid.val);
-    if (!uid_watched((u32)uid_gid, euid) || !tree_watched(child)) {
+    /* With a tree filter user space places every process of the tree by its fork, whoever's
+     * it is: then only the tree filters forks, not the uid (-u -- COMMAND, -u -p). */
+    bool by_uid = !(settings.filters & CAPTURE_FILTER_TREE);
+    if (!tree_watched(child) || (by_uid && !uid_watched((u32)uid_gid, euid))) {
         skip_record(RECORD_FORK, tgid, EXEC_COUNTER_FILTERED_FORKS);
         return 0;
     }
