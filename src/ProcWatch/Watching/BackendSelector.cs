@@ -34,7 +34,7 @@ internal static class BackendSelector
             case Backend.Ebpf:
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (!TryComposeEbpf(options, out IEventSource[]? forced, out Failure ebpfFailure))
+                if (!TryComposeEbpf(options, out IEventSource[]? forced, out Failure ebpfFailure, CaptureOptions(options)))
                     throw BackendFallback.ForcedEbpf(ebpfFailure);
                 return new BackendSelection(forced, null);
             default:
@@ -42,7 +42,7 @@ internal static class BackendSelector
                     return BackendFallback.ToProcfs(new ProcfsEventSource(procfs), connectorFailure);
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (TryComposeEbpf(options, out IEventSource[]? ebpf, out Failure why))
+                if (TryComposeEbpf(options, out IEventSource[]? ebpf, out Failure why, CaptureOptions(options)))
                     return new BackendSelection(ebpf, null);
                 return BackendFallback.WithoutEbpf(Connector(options), why);
         }
@@ -79,6 +79,26 @@ internal static class BackendSelector
     /// </summary>
     private static bool WantsExec(WatchOptions options) =>
         (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
+
+    /// <summary>
+    /// The filters the kernel can apply exactly (bpf/capture_filter.h): -u's uid, and the
+    /// process tree of -p and -- COMMAND (procwatch itself as a root: a superset, which the
+    /// enrichment's filter narrows). The enrichment keeps filtering: the kernel only leaves out
+    /// records whose events it would drop.
+    /// </summary>
+    internal static ExecCaptureOptions CaptureOptions(WatchOptions options)
+    {
+        if (options.Enrichment?.Filter is not { } filter || Environment.GetEnvironmentVariable(ExecCaptureOptions.PrefilterVariable) == "0")
+            return ExecCaptureOptions.Default;
+        List<int>? roots = null;
+        if (filter.Pids is { Count: > 0 } pids)
+            roots = [.. pids];
+        if (filter.DescendantsOf is { } parent)
+            (roots ??= []).Add(parent);
+        if (filter.UserId is null && roots is null)
+            return ExecCaptureOptions.Default;
+        return new ExecCaptureOptions { UserId = filter.UserId, TreeRoots = roots };
+    }
 
     private static ConnectorEventSource Connector(WatchOptions options) => new(options.SourceKinds, options.ReceiveBufferBytes);
 }

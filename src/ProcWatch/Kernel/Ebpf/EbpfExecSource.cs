@@ -29,7 +29,7 @@ internal sealed class EbpfExecSource : IEventSource
     private IEventSink? _sink;
     private Timer? _timer;
     private readonly Lock _dropsGate = new();
-    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops;
+    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedMarkerDrops;
     private int _ticks;
     private int _faultReported;
     private int _disposed;
@@ -134,6 +134,19 @@ internal sealed class EbpfExecSource : IEventSource
                     });
                 }
                 break;
+            case FilteredRecord filtered:
+                // The kernel filter (-u, -p) left this fork, exec or exit out on purpose: the
+                // connector still counts it, so the cross-check counts its marker.
+                if (filtered.FilteredKind is record_kind.RECORD_EXEC or record_kind.RECORD_FORK or record_kind.RECORD_EXIT)
+                {
+                    _crossCheck?.OnRing(filtered.FilteredKind switch
+                    {
+                        record_kind.RECORD_EXEC => Lifecycle.Exec,
+                        record_kind.RECORD_FORK => Lifecycle.Fork,
+                        _ => Lifecycle.Exit,
+                    }, at);
+                }
+                break;
             case ExitRecord exit:
                 _crossCheck?.OnRing(Lifecycle.Exit, at);
                 if ((_kinds & ProcessEventKinds.Exit) != 0)
@@ -183,6 +196,18 @@ internal sealed class EbpfExecSource : IEventSource
             ulong exec = Capture.Drops, fork = Capture.ForkDrops, exit = Capture.ExitDrops;
             long newExec = (long)(exec - _reportedExecDrops), newFork = (long)(fork - _reportedForkDrops), newExit = (long)(exit - _reportedExitDrops);
             (_reportedExecDrops, _reportedForkDrops, _reportedExitDrops) = (exec, fork, exit);
+            // A filtered event's marker the ring could not hold is no lost event (it was filtered
+            // out), but the cross-check would count it short: credit it, of each kind, since the
+            // marker's kind is unknown. A real record the ring could not hold is counted above.
+            ulong markers = Capture.MarkerDrops;
+            long newMarkers = (long)(markers - _reportedMarkerDrops);
+            _reportedMarkerDrops = markers;
+            if (newMarkers > 0)
+            {
+                _crossCheck?.OnRingDropped(Lifecycle.Exec, newMarkers);
+                _crossCheck?.OnRingDropped(Lifecycle.Fork, newMarkers);
+                _crossCheck?.OnRingDropped(Lifecycle.Exit, newMarkers);
+            }
             missing = newExec + newFork + newExit;
             if (missing <= 0)
                 return;

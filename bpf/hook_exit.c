@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sched_process_exit: the end of a process (the task whose exit brought signal->live to 0),
+ * with its CPU time and peak RSS; it leaves the watched tree here. Part of exec_capture.bpf.c.
+ */
+
+static __always_inline int capture_exit(struct task_struct *task)
+{
+    struct signal_struct *signal = BPF_CORE_READ(task, signal);
+    if (BPF_CORE_READ(signal, live.counter) != 0)
+        return 0;
+    u32 tgid = BPF_CORE_READ(task, tgid);
+    u64 uid_gid = bpf_get_current_uid_gid();
+    u32 euid = BPF_CORE_READ(task, cred, euid.val);
+    bool watched = uid_watched((u32)uid_gid, euid) && tree_watched(task);
+    tree_forget(tgid);
+    if (!watched) {
+        skip_record(RECORD_EXIT, tgid, EXEC_COUNTER_FILTERED_EXITS);
+        return 0;
+    }
+    struct exit_record rec = {};
+    rec.prefix.kind = RECORD_EXIT;
+    rec.prefix.tgid = tgid;
+    rec.prefix.ktime_ns = bpf_ktime_get_ns();
+    rec.exit_code = (u32)BPF_CORE_READ(task, exit_code);
+    rec.start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+    /* Threads that exited before were folded into signal's totals; this one is not yet. */
+    rec.utime_ns = BPF_CORE_READ(signal, utime) + BPF_CORE_READ(task, utime);
+    rec.stime_ns = BPF_CORE_READ(signal, stime) + BPF_CORE_READ(task, stime);
+    rec.maxrss_pages = BPF_CORE_READ(signal, maxrss);
+    submit(&rec, sizeof(rec), EXEC_COUNTER_EXIT_DROPS);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int handle_exit_btf(u64 *ctx)
+{
+    return capture_exit((struct task_struct *)bpf_get_current_task());
+}
+
+SEC("raw_tp/sched_process_exit")
+int handle_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+    return capture_exit((struct task_struct *)bpf_get_current_task());
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int handle_exit_tp(void *ctx)
+{
+    return capture_exit((struct task_struct *)bpf_get_current_task());
+}
