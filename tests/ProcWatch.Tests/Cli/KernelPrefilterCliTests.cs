@@ -76,6 +76,25 @@ public sealed class KernelPrefilterCliTests
         }
     }
 
+    [KernelFact]
+    public void UserFilter_FilteredEventsAreNoCrossCheckLoss()
+    {
+        // The kernel leaves root's 300 execs (and their forks and exits) out of the ring, but
+        // the connector counts every one of them: without the filter's markers the
+        // completeness cross-check would report them all as lost.
+        string t = EventCollector.NewToken();
+        using CliProcess watcher = new(["-f", "json", "-e", "fork,exec,exit", "-u", "nobody"]);
+        watcher.WaitForReady();
+        Assert.Equal(0, ProcwatchBinary.RunShell($"for i in $(seq 300); do /bin/true {t}-root; done; {AsNobody} /bin/true {t}-end", TimeSpan.FromSeconds(120)));
+        Assert.True(watcher.WaitUntil(() => watcher.StdoutLines().Exists(l => l.Contains($"{t}-end", StringComparison.Ordinal)), TimeSpan.FromSeconds(60)), watcher.Stderr);
+        // A window is judged 3 s after it ends (LifecycleCrossCheck.SettleNs): let the storm's settle.
+        Thread.Sleep(TimeSpan.FromMilliseconds(ProcWatch.Kernel.LifecycleCrossCheck.SettleNs / 1_000_000 + 2_000));
+        watcher.Signal(CliRunner.SIGINT);
+        Assert.Equal(0, watcher.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(watcher.StdoutLines(), l => l.Contains("cross_check", StringComparison.Ordinal));
+        Assert.DoesNotContain(watcher.StdoutLines(), l => l.Contains($"{t}-root", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// Runs <paramref name="workload"/> under two procwatch processes with the same filter,
     /// without and with the kernel filter, until each has seen the workload's end

@@ -4,13 +4,14 @@ namespace ProcWatch.Kernel.Ebpf;
 internal sealed class ExecCaptureOptions
 {
     /// <summary>
-    /// Size of the BPF ring buffer: a power of two, at least a page. The default 4 MiB holds
-    /// about 40,000 typical execs, or 4 with argv at the 1 MiB cap: 2 MiB lost records when a
-    /// few such execs came back to back (a daemon test in CI). When it is full, records are
+    /// Size of the BPF ring buffer: a power of two, at least a page. The default 8 MiB holds
+    /// about 80,000 typical execs, or 8 with argv at the 1 MiB cap even if the reader is not
+    /// scheduled meanwhile (2 MiB lost records, and 4 MiB did once in CI, when five such execs
+    /// came back to back beside other tests' storms). It is kernel memory, not procwatch's. When it is full, records are
     /// counted in <see cref="ExecCapture.Drops"/> and reported as lost. Only a window of it is
     /// mapped into procwatch (<see cref="MmapRingBuffer.WindowBytes"/>), so its size costs no RSS.
     /// </summary>
-    public int RingBufferBytes { get; init; } = 4 * 1024 * 1024;
+    public int RingBufferBytes { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>
     /// The capture thread is woken at most once per interval (or when a quarter of the ring is
