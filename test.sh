@@ -20,4 +20,15 @@ samples/run-worker.sh samples/CurlWorker/bin/Release/net10.0/CurlWorker.dll
 dotnet publish samples/WatchExecs -c Release -r linux-x64 -o artifacts/samples/WatchExecs -nologo -v quiet
 samples/run-aot.sh artifacts/samples/WatchExecs/WatchExecs
 
-dotnet test tests/ProcWatch.Tests -c Release -nologo --logger "console;verbosity=normal" "$@"
+# The log is long and CI keeps only its end: the failed tests and their messages are repeated last.
+log="$(mktemp /tmp/procwatch-test-log.XXXXXX)"
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test tests/ProcWatch.Tests -c Release -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+    echo "=== failed tests (repeated from above) ==="
+    awk '/^  Failed /{keep=1; n=0} /^  Stack Trace:/{keep=0} /^  Passed /{keep=0} keep && n++ < 12' "$log"
+fi
+exit "$status"

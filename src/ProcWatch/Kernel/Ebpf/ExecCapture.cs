@@ -178,7 +178,8 @@ internal sealed class ExecCapture : IDisposable
     /// <summary>
     /// Hands every record already in the ring to the callback, on the calling thread, now:
     /// after this returns, every exec whose tracepoint ran before the call has been delivered.
-    /// Cheap (memory reads, no system call), safe beside the capture thread.
+    /// Cheap (memory reads; a system call only when the read window moves, about once per
+    /// 256 KiB of records: MmapRingBuffer), safe beside the capture thread.
     /// </summary>
     public void DrainNow()
     {

@@ -82,7 +82,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>Why the fork or exit program of the attached level did not attach (mode "fork" or "exit").</summary>
     internal IReadOnlyList<AttachAttempt> LifecycleFailures { get; private set; } = [];
 
-    internal static bool IsEmbedded => typeof(ExecCaptureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
+    internal static bool IsEmbedded => BpfObjectParts.IsEmbedded(ResourceName);
 
     /// <summary>
     /// Loads the best attach type that works. On failure, <paramref name="failure"/> is each
@@ -92,7 +92,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
     {
         program = null;
-        byte[]? image = ReadEmbeddedObject();
+        byte[]? image = BpfObjectParts.ReadEmbedded(ResourceName);
         if (image is null)
         {
             failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindEmbeddedObject, "the eBPF object");
@@ -288,33 +288,17 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>Sums one per-CPU counter of the program.</summary>
     internal ulong ReadCounter(exec_counter index)
     {
-        // Per-CPU values come back as one 8-byte slot per possible CPU.
-        Span<ulong> values = _possibleCpus <= 256 ? stackalloc ulong[_possibleCpus] : new ulong[_possibleCpus];
         bool added = false;
-        _object.DangerousAddRef(ref added);
+        _object.DangerousAddRef(ref added); // the map's fd lives as long as the object
         try
         {
-            fixed (ulong* v = values)
-            {
-                if (Libbpf.bpf_map_lookup_elem(CountersMapFd, &index, v) != 0)
-                {
-                    return 0;
-                }
-            }
+            return BpfObjectParts.SumPerCpu(CountersMapFd, (uint)index, _possibleCpus);
         }
         finally
         {
             if (added)
-            {
                 _object.DangerousRelease();
-            }
         }
-        ulong sum = 0;
-        foreach (ulong value in values)
-        {
-            sum += value;
-        }
-        return sum;
     }
 
     public void Dispose()
@@ -325,17 +309,6 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
         _object.Dispose();
     }
 
-    private static byte[]? ReadEmbeddedObject()
-    {
-        using Stream? stream = typeof(ExecCaptureProgram).Assembly.GetManifestResourceStream(ResourceName);
-        if (stream is null)
-        {
-            return null;
-        }
-        byte[] image = new byte[stream.Length];
-        stream.ReadExactly(image);
-        return image;
-    }
 
     /// <param name="fatal">Set when the failure holds for every attach type (lockdown, privilege).</param>
     private static Failure Describe(FailureStep step, string? subject, int errno, ref bool fatal)

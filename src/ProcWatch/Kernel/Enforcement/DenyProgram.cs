@@ -49,7 +49,7 @@ internal sealed unsafe class DenyProgram : IDisposable
 
     internal DenyMaps Maps { get; }
 
-    internal static bool IsEmbedded => typeof(DenyProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
+    internal static bool IsEmbedded => BpfObjectParts.IsEmbedded(ResourceName);
 
     /// <summary>
     /// Loads the best hook that works. On failure, <paramref name="failure"/> is each hook's
@@ -60,7 +60,7 @@ internal sealed unsafe class DenyProgram : IDisposable
         program = null;
         if (!EbpfPrerequisites.TryCheck(out failure))
             return false;
-        byte[]? image = ReadEmbeddedObject();
+        byte[]? image = BpfObjectParts.ReadEmbedded(ResourceName);
         if (image is null)
         {
             failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindEmbeddedObject, "the deny eBPF object");
@@ -160,16 +160,7 @@ internal sealed unsafe class DenyProgram : IDisposable
     /// <summary>Sums one per-CPU counter.</summary>
     internal ulong ReadCounter(deny_counter index)
     {
-        Span<ulong> values = _possibleCpus <= 256 ? stackalloc ulong[_possibleCpus] : new ulong[_possibleCpus];
-        fixed (ulong* v = values)
-        {
-            if (Libbpf.bpf_map_lookup_elem(Maps.Counters, &index, v) != 0)
-                return 0;
-        }
-        ulong sum = 0;
-        foreach (ulong value in values)
-            sum += value;
-        return sum;
+        return BpfObjectParts.SumPerCpu(Maps.Counters, (uint)index, _possibleCpus);
     }
 
     public void Dispose()
@@ -178,15 +169,6 @@ internal sealed unsafe class DenyProgram : IDisposable
         _object.Dispose();
     }
 
-    private static byte[]? ReadEmbeddedObject()
-    {
-        using Stream? stream = typeof(DenyProgram).Assembly.GetManifestResourceStream(ResourceName);
-        if (stream is null)
-            return null;
-        byte[] image = new byte[stream.Length];
-        stream.ReadExactly(image);
-        return image;
-    }
 
     /// <summary>
     /// EPERM here comes with the capabilities already checked: the kernel refuses the program

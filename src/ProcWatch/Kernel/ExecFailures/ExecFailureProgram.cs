@@ -42,7 +42,7 @@ internal sealed unsafe class ExecFailureProgram : IDisposable
 
     internal int CountersFd { get; }
 
-    internal static bool IsEmbedded => typeof(ExecFailureProgram).Assembly.GetManifestResourceInfo(ResourceName) is not null;
+    internal static bool IsEmbedded => BpfObjectParts.IsEmbedded(ResourceName);
 
     /// <param name="kind">Why not, as the exit codes sort it (privilege or the kernel), when false.</param>
     internal static bool TryLoad([NotNullWhen(true)] out ExecFailureProgram? program, [NotNullWhen(false)] out string? reason, out FailureKind kind)
@@ -55,7 +55,7 @@ internal sealed unsafe class ExecFailureProgram : IDisposable
             reason = FailureText.OneLine(prerequisite);
             return false;
         }
-        byte[]? image = ReadEmbeddedObject();
+        byte[]? image = BpfObjectParts.ReadEmbedded(ResourceName);
         if (image is null)
         {
             reason = "the failed-exec eBPF object is not built into this procwatch (build it with clang and libbpf-dev installed)";
@@ -145,16 +145,7 @@ internal sealed unsafe class ExecFailureProgram : IDisposable
     /// <summary>Sums one per-CPU counter.</summary>
     internal ulong ReadCounter(exec_failure_counter index)
     {
-        Span<ulong> values = _possibleCpus <= 256 ? stackalloc ulong[_possibleCpus] : new ulong[_possibleCpus];
-        fixed (ulong* v = values)
-        {
-            if (Libbpf.bpf_map_lookup_elem(CountersFd, &index, v) != 0)
-                return 0;
-        }
-        ulong sum = 0;
-        foreach (ulong value in values)
-            sum += value;
-        return sum;
+        return BpfObjectParts.SumPerCpu(CountersFd, (uint)index, _possibleCpus);
     }
 
     public void Dispose()
@@ -163,15 +154,6 @@ internal sealed unsafe class ExecFailureProgram : IDisposable
         _object.Dispose();
     }
 
-    private static byte[]? ReadEmbeddedObject()
-    {
-        using Stream? stream = typeof(ExecFailureProgram).Assembly.GetManifestResourceStream(ResourceName);
-        if (stream is null)
-            return null;
-        byte[] image = new byte[stream.Length];
-        stream.ReadExactly(image);
-        return image;
-    }
 
     private static string Describe(string step, int errno)
     {
