@@ -29,6 +29,10 @@ public sealed class KernelPrefilterCliTests
             $"setpriv --euid=65534 /bin/true {t}-effective; " +
             $"{AsNobody} /usr/bin/passwd -S {t}-setuid >/dev/null 2>&1; " +
             $"sh -c '{AsNobody} /bin/true {t}-became' {t}-becomes; " +
+            // A root process that becomes nobody without an exec (a daemon dropping
+            // privileges): its fork and exec were root's, yet its child's exec names it as the
+            // parent, with its argv, and its own exit (code 3) is nobody's.
+            $"perl -e '$< = $> = 65534; system(\"/bin/true\", \"{t}-perlchild\"); exit 3' {t}-perl; " +
             $"{AsNobody} /bin/true {t}-end";
         (List<string> before, List<string> after) = RunBoth(["-u", "nobody"], workload, t, lines => HasExitOf(lines, $"{t}-end"));
 
@@ -36,6 +40,8 @@ public sealed class KernelPrefilterCliTests
         Assert.True(after.Exists(l => l.StartsWith($"exec|", StringComparison.Ordinal) && l.Contains($"{t}-n2", StringComparison.Ordinal)), Dump(after));
         Assert.True(after.Exists(l => l.StartsWith($"exec|", StringComparison.Ordinal) && l.Contains($"{t}-effective", StringComparison.Ordinal)), Dump(after));
         Assert.True(after.Exists(l => l.StartsWith($"exit|", StringComparison.Ordinal) && l.Split('|')[3] == "4"), Dump(after));
+        Assert.True(after.Exists(l => l.StartsWith($"exit|", StringComparison.Ordinal) && l.Split('|')[3] == "3"), Dump(after));
+        Assert.True(after.Exists(l => l.StartsWith($"exec|", StringComparison.Ordinal) && l.Contains($"{t}-perlchild", StringComparison.Ordinal) && l.Contains($"{t}-perl,", StringComparison.Ordinal)), Dump(after));
         Assert.DoesNotContain(after, l => l.Contains($"{t}-root", StringComparison.Ordinal));
     }
 
@@ -83,7 +89,7 @@ public sealed class KernelPrefilterCliTests
         // the connector counts every one of them: without the filter's markers the
         // completeness cross-check would report them all as lost.
         string t = EventCollector.NewToken();
-        using CliProcess watcher = new(["-f", "json", "-e", "fork,exec,exit", "-u", "nobody"]);
+        using CliProcess watcher = new(["-f", "json", "-e", "fork,exec,exit", "-v", "-u", "nobody"]);
         watcher.WaitForReady();
         Assert.Equal(0, ProcwatchBinary.RunShell($"for i in $(seq 300); do /bin/true {t}-root; done; {AsNobody} /bin/true {t}-end", TimeSpan.FromSeconds(120)));
         Assert.True(watcher.WaitUntil(() => watcher.StdoutLines().Exists(l => l.Contains($"{t}-end", StringComparison.Ordinal)), TimeSpan.FromSeconds(60)), watcher.Stderr);
@@ -100,7 +106,7 @@ public sealed class KernelPrefilterCliTests
     /// without and with the kernel filter, until each has seen the workload's end
     /// (<paramref name="done"/>); returns each one's events of the processes whose
     /// argv holds <paramref name="token"/> (an exit names no argv: matched by pid), projected
-    /// to the fields an event reports, in kernel-time order.
+    /// to the fields an event reports, sorted.
     /// </summary>
     private static (List<string> Before, List<string> After) RunBoth(string[] filter, string workload, string token, Func<List<string>, bool> done)
     {
@@ -145,6 +151,12 @@ public sealed class KernelPrefilterCliTests
         return false;
     }
 
+    private static int? ParentPidOf(string line)
+    {
+        using JsonDocument doc = JsonDocument.Parse(line);
+        return doc.RootElement.GetProperty("process").TryGetProperty("parent", out JsonElement parent) && parent.TryGetProperty("pid", out JsonElement pid) ? pid.GetInt32() : null;
+    }
+
     private static int PidOf(string line)
     {
         using JsonDocument doc = JsonDocument.Parse(line);
@@ -157,47 +169,67 @@ public sealed class KernelPrefilterCliTests
         foreach (string line in lines)
         {
             if (line.Contains(token, StringComparison.Ordinal))
+            {
                 pids.Add(PidOf(line));
+                // Its parent too: a process whose own exec was not reported (it ran as another
+                // user) but whose exit is.
+                if (ParentPidOf(line) is { } parent)
+                    pids.Add(parent);
+            }
         }
-        var projected = new List<(long Time, string Line)>();
+        var projected = new List<string>();
         foreach (string line in lines)
         {
             using JsonDocument doc = JsonDocument.Parse(line);
             JsonElement e = doc.RootElement;
-            JsonElement p = e.GetProperty("process");
+            JsonElement process = e.GetProperty("process");
             // A hash follow-up comes when the hasher is done, whenever that is: not an event of the kernel's.
-            if (!pids.Contains(p.GetProperty("pid").GetInt32()) || e.GetProperty("event").GetProperty("action").GetString() == "hash")
+            if (!pids.Contains(process.GetProperty("pid").GetInt32()) || e.GetProperty("event").GetProperty("action").GetString() == "hash")
                 continue;
             JsonElement pw = e.GetProperty("procwatch");
             string action = e.GetProperty("event").GetProperty("action").GetString()!;
             // A fork or exit repeats what the table knows of the process, and for a process
             // older than procwatch that is read from /proc when first needed, which can lose a
-            // race with the process in either run: those copied fields are left out there.
-            // Left out too: what the connector join adds from the kernel's fork and exit records
-            // (exact start, hence entity_id; CPU; peak RSS): without the kernel filter, the join
-            // sees every fork on the host and gives up waiting for some records under load.
-            if (action != "exec")
-                p = default;
-            projected.Add((pw.GetProperty("kernel_time_ns").GetInt64(), string.Join('|',
+            // race with the process in either run: those copied fields are left out there
+            // (the entity id is the kernel's, exact in both).
+            // Left out too: the kernel time, CPU and duration: each procwatch's own BPF
+            // programs stamp their records, nanoseconds apart.
+            JsonElement p = action == "exec" ? process : default;
+            projected.Add(string.Join('|',
                 action,
-                e.GetProperty("process").GetProperty("pid").GetInt32(),
-                Text(e.GetProperty("process"), "parent", "pid"),
-                Text(e.GetProperty("process"), "exit_code"),
+                process.GetProperty("pid").GetInt32(),
+                Text(process, "parent", "pid"),
+                Text(process, "exit_code"),
+                Text(process, "entity_id"),
                 Text(p, "thread", "id"),
                 Text(p, "name"),
                 Text(p, "executable"),
-                p.ValueKind == JsonValueKind.Object && p.TryGetProperty("args", out JsonElement argv) ? string.Join(' ', argv.EnumerateArray().Select(a => a.GetString())) : "",
+                Args(p),
                 Text(p, "args_count"),
                 Text(p, "working_directory"),
                 "user=" + Text(p, "user", "id"),
                 "real=" + Text(p, "real_user", "id"),
                 "group=" + Text(p, "group", "id"),
-                Text(pw, "kernel_time_ns"),
+                // What the table knew of the parent and the ancestors at the exec: built from
+                // their own fork and exec records, whoever's they were (-u).
+                "parent=" + Text(p, "parent", "name") + "," + Text(p, "parent", "executable") + "," + Args(p.ValueKind == JsonValueKind.Object && p.TryGetProperty("parent", out JsonElement parent) ? parent : default) + "," + Text(p, "parent", "entity_id"),
+                "ancestors=" + (action == "exec" ? Ancestors(pw) : ""),
                 action == "exec" ? Text(pw, "argv_source") : "",
-                Text(pw, "wait_status"))));
+                Text(pw, "wait_status")));
         }
-        return [.. projected.OrderBy(x => x.Time).ThenBy(x => x.Line, StringComparer.Ordinal).Select(x => x.Line)];
+        // Each procwatch's kernel times are its own programs' stamps: the order of two events
+        // nanoseconds apart on two CPUs may differ, so the lists are compared sorted.
+        projected.Sort(StringComparer.Ordinal);
+        return projected;
     }
+
+    private static string Args(JsonElement p) =>
+        p.ValueKind == JsonValueKind.Object && p.TryGetProperty("args", out JsonElement argv) ? string.Join(' ', argv.EnumerateArray().Select(a => a.GetString())) : "";
+
+    private static string Ancestors(JsonElement pw) =>
+        pw.TryGetProperty("ancestors", out JsonElement chain)
+            ? string.Join(';', chain.EnumerateArray().Select(a => Text(a, "pid") + ":" + Text(a, "name") + ":" + Args(a) + ":" + Text(a, "entity_id")))
+            : "";
 
     private static string Text(JsonElement e, params string[] path)
     {
