@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * The CLI's -u and -p filters, applied before a record is built (settings.filters). Each only
- * leaves out what user space's ProcessFilter would drop too; user space still filters.
- *   -u: the real or the effective uid is the user's (Filtering/ProcessMatching.UserMatches).
- *   -p: the process is in the watched tree: a root (a -p pid, kept by pid as user space does),
- *       or forked by a process in the tree. Roots and the processes that descend from them at
- *       start are put in watched_tgids by the loader; a fork adds its child; an exit removes it.
- *       A process not found there is looked for by its ancestry (it was forked while the
- *       loader was still filling the map): a superset of user space's tree, never less.
- * When the map is full the tree filter opens (lets everything through) for good.
+ * The CLI's -p (and -- COMMAND) in the kernel (settings.filters & CAPTURE_FILTER_TREE): the exec
+ * record of a process outside the watched tree is not built (no argv copy, no path walks, no
+ * record to parse). Only the exec: user space keeps an outsider's entry in its table as
+ * {pid, parent} and ignores its execs (Tracking/EnrichmentStage.Exec), but it places new
+ * processes and cleans its table by forks and exits, so those records come whoever's they are:
+ * the table, hence every event it reports, is the same with or without this filter.
+ *   The tree: a root (a -p pid, kept by pid as user space does), or forked by a process in the
+ *   tree. Roots and the processes that descend from them at start are put in watched_tgids by
+ *   the loader; a fork adds its child; an exit removes it. A process not found there is looked
+ *   for by its ancestry (it was forked while the loader was still filling the map): a superset
+ *   of user space's tree, never less. A full map, or an ancestry too deep to walk, lets the
+ *   record through (fail open).
+ * -u is not applied here: user space builds every process's entry from its fork and exec
+ * records whoever's they are, and shows them in other users' events (the parent, the
+ * ancestors, what a child inherits): no record can be left out by its uid alone.
  */
 #ifndef PROCWATCH_CAPTURE_FILTER_H
 #define PROCWATCH_CAPTURE_FILTER_H
@@ -26,13 +32,6 @@ struct {
 } watched_tgids SEC(".maps");
 
 struct tree_state tree_state SEC(".data.tree") = {};
-
-static __always_inline bool uid_watched(u32 uid, u32 euid)
-{
-    if (!(settings.filters & CAPTURE_FILTER_UID))
-        return true;
-    return uid == settings.filter_uid || euid == settings.filter_uid;
-}
 
 static __always_inline void tree_add(u32 tgid)
 {
@@ -66,7 +65,7 @@ static __always_inline bool tree_watched(struct task_struct *task)
             return false;
         up = BPF_CORE_READ(up, real_parent);
     }
-    return false;
+    return true; /* deeper than the walk: unsure, so let it through */
 }
 
 /* The process ended: a descendant leaves the tree (its pid may come back as anyone's). */
@@ -79,7 +78,8 @@ static __always_inline void tree_forget(u32 tgid)
         bpf_map_delete_elem(&watched_tgids, &tgid);
 }
 
-/* Counts a record the filter left out and, when asked, marks its place in the ring. */
+/* Counts an exec the filter left out and, when asked, marks its place in the ring (the
+ * completeness cross-check counts it: the connector counts every exec of the host). */
 static __always_inline void skip_record(u32 kind, u32 tgid, u32 counter)
 {
     count(counter);
@@ -90,7 +90,7 @@ static __always_inline void skip_record(u32 kind, u32 tgid, u32 counter)
     rec.prefix.tgid = tgid;
     rec.prefix.ktime_ns = bpf_ktime_get_ns();
     rec.filtered_kind = kind;
-    /* No wakeup: a marker matters only when the connector's event comes, and its reader drains first. */
+    /* No wakeup: the cross-check reads markers when it next drains; nothing waits for them. */
     if (bpf_ringbuf_output(&events, &rec, sizeof(rec), BPF_RB_NO_WAKEUP) != 0)
         count(EXEC_COUNTER_MARKER_DROPS);
 }

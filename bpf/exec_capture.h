@@ -60,11 +60,10 @@
 #define EXEC_COUNTER_SCRATCH_MISSING 1
 #define EXEC_COUNTER_FORK_DROPS 2
 #define EXEC_COUNTER_EXIT_DROPS 3
-/* Records not written because the kernel-side filter (capture_settings.filters) left them out. */
+/* Exec records not written because the kernel-side tree filter (capture_settings.filters) left them out. */
 #define EXEC_COUNTER_FILTERED_EXECS 4
-#define EXEC_COUNTER_FILTERED_FORKS 5
-#define EXEC_COUNTER_FILTERED_EXITS 6
-/* RECORD_FILTERED markers the ring could not hold (no event is lost: the connector's passes unjoined). */
+/* 5 and 6: unused (forks and exits were filtered in session 4; they always come now). */
+/* RECORD_FILTERED markers the ring could not hold (no event is lost: the exec was filtered out). */
 #define EXEC_COUNTER_MARKER_DROPS 7
 /* The watched-tree map was full: from then on the tree filter lets everything through. */
 #define EXEC_COUNTER_TREE_FULL 8
@@ -72,10 +71,9 @@
 
 /* capture_settings.filters: which records the kernel leaves out. User space keeps its own
  * filter as the authority; these only drop what it would drop anyway. */
-#define CAPTURE_FILTER_UID    (1u << 0) /* real or effective uid != filter_uid (-u) */
-#define CAPTURE_FILTER_TREE   (1u << 1) /* not in the watched_tgids tree (-p, -- COMMAND) */
-/* A filtered exec, fork or exit still writes a RECORD_FILTERED marker, so that a reader that
- * joins the ring with the proc connector can drop the connector's event without a /proc read. */
+/* (1u << 0) unused: -u cannot be applied in the kernel (bpf/capture_filter.h says why). */
+#define CAPTURE_FILTER_TREE   (1u << 1) /* an exec outside the watched_tgids tree (-p, -- COMMAND) */
+/* A filtered exec still writes a RECORD_FILTERED marker, for the completeness cross-check. */
 #define CAPTURE_MARK_FILTERED (1u << 2)
 
 /* The program's settings: a const volatile global in the .rodata.settings section, set by the
@@ -89,7 +87,7 @@ struct capture_settings {
     __u64 wakeup_interval_ns;
     __u64 wakeup_bytes;
     __u32 filters;         /* CAPTURE_FILTER_* */
-    __u32 filter_uid;      /* with CAPTURE_FILTER_UID */
+    __u32 reserved0;       /* was -u's uid; 0 */
 };                         /* 24 bytes */
 
 /* Values of the watched_tgids map (key: tgid). */
@@ -177,11 +175,11 @@ struct exit_record {
     __u64 maxrss_pages;    /* peak resident set (signal->maxrss), in pages */
 };                         /* 56 bytes */
 
-/* RECORD_FILTERED: the kernel filter left out an exec, fork or exit (CAPTURE_MARK_FILTERED).
+/* RECORD_FILTERED: the kernel filter left out an exec (CAPTURE_MARK_FILTERED).
  * prefix.tgid and ktime_ns are those the record would have had. */
 struct filtered_record {
     struct record_prefix prefix;
-    __u32 filtered_kind;   /* RECORD_EXEC, RECORD_FORK or RECORD_EXIT */
+    __u32 filtered_kind;   /* RECORD_EXEC (forks and exits are never left out) */
     __u32 reserved0;
 };                         /* 24 bytes */
 

@@ -43,10 +43,8 @@ static __always_inline void submit_exec(struct exec_scratch *rec, u32 data_len)
  */
 static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid, const char *filename, int argc)
 {
-    u64 uid_gid = bpf_get_current_uid_gid();
-    u32 euid = BPF_CORE_READ(task, cred, euid.val);
     u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    if (!uid_watched((u32)uid_gid, euid) || !tree_watched(task)) {
+    if (!tree_watched(task)) {
         skip_record(RECORD_EXEC, tgid, EXEC_COUNTER_FILTERED_EXECS);
         return 0;
     }
@@ -54,6 +52,8 @@ static __always_inline int capture_exec(struct task_struct *task, pid_t old_pid,
     if (!rec)
         return 0;
 
+    u64 uid_gid = bpf_get_current_uid_gid();
+    u32 euid = BPF_CORE_READ(task, cred, euid.val);
     u64 ktime = bpf_ktime_get_ns();
     u32 flags = argc < 0 ? EXEC_RECORD_NO_ARGC : 0;
     struct argv_span argv = argv_of(task);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * sched_process_exit: the end of a process (the task whose exit brought signal->live to 0),
- * with its CPU time and peak RSS; it leaves the watched tree here. Part of exec_capture.bpf.c.
+ * with its CPU time and peak RSS; it leaves the watched tree here, but no exit is left out. Part of exec_capture.bpf.c.
  */
 
 static __always_inline int capture_exit(struct task_struct *task)
@@ -10,14 +10,8 @@ static __always_inline int capture_exit(struct task_struct *task)
     if (BPF_CORE_READ(signal, live.counter) != 0)
         return 0;
     u32 tgid = BPF_CORE_READ(task, tgid);
-    u64 uid_gid = bpf_get_current_uid_gid();
-    u32 euid = BPF_CORE_READ(task, cred, euid.val);
-    bool watched = uid_watched((u32)uid_gid, euid) && tree_watched(task);
+    /* Every exit comes (user space drops the process from its table by it, in the tree or out). */
     tree_forget(tgid);
-    if (!watched) {
-        skip_record(RECORD_EXIT, tgid, EXEC_COUNTER_FILTERED_EXITS);
-        return 0;
-    }
     struct exit_record rec = {};
     rec.prefix.kind = RECORD_EXIT;
     rec.prefix.tgid = tgid;

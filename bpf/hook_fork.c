@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * sched_process_fork: per new process, its exact start time and parent; the watched tree
- * (-p) grows here. Threads are skipped: their start time says nothing about a process.
+ * (-p) grows here, but no fork is left out. Threads are skipped: their start time says nothing about a process.
  * Part of exec_capture.bpf.c. The classic tracepoint has only pids, no child task to read
  * the start time from: there is no tracepoint fork program.
  */
@@ -13,15 +13,9 @@ static __always_inline int capture_fork(struct task_struct *child)
     pid_t tgid = BPF_CORE_READ(child, tgid);
     if (pid != tgid)
         return 0;
-    u64 uid_gid = bpf_get_current_uid_gid();
-    u32 euid = BPF_CORE_READ(child, cred, euid.val);
-    /* With a tree filter user space places every process of the tree by its fork, whoever's
-     * it is: then only the tree filters forks, not the uid (-u -- COMMAND, -u -p). */
-    bool by_uid = !(settings.filters & CAPTURE_FILTER_TREE);
-    if (!tree_watched(child) || (by_uid && !uid_watched((u32)uid_gid, euid))) {
-        skip_record(RECORD_FORK, tgid, EXEC_COUNTER_FILTERED_FORKS);
-        return 0;
-    }
+    /* Every fork comes (user space places each new process by it, in the tree or out);
+     * with a tree filter this is where the tree grows. */
+    tree_watched(child);
     struct fork_record rec = {};
     rec.prefix.kind = RECORD_FORK;
     rec.prefix.tgid = tgid;

@@ -81,10 +81,11 @@ internal static class BackendSelector
         (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
 
     /// <summary>
-    /// The filters the kernel can apply exactly (bpf/capture_filter.h): -u's uid, and the
-    /// process tree of -p and -- COMMAND (procwatch itself as a root: a superset, which the
-    /// enrichment's filter narrows). The enrichment keeps filtering: the kernel only leaves out
-    /// records whose events it would drop.
+    /// The filter the kernel can apply exactly (bpf/capture_filter.h): the process tree of -p
+    /// and -- COMMAND (procwatch itself as a root: a superset, which the enrichment's filter
+    /// narrows), for execs only. The enrichment keeps filtering: the kernel only leaves out
+    /// records whose events it would drop and whose content its table would not keep. Not -u:
+    /// every process's fork and exec records build the table that other users' events show.
     /// </summary>
     internal static ExecCaptureOptions CaptureOptions(WatchOptions options)
     {
@@ -95,9 +96,9 @@ internal static class BackendSelector
             roots = [.. pids];
         if (filter.DescendantsOf is { } parent)
             (roots ??= []).Add(parent);
-        if (filter.UserId is null && roots is null)
+        if (roots is null)
             return ExecCaptureOptions.Default;
-        return new ExecCaptureOptions { UserId = filter.UserId, TreeRoots = roots };
+        return new ExecCaptureOptions { TreeRoots = roots };
     }
 
     private static ConnectorEventSource Connector(WatchOptions options) => new(options.SourceKinds, options.ReceiveBufferBytes);

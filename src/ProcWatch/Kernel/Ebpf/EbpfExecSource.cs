@@ -27,6 +27,7 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly KernelClock _clock;
     private ExecCapture? _capture;
     private IEventSink? _sink;
+    private WatcherStatistics? _statistics;
     private Timer? _timer;
     private readonly Lock _dropsGate = new();
     private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedMarkerDrops;
@@ -86,6 +87,7 @@ internal sealed class EbpfExecSource : IEventSource
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
+        _statistics = statistics;
         Capture.StartDraining();
         _timer = new Timer(_ => Tick(), null, TickInterval, TickInterval);
     }
@@ -134,18 +136,13 @@ internal sealed class EbpfExecSource : IEventSource
                     });
                 }
                 break;
-            case FilteredRecord filtered:
-                // The kernel filter (-u, -p) left this fork, exec or exit out on purpose: the
-                // connector still counts it, so the cross-check counts its marker.
-                if (filtered.FilteredKind is record_kind.RECORD_EXEC or record_kind.RECORD_FORK or record_kind.RECORD_EXIT)
-                {
-                    _crossCheck?.OnRing(filtered.FilteredKind switch
-                    {
-                        record_kind.RECORD_EXEC => Lifecycle.Exec,
-                        record_kind.RECORD_FORK => Lifecycle.Fork,
-                        _ => Lifecycle.Exit,
-                    }, at);
-                }
+            case FilteredRecord { FilteredKind: record_kind.RECORD_EXEC }:
+                // The kernel's tree filter (-p) left this exec out on purpose: the connector
+                // still counts it, so the cross-check counts its marker; -S counts it as the
+                // exec the enrichment's filter would have dropped, as without the kernel filter.
+                _crossCheck?.OnRing(Lifecycle.Exec, at);
+                if ((_kinds & ProcessEventKinds.Exec) != 0)
+                    _statistics?.OnEvent(ProcessEventKind.Exec);
                 break;
             case ExitRecord exit:
                 _crossCheck?.OnRing(Lifecycle.Exit, at);
@@ -196,18 +193,14 @@ internal sealed class EbpfExecSource : IEventSource
             ulong exec = Capture.Drops, fork = Capture.ForkDrops, exit = Capture.ExitDrops;
             long newExec = (long)(exec - _reportedExecDrops), newFork = (long)(fork - _reportedForkDrops), newExit = (long)(exit - _reportedExitDrops);
             (_reportedExecDrops, _reportedForkDrops, _reportedExitDrops) = (exec, fork, exit);
-            // A filtered event's marker the ring could not hold is no lost event (it was filtered
-            // out), but the cross-check would count it short: credit it, of each kind, since the
-            // marker's kind is unknown. A real record the ring could not hold is counted above.
+            // A filtered exec's marker the ring could not hold is no lost event (it was filtered
+            // out), but the cross-check would count it short: credit it. A real record the ring
+            // could not hold is counted above.
             ulong markers = Capture.MarkerDrops;
             long newMarkers = (long)(markers - _reportedMarkerDrops);
             _reportedMarkerDrops = markers;
             if (newMarkers > 0)
-            {
                 _crossCheck?.OnRingDropped(Lifecycle.Exec, newMarkers);
-                _crossCheck?.OnRingDropped(Lifecycle.Fork, newMarkers);
-                _crossCheck?.OnRingDropped(Lifecycle.Exit, newMarkers);
-            }
             missing = newExec + newFork + newExit;
             if (missing <= 0)
                 return;

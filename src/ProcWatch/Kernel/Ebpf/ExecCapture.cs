@@ -106,8 +106,6 @@ internal sealed class ExecCapture : IDisposable
     private static capture_settings SettingsOf(ExecCaptureOptions options)
     {
         capture_filters filters = 0;
-        if (options.UserId is not null)
-            filters |= capture_filters.UID;
         if (options.TreeRoots is { Count: > 0 })
             filters |= capture_filters.TREE;
         if (filters != 0 && options.MarkFiltered)
@@ -117,11 +115,10 @@ internal sealed class ExecCapture : IDisposable
             wakeup_interval_ns = options.WakeupInterval <= TimeSpan.Zero ? 0 : (ulong)options.WakeupInterval.Ticks * 100,
             wakeup_bytes = (ulong)options.RingBufferBytes / 4,
             filters = filters,
-            filter_uid = options.UserId ?? 0,
         };
     }
 
-    /// <summary>Execs, forks and exits the kernel filter (<see cref="ExecCaptureOptions.UserId"/>, <see cref="ExecCaptureOptions.TreeRoots"/>) left out, never built.</summary>
+    /// <summary>Execs the kernel's tree filter (<see cref="ExecCaptureOptions.TreeRoots"/>) left out, never built.</summary>
     internal ulong Filtered(exec_counter which) => _program.ReadCounter(which);
 
     /// <summary>Execs the kernel saw but could not hand over (ring buffer full): read from the per-CPU counters.</summary>

@@ -28,33 +28,28 @@ internal sealed class ExecCaptureOptions
     internal Func<KernelRecord, bool>? DiscardForTest { get; init; }
 
     /// <summary>
-    /// Only records of processes whose real or effective uid is this (the CLI's <c>-u</c>):
-    /// the kernel leaves the others out before building them. The caller still filters: this
-    /// only drops what its filter drops too (see bpf/capture_filter.h).
-    /// </summary>
-    internal uint? UserId { get; init; }
-
-    /// <summary>
-    /// Only records of these processes and their descendants (the CLI's <c>-p</c>, and
+    /// Only the execs of these processes and their descendants (the CLI's <c>-p</c>, and
     /// procwatch itself under <c>-- COMMAND</c>): a root is matched by pid, as user space does,
-    /// and a fork adds its child. Null or empty: no tree filter.
+    /// and a fork adds its child. Forks and exits all come: the caller's process table places
+    /// and forgets processes by them, in the tree or out (see bpf/capture_filter.h). Null or
+    /// empty: no tree filter.
     /// </summary>
     internal IReadOnlyList<int>? TreeRoots { get; init; }
 
     /// <summary>
-    /// A record the kernel filter leaves out still leaves a small marker in the ring (kind and
+    /// An exec the kernel filter leaves out still leaves a small marker in the ring (kind and
     /// kernel time, 24 bytes): the completeness cross-check counts it, since the connector
-    /// counts every fork, exec and exit of the host. Off only in tests that count the ring.
+    /// counts every exec of the host. Off only in tests that count the ring.
     /// </summary>
     internal bool MarkFiltered { get; init; } = true;
 
-    /// <summary>"0" keeps -u and -p in user space only (the behaviour before they moved into the kernel): to compare the two, or to work around a kernel bug.</summary>
+    /// <summary>"0" keeps -p in user space only (the behaviour before it moved into the kernel): to compare the two, or to work around a kernel bug.</summary>
     internal const string PrefilterVariable = "PROCWATCH_EBPF_PREFILTER";
 
     /// <summary>Watched-tree entries the kernel keeps with a tree filter; beyond it the filter opens.</summary>
     internal const int TreeCapacity = 65536;
 
-    internal bool FiltersInKernel => UserId is not null || TreeRoots is { Count: > 0 };
+    internal bool FiltersInKernel => TreeRoots is { Count: > 0 };
 
     internal static ExecCaptureOptions Default { get; } = new();
 }

@@ -3,13 +3,13 @@ using System.Runtime.InteropServices;
 namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
-/// Where an exec, fork or exit record would have been, had the kernel filter
-/// (<see cref="ExecCaptureOptions.UserId"/>, <see cref="ExecCaptureOptions.TreeRoots"/>) not
-/// left it out: the process and the time only (RECORD_FILTERED).
+/// Where an exec record would have been, had the kernel's tree filter
+/// (<see cref="ExecCaptureOptions.TreeRoots"/>) not left it out: the process and the time
+/// only (RECORD_FILTERED).
 /// </summary>
 internal sealed class FilteredRecord : KernelRecord
 {
-    /// <summary>RECORD_EXEC, RECORD_FORK or RECORD_EXIT.</summary>
+    /// <summary>RECORD_EXEC (forks and exits are never left out).</summary>
     public required record_kind FilteredKind { get; init; }
 
     internal static FilteredRecord? Parse(ReadOnlySpan<byte> sample)

@@ -114,19 +114,18 @@ internal struct capture_settings
     public ulong wakeup_interval_ns;
     public ulong wakeup_bytes;
     public capture_filters filters;
-    public uint filter_uid;
+    public uint reserved0;
 }
 
 /// <summary>CAPTURE_FILTER_* / CAPTURE_MARK_FILTERED: the bits of <see cref="capture_settings.filters"/>.</summary>
 [Flags]
 internal enum capture_filters : uint
 {
-    UID = 1u << 0,
     TREE = 1u << 1,
     MARK_FILTERED = 1u << 2,
 }
 
-/// <summary>Mirror of <c>struct filtered_record</c>: a record the kernel filter left out (RECORD_FILTERED).</summary>
+/// <summary>Mirror of <c>struct filtered_record</c>: an exec the kernel filter left out (RECORD_FILTERED).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct filtered_record
 {
@@ -179,8 +178,6 @@ internal enum exec_counter : uint
     FORK_DROPS = 2,
     EXIT_DROPS = 3,
     FILTERED_EXECS = 4,
-    FILTERED_FORKS = 5,
-    FILTERED_EXITS = 6,
     MARKER_DROPS = 7,
     TREE_FULL = 8,
 }

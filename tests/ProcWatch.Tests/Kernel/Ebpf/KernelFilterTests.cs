@@ -6,42 +6,52 @@ using Xunit;
 namespace ProcWatch.Tests.Kernel.Ebpf;
 
 /// <summary>
-/// The kernel side of -u and -p (bpf/capture_filter.h): the settings reach the program (set in
-/// .rodata before load), and what they leave out never enters the ring. Counted by the
-/// program's own FILTERED_* counters and checked against the records that did arrive.
+/// The kernel side of -p (bpf/capture_filter.h): the settings reach the program (set in
+/// .rodata before load), and an exec outside the tree never enters the ring, while every fork
+/// and exit does. Counted by the program's own FILTERED_EXECS counter and checked against the
+/// records that did arrive.
 /// </summary>
 [Collection(EbpfCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class KernelFilterTests
 {
-    private const uint Nobody = 65534;
-    private const string AsNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
-
     [KernelFact]
-    public void UserFilter_OtherUsersExecsNeverReachTheRing()
+    public void TreeFilter_AnOutsidersExecLeavesOnlyAMarker_ItsForksAndExitsAllCome()
     {
-        const int RootExecs = 30;
+        // User space places new processes and forgets ended ones by their forks and exits,
+        // in the tree or out: the kernel may leave out an outsider's exec only.
         string token = ExecCollector.NewToken();
-        using var ring = RingRecords.Start(new ExecCaptureOptions { UserId = Nobody });
-        ulong filteredBefore = ring.Capture.Filtered(exec_counter.FILTERED_EXECS);
+        string dir = Directory.CreateTempSubdirectory("procwatch-tree-").FullName;
+        using Process root = Process.Start("/bin/sleep", ["600"])!;
+        try
+        {
+            string go = MakeFifo(dir, "outside");
+            using Process outside = Process.Start("/bin/sh", ["-c", $"read x < {go}; /bin/true {token}-out; (/bin/true {token}-sub; exit 9); exit 0"])!;
+            using var ring = RingRecords.Start(new ExecCaptureOptions { TreeRoots = [root.Id] });
+            ulong filteredBefore = ring.Capture.Filtered(exec_counter.FILTERED_EXECS);
+            File.WriteAllText(go, "go\n");
+            Assert.True(outside.WaitForExit(TimeSpan.FromSeconds(30)));
+            Assert.True(SpinWait.SpinUntil(() => { ring.Capture.DrainNow(); return ring.Exits().Exists(x => x.Tgid == outside.Id); }, TimeSpan.FromSeconds(30)),
+                "the outsider's own exit did not come");
 
-        // Root's execs, then nobody's (real uid), then root's with nobody as effective uid only.
-        Assert.Equal(0, Programs.Run("/bin/sh", "-c",
-            $"i=0; while [ $i -lt {RootExecs} ]; do /bin/true {token}-root-$i; i=$((i+1)); done; " +
-            $"{AsNobody} /bin/true {token}-real; setpriv --euid=65534 /bin/true {token}-effective"));
-
-        List<ExecRecord> execs = ring.WaitForExecs(token, 2);
-        ring.Capture.DrainNow();
-        execs = ring.Execs(token);
-        Assert.Equal(2, execs.Count);
-        ExecRecord real = Assert.Single(execs, r => r.Argv[1] == $"{token}-real");
-        Assert.Equal(Nobody, real.Uid);
-        ExecRecord effective = Assert.Single(execs, r => r.Argv[1] == $"{token}-effective");
-        Assert.Equal(0u, effective.Uid);
-        Assert.Equal(Nobody, effective.Identity.EffectiveUid);
-        // Every root exec was counted as left out (other users' execs on this host may add more).
-        Assert.InRange(ring.Capture.Filtered(exec_counter.FILTERED_EXECS) - filteredBefore, (ulong)RootExecs, ulong.MaxValue);
-        Assert.True(ring.Markers(record_kind.RECORD_EXEC) >= RootExecs, "a filtered exec leaves a marker for the connector join");
+            Assert.Empty(ring.Execs(token));
+            Assert.InRange(ring.Capture.Filtered(exec_counter.FILTERED_EXECS) - filteredBefore, 2ul, ulong.MaxValue);
+            Assert.True(ring.Markers(record_kind.RECORD_EXEC) >= 2, "a filtered exec leaves a marker for the cross-check");
+            Assert.Equal(0, ring.Markers(record_kind.RECORD_FORK));
+            Assert.Equal(0, ring.Markers(record_kind.RECORD_EXIT));
+            // The outsider forked /bin/true's process and the subshell; the subshell forked its own /bin/true.
+            List<ForkRecord> forks = ring.Forks().FindAll(f => f.ParentTgid == outside.Id);
+            Assert.Equal(2, forks.Count);
+            ForkRecord subshell = Assert.Single(forks, f => ring.Forks().Exists(g => g.ParentTgid == f.Tgid));
+            Assert.Contains(ring.Exits(), x => x.Tgid == subshell.Tgid && x.ExitCode == 9 << 8);
+            Assert.Equal(0, ring.Exits().Find(x => x.Tgid == outside.Id)!.ExitCode);
+        }
+        finally
+        {
+            root.Kill();
+            root.WaitForExit();
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [KernelFact]
@@ -126,6 +136,12 @@ public sealed class KernelFilterTests
         {
             lock (_records)
                 return [.. _records.OfType<ForkRecord>()];
+        }
+
+        public List<ExitRecord> Exits()
+        {
+            lock (_records)
+                return [.. _records.OfType<ExitRecord>()];
         }
 
         public int Markers(record_kind kind)
