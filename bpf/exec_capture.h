@@ -62,7 +62,10 @@
 #define EXEC_COUNTER_EXIT_DROPS 3
 /* Exec records not written because the kernel-side tree filter (capture_settings.filters) left them out. */
 #define EXEC_COUNTER_FILTERED_EXECS 4
-/* 5 and 6: unused (forks and exits were filtered in session 4; they always come now). */
+/* Main threads that exited while other threads of their process ran on (no record: the
+ * process exit comes with the last thread; the connector reports this exit at once). */
+#define EXEC_COUNTER_LEADER_EXITED_EARLY 5
+/* 6: unused (forks and exits were filtered in session 4; they always come now). */
 /* RECORD_FILTERED markers the ring could not hold (no event is lost: the exec was filtered out). */
 #define EXEC_COUNTER_MARKER_DROPS 7
 /* The watched-tree map was full: from then on the tree filter lets everything through. */

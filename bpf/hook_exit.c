@@ -7,8 +7,11 @@
 static __always_inline int capture_exit(struct task_struct *task)
 {
     struct signal_struct *signal = BPF_CORE_READ(task, signal);
-    if (BPF_CORE_READ(signal, live.counter) != 0)
+    if (BPF_CORE_READ(signal, live.counter) != 0) {
+        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
+            count(EXEC_COUNTER_LEADER_EXITED_EARLY);
         return 0;
+    }
     u32 tgid = BPF_CORE_READ(task, tgid);
     /* Every exit comes (user space drops the process from its table by it, in the tree or out). */
     tree_forget(tgid);

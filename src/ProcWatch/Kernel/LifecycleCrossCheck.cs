@@ -22,10 +22,12 @@ internal enum Lifecycle
 /// differ by microseconds, so an event near a window's edge may count in two windows. A small
 /// difference (at most <see cref="EdgeAllowance"/>) is therefore netted against an opposite
 /// one in the window before or after; a larger one never is. A ring surplus is never a loss
-/// (connector ENOBUFS, events the connector does not send). Drops the kernel counted have no
-/// time: they are a credit the next shortfalls use, gone after <see cref="CreditWindows"/>
-/// windows. A process whose main thread exits long before its last thread can show as a
-/// false one-event shortfall (docs/notes/NOTES-issue26-onerecord.md).
+/// (connector ENOBUFS, events the connector does not send). What the kernel counted without a
+/// record has no time of its own: a credit the shortfalls use, read within 100 ms of the events
+/// it stands for, so it covers the windows up to the one after it was read and is forgotten
+/// once those are judged. Two such counts: records the ring could not hold (reported as ring
+/// losses), and main threads that exited while other threads of their process ran on (the
+/// connector reports that exit at once, the ring's exit record comes with the last thread).
 /// Called from the two receive threads and one timer; a lock, never contended for long.
 /// </remarks>
 internal sealed class LifecycleCrossCheck
@@ -38,7 +40,7 @@ internal sealed class LifecycleCrossCheck
     /// <summary>Largest per-kind difference taken for the edge effect rather than a loss.</summary>
     internal const long EdgeAllowance = 2;
 
-    private const int CreditWindows = 3;
+    private const int CreditWindows = 1; // a credit read in window w also covers w + 1: an event's connector stamp can fall just after the read
     private const int Kinds = 3;
     private const int Slots = 16; // windows counted at once: settle + a few, with room for a stalled timer
 
@@ -47,8 +49,8 @@ internal sealed class LifecycleCrossCheck
     private readonly long[] _ring = new long[Slots * Kinds];
     private readonly long[] _connector = new long[Slots * Kinds];
     private readonly long[] _carry = new long[Kinds];      // the last judged window's leftover surplus (ring minus connector), at most EdgeAllowance
-    private readonly long[] _credit = new long[Kinds];     // counted drops not yet matched to a shortfall
-    private readonly int[] _creditAge = new int[Kinds];
+    private readonly long[] _credit = new long[Kinds];     // kernel counts without records, not yet matched to a shortfall
+    private readonly long[] _creditUntil = new long[Kinds]; // the last window the credit can stand for
     private long _fromNs = long.MaxValue;
     private long _lastJudged = long.MinValue;
     private long _reported;
@@ -77,15 +79,27 @@ internal sealed class LifecycleCrossCheck
     /// <summary>The connector received an event stamped <paramref name="kernelNs"/>.</summary>
     public void OnConnector(Lifecycle kind, long kernelNs) => Count(_connector, kind, kernelNs);
 
-    /// <summary>The kernel counted <paramref name="count"/> records it could not put in the ring (reported as ring losses).</summary>
-    public void OnRingDropped(Lifecycle kind, long count)
+    /// <summary>
+    /// Read at <paramref name="nowNs"/>: the kernel counted <paramref name="count"/> records it
+    /// could not put in the ring (reported as ring losses).
+    /// </summary>
+    public void OnRingDropped(Lifecycle kind, long count, long nowNs) => Credit(kind, count, nowNs);
+
+    /// <summary>
+    /// Read at <paramref name="nowNs"/>: <paramref name="count"/> main threads exited while other
+    /// threads of their process ran on. The connector counted each as a process exit then; the
+    /// ring's record comes when the last thread exits, maybe windows later (a surplus then).
+    /// </summary>
+    public void OnLeaderExitedEarly(long count, long nowNs) => Credit(Lifecycle.Exit, count, nowNs);
+
+    private void Credit(Lifecycle kind, long count, long nowNs)
     {
         if (count <= 0)
             return;
         lock (_gate)
         {
             _credit[(int)kind] += count;
-            _creditAge[(int)kind] = 0;
+            _creditUntil[(int)kind] = nowNs / WindowNs + CreditWindows;
         }
     }
 
@@ -137,7 +151,7 @@ internal sealed class LifecycleCrossCheck
         if (difference < 0)
         {
             _carry[k] = Math.Min(-difference, EdgeAllowance);
-            AgeCredit(k);
+            ExpireCredit(window, k);
             return 0;
         }
         if (difference > 0 && difference <= EdgeAllowance)
@@ -156,14 +170,14 @@ internal sealed class LifecycleCrossCheck
         long used = Math.Min(difference, _credit[k]);
         _credit[k] -= used;
         difference -= used;
-        if (used == 0)
-            AgeCredit(k);
+        ExpireCredit(window, k);
         return difference;
     }
 
-    private void AgeCredit(int k)
+    /// <summary>A credit is for events before it was read: once their windows are judged, what is left explains nothing.</summary>
+    private void ExpireCredit(long judged, int k)
     {
-        if (_credit[k] > 0 && ++_creditAge[k] >= CreditWindows)
+        if (judged >= _creditUntil[k])
             _credit[k] = 0;
     }
 

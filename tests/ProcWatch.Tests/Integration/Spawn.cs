@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 
 namespace ProcWatch.Tests.Integration;
@@ -30,8 +31,23 @@ internal static class Spawn
             WorkingDirectory = workingDirectory ?? "",
         };
         foreach (string a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
+        // A file a test has just written can still be open for writing in a child another test
+        // forked meanwhile (its copy of the descriptor lives until that child's exec closes it):
+        // the exec then fails with ETXTBSY for a moment. Tests run in parallel, so retry briefly.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Process.Start(psi)!;
+            }
+            catch (Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < 100)
+            {
+                Thread.Sleep(20);
+            }
+        }
     }
+
+    private const int TextFileBusy = 26; // ETXTBSY
 
     public static int Sh(string script, string? workingDirectory = null) => Run("/bin/sh", ["-c", script], workingDirectory).Pid;
 }

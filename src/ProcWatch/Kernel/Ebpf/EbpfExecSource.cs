@@ -30,7 +30,7 @@ internal sealed class EbpfExecSource : IEventSource
     private WatcherStatistics? _statistics;
     private Timer? _timer;
     private readonly Lock _dropsGate = new();
-    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedMarkerDrops;
+    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedMarkerDrops, _reportedLeaderExits;
     private int _ticks;
     private int _faultReported;
     private int _disposed;
@@ -182,7 +182,10 @@ internal sealed class EbpfExecSource : IEventSource
         }
     }
 
-    /// <summary>Records the kernel could not put in the ring, since the last report: one loss report, and the cross-check told.</summary>
+    /// <summary>
+    /// Records the kernel could not put in the ring, since the last report: one loss report, and
+    /// the cross-check told. Also tells it of main threads that exited early (no loss).
+    /// </summary>
     private void ReportDrops()
     {
         long missing;
@@ -190,6 +193,13 @@ internal sealed class EbpfExecSource : IEventSource
         {
             if (_sink is null)
                 return;
+            long now = KernelClock.MonotonicNs();
+            if (_crossCheck is not null)
+            {
+                ulong leaderExits = Capture.LeaderExitsEarly;
+                _crossCheck.OnLeaderExitedEarly((long)(leaderExits - _reportedLeaderExits), now);
+                _reportedLeaderExits = leaderExits;
+            }
             ulong exec = Capture.Drops, fork = Capture.ForkDrops, exit = Capture.ExitDrops;
             long newExec = (long)(exec - _reportedExecDrops), newFork = (long)(fork - _reportedForkDrops), newExit = (long)(exit - _reportedExitDrops);
             (_reportedExecDrops, _reportedForkDrops, _reportedExitDrops) = (exec, fork, exit);
@@ -200,13 +210,13 @@ internal sealed class EbpfExecSource : IEventSource
             long newMarkers = (long)(markers - _reportedMarkerDrops);
             _reportedMarkerDrops = markers;
             if (newMarkers > 0)
-                _crossCheck?.OnRingDropped(Lifecycle.Exec, newMarkers);
+                _crossCheck?.OnRingDropped(Lifecycle.Exec, newMarkers, now);
             missing = newExec + newFork + newExit;
             if (missing <= 0)
                 return;
-            _crossCheck?.OnRingDropped(Lifecycle.Exec, newExec);
-            _crossCheck?.OnRingDropped(Lifecycle.Fork, newFork);
-            _crossCheck?.OnRingDropped(Lifecycle.Exit, newExit);
+            _crossCheck?.OnRingDropped(Lifecycle.Exec, newExec, now);
+            _crossCheck?.OnRingDropped(Lifecycle.Fork, newFork, now);
+            _crossCheck?.OnRingDropped(Lifecycle.Exit, newExit, now);
         }
         _sink.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
     }

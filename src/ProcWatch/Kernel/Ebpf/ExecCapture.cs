@@ -135,6 +135,9 @@ internal sealed class ExecCapture : IDisposable
     /// <summary>Exit records the ring could not hold: those exits are lost.</summary>
     public ulong ExitDrops => _program.ReadCounter(exec_counter.EXIT_DROPS);
 
+    /// <summary>Main threads that exited while other threads of their process ran on: no record, the process exit comes later.</summary>
+    public ulong LeaderExitsEarly => _program.ReadCounter(exec_counter.LEADER_EXITED_EARLY);
+
     /// <summary>Forks carry the child's exact kernel start time.</summary>
     public bool ForkAttached => _program.ForkAttached;
 

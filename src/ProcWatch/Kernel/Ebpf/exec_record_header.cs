@@ -178,6 +178,7 @@ internal enum exec_counter : uint
     FORK_DROPS = 2,
     EXIT_DROPS = 3,
     FILTERED_EXECS = 4,
+    LEADER_EXITED_EARLY = 5,
     MARKER_DROPS = 7,
     TREE_FULL = 8,
 }

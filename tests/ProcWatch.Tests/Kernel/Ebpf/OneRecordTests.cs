@@ -150,6 +150,33 @@ public sealed class OneRecordTests
         Assert.Equal(EventOrigin.Ebpf, loss.Origin);
     }
 
+    /// <summary>
+    /// A process whose main thread exits seconds before its last thread: the connector reports
+    /// the main thread's exit as the process's at once, the ring's exit record comes with the
+    /// last thread, windows later. The kernel's count of such early exits keeps the cross-check
+    /// from calling that a loss (it did, in a CI run with tests in parallel).
+    /// </summary>
+    [KernelFact]
+    public void AMainThreadThatExitsBeforeItsLastThread_IsOneExit_AndNoCrossCheckLoss()
+    {
+        string program = NativeHelpers.Build("leader_exits_first.c", "-pthread");
+        using var recorder = Recorder.Ebpf();
+        using var process = Programs.Start(program, "2500");
+        int pid = process.Id;
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+
+        // The main thread's window is judged LifecycleCrossCheck.SettleNs after it ends, on a
+        // one-second tick: 2.5 s after the exit record, plus a margin, it has been.
+        List<ProcessEvent> events = recorder.WaitUntil(all => all.Exists(e => e is ExitEvent { IsThread: false } x && x.Pid == pid));
+        Thread.Sleep(TimeSpan.FromSeconds(4));
+        events = recorder.WaitUntil(_ => true);
+        ExitEvent exit = Assert.Single(events.OfType<ExitEvent>(), x => !x.IsThread && x.Pid == pid);
+        Assert.Equal(EventOrigin.Ebpf, exit.Origin);
+        Assert.Equal(0, exit.Status?.ExitCode);
+        Assert.Equal(0, CrossCheckLosses(events));
+    }
+
     private static long CrossCheckLosses(List<ProcessEvent> events)
     {
         long sum = 0;
