@@ -22,6 +22,7 @@ internal sealed class ContainerResolver : IDisposable
     private readonly CrioStateReader _crio;
     private readonly object _lock = new(); // Monitor.Wait/Pulse
     private readonly Dictionary<string, Cached> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ContainerIdentity> _userNamed = new(StringComparer.Ordinal); // ids named in a user's delegated subtree
     private readonly Queue<string> _age = new();
     private readonly Queue<ContainerRef> _queue = new();
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
@@ -51,6 +52,11 @@ internal sealed class ContainerResolver : IDisposable
     /// <summary>The identity of the container (its id and the cgroup path it was found in), or null while it is being read. Pipeline thread; never blocks on a runtime.</summary>
     public ContainerIdentity? Find(string containerId, string? cgroupPath)
     {
+        // A user names the cgroups of their delegated subtree: `docker-ID.scope` there must not
+        // borrow the name, image and labels of root's container ID (a process that claims to be
+        // in a container to match, or escape, a rule). Only the id, as the cgroup says it.
+        if (cgroupPath is not null && ContainerId.IsInUserSubtree(cgroupPath))
+            return UserNamed(containerId);
         ContainerIdentity? known = null;
         lock (_lock)
         {
@@ -78,6 +84,20 @@ internal sealed class ContainerResolver : IDisposable
                 Monitor.Pulse(_lock);
             }
             return known;
+        }
+    }
+
+    private ContainerIdentity UserNamed(string containerId)
+    {
+        lock (_lock)
+        {
+            if (_userNamed.TryGetValue(containerId, out ContainerIdentity? identity))
+                return identity;
+            if (_userNamed.Count >= _options.CacheCapacity)
+                _userNamed.Clear(); // bounded: a user can name cgroups without end
+            identity = new ContainerIdentity { Id = containerId };
+            _userNamed.Add(containerId, identity);
+            return identity;
         }
     }
 

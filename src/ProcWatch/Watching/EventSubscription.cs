@@ -139,4 +139,21 @@ internal sealed class CallbackDispatcher(Action<ProcessEvent, Exception> onHandl
         foreach (EventSubscription s in Volatile.Read(ref _subscriptions))
             s.Complete();
     }
+
+    /// <summary>Every handler's token fires and nothing more is handled (a disposal that would otherwise wait too long).</summary>
+    public void CancelAll()
+    {
+        foreach (EventSubscription s in Volatile.Read(ref _subscriptions))
+            s.Dispose();
+    }
+
+    /// <summary>Ends when every registered handler has returned for the last time (after <see cref="CompleteAll"/>).</summary>
+    public Task HandlersDone()
+    {
+        EventSubscription[] subscriptions = Volatile.Read(ref _subscriptions);
+        var completions = new Task[subscriptions.Length];
+        for (int i = 0; i < subscriptions.Length; i++)
+            completions[i] = subscriptions[i].Completion;
+        return Task.WhenAll(completions);
+    }
 }

@@ -12,9 +12,10 @@ namespace ProcWatch;
 /// registers callbacks instead. Nothing touches the kernel before <see cref="Start"/> (or the
 /// first enumeration): the backend in <see cref="WatchOptions.Backend"/> is chosen then, and a
 /// fallback is reported through <see cref="Warning"/>. A watcher runs once; dispose it (or
-/// cancel the enumeration) to unsubscribe and release every kernel resource.
+/// cancel the enumeration) to unsubscribe and release every kernel resource;
+/// <c>await using</c> also waits for the callbacks to finish what was queued for them.
 /// </summary>
-public sealed class ProcessWatcher : IDisposable
+public sealed class ProcessWatcher : IDisposable, IAsyncDisposable
 {
     private readonly WatchOptions _options;
     private readonly CallbackDispatcher _dispatcher;
@@ -215,6 +216,24 @@ public sealed class ProcessWatcher : IDisposable
         }
         _dispatcher.CompleteAll();
     }
+
+    /// <summary>
+    /// <see cref="Dispose"/>, then waits until every handler registered with <c>On</c> has
+    /// handled what was queued for it, so that what they wrote or counted is complete when this
+    /// returns. A host's shutdown must not hang on a stuck handler: after
+    /// <see cref="HandlerDrainLimit"/> the handlers' cancellation tokens fire and the wait ends.
+    /// Not to be awaited from inside a handler (it would wait for itself until the limit).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        Dispose();
+        Task done = _dispatcher.HandlersDone();
+        if (await Task.WhenAny(done, Task.Delay(HandlerDrainLimit)).ConfigureAwait(false) != done)
+            _dispatcher.CancelAll();
+    }
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the handlers to finish what was queued.</summary>
+    public static TimeSpan HandlerDrainLimit { get; } = TimeSpan.FromSeconds(5);
 
     private void ReportHandlerFailure(ProcessEvent e, Exception ex)
     {

@@ -22,7 +22,7 @@ public class LibraryUserTests(ITestOutputHelper output)
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90)); // a deadline, not a timing assertion
-            using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit });
+            await using var watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit });
             var warnings = new List<string>();
             watcher.Warning += (_, e) => warnings.Add(e.GetException().Message);
 

@@ -80,6 +80,50 @@ public class WatcherApiTests
         Assert.Equal(2, subscription.Handled);
     }
 
+    /// <summary><c>await using</c>: when DisposeAsync returns, a slow handler has handled all that was queued for it.</summary>
+    [KernelFact]
+    public async Task DisposeAsync_WaitsUntilTheHandlersHaveHandledWhatWasQueued()
+    {
+        var source = new ManualSource();
+        var watcher = new ProcessWatcher(new WatchOptions { Sources = [source], Enrichment = null });
+        EventSubscription slow = watcher.On(new EventFilter(), async e => await Task.Delay(200));
+        long offered = 0;
+        using EventSubscription fast = watcher.On(new EventFilter(), _ => Interlocked.Increment(ref offered));
+        watcher.Start();
+        for (int pid = 1; pid <= 3; pid++)
+            source.Sink!.Post(Exec(pid));
+        // The fast handler has seen all three: the dispatcher offered each to the slow one first.
+        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref offered) == 3, TimeSpan.FromSeconds(30)));
+        Assert.True(slow.Handled < 3, "the slow handler should still be busy (each call takes 200 ms)");
+
+        await watcher.DisposeAsync();
+
+        Assert.True(slow.Completion.IsCompleted);
+        Assert.Equal(3, slow.Handled);
+    }
+
+    /// <summary>A handler that never returns by itself does not hang DisposeAsync (a host's shutdown): its token fires after the limit.</summary>
+    [KernelFact]
+    public async Task DisposeAsync_CancelsAHandlerStillRunningAfterTheLimit()
+    {
+        var source = new ManualSource();
+        var watcher = new ProcessWatcher(new WatchOptions { Sources = [source], Enrichment = null });
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventSubscription stuck = watcher.On(new EventFilter(), async (e, ct) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        watcher.Start();
+        source.Sink!.Post(Exec(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await watcher.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)); // a deadline, not a timing assertion
+
+        await stuck.Completion.WaitAsync(TimeSpan.FromSeconds(30)); // its token fired: the handler ended
+        Assert.Equal(0, stuck.Handled);
+    }
+
     [Fact]
     public void TheUnprivilegedEbpfFailure_IsNoPrivilege()
     {

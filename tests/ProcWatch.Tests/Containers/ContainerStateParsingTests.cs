@@ -101,6 +101,54 @@ public sealed class ContainerStateParsingTests
         Assert.Equal(ContainerRuntimeKind.Unknown, bare.Runtime);
     }
 
+    [Theory]
+    [InlineData("/user.slice/user-1000.slice/user@1000.service/app.slice/docker-ID.scope", true)]
+    [InlineData("/user.slice/user-1000.slice/user@1000.service", true)]
+    [InlineData("/system.slice/docker-ID.scope", false)]
+    [InlineData("/user.slice/user-1000.slice/session-3.scope", false)]
+    [InlineData("/user.slice/user@abc.service/docker-ID.scope", false)]
+    [InlineData("/user.slice/user@1000.services/docker-ID.scope", false)]
+    [InlineData("/x/user@.service/docker-ID.scope", false)]
+    public void A_users_delegated_subtree_is_recognised(string path, bool inUserSubtree) =>
+        Assert.Equal(inUserSubtree, ContainerId.IsInUserSubtree(path));
+
+    /// <summary>
+    /// A user can name a cgroup of their delegated subtree <c>docker-ID.scope</c> after root's
+    /// real container: their processes keep that bare id, never the container's name and image.
+    /// </summary>
+    [Fact]
+    public void A_container_id_named_in_a_users_subtree_never_gets_roots_container_identity()
+    {
+        string root = Directory.CreateTempSubdirectory("pw-docker-").FullName;
+        try
+        {
+            Directory.CreateDirectory($"{root}/containers/{DockerId}");
+            File.WriteAllText($"{root}/containers/{DockerId}/config.v2.json",
+                "{\"ID\":\"" + DockerId + "\",\"Name\":\"/web\",\"Config\":{\"Image\":\"nginx:1.25\"}}");
+            using var resolver = new ContainerResolver(new ContainerOptions
+            {
+                DockerRoot = root, PodmanRoot = $"{root}/none", CrioRunRoot = $"{root}/none", ContainerdSocket = $"{root}/none.sock",
+            });
+            ContainerIdentity? real = null;
+            Assert.True(SpinWait.SpinUntil(() => (real = resolver.Find(DockerId, $"/system.slice/docker-{DockerId}.scope")) is { Resolved: true },
+                TimeSpan.FromSeconds(30)));
+            Assert.Equal("web", real!.Name);
+
+            ContainerIdentity? claimed = resolver.Find(DockerId, $"/user.slice/user-1000.slice/user@1000.service/app.slice/docker-{DockerId}.scope");
+            Assert.NotNull(claimed);
+            Assert.Equal(DockerId, claimed.Id);
+            Assert.Null(claimed.Name);
+            Assert.Null(claimed.ImageName);
+            Assert.False(claimed.Resolved);
+            // And root's container keeps its identity.
+            Assert.Equal("web", resolver.Find(DockerId, $"/system.slice/docker-{DockerId}.scope")!.Name);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact]
     public void Containerds_own_cgroups_are_containers_only_when_containerd_runs_that_task()
     {

@@ -46,9 +46,11 @@ public sealed class ReloadGuardTests
     {
         int pid = Spawn.Run(program, []).Pid;
         var mine = new HashSet<int> { pid };
-        Poll.Until(() => EventFiles.ForPids(EventFiles.Lines(dir.Path), mine).Any(e => e.Str("event.action") == "exit"), Deadline,
+        // By pid and program: on a busy machine the pid may have been another process's earlier.
+        IEnumerable<JsonElement> Runs() => EventFiles.ForPids(EventFiles.Lines(dir.Path), mine).Where(e => e.Str("process.executable") == program);
+        Poll.Until(() => Runs().Any(e => e.Str("event.action") == "exit"), Deadline,
             () => $"no exit of {pid}; stderr:\n{daemon.Stderr}");
-        return EventFiles.ForPids(EventFiles.Lines(dir.Path), mine).Any(e => e.Str("event.kind") == "alert" && e.Str("rule.name") == "marked");
+        return Runs().Any(e => e.Str("event.kind") == "alert" && e.Str("rule.name") == "marked");
     }
 
     [KernelFact]

@@ -24,6 +24,24 @@ public sealed class UserFloodGuardTests
         },
     };
 
+    /// <summary>The fleet store says a row was cut, as the JSON line does: a cut row never looks whole.</summary>
+    [Fact]
+    public void A_cut_event_is_marked_in_its_clickhouse_row_too()
+    {
+        UserFloodGuard guard = Guard();
+        ExecEvent original = Exec(1001, 5_000);
+        guard.Admit(original, out _, out _);
+        guard.Admit(original, out ProcessEvent cut, out _);
+        var rows = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new ProcWatch.Daemon.Outputs.ClickHouse.ClickHouseRowWriter("h");
+        writer.Write(original, null, rows);
+        writer.Write(cut, null, rows);
+        string[] lines = System.Text.Encoding.UTF8.GetString(rows.WrittenSpan).TrimEnd('\n').Split('\n');
+        Assert.False(System.Text.Json.JsonDocument.Parse(lines[0]).RootElement.TryGetProperty("procwatch.flood_cut_bytes", out _));
+        Assert.Equal(cut.FloodCutBytes, System.Text.Json.JsonDocument.Parse(lines[1]).RootElement.GetProperty("procwatch.flood_cut_bytes").GetInt32());
+        Assert.Contains(ProcWatch.Daemon.Outputs.ClickHouse.ClickHouseSchema.Columns, c => c.Name == "procwatch.flood_cut_bytes");
+    }
+
     [Fact]
     public void Under_the_bound_events_are_written_whole()
     {

@@ -94,6 +94,7 @@ internal sealed class ClickHouseRowWriter
         }
         ClickHouseWhatRanColumns.Write(ref w, e);
         if (e is ExecFailedEvent failed) ClickHouseExecFailureColumns.Write(ref w, failed);
+        if (e.FloodCutBytes > 0) w.Number("procwatch.flood_cut_bytes"u8, e.FloodCutBytes);
         w.EndObject();
         w.EndLine();
     }

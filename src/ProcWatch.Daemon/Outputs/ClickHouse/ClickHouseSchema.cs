@@ -90,6 +90,8 @@ internal static class ClickHouseSchema
         ("procwatch.exec_failure.syscall", "String", true),
         ("procwatch.exec_failure.filename", "String", false),
         ("procwatch.exec_failure.caller_executable", "String", false),
+        // A flooding user's line had its arguments cut (docs/alerts-and-floods.md): how many bytes, so a row never looks whole when it is not.
+        ("procwatch.flood_cut_bytes", "UInt32", false),
     ];
 
     /// <summary>The columns of the first schema (issue 14); those after them are what a migration adds.</summary>

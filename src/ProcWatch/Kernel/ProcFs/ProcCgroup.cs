@@ -115,6 +115,32 @@ internal static class ContainerId
         return ContainerdCgroup.TryParse(path, out container);
     }
 
+    /// <summary>
+    /// True when <paramref name="path"/> lies in a user's delegated subtree (systemd's
+    /// <c>user@UID.service</c>), where that user names the cgroups: a name there proves nothing
+    /// about a root runtime's container (rootless containers live there too, as the user's).
+    /// </summary>
+    public static bool IsInUserSubtree(string path)
+    {
+        ReadOnlySpan<char> rest = path;
+        while (true)
+        {
+            int at = rest.IndexOf("/user@", StringComparison.Ordinal);
+            if (at < 0)
+                return false;
+            rest = rest[(at + "/user@".Length)..];
+            int digits = 0;
+            while (digits < rest.Length && char.IsAsciiDigit(rest[digits]))
+                digits++;
+            if (digits > 0 && rest[digits..].StartsWith(".service", StringComparison.Ordinal))
+            {
+                ReadOnlySpan<char> after = rest[(digits + ".service".Length)..];
+                if (after.IsEmpty || after[0] == '/')
+                    return true;
+            }
+        }
+    }
+
     private static string? ParentSegment(ReadOnlySpan<char> rest)
     {
         int slash = rest.LastIndexOf('/');

@@ -115,8 +115,12 @@ public sealed class ClickHouseSinkTests(ClickHouseFixture fixture)
             Assert.True(sink.Counters.Dropped > 0, "nothing was lost: the disk did not fill");
             Assert.True(sink.PendingRows > 0, "nothing was spooled");
             Assert.Equal(0, sink.Counters.Written);
-            string line = Assert.Single(log, l => l.Contains("lost", StringComparison.Ordinal) && l.Contains("cannot write the spool", StringComparison.Ordinal));
-            Assert.Contains("No space left on device", line, StringComparison.Ordinal);
+            // Said once per spell of failures, not once per batch: a batch sealed small by the clock
+            // (a slow machine) can still fit after a refused one and end the spell, so a few spells
+            // may be reported; thousands of lost rows never make thousands of lines.
+            string[] lines = [.. log.Where(l => l.Contains("lost", StringComparison.Ordinal) && l.Contains("cannot write the spool", StringComparison.Ordinal))];
+            Assert.InRange(lines.Length, 1, 5);
+            Assert.All(lines, l => Assert.Contains("No space left on device", l, StringComparison.Ordinal));
         }
         finally
         {

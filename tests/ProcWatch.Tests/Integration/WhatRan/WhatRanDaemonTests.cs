@@ -211,23 +211,54 @@ public sealed class WhatRanDaemonTests
         {
             mine = EventFiles.ForPids(EventFiles.Lines(dir.Path), pids.ToHashSet()).Where(e => e.Args().Contains(token)).ToList();
             return Alerts(mine, pythonPid).Contains("python-script-hash") && Alerts(mine, bashPid).Contains("bash-script-path")
-                && pids.All(p => mine.Any(e => e.Str("event.action") == "exec" && e.Str("process.pid") == p.ToString()));
+                && pids.All(p => mine.Any(e => e.Str("event.action") == "exec" && e.Str("process.pid") == p.ToString()))
+                && ScriptHashesSettled(mine, pids);
         }, Deadline, () => $"script rules did not fire: {string.Join("\n", mine)}\nstderr:\n{daemon.Stderr}");
 
-        AssertScript(ExecOf(mine, shebangPid), "shebang", shebang);
-        AssertScript(ExecOf(mine, pythonPid), "argument", python);
-        AssertScript(ExecOf(mine, bashPid), "argument", bash);
+        AssertScript(mine, ExecOf(mine, shebangPid), "shebang", shebang);
+        AssertScript(mine, ExecOf(mine, pythonPid), "argument", python);
+        AssertScript(mine, ExecOf(mine, bashPid), "argument", bash);
         JsonElement inline = ExecOf(mine, inlinePid);
         Assert.Equal("inline", inline.Str("procwatch.script.type"));
         Assert.Null(inline.Str("procwatch.script.path"));
     }
 
-    private static void AssertScript(JsonElement exec, string type, string path)
+    /// <summary>
+    /// The exec names its script and carries the script's hash, or (the inline time budget spent
+    /// on a loaded machine) says "pending" and a follow-up "hash" event of the same process does.
+    /// </summary>
+    private static void AssertScript(List<JsonElement> events, JsonElement exec, string type, string path)
     {
         Assert.Equal(type, exec.Str("procwatch.script.type"));
         Assert.Equal(path, exec.Str("procwatch.script.path"));
-        Assert.Equal(Sha256Of(path), exec.Str("procwatch.script.hash.sha256"));
+        if (exec.Str("procwatch.script.hash.sha256") is { } inline)
+        {
+            Assert.Equal(Sha256Of(path), inline);
+            return;
+        }
+        Assert.Equal("pending", exec.Str("procwatch.script.hash_status"));
+        JsonElement? followUp = ScriptFollowUp(events, exec);
+        Assert.True(followUp.HasValue, $"no hash follow-up for the pending script of {exec.Str("process.entity_id")}");
+        Assert.Equal(path, followUp.Value.Str("file.path"));
+        Assert.Equal(Sha256Of(path), followUp.Value.Str("file.hash.sha256"));
     }
+
+    /// <summary>The "hash" event that completes <paramref name="exec"/>'s pending script hash, if it came.</summary>
+    private static JsonElement? ScriptFollowUp(List<JsonElement> events, JsonElement exec)
+    {
+        string? entity = exec.Str("process.entity_id");
+        foreach (JsonElement e in events)
+        {
+            if (e.Str("event.action") == "hash" && e.Str("procwatch.hash_target") == "script" && e.Str("process.entity_id") == entity)
+                return e;
+        }
+        return null;
+    }
+
+    /// <summary>Every exec of these pids that names a script has its hash, inline or by its follow-up.</summary>
+    private static bool ScriptHashesSettled(List<JsonElement> events, int[] pids) =>
+        events.Where(e => e.Str("event.action") == "exec" && e.Str("procwatch.script.hash_status") == "pending" && pids.Contains(int.Parse(e.Str("process.pid")!)))
+            .All(e => ScriptFollowUp(events, e).HasValue);
 
     /// <summary>
     /// The pid's exec event, the one with a script when there are two (on a host loaded past
