@@ -85,7 +85,7 @@ internal sealed class ExecCapture : IDisposable
         {
             return false;
         }
-        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, out ExecCaptureProgram? program, out failure))
+        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, options.TreeMembers, out ExecCaptureProgram? program, out failure))
         {
             return false;
         }

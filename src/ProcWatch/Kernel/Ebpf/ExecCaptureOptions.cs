@@ -37,6 +37,14 @@ internal sealed class ExecCaptureOptions
     internal IReadOnlyList<int>? TreeRoots { get; init; }
 
     /// <summary>
+    /// With <see cref="TreeRoots"/>: the processes the caller's own table already placed in the
+    /// tree (its seed, read before the programs load). A member whose parent ended meanwhile is
+    /// reparented away from the roots, and the kernel's /proc walk after attach would miss it;
+    /// these are put in the tree as they are.
+    /// </summary>
+    internal IReadOnlyList<int>? TreeMembers { get; init; }
+
+    /// <summary>
     /// An exec the kernel filter leaves out still leaves a small marker in the ring (kind and
     /// kernel time, 24 bytes): the completeness cross-check counts it, since the connector
     /// counts every exec of the host. Off only in tests that count the ring.

@@ -89,7 +89,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// type's failure (<see cref="FailureStep.EveryAttachType"/>), or the one failure that
     /// stops them all (no object, no privilege, lockdown).
     /// </summary>
-    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
+    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
     {
         program = null;
         byte[]? image = BpfObjectParts.ReadEmbedded(ResourceName);
@@ -107,7 +107,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 failures.Add(new AttachAttempt(mode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, AttachVariable)));
                 continue;
             }
-            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, treeRoots, out program, out Failure why, out bool fatal))
+            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, treeRoots, treeMembers, out program, out Failure why, out bool fatal))
             {
                 program.AttachFailures = failures;
                 failure = default;
@@ -125,7 +125,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     }
 
     /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
-    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots,
+    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers,
         [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure, out bool fatal)
     {
         program = null;
@@ -215,6 +215,10 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 if (filtersTree)
                 {
                     rc = WatchedTree.AddRoots(Libbpf.bpf_map__fd(tree), treeRoots!);
+                    // The caller's own tree as it stood before this load (its seed), so that a
+                    // member reparented away from the roots since then is still the kernel's.
+                    if (rc == 0 && treeMembers is not null)
+                        WatchedTree.AddMembers(Libbpf.bpf_map__fd(tree), Libbpf.bpf_map__fd(treeState), treeMembers);
                     if (rc != 0)
                     {
                         fatal = true;

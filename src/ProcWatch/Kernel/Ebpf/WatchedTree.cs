@@ -31,6 +31,22 @@ internal static unsafe class WatchedTree
         return 0;
     }
 
+    /// <summary>Processes the caller already counts in the tree (members until they exit); the map full (or unusable) opens the filter.</summary>
+    internal static void AddMembers(int treeFd, int stateFd, IReadOnlyList<int> members)
+    {
+        byte value = (byte)tree_entry.TREE_MEMBER;
+        foreach (int pid in members)
+        {
+            uint key = (uint)pid;
+            int rc = Libbpf.bpf_map_update_elem(treeFd, &key, &value, 1 /* BPF_NOEXIST: a root stays a root */);
+            if (rc != 0 && rc != -EEXIST)
+            {
+                Open(stateFd);
+                return;
+            }
+        }
+    }
+
     /// <summary>The live descendants of the roots; the map full (or unusable) opens the filter.</summary>
     internal static void AddDescendants(int treeFd, int stateFd, IReadOnlyList<int> roots)
     {

@@ -91,6 +91,38 @@ public sealed class KernelFilterTests
         }
     }
 
+    [KernelFact]
+    public void TreeFilter_TheCallersSeededMembersStayInTheTree_ThoughNotBelowARoot()
+    {
+        // The enrichment's seed placed a process in the tree; by the time the programs load,
+        // its parent may have ended and it was reparented away from the roots. The kernel's
+        // tree starts from the seed too (TreeMembers), so its execs still come.
+        string token = ExecCollector.NewToken();
+        string dir = Directory.CreateTempSubdirectory("procwatch-tree-").FullName;
+        using Process root = Process.Start("/bin/sleep", ["600"])!;
+        try
+        {
+            string memberGo = MakeFifo(dir, "member"), outsideGo = MakeFifo(dir, "outside");
+            using Process member = Process.Start("/bin/sh", ["-c", $"read x < {memberGo}; /bin/true {token}-member; (/bin/true {token}-memberchild)"])!;
+            using Process outside = Process.Start("/bin/sh", ["-c", $"read x < {outsideGo}; /bin/true {token}-outside"])!;
+            using var ring = RingRecords.Start(new ExecCaptureOptions { TreeRoots = [root.Id], TreeMembers = [member.Id] });
+            File.WriteAllText(outsideGo, "go\n");
+            File.WriteAllText(memberGo, "go\n");
+            Assert.True(member.WaitForExit(TimeSpan.FromSeconds(30)) && outside.WaitForExit(TimeSpan.FromSeconds(30)));
+
+            ring.WaitForExecs(token, 2);
+            ring.Capture.DrainNow();
+            string[] seen = [.. ring.Execs(token).Select(r => r.Argv[1]).Order()];
+            Assert.Equal([$"{token}-member", $"{token}-memberchild"], seen);
+        }
+        finally
+        {
+            root.Kill();
+            root.WaitForExit();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static bool HasChild(int pid) =>
         File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim().Length > 0;
 
