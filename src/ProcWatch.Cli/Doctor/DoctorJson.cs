@@ -39,15 +39,7 @@ internal static class DoctorJson
             w.WriteEndArray();
             NullableString(w, "lockdown", e.Lockdown);
             NullableString(w, "attach_mode", e.AttachMode);
-            w.WriteStartArray("attach_failures");
-            foreach (AttachFailure failure in e.AttachFailures)
-            {
-                w.WriteStartObject();
-                w.WriteString("mode", failure.Mode);
-                w.WriteString("reason", failure.Reason);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            AttachFailures(w, e.AttachFailures);
             w.WriteEndObject();
 
             if (report.Prevention is { } prevention)
@@ -56,15 +48,7 @@ internal static class DoctorJson
                 w.WriteString("level", Kernel.Enforcement.DenyLevels.Name(prevention.Level));
                 NullableString(w, "attach_mode", prevention.AttachMode);
                 Reason(w, prevention.Reason);
-                w.WriteStartArray("attach_failures");
-                foreach (AttachFailure failure in prevention.Failures)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("mode", failure.Mode);
-                    w.WriteString("reason", failure.Reason);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                AttachFailures(w, prevention.Failures);
                 w.WriteEndObject();
             }
 
@@ -124,6 +108,20 @@ internal static class DoctorJson
         }
         buffer.Write("\n"u8);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Each rung of an attach ladder that did not work, best first (eBPF capture, deny).</summary>
+    private static void AttachFailures(Utf8JsonWriter w, IEnumerable<AttachFailure> failures)
+    {
+        w.WriteStartArray("attach_failures");
+        foreach (AttachFailure failure in failures)
+        {
+            w.WriteStartObject();
+            w.WriteString("mode", failure.Mode);
+            w.WriteString("reason", failure.Reason);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void Reason(Utf8JsonWriter w, string? reason) => NullableString(w, "reason", reason);

@@ -14,18 +14,10 @@ internal static class FleetAlertsCommand
 
     private static readonly Option<bool> Json = new("--json") { Description = "One JSON object per rule and host" };
 
-    public static Command Build()
-    {
-        var command = new Command("alerts", "Alerts by rule and host") { Since, Host, Json };
-        FleetConnection.AddTo(command);
-        command.SetAction(result =>
-        {
-            TimeSpan since = FleetConnection.Since(result, Since);
-            using FleetStore store = FleetConnection.Open(result);
-            return Run(store, since, result.GetValue(Host), result.GetValue(Json), Console.Out);
-        });
-        return command;
-    }
+    public static Command Build() => FleetConnection.WithStore(
+        new Command("alerts", "Alerts by rule and host") { Since, Host, Json },
+        result => (Since: FleetConnection.Since(result, Since), Host: result.GetValue(Host), Json: result.GetValue(Json)),
+        (store, a) => Run(store, a.Since, a.Host, a.Json, Console.Out));
 
     public static int Run(FleetStore store, TimeSpan since, string? host, bool json, TextWriter output)
     {

@@ -46,7 +46,24 @@ internal static class FleetConnection
         HelpName = "TABLE",
     };
 
-    public static void AddTo(Command command)
+    /// <summary>
+    /// <paramref name="command"/> with the store's options, and its action: <paramref name="parse"/>
+    /// reads and checks the command's own values first (a bad one is a usage error before any
+    /// connection), then the store is opened for <paramref name="run"/> and closed after it.
+    /// </summary>
+    public static Command WithStore<TArgs>(Command command, Func<ParseResult, TArgs> parse, Func<FleetStore, TArgs, int> run)
+    {
+        AddTo(command);
+        command.SetAction(result =>
+        {
+            TArgs args = parse(result);
+            using FleetStore store = Open(result);
+            return run(store, args);
+        });
+        return command;
+    }
+
+    private static void AddTo(Command command)
     {
         command.Options.Add(Config);
         command.Options.Add(Url);

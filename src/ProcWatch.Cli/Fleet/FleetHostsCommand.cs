@@ -25,18 +25,10 @@ internal static class FleetHostsCommand
 
     private static readonly Option<bool> QuietOnly = new("--quiet") { Description = "Only the hosts that went quiet" };
 
-    public static Command Build()
-    {
-        var command = new Command("hosts", "Every host's last heartbeat; the quiet ones marked") { Since, Json, QuietOnly };
-        FleetConnection.AddTo(command);
-        command.SetAction(result =>
-        {
-            TimeSpan since = FleetConnection.Since(result, Since);
-            using FleetStore store = FleetConnection.Open(result);
-            return Run(store, since, result.GetValue(Json), result.GetValue(QuietOnly), Console.Out);
-        });
-        return command;
-    }
+    public static Command Build() => FleetConnection.WithStore(
+        new Command("hosts", "Every host's last heartbeat; the quiet ones marked") { Since, Json, QuietOnly },
+        result => (Since: FleetConnection.Since(result, Since), Json: result.GetValue(Json), QuietOnly: result.GetValue(QuietOnly)),
+        (store, a) => Run(store, a.Since, a.Json, a.QuietOnly, Console.Out));
 
     public static int Run(FleetStore store, TimeSpan since, bool json, bool quietOnly, TextWriter output)
     {

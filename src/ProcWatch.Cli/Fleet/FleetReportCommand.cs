@@ -24,18 +24,10 @@ internal static class FleetReportCommand
         DefaultValueFactory = _ => ReportCommand.DefaultOutput,
     };
 
-    public static Command Build()
-    {
-        var command = new Command("report", "The HTML report of one host's stored events") { Host, Since, Output };
-        FleetConnection.AddTo(command);
-        command.SetAction(result =>
-        {
-            TimeSpan since = FleetConnection.Since(result, Since);
-            using FleetStore store = FleetConnection.Open(result);
-            return Run(store, result.GetValue(Host)!, since, result.GetValue(Output)!, Console.Out);
-        });
-        return command;
-    }
+    public static Command Build() => FleetConnection.WithStore(
+        new Command("report", "The HTML report of one host's stored events") { Host, Since, Output },
+        result => (Host: result.GetValue(Host)!, Since: FleetConnection.Since(result, Since), Output: result.GetValue(Output)!),
+        (store, a) => Run(store, a.Host, a.Since, a.Output, Console.Out));
 
     public static int Run(FleetStore store, string host, TimeSpan since, string output, TextWriter where)
     {

@@ -24,20 +24,18 @@ internal static class FleetSearchCommand
 
     private static readonly Option<bool> Json = new("--json") { Description = "One JSON object per exec (the stored columns)" };
 
-    public static Command Build()
+    public static Command Build() => FleetConnection.WithStore(
+        new Command("search", "Execs across the fleet whose executable, command line or hash match") { Pattern, Since, Host, User, Limit, Json },
+        result => (Query: QueryOf(result), Json: result.GetValue(Json)),
+        (store, a) => Run(store, a.Query, a.Json, Console.Out));
+
+    private static Query QueryOf(ParseResult result)
     {
-        var command = new Command("search", "Execs across the fleet whose executable, command line or hash match") { Pattern, Since, Host, User, Limit, Json };
-        FleetConnection.AddTo(command);
-        command.SetAction(result =>
-        {
-            TimeSpan since = FleetConnection.Since(result, Since);
-            int limit = result.GetValue(Limit);
-            if (limit is < 1 or > FleetStore.MaxRows)
-                throw new UsageException($"--limit must be 1..{FleetStore.MaxRows}");
-            using FleetStore store = FleetConnection.Open(result);
-            return Run(store, new Query(result.GetValue(Pattern)!, since, result.GetValue(Host), result.GetValue(User), limit), result.GetValue(Json), Console.Out);
-        });
-        return command;
+        TimeSpan since = FleetConnection.Since(result, Since);
+        int limit = result.GetValue(Limit);
+        if (limit is < 1 or > FleetStore.MaxRows)
+            throw new UsageException($"--limit must be 1..{FleetStore.MaxRows}");
+        return new Query(result.GetValue(Pattern)!, since, result.GetValue(Host), result.GetValue(User), limit);
     }
 
     public sealed record Query(string Pattern, TimeSpan Since, string? Host, string? User, int Limit);

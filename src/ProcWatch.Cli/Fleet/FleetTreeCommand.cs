@@ -22,17 +22,10 @@ internal static class FleetTreeCommand
 
     private static readonly Option<bool> Json = new("--json") { Description = "One JSON object per process, with its relation and depth" };
 
-    public static Command Build()
-    {
-        var command = new Command("tree", "A process's ancestors and descendants across the stored events") { Entity, Json };
-        FleetConnection.AddTo(command);
-        command.SetAction(result =>
-        {
-            using FleetStore store = FleetConnection.Open(result);
-            return Run(store, result.GetValue(Entity)!, result.GetValue(Json), Console.Out);
-        });
-        return command;
-    }
+    public static Command Build() => FleetConnection.WithStore(
+        new Command("tree", "A process's ancestors and descendants across the stored events") { Entity, Json },
+        result => (Entity: result.GetValue(Entity)!, Json: result.GetValue(Json)),
+        (store, a) => Run(store, a.Entity, a.Json, Console.Out));
 
     /// <summary>One process as the store knows it.</summary>
     private sealed record Node(string EntityId, string Parent, long Pid, string Time, long FirstUs, string Host, string User, string CommandLine,

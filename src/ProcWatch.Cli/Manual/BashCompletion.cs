@@ -10,26 +10,34 @@ internal static class BashCompletion
     {
         List<CatalogCommand> commands = CommandCatalog.Walk(root);
         var sh = new StringBuilder();
-        sh.Append("# bash completion for procwatch -*- shell-script -*-\n");
-        sh.Append("# Written by `procwatch __completions bash` from the definitions --help prints.\n\n");
-        sh.Append("_procwatch()\n{\n");
-        sh.Append("    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} path= word candidate i words\n");
-        sh.Append("    for ((i = 1; i < COMP_CWORD; i++)); do\n");
-        sh.Append("        word=${COMP_WORDS[i]}\n");
-        sh.Append("        if [[ $word == -- ]]; then\n");
-        sh.Append("            # After --: the command to run, then its arguments.\n");
-        sh.Append("            if ((i == COMP_CWORD - 1)); then COMPREPLY=($(compgen -c -- \"$cur\")); else COMPREPLY=($(compgen -f -- \"$cur\")); fi\n");
-        sh.Append("            return\n");
-        sh.Append("        fi\n");
-        sh.Append("        candidate=${path:+$path/}$word\n");
-        sh.Append("        case $candidate in\n");
-        sh.Append("            ").Append(string.Join('|', commands.Skip(1).Select(c => c.Path.Replace(' ', '/')))).Append(") path=$candidate ;;\n");
-        sh.Append("        esac\n");
-        sh.Append("    done\n\n");
-        sh.Append("    case $path in\n");
+        // The words before the cursor lead to a command path ("fleet/schema"); after "--"
+        // come the command to run and its arguments.
+        sh.Append($$"""
+            # bash completion for procwatch -*- shell-script -*-
+            # Written by `procwatch __completions bash` from the definitions --help prints.
+
+            _procwatch()
+            {
+                local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} path= word candidate i words
+                for ((i = 1; i < COMP_CWORD; i++)); do
+                    word=${COMP_WORDS[i]}
+                    if [[ $word == -- ]]; then
+                        # After --: the command to run, then its arguments.
+                        if ((i == COMP_CWORD - 1)); then COMPREPLY=($(compgen -c -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+                        return
+                    fi
+                    candidate=${path:+$path/}$word
+                    case $candidate in
+                        {{CommandCatalog.SubcommandPaths(commands)}}) path=$candidate ;;
+                    esac
+                done
+
+                case $path in
+
+            """);
         foreach (CatalogCommand c in commands)
         {
-            sh.Append("        ").Append(c.Path.Length == 0 ? "''" : c.Path.Replace(' ', '/')).Append(")\n");
+            sh.Append("        ").Append(CommandCatalog.CaseLabel(c)).Append(")\n");
             sh.Append("            case $prev in\n");
             foreach (Option option in c.Options)
             {
@@ -50,10 +58,13 @@ internal static class BashCompletion
                 sh.Append("            [[ $cur == -* ]] || COMPREPLY=($(compgen -f -- \"$cur\"))\n");
             sh.Append("            ;;\n");
         }
-        sh.Append("    esac\n");
-        sh.Append("    COMPREPLY+=($(compgen -W \"$words\" -- \"$cur\"))\n");
-        sh.Append("}\n");
-        sh.Append("complete -o filenames -F _procwatch procwatch\n");
+        sh.Append("""
+                esac
+                COMPREPLY+=($(compgen -W "$words" -- "$cur"))
+            }
+            complete -o filenames -F _procwatch procwatch
+
+            """);
         return sh.ToString();
     }
 }

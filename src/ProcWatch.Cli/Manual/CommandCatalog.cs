@@ -36,6 +36,12 @@ internal static class CommandCatalog
         }
     }
 
+    /// <summary>The shell completions' name for a command: its path with slashes (<c>fleet/schema</c>), <c>''</c> for the root.</summary>
+    public static string CaseLabel(CatalogCommand command) => command.Path.Length == 0 ? "''" : command.Path.Replace(' ', '/');
+
+    /// <summary>Every subcommand's <see cref="CaseLabel"/> as one shell case pattern (<c>daemon|fleet|fleet/schema</c>).</summary>
+    public static string SubcommandPaths(List<CatalogCommand> commands) => string.Join('|', commands.Skip(1).Select(CaseLabel));
+
     /// <summary>Every spelling that starts with a dash, short ones first: <c>-e, --events</c>.</summary>
     public static List<string> Names(Option option) =>
         option.Aliases.Prepend(option.Name)

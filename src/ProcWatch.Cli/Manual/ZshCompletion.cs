@@ -10,25 +10,31 @@ internal static class ZshCompletion
     {
         List<CatalogCommand> commands = CommandCatalog.Walk(root);
         var zsh = new StringBuilder();
-        zsh.Append("#compdef procwatch\n");
-        zsh.Append("# Written by `procwatch __completions zsh` from the definitions --help prints.\n\n");
-        zsh.Append("_procwatch() {\n");
-        zsh.Append("  local i candidate cmdpath= start=1\n");
-        zsh.Append("  for (( i = 2; i < CURRENT; i++ )); do\n");
-        zsh.Append("    if [[ ${words[i]} == -- ]]; then\n");
-        zsh.Append("      # After --: the command to run, completed as its own command line.\n");
-        zsh.Append("      shift $i words; (( CURRENT -= i )); _normal; return\n");
-        zsh.Append("    fi\n");
-        zsh.Append("    candidate=${cmdpath:+$cmdpath/}${words[i]}\n");
-        zsh.Append("    case $candidate in\n");
-        zsh.Append("      (").Append(string.Join('|', commands.Skip(1).Select(c => c.Path.Replace(' ', '/')))).Append(") cmdpath=$candidate; start=$i ;;\n");
-        zsh.Append("    esac\n");
-        zsh.Append("  done\n");
-        zsh.Append("  if (( start > 1 )); then shift $(( start - 1 )) words; (( CURRENT -= start - 1 )); fi\n");
-        zsh.Append("  case $cmdpath in\n");
+        // The words before the cursor lead to a command path ("fleet/schema"), which is shifted
+        // off so that _arguments sees that command's words; after "--" comes a command line.
+        zsh.Append($$"""
+            #compdef procwatch
+            # Written by `procwatch __completions zsh` from the definitions --help prints.
+
+            _procwatch() {
+              local i candidate cmdpath= start=1
+              for (( i = 2; i < CURRENT; i++ )); do
+                if [[ ${words[i]} == -- ]]; then
+                  # After --: the command to run, completed as its own command line.
+                  shift $i words; (( CURRENT -= i )); _normal; return
+                fi
+                candidate=${cmdpath:+$cmdpath/}${words[i]}
+                case $candidate in
+                  ({{CommandCatalog.SubcommandPaths(commands)}}) cmdpath=$candidate; start=$i ;;
+                esac
+              done
+              if (( start > 1 )); then shift $(( start - 1 )) words; (( CURRENT -= start - 1 )); fi
+              case $cmdpath in
+
+            """);
         foreach (CatalogCommand c in commands)
         {
-            zsh.Append("    (").Append(c.Path.Length == 0 ? "''" : c.Path.Replace(' ', '/')).Append(")\n");
+            zsh.Append("    (").Append(CommandCatalog.CaseLabel(c)).Append(")\n");
             zsh.Append("      _arguments -s -S");
             foreach (Option option in c.Options)
                 zsh.Append(" \\\n        ").Append(Spec(option));

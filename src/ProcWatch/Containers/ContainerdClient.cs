@@ -68,18 +68,7 @@ internal sealed class ContainerdClient(string socketPath, string stateDirectory)
                 else if (f == 3)
                     image = ProtobufReader.Text(value);
             }
-            (string? imageName, string? tag) = ImageReference.Split(image);
-            var identity = new ContainerIdentity
-            {
-                Id = id,
-                Name = labels.GetValueOrDefault(KubernetesLabels.ContainerName) ?? id,
-                ImageName = imageName,
-                ImageTag = tag,
-                Runtime = "containerd",
-                Labels = labels.Count == 0 ? null : labels,
-                Resolved = true,
-            };
-            return KubernetesLabels.WithPod(identity, labels);
+            return KubernetesLabels.CriContainer(id, "containerd", runtimeName: id, image, labels);
         }
         return null;
     }

@@ -58,18 +58,10 @@ internal sealed class CrioStateReader(string runRoot) : IContainerRuntimeReader
             if (!labels.ContainsKey(key) && DockerStateReader.StringOf(annotations, key) is { } value)
                 KubernetesLabels.TryAdd(labels, key, value);
         }
-        (string? imageName, string? tag) = ImageReference.Split(DockerStateReader.StringOf(annotations, "io.kubernetes.cri-o.ImageName"));
-        var identity = new ContainerIdentity
-        {
-            Id = id,
-            Name = labels.GetValueOrDefault(KubernetesLabels.ContainerName) ?? DockerStateReader.StringOf(annotations, "io.kubernetes.cri-o.ContainerName"),
-            ImageName = imageName,
-            ImageTag = tag,
-            Runtime = "cri-o",
-            Labels = labels.Count == 0 ? null : labels,
-            Resolved = true,
-        };
-        return KubernetesLabels.WithPod(identity, labels);
+        return KubernetesLabels.CriContainer(id, "cri-o",
+            runtimeName: DockerStateReader.StringOf(annotations, "io.kubernetes.cri-o.ContainerName"),
+            image: DockerStateReader.StringOf(annotations, "io.kubernetes.cri-o.ImageName"),
+            labels);
     }
 
     private static Dictionary<string, string> LabelsOf(JsonElement map)

@@ -24,6 +24,27 @@ internal static class KubernetesLabels
         return true;
     }
 
+    /// <summary>
+    /// A container that kubelet created through CRI (containerd, CRI-O): named as the pod spec
+    /// names it when kubelet's label says so, else <paramref name="runtimeName"/>; the pod fields
+    /// from the labels.
+    /// </summary>
+    public static ContainerIdentity CriContainer(string id, string runtime, string? runtimeName, string? image, Dictionary<string, string> labels)
+    {
+        (string? imageName, string? tag) = ImageReference.Split(image);
+        var identity = new ContainerIdentity
+        {
+            Id = id,
+            Name = labels.GetValueOrDefault(ContainerName) ?? runtimeName,
+            ImageName = imageName,
+            ImageTag = tag,
+            Runtime = runtime,
+            Labels = labels.Count == 0 ? null : labels,
+            Resolved = true,
+        };
+        return WithPod(identity, labels);
+    }
+
     /// <summary>The identity with the pod fields filled from the labels (any runtime).</summary>
     public static ContainerIdentity WithPod(ContainerIdentity identity, IReadOnlyDictionary<string, string>? labels)
     {

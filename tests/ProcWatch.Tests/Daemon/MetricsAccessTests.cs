@@ -31,12 +31,7 @@ public sealed class MetricsAccessTests(ITestOutputHelper output)
             actions: [alert]
         """;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => ClickHouse.ClickHouseServer.FreePort();
 
     [KernelFact]
     public async Task Idle_connections_held_by_another_user_do_not_starve_a_scrape()

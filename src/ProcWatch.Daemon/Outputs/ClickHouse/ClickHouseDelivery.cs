@@ -234,15 +234,7 @@ internal sealed class ClickHouseDelivery(ClickHouseSettings settings, string nam
         Wake();
         while (spool.Count > 0 && _problem is null && grace.Elapsed < TimeSpan.FromSeconds(2))
             Thread.Sleep(10);
-        _stop.Cancel();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // The loop ends by cancellation; anything else was already reported.
-        }
+        BackgroundLoop.Stop(_stop, _loop);
         _client.Dispose();
         _stop.Dispose();
         _wake.Dispose();

@@ -157,16 +157,24 @@ internal sealed class ClickHouseSpool : IDisposable
         }
     }
 
-    /// <summary>The server accepted it (or it expired): forget it and delete the file.</summary>
-    public void Remove(SpoolEntry entry)
+    /// <summary>Takes the entry out of the queue and its totals; false when another caller already did.</summary>
+    private bool Forget(SpoolEntry entry)
     {
         lock (_gate)
         {
             if (!_entries.Remove(entry))
-                return;
+                return false;
             _bytes -= entry.Bytes;
             _rows -= entry.Rows;
+            return true;
         }
+    }
+
+    /// <summary>The server accepted it (or it expired): forget it and delete the file.</summary>
+    public void Remove(SpoolEntry entry)
+    {
+        if (!Forget(entry))
+            return;
         try { _directory.Delete(Path.GetFileName(entry.Path)); }
         catch (IOException) { }
     }
@@ -228,13 +236,8 @@ internal sealed class ClickHouseSpool : IDisposable
     /// <exception cref="IOException">The file cannot be moved (it is then deleted).</exception>
     public void Reject(SpoolEntry entry)
     {
-        lock (_gate)
-        {
-            if (!_entries.Remove(entry))
-                return;
-            _bytes -= entry.Bytes;
-            _rows -= entry.Rows;
-        }
+        if (!Forget(entry))
+            return;
         string name = Path.GetFileName(entry.Path);
         SetAside(name, name);
     }

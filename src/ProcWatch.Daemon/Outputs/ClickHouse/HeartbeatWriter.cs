@@ -117,15 +117,7 @@ internal sealed class HeartbeatWriter : IDisposable
 
     public void Dispose()
     {
-        _stop.Cancel();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // Ends by cancellation.
-        }
+        BackgroundLoop.Stop(_stop, _loop);
         _client.Dispose();
         _stop.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.Connector;
 using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Text;
 
@@ -9,34 +10,28 @@ namespace ProcWatch.Kernel.Enforcement;
 internal static class DenialRecordParser
 {
     /// <param name="ruleOf">The rule at (generation, index); null when that generation is gone.</param>
-    internal static DeniedEvent? TryParse(ReadOnlySpan<byte> sample, Func<uint, uint, DenyRule?> ruleOf, EnforcementLevel programLevel, KernelClock clock, AccountNames accounts)
+    internal static unsafe DeniedEvent? TryParse(ReadOnlySpan<byte> sample, Func<uint, uint, DenyRule?> ruleOf, EnforcementLevel programLevel, KernelClock clock, AccountNames accounts)
     {
         if (!MemoryMarshal.TryRead(sample, out deny_record_header h) || h.kind != deny_record_header.DENY_RECORD_KIND)
             return null;
-        ReadOnlySpan<byte> data = sample[deny_record_header.Size..];
-        int total = h.filename_len + h.exe_len + h.cwd_len + h.argv_len;
-        if (total > data.Length)
+        var tail = new RecordTail(sample[deny_record_header.Size..]);
+        ReadOnlySpan<byte> filename = tail.Take(h.filename_len);
+        ReadOnlySpan<byte> exe = tail.Take(h.exe_len);
+        ReadOnlySpan<byte> cwd = tail.Take(h.cwd_len);
+        ReadOnlySpan<byte> argv = tail.Take(h.argv_len);
+        if (tail.Overrun)
             return null;
-        ReadOnlySpan<byte> filename = data[..h.filename_len];
-        ReadOnlySpan<byte> exe = data.Slice(h.filename_len, h.exe_len);
-        ReadOnlySpan<byte> cwd = data.Slice(h.filename_len + h.exe_len, h.cwd_len);
-        ReadOnlySpan<byte> argv = data.Slice(h.filename_len + h.exe_len + h.cwd_len, h.argv_len);
         DenyRule? rule = ruleOf(h.generation, h.rule);
         deny_record_flags flags = h.flags;
         bool anonymous = (flags & deny_record_flags.DENY_RECORD_EXE_ANONYMOUS) != 0;
         bool deleted = (flags & deny_record_flags.DENY_RECORD_EXE_DELETED) != 0 || h.exe_nlink == 0;
         bool argvKnown = (flags & deny_record_flags.DENY_RECORD_ARGV_UNKNOWN) == 0;
         IReadOnlyList<string>? args = argvKnown && !argv.IsEmpty ? ExecRecordParser.SplitArgv(argv) : null;
-        string comm;
-        unsafe
-        {
-            comm = ProcText.DecodeCString(new ReadOnlySpan<byte>(h.comm, 16));
-        }
         var process = new ProcessInfo
         {
             Pid = (int)h.tgid,
             ParentPid = (int)h.ppid,
-            Name = comm,
+            Name = ProcText.DecodeCString(MemoryMarshal.CreateReadOnlySpan(ref h.comm[0], CnProc.TASK_COMM_LEN)),
             Executable = anonymous ? null : ExecRecordParser.JoinPath(exe),
             ExecutableDeleted = deleted && !anonymous,
             ExecutableMemfd = anonymous,

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Kernel.Connector;
 
 namespace ProcWatch.Kernel.Enforcement;
 
@@ -123,5 +124,5 @@ internal unsafe struct deny_record_header
     public ushort argv_len;
     public int argc;
     public uint reserved0;
-    public fixed byte comm[16];
+    public fixed byte comm[CnProc.TASK_COMM_LEN];
 }

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using ProcWatch.Core;
 using ProcWatch.Events;
-using ProcWatch.Interop;
 using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.Ebpf;
 
 namespace ProcWatch.Kernel.Enforcement;
 
@@ -13,10 +12,8 @@ namespace ProcWatch.Kernel.Enforcement;
 /// <see cref="DeniedEvent"/> for every record its ring delivers (thread <c>procwatch-deny</c>).
 /// Nothing is pinned: disposing it, or the process dying, lifts every rule.
 /// </summary>
-internal sealed unsafe class DenyEnforcer : IEventSource
+internal sealed class DenyEnforcer : IEventSource
 {
-    private const int PollTimeoutMs = 100;
-
     private readonly IReadOnlyList<DenyRule> _initialRules;
     private readonly IReadOnlyList<string> _protectedPaths;
     private readonly IReadOnlyList<string>? _allowedModes;
@@ -26,11 +23,8 @@ internal sealed unsafe class DenyEnforcer : IEventSource
     private readonly KernelClock _clock = KernelClock.Shared;
     private DenyProgram? _program;
     private DenyPolicyWriter? _writer;
-    private nint _ring;
-    private GCHandle _self;
-    private Thread? _thread;
+    private LibbpfRingReader? _reader;
     private IEventSink? _sink;
-    private volatile bool _stopping;
     private long _malformed;
     private int _disposed;
 
@@ -97,18 +91,15 @@ internal sealed unsafe class DenyEnforcer : IEventSource
             _writer.Protect([1, Environment.ProcessId], ProtectedFiles());
             Remember(1, Policy.Rules);
             _writer.Apply(Policy);
-            _self = GCHandle.Alloc(this);
-            _ring = Libbpf.ring_buffer__new(program.Maps.Events, &OnSample, GCHandle.ToIntPtr(_self), null);
-            if (_ring == 0)
-                throw new IOException("opening the denial ring failed: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            _reader = LibbpfRingReader.TryOpen(program.Maps.Events, Deliver, sink, "denial ring", "a denial", out int errno)
+                ?? throw new IOException("opening the denial ring failed: " + FailureText.Errno(errno));
         }
         catch (IOException e)
         {
             Dispose();
             throw new ProcWatchException(FailureKind.SystemError, "deny rules: " + e.Message, e);
         }
-        _thread = new Thread(PollLoop) { IsBackground = true, Name = "procwatch-deny" };
-        _thread.Start();
+        _reader.Start("procwatch-deny");
     }
 
     /// <summary>Replaces the rules at once (the kernel never sees a mix). Compiles first: a bad set throws and changes nothing.</summary>
@@ -167,36 +158,6 @@ internal sealed unsafe class DenyEnforcer : IEventSource
         return files;
     }
 
-    private void PollLoop()
-    {
-        while (!_stopping)
-        {
-            int rc = Libbpf.ring_buffer__poll(_ring, PollTimeoutMs);
-            if (rc < 0 && rc != -Libc.EINTR)
-            {
-                _sink?.Fault(new ProcWatchException(FailureKind.SystemError, "reading the denial ring failed: " + Marshal.GetPInvokeErrorMessage(-rc)));
-                return;
-            }
-        }
-    }
-
-    [UnmanagedCallersOnly]
-    private static int OnSample(nint ctx, void* data, nuint size)
-    {
-        if (GCHandle.FromIntPtr(ctx).Target is not DenyEnforcer self)
-            return 0;
-        try
-        {
-            self.Deliver(new ReadOnlySpan<byte>(data, (int)Math.Min(size, int.MaxValue)));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            self._sink?.Fault(new ProcWatchException(FailureKind.SystemError, "handling a denial failed: " + e.Message, e));
-            return -1;
-        }
-        return 0;
-    }
-
     private void Deliver(ReadOnlySpan<byte> sample)
     {
         DeniedEvent? denied = DenialRecordParser.TryParse(sample, RuleOf, Level, _clock, AccountNames.Shared);
@@ -214,17 +175,7 @@ internal sealed unsafe class DenyEnforcer : IEventSource
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _stopping = true;
-        if (_thread is { IsAlive: true } t && t != Thread.CurrentThread)
-            t.Join();
-        if (_ring != 0)
-        {
-            Libbpf.ring_buffer__consume(_ring); // what is already there still reaches the sink
-            Libbpf.ring_buffer__free(_ring);
-            _ring = 0;
-        }
-        if (_self.IsAllocated)
-            _self.Free();
+        _reader?.Dispose(); // what is already in the ring still reaches the sink
         _program?.Dispose();
     }
 }

@@ -1,26 +1,23 @@
-using System.Diagnostics.CodeAnalysis;
-using ProcWatch.Interop;
+using ProcWatch.Kernel.Ebpf;
 
 namespace ProcWatch.Kernel.Enforcement;
 
 /// <summary>The file descriptors of deny.bpf.o's maps (valid while its <see cref="DenyProgram"/> lives).</summary>
 internal sealed record DenyMaps(int Events, int Counters, int Active, int Generations, int Rules, int Files, int Directories, int ProtectedTgids, int ProtectedFiles)
 {
-    internal static bool TryFind(nint obj, [NotNullWhen(true)] out DenyMaps? maps)
-    {
-        int Fd(string name)
-        {
-            nint map = Libbpf.bpf_object__find_map_by_name(obj, name);
-            return map == 0 ? -1 : Libbpf.bpf_map__fd(map);
-        }
-        maps = new DenyMaps(Fd("deny_events"), Fd("deny_counters"), Fd("deny_active"), Fd("deny_gens"), Fd("deny_rules"),
-            Fd("deny_files"), Fd("deny_dirs"), Fd("deny_protected_tgids"), Fd("deny_protected_files"));
-        if (maps.Events < 0 || maps.Counters < 0 || maps.Active < 0 || maps.Generations < 0 || maps.Rules < 0 ||
-            maps.Files < 0 || maps.Directories < 0 || maps.ProtectedTgids < 0 || maps.ProtectedFiles < 0)
-        {
-            maps = null;
-            return false;
-        }
-        return true;
-    }
+    /// <summary>The maps by their names in deny.bpf.c, each one a field below.</summary>
+    internal static readonly string[] Names =
+        ["deny_events", "deny_counters", "deny_active", "deny_gens", "deny_rules", "deny_files", "deny_dirs", "deny_protected_tgids", "deny_protected_files"];
+
+    /// <summary>The maps of a loaded object (the loader checked that each of <see cref="Names"/> is there).</summary>
+    internal static DenyMaps Of(SmallBpfObject obj) => new(
+        Events: obj.MapFd("deny_events"),
+        Counters: obj.MapFd("deny_counters"),
+        Active: obj.MapFd("deny_active"),
+        Generations: obj.MapFd("deny_gens"),
+        Rules: obj.MapFd("deny_rules"),
+        Files: obj.MapFd("deny_files"),
+        Directories: obj.MapFd("deny_dirs"),
+        ProtectedTgids: obj.MapFd("deny_protected_tgids"),
+        ProtectedFiles: obj.MapFd("deny_protected_files"));
 }

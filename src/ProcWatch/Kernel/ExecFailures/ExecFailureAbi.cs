@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ProcWatch.Kernel.Connector;
 
 namespace ProcWatch.Kernel.ExecFailures;
 
@@ -53,5 +54,5 @@ internal unsafe struct exec_failure_record
     public ushort cwd_len;
     public ushort argv_len;
     public ushort reserved0;
-    public fixed byte comm[16];
+    public fixed byte comm[CnProc.TASK_COMM_LEN];
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.Connector;
 using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Text;
 
@@ -8,16 +9,16 @@ namespace ProcWatch.Kernel.ExecFailures;
 /// <summary>Turns one exec_failure.bpf.c record into an <see cref="ExecFailedEvent"/>; null when it is malformed.</summary>
 internal static class ExecFailureRecordParser
 {
-    internal static ExecFailedEvent? TryParse(ReadOnlySpan<byte> sample, KernelClock clock, AccountNames accounts)
+    internal static unsafe ExecFailedEvent? TryParse(ReadOnlySpan<byte> sample, KernelClock clock, AccountNames accounts)
     {
         if (!MemoryMarshal.TryRead(sample, out exec_failure_record h) || h.kind != exec_failure_record.EXECFAIL_RECORD_KIND)
             return null;
-        ReadOnlySpan<byte> data = sample[exec_failure_record.Size..];
-        if (h.filename_len + h.cwd_len + h.argv_len > data.Length)
+        var tail = new RecordTail(sample[exec_failure_record.Size..]);
+        ReadOnlySpan<byte> filenameBytes = tail.Take(h.filename_len);
+        ReadOnlySpan<byte> cwdBytes = tail.Take(h.cwd_len);
+        ReadOnlySpan<byte> argv = tail.Take(h.argv_len);
+        if (tail.Overrun)
             return null;
-        ReadOnlySpan<byte> filenameBytes = data[..h.filename_len];
-        ReadOnlySpan<byte> cwdBytes = data.Slice(h.filename_len, h.cwd_len);
-        ReadOnlySpan<byte> argv = data.Slice(h.filename_len + h.cwd_len, h.argv_len);
         exec_failure_flags flags = h.flags;
         bool filenameKnown = (flags & exec_failure_flags.EXECFAIL_FILENAME_UNREADABLE) == 0;
         bool argvKnown = (flags & exec_failure_flags.EXECFAIL_ARGV_UNREADABLE) == 0;
@@ -26,16 +27,11 @@ internal static class ExecFailureRecordParser
         string? cwd = cwdKnown ? ExecRecordParser.JoinPath(cwdBytes) : null;
         bool atCwd = h.dirfd == exec_failure_record.AT_FDCWD;
         IReadOnlyList<string>? args = argvKnown ? ExecRecordParser.SplitArgv(argv) : null;
-        string comm;
-        unsafe
-        {
-            comm = ProcText.DecodeCString(new ReadOnlySpan<byte>(h.comm, 16));
-        }
         var process = new ProcessInfo
         {
             Pid = (int)h.tgid,
             ParentPid = (int)h.ppid,
-            Name = comm,
+            Name = ProcText.DecodeCString(MemoryMarshal.CreateReadOnlySpan(ref h.comm[0], CnProc.TASK_COMM_LEN)),
             Executable = TriedPath(filename, atCwd ? cwd : null),
             ExecutableSource = ExecutableSource.Ebpf,
             Args = args,

@@ -1,8 +1,7 @@
-using System.Runtime.InteropServices;
-using ProcWatch.Events;
 using ProcWatch.Core;
-using ProcWatch.Interop;
+using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
+using ProcWatch.Kernel.Ebpf;
 
 namespace ProcWatch.Kernel.ExecFailures;
 
@@ -11,20 +10,27 @@ namespace ProcWatch.Kernel.ExecFailures;
 /// posts an <see cref="ExecFailedEvent"/> for every record of its ring (thread
 /// <c>procwatch-execfail</c>). Records the ring could not hold are counted in the kernel and
 /// posted as <see cref="LostEvent"/>s (<see cref="LossReason.RingBufferFull"/>), so a flood of
-/// failures loses events loudly, never silently.
+/// failures loses events loudly, never silently. Not pinned: disposing it, or the death of
+/// the process, detaches the program.
 /// </summary>
-internal sealed unsafe class ExecFailureSource : IEventSource
+internal sealed class ExecFailureSource : IEventSource
 {
-    /// <summary>The ring's reader sleeps at most this long; the program wakes it at most every 10 ms (exec_failure.bpf.c).</summary>
-    private const int PollTimeoutMs = 100;
+    private const string EventsMap = "execfail_events";
+    private const string CountersMap = "execfail_counters";
+
+    /// <summary>exec_failure.bpf.o: its sys_exit program, tp_btf else raw_tp (both attach without tracefs).</summary>
+    private static readonly SmallBpfObject.Layout s_object = new(
+        ResourceName: "ExecFailures.BpfObject",
+        Subject: "the failed-exec eBPF object",
+        ScratchMap: "execfail_scratch",
+        RequiredMaps: [EventsMap, CountersMap],
+        AttachLadder: [("tp_btf", "execfail_exit_btf"), ("raw_tp", "execfail_exit_raw")]);
 
     private readonly KernelClock _clock = KernelClock.Shared;
-    private ExecFailureProgram? _program;
-    private nint _ring;
-    private GCHandle _self;
-    private Thread? _thread;
+    private SmallBpfObject? _program;
+    private int _countersFd;
+    private LibbpfRingReader? _reader;
     private IEventSink? _sink;
-    private volatile bool _stopping;
     private ulong _dropsReported;
     private long _malformed;
     private long _delivered;
@@ -36,7 +42,7 @@ internal sealed unsafe class ExecFailureSource : IEventSource
     internal string? AttachMode => _program?.AttachMode;
 
     /// <summary>Failures the kernel could not put in the ring (each one also reported as a <see cref="LostEvent"/>).</summary>
-    internal ulong Drops => _program is null ? 0 : _program.ReadCounter(exec_failure_counter.RING_DROPS) + _program.ReadCounter(exec_failure_counter.SCRATCH_MISSING);
+    internal ulong Drops => _program is null ? 0 : Counter(exec_failure_counter.RING_DROPS) + Counter(exec_failure_counter.SCRATCH_MISSING);
 
     internal long Delivered => Interlocked.Read(ref _delivered);
 
@@ -46,38 +52,20 @@ internal sealed unsafe class ExecFailureSource : IEventSource
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
-        if (!ExecFailureProgram.TryLoad(out ExecFailureProgram? program, out string? reason, out FailureKind kind))
-            throw new ProcWatchException(kind, "failed exec attempts (execfail) unavailable: " + reason);
+        // Its kind sorts the exit code: privilege, or a kernel without the hook.
+        if (!SmallBpfObject.TryLoad(s_object, allowedModes: null, out SmallBpfObject? program, out Failure failure))
+            throw new ProcWatchException(failure, "failed exec attempts (execfail) unavailable: ");
         _program = program;
-        _self = GCHandle.Alloc(this);
-        _ring = Libbpf.ring_buffer__new(program.EventsFd, &OnSample, GCHandle.ToIntPtr(_self), null);
-        if (_ring == 0)
+        _countersFd = program.MapFd(CountersMap);
+        _reader = LibbpfRingReader.TryOpen(program.MapFd(EventsMap), Deliver, sink, "failed-exec ring", "a failed exec", out int errno);
+        if (_reader is null)
         {
-            string why = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
             Dispose();
-            throw new ProcWatchException(FailureKind.SystemError, "failed exec attempts: opening the ring failed: " + why);
+            throw new ProcWatchException(FailureKind.SystemError, "failed exec attempts: opening the ring failed: " + FailureText.Errno(errno));
         }
-        _thread = new Thread(PollLoop) { IsBackground = true, Name = "procwatch-execfail" };
-        _thread.Start();
-    }
-
-    private void PollLoop()
-    {
-        while (!_stopping)
-        {
-            int rc = Libbpf.ring_buffer__poll(_ring, PollTimeoutMs);
-            if (rc < 0 && rc != -Libc.EINTR)
-            {
-                _sink?.Fault(new ProcWatchException(FailureKind.SystemError, "reading the failed-exec ring failed: " + Marshal.GetPInvokeErrorMessage(-rc)));
-                return;
-            }
-            // Records written without a wakeup (within 10 ms of the last one) are read here at
-            // the latest: poll reads nothing on a timeout, and a ring that filled up in a storm
-            // would send no wakeup again (a full ring takes no record, so none carries one).
-            if (rc == 0)
-                Libbpf.ring_buffer__consume(_ring);
-            ReportDrops();
-        }
+        // The program wakes the reader at most every 10 ms (exec_failure.bpf.c); what it wrote
+        // without a wakeup is read on the reader's poll timeout.
+        _reader.Start("procwatch-execfail", afterEachPoll: ReportDrops);
     }
 
     /// <summary>Posts what the kernel counted as dropped since the last report, once.</summary>
@@ -91,22 +79,7 @@ internal sealed unsafe class ExecFailureSource : IEventSource
         _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
     }
 
-    [UnmanagedCallersOnly]
-    private static int OnSample(nint ctx, void* data, nuint size)
-    {
-        if (GCHandle.FromIntPtr(ctx).Target is not ExecFailureSource self)
-            return 0;
-        try
-        {
-            self.Deliver(new ReadOnlySpan<byte>(data, (int)Math.Min(size, int.MaxValue)));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            self._sink?.Fault(new ProcWatchException(FailureKind.SystemError, "handling a failed exec failed: " + e.Message, e));
-            return -1;
-        }
-        return 0;
-    }
+    private ulong Counter(exec_failure_counter index) => _program!.SumPerCpu(_countersFd, (uint)index);
 
     private void Deliver(ReadOnlySpan<byte> sample)
     {
@@ -125,18 +98,7 @@ internal sealed unsafe class ExecFailureSource : IEventSource
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _stopping = true;
-        if (_thread is { IsAlive: true } t && t != Thread.CurrentThread)
-            t.Join();
-        if (_ring != 0)
-        {
-            Libbpf.ring_buffer__consume(_ring); // what is already there still reaches the sink
-            ReportDrops();
-            Libbpf.ring_buffer__free(_ring);
-            _ring = 0;
-        }
-        if (_self.IsAllocated)
-            _self.Free();
+        _reader?.Dispose(); // what is already in the ring still reaches the sink, and the last drops
         _program?.Dispose();
     }
 }
