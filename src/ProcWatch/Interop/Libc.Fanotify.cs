@@ -9,6 +9,7 @@ internal static partial class Libc
     internal const uint FAN_CLOEXEC = 0x1;
     internal const uint FAN_NONBLOCK = 0x2;
     internal const uint FAN_MARK_ADD = 0x1;
+    internal const uint FAN_MARK_REMOVE = 0x2;
     internal const uint FAN_MARK_IGNORED_MASK = 0x20;
     internal const uint FAN_MARK_FLUSH = 0x80;
     internal const uint FAN_MARK_FILESYSTEM = 0x100;

@@ -12,12 +12,19 @@ internal static class FileVersion
     // Offsets in struct statx (include/uapi/linux/stat.h).
     private const int ModeOffset = 28, InoOffset = 32, SizeOffset = 40, CtimeOffset = 96, MtimeOffset = 112, DevMajorOffset = 136, DevMinorOffset = 140;
 
-    public static unsafe bool TryRead(int fd, out ExecutableVersion version, out bool regular)
+    public static bool TryRead(int fd, out ExecutableVersion version, out bool regular) =>
+        TryRead(fd, "", AT_EMPTY_PATH, out version, out regular);
+
+    /// <summary>The version of the file <paramref name="path"/> names (links followed), without opening it: one system call.</summary>
+    public static bool TryRead(string path, out ExecutableVersion version, out bool regular) =>
+        TryRead(Libc.AT_FDCWD, path, 0, out version, out regular);
+
+    private static unsafe bool TryRead(int dirfd, string path, int flags, out ExecutableVersion version, out bool regular)
     {
         byte* buf = stackalloc byte[Libc.StatxSize];
         version = default;
         regular = false;
-        if (Libc.Statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buf) != 0)
+        if (Libc.Statx(dirfd, path, flags, STATX_BASIC_STATS, buf) != 0)
             return false;
         ushort mode = *(ushort*)(buf + ModeOffset);
         regular = (mode & 0xf000) == 0x8000;

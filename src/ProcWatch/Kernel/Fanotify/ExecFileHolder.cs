@@ -24,6 +24,19 @@ namespace ProcWatch.Kernel.Fanotify;
 /// The marks are evictable (they never pin an inode) and at most <see cref="MaxIgnoreMarks"/>
 /// (then all are flushed and rebuilt as files run again).
 /// </para>
+/// <para>
+/// Files that are never hashed as an executable are exec'd too: the ELF interpreter
+/// (ld-linux) is opened for execution by every dynamically linked exec, so without more it
+/// cost a notification (an open file put into this process, a read, a statx, a close) per exec
+/// of the host, a fifth of procwatch's CPU in an exec storm (bench/README.md, session 5). So a
+/// version notified again while its first descriptor is still held gets an ignore mark too
+/// ("quiet"): the held descriptor is the same version, as good as the new one. When the hold
+/// ages out, the mark is lifted through that descriptor and it is held one more
+/// <see cref="MaxAge"/> ("grace"): an exec during the quiet time is thus still held at least
+/// <see cref="MaxAge"/> after it, an exec during the grace is reported and quiets the file
+/// again, and a file that stopped running is let go. A storm of one dynamically linked
+/// program costs two notifications of its interpreter per <see cref="MaxAge"/>.
+/// </para>
 /// </summary>
 internal sealed class ExecFileHolder : IDisposable
 {
@@ -42,10 +55,12 @@ internal sealed class ExecFileHolder : IDisposable
     private long _taken;
     private long _ignoreMarks;
     private long _notifications;
+    private long _quieted;
     private int _liveIgnoreMarks;
     private uint _evictable = Libc.FAN_MARK_EVICTABLE;
 
-    private readonly record struct Held(SafeFileHandle File, long Stamp);
+    /// <param name="Quiet">An ignore mark stops the kernel reporting this inode; it is lifted through <paramref name="File"/> before the descriptor goes.</param>
+    private readonly record struct Held(SafeFileHandle File, long Stamp, bool Quiet = false);
 
     private ExecFileHolder(int fd, int wake, int marks)
     {
@@ -68,8 +83,11 @@ internal sealed class ExecFileHolder : IDisposable
     /// <summary>Notifications read (one per exec of a file not yet marked ignored).</summary>
     public long Notifications => Interlocked.Read(ref _notifications);
 
-    /// <summary>Ignore marks added: files already hashed, whose later execs the kernel no longer reports.</summary>
+    /// <summary>Ignore marks added for files already hashed, whose later execs the kernel no longer reports (quiet files: <see cref="Quieted"/>).</summary>
     public long IgnoreMarks => Interlocked.Read(ref _ignoreMarks);
+
+    /// <summary>Files quieted: exec'd again while held (an ELF interpreter), ignored until their hold ages out.</summary>
+    public long Quieted => Interlocked.Read(ref _quieted);
 
     /// <summary>Whether a version's hash is already known (the hasher's cache); set before events flow.</summary>
     public Func<ExecutableVersion, bool>? IsHashed { get; set; }
@@ -102,6 +120,8 @@ internal sealed class ExecFileHolder : IDisposable
         {
             if (!_held.Remove((version.Device, version.Inode, version.Size, version.MtimeNs), out Held held))
                 return null;
+            if (held.Quiet)
+                Unignore(held.File); // the descriptor leaves: the mark cannot be lifted later
             Interlocked.Increment(ref _taken);
             return held.File;
         }
@@ -181,21 +201,37 @@ internal sealed class ExecFileHolder : IDisposable
         }
         if (IsHashed?.Invoke(v) == true)
         {
-            Ignore((int)file.DangerousGetHandle());
+            if (Ignore((int)file.DangerousGetHandle()))
+                Interlocked.Increment(ref _ignoreMarks);
             file.Dispose();
             return;
         }
         var key = (v.Device, v.Inode, v.Size, v.MtimeNs); // droppers reuse inode numbers: the version tells them apart
         lock (_lock)
         {
-            if (_held.Remove(key, out Held old))
-                old.File.Dispose(); // the newest open of the same file is as good
+            if (_held.TryGetValue(key, out Held old))
+            {
+                // Exec'd again while held: the held descriptor is the same version. Quiet the
+                // inode (see the remarks; a quiet one reported again lost its mark to a flush)
+                // and keep holding it from now.
+                if (Ignore((int)file.DangerousGetHandle()))
+                {
+                    if (!old.Quiet)
+                        Interlocked.Increment(ref _quieted);
+                    file.Dispose();
+                    _held[key] = old with { Stamp = now, Quiet = true };
+                    _order.Enqueue((key, now));
+                    return;
+                }
+                _held.Remove(key);
+                Release(old); // no mark: the newest open of the same file is as good
+            }
             while (_held.Count >= Capacity && _order.TryDequeue(out var oldest))
             {
                 if (_held.TryGetValue(oldest.Key, out Held h) && h.Stamp == oldest.Stamp)
                 {
                     _held.Remove(oldest.Key);
-                    h.File.Dispose();
+                    Release(h);
                 }
             }
             _held[key] = new Held(file, now);
@@ -221,7 +257,7 @@ internal sealed class ExecFileHolder : IDisposable
     /// thread only. A kernel without evictable marks (before 5.19) gets plain ones, which pin
     /// their inodes: the bound keeps that small.
     /// </summary>
-    private void Ignore(int fileFd)
+    private bool Ignore(int fileFd)
     {
         if (_liveIgnoreMarks >= MaxIgnoreMarks)
         {
@@ -236,10 +272,20 @@ internal sealed class ExecFileHolder : IDisposable
             rc = Libc.FanotifyMark(_fd, flags, Libc.FAN_OPEN_EXEC, fileFd, null);
         }
         if (rc == 0)
-        {
             _liveIgnoreMarks++;
-            Interlocked.Increment(ref _ignoreMarks);
-        }
+        return rc == 0;
+    }
+
+    /// <summary>Lifts the ignore mark of the open file's inode (gone already after a flush or a write: harmless).</summary>
+    private void Unignore(SafeFileHandle file) =>
+        Libc.FanotifyMark(_fd, Libc.FAN_MARK_REMOVE | Libc.FAN_MARK_IGNORED_MASK, Libc.FAN_OPEN_EXEC, (int)file.DangerousGetHandle(), null);
+
+    /// <summary>A quiet file's mark is lifted before its descriptor goes.</summary>
+    private void Release(Held held)
+    {
+        if (held.Quiet)
+            Unignore(held.File);
+        held.File.Dispose();
     }
 
     private void Expire()
@@ -247,14 +293,23 @@ internal sealed class ExecFileHolder : IDisposable
         long cutoff = Environment.TickCount64 - (long)MaxAge.TotalMilliseconds;
         lock (_lock)
         {
+            long now = Environment.TickCount64;
             while (_order.TryPeek(out var oldest) && oldest.Stamp < cutoff)
             {
                 _order.Dequeue();
-                if (_held.TryGetValue(oldest.Key, out Held h) && h.Stamp == oldest.Stamp)
+                if (!_held.TryGetValue(oldest.Key, out Held h) || h.Stamp != oldest.Stamp)
+                    continue;
+                if (h.Quiet)
                 {
-                    _held.Remove(oldest.Key);
-                    h.File.Dispose();
+                    // Quiet until now: execs since were not reported. Lift the mark, and hold
+                    // one more MaxAge for them (the grace); the next exec is reported again.
+                    Unignore(h.File);
+                    _held[oldest.Key] = new Held(h.File, now);
+                    _order.Enqueue((oldest.Key, now));
+                    continue;
                 }
+                _held.Remove(oldest.Key);
+                h.File.Dispose();
             }
         }
     }

@@ -59,6 +59,56 @@ public sealed class ExecFileHolderTests : IDisposable
         Assert.True(holder.Notifications > notifications);
     }
 
+    /// <summary>
+    /// A file exec'd again while its first descriptor is held (what the ELF interpreter is on
+    /// every dynamically linked exec) is not reported again while held: one ignore mark, the
+    /// held descriptor kept. Once the hold ages out the mark is lifted and the file is still
+    /// held (the grace after execs nobody saw), and its next exec is reported again.
+    /// </summary>
+    [KernelFact]
+    public void AFileExecutedAgainWhileHeldIsQuietUntilItsHoldAgesOut()
+    {
+        using ExecFileHolder? holder = ExecFileHolder.TryStart();
+        Assert.NotNull(holder);
+        string program = CopyOfTrue("repeated");
+        string sentinel = CopyOfTrue("sentinel");
+        ExecutableVersion version = VersionOf(program);
+        ExecutableVersion sentinelVersion = VersionOf(sentinel);
+        int reported = 0, sentinelReported = 0;
+        holder.IsHashed = v =>
+        {
+            if (v.Device == version.Device && v.Inode == version.Inode)
+                Interlocked.Increment(ref reported);
+            if (v.Device == sentinelVersion.Device && v.Inode == sentinelVersion.Inode)
+                Interlocked.Increment(ref sentinelReported);
+            return false;
+        };
+        long quieted = holder.Quieted;
+
+        Run(program);
+        Run(program);
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref reported) == 2, TimeSpan.FromSeconds(30)), $"reported: {reported}");
+        Assert.True(holder.Quieted > quieted, "the second exec while held did not quiet the file");
+
+        // Quiet: a third exec is not reported. The sentinel is reported after it on the same
+        // queue, so once the sentinel was seen, the third exec would have been too.
+        Run(program);
+        Run(sentinel);
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref sentinelReported) == 1, TimeSpan.FromSeconds(30)), "the sentinel was not reported");
+        Assert.Equal(2, Volatile.Read(ref reported));
+
+        // After the hold ages out (MaxAge) the mark is lifted: execs are reported again, and the
+        // descriptor is still held for the hasher meanwhile.
+        var clock = Stopwatch.StartNew();
+        while (Volatile.Read(ref reported) == 2 && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Run(program);
+            Thread.Sleep(100);
+        }
+        Assert.True(Volatile.Read(ref reported) > 2, "the file was never reported again");
+        Assert.True(WaitForHeld(holder, version), "the quiet file's descriptor was not held");
+    }
+
     private string CopyOfTrue(string name)
     {
         string path = Path.Combine(_dir, name);
