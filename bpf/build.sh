@@ -17,7 +17,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out_dir="$here/out"
 objects=(exec_capture deny exec_failure)
-common=("$here/vmlinux_min.h" "$here/path_walk.h")
+# exec_capture.bpf.c includes its hook files (hook_*.c) and helper headers: any source here
+# can make an object stale.
+sources=("$here"/*.c "$here"/*.h)
 headers_dir="${LIBBPF_INCLUDE:-/usr/include}"
 
 find_clang() {
@@ -58,11 +60,10 @@ mkdir -p "$out_dir"
 
 for name in "${objects[@]}"; do
     obj="$out_dir/$name.bpf.o"
-    header="$here/$name.h"
     # Up to date?
     if [[ -f "$obj" ]]; then
         stale=0
-        for s in "$here/$name.bpf.c" "$header" "${common[@]}" "${BASH_SOURCE[0]}"; do
+        for s in "${sources[@]}" "${BASH_SOURCE[0]}"; do
             [[ "$s" -nt "$obj" ]] && stale=1
         done
         [[ $stale -eq 0 ]] && continue

@@ -32,6 +32,7 @@
 #define RECORD_ARGV_CHUNK 2
 #define RECORD_FORK 3
 #define RECORD_EXIT 4
+#define RECORD_FILTERED 5
 
 #define EXEC_RECORD_ARGV_TRUNCATED     (1u << 0)
 #define EXEC_RECORD_FILENAME_TRUNCATED (1u << 1) /* reserved: getname() bounds paths by PATH_MAX */
@@ -59,19 +60,46 @@
 #define EXEC_COUNTER_SCRATCH_MISSING 1
 #define EXEC_COUNTER_FORK_DROPS 2
 #define EXEC_COUNTER_EXIT_DROPS 3
+/* Exec records not written because the kernel-side tree filter (capture_settings.filters) left them out. */
+#define EXEC_COUNTER_FILTERED_EXECS 4
 /* Main threads that exited while other threads of their process ran on (no record: the
  * process exit comes with the last thread; the connector reports this exit at once). */
-#define EXEC_COUNTER_LEADER_EXITED_EARLY 4
-#define EXEC_COUNTER_COUNT 5
+#define EXEC_COUNTER_LEADER_EXITED_EARLY 5
+/* 6: unused (forks and exits were filtered in session 4; they always come now). */
+/* RECORD_FILTERED markers the ring could not hold (no event is lost: the exec was filtered out). */
+#define EXEC_COUNTER_MARKER_DROPS 7
+/* The watched-tree map was full: from then on the tree filter lets everything through. */
+#define EXEC_COUNTER_TREE_FULL 8
+#define EXEC_COUNTER_COUNT 9
 
-/* The single value of the "settings" array map, written by the loader after load.
+/* capture_settings.filters: which records the kernel leaves out. User space keeps its own
+ * filter as the authority; these only drop what it would drop anyway. */
+/* (1u << 0) unused: -u cannot be applied in the kernel (bpf/capture_filter.h says why). */
+#define CAPTURE_FILTER_TREE   (1u << 1) /* an exec outside the watched_tgids tree (-p, -- COMMAND) */
+/* A filtered exec still writes a RECORD_FILTERED marker, for the completeness cross-check. */
+#define CAPTURE_MARK_FILTERED (1u << 2)
+
+/* The program's settings: a const volatile global in the .rodata.settings section, set by the
+ * loader before load (bpf_map__set_initial_value), so the verifier sees constants and prunes
+ * what they switch off.
  * wakeup_interval_ns == 0: the kernel's default, a wakeup whenever the reader has caught up,
  * which in an exec storm means one wakeup (and one context switch) per exec. Otherwise the
  * reader is woken at most once per interval, or when wakeup_bytes are waiting; records in
  * between wait for the reader's next poll, which comes within the interval. */
-struct exec_settings {
+struct capture_settings {
     __u64 wakeup_interval_ns;
     __u64 wakeup_bytes;
+    __u32 filters;         /* CAPTURE_FILTER_* */
+    __u32 reserved0;       /* was -u's uid; 0 */
+};                         /* 24 bytes */
+
+/* Values of the watched_tgids map (key: tgid). */
+#define TREE_MEMBER 1      /* a descendant: forgotten at its exit */
+#define TREE_ROOT 2        /* a -p pid: kept for good, as user space matches it by pid */
+
+/* The one writable global the loader also sets (section .data.tree). */
+struct tree_state {
+    __u32 open;            /* 1: the tree filter lets everything through (map full, no fork program) */
 };
 
 struct record_prefix {
@@ -149,5 +177,13 @@ struct exit_record {
     __u64 stime_ns;
     __u64 maxrss_pages;    /* peak resident set (signal->maxrss), in pages */
 };                         /* 56 bytes */
+
+/* RECORD_FILTERED: the kernel filter left out an exec (CAPTURE_MARK_FILTERED).
+ * prefix.tgid and ktime_ns are those the record would have had. */
+struct filtered_record {
+    struct record_prefix prefix;
+    __u32 filtered_kind;   /* RECORD_EXEC (forks and exits are never left out) */
+    __u32 reserved0;
+};                         /* 24 bytes */
 
 #endif

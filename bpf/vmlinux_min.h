@@ -35,6 +35,7 @@ typedef _Bool bool;
 
 /* UAPI values (include/uapi/linux/bpf.h); stable ABI. */
 enum bpf_map_type {
+    BPF_MAP_TYPE_HASH = 1,
     BPF_MAP_TYPE_ARRAY = 2,
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
     BPF_MAP_TYPE_RINGBUF = 27,
@@ -42,6 +43,11 @@ enum bpf_map_type {
 
 enum {
     BPF_ANY = 0,
+    BPF_NOEXIST = 1,
+};
+
+enum {
+    BPF_F_NO_PREALLOC = 1,
 };
 
 /* bpf_ringbuf_output() flags and bpf_ringbuf_query() selectors. */

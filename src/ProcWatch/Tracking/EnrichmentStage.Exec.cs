@@ -8,9 +8,11 @@ internal sealed partial class EnrichmentStage
 {
     private ExecEvent? OnExec(ExecEvent e)
     {
+        // Outside the watched tree: skip the /proc reads. Peek: the kernel's tree filter sends
+        // no such exec at all, so it must not make the entry recently used either.
+        if (_table.Peek(e.Pid) is { InTree: false })
+            return null;
         ProcessEntry? entry = _table.Find(e.Pid);
-        if (entry is not null && !entry.InTree)
-            return null; // outside the watched tree: skip the /proc reads
         if (e.Record is ExecRecord kernel)
             return OnKernelExec(e, kernel, entry);
         if (entry is null && OutsideTree(e.Pid))

@@ -25,6 +25,23 @@ internal sealed partial class EnrichmentStage
         return true;
     }
 
+    /// <summary>
+    /// With a tree filter, the processes the seed placed in the tree: the kernel's tree filter
+    /// starts from them too (it must keep every process this table keeps). Null without one.
+    /// </summary>
+    internal List<int>? SeededTree()
+    {
+        if (_filter is not { SelectsTree: true })
+            return null;
+        var pids = new List<int>();
+        foreach (int pid in _table.Pids())
+        {
+            if (_table.Peek(pid) is { InTree: true })
+                pids.Add(pid);
+        }
+        return pids;
+    }
+
     private bool InTree(int pid, int parentPid)
     {
         if (_filter is not { SelectsTree: true } f)

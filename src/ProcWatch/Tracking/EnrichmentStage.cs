@@ -210,6 +210,8 @@ internal sealed partial class EnrichmentStage : IEventStage
                 return null;
             return e with { Process = info, Duration = e.Duration ?? Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
         }
+        if (!entry.InTree)
+            return null; // outside the watched tree: no zombie read for a name nobody sees
         if (entry.Info.Name is null && ProcStat.TryRead(e.Pid, out ProcStat zombie)
             && PidReuseGuard.IsSameProcess(zombie.StartTimeTicks, entry.StartTicks, entry.StartExact))
         {

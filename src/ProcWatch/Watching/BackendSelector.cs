@@ -22,7 +22,7 @@ internal static class BackendSelector
     public static TimeSpan ProbeTimeout { get; } = TimeSpan.FromSeconds(1);
 
     /// <exception cref="ProcWatchException">The forced backend cannot be used here.</exception>
-    public static BackendSelection Select(Backend backend, WatchOptions options, ProcfsOptions? procfs = null)
+    public static BackendSelection Select(Backend backend, WatchOptions options, ProcfsOptions? procfs = null, IReadOnlyList<int>? seededTree = null)
     {
         procfs ??= new ProcfsOptions { Kinds = options.Kinds };
         switch (backend)
@@ -34,7 +34,7 @@ internal static class BackendSelector
             case Backend.Ebpf:
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (!TryComposeEbpf(options, out IEventSource[]? forced, out Failure ebpfFailure))
+                if (!TryComposeEbpf(options, out IEventSource[]? forced, out Failure ebpfFailure, CaptureOptions(options, seededTree)))
                     throw BackendFallback.ForcedEbpf(ebpfFailure);
                 return new BackendSelection(forced, null);
             default:
@@ -42,7 +42,7 @@ internal static class BackendSelector
                     return BackendFallback.ToProcfs(new ProcfsEventSource(procfs), connectorFailure);
                 if (!WantsExec(options))
                     return new BackendSelection([Connector(options)], null);
-                if (TryComposeEbpf(options, out IEventSource[]? ebpf, out Failure why))
+                if (TryComposeEbpf(options, out IEventSource[]? ebpf, out Failure why, CaptureOptions(options, seededTree)))
                     return new BackendSelection(ebpf, null);
                 return BackendFallback.WithoutEbpf(Connector(options), why);
         }
@@ -79,6 +79,29 @@ internal static class BackendSelector
     /// </summary>
     private static bool WantsExec(WatchOptions options) =>
         (options.Kinds & ProcessEventKinds.Exec) != 0 || options.Enrichment is not null;
+
+    /// <summary>
+    /// The filter the kernel can apply exactly (bpf/capture_filter.h): the process tree of -p
+    /// and -- COMMAND (procwatch itself as a root: a superset, which the enrichment's filter
+    /// narrows), for execs only. The enrichment keeps filtering: the kernel only leaves out
+    /// records whose events it would drop and whose content its table would not keep. Not -u:
+    /// every process's fork and exec records build the table that other users' events show.
+    /// </summary>
+    /// <param name="options">The watch.</param>
+    /// <param name="seededTree">The enrichment's tree as its seed placed it (pids), to start the kernel's from.</param>
+    internal static ExecCaptureOptions CaptureOptions(WatchOptions options, IReadOnlyList<int>? seededTree = null)
+    {
+        if (options.Enrichment?.Filter is not { } filter || Environment.GetEnvironmentVariable(ExecCaptureOptions.PrefilterVariable) == "0")
+            return ExecCaptureOptions.Default;
+        List<int>? roots = null;
+        if (filter.Pids is { Count: > 0 } pids)
+            roots = [.. pids];
+        if (filter.DescendantsOf is { } parent)
+            (roots ??= []).Add(parent);
+        if (roots is null)
+            return ExecCaptureOptions.Default;
+        return new ExecCaptureOptions { TreeRoots = roots, TreeMembers = seededTree };
+    }
 
     private static ConnectorEventSource Connector(WatchOptions options) => new(options.SourceKinds, options.ReceiveBufferBytes);
 }

@@ -97,7 +97,7 @@ internal sealed class WatchHost : IDisposable
         IReadOnlyList<IEventSource> sources = options.Sources ?? [];
         try
         {
-            sources = options.Sources ?? Select(options, settings);
+            sources = options.Sources ?? Select(options, settings, enrichment?.SeededTree());
             if (enforcer is not null)
             {
                 sources = [enforcer, .. sources]; // first: the rules hold before the first event is read
@@ -151,9 +151,9 @@ internal sealed class WatchHost : IDisposable
     }
 
     /// <summary>The backend's sources; a fallback is told once, here, worded by the selector.</summary>
-    private static IReadOnlyList<IEventSource> Select(WatchOptions options, WatchHostSettings settings)
+    private static IReadOnlyList<IEventSource> Select(WatchOptions options, WatchHostSettings settings, IReadOnlyList<int>? seededTree)
     {
-        BackendSelection selection = BackendSelector.Select(options.Backend, options, settings.Procfs);
+        BackendSelection selection = BackendSelector.Select(options.Backend, options, settings.Procfs, seededTree);
         if (selection.Warning is { } warning)
             settings.Warning?.Invoke(WatchWarning.BackendFallback, new ProcWatchException(selection.WarningKind, warning));
         return selection.Sources;

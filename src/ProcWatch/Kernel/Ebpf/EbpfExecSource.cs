@@ -27,10 +27,11 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly KernelClock _clock;
     private ExecCapture? _capture;
     private IEventSink? _sink;
+    private WatcherStatistics? _statistics;
     private Thread? _ticker;
     private readonly ManualResetEventSlim _stopTicking = new(false, spinCount: 0);
     private readonly Lock _dropsGate = new();
-    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedLeaderExits;
+    private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedMarkerDrops, _reportedLeaderExits;
     private int _ticks;
     private int _faultReported;
     private int _disposed;
@@ -87,6 +88,7 @@ internal sealed class EbpfExecSource : IEventSource
     public void Start(IEventSink sink, WatcherStatistics statistics)
     {
         _sink = sink;
+        _statistics = statistics;
         Capture.StartDraining();
         // A thread of its own rather than a Timer: a timer tick wakes the timer thread and
         // then a thread-pool worker, which spins before it sleeps again; ten times a second
@@ -144,6 +146,14 @@ internal sealed class EbpfExecSource : IEventSource
                         ParentPid = fork.ParentTgid, ParentTid = fork.ParentTgid, Origin = EventOrigin.Ebpf, Record = fork,
                     });
                 }
+                break;
+            case FilteredRecord { FilteredKind: record_kind.RECORD_EXEC }:
+                // The kernel's tree filter (-p) left this exec out on purpose: the connector
+                // still counts it, so the cross-check counts its marker; -S counts it as the
+                // exec the enrichment's filter would have dropped, as without the kernel filter.
+                _crossCheck?.OnRing(Lifecycle.Exec, at);
+                if ((_kinds & ProcessEventKinds.Exec) != 0)
+                    _statistics?.OnEvent(ProcessEventKind.Exec);
                 break;
             case ExitRecord exit:
                 _crossCheck?.OnRing(Lifecycle.Exit, at);
@@ -205,6 +215,14 @@ internal sealed class EbpfExecSource : IEventSource
             ulong exec = Capture.Drops, fork = Capture.ForkDrops, exit = Capture.ExitDrops;
             long newExec = (long)(exec - _reportedExecDrops), newFork = (long)(fork - _reportedForkDrops), newExit = (long)(exit - _reportedExitDrops);
             (_reportedExecDrops, _reportedForkDrops, _reportedExitDrops) = (exec, fork, exit);
+            // A filtered exec's marker the ring could not hold is no lost event (it was filtered
+            // out), but the cross-check would count it short: credit it. A real record the ring
+            // could not hold is counted above.
+            ulong markers = Capture.MarkerDrops;
+            long newMarkers = (long)(markers - _reportedMarkerDrops);
+            _reportedMarkerDrops = markers;
+            if (newMarkers > 0)
+                _crossCheck?.OnRingDropped(Lifecycle.Exec, newMarkers, now);
             missing = newExec + newFork + newExit;
             if (missing <= 0)
                 return;

@@ -85,12 +85,7 @@ internal sealed class ExecCapture : IDisposable
         {
             return false;
         }
-        var settings = new exec_settings
-        {
-            wakeup_interval_ns = options.WakeupInterval <= TimeSpan.Zero ? 0 : (ulong)options.WakeupInterval.Ticks * 100,
-            wakeup_bytes = (ulong)ringBytes / 4,
-        };
-        if (!ExecCaptureProgram.TryLoad(ringBytes, settings, out ExecCaptureProgram? program, out failure))
+        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, options.TreeMembers, out ExecCaptureProgram? program, out failure))
         {
             return false;
         }
@@ -108,10 +103,31 @@ internal sealed class ExecCapture : IDisposable
         return true;
     }
 
+    private static capture_settings SettingsOf(ExecCaptureOptions options)
+    {
+        capture_filters filters = 0;
+        if (options.TreeRoots is { Count: > 0 })
+            filters |= capture_filters.TREE;
+        if (filters != 0 && options.MarkFiltered)
+            filters |= capture_filters.MARK_FILTERED;
+        return new capture_settings
+        {
+            wakeup_interval_ns = options.WakeupInterval <= TimeSpan.Zero ? 0 : (ulong)options.WakeupInterval.Ticks * 100,
+            wakeup_bytes = (ulong)options.RingBufferBytes / 4,
+            filters = filters,
+        };
+    }
+
+    /// <summary>Execs the kernel's tree filter (<see cref="ExecCaptureOptions.TreeRoots"/>) left out, never built.</summary>
+    internal ulong Filtered(exec_counter which) => _program.ReadCounter(which);
+
     /// <summary>Execs the kernel saw but could not hand over (ring buffer full): read from the per-CPU counters.</summary>
     public ulong Drops =>
         _program.ReadCounter(exec_counter.RINGBUF_DROPS) +
         _program.ReadCounter(exec_counter.SCRATCH_MISSING);
+
+    /// <summary>Markers of filtered records the ring could not hold: no event is lost (they were filtered out).</summary>
+    public ulong MarkerDrops => _program.ReadCounter(exec_counter.MARKER_DROPS);
 
     /// <summary>Fork records the ring could not hold: those forks are lost.</summary>
     public ulong ForkDrops => _program.ReadCounter(exec_counter.FORK_DROPS);

@@ -27,5 +27,37 @@ internal sealed class ExecCaptureOptions
     /// <summary>Tests only: a record for which this returns true is dropped as if it never came (the cross-check must report it).</summary>
     internal Func<KernelRecord, bool>? DiscardForTest { get; init; }
 
+    /// <summary>
+    /// Only the execs of these processes and their descendants (the CLI's <c>-p</c>, and
+    /// procwatch itself under <c>-- COMMAND</c>): a root is matched by pid, as user space does,
+    /// and a fork adds its child. Forks and exits all come: the caller's process table places
+    /// and forgets processes by them, in the tree or out (see bpf/capture_filter.h). Null or
+    /// empty: no tree filter.
+    /// </summary>
+    internal IReadOnlyList<int>? TreeRoots { get; init; }
+
+    /// <summary>
+    /// With <see cref="TreeRoots"/>: the processes the caller's own table already placed in the
+    /// tree (its seed, read before the programs load). A member whose parent ended meanwhile is
+    /// reparented away from the roots, and the kernel's /proc walk after attach would miss it;
+    /// these are put in the tree as they are.
+    /// </summary>
+    internal IReadOnlyList<int>? TreeMembers { get; init; }
+
+    /// <summary>
+    /// An exec the kernel filter leaves out still leaves a small marker in the ring (kind and
+    /// kernel time, 24 bytes): the completeness cross-check counts it, since the connector
+    /// counts every exec of the host. Off only in tests that count the ring.
+    /// </summary>
+    internal bool MarkFiltered { get; init; } = true;
+
+    /// <summary>"0" keeps -p in user space only (the behaviour before it moved into the kernel): to compare the two, or to work around a kernel bug.</summary>
+    internal const string PrefilterVariable = "PROCWATCH_EBPF_PREFILTER";
+
+    /// <summary>Watched-tree entries the kernel keeps with a tree filter; beyond it the filter opens.</summary>
+    internal const int TreeCapacity = 65536;
+
+    internal bool FiltersInKernel => TreeRoots is { Count: > 0 };
+
     internal static ExecCaptureOptions Default { get; } = new();
 }

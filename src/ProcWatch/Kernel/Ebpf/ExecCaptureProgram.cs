@@ -7,8 +7,9 @@ namespace ProcWatch.Kernel.Ebpf;
 
 /// <summary>
 /// The loaded and attached exec_capture.bpf.o: open from the embedded object, size the maps,
-/// load (CO-RE relocation against the kernel's BTF, verification), attach to
-/// sched_process_exec. The object holds one program per attach type; they are tried in
+/// set its const volatile settings (.rodata.settings: wakeup policy, the -u/-p filters), load
+/// (CO-RE relocation against the kernel's BTF, verification), attach to sched_process_exec
+/// (and fork and exit), fill the watched tree of -p. The object holds one program per attach type; they are tried in
 /// <see cref="AttachLadder"/> order, each in a fresh object with only that program loaded,
 /// so a host without tracefs (or without typed BTF arguments) still gets exact argv.
 /// Nothing is ever mounted: a host's tracefs is its admin's business.
@@ -19,7 +20,9 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     private const string EventsMap = "events";
     private const string ScratchMap = "scratch";
     private const string CountersMap = "counters";
-    private const string SettingsMap = "settings";
+    private const string SettingsMap = ".rodata.settings"; // const volatile struct capture_settings
+    private const string TreeMap = "watched_tgids";
+    private const string TreeStateMap = ".data.tree";
 
     private const int EPERM = 1;
 
@@ -86,7 +89,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// type's failure (<see cref="FailureStep.EveryAttachType"/>), or the one failure that
     /// stops them all (no object, no privilege, lockdown).
     /// </summary>
-    internal static bool TryLoad(int ringBufferBytes, exec_settings settings, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
+    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
     {
         program = null;
         byte[]? image = BpfObjectParts.ReadEmbedded(ResourceName);
@@ -104,7 +107,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 failures.Add(new AttachAttempt(mode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, AttachVariable)));
                 continue;
             }
-            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, out program, out Failure why, out bool fatal))
+            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, treeRoots, treeMembers, out program, out Failure why, out bool fatal))
             {
                 program.AttachFailures = failures;
                 failure = default;
@@ -122,7 +125,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     }
 
     /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
-    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, exec_settings settings,
+    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers,
         [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure, out bool fatal)
     {
         program = null;
@@ -158,8 +161,11 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 nint scratch = Libbpf.bpf_object__find_map_by_name(obj_, ScratchMap);
                 nint counters = Libbpf.bpf_object__find_map_by_name(obj_, CountersMap);
                 nint settingsMap = Libbpf.bpf_object__find_map_by_name(obj_, SettingsMap);
+                nint tree = Libbpf.bpf_object__find_map_by_name(obj_, TreeMap);
+                nint treeState = Libbpf.bpf_object__find_map_by_name(obj_, TreeStateMap);
                 nint prog = Libbpf.bpf_object__find_program_by_name(obj_, programName);
-                if (events == 0 || scratch == 0 || counters == 0 || settingsMap == 0 || prog == 0)
+                if (events == 0 || scratch == 0 || counters == 0 || settingsMap == 0 || tree == 0 || treeState == 0 || prog == 0
+                    || Libbpf.bpf_map__value_size(settingsMap) != capture_settings.Size)
                 {
                     fatal = true;
                     failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindInObject, "its maps or program " + programName);
@@ -181,10 +187,23 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 {
                     rc = Libbpf.bpf_map__set_max_entries(scratch, (uint)cpus);
                 }
+                bool filtersTree = (settings.filters & capture_filters.TREE) != 0;
+                if (rc == 0)
+                {
+                    rc = Libbpf.bpf_map__set_max_entries(tree, filtersTree ? (uint)ExecCaptureOptions.TreeCapacity : 1);
+                }
                 if (rc != 0)
                 {
                     fatal = true;
                     failure = Describe(FailureStep.SizeMaps, "the eBPF maps", -rc, ref fatal);
+                    return false;
+                }
+                // Before load: the verifier then reads the settings as constants and prunes what they switch off.
+                rc = Libbpf.bpf_map__set_initial_value(settingsMap, &settings, (nuint)capture_settings.Size);
+                if (rc != 0)
+                {
+                    fatal = true;
+                    failure = Describe(FailureStep.ConfigureProgram, null, -rc, ref fatal);
                     return false;
                 }
                 rc = Libbpf.bpf_object__load(obj_);
@@ -193,13 +212,19 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                     failure = Describe(FailureStep.LoadProgram, "the " + mode + " program", -rc, ref fatal);
                     return false;
                 }
-                uint key = 0;
-                rc = Libbpf.bpf_map_update_elem(Libbpf.bpf_map__fd(settingsMap), &key, &settings, 0);
-                if (rc != 0)
+                if (filtersTree)
                 {
-                    fatal = true;
-                    failure = Describe(FailureStep.ConfigureProgram, null, -rc, ref fatal);
-                    return false;
+                    rc = WatchedTree.AddRoots(Libbpf.bpf_map__fd(tree), treeRoots!);
+                    // The caller's own tree as it stood before this load (its seed), so that a
+                    // member reparented away from the roots since then is still the kernel's.
+                    if (rc == 0 && treeMembers is not null)
+                        WatchedTree.AddMembers(Libbpf.bpf_map__fd(tree), Libbpf.bpf_map__fd(treeState), treeMembers);
+                    if (rc != 0)
+                    {
+                        fatal = true;
+                        failure = Describe(FailureStep.ConfigureProgram, null, -rc, ref fatal);
+                        return false;
+                    }
                 }
                 link = new SafeBpfLinkHandle(Libbpf.bpf_program__attach(prog));
                 if (link.IsInvalid)
@@ -210,6 +235,14 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 var lifecycleFailures = new List<AttachAttempt>(2);
                 forkLink = programs.Fork is null ? null : AttachExtra(obj_, programs.Fork, "fork", mode, lifecycleFailures);
                 exitLink = AttachExtra(obj_, programs.Exit, "exit", mode, lifecycleFailures);
+                if (filtersTree)
+                {
+                    // Without the fork program the kernel cannot follow the tree: it must not filter by it.
+                    if (forkLink is null)
+                        WatchedTree.Open(Libbpf.bpf_map__fd(treeState));
+                    else
+                        WatchedTree.AddDescendants(Libbpf.bpf_map__fd(tree), Libbpf.bpf_map__fd(treeState), treeRoots!);
+                }
                 program = new ExecCaptureProgram(obj, link, forkLink, exitLink, Libbpf.bpf_map__fd(events), Libbpf.bpf_map__fd(counters), cpus, mode)
                 {
                     LifecycleFailures = lifecycleFailures,

@@ -52,6 +52,9 @@ internal sealed class RecordSink
             case record_kind.RECORD_EXIT:
                 record = ExecRecordParser.ParseExit(sample);
                 break;
+            case record_kind.RECORD_FILTERED:
+                record = FilteredRecord.Parse(sample);
+                break;
         }
         if (record is null)
         {

@@ -102,12 +102,43 @@ internal struct exit_record
     public ulong maxrss_pages;
 }
 
-/// <summary>Mirror of <c>struct exec_settings</c> in bpf/exec_capture.h: the reader's wakeup policy.</summary>
+/// <summary>
+/// Mirror of <c>struct capture_settings</c> in bpf/exec_capture.h: the program's const volatile
+/// settings (section .rodata.settings), written into the object before load.
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct exec_settings
+internal struct capture_settings
 {
+    internal const int Size = 24;
+
     public ulong wakeup_interval_ns;
     public ulong wakeup_bytes;
+    public capture_filters filters;
+    public uint reserved0;
+}
+
+/// <summary>CAPTURE_FILTER_* / CAPTURE_MARK_FILTERED: the bits of <see cref="capture_settings.filters"/>.</summary>
+[Flags]
+internal enum capture_filters : uint
+{
+    TREE = 1u << 1,
+    MARK_FILTERED = 1u << 2,
+}
+
+/// <summary>Mirror of <c>struct filtered_record</c>: an exec the kernel filter left out (RECORD_FILTERED).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct filtered_record
+{
+    public record_prefix prefix;
+    public record_kind filtered_kind;
+    public uint reserved0;
+}
+
+/// <summary>TREE_MEMBER / TREE_ROOT: the values of the watched_tgids map.</summary>
+internal enum tree_entry : byte
+{
+    TREE_MEMBER = 1,
+    TREE_ROOT = 2,
 }
 
 /// <summary>
@@ -136,6 +167,7 @@ internal enum record_kind : uint
     RECORD_ARGV_CHUNK = 2,
     RECORD_FORK = 3,
     RECORD_EXIT = 4,
+    RECORD_FILTERED = 5,
 }
 
 /// <summary>EXEC_COUNTER_*: the slots of the program's per-CPU counters map.</summary>
@@ -145,5 +177,8 @@ internal enum exec_counter : uint
     SCRATCH_MISSING = 1,
     FORK_DROPS = 2,
     EXIT_DROPS = 3,
-    LEADER_EXITED_EARLY = 4,
+    FILTERED_EXECS = 4,
+    LEADER_EXITED_EARLY = 5,
+    MARKER_DROPS = 7,
+    TREE_FULL = 8,
 }

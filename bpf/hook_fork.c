@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sched_process_fork: per new process, its exact start time and parent; the watched tree
+ * (-p) grows here, but no fork is left out. Threads are skipped: their start time says nothing about a process.
+ * Part of exec_capture.bpf.c. The classic tracepoint has only pids, no child task to read
+ * the start time from: there is no tracepoint fork program.
+ */
+
+/* current is the parent; the child has a copy of its credentials. */
+static __always_inline int capture_fork(struct task_struct *child)
+{
+    pid_t pid = BPF_CORE_READ(child, pid);
+    pid_t tgid = BPF_CORE_READ(child, tgid);
+    if (pid != tgid)
+        return 0;
+    /* Every fork comes (user space places each new process by it, in the tree or out);
+     * with a tree filter this is where the tree grows. */
+    tree_watched(child);
+    struct fork_record rec = {};
+    rec.prefix.kind = RECORD_FORK;
+    rec.prefix.tgid = tgid;
+    rec.prefix.ktime_ns = bpf_ktime_get_ns();
+    rec.parent_tgid = BPF_CORE_READ(child, real_parent, tgid);
+    rec.start_boottime_ns = BPF_CORE_READ(child, start_boottime);
+    submit(&rec, sizeof(rec), EXEC_COUNTER_FORK_DROPS);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int handle_fork_btf(u64 *ctx)
+{
+    return capture_fork((struct task_struct *)ctx[1]);
+}
+
+SEC("raw_tp/sched_process_fork")
+int handle_fork_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+    return capture_fork((struct task_struct *)ctx->args[1]);
+}
