@@ -19,7 +19,7 @@ internal sealed partial class ProcessAssembler
         {
             bool viaFd = filename.StartsWith("/dev/fd/", StringComparison.Ordinal);
             string? open = viaFd ? $"/proc/{pid}/fd/{filename["/dev/fd/".Length..]}" : ExecTargets.Resolve(filename, cwd);
-            if (open is not null && IsShebangScript(open, version))
+            if (open is not null && !MergedUsrName.Names(open, exe) && IsShebangScript(open, version))
                 return (null, new ScriptInfo { Kind = ScriptKinds.Shebang, File = FileOf(pid, open, viaFd ? filename : open, HashTarget.Script, entityId) });
         }
         if (args is not { Count: > 1 })
