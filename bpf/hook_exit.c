@@ -4,11 +4,19 @@
  * with its CPU time and peak RSS; it leaves the watched tree here, but no exit is left out. Part of exec_capture.bpf.c.
  */
 
+/* include/linux/sched/signal.h: SIGNAL_GROUP_EXIT, "group exit in progress" (0x4 since 3.x). */
+#define SIGNAL_GROUP_EXIT_FLAG 0x00000004
+
 static __always_inline int capture_exit(struct task_struct *task)
 {
     struct signal_struct *signal = BPF_CORE_READ(task, signal);
     if (BPF_CORE_READ(signal, live.counter) != 0) {
-        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
+        /* A main thread leaving while its process runs on (pthread_exit, or killed by another
+         * thread's exec): the connector reports it as the process's exit now. Not when the whole
+         * process is exiting (SIGNAL_GROUP_EXIT): its last thread's record follows at once, and
+         * a credit then would hide a real loss. */
+        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid) &&
+            !(BPF_CORE_READ(signal, flags) & SIGNAL_GROUP_EXIT_FLAG))
             count(EXEC_COUNTER_LEADER_EXITED_EARLY);
         return 0;
     }

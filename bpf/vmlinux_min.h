@@ -173,6 +173,7 @@ struct tty_struct {
 
 struct signal_struct {
     atomic_t live;
+    unsigned int flags;
     struct pid *pids[PIDTYPE_MAX];
     struct tty_struct *tty;
     u64 utime;

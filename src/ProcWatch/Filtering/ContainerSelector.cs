@@ -39,6 +39,10 @@ internal sealed record ContainerSelector
     {
         if (info.ContainerId is not { } id)
             return false;
+        // An id named in a user's own cgroup subtree is only that user's claim: it never selects
+        // (nor lets a rule act on) the container of that id (docs/containers.md).
+        if (info.CgroupPath is { } path && Kernel.ProcFs.ContainerId.IsInUserSubtree(path))
+            return false;
         if (id == container || (container.Length >= MinimumIdPrefix && id.StartsWith(container, StringComparison.Ordinal)))
             return true;
         return info.Container?.Name is { } name && ProcessMatching.Glob(container, name);

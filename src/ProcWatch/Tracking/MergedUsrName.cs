@@ -7,7 +7,9 @@ namespace ProcWatch.Tracking;
 /// cannot be its own interpreter), which this says from the two strings alone: no statx of the
 /// name on every such exec (2–3 µs of path walk each, 5 % of procwatch's CPU in an exec storm).
 /// The links are read once, in procwatch's own mount namespace; any other difference (a link
-/// to another name, a container's own /bin) still goes to the statx.
+/// to another name) still goes to the statx. Limit, as before this shortcut (the statx too
+/// resolves in procwatch's namespace): in a container or chroot whose /bin is a real
+/// directory, a script /bin/X whose #! names /usr/bin/X is not recognised as a script.
 /// </summary>
 internal static class MergedUsrName
 {

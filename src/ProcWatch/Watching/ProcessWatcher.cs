@@ -228,8 +228,15 @@ public sealed class ProcessWatcher : IDisposable, IAsyncDisposable
     {
         Dispose();
         Task done = _dispatcher.HandlersDone();
-        if (await Task.WhenAny(done, Task.Delay(HandlerDrainLimit)).ConfigureAwait(false) != done)
-            _dispatcher.CancelAll();
+        using var limit = new CancellationTokenSource();
+        if (await Task.WhenAny(done, Task.Delay(HandlerDrainLimit, limit.Token)).ConfigureAwait(false) == done)
+        {
+            limit.Cancel(); // no timer left behind
+            return;
+        }
+        _dispatcher.CancelAll();
+        // Their tokens fired: a handler that honours it ends now; one that ignores it is left.
+        await Task.WhenAny(done, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
     }
 
     /// <summary>How long <see cref="DisposeAsync"/> waits for the handlers to finish what was queued.</summary>

@@ -149,6 +149,18 @@ public sealed class ContainerStateParsingTests
         }
     }
 
+    /// <summary>The id a user's cgroup claims never selects root's container (--container, a rule's container: key); root's own cgroup does.</summary>
+    [Fact]
+    public void A_container_id_claimed_in_a_users_subtree_selects_nothing()
+    {
+        var real = new ProcessInfo { Pid = 10, ContainerId = DockerId, CgroupPath = $"/system.slice/docker-{DockerId}.scope" };
+        var claim = new ProcessInfo { Pid = 11, ContainerId = DockerId, CgroupPath = $"/user.slice/user-1000.slice/user@1000.service/app.slice/docker-{DockerId}.scope" };
+        Assert.True(ProcWatch.Filtering.ContainerSelector.NamesContainer(real, DockerId));
+        Assert.True(ProcWatch.Filtering.ContainerSelector.NamesContainer(real, DockerId[..12]));
+        Assert.False(ProcWatch.Filtering.ContainerSelector.NamesContainer(claim, DockerId));
+        Assert.False(ProcWatch.Filtering.ContainerSelector.NamesContainer(claim, DockerId[..12]));
+    }
+
     [Fact]
     public void Containerds_own_cgroups_are_containers_only_when_containerd_runs_that_task()
     {

@@ -124,9 +124,8 @@ internal sealed class EbpfExecSource : IEventSource
             case ExecRecord exec:
                 _crossCheck?.OnRing(Lifecycle.Exec, at);
                 // A thread other than the leader exec'd: the connector reports the old leader's
-                // exit as a process exit, the kernel's exit program rightly reports none.
-                if (exec.OldPid != exec.Tgid)
-                    _crossCheck?.OnRing(Lifecycle.Exit, at);
+                // exit as a process exit; the exit program counts it as a main thread that left
+                // early (LeaderExitsEarly), a credit read with the drops.
                 if ((_kinds & ProcessEventKinds.Exec) != 0)
                 {
                     _sink!.Post(new ExecEvent

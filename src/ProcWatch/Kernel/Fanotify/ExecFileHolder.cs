@@ -259,10 +259,10 @@ internal sealed class ExecFileHolder : IDisposable
     /// </summary>
     private bool Ignore(int fileFd)
     {
-        if (_liveIgnoreMarks >= MaxIgnoreMarks)
+        if (Volatile.Read(ref _liveIgnoreMarks) >= MaxIgnoreMarks)
         {
             Libc.FanotifyMark(_fd, Libc.FAN_MARK_FLUSH, 0, Libc.AT_FDCWD, null); // inode marks only: the filesystem marks stay
-            _liveIgnoreMarks = 0;
+            Interlocked.Exchange(ref _liveIgnoreMarks, 0);
         }
         uint flags = Libc.FAN_MARK_ADD | Libc.FAN_MARK_IGNORED_MASK;
         int rc = Libc.FanotifyMark(_fd, flags | _evictable, Libc.FAN_OPEN_EXEC, fileFd, null);
@@ -272,13 +272,20 @@ internal sealed class ExecFileHolder : IDisposable
             rc = Libc.FanotifyMark(_fd, flags, Libc.FAN_OPEN_EXEC, fileFd, null);
         }
         if (rc == 0)
-            _liveIgnoreMarks++;
+            Interlocked.Increment(ref _liveIgnoreMarks);
         return rc == 0;
     }
 
-    /// <summary>Lifts the ignore mark of the open file's inode (gone already after a flush or a write: harmless).</summary>
-    private void Unignore(SafeFileHandle file) =>
-        Libc.FanotifyMark(_fd, Libc.FAN_MARK_REMOVE | Libc.FAN_MARK_IGNORED_MASK, Libc.FAN_OPEN_EXEC, (int)file.DangerousGetHandle(), null);
+    /// <summary>
+    /// Lifts the ignore mark of the open file's inode (gone already after a flush or a write:
+    /// harmless) and counts it off the bound, so quiet files cycling do not fill it. Any thread.
+    /// </summary>
+    private void Unignore(SafeFileHandle file)
+    {
+        int rc = Libc.FanotifyMark(_fd, Libc.FAN_MARK_REMOVE | Libc.FAN_MARK_IGNORED_MASK, Libc.FAN_OPEN_EXEC, (int)file.DangerousGetHandle(), null);
+        if (rc == 0 && Interlocked.Decrement(ref _liveIgnoreMarks) < 0)
+            Interlocked.Increment(ref _liveIgnoreMarks); // a mark counted before a flush
+    }
 
     /// <summary>A quiet file's mark is lifted before its descriptor goes.</summary>
     private void Release(Held held)
