@@ -193,6 +193,7 @@ public sealed class KernelPrefilterCliTests
                     pids.Add(parent);
             }
         }
+        HashSet<int> readFromProc = WithForksThatNeverExeced(lines, seeded);
         var projected = new List<string>();
         foreach (string line in lines)
         {
@@ -231,8 +232,8 @@ public sealed class KernelPrefilterCliTests
                 "group=" + Text(p, "group", "id"),
                 // What the table knew of the parent and the ancestors at the exec: built from
                 // their own fork and exec records, whoever's they were (-u).
-                "parent=" + (p.ValueKind == JsonValueKind.Object && p.TryGetProperty("parent", out JsonElement parent) ? Summary(parent, seeded) : ""),
-                "ancestors=" + (action == "exec" && pw.TryGetProperty("ancestors", out JsonElement chain) ? string.Join(';', chain.EnumerateArray().Select(a => Summary(a, seeded))) : ""),
+                "parent=" + (p.ValueKind == JsonValueKind.Object && p.TryGetProperty("parent", out JsonElement parent) ? Summary(parent, readFromProc) : ""),
+                "ancestors=" + (action == "exec" && pw.TryGetProperty("ancestors", out JsonElement chain) ? string.Join(';', chain.EnumerateArray().Select(a => Summary(a, readFromProc))) : ""),
                 action == "exec" ? Text(pw, "argv_source") : "",
                 Text(pw, "wait_status")));
         }
@@ -240,6 +241,30 @@ public sealed class KernelPrefilterCliTests
         // nanoseconds apart on two CPUs may differ, so the lists are compared sorted.
         projected.Sort(StringComparer.Ordinal);
         return projected;
+    }
+
+    /// <summary>
+    /// <paramref name="seeded"/> and the children forked from them that never exec'd (a
+    /// subshell): such a child carries its parent's /proc-read facts, with the same race.
+    /// </summary>
+    private static HashSet<int> WithForksThatNeverExeced(List<string> lines, IReadOnlySet<int> seeded)
+    {
+        var result = new HashSet<int>(seeded);
+        var execed = new HashSet<int>();
+        var forked = new List<int>();
+        foreach (string line in lines)
+        {
+            if (line.Contains("\"action\":\"exec\"", StringComparison.Ordinal))
+                execed.Add(PidOf(line));
+            else if (line.Contains("\"action\":\"fork\"", StringComparison.Ordinal) && ParentPidOf(line) is { } parent && seeded.Contains(parent))
+                forked.Add(PidOf(line));
+        }
+        foreach (int child in forked)
+        {
+            if (!execed.Contains(child))
+                result.Add(child);
+        }
+        return result;
     }
 
     private static string Args(JsonElement p) =>

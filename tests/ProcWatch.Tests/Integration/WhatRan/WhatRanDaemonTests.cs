@@ -121,10 +121,10 @@ public sealed class WhatRanDaemonTests
             else
             {
                 Assert.Equal("pending", exec.Str("procwatch.hash_status"));
-                string? entity = exec.Str("process.entity_id");
-                Poll.Until(() => EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { pid })
-                    .Any(e => e.Str("event.action") == "hash" && e.Str("process.entity_id") == entity && e.Str("file.hash.sha256") == expected),
-                    Deadline, () => $"no hash follow-up with id's hash for {entity}");
+                JsonElement? followUp = null;
+                Poll.Until(() => (followUp = FollowUp(EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { pid }), exec, "executable")).HasValue,
+                    Deadline, () => $"no hash follow-up for {exec.Str("process.entity_id")}");
+                Assert.Equal(expected, followUp!.Value.Str("file.hash.sha256"));
             }
         }
         finally
@@ -250,19 +250,19 @@ public sealed class WhatRanDaemonTests
             return;
         }
         Assert.Equal("pending", exec.Str("procwatch.script.hash_status"));
-        JsonElement? followUp = ScriptFollowUp(events, exec);
+        JsonElement? followUp = FollowUp(events, exec, "script");
         Assert.True(followUp.HasValue, $"no hash follow-up for the pending script of {exec.Str("process.entity_id")}");
         Assert.Equal(path, followUp.Value.Str("file.path"));
         Assert.Equal(Sha256Of(path), followUp.Value.Str("file.hash.sha256"));
     }
 
-    /// <summary>The "hash" event that completes <paramref name="exec"/>'s pending script hash, if it came.</summary>
-    private static JsonElement? ScriptFollowUp(List<JsonElement> events, JsonElement exec)
+    /// <summary>The "hash" event that completes <paramref name="exec"/>'s pending hash of <paramref name="target"/> ("executable", "script"), if it came.</summary>
+    private static JsonElement? FollowUp(List<JsonElement> events, JsonElement exec, string target)
     {
         string? entity = exec.Str("process.entity_id");
         foreach (JsonElement e in events)
         {
-            if (e.Str("event.action") == "hash" && e.Str("procwatch.hash_target") == "script" && e.Str("process.entity_id") == entity)
+            if (e.Str("event.action") == "hash" && e.Str("procwatch.hash_target") == target && e.Str("process.entity_id") == entity)
                 return e;
         }
         return null;
@@ -271,7 +271,7 @@ public sealed class WhatRanDaemonTests
     /// <summary>Every exec of these pids that names a script has its hash, inline or by its follow-up.</summary>
     private static bool ScriptHashesSettled(List<JsonElement> events, int[] pids) =>
         events.Where(e => e.Str("event.action") == "exec" && e.Str("procwatch.script.hash_status") == "pending" && pids.Contains(int.Parse(e.Str("process.pid")!)))
-            .All(e => ScriptFollowUp(events, e).HasValue);
+            .All(e => FollowUp(events, e, "script").HasValue);
 
     /// <summary>
     /// The pid's exec event, the one with a script when there are two (on a host loaded past
