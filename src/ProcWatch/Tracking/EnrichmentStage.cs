@@ -208,7 +208,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         {
             // Older than the watcher and evicted, or never seen: the zombie's stat still names it.
             if (!ProcStat.TryRead(e.Pid, out ProcStat stat))
-                return member || PassesUnknown(e.Pid, e.ParentPid) ? e : null;
+                return (member && _filter is not { SelectsProcesses: true }) || PassesUnknown(e.Pid, e.ParentPid) ? e : null;
             var info = new ProcessInfo
             {
                 Pid = e.Pid,
