@@ -52,7 +52,8 @@ internal static class BackendSelector
     /// The eBPF backend: two sources side by side, neither owning the other. The ring's source
     /// builds forks, execs and exits from its records (each event from one record); the
     /// connector serves the other kinds and thread clones and exits, and only counts its own
-    /// forks, execs and exits for the cross-check. Before each event it posts (and after each
+    /// forks, execs and exits for the cross-check: in the kernel, by the socket filter loaded
+    /// with the capture (never received), or where that cannot attach, here. Before each event it posts (and after each
     /// receive window) the connector drains the ring, so that what the kernel wrote first
     /// enters the pipeline first. The ring's source comes first: it starts draining before
     /// the connector subscribes.
@@ -65,9 +66,13 @@ internal static class BackendSelector
             sources = null;
             return false;
         }
-        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck)
+        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck, ebpf.ConnectorCounter)
         {
             DrainEarlierRecords = ebpf.DrainNow,
+            KernelCountFallback = ebpf.ConnectorCounter is not null ? null
+                : ConnectorCountMap.DisabledByEnvironment ? ConnectorCountMap.Variable + "=user"
+                : ebpf.ConnectorCounterFailure is { } why ? "the counting socket filter did not load: " + FailureText.OneLine(why)
+                : null,
         };
         sources = [ebpf, connector];
         return true;
