@@ -58,7 +58,9 @@ internal static class BackendSelector
     /// enters the pipeline first. The ring's source comes first: it starts draining before
     /// the connector subscribes.
     /// </summary>
-    internal static bool TryComposeEbpf(WatchOptions options, [NotNullWhen(true)] out IEventSource[]? sources, out Failure failure, ExecCaptureOptions? capture = null)
+    /// <param name="countInKernel">False: the connector counts in user space even where the socket filter would work (tests of the fallback).</param>
+    internal static bool TryComposeEbpf(WatchOptions options, [NotNullWhen(true)] out IEventSource[]? sources, out Failure failure, ExecCaptureOptions? capture = null,
+        bool countInKernel = true)
     {
         var crossCheck = new LifecycleCrossCheck();
         if (!EbpfExecSource.TryCreate(options.SourceKinds, crossCheck, out EbpfExecSource? ebpf, out failure, capture))
@@ -66,10 +68,11 @@ internal static class BackendSelector
             sources = null;
             return false;
         }
-        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck, ebpf.ConnectorCounter)
+        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck, countInKernel ? ebpf.ConnectorCounter : null)
         {
             DrainEarlierRecords = ebpf.DrainNow,
-            KernelCountFallback = ebpf.ConnectorCounter is not null ? null
+            KernelCountFallback = !countInKernel ? "asked to count here"
+                : ebpf.ConnectorCounter is not null ? null
                 : ConnectorCountMap.DisabledByEnvironment ? ConnectorCountMap.Variable + "=user"
                 : ebpf.ConnectorCounterFailure is { } why ? "the counting socket filter did not load: " + FailureText.OneLine(why)
                 : null,

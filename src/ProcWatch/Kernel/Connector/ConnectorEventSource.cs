@@ -90,6 +90,15 @@ internal sealed class ConnectorEventSource : IEventSource
     /// </summary>
     public bool KernelCounted { get; private set; }
 
+    private long _countedHere;
+    private long _countFromNs = long.MaxValue;
+
+    /// <summary>
+    /// Count-only events stamped since the cross-check began that were received and counted
+    /// here: all of them without <see cref="KernelCounted"/>, none with it (the filter's).
+    /// </summary>
+    internal long CountedHere => Volatile.Read(ref _countedHere);
+
     /// <summary>True when some kinds are received only to be counted for the cross-check (beside the eBPF source).</summary>
     public bool CountsOnly => _countOnly != 0;
 
@@ -125,6 +134,7 @@ internal sealed class ConnectorEventSource : IEventSource
         // Subscribed before the thread starts: the kernel queues events in the socket buffer from here on.
         _socket.Subscribe(_kinds, KernelSupportsFilter); // count-only kinds included
         long from = KernelClock.MonotonicNs();
+        _countFromNs = from;
         // An event stamped from `from` on is counted once: by the filter once Begin has
         // written the stamp, else (just before) by Dispatch here.
         if (filterAttached && _kernelCount!.Begin(from, ProcEventKindMap.ToKernelMask(_countOnly)))
@@ -296,6 +306,8 @@ internal sealed class ConnectorEventSource : IEventSource
             ProcessEventKinds kind = ProcEventKindMap.KindOf(record);
             if ((kind & _countOnly) != 0 && record.ProcessPid == record.ProcessTgid)
             {
+                if ((long)record.TimestampNs >= _countFromNs)
+                    _countedHere++;
                 _crossCheck!.OnConnector(kind switch
                 {
                     ProcessEventKinds.Fork => Lifecycle.Fork,
