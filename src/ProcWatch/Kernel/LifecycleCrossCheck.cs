@@ -11,7 +11,9 @@ internal enum Lifecycle
 /// <summary>
 /// Completeness of the eBPF ring, checked against the proc connector. With the BPF programs
 /// attached, forks, execs and exits are built from ring records alone; the connector still
-/// receives its own copy of each, and only counts it here. Both are counted per one-second
+/// gets its own copy of each, only to count it: in the kernel, by a socket filter on its
+/// socket that drops the copy (<see cref="SetConnectorCount"/>, read each judgement tick), or,
+/// where that filter cannot attach, received and counted here. Both are counted per one-second
 /// window of kernel time (each copy's own CLOCK_MONOTONIC stamp); once a window has settled,
 /// a connector count above the ring's, beyond what the ring's drop counters reported, is a
 /// loss: <see cref="LossReason.CrossCheck"/>.
