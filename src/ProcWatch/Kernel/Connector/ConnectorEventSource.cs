@@ -88,7 +88,7 @@ internal sealed class ConnectorEventSource : IEventSource
     /// True when the count-only forks, execs and exits are counted by the socket filter in the
     /// kernel (and never received here); false when they are received and counted here.
     /// </summary>
-    public bool KernelCounted { get; private set; }
+    public bool KernelCounted { get; internal set; } // set by Start; tests set it to dispatch fixtures as a kernel-counted source
 
     private long _countedHere;
     private long _countFromNs = long.MaxValue;
