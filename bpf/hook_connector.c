@@ -84,12 +84,15 @@ int count_connector(struct __sk_buff *skb)
     if (!c)
         return keep; /* cannot count it: user space does */
     if (c->window != window) {
-        /* Per CPU, and the connector's sender does not nest on a CPU: no atomics. */
+        /* Per CPU. The sender runs with migration off but may be preempted by another
+         * sender on this CPU: a rare interleaving can lose an increment or a reset. That makes
+         * the connector's count low, a ring surplus, which is never reported as a loss; it can
+         * never invent one. The add below is atomic so that only the reset can race. */
         c->window = window;
         c->count[0] = 0;
         c->count[1] = 0;
         c->count[2] = 0;
     }
-    c->count[kind] += 1;
+    __sync_fetch_and_add(&c->count[kind], 1);
     return 0;
 }
