@@ -195,9 +195,16 @@ internal sealed class LifecycleCrossCheck
         return shortfall;
     }
 
+    /// <summary>PROCWATCH_DEBUG_CROSSCHECK=1: one stderr line per judged window and kind with a difference (cheap: a few per second at most).</summary>
+    internal const string DebugVariable = "PROCWATCH_DEBUG_CROSSCHECK";
+
+    private static readonly bool s_debug = Environment.GetEnvironmentVariable(DebugVariable) == "1";
+
     private long Judge(long window, int k)
     {
         long difference = Difference(window, k); // connector minus ring
+        if (s_debug && difference != 0)
+            Debug(window, k, difference);
         long carry = _carry[k];
         _carry[k] = 0;
         if (difference < 0)
@@ -224,6 +231,15 @@ internal sealed class LifecycleCrossCheck
         difference -= used;
         ExpireCredit(window, k);
         return difference;
+    }
+
+    private void Debug(long window, int k, long difference)
+    {
+        int slot = (int)(window % Slots);
+        bool held = _windowOfSlot[slot] == window;
+        long kernel = held ? _kernel[slot * Kinds + k] : 0, user = held ? _connector[slot * Kinds + k] : 0, ring = held ? _ring[slot * Kinds + k] : 0;
+        Console.Error.WriteLine(
+            $"procwatch: cross-check window {window} (from {_fromNs / WindowNs}.{_fromNs % WindowNs / 1_000_000:D3}) {(Lifecycle)k}: connector {kernel}+{user} ring {ring} difference {difference} credit {_credit[k]} (until {_creditUntil[k]}) carry {_carry[k]} next {Difference(window + 1, k)}");
     }
 
     /// <summary>A credit is for events before it was read: once their windows are judged, what is left explains nothing.</summary>
