@@ -23,9 +23,10 @@ internal class ConsumerClock
     /// </summary>
     public virtual void SleepUntil(long deadlineNs)
     {
-        long remaining;
-        while ((remaining = deadlineNs - NowNs()) > 0)
+        long now;
+        while ((now = NowNs()) < deadlineNs) // compared, not subtracted: a deadline of long.MinValue must not wrap
         {
+            long remaining = deadlineNs - now;
             var request = new Libc.timespec { tv_sec = remaining / 1_000_000_000, tv_nsec = remaining % 1_000_000_000 };
             Libc.ClockNanoSleep(Libc.CLOCK_MONOTONIC, 0, request, IntPtr.Zero); // EINTR: the loop sleeps the rest
         }

@@ -56,7 +56,7 @@ internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handle
     /// </summary>
     public void Run(CancellationToken stop = default)
     {
-        long nextPassNs = long.MinValue; // a pass before this only for events older than the last pass (none)
+        long nextPassNs = long.MinValue; // no pass yet: the first event goes at once
         bool storm = false;
         try
         {

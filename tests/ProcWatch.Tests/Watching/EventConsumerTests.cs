@@ -244,3 +244,25 @@ public class EventConsumerTests
         }
     }
 }
+
+/// <summary>The real clock's sleep: a deadline that has passed (even the earliest there is) returns at once.</summary>
+public class ConsumerClockTests
+{
+    [Theory]
+    [InlineData(long.MinValue)]
+    [InlineData(0L)]
+    public void ADeadlineInThePast_ReturnsAtOnce(long deadline)
+    {
+        var sleeper = new Thread(() => ConsumerClock.Monotonic.SleepUntil(deadline)) { IsBackground = true };
+        sleeper.Start();
+        Assert.True(sleeper.Join(TimeSpan.FromSeconds(30)), "slept for a deadline long past");
+    }
+
+    [Fact]
+    public void ADeadlineAhead_IsSleptUntil()
+    {
+        long deadline = ConsumerClock.Monotonic.NowNs() + 2_000_000;
+        ConsumerClock.Monotonic.SleepUntil(deadline);
+        Assert.True(ConsumerClock.Monotonic.NowNs() >= deadline);
+    }
+}
