@@ -22,7 +22,7 @@ internal interface IEventBatchHandler
 /// The one consumer loop of the CLI and the daemon, on a thread of its own: it blocks in
 /// <see cref="EventQueue.WaitToRead"/> while nothing happens (no thread-pool worker or timer
 /// per batch; the queue wakes it only then), drains in batches, and in a storm lets the next
-/// batch gather for at most <see cref="CoalesceNs"/> (the output rule, docs/output.md):
+/// batch gather for at most <see cref="CoalesceNs"/> (the output rule, docs/ARCHITECTURE.md "Output timing"):
 /// after a pass, an event queued within 1 ms of the moment the pass found the queue empty
 /// waits until that millisecond is over; an event queued later is handled at once. So no
 /// event waits more than 1 ms for company, a quiet stream is not delayed at all, and a storm

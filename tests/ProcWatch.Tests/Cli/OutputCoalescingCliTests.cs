@@ -6,7 +6,7 @@ using Xunit;
 namespace ProcWatch.Tests.Cli;
 
 /// <summary>
-/// The output rule (docs/output.md) as a user of `-o FILE` sees it: an exec on a quiet stream is
+/// The output rule (docs/ARCHITECTURE.md, "Output timing") as a user of `-o FILE` sees it: an exec on a quiet stream is
 /// in the file before anything else happens, and SIGTERM right after a storm writes every exec of
 /// it, each once. (The rule's timing is proved with a still clock in Watching/EventConsumerTests.)
 /// </summary>

@@ -5,7 +5,7 @@ using Xunit;
 namespace ProcWatch.Tests.Watching;
 
 /// <summary>
-/// The output rule (docs/output.md): an event queued within 1 ms after a pass waits for the
+/// The output rule (docs/ARCHITECTURE.md, "Output timing"): an event queued within 1 ms after a pass waits for the
 /// rest of that millisecond and no longer; a quiet stream's event is handled at once; a
 /// backlog is written whole. Time is a fake clock that moves only when a test moves it, so
 /// the rule is proved without timing anything: a hold that should not happen leaves the test
