@@ -20,11 +20,24 @@ internal static class BtfLoadMemory
     /// <summary>Give back clean file pages before each BPF object load (the executable sets it at start).</summary>
     internal static bool Enabled { get; set; }
 
+    /// <summary>glibc's default threshold, kept fixed (no dynamic raise).</summary>
+    private const int MmapThresholdBytes = 128 * 1024;
+
+    private static bool _mmapThresholdFixed;
+
     /// <summary>Called right before each <c>bpf_object__load</c>.</summary>
     internal static void BeforeLoad()
     {
-        if (Enabled)
-            ReleaseCleanFilePages();
+        if (!Enabled)
+            return;
+        if (!_mmapThresholdFixed)
+        {
+            // glibc raises its mmap threshold to the size of a freed mapped block: after the first
+            // load freed its 5.5 MB buffers, a second object's (deny rules, failed execs) would come
+            // from the heap and stay resident there. A fixed threshold turns that off.
+            _mmapThresholdFixed = Libc.MallOpt(Libc.M_MMAP_THRESHOLD, MmapThresholdBytes) == 1;
+        }
+        ReleaseCleanFilePages();
     }
 
     /// <summary>
