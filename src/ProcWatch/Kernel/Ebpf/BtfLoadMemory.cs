@@ -12,8 +12,10 @@ namespace ProcWatch.Kernel.Ebpf;
 /// resident then is clean file pages that start-up touched once (the runtime's start, the
 /// command line's parse; the kernel maps up to 64 KiB around each touched page), which
 /// <see cref="ReleaseCleanFilePages"/> unmaps; the pages used again afterwards are mapped again from
-/// the page cache. Opt-in (<see cref="Enabled"/>): the procwatch executable turns it on, a host
-/// that embeds the library decides for its own process. docs/notes/NOTES-issue26-bench.md, "Session 6".
+/// the page cache. And glibc's mmap threshold is fixed before the first load, so a second
+/// object's copies are mapped and unmapped too, not left in the heap. Opt-in (<see cref="Enabled"/>):
+/// the procwatch executable turns it on; a host that embeds the library keeps its own process's
+/// memory policy. docs/notes/NOTES-issue26-bench.md, "Session 6".
 /// </summary>
 internal static class BtfLoadMemory
 {
@@ -35,7 +37,14 @@ internal static class BtfLoadMemory
             // glibc raises its mmap threshold to the size of a freed mapped block: after the first
             // load freed its 5.5 MB buffers, a second object's (deny rules, failed execs) would come
             // from the heap and stay resident there. A fixed threshold turns that off.
-            _mmapThresholdFixed = Libc.MallOpt(Libc.M_MMAP_THRESHOLD, MmapThresholdBytes) == 1;
+            try
+            {
+                _mmapThresholdFixed = Libc.MallOpt(Libc.M_MMAP_THRESHOLD, MmapThresholdBytes) == 1;
+            }
+            catch (EntryPointNotFoundException)
+            {
+                _mmapThresholdFixed = true; // not glibc: nothing to fix
+            }
         }
         ReleaseCleanFilePages();
     }
@@ -45,7 +54,8 @@ internal static class BtfLoadMemory
     /// returns the kB that were resident in them. Nothing is lost: the next touch of such a page
     /// maps it again from the page cache. Best effort: an unreadable smaps releases nothing.
     /// </summary>
-    internal static unsafe long ReleaseCleanFilePages()
+    /// <param name="onlyPath">Only the mappings of this file (tests: a file of their own); empty: every file.</param>
+    internal static unsafe long ReleaseCleanFilePages(ReadOnlySpan<byte> onlyPath = default)
     {
         const int MaxRanges = 512;
         Span<(ulong Start, ulong End)> ranges = stackalloc (ulong, ulong)[MaxRanges];
@@ -58,7 +68,7 @@ internal static class BtfLoadMemory
             return 0;
         try
         {
-            var parser = new CleanFileMappings();
+            var parser = new CleanFileMappings(onlyPath);
             Span<byte> buffer = stackalloc byte[16 * 1024];
             int held = 0; // bytes of an unfinished line at the buffer's start
             while (true)

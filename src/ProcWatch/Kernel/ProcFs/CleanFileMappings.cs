@@ -7,14 +7,16 @@ namespace ProcWatch.Kernel.ProcFs;
 /// next touch maps the page cache's page again. A relocated RELRO segment is read-only too, but
 /// its pages are private copies (Anonymous &gt; 0): it is never chosen.
 /// </summary>
-internal struct CleanFileMappings
+/// <param name="onlyPath">Only the mappings of this file (tests: a file of their own); empty: every file.</param>
+internal ref struct CleanFileMappings(ReadOnlySpan<byte> onlyPath)
 {
+    private readonly ReadOnlySpan<byte> _onlyPath = onlyPath;
     private ulong _start, _end;
     private bool _candidate;
     private long _residentKb;
 
     /// <summary>One line (without its newline); true when it completes a clean mapping, given in <paramref name="start"/>..<paramref name="end"/>.</summary>
-    public bool Line(ReadOnlySpan<byte> line, out ulong start, out ulong end, out long residentKb)
+    public bool Line(scoped ReadOnlySpan<byte> line, out ulong start, out ulong end, out long residentKb)
     {
         start = end = 0;
         residentKb = 0;
@@ -45,7 +47,7 @@ internal struct CleanFileMappings
     }
 
     /// <summary>A header: <c>start-end perms offset dev inode path</c>.</summary>
-    private bool IsReadOnlyFileMapping(ReadOnlySpan<byte> line, ReadOnlySpan<byte> range, int space)
+    private bool IsReadOnlyFileMapping(scoped ReadOnlySpan<byte> line, scoped ReadOnlySpan<byte> range, int space)
     {
         int dash = range.IndexOf((byte)'-');
         if (dash <= 0 || !TryHex(range[..dash], out _start) || !TryHex(range[(dash + 1)..], out _end) || _end <= _start)
@@ -55,7 +57,7 @@ internal struct CleanFileMappings
             return false;
         // The path is the first field that starts with '/' ([heap], [stack], anon_inode:... are not files).
         int path = rest.IndexOf(" /"u8);
-        return path > 0;
+        return path > 0 && (_onlyPath.IsEmpty || rest[(path + 1)..].SequenceEqual(_onlyPath));
     }
 
     private static long Kilobytes(ReadOnlySpan<byte> value)
