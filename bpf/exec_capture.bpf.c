@@ -34,3 +34,4 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "hook_exec.c"
 #include "hook_fork.c"
 #include "hook_exit.c"
+#include "hook_connector.c"

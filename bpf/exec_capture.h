@@ -187,3 +187,24 @@ struct filtered_record {
 };                         /* 24 bytes */
 
 #endif
+
+/* The connector counting filter (hook_connector.c): its per-window counts, one slot per
+ * window modulo CONN_COUNT_SLOTS, per CPU. Mirrored by ConnectorCountMap.cs. */
+#define CONN_COUNT_SLOTS 16
+#define CONN_COUNT_FORK 0
+#define CONN_COUNT_EXEC 1
+#define CONN_COUNT_EXIT 2
+#define CONN_COUNT_KINDS 3
+
+struct conn_count {
+    __u64 window;                   /* timestamp_ns / 1e9 of the counts below; 0: never used */
+    __u64 count[CONN_COUNT_KINDS];  /* CONN_COUNT_FORK, _EXEC, _EXIT */
+};
+
+/* Written by user space when the cross-check begins; until then (from_ns 0) nothing is
+ * counted and everything goes to the socket. */
+struct conn_count_settings {
+    __u64 from_ns;   /* count events stamped at or after this CLOCK_MONOTONIC time */
+    __u32 what_mask; /* PROC_EVENT_FORK/EXEC/EXIT bits of the kinds counted here, not sent */
+    __u32 pad;
+};

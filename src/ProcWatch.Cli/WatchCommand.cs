@@ -268,7 +268,7 @@ internal static class WatchCommand
             parts.Add(source switch
             {
                 Kernel.Connector.ConnectorEventSource connector =>
-                    $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB",
+                    $"connector, kernel filter {(connector.KernelFiltered ? "on" : "off")}, receive buffer {connector.ReceiveBufferBytes / 1024} KiB{CrossCheckCount(connector)}",
                 Kernel.Ebpf.EbpfExecSource ebpf =>
                     $"fork, exec and exit from eBPF, argv from eBPF ({ebpf.AttachMode})",
                 ProcfsEventSource scanner =>
@@ -279,4 +279,10 @@ internal static class WatchCommand
         }
         return string.Join("; ", parts);
     }
+
+    /// <summary>Where the connector counts its copies of the ring's events for the cross-check (nothing when it posts them all).</summary>
+    private static string CrossCheckCount(Kernel.Connector.ConnectorEventSource connector) =>
+        connector.KernelCounted ? ", cross-check counted in kernel"
+        : connector.CountsOnly ? $", cross-check counted here{(connector.KernelCountFallback is { } why ? $" ({why})" : "")}"
+        : "";
 }

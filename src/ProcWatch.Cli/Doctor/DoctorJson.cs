@@ -40,6 +40,8 @@ internal static class DoctorJson
             NullableString(w, "lockdown", e.Lockdown);
             NullableString(w, "attach_mode", e.AttachMode);
             AttachFailures(w, e.AttachFailures);
+            NullableString(w, "cross_check_count", e.CrossCheckCount);
+            NullableString(w, "cross_check_count_reason", e.CrossCheckCountReason);
             w.WriteEndObject();
 
             if (report.Prevention is { } prevention)

@@ -43,6 +43,12 @@ internal static class DoctorText
             attach.Append(failure.Mode).Append(" failed (").Append(failure.Reason).Append("); ");
         attach.Append(e.AttachMode is { } mode2 ? $"{mode2} works" : e.AttachFailures.Count == 0 ? "not tried (the program did not load: see above)" : "none works");
         Line(sb, "  attach", attach.ToString());
+        if (e.CrossCheckCount is { } count)
+        {
+            Line(sb, "  cross-check count", count == "kernel"
+                ? "in the kernel (a socket filter counts the connector's forks, execs and exits; none are received)"
+                : $"in user space ({e.CrossCheckCountReason})");
+        }
 
         if (report.Prevention is { } prevention)
         {

@@ -103,6 +103,8 @@ internal static class HostChecks
             Lockdown = Lockdown(),
             AttachMode = load.AttachMode,
             AttachFailures = load.Failures,
+            CrossCheckCount = !load.Loaded ? null : load.CountReason is null ? "kernel" : "user",
+            CrossCheckCountReason = load.CountReason,
         };
     }
 

@@ -49,6 +49,10 @@ internal sealed record EbpfFinding
     public string? AttachMode { get; init; }
     /// <summary>Each attach type tried before the one that worked (or all, when none did), with its failure.</summary>
     public required IReadOnlyList<AttachFailure> AttachFailures { get; init; }
+    /// <summary>Where the cross-check counts the connector's copies of the ring's events: "kernel" (its socket filter), "user"; null when eBPF does not work.</summary>
+    public string? CrossCheckCount { get; init; }
+    /// <summary>Why "user" (null otherwise).</summary>
+    public string? CrossCheckCountReason { get; init; }
 }
 
 internal sealed record AttachFailure(string Mode, string Reason);

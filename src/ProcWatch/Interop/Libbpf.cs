@@ -47,6 +47,9 @@ internal static unsafe partial class Libbpf
     internal static partial int bpf_link__destroy(nint link);
 
     [LibraryImport(Name)]
+    internal static partial int bpf_program__fd(nint prog);
+
+    [LibraryImport(Name)]
     internal static partial int bpf_map_lookup_elem(int fd, void* key, void* value);
 
     [LibraryImport(Name)]

@@ -12,6 +12,7 @@ internal static partial class Libc
     internal const int SOL_SOCKET = 1;
     internal const int SO_RCVBUF = 8;
     internal const int SO_RCVBUFFORCE = 33;
+    internal const int SO_ATTACH_BPF = 50; // asm-generic/socket.h: the value is a BPF_PROG_TYPE_SOCKET_FILTER program fd
     internal const int SOL_NETLINK = 270;
     internal const int NETLINK_NO_ENOBUFS = 5;
     internal const int MSG_DONTWAIT = 0x40;

@@ -11,7 +11,9 @@ internal enum Lifecycle
 /// <summary>
 /// Completeness of the eBPF ring, checked against the proc connector. With the BPF programs
 /// attached, forks, execs and exits are built from ring records alone; the connector still
-/// receives its own copy of each, and only counts it here. Both are counted per one-second
+/// gets its own copy of each, only to count it: in the kernel, by a socket filter on its
+/// socket that drops the copy (<see cref="SetConnectorCount"/>, read each judgement tick), or,
+/// where that filter cannot attach, received and counted here. Both are counted per one-second
 /// window of kernel time (each copy's own CLOCK_MONOTONIC stamp); once a window has settled,
 /// a connector count above the ring's, beyond what the ring's drop counters reported, is a
 /// loss: <see cref="LossReason.CrossCheck"/>.
@@ -48,6 +50,7 @@ internal sealed class LifecycleCrossCheck
     private readonly long[] _windowOfSlot = new long[Slots];
     private readonly long[] _ring = new long[Slots * Kinds];
     private readonly long[] _connector = new long[Slots * Kinds];
+    private readonly long[] _kernel = new long[Slots * Kinds];      // the connector's copies its socket filter counted (and dropped)
     private readonly long[] _carry = new long[Kinds];      // the last judged window's leftover surplus (ring minus connector), at most EdgeAllowance
     private readonly long[] _credit = new long[Kinds];     // kernel counts without records, not yet matched to a shortfall
     private readonly long[] _creditUntil = new long[Kinds]; // the last window the credit can stand for
@@ -70,6 +73,48 @@ internal sealed class LifecycleCrossCheck
         {
             _fromNs = kernelNs;
             _lastJudged = kernelNs / WindowNs - 1;
+        }
+    }
+
+    /// <summary>
+    /// The connector's socket filter counts its process forks, execs and exits in the kernel
+    /// (bpf/hook_connector.c) instead of sending them: <see cref="SetConnectorCount"/> gives its
+    /// counts, read each judgement tick. Events it passed (before it began) still come to
+    /// <see cref="OnConnector"/>; the two add up.
+    /// </summary>
+    public bool CountsInKernel { get; private set; }
+
+    /// <summary>The connector subscribed at <paramref name="kernelNs"/>, its socket filter counting from then on.</summary>
+    public void BeginKernelCounted(long kernelNs)
+    {
+        lock (_gate)
+            CountsInKernel = true;
+        Begin(kernelNs);
+    }
+
+    /// <summary>The first window not judged yet (the kernel's counts of it and later ones are still wanted).</summary>
+    public long FirstOpenWindow
+    {
+        get
+        {
+            lock (_gate)
+                return _lastJudged + 1;
+        }
+    }
+
+    /// <summary>
+    /// The connector's socket filter has counted <paramref name="count"/> events of
+    /// <paramref name="kind"/> stamped in <paramref name="window"/> so far (a total, read
+    /// from the kernel: it replaces the last one given). Before <see cref="Close"/>.
+    /// </summary>
+    public void SetConnectorCount(Lifecycle kind, long window, long count)
+    {
+        lock (_gate)
+        {
+            if (_fromNs == long.MaxValue || window < _fromNs / WindowNs || window <= _lastJudged)
+                return;
+            int slot = SlotFor(window);
+            _kernel[slot * Kinds + (int)kind] = count;
         }
     }
 
@@ -110,15 +155,22 @@ internal sealed class LifecycleCrossCheck
         {
             if (kernelNs < _fromNs || window <= _lastJudged)
                 return; // before the connector listened, or too late to matter
-            int slot = (int)(window % Slots);
-            if (_windowOfSlot[slot] != window)
-            {
-                _windowOfSlot[slot] = window; // an older window never judged (a timer stalled for 16 s) is forgotten
-                Array.Clear(_ring, slot * Kinds, Kinds);
-                Array.Clear(_connector, slot * Kinds, Kinds);
-            }
-            counts[slot * Kinds + (int)kind]++;
+            counts[SlotFor(window) * Kinds + (int)kind]++;
         }
+    }
+
+    /// <summary>The slot of <paramref name="window"/>, emptied when it held an older one (under the lock).</summary>
+    private int SlotFor(long window)
+    {
+        int slot = (int)(window % Slots);
+        if (_windowOfSlot[slot] != window)
+        {
+            _windowOfSlot[slot] = window; // an older window never judged (a timer stalled for 16 s) is forgotten
+            Array.Clear(_ring, slot * Kinds, Kinds);
+            Array.Clear(_connector, slot * Kinds, Kinds);
+            Array.Clear(_kernel, slot * Kinds, Kinds);
+        }
+        return slot;
     }
 
     /// <summary>
@@ -184,7 +236,7 @@ internal sealed class LifecycleCrossCheck
     private long Difference(long window, int k)
     {
         int slot = (int)(window % Slots);
-        return _windowOfSlot[slot] != window ? 0 : _connector[slot * Kinds + k] - _ring[slot * Kinds + k];
+        return _windowOfSlot[slot] != window ? 0 : _connector[slot * Kinds + k] + _kernel[slot * Kinds + k] - _ring[slot * Kinds + k];
     }
 
     /// <summary>Takes ring events of the next window that paid for this one's edge difference, so they pay only once.</summary>

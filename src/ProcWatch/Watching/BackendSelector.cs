@@ -52,12 +52,15 @@ internal static class BackendSelector
     /// The eBPF backend: two sources side by side, neither owning the other. The ring's source
     /// builds forks, execs and exits from its records (each event from one record); the
     /// connector serves the other kinds and thread clones and exits, and only counts its own
-    /// forks, execs and exits for the cross-check. Before each event it posts (and after each
+    /// forks, execs and exits for the cross-check: in the kernel, by the socket filter loaded
+    /// with the capture (never received), or where that cannot attach, here. Before each event it posts (and after each
     /// receive window) the connector drains the ring, so that what the kernel wrote first
     /// enters the pipeline first. The ring's source comes first: it starts draining before
     /// the connector subscribes.
     /// </summary>
-    internal static bool TryComposeEbpf(WatchOptions options, [NotNullWhen(true)] out IEventSource[]? sources, out Failure failure, ExecCaptureOptions? capture = null)
+    /// <param name="countInKernel">False: the connector counts in user space even where the socket filter would work (tests of the fallback).</param>
+    internal static bool TryComposeEbpf(WatchOptions options, [NotNullWhen(true)] out IEventSource[]? sources, out Failure failure, ExecCaptureOptions? capture = null,
+        bool countInKernel = true)
     {
         var crossCheck = new LifecycleCrossCheck();
         if (!EbpfExecSource.TryCreate(options.SourceKinds, crossCheck, out EbpfExecSource? ebpf, out failure, capture))
@@ -65,9 +68,14 @@ internal static class BackendSelector
             sources = null;
             return false;
         }
-        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck)
+        var connector = new ConnectorEventSource(options.SourceKinds, options.ReceiveBufferBytes, countOnly: ebpf.Serves, crossCheck, countInKernel ? ebpf.ConnectorCounter : null)
         {
             DrainEarlierRecords = ebpf.DrainNow,
+            KernelCountFallback = !countInKernel ? "asked to count here"
+                : ebpf.ConnectorCounter is not null ? null
+                : ConnectorCountMap.DisabledByEnvironment ? ConnectorCountMap.Variable + "=user"
+                : ebpf.ConnectorCounterFailure is { } why ? "the counting socket filter did not load: " + FailureText.OneLine(why)
+                : null,
         };
         sources = [ebpf, connector];
         return true;

@@ -294,6 +294,22 @@ public class CliTests
         Assert.Contains("receive buffer 8192 KiB", stderr);
     }
 
+    /// <summary>
+    /// The ready line says where the cross-check counts the connector's forks, execs and exits:
+    /// by the socket filter in the kernel, or received and counted here, and why.
+    /// </summary>
+    [KernelFact]
+    public void Verbose_ReadyLine_SaysWhereTheCrossCheckCounts()
+    {
+        (int code, _, string stderr) = CliRunner.Run("-D", "0.3", "-v", "-o", "/dev/null");
+        Assert.Equal(0, code);
+        Assert.Contains("cross-check counted in kernel", stderr);
+
+        using var user = new CliProcess(["-D", "0.3", "-v", "-o", "/dev/null"], environment: new Dictionary<string, string> { ["PROCWATCH_CONNECTOR_COUNT"] = "user" });
+        Assert.Equal(0, user.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("cross-check counted here (PROCWATCH_CONNECTOR_COUNT=user)", user.Stderr);
+    }
+
     [KernelFact]
     public void Duration_StopsByItself_StatsCounted()
     {

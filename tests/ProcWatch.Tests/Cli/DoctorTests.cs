@@ -49,6 +49,14 @@ public class DoctorTests
             Assert.Contains(ebpf.GetProperty("attach_mode").GetString(), (string[])["tp_btf", "raw_tp", "tracepoint"]);
         if (Environment.UserName == "root")
             Assert.True(ebpf.GetProperty("capabilities").GetBoolean());
+        // The cross-check's socket filter loads with the capture and attaches to a connector socket wherever eBPF works as root.
+        if (!loaded)
+            Assert.Equal(JsonValueKind.Null, ebpf.GetProperty("cross_check_count").ValueKind);
+        else if (Environment.UserName == "root")
+        {
+            Assert.Equal("kernel", ebpf.GetProperty("cross_check_count").GetString());
+            Assert.Equal(JsonValueKind.Null, ebpf.GetProperty("cross_check_count_reason").ValueKind);
+        }
 
         JsonElement tracefs = d.GetProperty("tracefs");
         string[] tracefsMounts = Mounts("tracefs");

@@ -119,4 +119,52 @@ public sealed class LifecycleCrossCheckTests
         check.OnRing(Lifecycle.Exec, Start + 1);
         Assert.Equal(0, check.Close(Settled(102)));
     }
+
+    [Fact]
+    public void KernelCounts_AreTotalsThatAddToWhatWasReceived_AndFindAShortfall()
+    {
+        var check = new LifecycleCrossCheck();
+        check.BeginKernelCounted(Start);
+        Assert.True(check.CountsInKernel);
+        Assert.Equal(100, check.FirstOpenWindow);
+        // 40 execs counted by the filter (read twice as it grew: a total, not an increment),
+        // 2 received before it began; the ring delivered 30 of the 42.
+        check.SetConnectorCount(Lifecycle.Exec, 100, 25);
+        check.SetConnectorCount(Lifecycle.Exec, 100, 40);
+        check.OnConnector(Lifecycle.Exec, Start + 1);
+        check.OnConnector(Lifecycle.Exec, Start + 2);
+        for (int i = 0; i < 30; i++)
+            check.OnRing(Lifecycle.Exec, Start + 3 + i);
+        // 10 forks in the next window, all delivered.
+        check.SetConnectorCount(Lifecycle.Fork, 101, 10);
+        for (int i = 0; i < 10; i++)
+            check.OnRing(Lifecycle.Fork, 101 * S + i);
+        Assert.Equal(0, check.Close(Settled(99)));
+        Assert.Equal(12, check.Close(Settled(101)));
+        Assert.Equal(102, check.FirstOpenWindow);
+    }
+
+    [Fact]
+    public void KernelCounts_OfJudgedWindows_OrBeforeTheStart_AreIgnored()
+    {
+        var check = new LifecycleCrossCheck();
+        check.SetConnectorCount(Lifecycle.Exec, 100, 5); // not begun
+        check.BeginKernelCounted(Start + S / 2);
+        check.SetConnectorCount(Lifecycle.Exec, 99, 5);   // before the start's window
+        Assert.Equal(0, check.Close(Settled(100)));
+        check.SetConnectorCount(Lifecycle.Exec, 100, 5);  // judged already
+        Assert.Equal(0, check.Close(Settled(101)));
+        check.SetConnectorCount(Lifecycle.Exec, 102, 50); // an open window: a real shortfall
+        Assert.Equal(50, check.Close(Settled(102)));
+    }
+
+    [Fact]
+    public void AKernelCount_LeftInASlot_IsForgottenWhenTheSlotTakesANewerWindow()
+    {
+        var check = new LifecycleCrossCheck();
+        check.BeginKernelCounted(Start);
+        check.SetConnectorCount(Lifecycle.Exit, 100, 7);
+        check.OnRing(Lifecycle.Exit, 116 * S + 1); // same slot, 16 windows on: the old counts go
+        Assert.Equal(0, check.Close(Settled(100))); // ... so window 100 is judged with nothing
+    }
 }

@@ -32,6 +32,7 @@ internal sealed class ConnectorEventSource : IEventSource
     private readonly ProcessEventKinds _postedKinds; // _kinds without what is subscribed only to be counted
     private readonly ProcessEventKinds _countOnly;
     private readonly LifecycleCrossCheck? _crossCheck;
+    private readonly IKernelLifecycleCounter? _kernelCount;
     private readonly int _receiveBufferBytes;
     private readonly KernelClock _clock;
     private ProcConnectorSocket? _socket;
@@ -56,12 +57,19 @@ internal sealed class ConnectorEventSource : IEventSource
     /// (thread clones and exits are still posted when wanted). The kernel is asked for them
     /// whatever <paramref name="kinds"/> says.
     /// </summary>
-    public ConnectorEventSource(ProcessEventKinds kinds, int receiveBufferBytes, ProcessEventKinds countOnly, LifecycleCrossCheck crossCheck)
+    /// <remarks>
+    /// With <paramref name="kernelCount"/> (the counting socket filter loaded with the capture)
+    /// they are counted in the kernel and never copied here: the filter is attached to this
+    /// source's socket at <see cref="Start"/>; when that fails they are counted here.
+    /// </remarks>
+    public ConnectorEventSource(ProcessEventKinds kinds, int receiveBufferBytes, ProcessEventKinds countOnly, LifecycleCrossCheck crossCheck,
+        IKernelLifecycleCounter? kernelCount = null)
         : this(kinds | countOnly, receiveBufferBytes)
     {
         _countOnly = countOnly & (ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit);
         _crossCheck = crossCheck;
         _postedKinds = kinds;
+        _kernelCount = kernelCount;
     }
 
     /// <summary>
@@ -76,7 +84,34 @@ internal sealed class ConnectorEventSource : IEventSource
     /// <summary>True when the kernel filters by event type (Linux 6.6+ and not all kinds wanted).</summary>
     public bool KernelFiltered => _socket?.KernelFiltered ?? false;
 
+    /// <summary>
+    /// True when the count-only forks, execs and exits are counted by the socket filter in the
+    /// kernel (and never received here); false when they are received and counted here.
+    /// </summary>
+    public bool KernelCounted { get; internal set; } // set by Start; tests set it to dispatch fixtures as a kernel-counted source
+
+    private long _countedHere;
+    private long _countFromNs = long.MaxValue;
+
+    /// <summary>
+    /// Count-only events stamped since the cross-check began that were received and counted
+    /// here: all of them without <see cref="KernelCounted"/>, none with it (the filter's).
+    /// </summary>
+    internal long CountedHere => Volatile.Read(ref _countedHere);
+
+    /// <summary>True when some kinds are received only to be counted for the cross-check (beside the eBPF source).</summary>
+    public bool CountsOnly => _countOnly != 0;
+
+    /// <summary>Why the count-only kinds are counted here although the capture was asked to count them in the kernel, or null.</summary>
+    public string? KernelCountFallback { get; internal set; }
+
     public int ReceiveBufferBytes => _socket?.ReceiveBufferBytes ?? 0;
+
+    /// <summary>
+    /// Sequence numbers show losses only when every numbered message reaches this socket: the
+    /// 6.6 kernel filter and the counting filter both drop messages after they were numbered.
+    /// </summary>
+    private bool SequenceGapsMeanLoss => !KernelFiltered && !KernelCounted;
 
     /// <summary>Linux 6.6 added struct proc_input; earlier kernels ignore an 8-byte subscription.</summary>
     public static bool KernelSupportsFilter => Environment.OSVersion.Version >= new Version(6, 6);
@@ -86,9 +121,33 @@ internal sealed class ConnectorEventSource : IEventSource
         Attach(sink, statistics);
         _socket = ProcConnectorSocket.Open(_receiveBufferBytes);
         _wake = WakeEvent.Create();
+        // Before subscribing: no datagram is ever queued unfiltered. Until Begin below the
+        // filter passes everything (and the cross-check counts nothing yet).
+        bool filterAttached = false;
+        if (_kernelCount is not null && _countOnly != 0)
+        {
+            int errno = _socket.AttachFilter(_kernelCount.ProgramFd);
+            filterAttached = errno == 0;
+            if (!filterAttached)
+                KernelCountFallback = $"the counting socket filter did not attach: {FailureText.Errno(errno)}";
+        }
         // Subscribed before the thread starts: the kernel queues events in the socket buffer from here on.
         _socket.Subscribe(_kinds, KernelSupportsFilter); // count-only kinds included
-        _crossCheck?.Begin(KernelClock.MonotonicNs());
+        long from = KernelClock.MonotonicNs();
+        _countFromNs = from;
+        // An event stamped from `from` on is counted once: by the filter once Begin has
+        // written the stamp, else (just before) by Dispatch here.
+        if (filterAttached && _kernelCount!.Begin(from, ProcEventKindMap.ToKernelMask(_countOnly)))
+        {
+            KernelCounted = true;
+            _crossCheck!.BeginKernelCounted(from);
+        }
+        else
+        {
+            if (filterAttached)
+                KernelCountFallback = "the counting socket filter's settings could not be written";
+            _crossCheck?.Begin(from);
+        }
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "procwatch-connector" };
         _thread.Start();
     }
@@ -238,15 +297,17 @@ internal sealed class ConnectorEventSource : IEventSource
             // the next number of the sending CPU's counter like any event: skipping it made each
             // one a false one-event "loss". So acks are sequence points too (old kernels sent
             // acks with cpu = -1 and the client's own seq; the detector ignores that cpu).
-            if (result == ConnectorReadResult.Ack && !KernelFiltered)
+            if (result == ConnectorReadResult.Ack && SequenceGapsMeanLoss)
                 ReportGap(_gaps.Observe(record.Cpu, record.Seq));
             if (result != ConnectorReadResult.Event)
                 continue;
-            if (!KernelFiltered)
+            if (SequenceGapsMeanLoss)
                 ReportGap(_gaps.Observe(record.Cpu, record.Seq));
             ProcessEventKinds kind = ProcEventKindMap.KindOf(record);
             if ((kind & _countOnly) != 0 && record.ProcessPid == record.ProcessTgid)
             {
+                if ((long)record.TimestampNs >= _countFromNs)
+                    _countedHere++;
                 _crossCheck!.OnConnector(kind switch
                 {
                     ProcessEventKinds.Fork => Lifecycle.Fork,

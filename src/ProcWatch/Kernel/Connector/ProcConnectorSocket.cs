@@ -89,6 +89,13 @@ internal sealed class ProcConnectorSocket : SafeHandle
     }
 
     /// <summary>
+    /// Attaches a BPF socket filter program (SO_ATTACH_BPF): netlink_broadcast runs it per
+    /// datagram for this socket only, and drops what it returns 0 for. 0, or the errno.
+    /// </summary>
+    public int AttachFilter(int programFd) =>
+        Libc.SetSockOpt(Fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_BPF, programFd, sizeof(int)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>
     /// Subscribes. With <paramref name="useKernelFilter"/> the 8-byte proc_input asks the
     /// kernel (6.6+) to send only <paramref name="kinds"/>; older kernels drop a message of
     /// that size silently, so callers pass false there and filter themselves.

@@ -61,6 +61,15 @@ internal sealed class EbpfExecSource : IEventSource
     public IReadOnlyList<AttachAttempt> LifecycleFailures => Capture.LifecycleFailures;
 
     /// <summary>
+    /// The connector counting filter loaded with the capture (the connector attaches it to its
+    /// socket), or null: then the connector counts its copies in user space.
+    /// </summary>
+    public IKernelLifecycleCounter? ConnectorCounter => Capture.ConnectorCount;
+
+    /// <summary>Why the counting filter did not load with the capture, when it did not.</summary>
+    public Failure? ConnectorCounterFailure => Capture.ConnectorCountFailure;
+
+    /// <summary>
     /// The kinds this source builds: exec always; fork and exit when their programs attached
     /// (else the connector must post them: the selector asks).
     /// </summary>
@@ -181,7 +190,9 @@ internal sealed class EbpfExecSource : IEventSource
             if (++_ticks % TicksPerWindow == 0 && _crossCheck is not null)
             {
                 DrainNow(); // the ring's count up to now
-                if (_crossCheck.Close(KernelClock.MonotonicNs()) is > 0 and long shortfall)
+                long now = KernelClock.MonotonicNs();
+                ReadKernelCounts(now);
+                if (_crossCheck.Close(now) is > 0 and long shortfall)
                     _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheck, shortfall, _clock));
             }
             if (Capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
@@ -190,6 +201,29 @@ internal sealed class EbpfExecSource : IEventSource
         catch (ObjectDisposedException)
         {
             // A tick that raced Dispose: nothing left to report.
+        }
+    }
+
+    /// <summary>
+    /// The connector's copies its socket filter counted, for each window not judged yet (read
+    /// after <paramref name="nowNs"/>, so every window <see cref="LifecycleCrossCheck.Close"/>
+    /// judges at it is complete; the open ones are totals so far): one map lookup per window.
+    /// </summary>
+    private void ReadKernelCounts(long nowNs)
+    {
+        if (!_crossCheck!.CountsInKernel || Capture.ConnectorCount is not { } counter)
+            return;
+        Span<long> counts = stackalloc long[3];
+        long last = nowNs / LifecycleCrossCheck.WindowNs; // its count so far: a total, read again next tick
+        long first = Math.Max(_crossCheck.FirstOpenWindow, last - (conn_count.Slots - 1));
+        for (long window = first; window <= last; window++)
+        {
+            counts.Clear();
+            if (!counter.ReadWindow(window, counts))
+                continue;
+            _crossCheck.SetConnectorCount(Lifecycle.Fork, window, counts[(int)Lifecycle.Fork]);
+            _crossCheck.SetConnectorCount(Lifecycle.Exec, window, counts[(int)Lifecycle.Exec]);
+            _crossCheck.SetConnectorCount(Lifecycle.Exit, window, counts[(int)Lifecycle.Exit]);
         }
     }
 

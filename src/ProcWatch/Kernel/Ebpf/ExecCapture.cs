@@ -141,6 +141,12 @@ internal sealed class ExecCapture : IDisposable
     /// <summary>Forks carry the child's exact kernel start time.</summary>
     public bool ForkAttached => _program.ForkAttached;
 
+    /// <summary>The connector counting filter loaded with the capture, or null (<see cref="ExecCaptureProgram.ConnectorCount"/>).</summary>
+    internal ConnectorCountMap? ConnectorCount => _program.ConnectorCount;
+
+    /// <summary>Why the connector counting filter did not load, when it did not.</summary>
+    internal Failure? ConnectorCountFailure => _program.ConnectorCountFailure;
+
     /// <summary>Exits carry CPU time and peak RSS.</summary>
     public bool ExitAttached => _program.ExitAttached;
 

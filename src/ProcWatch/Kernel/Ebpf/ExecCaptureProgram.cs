@@ -82,6 +82,12 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>Why the fork or exit program of the attached level did not attach (mode "fork" or "exit").</summary>
     internal IReadOnlyList<AttachAttempt> LifecycleFailures { get; private set; } = [];
 
+    /// <summary>The connector counting filter, loaded with the capture; null when it could not load (or was turned off).</summary>
+    internal ConnectorCountMap? ConnectorCount { get; private set; }
+
+    /// <summary>Why the counting filter did not load with the capture, when it did not (and not for <see cref="ConnectorCountMap.Variable"/>).</summary>
+    internal Failure? ConnectorCountFailure { get; private set; }
+
     internal static bool IsEmbedded => BpfObjectParts.IsEmbedded(ResourceName);
 
     /// <summary>
@@ -98,6 +104,25 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
             failure = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.FindEmbeddedObject, "the eBPF object");
             return false;
         }
+        bool countConnector = !ConnectorCountMap.DisabledByEnvironment;
+        if (TryLoadLadder(image, countConnector, ringBufferBytes, settings, treeRoots, treeMembers, out program, out failure) || !countConnector || IsFatal(failure))
+            return program is not null;
+        // The connector counting filter is the one program every rung shares: a kernel that
+        // refuses it (verifier) must not cost the capture. Without it the connector counts in
+        // user space, as before.
+        Failure counting = failure;
+        if (!TryLoadLadder(image, countConnector: false, ringBufferBytes, settings, treeRoots, treeMembers, out program, out failure))
+            return false;
+        program.ConnectorCountFailure = counting;
+        return true;
+    }
+
+    /// <summary>A failure no other attempt can do better at (no privilege, lockdown, a broken object).</summary>
+    private static bool IsFatal(Failure failure) => failure.Step != FailureStep.EveryAttachType;
+
+    private static bool TryLoadLadder(byte[] image, bool countConnector, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
+    {
+        program = null;
         var failures = new List<AttachAttempt>(AttachLadder.Length);
         string[]? allowed = Environment.GetEnvironmentVariable(AttachVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         foreach ((string mode, string programName, string? forkProgram, string exitProgram) in AttachLadder)
@@ -107,7 +132,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 failures.Add(new AttachAttempt(mode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, AttachVariable)));
                 continue;
             }
-            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, ringBufferBytes, settings, treeRoots, treeMembers, out program, out Failure why, out bool fatal))
+            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, countConnector, ringBufferBytes, settings, treeRoots, treeMembers, out program, out Failure why, out bool fatal))
             {
                 program.AttachFailures = failures;
                 failure = default;
@@ -125,7 +150,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     }
 
     /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
-    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers,
+    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, bool countConnector, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers,
         [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure, out bool fatal)
     {
         program = null;
@@ -182,6 +207,14 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                         }
                     }
                 }
+                nint countProgram = Libbpf.bpf_object__find_program_by_name(obj_, ConnectorCountMap.ProgramName);
+                nint counts = Libbpf.bpf_object__find_map_by_name(obj_, ConnectorCountMap.CountsMap);
+                nint countSettings = Libbpf.bpf_object__find_map_by_name(obj_, ConnectorCountMap.SettingsMap);
+                // An object without the filter (or of another layout) counts in user space.
+                countConnector &= countProgram != 0 && counts != 0 && countSettings != 0
+                    && Libbpf.bpf_map__value_size(counts) == conn_count.Size && Libbpf.bpf_map__value_size(countSettings) == conn_count_settings.Size;
+                if (countProgram != 0 && !countConnector)
+                    Libbpf.bpf_program__set_autoload(countProgram, false);
                 int rc = Libbpf.bpf_map__set_max_entries(events, (uint)ringBufferBytes);
                 if (rc == 0)
                 {
@@ -248,6 +281,11 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 {
                     LifecycleFailures = lifecycleFailures,
                 };
+                if (countConnector)
+                {
+                    program.ConnectorCount = new ConnectorCountMap(obj, Libbpf.bpf_program__fd(countProgram),
+                        Libbpf.bpf_map__fd(counts), Libbpf.bpf_map__fd(countSettings), cpus);
+                }
                 failure = default;
                 return true;
             }

@@ -76,4 +76,19 @@ public class SequenceGapTests
         Assert.Equal(2, stats.SequenceGaps);
         Assert.Equal(2, sink.Events.OfType<LostEvent>().Count());
     }
+
+    /// <summary>
+    /// The counting socket filter drops the count-only kinds after cn_proc numbered them, as
+    /// the 6.6 kernel filter drops unwanted kinds: the numbers skip, and nothing was lost.
+    /// </summary>
+    [Fact]
+    public void KernelCountedSource_ReportsNoGap_ForWhatItsFilterDropped()
+    {
+        (ConnectorEventSource source, CollectingSink sink, var stats) = ConnectorDispatchTests.NewSource();
+        source.KernelCounted = true;
+        source.Dispatch(Message(Uid(10, 10, 0, 1000), seq: 5));
+        source.Dispatch(Message(Uid(10, 10, 0, 1001), seq: 9)); // 6..8: a fork, an exec, an exit, counted in the kernel
+        Assert.Equal(0, stats.SequenceGaps);
+        Assert.Empty(sink.Events.OfType<LostEvent>());
+    }
 }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Kernel;
+using ProcWatch.Kernel.Connector;
 using ProcWatch.Kernel.Ebpf;
 using ProcWatch.Tests.Helpers;
 using ProcWatch.Watching;
@@ -20,14 +21,22 @@ public sealed class OneRecordTests
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     /// <summary>Every event the watcher delivers, kept for the assertions (bounded).</summary>
-    private sealed class Recorder : IDisposable
+    internal sealed class Recorder : IDisposable
     {
         private readonly ProcessWatcher _watcher;
         private readonly List<ProcessEvent> _events = [];
         private readonly Lock _gate = new();
 
+        /// <summary>The connector of the eBPF backend (it counts the ring's kinds for the cross-check).</summary>
+        public ConnectorEventSource Connector { get; }
+
+        /// <summary>The ring's source.</summary>
+        public EbpfExecSource EbpfSource { get; }
+
         public Recorder(IReadOnlyList<IEventSource> sources)
         {
+            Connector = sources.OfType<ConnectorEventSource>().Single();
+            EbpfSource = sources.OfType<EbpfExecSource>().Single();
             _watcher = new ProcessWatcher(new WatchOptions { Kinds = ProcessEventKinds.Default, Sources = sources });
             ChannelReader<ProcessEvent> reader = _watcher.Start();
             _ = Task.Run(async () =>
@@ -43,9 +52,10 @@ public sealed class OneRecordTests
             });
         }
 
-        public static Recorder Ebpf(ExecCaptureOptions? capture = null)
+        /// <param name="countInKernel">False: the connector receives and counts its copies (the fallback path).</param>
+        public static Recorder Ebpf(ExecCaptureOptions? capture = null, bool countInKernel = true)
         {
-            Assert.True(BackendSelector.TryComposeEbpf(new WatchOptions { Kinds = ProcessEventKinds.Default }, out IEventSource[]? sources, out Failure why, capture), FailureText.OneLine(why));
+            Assert.True(BackendSelector.TryComposeEbpf(new WatchOptions { Kinds = ProcessEventKinds.Default }, out IEventSource[]? sources, out Failure why, capture, countInKernel), FailureText.OneLine(why));
             return new Recorder(sources);
         }
 
@@ -130,15 +140,19 @@ public sealed class OneRecordTests
     /// the kernel's drop counters know nothing, the connector counted each exec, and the
     /// window comparison reports them as lost, with their own reason.
     /// </summary>
-    [KernelFact]
-    public void CrossCheck_ReportsExecsTheRingDidNotDeliver()
+    /// <remarks>Both ways of counting the connector's copies: by its socket filter in the kernel, and in user space (the fallback).</remarks>
+    [KernelTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CrossCheck_ReportsExecsTheRingDidNotDeliver(bool countInKernel)
     {
         const int Count = 50;
         string token = ExecCollector.NewToken();
         using var recorder = Recorder.Ebpf(new ExecCaptureOptions
         {
             DiscardForTest = r => r is ExecRecord { Argv: [_, var first, ..] } && first.StartsWith(token, StringComparison.Ordinal),
-        });
+        }, countInKernel);
+        Assert.Equal(countInKernel, recorder.Connector.KernelCounted);
         Assert.Equal(0, Programs.Run("/bin/sh", "-c", $"i=0; while [ $i -lt {Count} ]; do /bin/true {token}-$i; i=$((i+1)); done"));
 
         // A window's few events near its edge may be taken for the edge effect (LifecycleCrossCheck.EdgeAllowance).
@@ -161,6 +175,7 @@ public sealed class OneRecordTests
     {
         string program = NativeHelpers.Build("leader_exits_first.c", "-pthread");
         using var recorder = Recorder.Ebpf();
+        Assert.True(recorder.Connector.KernelCounted, recorder.Connector.KernelCountFallback); // the connector's exits counted by its socket filter
         using var process = Programs.Start(program, "2500");
         int pid = process.Id;
         process.WaitForExit();
