@@ -96,6 +96,7 @@ internal sealed class WatchHost : IDisposable
         var host = new WatchHost(pipeline, enforcer, execFiles, settings.Statistics);
         IReadOnlyList<IEventSource> sources = options.Sources ?? [];
         Kernel.ExecFailures.ExecFailureSource? execFailures = null;
+        ProcWatchException? execFailuresUnavailable = null;
         try
         {
             sources = options.Sources ?? Select(options, settings, enrichment?.SeededTree());
@@ -107,9 +108,9 @@ internal sealed class WatchHost : IDisposable
             }
             // Before the other sources start, so before the first exec is hashed: its object's
             // BTF load then does not come on top of the hasher's libcrypto and buffers (issue
-            // 26's peak RSS). Listed after them, as before (-v's ready line).
+            // 26's peak RSS). Listed, and its warning told, after them, as before.
             if ((options.Kinds & ProcessEventKinds.ExecFailed) != 0 && !HasExecFailures(sources))
-                execFailures = StartExecFailures(pipeline, settings);
+                execFailures = StartExecFailures(pipeline, settings, out execFailuresUnavailable);
             foreach (IEventSource source in sources)
             {
                 source.Start(pipeline, settings.Statistics);
@@ -129,6 +130,8 @@ internal sealed class WatchHost : IDisposable
         }
         if (execFailures is not null)
             host._sources.Add(execFailures);
+        if (execFailuresUnavailable is not null)
+            settings.Warning?.Invoke(WatchWarning.ExecFailuresUnavailable, execFailuresUnavailable);
         host.ActiveBackend = BackendOf(host._sources);
         if (enforcer is { Degraded: { } degraded })
         {
@@ -140,20 +143,21 @@ internal sealed class WatchHost : IDisposable
 
     /// <summary>
     /// Failed exec attempts (<c>-e execfail</c>), whatever the backend: a host that cannot load
-    /// the hook says so through the warning and everything else still runs.
+    /// the hook says so through the warning (<paramref name="unavailable"/>) and everything else still runs.
     /// </summary>
-    private static Kernel.ExecFailures.ExecFailureSource? StartExecFailures(EventPipeline pipeline, WatchHostSettings settings)
+    private static Kernel.ExecFailures.ExecFailureSource? StartExecFailures(EventPipeline pipeline, WatchHostSettings settings, out ProcWatchException? unavailable)
     {
         var source = new Kernel.ExecFailures.ExecFailureSource();
         try
         {
             source.Start(pipeline, settings.Statistics);
+            unavailable = null;
             return source;
         }
         catch (ProcWatchException e)
         {
             source.Dispose();
-            settings.Warning?.Invoke(WatchWarning.ExecFailuresUnavailable, e);
+            unavailable = e;
             return null;
         }
     }
