@@ -6,12 +6,16 @@
  * {pid, parent} and ignores its execs (Tracking/EnrichmentStage.Exec), but it places new
  * processes and cleans its table by forks and exits, so those records come whoever's they are:
  * the table, hence every event it reports, is the same with or without this filter.
- *   The tree: a root (a -p pid, kept by pid as user space does), or forked by a process in the
+ *   The tree: a root (a -p pid, kept by pid as user space does), or created by a process in the
  *   tree. Roots and the processes that descend from them at start are put in watched_tgids by
- *   the loader; a fork adds its child; an exit removes it. A process not found there is looked
- *   for by its ancestry (it was forked while the loader was still filling the map): a superset
- *   of user space's tree, never less. A full map, or an ancestry too deep to walk, lets the
- *   record through (fail open).
+ *   the loader; a fork adds its child; an exit removes it. "Created by" is the creator, the
+ *   task that called fork/clone, not real_parent: clone(CLONE_PARENT) gives the child the
+ *   creator's parent, which for a root (or a member reparented to a subreaper) is outside the
+ *   tree, and a payload run that way would leave the tree silently. Membership then stays with
+ *   the process to its exit, whoever becomes its parent (a reparent on its parent's exit).
+ *   A process not found there is looked for by its ancestry (it was forked while the loader
+ *   was still filling the map): a superset of user space's tree, never less. A full map, or an
+ *   ancestry too deep to walk, lets the record through (fail open).
  * -u is not applied here: user space builds every process's entry from its fork and exec
  * records whoever's they are, and shows them in other users' events (the parent, the
  * ancestors, what a child inherits): no record can be left out by its uid alone.
@@ -66,6 +70,18 @@ static __always_inline bool tree_watched(struct task_struct *task)
         up = BPF_CORE_READ(up, real_parent);
     }
     return true; /* deeper than the walk: unsure, so let it through */
+}
+
+/* A new process joins the tree when its creator is in it (real_parent is the creator but for
+ * CLONE_PARENT, so the usual fork costs the one walk it always did). */
+static __always_inline void tree_fork(struct task_struct *creator, struct task_struct *child, u32 creator_tgid, u32 parent_tgid)
+{
+    if (!(settings.filters & CAPTURE_FILTER_TREE))
+        return;
+    if (tree_watched(child))
+        return;
+    if (creator_tgid != parent_tgid && tree_watched(creator))
+        tree_add(BPF_CORE_READ(child, tgid));
 }
 
 /* The process ended: a descendant leaves the tree (its pid may come back as anyone's). */

@@ -162,8 +162,8 @@ struct argv_chunk_header {
 /* RECORD_FORK: a new process (not a thread). tgid is the child's. */
 struct fork_record {
     struct record_prefix prefix;
-    __u32 parent_tgid;
-    __u32 reserved0;
+    __u32 parent_tgid;     /* real_parent->tgid (a CLONE_PARENT child: the creator's parent) */
+    __u32 creator_tgid;    /* the process that called fork/clone (current); was reserved0 */
     __u64 start_boottime_ns; /* the child's task->start_boottime */
 };                         /* 32 bytes */
 

@@ -18,6 +18,13 @@ public enum LossReason : byte
     /// delivered, beyond what the ring's own drop counters reported (the completeness cross-check).
     /// </summary>
     CrossCheck,
+    /// <summary>
+    /// Not a loss of events: the <c>-p</c> (or <c>-- COMMAND</c>) tree could not be kept
+    /// exactly because a bound was hit (its member list, with the process table evicting).
+    /// Count processes were placed by /proc's ancestry alone, or included because nothing
+    /// could place them; a process created with clone(CLONE_PARENT) may be misplaced.
+    /// </summary>
+    TreeBound,
 }
 
 /// <summary>Events were lost. Never silent: each loss is reported and counted.</summary>

@@ -371,6 +371,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         LossReason.RingBufferFull => "ring_buffer_full",
         LossReason.QueueFull => "queue_full",
         LossReason.CrossCheck => "cross_check",
+        LossReason.TreeBound => "tree_bound",
         _ => "malformed",
     };
 }

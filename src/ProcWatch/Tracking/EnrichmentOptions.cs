@@ -9,6 +9,13 @@ internal sealed record EnrichmentOptions
     /// <summary>The process table's bound; the least recently used process is evicted beyond it.</summary>
     public int TableCapacity { get; init; } = 32768;
 
+    /// <summary>
+    /// The watched tree's member list (<c>-p</c>, <c>-- COMMAND</c>): as many members as the
+    /// kernel's tree map holds (ExecCaptureOptions.TreeCapacity). Beyond it, members are
+    /// placed by /proc's ancestry, counted and reported (TreeMembership).
+    /// </summary>
+    public int TreeCapacity { get; init; } = 65536;
+
     /// <summary>Read each process's environment (<c>--env</c>): large, and often secret.</summary>
     public bool IncludeEnvironment { get; init; }
 

@@ -39,7 +39,7 @@ internal sealed partial class EnrichmentStage
                     StartTicks = stat.StartTimeTicks,
                     StartExact = true,
                     StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
-                    InTree = InTree(e.Pid, stat.ParentPid),
+                    InTree = InTreeSeen(e.Pid, stat.ParentPid, stat.StartTimeTicks, startExact: true),
                 };
                 _table.Add(entry);
                 if (!entry.InTree)
@@ -74,7 +74,9 @@ internal sealed partial class EnrichmentStage
     private ExecEvent? OnKernelExec(ExecEvent e, ExecRecord kernel, ProcessEntry? entry)
     {
         int parentPid = kernel.ParentTgid;
-        if (entry is null && !InTree(e.Pid, parentPid))
+        ulong kernelStartTicks = kernel.StartBootNs != 0 ? _boot.BootNsToStartTicks(kernel.StartBootNs) : 0;
+        bool? placed = entry is null ? InTreeSeen(e.Pid, parentPid, kernelStartTicks, startExact: kernelStartTicks != 0) : null;
+        if (placed == false)
         {
             if (_filter is { SelectsTree: true })
             {
@@ -93,7 +95,7 @@ internal sealed partial class EnrichmentStage
                 StartTicks = info.StartTimeTicks ?? 0,
                 StartExact = startNs != 0,
                 StartMonotonicNs = startNs != 0 ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
-                InTree = InTree(e.Pid, parentPid),
+                InTree = placed ?? InTreeSeen(e.Pid, parentPid, kernelStartTicks, startExact: kernelStartTicks != 0),
             };
             _table.Add(entry);
         }

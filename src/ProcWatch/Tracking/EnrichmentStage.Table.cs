@@ -22,7 +22,7 @@ internal sealed partial class EnrichmentStage
             StartTicks = stat.StartTimeTicks,
             StartExact = true,
             StartMonotonicNs = _boot.StartTicksToMonotonicNs(stat.StartTimeTicks),
-            InTree = InTree(pid, stat.ParentPid),
+            InTree = InTreeSeen(pid, stat.ParentPid, stat.StartTimeTicks, startExact: true),
         };
         _table.Add(entry);
         return entry;
@@ -59,12 +59,14 @@ internal sealed partial class EnrichmentStage
             if (ProcStat.TryRead(pid, out ProcStat stat))
                 _table.Add(SeedEntry(stat));
         }
-        if (_filter is { SelectsTree: true })
+        if (_tree is not null)
         {
             foreach (int pid in _table.Pids())
             {
                 ProcessEntry entry = _table.Peek(pid)!;
                 entry.InTree = InTreeByAncestry(pid);
+                if (entry.InTree && !_tree.IsRoot(pid))
+                    _tree.Add(pid, entry.StartTicks, entry.StartExact);
             }
         }
     }
@@ -95,6 +97,7 @@ internal sealed partial class EnrichmentStage
     private void Resync()
     {
         _threadStarts.Clear(); // thread exits may have been lost too; the map must not fill up with ghosts
+        _tree?.Prune(); // members' exits too
         foreach (int pid in _table.Pids())
         {
             ProcessEntry entry = _table.Peek(pid)!;
@@ -106,7 +109,7 @@ internal sealed partial class EnrichmentStage
             if (_table.Peek(pid) is null && ProcStat.TryRead(pid, out ProcStat stat))
             {
                 ProcessEntry entry = SeedEntry(stat);
-                entry.InTree = InTree(pid, stat.ParentPid);
+                entry.InTree = InTreeSeen(pid, stat.ParentPid, stat.StartTimeTicks, startExact: true);
                 _table.Add(entry);
             }
         }

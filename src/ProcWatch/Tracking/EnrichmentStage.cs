@@ -26,11 +26,13 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly ProcessTable _table;
     private readonly ExecutableHasher? _hasher;
     private readonly AncestorChain _ancestors;
+    private readonly TreeMembership? _tree; // with a tree filter only
     private readonly Dictionary<int, long> _threadStarts = [];
     private readonly BoundedSet<string> _owedFollowUps = new(4096); // entity ids of reported execs that said "pending"
     private readonly WatcherStatistics? _statistics;
     private readonly ContainerResolver? _containers;
     private long _lastResyncMs = long.MinValue;
+    private long _lastTreeReportMs = long.MinValue;
 
     public EnrichmentStage(EnrichmentOptions? options = null, WatcherStatistics? statistics = null, ProcessReader? reader = null)
     {
@@ -43,6 +45,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         _assembler = new ProcessAssembler(_reader, _hasher);
         _table = new ProcessTable(_options.TableCapacity);
         _ancestors = new AncestorChain(_table, ParentOf, _options.AncestorDepth);
+        _tree = _filter is { SelectsTree: true } ? new TreeMembership(_filter, _options.TreeCapacity) : null;
         _containers = _options.Containers.Enabled ? new ContainerResolver(_options.Containers) : null;
         if (statistics is not null)
             _table.OnEvicted = statistics.OnTableEviction;
@@ -56,6 +59,9 @@ internal sealed partial class EnrichmentStage : IEventStage
 
     /// <summary>Processes evicted from the table so far.</summary>
     public long TableEvictions => _table.Evictions;
+
+    /// <summary>The watched tree's members; null without a tree filter.</summary>
+    internal TreeMembership? Tree => _tree;
 
     /// <summary>The executable hasher; null with hashing off.</summary>
     internal ExecutableHasher? Hasher => _hasher;
@@ -78,6 +84,8 @@ internal sealed partial class EnrichmentStage : IEventStage
             HashEvent hash => OnHash(hash),
             _ => OnOther(processEvent),
         };
+        if (_tree is { Unreported: > 0 })
+            ReportTreeUncertainty(processEvent, next);
         if (output is not null)
         {
             if (output is ExecEvent { Process: { } p } && HasPending(p) && p.EntityId is { } entity)
@@ -93,8 +101,11 @@ internal sealed partial class EnrichmentStage : IEventStage
 
     private ForkEvent? OnFork(ForkEvent e)
     {
-        if (!InTree(e.Pid, e.ParentPid))
+        // The creator (the caller of fork/clone) only the kernel's record knows: it is not the
+        // parent after clone(CLONE_PARENT), and it is the one that decides.
+        if (!InTreeAtFork(e.Pid, e.ParentPid, e.Record is ForkRecord { CreatorTgid: var creator } ? creator : 0))
         {
+            _tree?.Remove(e.Pid); // a reused pid: whoever held it before is gone
             // Outside the watched tree: remember only that (no /proc reads), so its exec is skipped cheaply.
             ulong start = _boot.MonotonicNsToStartTicks(e.KernelTimeNs);
             _table.Add(new ProcessEntry(e.Pid, new ProcessInfo { Pid = e.Pid, ParentPid = e.ParentPid })
@@ -144,10 +155,12 @@ internal sealed partial class EnrichmentStage : IEventStage
             Ancestors = null, // the parent's chain is not the child's
             ContainerEntry = false, // an entry is the exec that came in, not its copies
         };
+        _tree?.Add(e.Pid, ticks, exact);
         ProcessEntry? early = _table.Peek(e.Pid);
         if (early is not null && early.Info.ParentPid == e.ParentPid
             && PidReuseGuard.IsSameProcess(early.StartTicks, derived, expectedIsExact: false))
         {
+            early.InTree = true; // placed at its exec by its parent alone; its creator is in the tree
             // The child ran on another CPU and exec'd before the parent's fork event was sent:
             // the table already holds the newer program; the fork still describes the copy.
             return Selected(early) ? e with { Process = info with { EntityId = early.Info.EntityId, StartTimeTicks = early.StartTicks, StartBootNs = early.Info.StartBootNs } } : null;
@@ -189,11 +202,13 @@ internal sealed partial class EnrichmentStage : IEventStage
         }
 
         ProcessEntry? entry = _table.Remove(e.Pid);
+        bool member = _tree is not null && _tree.Contains(e.Pid);
+        _tree?.Remove(e.Pid); // its children stay members: membership is each process's own
         if (entry is null)
         {
             // Older than the watcher and evicted, or never seen: the zombie's stat still names it.
             if (!ProcStat.TryRead(e.Pid, out ProcStat stat))
-                return PassesUnknown(e.Pid, e.ParentPid) ? e : null;
+                return (member && _filter is not { SelectsProcesses: true }) || PassesUnknown(e.Pid, e.ParentPid) ? e : null;
             var info = new ProcessInfo
             {
                 Pid = e.Pid,
@@ -206,7 +221,7 @@ internal sealed partial class EnrichmentStage : IEventStage
                 EntityId = _reader.EntityId(e.Pid, stat.StartTimeTicks),
                 Parent = ParentOf(e.ParentPid),
             };
-            if (_filter is not null && (!InTree(e.Pid, e.ParentPid) || !PassesProcess(info)))
+            if (_filter is not null && (!(member || InTreeAtFork(e.Pid, e.ParentPid, 0)) || !PassesProcess(info)))
                 return null;
             return e with { Process = info, Duration = e.Duration ?? Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
         }

@@ -49,6 +49,7 @@ int main(void)
     printf("exit_record %zu\n", sizeof(struct exit_record));
     printf("exit_record.maxrss_pages %zu\n", offsetof(struct exit_record, maxrss_pages));
     printf("fork_record.start_boottime_ns %zu\n", offsetof(struct fork_record, start_boottime_ns));
+    printf("fork_record.creator_tgid %zu\n", offsetof(struct fork_record, creator_tgid));
     printf("EXEC_ARGV_CAP %d\n", EXEC_ARGV_CAP);
     printf("EXEC_FILENAME_CAP %d\n", EXEC_FILENAME_CAP);
     return 0;

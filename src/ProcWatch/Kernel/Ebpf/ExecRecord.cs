@@ -19,7 +19,14 @@ internal abstract class KernelRecord : SourceRecord
 /// <summary>A new process (not a thread), from <c>sched_process_fork</c>.</summary>
 internal sealed class ForkRecord : KernelRecord
 {
+    /// <summary>real_parent's: the parent /proc and the connector name.</summary>
     public required int ParentTgid { get; init; }
+
+    /// <summary>
+    /// The process that called fork/clone; differs from <see cref="ParentTgid"/> after
+    /// clone(CLONE_PARENT), whose child gets the creator's parent. 0: not known.
+    /// </summary>
+    public int CreatorTgid { get; init; }
 }
 
 /// <summary>The end of a process (its last thread), from <c>sched_process_exit</c>.</summary>

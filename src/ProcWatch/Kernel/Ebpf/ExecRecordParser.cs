@@ -123,7 +123,7 @@ internal static class ExecRecordParser
     {
         if (!MemoryMarshal.TryRead(sample, out fork_record r))
             return null;
-        return new ForkRecord { Tgid = (int)r.prefix.tgid, KernelTimeNs = r.prefix.ktime_ns, ParentTgid = (int)r.parent_tgid, StartBootNs = r.start_boottime_ns };
+        return new ForkRecord { Tgid = (int)r.prefix.tgid, KernelTimeNs = r.prefix.ktime_ns, ParentTgid = (int)r.parent_tgid, CreatorTgid = (int)r.creator_tgid, StartBootNs = r.start_boottime_ns };
     }
 
     internal static ExitRecord? ParseExit(ReadOnlySpan<byte> sample)

@@ -85,7 +85,7 @@ internal struct fork_record
 {
     public record_prefix prefix;
     public uint parent_tgid;
-    public uint reserved0;
+    public uint creator_tgid;
     public ulong start_boottime_ns;
 }
 

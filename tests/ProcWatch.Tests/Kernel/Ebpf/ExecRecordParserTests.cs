@@ -34,6 +34,7 @@ public sealed class ExecRecordParserTests
         Assert.Equal(Marshal.SizeOf<exit_record>(), c["exit_record"]);
         Assert.Equal((int)Marshal.OffsetOf<exit_record>("maxrss_pages"), c["exit_record.maxrss_pages"]);
         Assert.Equal((int)Marshal.OffsetOf<fork_record>("start_boottime_ns"), c["fork_record.start_boottime_ns"]);
+        Assert.Equal((int)Marshal.OffsetOf<fork_record>("creator_tgid"), c["fork_record.creator_tgid"]);
         Assert.Equal(exec_record_header.ARGV_CAP, c["EXEC_ARGV_CAP"]);
     }
 

@@ -59,7 +59,7 @@ public sealed class KernelRecordFixtureTests
     {
         var records = new List<KernelRecord>();
         var sink = new RecordSink(records.Add);
-        var fork = new fork_record { prefix = new() { kind = record_kind.RECORD_FORK, tgid = 42, ktime_ns = 5 }, parent_tgid = 41, start_boottime_ns = 123_456_789_012 };
+        var fork = new fork_record { prefix = new() { kind = record_kind.RECORD_FORK, tgid = 42, ktime_ns = 5 }, parent_tgid = 41, creator_tgid = 40, start_boottime_ns = 123_456_789_012 };
         var exit = new exit_record
         {
             prefix = new() { kind = record_kind.RECORD_EXIT, tgid = 42, ktime_ns = 6 }, exit_code = 3 << 8, start_boottime_ns = 123_456_789_012,
@@ -69,7 +69,7 @@ public sealed class KernelRecordFixtureTests
         sink.OnSample(Bytes(exit));
 
         var f = Assert.IsType<ForkRecord>(records[0]);
-        Assert.Equal((42, 41, 123_456_789_012UL), (f.Tgid, f.ParentTgid, f.StartBootNs));
+        Assert.Equal((42, 41, 40, 123_456_789_012UL), (f.Tgid, f.ParentTgid, f.CreatorTgid, f.StartBootNs));
         var x = Assert.IsType<ExitRecord>(records[1]);
         Assert.Equal(3 << 8, x.ExitCode);
         Assert.Equal(TimeSpan.FromMilliseconds(2), x.UserCpu);
