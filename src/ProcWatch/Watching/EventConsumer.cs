@@ -23,15 +23,25 @@ internal interface IEventBatchHandler
 /// <see cref="EventQueue.WaitToRead"/> while nothing happens (no thread-pool worker or timer
 /// per batch; the queue wakes it only then), drains in batches, and in a storm lets the next
 /// batch gather for at most <see cref="CoalesceNs"/> (the output rule, docs/ARCHITECTURE.md "Output timing"):
-/// after a pass, an event queued within 1 ms of the moment the pass found the queue empty
-/// waits until that millisecond is over; an event queued later is handled at once. So no
-/// event waits more than 1 ms for company, a quiet stream is not delayed at all, and a storm
-/// costs one pass (one write, one sleep) per millisecond at most.
+/// after a pass, an event queued within 10 ms of the moment the pass found the queue empty
+/// waits until that window is over; an event queued later is handled at once. So no event
+/// waits more than 10 ms for company, a quiet stream is not delayed at all, and a storm costs
+/// one pass (one write, one sleep) per window at most.
 /// </summary>
-internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handler, ConsumerClock? clock = null)
+internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handler, ConsumerClock? clock = null, long coalesceNs = EventConsumer.CoalesceNs)
 {
-    /// <summary>The longest an event may wait for others to be written with it (the product's output rule).</summary>
-    internal const long CoalesceNs = 1_000_000;
+    /// <summary>
+    /// The longest an event may wait for others to be written with it (the product's output
+    /// rule). 10 ms, not 1: a 1 ms window cost the output thread about a quarter more per line
+    /// in a fork storm and at a steady rate (bench/README.md "Session 6: output").
+    /// </summary>
+    internal const long CoalesceNs = 10_000_000;
+
+    /// <summary>
+    /// The daemon's window: its rules judge and respond (kill, alerts' actions) on this thread,
+    /// after the queue, so a response waits for the window too; 1 ms keeps that wait short.
+    /// </summary>
+    internal const long RespondingCoalesceNs = 1_000_000;
 
     /// <summary>
     /// Allocation between young-generation collections (<see cref="AllocationBudget"/>). 1 MB:
@@ -62,18 +72,18 @@ internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handle
         {
             while (true)
             {
-                // A storm (the last pass had company): sleep out the millisecond first, so the
+                // A storm (the last pass had company): sleep out the window first, so the
                 // producer need not wake this thread for the events that come meanwhile.
                 if (storm)
                     _clock.SleepUntil(nextPassNs);
                 if (!events.WaitToRead(stop)) // blocks, and is woken by the producer, only when nothing is queued
                     return;
-                // An event within the millisecond after the last pass waits for the rest of it; a quiet stream's goes at once.
+                // An event within the window after the last pass waits for the rest of it; a quiet stream's goes at once.
                 _clock.SleepUntil(nextPassNs);
                 long n = Drain(stop);
                 if (handler.Closed || handler.Finished || stop.IsCancellationRequested)
                     return;
-                nextPassNs = _drainedAtNs + CoalesceNs;
+                nextPassNs = _drainedAtNs + coalesceNs;
                 storm = n > 1;
             }
         }
