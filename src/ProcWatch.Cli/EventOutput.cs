@@ -6,14 +6,19 @@ namespace ProcWatch.Cli;
 
 /// <summary>
 /// Where formatted events go: stdout or an appended file. Text accumulates in one reused
-/// buffer and is written when the caller flushes (after each batch of queued events, so
-/// output is line-buffered whenever the stream is quiet). A closed pipe (EPIPE) makes
+/// buffer and is written when the caller flushes (after each pass over the queued events, so
+/// output is line-buffered whenever the stream is quiet) or, between whole events, once the
+/// buffer holds <see cref="FullBytes"/> (a long pass is written in pieces of about 64 KiB
+/// instead of growing the buffer to the whole backlog). A closed pipe (EPIPE) makes
 /// <see cref="IsClosed"/> true; other write failures surface as <see cref="OutputException"/>.
 /// </summary>
 internal sealed class EventOutput : IDisposable
 {
     private const int EPIPE = 32;
     private const int ENOSPC = 28;
+    /// <summary>Written at the next event boundary once this much is buffered: one event (~1.7 KB) more stays within the 64 KiB buffer.</summary>
+    internal const int FullBytes = 60 * 1024;
+
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Stream _stream;
 
@@ -66,6 +71,13 @@ internal sealed class EventOutput : IDisposable
         {
             throw new OutputException($"cannot create {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(ex.HResult)}");
         }
+    }
+
+    /// <summary>Between two events: writes when the buffer is full (<see cref="FullBytes"/>), else nothing.</summary>
+    public void FlushIfFull()
+    {
+        if (_buffer.WrittenCount >= FullBytes)
+            Flush();
     }
 
     public void Flush()

@@ -11,6 +11,8 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // The BTF load's 11 MB transient comes on top of start-up's clean file pages: give those back first (issue 26's peak RSS).
+        ProcWatch.Kernel.Ebpf.BtfLoadMemory.Enabled = true;
         RootCommand root = BuildCommand();
         ParseResult parsed = root.Parse(args);
         // `procwatch report --help` is help, not a missing <EVENTS>.

@@ -211,7 +211,7 @@ internal static class WatchCommand
         return terminal is null ? formatter : new LineFittingFormatter(formatter, () => terminal.Columns);
     }
 
-    /// <summary>Formats each event into the output buffer; the consumer flushes it once per batch.</summary>
+    /// <summary>Formats each event into the output buffer; the consumer flushes it once per pass (the buffer also when full).</summary>
     private sealed class FormattingHandler(IEventFormatter? formatter, EventOutput output, ExecTally? tally, TracedCommand? command,
         Report.ReportRecorder? report, SigmaAlertWriter? sigma, ProcessEventKinds shown) : IEventBatchHandler
     {
@@ -235,6 +235,7 @@ internal static class WatchCommand
                 sigma?.AfterEvent(e, output.Buffer, report);
                 if (command is not null && e is ExitEvent { IsThread: false } exit && exit.Pid == command.Pid)
                     _commandExitSeen = true;
+                output.FlushIfFull(); // a backlog goes out in ~64 KiB writes, between whole lines
             }
         }
 

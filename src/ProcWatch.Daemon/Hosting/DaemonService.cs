@@ -208,7 +208,7 @@ internal sealed partial class DaemonService : IHostedService, IDisposable
 
     private void Run(EventQueue events, CancellationToken stop)
     {
-        var consumer = new EventConsumer(events, new JudgingHandler(this));
+        var consumer = new EventConsumer(events, new JudgingHandler(this), coalesceNs: EventConsumer.RespondingCoalesceNs); // rules respond on this thread
         try
         {
             consumer.Run(stop); // returns on SIGTERM: unsubscribe, then write out everything already received

@@ -18,6 +18,10 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "clock_gettime")]
     internal static partial int ClockGetTime(int clockId, out timespec tp);
 
+    /// <summary>Relative sleep (flags 0); returns an errno (EINTR: a signal cut it short), not -1.</summary>
+    [LibraryImport(Name, EntryPoint = "clock_nanosleep")]
+    internal static partial int ClockNanoSleep(int clockId, int flags, in timespec request, IntPtr remain);
+
     [LibraryImport(Name, EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 

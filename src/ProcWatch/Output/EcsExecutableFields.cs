@@ -41,14 +41,20 @@ internal static class EcsExecutableFields
             w.StartArray("ancestors"u8);
             for (int i = 0; i < ancestors.Count; i++)
             {
+                // Each ancestor is the table's one summary of that process, on every exec below it: kept and copied.
                 ParentInfo a = ancestors[i];
-                w.StartObjectItem();
+                w.NextItem();
+                if (w.TryRepeat(RepeatedJson.Ancestors, a))
+                    continue;
+                RepeatCapture capture = RepeatedJson.Cacheable(a) ? w.BeginRepeat(EcsJsonFormatter.ParentBound(a, withArgs: true)) : RepeatCapture.None;
+                w.StartObject();
                 w.Number("pid"u8, a.Pid);
                 if (a.EntityId is not null) w.String("entity_id"u8, a.EntityId);
                 if (a.Executable is not null) w.String("executable"u8, a.Executable);
                 if (a.Args is { } args)
                     w.RepeatedStringArray("args"u8, args);
                 w.EndObject();
+                w.EndRepeat(RepeatedJson.Ancestors, a, capture);
             }
             w.EndArray();
         }

@@ -84,20 +84,20 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         w.Ascii("kind"u8, alert is null ? "event"u8 : "alert"u8);
         if (alert is not null) w.Number("severity"u8, alert.SeverityScore);
         w.StartArray("category"u8);
-        w.StringItem("process");
+        w.AsciiItem("process"u8);
         w.EndArray();
         w.StartArray("type"u8);
-        w.StringItem(e.Kind switch
+        w.AsciiItem(e.Kind switch
         {
-            ProcessEventKind.Fork or ProcessEventKind.Clone or ProcessEventKind.Exec => "start",
-            ProcessEventKind.Exit => "end",
-            ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change",
-            ProcessEventKind.Ptrace => "access",
-            ProcessEventKind.Denied or ProcessEventKind.ExecFailed => "start",
-            _ => "info",
+            ProcessEventKind.Fork or ProcessEventKind.Clone or ProcessEventKind.Exec => "start"u8,
+            ProcessEventKind.Exit => "end"u8,
+            ProcessEventKind.Uid or ProcessEventKind.Gid or ProcessEventKind.Sid or ProcessEventKind.Comm => "change"u8,
+            ProcessEventKind.Ptrace => "access"u8,
+            ProcessEventKind.Denied or ProcessEventKind.ExecFailed => "start"u8,
+            _ => "info"u8,
         });
         if (e is DeniedEvent d)
-            w.StringItem(d.Audit ? "allowed" : "denied");
+            w.AsciiItem(d.Audit ? "allowed"u8 : "denied"u8);
         w.EndArray();
         w.String("action"u8, e.Kind.Name());
         if (e is ExitEvent { Status: { } status })
@@ -223,13 +223,39 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         }
         if (parent is not null)
         {
-            if (parent.Name is not null) w.String("name"u8, parent.Name);
-            if (parent.Executable is not null) w.String("executable"u8, parent.Executable);
-            if (parent.Args is { } args && e.Kind != ProcessEventKind.Exit)
-                w.RepeatedStringArray("args"u8, args);
-            if (parent.EntityId is not null) w.String("entity_id"u8, parent.EntityId);
+            // The same summary on every event of its children: its JSON is kept and copied.
+            bool withArgs = e.Kind != ProcessEventKind.Exit;
+            RepeatedJson cache = withArgs ? RepeatedJson.ParentFields : RepeatedJson.ParentFieldsNoArgs;
+            if (!w.TryRepeat(cache, parent))
+            {
+                RepeatCapture capture = RepeatedJson.Cacheable(parent) ? w.BeginRepeat(ParentBound(parent, withArgs)) : RepeatCapture.None;
+                WriteParentFields(ref w, parent, withArgs);
+                w.EndRepeat(cache, parent, capture);
+            }
         }
         w.EndObject();
+    }
+
+    /// <summary>After the pid (so each field comes with its comma, cached or not).</summary>
+    private static void WriteParentFields(ref JsonLineWriter w, ParentInfo parent, bool withArgs)
+    {
+        if (parent.Name is not null) w.String("name"u8, parent.Name);
+        if (parent.Executable is not null) w.String("executable"u8, parent.Executable);
+        if (parent.Args is { } args && withArgs)
+            w.RepeatedStringArray("args"u8, args);
+        if (parent.EntityId is not null) w.String("entity_id"u8, parent.EntityId);
+    }
+
+    /// <summary>The most bytes a parent's (or an ancestor's) JSON can take: 6 a char (\uXXXX), the names and punctuation; past <see cref="RepeatedJson.MaxBytes"/> it is not cached.</summary>
+    internal static int ParentBound(ParentInfo parent, bool withArgs)
+    {
+        long bound = 128 + 6L * ((parent.Name?.Length ?? 0) + (parent.Executable?.Length ?? 0) + (parent.EntityId?.Length ?? 0));
+        if (withArgs && parent.Args is { } args)
+        {
+            for (int i = 0; i < args.Count && bound <= RepeatedJson.MaxBytes; i++)
+                bound += args[i].Length * 6L + 4;
+        }
+        return (int)Math.Min(bound, int.MaxValue);
     }
 
     /// <summary>An id object <c>{"id":"N","name":…}</c>: ECS keeps ids as keywords (strings).</summary>

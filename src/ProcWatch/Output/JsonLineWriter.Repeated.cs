@@ -35,6 +35,36 @@ internal ref partial struct JsonLineWriter
         KeepWritten(RepeatedJson.CommandLines, args, start, grows);
     }
 
+    /// <summary>Writes the JSON <paramref name="cache"/> keeps for <paramref name="key"/>, when it has it.</summary>
+    public bool TryRepeat(RepeatedJson cache, object key)
+    {
+        if (!cache.TryGet(key, out byte[]? json))
+            return false;
+        Raw(json);
+        return true;
+    }
+
+    /// <summary>
+    /// Starts JSON that <see cref="EndRepeat"/> is to keep: room for <paramref name="bound"/>
+    /// bytes in this span, so it can be copied out once written. The JSON must leave the writer
+    /// as it found it (whole objects and arrays, or fields after the first of an object), so that
+    /// <see cref="TryRepeat"/>'s copy writes exactly what writing it afresh would.
+    /// </summary>
+    public RepeatCapture BeginRepeat(int bound)
+    {
+        if (bound > RepeatedJson.MaxBytes)
+            return new RepeatCapture(-1, _grows);
+        Reserve(bound);
+        return new RepeatCapture(_pos, _grows);
+    }
+
+    /// <summary>Keeps what was written since <paramref name="capture"/> as <paramref name="key"/>'s JSON (not when it straddles two spans).</summary>
+    public void EndRepeat(RepeatedJson cache, object key, RepeatCapture capture)
+    {
+        if (capture.Start >= 0 && capture.Grows == _grows)
+            cache.Add(key, _span[capture.Start.._pos].ToArray());
+    }
+
     /// <summary>
     /// Makes room in this span for the whole value of <paramref name="items"/>, so it can be
     /// copied out once written; start -1 when it is not to be cached (too long, or a list that
@@ -68,4 +98,10 @@ internal ref partial struct JsonLineWriter
         }
         Raw("]"u8);
     }
+}
+
+/// <summary>Where JSON to be cached started (<see cref="JsonLineWriter.BeginRepeat"/>); Start -1: not to be cached.</summary>
+internal readonly record struct RepeatCapture(int Start, int Grows)
+{
+    public static RepeatCapture None => new(-1, 0);
 }

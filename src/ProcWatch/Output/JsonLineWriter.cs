@@ -73,6 +73,18 @@ internal ref partial struct JsonLineWriter
 
     public void EndObject() => Close((byte)'}');
 
+    /// <summary>The comma before an array element that is not the first (for an element written by <see cref="TryRepeat"/> or <see cref="StartObject()"/>).</summary>
+    public void NextItem() => Separator();
+
+    /// <summary>An array element that needs no escaping (the caller guarantees it).</summary>
+    public void AsciiItem(ReadOnlySpan<byte> value)
+    {
+        Separator();
+        Raw("\""u8);
+        Raw(value);
+        Raw("\""u8);
+    }
+
     public void StartObject(ReadOnlySpan<byte> name)
     {
         Name(name);

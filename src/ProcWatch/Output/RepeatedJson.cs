@@ -1,16 +1,18 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using ProcWatch.Events;
 
 namespace ProcWatch.Output;
 
 /// <summary>
-/// The JSON of string lists that recur in the output: a parent's and the ancestors' argv are
+/// The JSON of values that recur in the output: a parent's and the ancestors' argv are
 /// written on every child's event, and a fork's or exit's argv is the one already written at
-/// its exec (see <see cref="JsonLineWriter.RepeatedStringArray"/>). A direct-mapped table keyed
-/// by the list's reference, so a lookup is one array read and a reference compare, and the
-/// table can never grow. Entries are immutable and swapped whole, so the writers of several
-/// outputs may share it.
+/// its exec (see <see cref="JsonLineWriter.RepeatedStringArray"/>); a parent's summary and each
+/// ancestor are the same object on every event of its children (see
+/// <see cref="EcsJsonFormatter"/>). A direct-mapped table keyed by an immutable object's
+/// reference, so a lookup is one array read and a reference compare, and the table can never
+/// grow. Entries are immutable and swapped whole, so the writers of several outputs may share it.
 /// </summary>
 internal sealed class RepeatedJson
 {
@@ -25,6 +27,15 @@ internal sealed class RepeatedJson
     /// <summary>Lists as one shell-quoted JSON string (<c>command_line</c>).</summary>
     public static readonly RepeatedJson CommandLines = new();
 
+    /// <summary>A <see cref="ParentInfo"/>'s fields after the pid in <c>process.parent</c>, argv included.</summary>
+    public static readonly RepeatedJson ParentFields = new();
+
+    /// <summary>The same without the argv (an exit's parent).</summary>
+    public static readonly RepeatedJson ParentFieldsNoArgs = new();
+
+    /// <summary>A <see cref="ParentInfo"/> as an item of <c>procwatch.ancestors</c>.</summary>
+    public static readonly RepeatedJson Ancestors = new();
+
     private readonly Entry?[] _table = new Entry?[Slots];
 
     /// <summary>
@@ -33,16 +44,20 @@ internal sealed class RepeatedJson
     /// </summary>
     public static bool Cacheable(IReadOnlyList<string> items) => items is string[] or ImmutableArray<string>;
 
-    public bool TryGet(IReadOnlyList<string> items, [NotNullWhen(true)] out byte[]? json)
+    /// <summary>A parent summary whose JSON cannot change under its reference (a record with init-only fields, a cacheable argv).</summary>
+    public static bool Cacheable(ParentInfo parent) => parent.Args is null || Cacheable(parent.Args);
+
+    /// <param name="key">An object that never changes (a string list that is <see cref="Cacheable(IReadOnlyList{string})"/>, a record).</param>
+    public bool TryGet(object key, [NotNullWhen(true)] out byte[]? json)
     {
-        Entry? entry = Volatile.Read(ref _table[SlotOf(items)]);
-        json = entry is not null && ReferenceEquals(entry.Items, items) ? entry.Json : null;
+        Entry? entry = Volatile.Read(ref _table[SlotOf(key)]);
+        json = entry is not null && ReferenceEquals(entry.Key, key) ? entry.Json : null;
         return json is not null;
     }
 
-    public void Add(IReadOnlyList<string> items, byte[] json) => Volatile.Write(ref _table[SlotOf(items)], new Entry(items, json));
+    public void Add(object key, byte[] json) => Volatile.Write(ref _table[SlotOf(key)], new Entry(key, json));
 
-    private static int SlotOf(object items) => RuntimeHelpers.GetHashCode(items) & (Slots - 1);
+    private static int SlotOf(object key) => RuntimeHelpers.GetHashCode(key) & (Slots - 1);
 
-    private sealed record Entry(IReadOnlyList<string> Items, byte[] Json);
+    private sealed record Entry(object Key, byte[] Json);
 }

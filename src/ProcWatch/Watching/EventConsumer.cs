@@ -8,7 +8,7 @@ internal interface IEventBatchHandler
     /// <summary>One batch, in queue order; the array slots are cleared by the consumer afterwards.</summary>
     void Handle(ReadOnlySpan<ProcessEvent> batch);
 
-    /// <summary>After each batch: write what the batch produced (one system call per batch, not per event).</summary>
+    /// <summary>After a pass (and during a long one, every batch array's worth): write what the events produced (one system call per pass, not per event).</summary>
     void Flush();
 
     /// <summary>Stop now, even mid-queue: nobody takes the output any more (a closed pipe).</summary>
@@ -21,14 +21,27 @@ internal interface IEventBatchHandler
 /// <summary>
 /// The one consumer loop of the CLI and the daemon, on a thread of its own: it blocks in
 /// <see cref="EventQueue.WaitToRead"/> while nothing happens (no thread-pool worker or timer
-/// per batch), drains in batches, and lets a storm's events gather for
-/// <see cref="CoalesceMs"/> between passes. bench/README.md has the numbers behind both
-/// constants: the output thread's CPU in a 5,000-exec storm 30 → 8 ticks, RSS ≤ 30 MB.
+/// per batch; the queue wakes it only then), drains in batches, and in a storm lets the next
+/// batch gather for at most <see cref="CoalesceNs"/> (the output rule, docs/ARCHITECTURE.md "Output timing"):
+/// after a pass, an event queued within 10 ms of the moment the pass found the queue empty
+/// waits until that window is over; an event queued later is handled at once. So no event
+/// waits more than 10 ms for company, a quiet stream is not delayed at all, and a storm costs
+/// one pass (one write, one sleep) per window at most.
 /// </summary>
-internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handler)
+internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handler, ConsumerClock? clock = null, long coalesceNs = EventConsumer.CoalesceNs)
 {
-    /// <summary>Extra latency a storm's events may wait so that each pass handles many; an event after a quiet spell is handled at once.</summary>
-    internal const int CoalesceMs = 10;
+    /// <summary>
+    /// The longest an event may wait for others to be written with it (the product's output
+    /// rule). 10 ms, not 1: a 1 ms window cost the output thread about a quarter more per line
+    /// in a fork storm and at a steady rate (bench/README.md "Session 6: output").
+    /// </summary>
+    internal const long CoalesceNs = 10_000_000;
+
+    /// <summary>
+    /// The daemon's window: its rules judge and respond (kill, alerts' actions) on this thread,
+    /// after the queue, so a response waits for the window too; 1 ms keeps that wait short.
+    /// </summary>
+    internal const long RespondingCoalesceNs = 1_000_000;
 
     /// <summary>
     /// Allocation between young-generation collections (<see cref="AllocationBudget"/>). 1 MB:
@@ -37,9 +50,11 @@ internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handle
     /// </summary>
     internal const long YoungGenerationBytes = 1024 * 1024;
 
+    private readonly ConsumerClock _clock = clock ?? ConsumerClock.Monotonic;
     private readonly ProcessEvent[] _batch = new ProcessEvent[1024];
     private readonly AllocationBudget _young = new(YoungGenerationBytes);
     private long _handled;
+    private long _drainedAtNs; // when the last pass found the queue empty
 
     /// <summary>Events handled so far (another thread reads it to tell a slow output from a stuck one).</summary>
     public long Handled => Volatile.Read(ref _handled);
@@ -51,14 +66,25 @@ internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handle
     /// </summary>
     public void Run(CancellationToken stop = default)
     {
+        long nextPassNs = long.MinValue; // no pass yet: the first event goes at once
+        bool storm = false;
         try
         {
-            while (events.WaitToRead(stop))
+            while (true)
             {
-                Drain(stop);
-                if (handler.Closed || handler.Finished)
+                // A storm (the last pass had company): sleep out the window first, so the
+                // producer need not wake this thread for the events that come meanwhile.
+                if (storm)
+                    _clock.SleepUntil(nextPassNs);
+                if (!events.WaitToRead(stop)) // blocks, and is woken by the producer, only when nothing is queued
                     return;
-                Thread.Sleep(CoalesceMs);
+                // An event within the window after the last pass waits for the rest of it; a quiet stream's goes at once.
+                _clock.SleepUntil(nextPassNs);
+                long n = Drain(stop);
+                if (handler.Closed || handler.Finished || stop.IsCancellationRequested)
+                    return;
+                nextPassNs = _drainedAtNs + coalesceNs;
+                storm = n > 1;
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -70,20 +96,36 @@ internal sealed class EventConsumer(EventQueue events, IEventBatchHandler handle
     /// <summary>Everything still queued (once the sources are stopped the rest is finite).</summary>
     public void DrainRest() => Drain(CancellationToken.None);
 
-    /// <summary>Until the queue is empty, the handler is closed, or <paramref name="stop"/> (a storm that outpaces the outputs must not hold a stop up).</summary>
-    private void Drain(CancellationToken stop)
+    /// <summary>
+    /// Until the queue is empty, the handler is closed, or <paramref name="stop"/> (a storm that
+    /// outpaces the outputs must not hold a stop up); returns the events handled.
+    /// </summary>
+    private long Drain(CancellationToken stop)
     {
+        long handled = 0;
+        int unflushed = 0;
         int n;
         while (!handler.Closed && (n = events.ReadBatch(_batch)) > 0)
         {
             handler.Handle(_batch.AsSpan(0, n));
             Array.Clear(_batch, 0, n);
-            handler.Flush();
+            // One write per pass, for what came in while the pass ran too; a backlog is written
+            // as it goes, a batch array at a time, so what is held stays bounded.
+            unflushed += n;
+            if (unflushed >= _batch.Length)
+            {
+                handler.Flush();
+                unflushed = 0;
+            }
+            handled += n;
             Volatile.Write(ref _handled, _handled + n);
             _young.Check(); // per batch: a storm may keep the queue from ever running dry
             if (stop.IsCancellationRequested)
-                return;
+                break;
         }
+        // Before the last write: an event queued after this moment has waited no longer than the next pass's deadline says.
+        _drainedAtNs = _clock.NowNs();
         handler.Flush();
+        return handled;
     }
 }

@@ -95,6 +95,8 @@ internal sealed class WatchHost : IDisposable
         }
         var host = new WatchHost(pipeline, enforcer, execFiles, settings.Statistics);
         IReadOnlyList<IEventSource> sources = options.Sources ?? [];
+        Kernel.ExecFailures.ExecFailureSource? execFailures = null;
+        ProcWatchException? execFailuresUnavailable = null;
         try
         {
             sources = options.Sources ?? Select(options, settings, enrichment?.SeededTree());
@@ -104,6 +106,11 @@ internal sealed class WatchHost : IDisposable
                 if (enrichment?.Hasher is { } denyHasher)
                     denyHasher.Hashed = enforcer.OnHashed;
             }
+            // Before the other sources start, so before the first exec is hashed: its object's
+            // BTF load then does not come on top of the hasher's libcrypto and buffers (issue
+            // 26's peak RSS). Listed, and its warning told, after them, as before.
+            if ((options.Kinds & ProcessEventKinds.ExecFailed) != 0 && !HasExecFailures(sources))
+                execFailures = StartExecFailures(pipeline, settings, out execFailuresUnavailable);
             foreach (IEventSource source in sources)
             {
                 source.Start(pipeline, settings.Statistics);
@@ -117,11 +124,14 @@ internal sealed class WatchHost : IDisposable
                 if (!host._sources.Contains(source))
                     source.Dispose(); // selected but not started: still holds its kernel objects
             }
+            execFailures?.Dispose();
             host.Dispose(); // a forced backend that cannot run, a source that fails: nothing stays held
             throw;
         }
-        if ((options.Kinds & ProcessEventKinds.ExecFailed) != 0 && !host._sources.Exists(static s => s is Kernel.ExecFailures.ExecFailureSource))
-            host.StartExecFailures(pipeline, settings);
+        if (execFailures is not null)
+            host._sources.Add(execFailures);
+        if (execFailuresUnavailable is not null)
+            settings.Warning?.Invoke(WatchWarning.ExecFailuresUnavailable, execFailuresUnavailable);
         host.ActiveBackend = BackendOf(host._sources);
         if (enforcer is { Degraded: { } degraded })
         {
@@ -133,21 +143,33 @@ internal sealed class WatchHost : IDisposable
 
     /// <summary>
     /// Failed exec attempts (<c>-e execfail</c>), whatever the backend: a host that cannot load
-    /// the hook says so through the warning and everything else still runs.
+    /// the hook says so through the warning (<paramref name="unavailable"/>) and everything else still runs.
     /// </summary>
-    private void StartExecFailures(EventPipeline pipeline, WatchHostSettings settings)
+    private static Kernel.ExecFailures.ExecFailureSource? StartExecFailures(EventPipeline pipeline, WatchHostSettings settings, out ProcWatchException? unavailable)
     {
         var source = new Kernel.ExecFailures.ExecFailureSource();
         try
         {
             source.Start(pipeline, settings.Statistics);
-            _sources.Add(source);
+            unavailable = null;
+            return source;
         }
         catch (ProcWatchException e)
         {
             source.Dispose();
-            settings.Warning?.Invoke(WatchWarning.ExecFailuresUnavailable, e);
+            unavailable = e;
+            return null;
         }
+    }
+
+    private static bool HasExecFailures(IReadOnlyList<IEventSource> sources)
+    {
+        foreach (IEventSource source in sources)
+        {
+            if (source is Kernel.ExecFailures.ExecFailureSource)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The backend's sources; a fallback is told once, here, worded by the selector.</summary>

@@ -22,7 +22,7 @@ internal sealed class ConnectorEventSource : IEventSource
     /// more than the events it brings: at 1,600 exec/s procwatch used 9.5 % of a core with
     /// none, ~6.4 % with 1 ms, ~4.4 % with 16 ms (bench/README.md: receive coalescing). Events
     /// keep their kernel timestamps; they reach the outputs up to this much later (the
-    /// consumer adds its own <see cref="Watching.EventConsumer.CoalesceMs"/>). Only with a
+    /// consumer adds at most its own <see cref="Watching.EventConsumer.CoalesceNs"/>). Only with a
     /// receive buffer that holds such a window of a storm many times over.
     /// </summary>
     internal const int CoalesceMs = 16;

@@ -239,6 +239,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                     failure = Describe(FailureStep.ConfigureProgram, null, -rc, ref fatal);
                     return false;
                 }
+                BtfLoadMemory.BeforeLoad(); // the load's BTF copy comes on top of what is resident now
                 rc = Libbpf.bpf_object__load(obj_);
                 if (rc != 0)
                 {

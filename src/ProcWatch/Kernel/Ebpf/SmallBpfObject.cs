@@ -151,6 +151,7 @@ internal sealed unsafe class SmallBpfObject : IDisposable
                     failure = Describe(FailureStep.SizeMaps, "the maps of " + layout.Subject, -rc);
                     return false;
                 }
+                BtfLoadMemory.BeforeLoad(); // the load's BTF copy comes on top of what is resident now
                 rc = Libbpf.bpf_object__load(o);
                 if (rc != 0)
                 {
