@@ -58,6 +58,14 @@ internal sealed class LifecycleCrossCheck
 
     private const int PendingRing = 4096; // ring exec/exit stamps received before Begin (the ring drains first)
 
+    /// <summary>
+    /// How many judged windows a small ring surplus stays available to net a later small shortfall.
+    /// An exit's ring record can precede its connector copy by more than a window under load
+    /// (the ring's surplus in w, the connector's in w + 2; seen with a blocked output and an
+    /// exec/exit storm): one window was too short.
+    /// </summary>
+    private const int CarryWindows = 4;
+
     private const int CreditWindows = 1; // a credit read in window w also covers w + 1: an event's connector stamp can fall just after the read
     private const int Kinds = 3;
     private const int Slots = 16; // windows counted at once: settle + a few, with room for a stalled timer
@@ -67,7 +75,7 @@ internal sealed class LifecycleCrossCheck
     private readonly long[] _ring = new long[Slots * Kinds];
     private readonly long[] _connector = new long[Slots * Kinds];
     private readonly long[] _kernel = new long[Slots * Kinds];      // the connector's copies its socket filter counted (and dropped)
-    private readonly long[] _carry = new long[Kinds];      // the last judged window's leftover surplus (ring minus connector), at most EdgeAllowance
+    private readonly long[] _carry = new long[Kinds * CarryWindows]; // [kind, age]: the leftover surplus (ring minus connector) of each of the last judged windows, at most EdgeAllowance each
     private readonly long[] _credit = new long[Kinds];     // kernel counts without records, not yet matched to a shortfall
     private readonly long[] _creditUntil = new long[Kinds]; // the last window the credit can stand for
     private readonly long[] _pendingRing = new long[PendingRing]; // stamp * 2 + (kind == Exit ? 1 : 0)
@@ -268,19 +276,27 @@ internal sealed class LifecycleCrossCheck
         long difference = Difference(window, k); // connector minus ring
         if (s_debug && difference != 0)
             Debug(window, k, difference);
-        long carry = _carry[k];
-        _carry[k] = 0;
+        // Age the carries: the oldest is forgotten.
+        int carry = k * CarryWindows;
+        for (int age = CarryWindows - 1; age > 0; age--)
+            _carry[carry + age] = _carry[carry + age - 1];
+        _carry[carry] = 0;
         if (difference < 0)
         {
-            _carry[k] = Math.Min(-difference, EdgeAllowance);
+            _carry[carry] = Math.Min(-difference, EdgeAllowance);
             ExpireCredit(window, k);
             return 0;
         }
         if (difference > 0 && difference <= EdgeAllowance)
         {
-            // An event near the edge: its ring copy in the window before (carry) or after.
-            long made = Math.Min(difference, carry);
-            difference -= made;
+            // An event near the edge: its ring copy in a window before (carry, oldest first) or after.
+            for (int age = CarryWindows - 1; age > 0 && difference > 0; age--)
+            {
+                long taken = Math.Min(difference, _carry[carry + age]);
+                _carry[carry + age] -= taken;
+                difference -= taken;
+            }
+            long made;
             long next = -Difference(window + 1, k);
             if (difference > 0 && next > 0)
             {
@@ -302,7 +318,7 @@ internal sealed class LifecycleCrossCheck
         bool held = _windowOfSlot[slot] == window;
         long kernel = held ? _kernel[slot * Kinds + k] : 0, user = held ? _connector[slot * Kinds + k] : 0, ring = held ? _ring[slot * Kinds + k] : 0;
         Console.Error.WriteLine(
-            $"procwatch: cross-check window {window} (from {_fromNs / WindowNs}.{_fromNs % WindowNs / 1_000_000:D3}) {(Lifecycle)k}: connector {kernel}+{user} ring {ring} difference {difference} credit {_credit[k]} (until {_creditUntil[k]}) carry {_carry[k]} next {Difference(window + 1, k)}");
+            $"procwatch: cross-check window {window} (from {_fromNs / WindowNs}.{_fromNs % WindowNs / 1_000_000:D3}) {(Lifecycle)k}: connector {kernel}+{user} ring {ring} difference {difference} credit {_credit[k]} (until {_creditUntil[k]}) carry {_carry[k * CarryWindows]}+{_carry[k * CarryWindows + 1]}+{_carry[k * CarryWindows + 2]}+{_carry[k * CarryWindows + 3]} next {Difference(window + 1, k)}");
     }
 
     /// <summary>A credit is for events before it was read: once their windows are judged, what is left explains nothing.</summary>

@@ -63,6 +63,25 @@ public sealed class LifecycleCrossCheckTests
         Assert.Equal(0, check.Close(Settled(103)));
     }
 
+    /// <summary>
+    /// Exits whose ring records came two windows before their connector copies (a blocked
+    /// output and an exit storm under load: ring surplus 2 in w, balanced w + 1, connector
+    /// surplus 2 in w + 2). The carry reached back one window only: a false loss.
+    /// </summary>
+    [Fact]
+    public void ExitsWhoseConnectorCopiesCameTwoWindowsAfterTheirRecords_AreNoLoss()
+    {
+        var check = Started();
+        Both(check, Lifecycle.Exit, Start, 10);
+        check.OnRing(Lifecycle.Exit, 101 * S - 5);
+        check.OnRing(Lifecycle.Exit, 101 * S - 4);
+        Both(check, Lifecycle.Exit, 101 * S + 10, 10);
+        check.OnConnector(Lifecycle.Exit, 102 * S + 5);
+        check.OnConnector(Lifecycle.Exit, 102 * S + 6);
+        Both(check, Lifecycle.Exit, 102 * S + 10, 10);
+        Assert.Equal(0, check.Close(Settled(104)));
+    }
+
     [Fact]
     public void ARingSurplus_DoesNotHideALargeShortfall()
     {
