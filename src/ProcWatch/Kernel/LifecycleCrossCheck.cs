@@ -27,7 +27,9 @@ internal enum Lifecycle
 /// (connector ENOBUFS, events the connector does not send). What the kernel counted without a
 /// record has no time of its own: a credit the shortfalls use, read within 100 ms of the events
 /// it stands for, so it covers the windows up to the one after it was read and is forgotten
-/// once those are judged. Two such counts: records the ring could not hold (reported as ring
+/// once those are judged. The ring writes an exec's or exit's record before the connector stamps
+/// its copy (an exit's, milliseconds before): at the start a ring record up to
+/// <see cref="RingLeadNs"/> before the connector began counts too, as of its first window. Two such counts: records the ring could not hold (reported as ring
 /// losses), and main threads that exited while other threads of their process ran on (the
 /// connector reports that exit at once, the ring's exit record comes with the last thread).
 /// Called from the two receive threads and one timer; a lock, never contended for long.
@@ -42,6 +44,28 @@ internal sealed class LifecycleCrossCheck
     /// <summary>Largest per-kind difference taken for the edge effect rather than a loss.</summary>
     internal const long EdgeAllowance = 2;
 
+    /// <summary>
+    /// How long before the connector began a ring exec or exit still counts (in the first window).
+    /// For those two kinds the ring's record is written first: sched_process_exec just before
+    /// proc_exec_connector, sched_process_exit at the start of do_exit and proc_exit_connector
+    /// only after exit_mm, exit_files and exit_notify (milliseconds for a large process, more
+    /// under load). An exit whose record came before the connector began and whose connector
+    /// copy came after was counted on one side only: a false loss in the first window (seen
+    /// under parallel test load). Forks go the other way (proc_fork_connector in copy_process,
+    /// the tracepoint after it): no lead.
+    /// </summary>
+    internal const long RingLeadNs = 1_000_000_000;
+
+    private const int PendingRing = 4096; // ring exec/exit stamps received before Begin (the ring drains first)
+
+    /// <summary>
+    /// How many judged windows a small ring surplus stays available to net a later small shortfall.
+    /// An exit's ring record can precede its connector copy by more than a window under load
+    /// (the ring's surplus in w, the connector's in w + 2; seen with a blocked output and an
+    /// exec/exit storm): one window was too short.
+    /// </summary>
+    private const int CarryWindows = 4;
+
     private const int CreditWindows = 1; // a credit read in window w also covers w + 1: an event's connector stamp can fall just after the read
     private const int Kinds = 3;
     private const int Slots = 16; // windows counted at once: settle + a few, with room for a stalled timer
@@ -51,9 +75,12 @@ internal sealed class LifecycleCrossCheck
     private readonly long[] _ring = new long[Slots * Kinds];
     private readonly long[] _connector = new long[Slots * Kinds];
     private readonly long[] _kernel = new long[Slots * Kinds];      // the connector's copies its socket filter counted (and dropped)
-    private readonly long[] _carry = new long[Kinds];      // the last judged window's leftover surplus (ring minus connector), at most EdgeAllowance
+    private readonly long[] _carry = new long[Kinds * CarryWindows]; // [kind, age]: the leftover surplus (ring minus connector) of each of the last judged windows, at most EdgeAllowance each
     private readonly long[] _credit = new long[Kinds];     // kernel counts without records, not yet matched to a shortfall
     private readonly long[] _creditUntil = new long[Kinds]; // the last window the credit can stand for
+    private readonly long[] _pendingRing = new long[PendingRing]; // stamp * 2 + (kind == Exit ? 1 : 0)
+    private int _pendingCount; // how many of _pendingRing hold a stamp
+    private int _pendingNext;  // where the next goes (the oldest is overwritten when full)
     private long _fromNs = long.MaxValue;
     private long _lastJudged = long.MinValue;
     private long _reported;
@@ -73,6 +100,14 @@ internal sealed class LifecycleCrossCheck
         {
             _fromNs = kernelNs;
             _lastJudged = kernelNs / WindowNs - 1;
+            // The ring's execs and exits that came before: those within the lead count.
+            for (int i = 0; i < _pendingCount; i++)
+            {
+                long packed = _pendingRing[i];
+                CountRingLocked((packed & 1) != 0 ? Lifecycle.Exit : Lifecycle.Exec, packed >> 1);
+            }
+            _pendingCount = 0;
+            _pendingNext = 0;
         }
     }
 
@@ -119,7 +154,43 @@ internal sealed class LifecycleCrossCheck
     }
 
     /// <summary>The ring delivered a record stamped <paramref name="kernelNs"/>.</summary>
-    public void OnRing(Lifecycle kind, long kernelNs) => Count(_ring, kind, kernelNs);
+    /// <remarks>An exec or exit may come before <see cref="Begin"/> and still count (<see cref="RingLeadNs"/>).</remarks>
+    public void OnRing(Lifecycle kind, long kernelNs)
+    {
+        if (kind == Lifecycle.Fork)
+        {
+            Count(_ring, kind, kernelNs);
+            return;
+        }
+        lock (_gate)
+        {
+            if (_fromNs == long.MaxValue)
+            {
+                // Before Begin: kept (bounded; the ring drains only a moment before the connector begins).
+                _pendingRing[_pendingNext] = kernelNs * 2 + (kind == Lifecycle.Exit ? 1 : 0);
+                _pendingNext = (_pendingNext + 1) % PendingRing;
+                if (_pendingCount < PendingRing)
+                    _pendingCount++;
+                return;
+            }
+            CountRingLocked(kind, kernelNs);
+        }
+    }
+
+    /// <summary>A ring exec or exit: one stamped within <see cref="RingLeadNs"/> before the connector began counts in its first window (under the lock).</summary>
+    private void CountRingLocked(Lifecycle kind, long kernelNs)
+    {
+        if (kernelNs < _fromNs)
+        {
+            if (kernelNs < _fromNs - RingLeadNs)
+                return;
+            kernelNs = _fromNs;
+        }
+        long window = kernelNs / WindowNs;
+        if (window <= _lastJudged)
+            return;
+        _ring[SlotFor(window) * Kinds + (int)kind]++;
+    }
 
     /// <summary>The connector received an event stamped <paramref name="kernelNs"/>.</summary>
     public void OnConnector(Lifecycle kind, long kernelNs) => Count(_connector, kind, kernelNs);
@@ -195,22 +266,37 @@ internal sealed class LifecycleCrossCheck
         return shortfall;
     }
 
+    /// <summary>PROCWATCH_DEBUG_CROSSCHECK=1: one stderr line per judged window and kind with a difference (cheap: a few per second at most).</summary>
+    internal const string DebugVariable = "PROCWATCH_DEBUG_CROSSCHECK";
+
+    private static readonly bool s_debug = Environment.GetEnvironmentVariable(DebugVariable) == "1";
+
     private long Judge(long window, int k)
     {
         long difference = Difference(window, k); // connector minus ring
-        long carry = _carry[k];
-        _carry[k] = 0;
+        if (s_debug && difference != 0)
+            Debug(window, k, difference);
+        // Age the carries: the oldest is forgotten.
+        int carry = k * CarryWindows;
+        for (int age = CarryWindows - 1; age > 0; age--)
+            _carry[carry + age] = _carry[carry + age - 1];
+        _carry[carry] = 0;
         if (difference < 0)
         {
-            _carry[k] = Math.Min(-difference, EdgeAllowance);
+            _carry[carry] = Math.Min(-difference, EdgeAllowance);
             ExpireCredit(window, k);
             return 0;
         }
         if (difference > 0 && difference <= EdgeAllowance)
         {
-            // An event near the edge: its ring copy in the window before (carry) or after.
-            long made = Math.Min(difference, carry);
-            difference -= made;
+            // An event near the edge: its ring copy in a window before (carry, oldest first) or after.
+            for (int age = CarryWindows - 1; age > 0 && difference > 0; age--)
+            {
+                long taken = Math.Min(difference, _carry[carry + age]);
+                _carry[carry + age] -= taken;
+                difference -= taken;
+            }
+            long made;
             long next = -Difference(window + 1, k);
             if (difference > 0 && next > 0)
             {
@@ -224,6 +310,15 @@ internal sealed class LifecycleCrossCheck
         difference -= used;
         ExpireCredit(window, k);
         return difference;
+    }
+
+    private void Debug(long window, int k, long difference)
+    {
+        int slot = (int)(window % Slots);
+        bool held = _windowOfSlot[slot] == window;
+        long kernel = held ? _kernel[slot * Kinds + k] : 0, user = held ? _connector[slot * Kinds + k] : 0, ring = held ? _ring[slot * Kinds + k] : 0;
+        Console.Error.WriteLine(
+            $"procwatch: cross-check window {window} (from {_fromNs / WindowNs}.{_fromNs % WindowNs / 1_000_000:D3}) {(Lifecycle)k}: connector {kernel}+{user} ring {ring} difference {difference} credit {_credit[k]} (until {_creditUntil[k]}) carry {_carry[k * CarryWindows]}+{_carry[k * CarryWindows + 1]}+{_carry[k * CarryWindows + 2]}+{_carry[k * CarryWindows + 3]} next {Difference(window + 1, k)}");
     }
 
     /// <summary>A credit is for events before it was read: once their windows are judged, what is left explains nothing.</summary>

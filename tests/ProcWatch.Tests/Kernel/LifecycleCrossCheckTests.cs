@@ -63,6 +63,25 @@ public sealed class LifecycleCrossCheckTests
         Assert.Equal(0, check.Close(Settled(103)));
     }
 
+    /// <summary>
+    /// Exits whose ring records came two windows before their connector copies (a blocked
+    /// output and an exit storm under load: ring surplus 2 in w, balanced w + 1, connector
+    /// surplus 2 in w + 2). The carry reached back one window only: a false loss.
+    /// </summary>
+    [Fact]
+    public void ExitsWhoseConnectorCopiesCameTwoWindowsAfterTheirRecords_AreNoLoss()
+    {
+        var check = Started();
+        Both(check, Lifecycle.Exit, Start, 10);
+        check.OnRing(Lifecycle.Exit, 101 * S - 5);
+        check.OnRing(Lifecycle.Exit, 101 * S - 4);
+        Both(check, Lifecycle.Exit, 101 * S + 10, 10);
+        check.OnConnector(Lifecycle.Exit, 102 * S + 5);
+        check.OnConnector(Lifecycle.Exit, 102 * S + 6);
+        Both(check, Lifecycle.Exit, 102 * S + 10, 10);
+        Assert.Equal(0, check.Close(Settled(104)));
+    }
+
     [Fact]
     public void ARingSurplus_DoesNotHideALargeShortfall()
     {
@@ -118,6 +137,49 @@ public sealed class LifecycleCrossCheckTests
         check.OnConnector(Lifecycle.Exec, Start - 1);
         check.OnRing(Lifecycle.Exec, Start + 1);
         Assert.Equal(0, check.Close(Settled(102)));
+    }
+
+    /// <summary>
+    /// sched_process_exit fires at the start of do_exit, proc_exit_connector only after the
+    /// memory is freed: an exit in flight when the connector began has its ring record just
+    /// before the start and its connector copy just after. That was a false loss in the first
+    /// window (a short procwatch under parallel test load); the ring's record counts.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AnExitOrExecWhoseRingRecordCameJustBeforeTheConnectorBegan_IsNoLoss(bool drainedBeforeBegin)
+    {
+        var check = new LifecycleCrossCheck();
+        if (drainedBeforeBegin)
+        {
+            check.OnRing(Lifecycle.Exit, Start - 300_000_000); // the ring drains before the connector begins
+            check.OnRing(Lifecycle.Exec, Start - 1_000);
+        }
+        check.BeginKernelCounted(Start);
+        if (!drainedBeforeBegin)
+        {
+            check.OnRing(Lifecycle.Exit, Start - 300_000_000);
+            check.OnRing(Lifecycle.Exec, Start - 1_000);
+        }
+        check.SetConnectorCount(Lifecycle.Exit, 100, 1);
+        check.SetConnectorCount(Lifecycle.Exec, 100, 1);
+        Assert.Equal(0, check.Close(Settled(103)));
+    }
+
+    [Fact]
+    public void TheRingsLeadAtTheStart_IsBounded_AndNotForForks()
+    {
+        var check = new LifecycleCrossCheck();
+        for (int i = 0; i < 3; i++)
+        {
+            check.OnRing(Lifecycle.Exit, Start - LifecycleCrossCheck.RingLeadNs - 1 - i); // too early to be one the connector counts
+            check.OnRing(Lifecycle.Fork, Start - 1 - i); // a fork's ring record comes after its connector copy
+        }
+        check.BeginKernelCounted(Start);
+        check.SetConnectorCount(Lifecycle.Exit, 100, 3);
+        check.SetConnectorCount(Lifecycle.Fork, 100, 3);
+        Assert.Equal(6, check.Close(Settled(103)));
     }
 
     [Fact]
