@@ -19,24 +19,39 @@ internal sealed class RepeatedJson
     /// <summary>Longer JSON is written afresh each time (padded argv is attacker-sized).</summary>
     public const int MaxBytes = 4096;
 
-    private const int Slots = 512;
+    /// <summary>Slots of the argv tables: a storm's many programs.</summary>
+    private const int ArgvSlots = 512;
+
+    /// <summary>
+    /// Slots of the parent and ancestor tables: the parents and ancestors of one moment are few
+    /// (a storm has one parent), and each entry holds its summary alive and up to
+    /// <see cref="MaxBytes"/>: an attacker with many padded parents can fill a table, so it is small.
+    /// </summary>
+    private const int ParentSlots = 128;
 
     /// <summary>Lists as JSON arrays (<c>args</c>).</summary>
-    public static readonly RepeatedJson Arrays = new();
+    public static readonly RepeatedJson Arrays = new(ArgvSlots);
 
     /// <summary>Lists as one shell-quoted JSON string (<c>command_line</c>).</summary>
-    public static readonly RepeatedJson CommandLines = new();
+    public static readonly RepeatedJson CommandLines = new(ArgvSlots);
 
     /// <summary>A <see cref="ParentInfo"/>'s fields after the pid in <c>process.parent</c>, argv included.</summary>
-    public static readonly RepeatedJson ParentFields = new();
+    public static readonly RepeatedJson ParentFields = new(ParentSlots);
 
     /// <summary>The same without the argv (an exit's parent).</summary>
-    public static readonly RepeatedJson ParentFieldsNoArgs = new();
+    public static readonly RepeatedJson ParentFieldsNoArgs = new(ParentSlots);
 
     /// <summary>A <see cref="ParentInfo"/> as an item of <c>procwatch.ancestors</c>.</summary>
-    public static readonly RepeatedJson Ancestors = new();
+    public static readonly RepeatedJson Ancestors = new(ParentSlots);
 
-    private readonly Entry?[] _table = new Entry?[Slots];
+    private readonly Entry?[] _table;
+    private readonly int _mask;
+
+    private RepeatedJson(int slots)
+    {
+        _table = new Entry?[slots]; // a power of two
+        _mask = slots - 1;
+    }
 
     /// <summary>
     /// Only lists that cannot change under their reference: the model's argv are string arrays
@@ -57,7 +72,7 @@ internal sealed class RepeatedJson
 
     public void Add(object key, byte[] json) => Volatile.Write(ref _table[SlotOf(key)], new Entry(key, json));
 
-    private static int SlotOf(object key) => RuntimeHelpers.GetHashCode(key) & (Slots - 1);
+    private int SlotOf(object key) => RuntimeHelpers.GetHashCode(key) & _mask;
 
     private sealed record Entry(object Key, byte[] Json);
 }

@@ -8,15 +8,24 @@ namespace ProcWatch.Kernel.Ebpf;
 /// Keeps libbpf's load of the kernel's BTF from setting procwatch's peak RSS. libbpf 1.1.2
 /// reads /sys/kernel/btf/vmlinux (5.5 MB) into a malloc'd buffer and copies it into its btf
 /// object (about 11 MB for a moment, freed once the object is loaded): whatever is resident
-/// just before <c>bpf_object__load</c> plus those 11 MB is the process's VmHWM. Most of what is
-/// resident then is clean file pages that start-up touched once (the runtime's start, the
-/// command line's parse; the kernel maps up to 64 KiB around each touched page), which
-/// <see cref="ReleaseCleanFilePages"/> unmaps; the pages used again afterwards are mapped again from
-/// the page cache. And glibc's mmap threshold is fixed before the first load, so a second
+/// just before <c>bpf_object__load</c> plus those 11 MB is the process's VmHWM. Much of what is
+/// resident then is the executable's own clean pages that start-up touched once (its code and
+/// read-only data, 6–7 MB of NativeAOT image; the kernel maps up to 64 KiB around each touched
+/// page), which <see cref="ReleaseCleanFilePages"/> drops; the pages used again afterwards are
+/// mapped again from the page cache. And glibc's mmap threshold is fixed before the first load, so a second
 /// object's copies are mapped and unmapped too, not left in the heap. Opt-in (<see cref="Enabled"/>):
 /// the procwatch executable turns it on; a host that embeds the library keeps its own process's
 /// memory policy. docs/notes/NOTES-issue26-bench.md, "Session 6".
 /// </summary>
+/// <remarks>
+/// Only the executable's mappings, never a library's: MADV_DONTNEED discards a private page
+/// outright, and other threads run while smaps is read and the advice given. The executable's
+/// read-only mappings are relocated before <c>Main</c> and never written or unmapped after it;
+/// a library's can be (the loader's relocation of one being loaded, a uprobe's breakpoint page),
+/// and a range unmapped and reused meanwhile could hold live data. What remains possible: a
+/// uprobe set on procwatch's own code in that instant loses its breakpoint page (the probe
+/// misses; nothing of procwatch's changes).
+/// </remarks>
 internal static class BtfLoadMemory
 {
     /// <summary>Give back clean file pages before each BPF object load (the executable sets it at start).</summary>
@@ -46,15 +55,21 @@ internal static class BtfLoadMemory
                 _mmapThresholdFixed = true; // not glibc: nothing to fix
             }
         }
-        ReleaseCleanFilePages();
+        if (ExecutablePath is { Length: > 0 } executable)
+            ReleaseCleanFilePages(executable);
     }
 
+    /// <summary>The executable's path as smaps names its mappings (null: unknown, nothing is released).</summary>
+    private static byte[]? ExecutablePath => s_executablePath ??= Environment.ProcessPath is { } path ? System.Text.Encoding.UTF8.GetBytes(path) : [];
+
+    private static byte[]? s_executablePath;
+
     /// <summary>
-    /// Unmaps the resident pages of this process's clean file mappings (<see cref="CleanFileMappings"/>);
-    /// returns the kB that were resident in them. Nothing is lost: the next touch of such a page
+    /// Drops the resident pages of this process's clean file mappings (<see cref="CleanFileMappings"/>);
+    /// returns the kB that were resident in them. Of a mapping nobody writes or unmaps meanwhile nothing is lost: the next touch of such a page
     /// maps it again from the page cache. Best effort: an unreadable smaps releases nothing.
     /// </summary>
-    /// <param name="onlyPath">Only the mappings of this file (tests: a file of their own); empty: every file.</param>
+    /// <param name="onlyPath">Only the mappings of this file (the executable; tests: a file of their own); empty: every file (tests only: see the remarks).</param>
     internal static unsafe long ReleaseCleanFilePages(ReadOnlySpan<byte> onlyPath = default)
     {
         const int MaxRanges = 512;

@@ -3,7 +3,7 @@ namespace ProcWatch.Kernel.ProcFs;
 /// <summary>
 /// Reads /proc/self/smaps line by line for the mappings whose resident pages are all clean
 /// file pages: private, read-only (<c>r-xp</c>, <c>r--p</c>), of a file, with no private copy
-/// (<c>Anonymous: 0 kB</c>) and something resident. Unmapping such a range loses nothing: the
+/// (<c>Anonymous: 0 kB</c>) and something resident. Dropping such a range's pages loses nothing while no thread writes or unmaps it: the
 /// next touch maps the page cache's page again. A relocated RELRO segment is read-only too, but
 /// its pages are private copies (Anonymous &gt; 0): it is never chosen.
 /// </summary>
