@@ -251,10 +251,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
     {
         long bound = 128 + 6L * ((parent.Name?.Length ?? 0) + (parent.Executable?.Length ?? 0) + (parent.EntityId?.Length ?? 0));
         if (withArgs && parent.Args is { } args)
-        {
-            for (int i = 0; i < args.Count && bound <= RepeatedJson.MaxBytes; i++)
-                bound += args[i].Length * 6L + 4;
-        }
+            bound += JsonLineWriter.ArgsBound(args);
         return (int)Math.Min(bound, int.MaxValue);
     }
 

@@ -11,28 +11,22 @@ internal ref partial struct JsonLineWriter
     public void RepeatedStringArray(ReadOnlySpan<byte> name, IReadOnlyList<string> items)
     {
         Name(name);
-        if (RepeatedJson.Arrays.TryGet(items, out byte[]? json))
-        {
-            Raw(json);
+        if (TryRepeat(RepeatedJson.Arrays, items))
             return;
-        }
-        (int start, int grows) = ReserveCacheable(items);
+        RepeatCapture capture = BeginRepeat(items);
         WriteArrayBody(items);
-        KeepWritten(RepeatedJson.Arrays, items, start, grows);
+        EndRepeat(RepeatedJson.Arrays, items, capture);
     }
 
     /// <summary><see cref="CommandLine"/> for a list written again and again (see <see cref="RepeatedStringArray"/>).</summary>
     public void RepeatedCommandLine(ReadOnlySpan<byte> name, IReadOnlyList<string> args)
     {
         Name(name);
-        if (RepeatedJson.CommandLines.TryGet(args, out byte[]? json))
-        {
-            Raw(json);
+        if (TryRepeat(RepeatedJson.CommandLines, args))
             return;
-        }
-        (int start, int grows) = ReserveCacheable(args);
+        RepeatCapture capture = BeginRepeat(args);
         WriteCommandLineValue(args);
-        KeepWritten(RepeatedJson.CommandLines, args, start, grows);
+        EndRepeat(RepeatedJson.CommandLines, args, capture);
     }
 
     /// <summary>Writes the JSON <paramref name="cache"/> keeps for <paramref name="key"/>, when it has it.</summary>
@@ -66,26 +60,19 @@ internal ref partial struct JsonLineWriter
     }
 
     /// <summary>
-    /// Makes room in this span for the whole value of <paramref name="items"/>, so it can be
-    /// copied out once written; start -1 when it is not to be cached (too long, or a list that
-    /// may change under its reference).
+    /// <see cref="BeginRepeat(int)"/> for the whole value of <paramref name="items"/>; not to be
+    /// cached when too long, or a list that may change under its reference.
     /// </summary>
-    private (int Start, int Grows) ReserveCacheable(IReadOnlyList<string> items)
-    {
-        int bound = 4; // brackets or quotes, and a shell-quoted argument's own pair
-        for (int i = 0; i < items.Count && bound <= RepeatedJson.MaxBytes; i++)
-            bound += items[i].Length * 6 + 4; // 6 bytes a char at most (\uXXXX), quotes and a separator
-        if (bound > RepeatedJson.MaxBytes || !RepeatedJson.Cacheable(items))
-            return (-1, _grows);
-        Reserve(bound);
-        return (_pos, _grows);
-    }
+    private RepeatCapture BeginRepeat(IReadOnlyList<string> items) =>
+        RepeatedJson.Cacheable(items) ? BeginRepeat(4 + ArgsBound(items)) : RepeatCapture.None; // 4: brackets or quotes, and a shell-quoted argument's own pair
 
-    /// <summary>Caches <c>_span[start.._pos]</c>, unless the value was not to be cached or straddles two spans.</summary>
-    private void KeepWritten(RepeatedJson cache, IReadOnlyList<string> items, int start, int grows)
+    /// <summary>The most bytes <paramref name="items"/> take as JSON items (6 a char at most, \uXXXX; quotes and a separator), counted until past <see cref="RepeatedJson.MaxBytes"/>.</summary>
+    internal static int ArgsBound(IReadOnlyList<string> items)
     {
-        if (start >= 0 && grows == _grows)
-            cache.Add(items, _span[start.._pos].ToArray());
+        long bound = 0;
+        for (int i = 0; i < items.Count && bound <= RepeatedJson.MaxBytes; i++)
+            bound += items[i].Length * 6L + 4;
+        return (int)Math.Min(bound, int.MaxValue);
     }
 
     private void WriteArrayBody(IReadOnlyList<string> items)
@@ -100,7 +87,7 @@ internal ref partial struct JsonLineWriter
     }
 }
 
-/// <summary>Where JSON to be cached started (<see cref="JsonLineWriter.BeginRepeat"/>); Start -1: not to be cached.</summary>
+/// <summary>Where JSON to be cached started (<see cref="JsonLineWriter.BeginRepeat(int)"/>); Start -1: not to be cached.</summary>
 internal readonly record struct RepeatCapture(int Start, int Grows)
 {
     public static RepeatCapture None => new(-1, 0);
