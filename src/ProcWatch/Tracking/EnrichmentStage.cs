@@ -142,7 +142,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             }
             startNs = _boot.StartTicksToBootNs(ticks);
         }
-        ProcessInfo inherited = parent?.Info ?? new ProcessInfo { Pid = e.Pid };
+        ProcessInfo inherited = WithIds(parent?.Info ?? new ProcessInfo { Pid = e.Pid }, (e.Record as ForkRecord)?.Ids);
         var info = inherited with
         {
             Pid = e.Pid,
@@ -170,7 +170,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             StartTicks = ticks,
             StartExact = exact,
             StartMonotonicNs = kernelStartKnown ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
-            Matches = parent?.Matches,
+            Matches = parent is not null && ReferenceEquals(inherited, parent.Info) ? parent.Matches : null, // the parent's verdict, unless the record's credentials differ
         };
         _table.Add(child);
         return Selected(child) ? e with { Process = child.Info } : null;
@@ -221,6 +221,7 @@ internal sealed partial class EnrichmentStage : IEventStage
                 EntityId = _reader.EntityId(e.Pid, stat.StartTimeTicks),
                 Parent = ParentOf(e.ParentPid),
             };
+            info = WithIds(info, (e.Record as ExitRecord)?.Ids);
             if (_filter is not null && (!(member || InTreeAtFork(e.Pid, e.ParentPid, 0)) || !PassesProcess(info)))
                 return null;
             return e with { Process = info, Duration = e.Duration ?? Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
@@ -232,6 +233,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         {
             entry.Update(entry.Info with { Name = zombie.Comm });
         }
+        TakeIds(entry, (e.Record as ExitRecord)?.Ids);
         if (!Selected(entry))
             return null;
         ProcessInfo final = entry.Info;
