@@ -154,6 +154,7 @@ internal sealed class EbpfExecSource : IEventSource
                     {
                         KernelTimeNs = at, Timestamp = _clock.ToWallClock(at), Pid = fork.Tgid, Tid = fork.Tgid,
                         ParentPid = fork.ParentTgid, ParentTid = fork.ParentTgid, Origin = EventOrigin.Ebpf, Record = fork,
+                        CreatorPid = fork.CreatorTgid != 0 && fork.CreatorTgid != fork.ParentTgid ? fork.CreatorTgid : null,
                     });
                 }
                 break;
