@@ -27,6 +27,7 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly ExecutableHasher? _hasher;
     private readonly AncestorChain _ancestors;
     private readonly TreeMembership? _tree; // with a tree filter only
+    private SeedDetails? _seedDetails; // set by Seed
     private readonly Dictionary<int, long> _threadStarts = [];
     private readonly BoundedSet<string> _owedFollowUps = new(4096); // entity ids of reported execs that said "pending"
     private readonly WatcherStatistics? _statistics;
@@ -206,6 +207,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         _tree?.Remove(e.Pid); // its children stay members: membership is each process's own
         if (entry is null)
         {
+            _seedDetails?.Forget(e.Pid);
             // Older than the watcher and evicted, or never seen: the zombie's stat still names it.
             if (!ProcStat.TryRead(e.Pid, out ProcStat stat))
                 return (member && _filter is not { SelectsProcesses: true }) || PassesUnknown(e.Pid, e.ParentPid) ? e : null;
@@ -228,6 +230,8 @@ internal sealed partial class EnrichmentStage : IEventStage
         }
         if (!entry.InTree)
             return null; // outside the watched tree: no zombie read for a name nobody sees
+        if (entry.NeedsDetail)
+            LoadDetail(entry, ended: true); // older than the watcher, never detailed: the copy read at start, no /proc read
         if (entry.Info.Name is null && ProcStat.TryRead(e.Pid, out ProcStat zombie)
             && PidReuseGuard.IsSameProcess(zombie.StartTimeTicks, entry.StartTicks, entry.StartExact))
         {
