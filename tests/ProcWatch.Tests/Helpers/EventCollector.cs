@@ -16,8 +16,8 @@ namespace ProcWatch.Tests.Helpers;
 /// </summary>
 internal sealed class EventCollector : IDisposable
 {
-    private static readonly TimeSpan TreeWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan AnyWait = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan TreeWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan AnyWait = TimeSpan.FromSeconds(60);
     private const int MaxKept = 2_000_000;
 
     private readonly ProcessWatcher _watcher;
@@ -72,7 +72,7 @@ internal sealed class EventCollector : IDisposable
         return result;
     }
 
-    /// <summary>Waits (up to 15 s) for the first event of any process matching <paramref name="match"/>.</summary>
+    /// <summary>Waits (up to 60 s) for the first event of any process matching <paramref name="match"/>.</summary>
     public T WaitFor<T>(Func<T, bool> match, string what) where T : ProcessEvent
     {
         var clock = Stopwatch.StartNew();
@@ -88,7 +88,7 @@ internal sealed class EventCollector : IDisposable
         throw new TimeoutException($"no {what} within {AnyWait.TotalSeconds} s ({Snapshot().Count} events seen)");
     }
 
-    /// <summary>Polls until an event of <paramref name="root"/>'s tree matches, or fails after ~10 s with what was seen.</summary>
+    /// <summary>Polls until an event of <paramref name="root"/>'s tree matches, or fails after ~60 s with what was seen.</summary>
     public T WaitFor<T>(int root, Func<T, bool> match, string what) where T : ProcessEvent
     {
         var deadline = Stopwatch.StartNew();
