@@ -11,7 +11,7 @@ namespace ProcWatch.Tests.Daemon;
 /// 10 ms clock tick, which is all the procfs backend's start time can tell apart). No innocent
 /// may ever be signalled; a matching process that still runs is killed.
 /// </summary>
-[Collection("daemon")]
+[Collection(Helpers.PidReuseCollection.Name)] // writes ns_last_pid: alone, see there
 public sealed class KillIdentityTests(ITestOutputHelper output)
 {
     [KernelTheory]

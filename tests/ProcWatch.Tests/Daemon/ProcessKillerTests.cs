@@ -10,7 +10,7 @@ namespace ProcWatch.Tests.Daemon;
 /// B1: the kill action must reach only the event's process, never a later holder of its pid.
 /// The reuse is forced through /proc/sys/kernel/ns_last_pid (root), as an attacker could.
 /// </summary>
-[Collection("daemon")]
+[Collection(Helpers.PidReuseCollection.Name)] // writes ns_last_pid: alone, see there
 public sealed class ProcessKillerTests
 {
     [Fact]
