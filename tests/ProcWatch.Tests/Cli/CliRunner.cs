@@ -40,7 +40,7 @@ internal static partial class CliRunner
     public static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
         using CliProcess p = Start(args);
-        int code = p.WaitForExit(TimeSpan.FromSeconds(30));
+        int code = p.WaitForExit(TimeSpan.FromSeconds(60));
         return (code, p.Stdout, p.Stderr);
     }
 
@@ -107,7 +107,7 @@ internal sealed class CliProcess : IDisposable
     /// <summary>Waits for "procwatch: ready" on stderr (needs -v): from then on no event is missed.</summary>
     public void WaitForReady(TimeSpan? timeout = null)
     {
-        if (!WaitUntil(() => Stderr.Contains("procwatch: ready", StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(20)))
+        if (!WaitUntil(() => Stderr.Contains("procwatch: ready", StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(60)))
             throw new TimeoutException($"procwatch did not get ready; exited={_process.HasExited}; stderr:\n{Stderr}");
     }
 

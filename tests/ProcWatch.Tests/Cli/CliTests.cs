@@ -114,66 +114,124 @@ public class CliTests
     }
 
     /// <summary>
-    /// Back-pressure: stdout is a pipe nobody reads for 4 s. The output thread blocks once the
-    /// pipe is full, the receive thread goes on, the 16-event queue overflows: the drops are
-    /// counted (-S) and, once the reader is back, reported in the stream as a `lost` event,
-    /// and every exec that was not dropped is printed whole.
+    /// Back-pressure: stdout is a pipe nobody reads until the test opens a gate. The output thread
+    /// blocks once the pipe is full, the receive thread goes on, the 16-event queue overflows: the
+    /// drops are counted (-S) and, once the reader is back, reported in the stream as a `lost`
+    /// event, and every exec that was not dropped is printed whole. The gate (not a 4 s sleep and
+    /// a 9 s --duration) holds at any speed: on a loaded host 400 execs can take longer than that.
     /// </summary>
     [KernelFact]
     public async Task SlowOutput_QueueOverflow_IsCountedAndReportedAsLost()
     {
         string token = "pw-slow-" + Guid.NewGuid().ToString("N")[..8];
+        using var dir = new Daemon.TempDir();
+        string gate = dir.File("gate");
         var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add($"{CliRunner.ShellCommand} -f json -e exec --queue-size 16 -S -v -D 9 | (sleep 4; cat)");
+        psi.ArgumentList.Add($"{CliRunner.ShellCommand} -f json -e exec --queue-size 16 -S -v | (while [ ! -e {gate} ]; do sleep 0.05; done; cat)");
         using var shell = System.Diagnostics.Process.Start(psi)!;
-        var stderr = new System.Text.StringBuilder();
-        Task<string> stdout = shell.StandardOutput.ReadToEndAsync();
-        Task pump = Task.Run(async () =>
+        try
         {
-            string? line;
-            while ((line = await shell.StandardError.ReadLineAsync()) is not null)
-                lock (stderr) stderr.AppendLine(line);
-        });
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!Snapshot(stderr).Contains("procwatch: ready", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-            await Task.Delay(20);
-        Assert.Contains("procwatch: ready", Snapshot(stderr));
+            var stderr = new System.Text.StringBuilder();
+            var stdout = new System.Text.StringBuilder();
+            Task pump = Task.WhenAll(PumpLines(shell.StandardError, stderr), PumpLines(shell.StandardOutput, stdout));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!Snapshot(stderr).Contains("procwatch: ready", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            Assert.Contains("procwatch: ready", Snapshot(stderr));
 
-        Spawn.Sh($"i=0; while [ $i -lt 400 ]; do /bin/true {token}-$i; i=$((i+1)); done"); // ~400 KB of JSON: the pipe holds 64 KB
-        await Task.Delay(TimeSpan.FromSeconds(5)); // the reader is back
-        Spawn.Run("/bin/true", [token + "-after"]); // the next event carries the loss report ahead of it
-        Assert.True(shell.WaitForExit(30_000));
-        await pump;
-
-        long reported = 0;
-        int execs = 0;
-        foreach (string line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using JsonDocument doc = JsonDocument.Parse(line); // whole lines only
-            JsonElement root = doc.RootElement;
-            if (root.GetProperty("event").GetProperty("action").GetString() == "lost")
+            Spawn.Sh($"i=0; while [ $i -lt 400 ]; do /bin/true {token}-$i; i=$((i+1)); done"); // ~400 KB of JSON: the pipe holds 64 KB
+            File.WriteAllText(gate, ""); // the reader is back
+            // The next event after the drops carries the loss report ahead of it: make events
+            // until the report and one of them are printed.
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!(Snapshot(stdout).Contains("\"lost\"", StringComparison.Ordinal) && Snapshot(stdout).Contains(token + "-after", StringComparison.Ordinal))
+                && DateTime.UtcNow < deadline)
             {
-                Assert.Equal("queue_full", root.GetProperty("procwatch").GetProperty("lost_reason").GetString());
-                reported += root.GetProperty("procwatch").GetProperty("lost_count").GetInt64();
+                Spawn.Run("/bin/true", [token + "-after"]);
+                await Task.Delay(100);
             }
-            else if (line.Contains(token, StringComparison.Ordinal))
+            Assert.Equal(0, CliRunner.Kill(ChildRunning(shell.Id, "--queue-size"), CliRunner.SIGINT)); // stops, printing -S
+            Assert.True(shell.WaitForExit(60_000));
+            await pump;
+
+            long reported = 0;
+            int execs = 0;
+            foreach (string line in Snapshot(stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                execs++;
+                using JsonDocument doc = JsonDocument.Parse(line); // whole lines only
+                JsonElement root = doc.RootElement;
+                if (root.GetProperty("event").GetProperty("action").GetString() == "lost")
+                {
+                    Assert.Equal("queue_full", root.GetProperty("procwatch").GetProperty("lost_reason").GetString());
+                    reported += root.GetProperty("procwatch").GetProperty("lost_count").GetInt64();
+                }
+                else if (line.Contains(token, StringComparison.Ordinal) && !line.Contains(token + "-after", StringComparison.Ordinal))
+                {
+                    execs++;
+                }
+            }
+            string stats = Snapshot(stderr);
+            var drops = System.Text.RegularExpressions.Regex.Match(stats, @"queue drops (\d+)");
+            Assert.True(drops.Success, stats);
+            long counted = long.Parse(drops.Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.True(counted > 0, "nothing was dropped: " + stats);
+            Assert.True(reported > 0, "no lost event in the stream");
+            Assert.True(reported <= counted, $"reported {reported} > counted {counted}");
+            Assert.True(execs + counted >= 400, $"{execs} execs printed + {counted} dropped < 400: something vanished silently");
+        }
+        finally
+        {
+            if (!shell.HasExited)
+                shell.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task PumpLines(StreamReader reader, System.Text.StringBuilder into)
+    {
+        string? line;
+        while ((line = await reader.ReadLineAsync()) is not null)
+            lock (into) into.Append(line).Append('\n');
+    }
+
+    /// <summary>The child of <paramref name="parent"/> whose command line holds <paramref name="argument"/> (a pipeline's procwatch).</summary>
+    private static int ChildRunning(int parent, string argument)
+    {
+        foreach (string child in File.ReadAllText($"/proc/{parent}/task/{parent}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            try
+            {
+                if (File.ReadAllText($"/proc/{child}/cmdline").Split('\0').Contains(argument))
+                    return int.Parse(child, CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // exited meanwhile
             }
         }
-        string stats = Snapshot(stderr);
-        var drops = System.Text.RegularExpressions.Regex.Match(stats, @"queue drops (\d+)");
-        Assert.True(drops.Success, stats);
-        long counted = long.Parse(drops.Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.True(counted > 0, "nothing was dropped: " + stats);
-        Assert.True(reported > 0, "no lost event in the stream");
-        Assert.True(reported <= counted, $"reported {reported} > counted {counted}");
-        Assert.True(execs + counted >= 401, $"{execs} execs printed + {counted} dropped < 401: something vanished silently");
+        throw new InvalidOperationException($"no child of {parent} runs with {argument}");
+    }
+
+    /// <summary>True when a thread of <paramref name="pid"/> sleeps in a pipe write (wchan: pipe_write, anon_pipe_write on 6.18).</summary>
+    private static bool BlockedWritingAPipe(int pid)
+    {
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "wchan")).Contains("pipe_write", StringComparison.Ordinal))
+                    return true;
+            }
+            catch (IOException)
+            {
+                // the thread ended meanwhile
+            }
+        }
+        return false;
     }
 
     private static string Snapshot(System.Text.StringBuilder sb)
@@ -196,12 +254,18 @@ public class CliTests
         {
             using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-S", "-o", fifo);
             watch.WaitForReady();
-            Spawn.Sh("i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done"); // far more than the 64 KiB a FIFO holds
-            Thread.Sleep(300);
+            // Execs until procwatch's output is blocked on the full FIFO (a thread's wchan, rather
+            // than hoping 300 execs and 300 ms got there on a loaded host).
+            Assert.True(watch.WaitUntil(() =>
+            {
+                Spawn.Sh("i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done");
+                return BlockedWritingAPipe(watch.Pid);
+            }, TimeSpan.FromSeconds(120)), "procwatch never blocked on the full FIFO");
             var clock = Stopwatch.StartNew();
             watch.Signal(CliRunner.SIGTERM);
-            Assert.Equal(5, watch.WaitForExit(TimeSpan.FromSeconds(20)));
-            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+            Assert.Equal(5, watch.WaitForExit(TimeSpan.FromSeconds(60)));
+            // Stops anyway: it gives the output a few seconds, not forever (generous for a loaded host).
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(45));
             Assert.Matches($"procwatch: {Regex.Escape(fifo)} is not being read; stopped without writing \\d+ queued event\\(s\\)", watch.Stderr);
             Assert.Contains("lost: kernel overruns ", watch.Stderr, StringComparison.Ordinal); // -S is printed all the same
         }

@@ -106,8 +106,30 @@ public partial class CliTreeTests
     public void PidSelectsAPreExistingParentAndItsDescendantsOnly()
     {
         string token = EventCollector.NewToken();
-        using Process parent = Process.Start(new ProcessStartInfo("sh", ["-c", $"sleep 3; sh -c 'sleep 0.3' {token}; sleep 0.3"]) { RedirectStandardInput = true })!;
-        (int code, string stdout, string stderr) = Run("-f", "json", "-p", parent.Id.ToString(), "-D", "6");
+        // The parent waits for a line on stdin, sent once procwatch is ready (a 3 s sleep and a 6 s
+        // --duration did not hold on a loaded host, where start-up alone can take seconds).
+        using Process parent = Process.Start(new ProcessStartInfo("sh", ["-c", $"read x; sh -c 'sleep 0.3' {token}; sleep 0.3"]) { RedirectStandardInput = true })!;
+        int code;
+        string stdout, stderr;
+        try
+        {
+            using CliProcess watch = CliRunner.Start("-f", "json", "-v", "-p", parent.Id.ToString());
+            watch.WaitForReady();
+            parent.StandardInput.WriteLine("go");
+            parent.StandardInput.Flush();
+            Assert.True(parent.WaitForExit(60_000), "the parent did not end");
+            // Its exit is the tree's last event.
+            watch.WaitUntil(() => watch.StdoutLines().Exists(l => l.Contains("\"action\":\"exit\"", StringComparison.Ordinal)
+                && l.Contains($"\"process\":{{\"pid\":{parent.Id},", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+            watch.Signal(CliRunner.SIGINT);
+            code = watch.WaitForExit(TimeSpan.FromSeconds(60));
+            (stdout, stderr) = (watch.Stdout, watch.Stderr);
+        }
+        finally
+        {
+            if (!parent.HasExited)
+                parent.Kill(entireProcessTree: true);
+        }
         Assert.True(code == 0, stderr);
 
         var tree = new HashSet<int> { parent.Id };

@@ -14,7 +14,7 @@ namespace ProcWatch.Tests.Cli;
 [Collection("daemon")]
 public sealed partial class MessagesTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [KernelTheory]
     [InlineData("doctor", "procwatch doctor [options]")]

@@ -57,10 +57,11 @@ public partial class StatsTests
             Integration.Spawn.Sh("i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done");
             Thread.Sleep(2500); // past the join's orphan timeout (2 s)
             watch.Signal(18); // SIGCONT
-            Thread.Sleep(1000);
+            // Until the 300 are written (one second was not always enough on a loaded host).
+            watch.WaitUntil(() => ExecLines(output) >= 300, TimeSpan.FromSeconds(60));
             watch.Signal(CliRunner.SIGTERM);
-            Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(30)));
-            int lines = File.ReadLines(output).Count(l => l.Contains("\"action\":\"exec\"", StringComparison.Ordinal));
+            Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
+            int lines = ExecLines(output);
             Assert.InRange(lines, 300, int.MaxValue);
             Match counted = ExecCountLine().Match(watch.Stderr);
             Assert.True(counted.Success, watch.Stderr);
@@ -71,6 +72,9 @@ public partial class StatsTests
             File.Delete(output);
         }
     }
+
+    private static int ExecLines(string output) =>
+        File.Exists(output) ? File.ReadLines(output).Count(l => l.Contains("\"action\":\"exec\"", StringComparison.Ordinal)) : 0;
 
     [GeneratedRegex(@"^exec\s+(\d+)\s", RegexOptions.Multiline)]
     private static partial Regex ExecCountLine();

@@ -15,7 +15,7 @@ namespace ProcWatch.Tests.Daemon;
 [Collection("daemon")]
 public sealed class DaemonIntegrationTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60); // the daemon records the whole loaded machine: it can lag by many seconds
 
     private static string FileOutputConfig(TempDir dir, string extra = "", string maxSize = "100MB", int keep = 10) => $"""
         events: [exec, exit]
@@ -36,13 +36,14 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         using var dir = new TempDir();
         using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir)));
 
-        (int pid, int code) = Spawn.Run("/bin/sh", ["-c", "exit 7"]);
+        string token = "pw-exit7-" + Guid.NewGuid().ToString("N")[..8]; // $0 of the script: marks our process
+        (int pid, int code) = Spawn.Run("/bin/sh", ["-c", "exit 7", token]);
         Assert.Equal(7, code);
 
         List<JsonElement> mine = [];
         Poll.Until(() =>
         {
-            mine = EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { pid });
+            mine = EventFiles.OfProcess(EventFiles.Lines(dir.Path), pid, token);
             return mine.Any(e => e.Str("event.action") == "exit");
         }, Deadline, () => $"no exit event for pid {pid}; stderr:\n{daemon.Stderr}");
 
@@ -90,7 +91,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         List<JsonElement> mine = [];
         Poll.Until(() =>
         {
-            mine = EventFiles.ForPids(EventFiles.Lines(dir.Path), new HashSet<int> { pid });
+            mine = EventFiles.OfProcess(EventFiles.Lines(dir.Path), pid, e => e.Str("process.executable") == marker);
             return mine.Any(e => e.Str("event.kind") == "alert") && Directory.GetFiles(traces, "env.*").Length > 0;
         }, Deadline, () => $"no alert or action for pid {pid}; lines: {string.Join("\n", mine)}; stderr:\n{daemon.Stderr}");
 
@@ -315,7 +316,9 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
         }, Deadline, () => $"not every exec alerted; lines: {mine.Count}; stderr:\n{daemon.Stderr}");
         foreach (int pid in pids)
         {
-            JsonElement exec = Assert.Single(mine, e => e.Str("process.pid") == pid.ToString() && e.Str("event.action") == "exec" && e.Str("event.kind") == "event");
+            // By pid and the first pad (kept by any truncation): the pid alone may be reused by another exec.
+            JsonElement exec = Assert.Single(mine, e => e.Str("process.pid") == pid.ToString() && e.Str("event.action") == "exec" && e.Str("event.kind") == "event"
+                && e.Args() is [_, var first, ..] && first == pad);
             Assert.Equal(14, exec.GetProperty("process").GetProperty("args_count").GetInt32());
             bool truncated = exec.GetProperty("procwatch").TryGetProperty("args_truncated", out _);
             string expectedRule = truncated ? "procwatch-argv-truncated" : "past-the-megabyte";
@@ -360,18 +363,21 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir)));
-        int before = Spawn.Sh("exit 3");
+        // Marked ($0 of the script): a pid alone may have been another process's before the reopen.
+        string beforeToken = "pw-before-" + Guid.NewGuid().ToString("N")[..8], afterToken = "pw-after-" + Guid.NewGuid().ToString("N")[..8];
+        int before = Spawn.Run("/bin/sh", ["-c", "exit 3", beforeToken]).Pid;
         WaitForExit(dir.Path, "events.json", before, daemon);
 
         File.Move(dir.File("events.json"), dir.File("moved.json"));
         daemon.Signal(DaemonUnderTest.SIGHUP);
         daemon.WaitForStderr("reopened", Deadline);
-        int after = Spawn.Sh("exit 4");
+        int after = Spawn.Run("/bin/sh", ["-c", "exit 4", afterToken]).Pid;
         WaitForExit(dir.Path, "events.json", after, daemon);
 
         List<string> moved = [.. EventFiles.ReadShared(dir.File("moved.json")).Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-        Assert.NotEmpty(EventFiles.ForPids(moved, new HashSet<int> { before }));
-        Assert.Empty(EventFiles.ForPids(moved, new HashSet<int> { after }));
+        Assert.NotEmpty(EventFiles.OfProcess(moved, before, beforeToken));
+        Assert.DoesNotContain(EventFiles.ForPids(moved, new HashSet<int> { after }), e => e.Args().Contains(afterToken));
+        Assert.NotEmpty(EventFiles.OfProcess(EventFiles.Lines(dir.Path), after, afterToken));
     }
 
     /// <summary>
@@ -474,7 +480,7 @@ public sealed class DaemonIntegrationTests(ITestOutputHelper output)
     public async Task Metrics_are_served_as_prometheus_text_on_loopback_http()
     {
         using var dir = new TempDir();
-        int port = 20000 + Random.Shared.Next(20000);
+        int port = ClickHouse.ClickHouseServer.FreePort(); // below the ephemeral range, free now, never handed out twice
         using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", FileOutputConfig(dir).Replace("  interval: 0", $"  interval: 0\n  listen: 127.0.0.1:{port}")));
         using var http = new HttpClient();
         string body = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");

@@ -13,6 +13,8 @@ internal sealed class DaemonUnderTest : IDisposable
 {
     public const int SIGHUP = 1;
     public const int SIGTERM = 15;
+    /// <summary>Start-up loads BPF objects and parses the kernel's BTF: seconds on a loaded 2-core host, so generous.</summary>
+    private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(60);
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
     private readonly Task _stderrPump;
@@ -41,7 +43,7 @@ internal sealed class DaemonUnderTest : IDisposable
     public static DaemonUnderTest Start(string configPath)
     {
         var daemon = new DaemonUnderTest(Cli.Start("daemon", "--config", configPath));
-        daemon.WaitForStderr("ready:", TimeSpan.FromSeconds(20));
+        daemon.WaitForStderr("ready:", ReadyWait);
         return daemon;
     }
 
@@ -54,7 +56,7 @@ internal sealed class DaemonUnderTest : IDisposable
         psi.ArgumentList.Add(file);
         foreach (string a in argv) psi.ArgumentList.Add(a);
         var daemon = new DaemonUnderTest(Process.Start(psi)!);
-        daemon.WaitForStderr("ready:", TimeSpan.FromSeconds(20));
+        daemon.WaitForStderr("ready:", ReadyWait);
         return daemon;
     }
 

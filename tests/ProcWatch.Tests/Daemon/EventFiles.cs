@@ -62,6 +62,30 @@ internal static class EventFiles
         return found;
     }
 
+    /// <summary>
+    /// The documents of one process instance: its exec has pid <paramref name="pid"/> and
+    /// <paramref name="isOurs"/> says it is the test's (a unique token in argv or path); its other
+    /// documents (exit, alerts) are joined by that exec's <c>process.entity_id</c>, as a SIEM joins
+    /// them. A pid alone is not enough: pids are reused (a busy host wraps pid_max 32768 in
+    /// seconds; other tests write ns_last_pid), and another process on the same pid would be
+    /// counted too. Empty until the exec is written.
+    /// </summary>
+    public static List<JsonElement> OfProcess(IEnumerable<string> lines, int pid, Func<JsonElement, bool> isOurs)
+    {
+        List<JsonElement> onPid = ForPids(lines, new HashSet<int> { pid });
+        var entities = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonElement e in onPid)
+        {
+            if (e.Str("event.action") == "exec" && e.Str("event.kind") == "event" && isOurs(e) && e.Str("process.entity_id") is { } entity)
+                entities.Add(entity);
+        }
+        return onPid.Where(e => e.Str("process.entity_id") is { } entity && entities.Contains(entity)).ToList();
+    }
+
+    /// <summary><see cref="OfProcess"/> for a process whose argv holds <paramref name="token"/>.</summary>
+    public static List<JsonElement> OfProcess(IEnumerable<string> lines, int pid, string token) =>
+        OfProcess(lines, pid, e => e.Args().Contains(token));
+
     public static JsonElement Parse(string line)
     {
         using JsonDocument doc = JsonDocument.Parse(line);

@@ -9,7 +9,7 @@ namespace ProcWatch.Tests.Daemon;
 [Collection("daemon")]
 public sealed class ExecFailureDaemonTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [KernelFact]
     public void A_rule_on_a_probed_path_alerts_with_the_error_and_the_argv_tried()

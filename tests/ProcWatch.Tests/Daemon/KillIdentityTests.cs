@@ -11,7 +11,7 @@ namespace ProcWatch.Tests.Daemon;
 /// 10 ms clock tick, which is all the procfs backend's start time can tell apart). No innocent
 /// may ever be signalled; a matching process that still runs is killed.
 /// </summary>
-[Collection("daemon")]
+[Collection(Helpers.PidReuseCollection.Name)] // writes ns_last_pid: alone, see there
 public sealed class KillIdentityTests(ITestOutputHelper output)
 {
     [KernelTheory]
@@ -42,7 +42,8 @@ public sealed class KillIdentityTests(ITestOutputHelper output)
             ? DaemonUnderTest.StartInOwnNetworkNamespace(config)
             : DaemonUnderTest.Start(config);
         string results = dir.File("results");
-        // The shell forks nothing between writing ns_last_pid and starting the innocent; the
+        // The victim sleeps long enough for a daemon lagging on a loaded host (it is killed at
+        // once when the rule acts). The shell forks nothing between writing ns_last_pid and starting the innocent; the
         // pid written is wrapped below pid_max (a write past it fails, and nothing is reused).
         // Innocents are reaped in batches of 25 (pids wrap over a long run, so a pid may come
         // back: within a batch it cannot).
@@ -58,7 +59,7 @@ public sealed class KillIdentityTests(ITestOutputHelper output)
               done
               for pq in $batch; do wait ${pq#*:}; echo "${pq%:*} ${pq#*:} $?" >> {{results}}; done
             done
-            {{dir.File("pwkillme-sh")}} -c '/bin/sleep 10; :'; echo "victim victim $?" >> {{results}}
+            {{dir.File("pwkillme-sh")}} -c '/bin/sleep 120; :'; echo "victim victim $?" >> {{results}}
             """;
         File.Copy("/bin/true", dir.File("pwkillme"));
         File.Copy("/bin/bash", dir.File("pwkillme-sh"));

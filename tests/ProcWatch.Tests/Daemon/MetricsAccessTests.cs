@@ -39,12 +39,15 @@ public sealed class MetricsAccessTests(ITestOutputHelper output)
         using var dir = new TempDir();
         int port = FreePort();
         using var daemon = DaemonUnderTest.Start(dir.Write("config.yaml", Config(dir, port)));
-        // nobody opens a connection every 50 ms and holds each open, sending nothing (fds 10..250).
+        // nobody opens a connection every 50 ms and holds each open, sending nothing (fds 10..250):
+        // 50 at once, past the server's 32 waiting slots, then one every 200 ms while the scrapes
+        // run. A scrape is closed only if 32 newer connections come before its request is read:
+        // 6.4 s at that pace, not 1.6 s (a loaded host can take that long to read it).
         using Process attacker = Spawn.Start("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c",
-            $"for fd in $(seq 10 250); do eval \"exec $fd<>/dev/tcp/127.0.0.1/{port}\" || exit 1; [ $fd = 60 ] && echo holding; sleep 0.05; done; sleep 30"]);
+            $"for fd in $(seq 10 250); do eval \"exec $fd<>/dev/tcp/127.0.0.1/{port}\" || exit 1; [ $fd = 60 ] && echo holding; if [ $fd -lt 60 ]; then sleep 0.05; else sleep 0.2; fi; done; sleep 30"]);
         try
         {
-            string? first = await attacker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            string? first = await attacker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120));
             Assert.Equal("holding", first);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             int served = 0;

@@ -37,17 +37,17 @@ public sealed class WatcherCallbackTests
 
         System.Diagnostics.Process child = Spawn.Start(program, ["-c", "read x"]);
         using EventSubscription exits = watcher.On(new EventFilter { Pid = child.Id, Kinds = ProcessEventKinds.Exit }, e => byPid.TrySetResult(e));
-        ProcessEvent exec = await seen.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        ProcessEvent exec = await seen.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(child.Id, exec.Pid);
         child.StandardInput.WriteLine("done");
         child.WaitForExit();
-        ProcessEvent exit = await byPid.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        ProcessEvent exit = await byPid.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.IsType<ExitEvent>(exit);
 
         // Enough events that the stuck handler's 16 slots (+1 in its hands) must overflow.
         for (int i = 0; i < 20; i++)
             Spawn.Start("/bin/true", []).WaitForExit();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (Volatile.Read(ref delivered) < 40 && DateTime.UtcNow < deadline)
             await Task.Delay(20);
         int total = Volatile.Read(ref delivered);

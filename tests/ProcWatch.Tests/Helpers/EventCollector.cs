@@ -16,8 +16,8 @@ namespace ProcWatch.Tests.Helpers;
 /// </summary>
 internal sealed class EventCollector : IDisposable
 {
-    private static readonly TimeSpan TreeWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan AnyWait = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan TreeWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan AnyWait = TimeSpan.FromSeconds(60);
     private const int MaxKept = 2_000_000;
 
     private readonly ProcessWatcher _watcher;
@@ -54,25 +54,41 @@ internal sealed class EventCollector : IDisposable
             return [.. _events];
     }
 
-    /// <summary>Events of <paramref name="root"/> and its descendants (followed through fork events), in arrival order.</summary>
+    /// <summary>
+    /// Events of <paramref name="root"/> and its descendants (followed through fork events), in
+    /// arrival order. A pid names one process only from its fork to its exit: other processes
+    /// hold it before and after (pids are reused; tests that write ns_last_pid make whole runs of
+    /// processes share a few pids). So when this test process forked <paramref name="root"/>, the
+    /// tree starts at that fork, and each pid leaves the tree at its process's exit.
+    /// </summary>
     public List<ProcessEvent> Tree(int root)
     {
-        var pids = new HashSet<int> { root };
+        var pids = new HashSet<int>();
         var result = new List<ProcessEvent>();
         lock (_gate)
         {
-            foreach (ProcessEvent e in _events)
+            // The root's own fork (parent: this test process), when fork events are collected;
+            // else (a kinds filter without fork, a root forked by another) every event of its pid.
+            int start = _events.FindIndex(e => e is ForkEvent { IsThread: false } f && f.Pid == root && f.ParentPid == Environment.ProcessId);
+            if (start < 0)
+                start = 0;
+            pids.Add(root);
+            for (int i = start; i < _events.Count; i++)
             {
+                ProcessEvent e = _events[i];
                 if (e is ForkEvent { IsThread: false } f && pids.Contains(f.ParentPid))
                     pids.Add(f.Pid);
-                if (pids.Contains(e.Pid))
-                    result.Add(e);
+                if (!pids.Contains(e.Pid))
+                    continue;
+                result.Add(e);
+                if (e is ExitEvent { IsThread: false })
+                    pids.Remove(e.Pid); // a later holder of the pid is another process (descendants stay)
             }
         }
         return result;
     }
 
-    /// <summary>Waits (up to 15 s) for the first event of any process matching <paramref name="match"/>.</summary>
+    /// <summary>Waits (up to 60 s) for the first event of any process matching <paramref name="match"/>.</summary>
     public T WaitFor<T>(Func<T, bool> match, string what) where T : ProcessEvent
     {
         var clock = Stopwatch.StartNew();
@@ -88,7 +104,7 @@ internal sealed class EventCollector : IDisposable
         throw new TimeoutException($"no {what} within {AnyWait.TotalSeconds} s ({Snapshot().Count} events seen)");
     }
 
-    /// <summary>Polls until an event of <paramref name="root"/>'s tree matches, or fails after ~10 s with what was seen.</summary>
+    /// <summary>Polls until an event of <paramref name="root"/>'s tree matches, or fails after ~60 s with what was seen.</summary>
     public T WaitFor<T>(int root, Func<T, bool> match, string what) where T : ProcessEvent
     {
         var deadline = Stopwatch.StartNew();

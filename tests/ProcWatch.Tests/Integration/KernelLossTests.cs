@@ -42,27 +42,52 @@ public class KernelLossTests
         ChannelReader<ProcessEvent> events = watcher.Start();
 
         Spawn.Sh("i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done");
-        // After the storm (and the stall) a marker process must still be reported right.
-        await Task.Delay(1500);
-        int marker = Spawn.Sh("sleep 0.3; exit 5"); // lives long enough for /proc to be read at exec
+        await Task.Delay(1500); // the storm's stall ends and the table is resynchronised
 
+        // After the storm a marker process must still be reported right. The 4 KiB buffer can
+        // overrun again at any moment on a busy machine (it holds a few events), and a marker
+        // whose own events were lost cannot be known: a marker counts only when no overrun was
+        // reported while it ran; else the next one is tried.
         LostEvent? lost = null;
         ExitEvent? markerExit = null;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (markerExit is null && await events.WaitToReadAsync(deadline.Token))
+        for (int attempt = 0; attempt < 10 && markerExit is null; attempt++)
         {
-            while (events.TryRead(out ProcessEvent? e))
+            while (events.TryRead(out ProcessEvent? before)) // what came before this marker (the storm's losses)
             {
-                if (e is LostEvent { Reason: LossReason.KernelBufferOverrun } l)
+                if (before is LostEvent { Reason: LossReason.KernelBufferOverrun } l)
                     lost ??= l;
-                if (e is ExitEvent { IsThread: false } x && x.Pid == marker)
-                    markerExit = x;
             }
+            bool overrun = false;
+            ExitEvent? exit = null;
+            int marker = Spawn.Sh("sleep 0.3; exit 5"); // lives long enough for /proc to be read at exec
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                while (exit is null && await events.WaitToReadAsync(deadline.Token))
+                {
+                    while (exit is null && events.TryRead(out ProcessEvent? e))
+                    {
+                        if (e is LostEvent { Reason: LossReason.KernelBufferOverrun } l)
+                        {
+                            lost ??= l;
+                            overrun = true;
+                        }
+                        if (e is ExitEvent { IsThread: false } x && x.Pid == marker)
+                            exit = x;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (overrun)
+            {
+                // its exit went with the reported overrun: try another marker
+            }
+            if (!overrun)
+                markerExit = exit;
         }
 
         Assert.NotNull(lost);
         Assert.True(watcher.Statistics.KernelOverruns > 0);
-        Assert.NotNull(markerExit);
+        Assert.NotNull(markerExit); // ten markers, each with an overrun while it ran, is not "keeps working"
         Assert.Equal(5, markerExit!.Status!.Value.ExitCode);
         // The table was consistent enough after the resync to know the marker from its fork.
         Assert.Equal("sh", markerExit.Process?.Name);

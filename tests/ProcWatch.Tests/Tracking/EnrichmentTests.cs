@@ -108,7 +108,7 @@ public class EnrichmentTests
         }
         Assert.StartsWith($"{p.Id}+ <{info.User.Value.Name}> {cwd} % sh -c 'sleep 1.5' {token} ''", Format(new TreeFormatter(), exec));
 
-        ExitEvent exit = collector.WaitFor<ExitEvent>(e => e.Pid == p.Id && !e.IsThread, "exit of sh");
+        ExitEvent exit = collector.WaitFor<ExitEvent>(p.Id, e => e.Pid == p.Id && !e.IsThread, "exit of sh"); // in its tree: not an earlier holder of the pid
         Assert.Equal(0, exit.Status!.Value.ExitCode);
         Assert.Equal(expected, exit.Process!.Args);
         Assert.InRange(exit.Duration!.Value, TimeSpan.FromSeconds(1.4), TimeSpan.FromSeconds(30));
@@ -153,7 +153,7 @@ public class EnrichmentTests
         using var collector = new EventCollector();
         string cwd = Directory.CreateTempSubdirectory("pw-core").FullName;
         using Process p = Start("sh", cwd, "-c", "ulimit -c unlimited; sleep 0.5; exec sh -c 'kill -SEGV $$' " + EventCollector.NewToken());
-        ExitEvent exit = collector.WaitFor<ExitEvent>(e => e.Pid == p.Id && !e.IsThread, "exit by SIGSEGV");
+        ExitEvent exit = collector.WaitFor<ExitEvent>(p.Id, e => e.Pid == p.Id && !e.IsThread, "exit by SIGSEGV"); // in its tree: not an earlier holder of the pid
         Assert.Equal(11, exit.Status!.Value.Signal);
         Assert.True(exit.Status.Value.CoreDumped);
         Assert.Equal(139, exit.Status.Value.ShellCode);

@@ -17,7 +17,9 @@ namespace ProcWatch.Tests.Integration.WhatRan;
 [Collection(Kernel.Ebpf.EbpfCollection.Name)]
 public sealed class WhatRanDaemonTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    // The daemon hashes the whole host's executables on one worker: on a loaded host (big binaries
+    // exec'd by builds) a pending hash's follow-up was still missing after 60 s (flaky notes).
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
 
     private static string Config(TempDir dir, string rules, string? sigmaDir = null) => $"""
         events: [exec, exit]

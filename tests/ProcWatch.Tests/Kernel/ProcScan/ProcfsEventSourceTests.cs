@@ -15,7 +15,7 @@ namespace ProcWatch.Tests.Kernel.ProcScan;
 /// </summary>
 public class ProcfsEventSourceTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     /// <summary>A unique, valid extra argument for sleep (sleep sums its arguments): "0.000NNNNNNN".</summary>
     internal static string UniqueSleepToken() => $"0.000{Random.Shared.Next(10_000_000, 99_999_999)}";
@@ -40,7 +40,7 @@ public class ProcfsEventSourceTests
         waker.Drain();
         using (Process child = Process.Start("/bin/true"))
             child.WaitForExit();
-        Assert.True(WaitReadable(waker.Fd, 5000));
+        Assert.True(WaitReadable(waker.Fd, 60_000));
         Assert.True(waker.Drain() > 0);
     }
 
@@ -70,16 +70,24 @@ public class ProcfsEventSourceTests
         using var source = new ProcfsEventSource(new ProcfsOptions { UseInotify = inotify });
         source.Start(sink, new WatcherStatistics());
         string token = UniqueSleepToken();
-        using Process child = Process.Start("/bin/sleep", ["0.3", token]);
+        // The child lives until its exec was seen, however slow the scans (a 0.3 s sleep could end
+        // unseen on a loaded host), and at least 300 ms: the duration below has a floor to check.
+        using Process child = Process.Start("/bin/sleep", ["300", token]);
+        var lived = Stopwatch.StartNew();
         int pid = child.Id;
 
         ProcessEvent? exec = sink.WaitFor(e => e is ExecEvent && e.Pid == pid, Deadline);
+        if (exec is null)
+            child.Kill();
         Assert.NotNull(exec);
         Assert.Equal(EventOrigin.Procfs, exec.Origin);
-        Assert.Equal(["/bin/sleep", "0.3", token], exec.Process?.Args);
+        Assert.Equal(["/bin/sleep", "300", token], exec.Process?.Args);
         Assert.Equal(ArgvSource.Procfs, exec.Process?.ArgvSource);
         Assert.Equal(Environment.ProcessId, exec.Process?.ParentPid);
 
+        if (lived.Elapsed < TimeSpan.FromMilliseconds(300))
+            Thread.Sleep(TimeSpan.FromMilliseconds(300) - lived.Elapsed);
+        child.Kill();
         child.WaitForExit();
         var exit = sink.WaitFor(e => e is ExitEvent && e.Pid == pid, Deadline) as ExitEvent;
         Assert.NotNull(exit);
@@ -93,28 +101,41 @@ public class ProcfsEventSourceTests
     public void ReportsForkWithoutExecThenTheExec()
     {
         // perl (perl-base is essential on Debian) forks a copy of itself (same program and argv),
-        // which waits, then execs sleep.
+        // which waits until the test saw the fork (a gate file: a fixed 0.6 s could pass unseen on a
+        // loaded host), then execs sleep, which lives until the test saw the exec.
         string token = UniqueSleepToken();
-        const string script = "$p = fork; if (!$p) { select(undef, undef, undef, 0.6); exec '/bin/sleep', '0.6', $ARGV[0] } waitpid($p, 0)";
+        string gate = Path.Combine(Path.GetTempPath(), "procwatch-gate-" + Guid.NewGuid().ToString("N"));
+        const string script = "$p = fork; if (!$p) { select(undef, undef, undef, 0.02) until -e $ARGV[1]; exec '/bin/sleep', '300', $ARGV[0] } waitpid($p, 0)";
         var sink = new CollectingSink();
         using var source = new ProcfsEventSource();
         source.Start(sink, new WatcherStatistics());
-        using Process parent = Process.Start("/usr/bin/perl", ["-e", script, token]);
+        using Process parent = Process.Start("/usr/bin/perl", ["-e", script, token, gate]);
+        try
+        {
+            var fork = sink.WaitFor(e => e is ForkEvent f && f.ParentPid == parent.Id, Deadline) as ForkEvent;
+            Assert.NotNull(fork);
+            Assert.Equal(EventOrigin.Procfs, fork.Origin);
+            Assert.Equal(["/usr/bin/perl", "-e", script, token, gate], fork.Process?.Args);
+            int child = fork.Pid;
+            File.WriteAllText(gate, "");
 
-        var fork = sink.WaitFor(e => e is ForkEvent f && f.ParentPid == parent.Id, Deadline) as ForkEvent;
-        Assert.NotNull(fork);
-        Assert.Equal(EventOrigin.Procfs, fork.Origin);
-        Assert.Equal(["/usr/bin/perl", "-e", script, token], fork.Process?.Args);
-        int child = fork.Pid;
+            ProcessEvent? exec = sink.WaitFor(e => e is ExecEvent && e.Pid == child, Deadline);
+            Assert.NotNull(exec);
+            Assert.Equal(["/bin/sleep", "300", token], exec.Process?.Args);
+            Assert.Equal("/usr/bin/sleep", exec.Process?.Executable);
 
-        ProcessEvent? exec = sink.WaitFor(e => e is ExecEvent && e.Pid == child, Deadline);
-        Assert.NotNull(exec);
-        Assert.Equal(["/bin/sleep", "0.6", token], exec.Process?.Args);
-        Assert.Equal("/usr/bin/sleep", exec.Process?.Executable);
-
-        parent.WaitForExit();
-        Assert.NotNull(sink.WaitFor(e => e is ExitEvent && e.Pid == child, Deadline));
-        Assert.NotNull(sink.WaitFor(e => e is ExitEvent && e.Pid == parent.Id, Deadline));
+            using (Process sleeper = Process.GetProcessById(child)) // perl's unreaped child: the pid is still ours
+                sleeper.Kill();
+            Assert.True(parent.WaitForExit(60_000), "perl did not end after its child was killed");
+            Assert.NotNull(sink.WaitFor(e => e is ExitEvent && e.Pid == child, Deadline));
+            Assert.NotNull(sink.WaitFor(e => e is ExitEvent && e.Pid == parent.Id, Deadline));
+        }
+        finally
+        {
+            File.Delete(gate);
+            if (!parent.HasExited)
+                parent.Kill(entireProcessTree: true);
+        }
     }
 
     [KernelTheory]
@@ -126,15 +147,23 @@ public class ProcfsEventSourceTests
         using var source = new ProcfsEventSource();
         source.Start(sink, new WatcherStatistics());
         string token = UniqueSleepToken();
-        // dash runs `sleep` in a child, then replaces itself: same pid, new program, no fork.
-        using Process shell = Process.Start("/bin/sh", ["-c", $"sleep {delay}; exec /bin/sleep 1.2 {token}"]);
+        // dash runs `sleep` in a child, then replaces itself: same pid, new program, no fork. The
+        // new program lives until the test saw it (1.2 s could pass unseen on a loaded host).
+        using Process shell = Process.Start("/bin/sh", ["-c", $"sleep {delay}; exec /bin/sleep 300 {token}"]);
 
-        ProcessEvent? exec = sink.WaitFor(e => e is ExecEvent && e.Pid == shell.Id && e.Process?.Args is [_, _, var t] && t == token, Deadline);
-        Assert.NotNull(exec);
-        Assert.Equal(["/bin/sleep", "1.2", token], exec.Process?.Args);
-        Assert.Equal("/usr/bin/sleep", exec.Process?.Executable);
-        Assert.Null(sink.Find(e => e is ExitEvent && e.Pid == shell.Id && e.KernelTimeNs < exec.KernelTimeNs));
-        shell.WaitForExit();
+        try
+        {
+            ProcessEvent? exec = sink.WaitFor(e => e is ExecEvent && e.Pid == shell.Id && e.Process?.Args is [_, _, var t] && t == token, Deadline);
+            Assert.NotNull(exec);
+            Assert.Equal(["/bin/sleep", "300", token], exec.Process?.Args);
+            Assert.Equal("/usr/bin/sleep", exec.Process?.Executable);
+            Assert.Null(sink.Find(e => e is ExitEvent && e.Pid == shell.Id && e.KernelTimeNs < exec.KernelTimeNs));
+        }
+        finally
+        {
+            shell.Kill(entireProcessTree: true);
+            shell.WaitForExit();
+        }
     }
 
     [KernelFact]
