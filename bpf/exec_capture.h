@@ -63,7 +63,8 @@
 /* Exec records not written because the kernel-side tree filter (capture_settings.filters) left them out. */
 #define EXEC_COUNTER_FILTERED_EXECS 4
 /* Main threads that exited while other threads of their process ran on (no record: the
- * process exit comes with the last thread; the connector reports this exit at once). */
+ * process exit comes with the last thread, EXIT_RECORD_AFTER_LEADER; the connector reports
+ * this exit at once), group exits included. */
 #define EXEC_COUNTER_LEADER_EXITED_EARLY 5
 /* 6: unused (forks and exits were filtered in session 4; they always come now). */
 /* RECORD_FILTERED markers the ring could not hold (no event is lost: the exec was filtered out). */
@@ -168,10 +169,13 @@ struct fork_record {
 };                         /* 32 bytes */
 
 /* RECORD_EXIT: the last thread of a process exited (signal->live reached 0). */
+/* exit_record.flags: the last thread is not the main thread, whose exit came before (the
+ * connector's process exit; counted as EXEC_COUNTER_LEADER_EXITED_EARLY or by its own record). */
+#define EXIT_RECORD_AFTER_LEADER 1u
 struct exit_record {
     struct record_prefix prefix;
     __u32 exit_code;       /* task->exit_code: the wait status */
-    __u32 reserved0;
+    __u32 flags;           /* EXIT_RECORD_*; was reserved0 */
     __u64 start_boottime_ns;
     __u64 utime_ns;        /* user and system CPU of all the process's threads */
     __u64 stime_ns;

@@ -31,7 +31,8 @@ internal enum Lifecycle
 /// its copy (an exit's, milliseconds before): at the start a ring record up to
 /// <see cref="RingLeadNs"/> before the connector began counts too, as of its first window. Two such counts: records the ring could not hold (reported as ring
 /// losses), and main threads that exited while other threads of their process ran on (the
-/// connector reports that exit at once, the ring's exit record comes with the last thread).
+/// connector reports that exit at once, the ring's exit record comes with the last thread,
+/// maybe seconds later, and is then not counted: EbpfExecSource).
 /// Called from the two receive threads and one timer; a lock, never contended for long.
 /// </remarks>
 internal sealed class LifecycleCrossCheck

@@ -24,6 +24,9 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly ExecCaptureOptions _options;
     private readonly ProcessEventKinds _kinds;
     private readonly LifecycleCrossCheck? _crossCheck;
+
+    /// <summary>The completeness check this source feeds (tests wait on its judged windows).</summary>
+    internal LifecycleCrossCheck? CrossCheck => _crossCheck;
     private readonly KernelClock _clock;
     private ExecCapture? _capture;
     private IEventSink? _sink;
@@ -164,7 +167,10 @@ internal sealed class EbpfExecSource : IEventSource
                     _statistics?.OnEvent(ProcessEventKind.Exec);
                 break;
             case ExitRecord exit:
-                _crossCheck?.OnRing(Lifecycle.Exit, at);
+                // The process's exit as the connector reports it is its main thread's: when the
+                // last thread is another, the main thread's was counted when it left (LeaderExitsEarly).
+                if (!exit.AfterLeader)
+                    _crossCheck?.OnRing(Lifecycle.Exit, at);
                 if ((_kinds & ProcessEventKinds.Exit) != 0)
                 {
                     _sink!.Post(new ExitEvent

@@ -42,6 +42,12 @@ internal sealed class ExitRecord : KernelRecord
 
     /// <summary>Peak resident set size, bytes (getrusage's ru_maxrss, in bytes).</summary>
     public required long PeakRssBytes { get; init; }
+
+    /// <summary>
+    /// The last thread was not the main thread: the main thread's exit, which the connector
+    /// reports as the process's, came before and was counted then (the kernel's early-exit count).
+    /// </summary>
+    public bool AfterLeader { get; init; }
 }
 
 /// <summary>

@@ -139,6 +139,7 @@ internal static class ExecRecordParser
             UserCpu = TimeSpan.FromTicks((long)(r.utime_ns / 100)),
             SystemCpu = TimeSpan.FromTicks((long)(r.stime_ns / 100)),
             PeakRssBytes = (long)r.maxrss_pages * Environment.SystemPageSize,
+            AfterLeader = (r.flags & exit_record.EXIT_RECORD_AFTER_LEADER) != 0,
         };
     }
 
