@@ -200,6 +200,8 @@ internal sealed class EbpfExecSource : IEventSource
                 ReadKernelCounts(now);
                 if (_crossCheck.Close(now) is > 0 and long shortfall)
                     _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheck, shortfall, _clock));
+                if (_crossCheck.TakeSkipped() is > 0 and long skipped)
+                    _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheckSkipped, skipped, _clock));
             }
             if (Capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
                 _sink?.Fault(new ProcWatchException($"eBPF exec capture stopped: {fault.Message}", fault));
