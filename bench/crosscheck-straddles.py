@@ -8,6 +8,13 @@ window difference (ring minus connector) and by order.
 """
 import os, socket, struct, sys, time, bisect, collections
 
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as c:
+            return c.read().strip().replace(" ", "_")
+    except OSError:
+        return "-"
+
 def listen(seconds, out):
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11)  # NETLINK_CONNECTOR
     s.setsockopt(socket.SOL_SOCKET, 33, 256 << 20)  # SO_RCVBUFFORCE
@@ -37,7 +44,7 @@ def listen(seconds, out):
                 if what == 1:
                     pp, pt, cp, ct = struct.unpack_from("=iiii", data, off + 52)
                     if cp == ct:
-                        f.write(f"C F {cp} {ts} 0\n")
+                        f.write(f"C F {cp} {ts} {pt}:{comm(pt)}:{comm(cp)}\n")
                 elif what == 0x80000000:
                     p, t = struct.unpack_from("=ii", data, off + 52)
                     if p == t:
@@ -66,6 +73,7 @@ def join(cfile, rfile):
         v = ring.get((kind, pid))
         if not v:
             counts[(kind, "unmatched")] += 1
+            print(f"{kind} pid {pid} conn {ts} unmatched {p[4]}")
             continue
         i = bisect.bisect_left(v, (ts, 0))
         best = min((c for c in (i - 1, i) if 0 <= c < len(v)), key=lambda c: abs(v[c][0] - ts))
