@@ -11,11 +11,20 @@ static __always_inline int capture_exit(struct task_struct *task)
         /* A main thread leaving while other threads of its process run on (pthread_exit, killed
          * by another thread's exec, or a group exit whose other threads are not done yet): the
          * connector reports it as the process's exit now. The cross-check counts the process's
-         * exit here; the last thread's record says so (EXIT_RECORD_AFTER_LEADER) and is not
-         * counted again. A group exit's last thread can leave seconds later (not scheduled, in
-         * D state): counting that record instead was a false loss (docs/notes/NOTES-crosscheck.md). */
-        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid))
-            count(EXEC_COUNTER_LEADER_EXITED_EARLY);
+         * exit here, by a marker stamped now (the connector's copy comes after it, as for any
+         * exit); the last thread's record says so (EXIT_RECORD_AFTER_LEADER) and is not counted
+         * again. A group exit's last thread can leave seconds later (not scheduled, in D state):
+         * counting that record instead was a false loss (docs/notes/NOTES-crosscheck.md). */
+        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid)) {
+            struct filtered_record mark = {};
+            mark.prefix.kind = RECORD_FILTERED;
+            mark.prefix.tgid = BPF_CORE_READ(task, tgid);
+            mark.prefix.ktime_ns = bpf_ktime_get_ns();
+            mark.filtered_kind = RECORD_EXIT;
+            /* No wakeup: only the cross-check reads it, after draining. Not held: counted (a credit). */
+            if (bpf_ringbuf_output(&events, &mark, sizeof(mark), BPF_RB_NO_WAKEUP) != 0)
+                count(EXEC_COUNTER_LEADER_EXITED_EARLY);
+        }
         return 0;
     }
     u32 tgid = BPF_CORE_READ(task, tgid);

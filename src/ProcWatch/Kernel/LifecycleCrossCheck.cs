@@ -30,9 +30,10 @@ internal enum Lifecycle
 /// once those are judged. The ring writes an exec's or exit's record before the connector stamps
 /// its copy (an exit's, milliseconds before): at the start a ring record up to
 /// <see cref="RingLeadNs"/> before the connector began counts too, as of its first window. Two such counts: records the ring could not hold (reported as ring
-/// losses), and main threads that exited while other threads of their process ran on (the
-/// connector reports that exit at once, the ring's exit record comes with the last thread,
-/// maybe seconds later, and is then not counted: EbpfExecSource).
+/// losses), and main threads that exited while other threads of their process ran on, whose
+/// markers the ring could not hold (the connector reports that exit at once; the ring marks
+/// it then, and its exit record, with the last thread, maybe seconds later, is not counted:
+/// EbpfExecSource).
 /// Called from the two receive threads and one timer; a lock, never contended for long.
 /// </remarks>
 internal sealed class LifecycleCrossCheck
@@ -211,8 +212,9 @@ internal sealed class LifecycleCrossCheck
 
     /// <summary>
     /// Read at <paramref name="nowNs"/>: <paramref name="count"/> main threads exited while other
-    /// threads of their process ran on. The connector counted each as a process exit then; the
-    /// ring's record comes when the last thread exits, maybe windows later (a surplus then).
+    /// threads of their process ran on, and the ring could not hold their markers (each counted
+    /// by its marker otherwise, as an exit of its own time). The connector counted each as a
+    /// process exit then; the ring's record of the process's exit, with its last thread, is not counted.
     /// </summary>
     public void OnLeaderExitedEarly(long count, long nowNs) => Credit(Lifecycle.Exit, count, nowNs);
 

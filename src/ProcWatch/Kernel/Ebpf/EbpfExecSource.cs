@@ -136,8 +136,8 @@ internal sealed class EbpfExecSource : IEventSource
             case ExecRecord exec:
                 _crossCheck?.OnRing(Lifecycle.Exec, at);
                 // A thread other than the leader exec'd: the connector reports the old leader's
-                // exit as a process exit; the exit program counts it as a main thread that left
-                // early (LeaderExitsEarly), a credit read with the drops.
+                // exit as a process exit; the exit program marks it as a main thread that left
+                // early (a RECORD_FILTERED marker for RECORD_EXIT, below).
                 if ((_kinds & ProcessEventKinds.Exec) != 0)
                 {
                     _sink!.Post(new ExecEvent
@@ -166,9 +166,14 @@ internal sealed class EbpfExecSource : IEventSource
                 if ((_kinds & ProcessEventKinds.Exec) != 0)
                     _statistics?.OnEvent(ProcessEventKind.Exec);
                 break;
+            case FilteredRecord { FilteredKind: record_kind.RECORD_EXIT }:
+                // A main thread left while other threads ran on: the connector reports the
+                // process's exit now, so it is counted now; the exit record, with the last thread, is not.
+                _crossCheck?.OnRing(Lifecycle.Exit, at);
+                break;
             case ExitRecord exit:
                 // The process's exit as the connector reports it is its main thread's: when the
-                // last thread is another, the main thread's was counted when it left (LeaderExitsEarly).
+                // last thread is another, the main thread's marker was counted when it left.
                 if (!exit.AfterLeader)
                     _crossCheck?.OnRing(Lifecycle.Exit, at);
                 if ((_kinds & ProcessEventKinds.Exit) != 0)
