@@ -20,6 +20,15 @@
 #include <unistd.h>
 
 static int to_child[2], to_parent[2];
+static pid_t child;
+
+/* Leaves nothing behind: the child (and its traced thread) is killed on any failure. */
+static int fail(int code)
+{
+    if (child > 0)
+        kill(child, SIGKILL);
+    return code;
+}
 
 static void *last_thread(void *arg)
 {
@@ -51,7 +60,7 @@ int main(int argc, char **argv)
     long ms = argc > 1 ? atol(argv[1]) : 2500;
     if (pipe(to_child) || pipe(to_parent))
         return 2;
-    pid_t child = fork();
+    child = fork();
     if (child == 0) {
         pthread_t t;
         if (pthread_create(&t, NULL, last_thread, NULL) != 0)
@@ -63,29 +72,28 @@ int main(int argc, char **argv)
     fflush(stdout);
     pid_t tid;
     if (read(to_parent[0], &tid, sizeof tid) != sizeof tid)
-        return 4;
+        return fail(4);
     if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACEEXIT) != 0) {
         fprintf(stderr, "PTRACE_SEIZE: %s\n", strerror(errno));
-        kill(child, SIGKILL);
-        return 5;
+        return fail(5);
     }
     if (write(to_child[1], "g", 1) != 1)
-        return 6;
+        return fail(6);
     int status;
     if (waitpid(tid, &status, __WALL) != tid || status >> 8 != (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
         fprintf(stderr, "no PTRACE_EVENT_EXIT stop (status %#x)\n", status);
-        return 7;
+        return fail(7);
     }
     /* The main thread killed by the group exit: a zombie once exit_notify is done, the connector's exit just after. */
     for (int i = 0; state_of(child) != 'Z'; i++) {
         if (i > 600000)
-            return 8;
+            return fail(8);
         usleep(100);
     }
     struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&d, NULL);
     if (ptrace(PTRACE_DETACH, tid, 0, 0) != 0)
-        return 9;
+        return fail(9);
     if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return 10;
     return 0;
