@@ -62,8 +62,10 @@
 #define EXEC_COUNTER_EXIT_DROPS 3
 /* Exec records not written because the kernel-side tree filter (capture_settings.filters) left them out. */
 #define EXEC_COUNTER_FILTERED_EXECS 4
-/* Main threads that exited while other threads of their process ran on (no record: the
- * process exit comes with the last thread; the connector reports this exit at once). */
+/* Main threads that exited while other threads of their process ran on (group exits
+ * included) whose RECORD_FILTERED marker (filtered_kind RECORD_EXIT) the ring could not hold:
+ * the connector reports such an exit at once, the process's exit record comes with the last
+ * thread (EXIT_RECORD_AFTER_LEADER). */
 #define EXEC_COUNTER_LEADER_EXITED_EARLY 5
 /* 6: unused (forks and exits were filtered in session 4; they always come now). */
 /* RECORD_FILTERED markers the ring could not hold (no event is lost: the exec was filtered out). */
@@ -181,10 +183,13 @@ struct fork_record {
 };                         /* 48 bytes */
 
 /* RECORD_EXIT: the last thread of a process exited (signal->live reached 0). */
+/* exit_record.flags: the last thread is not the main thread, whose exit came before (the
+ * connector's process exit; counted as EXEC_COUNTER_LEADER_EXITED_EARLY or by its own record). */
+#define EXIT_RECORD_AFTER_LEADER 1u
 struct exit_record {
     struct record_prefix prefix;
     __u32 exit_code;       /* task->exit_code: the wait status */
-    __u32 reserved0;
+    __u32 flags;           /* EXIT_RECORD_*; was reserved0 */
     __u64 start_boottime_ns;
     __u64 utime_ns;        /* user and system CPU of all the process's threads */
     __u64 stime_ns;
@@ -192,11 +197,14 @@ struct exit_record {
     struct task_ids ids;   /* the exiting task's */
 };                         /* 72 bytes */
 
-/* RECORD_FILTERED: the kernel filter left out an exec (CAPTURE_MARK_FILTERED).
- * prefix.tgid and ktime_ns are those the record would have had. */
+/* RECORD_FILTERED: a marker for the completeness cross-check, no event. filtered_kind
+ * RECORD_EXEC: the kernel filter left out an exec (CAPTURE_MARK_FILTERED); prefix.tgid and
+ * ktime_ns are those the record would have had. RECORD_EXIT: a main thread left before its
+ * process ended (the connector reports that as the process's exit; the exit record follows
+ * with the last thread, flagged EXIT_RECORD_AFTER_LEADER). */
 struct filtered_record {
     struct record_prefix prefix;
-    __u32 filtered_kind;   /* RECORD_EXEC (forks and exits are never left out) */
+    __u32 filtered_kind;   /* RECORD_EXEC or RECORD_EXIT (forks and exits are never left out) */
     __u32 reserved0;
 };                         /* 24 bytes */
 

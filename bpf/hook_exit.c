@@ -4,20 +4,27 @@
  * with its CPU time and peak RSS; it leaves the watched tree here, but no exit is left out. Part of exec_capture.bpf.c.
  */
 
-/* include/linux/sched/signal.h: SIGNAL_GROUP_EXIT, "group exit in progress" (0x4 since 3.x). */
-#define SIGNAL_GROUP_EXIT_FLAG 0x00000004
-
 static __always_inline int capture_exit(struct task_struct *task)
 {
     struct signal_struct *signal = BPF_CORE_READ(task, signal);
     if (BPF_CORE_READ(signal, live.counter) != 0) {
-        /* A main thread leaving while its process runs on (pthread_exit, or killed by another
-         * thread's exec): the connector reports it as the process's exit now. Not when the whole
-         * process is exiting (SIGNAL_GROUP_EXIT): its last thread's record follows at once, and
-         * a credit then would hide a real loss. */
-        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid) &&
-            !(BPF_CORE_READ(signal, flags) & SIGNAL_GROUP_EXIT_FLAG))
-            count(EXEC_COUNTER_LEADER_EXITED_EARLY);
+        /* A main thread leaving while other threads of its process run on (pthread_exit, killed
+         * by another thread's exec, or a group exit whose other threads are not done yet): the
+         * connector reports it as the process's exit now. The cross-check counts the process's
+         * exit here, by a marker stamped now (the connector's copy comes after it, as for any
+         * exit); the last thread's record says so (EXIT_RECORD_AFTER_LEADER) and is not counted
+         * again. A group exit's last thread can leave seconds later (not scheduled, in D state):
+         * counting that record instead was a false loss (docs/notes/NOTES-crosscheck.md). */
+        if (BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid)) {
+            struct filtered_record mark = {};
+            mark.prefix.kind = RECORD_FILTERED;
+            mark.prefix.tgid = BPF_CORE_READ(task, tgid);
+            mark.prefix.ktime_ns = bpf_ktime_get_ns();
+            mark.filtered_kind = RECORD_EXIT;
+            /* No wakeup: only the cross-check reads it, after draining. Not held: counted (a credit). */
+            if (bpf_ringbuf_output(&events, &mark, sizeof(mark), BPF_RB_NO_WAKEUP) != 0)
+                count(EXEC_COUNTER_LEADER_EXITED_EARLY);
+        }
         return 0;
     }
     u32 tgid = BPF_CORE_READ(task, tgid);
@@ -28,6 +35,10 @@ static __always_inline int capture_exit(struct task_struct *task)
     rec.prefix.tgid = tgid;
     rec.prefix.ktime_ns = bpf_ktime_get_ns();
     rec.exit_code = (u32)BPF_CORE_READ(task, exit_code);
+    /* Not the main thread: that one left before (it read live != 0, or raced this thread to
+     * the tracepoint and wrote a record of its own) and was counted then. */
+    if (BPF_CORE_READ(task, pid) != tgid)
+        rec.flags = EXIT_RECORD_AFTER_LEADER;
     rec.start_boottime_ns = BPF_CORE_READ(task, group_leader, start_boottime);
     /* Threads that exited before were folded into signal's totals; this one is not yet. */
     rec.utime_ns = BPF_CORE_READ(signal, utime) + BPF_CORE_READ(task, utime);

@@ -25,6 +25,13 @@ public enum LossReason : byte
     /// could place them; a process created with clone(CLONE_PARENT) may be misplaced.
     /// </summary>
     TreeBound,
+    /// <summary>
+    /// Not a loss of events: the eBPF backend's completeness cross-check could not judge Count
+    /// one-second windows (procwatch or the machine stalled for more than 15 s: SIGSTOP, a
+    /// frozen VM), whose counts may have been overwritten. A loss in those windows, if any,
+    /// was not found; ring and connector losses are still reported by their own reasons.
+    /// </summary>
+    CrossCheckSkipped,
 }
 
 /// <summary>Events were lost. Never silent: each loss is reported and counted.</summary>

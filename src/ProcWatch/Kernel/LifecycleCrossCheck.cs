@@ -30,8 +30,10 @@ internal enum Lifecycle
 /// once those are judged. The ring writes an exec's or exit's record before the connector stamps
 /// its copy (an exit's, milliseconds before): at the start a ring record up to
 /// <see cref="RingLeadNs"/> before the connector began counts too, as of its first window. Two such counts: records the ring could not hold (reported as ring
-/// losses), and main threads that exited while other threads of their process ran on (the
-/// connector reports that exit at once, the ring's exit record comes with the last thread).
+/// losses), and main threads that exited while other threads of their process ran on, whose
+/// markers the ring could not hold (the connector reports that exit at once; the ring marks
+/// it then, and its exit record, with the last thread, maybe seconds later, is not counted:
+/// EbpfExecSource).
 /// Called from the two receive threads and one timer; a lock, never contended for long.
 /// </remarks>
 internal sealed class LifecycleCrossCheck
@@ -70,6 +72,9 @@ internal sealed class LifecycleCrossCheck
     private const int Kinds = 3;
     private const int Slots = 16; // windows counted at once: settle + a few, with room for a stalled timer
 
+    /// <summary>A window this many or more behind the current one is not judged (<see cref="TakeSkipped"/>): its slots are reused 16 windows on.</summary>
+    internal const int SkippedBehind = Slots - 1;
+
     private readonly Lock _gate = new();
     private readonly long[] _windowOfSlot = new long[Slots];
     private readonly long[] _ring = new long[Slots * Kinds];
@@ -84,6 +89,7 @@ internal sealed class LifecycleCrossCheck
     private long _fromNs = long.MaxValue;
     private long _lastJudged = long.MinValue;
     private long _reported;
+    private long _skipped; // windows not judged since the last TakeSkipped (their counts may have been overwritten)
 
     public LifecycleCrossCheck()
     {
@@ -149,7 +155,8 @@ internal sealed class LifecycleCrossCheck
             if (_fromNs == long.MaxValue || window < _fromNs / WindowNs || window <= _lastJudged)
                 return;
             int slot = SlotFor(window);
-            _kernel[slot * Kinds + (int)kind] = count;
+            if (slot >= 0)
+                _kernel[slot * Kinds + (int)kind] = count;
         }
     }
 
@@ -189,7 +196,9 @@ internal sealed class LifecycleCrossCheck
         long window = kernelNs / WindowNs;
         if (window <= _lastJudged)
             return;
-        _ring[SlotFor(window) * Kinds + (int)kind]++;
+        int slot = SlotFor(window);
+        if (slot >= 0)
+            _ring[slot * Kinds + (int)kind]++;
     }
 
     /// <summary>The connector received an event stamped <paramref name="kernelNs"/>.</summary>
@@ -203,8 +212,9 @@ internal sealed class LifecycleCrossCheck
 
     /// <summary>
     /// Read at <paramref name="nowNs"/>: <paramref name="count"/> main threads exited while other
-    /// threads of their process ran on. The connector counted each as a process exit then; the
-    /// ring's record comes when the last thread exits, maybe windows later (a surplus then).
+    /// threads of their process ran on, and the ring could not hold their markers (each counted
+    /// by its marker otherwise, as an exit of its own time). The connector counted each as a
+    /// process exit then; the ring's record of the process's exit, with its last thread, is not counted.
     /// </summary>
     public void OnLeaderExitedEarly(long count, long nowNs) => Credit(Lifecycle.Exit, count, nowNs);
 
@@ -226,14 +236,22 @@ internal sealed class LifecycleCrossCheck
         {
             if (kernelNs < _fromNs || window <= _lastJudged)
                 return; // before the connector listened, or too late to matter
-            counts[SlotFor(window) * Kinds + (int)kind]++;
+            int slot = SlotFor(window);
+            if (slot >= 0)
+                counts[slot * Kinds + (int)kind]++;
         }
     }
 
-    /// <summary>The slot of <paramref name="window"/>, emptied when it held an older one (under the lock).</summary>
+    /// <summary>
+    /// The slot of <paramref name="window"/>, emptied when it held an older one (under the lock);
+    /// -1 when it holds a newer one: that window is <see cref="Slots"/> or more later, so this
+    /// one is skipped, not judged (<see cref="TakeSkipped"/>), and its late counts go nowhere.
+    /// </summary>
     private int SlotFor(long window)
     {
         int slot = (int)(window % Slots);
+        if (_windowOfSlot[slot] > window)
+            return -1;
         if (_windowOfSlot[slot] != window)
         {
             _windowOfSlot[slot] = window; // an older window never judged (a timer stalled for 16 s) is forgotten
@@ -255,15 +273,63 @@ internal sealed class LifecycleCrossCheck
         {
             if (_fromNs == long.MaxValue)
                 return 0;
+            long newest = nowNs / WindowNs;
             for (long w = _lastJudged + 1; (w + 1) * WindowNs + SettleNs <= nowNs; w++)
             {
-                for (int k = 0; k < Kinds; k++)
-                    shortfall += Judge(w, k);
+                if (Overwritten(w, newest))
+                {
+                    for (int k = 0; k < Kinds; k++)
+                        Skip(k);
+                    _skipped++;
+                }
+                else
+                {
+                    for (int k = 0; k < Kinds; k++)
+                        shortfall += Judge(w, k);
+                }
                 _lastJudged = w;
             }
         }
         Interlocked.Add(ref _reported, shortfall);
         return shortfall;
+    }
+
+    /// <summary>
+    /// Windows that could not be judged since the last call (0 almost always): the judging tick
+    /// stalled (SIGSTOP, a frozen VM, a starved thread) until their counts, the kernel's per-CPU
+    /// slots (<c>CONN_COUNT_SLOTS</c>) and these, could have been reused by a window
+    /// <see cref="Slots"/> seconds later. Judged anyway, they would have looked like a ring
+    /// surplus: silently no loss. Reported instead (<see cref="LossReason.CrossCheckSkipped"/>).
+    /// </summary>
+    public long TakeSkipped()
+    {
+        lock (_gate)
+        {
+            long skipped = _skipped;
+            _skipped = 0;
+            return skipped;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="window"/>'s counts may be gone when judged while
+    /// <paramref name="newest"/> is the current window: its slots, here or in the kernel, are
+    /// taken by the window <see cref="Slots"/> later from its first event on (one window's
+    /// margin: the kernel's counts were read a moment before), or already hold a newer window.
+    /// </summary>
+    private bool Overwritten(long window, long newest)
+    {
+        int slot = (int)(window % Slots);
+        return window + SkippedBehind <= newest || _windowOfSlot[slot] > window;
+    }
+
+    /// <summary>A window not judged: the carries age (what was left before the stall nets nothing after it), credits are kept.</summary>
+    private void Skip(int k)
+    {
+        int carry = k * CarryWindows;
+        for (int age = CarryWindows - 1; age > 0; age--)
+            _carry[carry + age] = _carry[carry + age - 1];
+        _carry[carry] = 0;
     }
 
     /// <summary>PROCWATCH_DEBUG_CROSSCHECK=1: one stderr line per judged window and kind with a difference (cheap: a few per second at most).</summary>

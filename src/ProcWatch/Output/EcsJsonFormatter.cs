@@ -375,6 +375,7 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
         LossReason.QueueFull => "queue_full",
         LossReason.CrossCheck => "cross_check",
         LossReason.TreeBound => "tree_bound",
+        LossReason.CrossCheckSkipped => "cross_check_skipped",
         _ => "malformed",
     };
 }

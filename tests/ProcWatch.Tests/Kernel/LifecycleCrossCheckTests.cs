@@ -227,6 +227,46 @@ public sealed class LifecycleCrossCheckTests
         check.BeginKernelCounted(Start);
         check.SetConnectorCount(Lifecycle.Exit, 100, 7);
         check.OnRing(Lifecycle.Exit, 116 * S + 1); // same slot, 16 windows on: the old counts go
-        Assert.Equal(0, check.Close(Settled(100))); // ... so window 100 is judged with nothing
+        Assert.Equal(0, check.Close(Settled(100))); // ... so window 100 cannot be judged
+        Assert.Equal(1, check.TakeSkipped());       // ... and says so
+    }
+
+    [Fact]
+    public void ALateCountOfAnOlderWindow_DoesNotTakeTheSlotOfANewerOne()
+    {
+        var check = new LifecycleCrossCheck();
+        check.BeginKernelCounted(Start);
+        check.OnRing(Lifecycle.Exit, 116 * S + 1);
+        check.SetConnectorCount(Lifecycle.Exit, 100, 9); // window 100's slot holds 116 now: its count goes nowhere
+        check.SetConnectorCount(Lifecycle.Exit, 116, 1);
+        Assert.Equal(0, check.Close(Settled(116)));       // 116's ring count was kept
+    }
+
+    /// <summary>
+    /// The judging tick stalled for 20 s (SIGSTOP, a frozen VM): the windows whose counts may
+    /// have been overwritten meanwhile (the kernel's slots and ours are reused 16 windows on)
+    /// are not judged, and how many is said once, instead of judging them as a silent surplus.
+    /// The windows after them are judged as usual, real losses included.
+    /// </summary>
+    [Fact]
+    public void WindowsWhoseCountsAStalledTickMayHaveLost_AreSkipped_AndCounted()
+    {
+        var check = Started();
+        Both(check, Lifecycle.Exec, Start + 10, 5);
+        Assert.Equal(0, check.Close(Settled(100)));
+        Assert.Equal(0, check.TakeSkipped());
+        for (long w = 101; w <= 120; w++)
+            Both(check, Lifecycle.Fork, w * S + 5, 3); // forks every second, both sides counted
+        check.OnRing(Lifecycle.Exec, 103 * S + 1);       // a small surplus left before the stall
+        for (int i = 0; i < 3; i++)
+            check.OnConnector(Lifecycle.Exec, 104 * S + 1 + i); // a shortfall in a window whose counts may be gone
+        for (int i = 0; i < 4; i++)
+            check.OnConnector(Lifecycle.Exec, 110 * S + 1 + i); // a real loss in a window still held
+        long now = 121 * S + S / 2; // the tick's next run, 20 s on
+        Assert.Equal(4, check.Close(now));
+        Assert.Equal(121 - LifecycleCrossCheck.SkippedBehind - 101 + 1, check.TakeSkipped()); // 101 .. 106
+        Assert.Equal(0, check.TakeSkipped());
+        Assert.Equal(0, check.Close(Settled(120)));
+        Assert.Equal(0, check.TakeSkipped());
     }
 }

@@ -24,6 +24,9 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly ExecCaptureOptions _options;
     private readonly ProcessEventKinds _kinds;
     private readonly LifecycleCrossCheck? _crossCheck;
+
+    /// <summary>The completeness check this source feeds (tests wait on its judged windows).</summary>
+    internal LifecycleCrossCheck? CrossCheck => _crossCheck;
     private readonly KernelClock _clock;
     private ExecCapture? _capture;
     private IEventSink? _sink;
@@ -135,8 +138,8 @@ internal sealed class EbpfExecSource : IEventSource
             case ExecRecord exec:
                 _crossCheck?.OnRing(Lifecycle.Exec, at);
                 // A thread other than the leader exec'd: the connector reports the old leader's
-                // exit as a process exit; the exit program counts it as a main thread that left
-                // early (LeaderExitsEarly), a credit read with the drops.
+                // exit as a process exit; the exit program marks it as a main thread that left
+                // early (a RECORD_FILTERED marker for RECORD_EXIT, below).
                 if ((_kinds & ProcessEventKinds.Exec) != 0)
                 {
                     _sink!.Post(new ExecEvent
@@ -166,8 +169,16 @@ internal sealed class EbpfExecSource : IEventSource
                 if ((_kinds & ProcessEventKinds.Exec) != 0)
                     _statistics?.OnEvent(ProcessEventKind.Exec);
                 break;
-            case ExitRecord exit:
+            case FilteredRecord { FilteredKind: record_kind.RECORD_EXIT }:
+                // A main thread left while other threads ran on: the connector reports the
+                // process's exit now, so it is counted now; the exit record, with the last thread, is not.
                 _crossCheck?.OnRing(Lifecycle.Exit, at);
+                break;
+            case ExitRecord exit:
+                // The process's exit as the connector reports it is its main thread's: when the
+                // last thread is another, the main thread's marker was counted when it left.
+                if (!exit.AfterLeader)
+                    _crossCheck?.OnRing(Lifecycle.Exit, at);
                 if ((_kinds & ProcessEventKinds.Exit) != 0)
                 {
                     _sink!.Post(new ExitEvent
@@ -198,6 +209,8 @@ internal sealed class EbpfExecSource : IEventSource
                 ReadKernelCounts(now);
                 if (_crossCheck.Close(now) is > 0 and long shortfall)
                     _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheck, shortfall, _clock));
+                if (_crossCheck.TakeSkipped() is > 0 and long skipped)
+                    _sink?.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.CrossCheckSkipped, skipped, _clock));
             }
             if (Capture.Fault is { } fault && Interlocked.Exchange(ref _faultReported, 1) == 0)
                 _sink?.Fault(new ProcWatchException($"eBPF exec capture stopped: {fault.Message}", fault));

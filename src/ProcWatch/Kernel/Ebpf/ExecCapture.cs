@@ -138,7 +138,7 @@ internal sealed class ExecCapture : IDisposable
     /// <summary>Exit records the ring could not hold: those exits are lost.</summary>
     public ulong ExitDrops => _program.ReadCounter(exec_counter.EXIT_DROPS);
 
-    /// <summary>Main threads that exited while other threads of their process ran on: no record, the process exit comes later.</summary>
+    /// <summary>Main threads that exited while other threads of their process ran on, whose marker the ring could not hold (the process exit comes later).</summary>
     public ulong LeaderExitsEarly => _program.ReadCounter(exec_counter.LEADER_EXITED_EARLY);
 
     /// <summary>Forks carry the child's exact kernel start time.</summary>

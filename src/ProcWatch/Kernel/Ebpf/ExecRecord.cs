@@ -48,6 +48,12 @@ internal sealed class ExitRecord : KernelRecord
 
     /// <summary>The credentials it ended with; null: not known.</summary>
     public TaskIds? Ids { get; init; }
+
+    /// <summary>
+    /// The last thread was not the main thread: the main thread's exit, which the connector
+    /// reports as the process's, came before and was counted then (the kernel's early-exit count).
+    /// </summary>
+    public bool AfterLeader { get; init; }
 }
 
 /// <summary>

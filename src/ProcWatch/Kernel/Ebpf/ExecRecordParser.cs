@@ -144,6 +144,7 @@ internal static class ExecRecordParser
             SystemCpu = TimeSpan.FromTicks((long)(r.stime_ns / 100)),
             PeakRssBytes = (long)r.maxrss_pages * Environment.SystemPageSize,
             Ids = IdsOf(r.ids),
+            AfterLeader = (r.flags & exit_record.EXIT_RECORD_AFTER_LEADER) != 0,
         };
     }
 

@@ -104,9 +104,11 @@ internal struct fork_record
 [StructLayout(LayoutKind.Sequential)]
 internal struct exit_record
 {
+    internal const uint EXIT_RECORD_AFTER_LEADER = 1;
+
     public record_prefix prefix;
     public uint exit_code;
-    public uint reserved0;
+    public uint flags; // EXIT_RECORD_*
     public ulong start_boottime_ns;
     public ulong utime_ns;
     public ulong stime_ns;

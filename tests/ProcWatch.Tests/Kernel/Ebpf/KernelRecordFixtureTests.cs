@@ -78,6 +78,18 @@ public sealed class KernelRecordFixtureTests
         Assert.Equal(TimeSpan.FromMilliseconds(5), x.SystemCpu);
         Assert.Equal(10L * Environment.SystemPageSize, x.PeakRssBytes);
         Assert.Equal(new TaskIds(65534, 65534, 65533, 65532), x.Ids);
+        Assert.False(x.AfterLeader);
+    }
+
+    /// <summary>The last thread of a process that is not its main thread: flagged, so the cross-check does not count that exit twice.</summary>
+    [Fact]
+    public void AnExitRecordOfALastThreadThatIsNotTheMainThread_SaysSo()
+    {
+        var records = new List<KernelRecord>();
+        var sink = new RecordSink(records.Add);
+        var exit = new exit_record { prefix = new() { kind = record_kind.RECORD_EXIT, tgid = 42, ktime_ns = 6 }, flags = exit_record.EXIT_RECORD_AFTER_LEADER };
+        sink.OnSample(Bytes(exit));
+        Assert.True(Assert.IsType<ExitRecord>(Assert.Single(records)).AfterLeader);
     }
 
     private static byte[] Bytes<T>(T value) where T : struct
