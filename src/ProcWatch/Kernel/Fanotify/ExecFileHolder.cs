@@ -128,7 +128,7 @@ internal sealed class ExecFileHolder : IDisposable
     }
 
     /// <summary>One mount point per filesystem (device) that can hold executables: not proc, sysfs, cgroups and the like.</summary>
-    private static List<string> LocalFilesystems()
+    internal static List<string> LocalFilesystems()
     {
         var seen = new HashSet<string>();
         var points = new List<string>();
