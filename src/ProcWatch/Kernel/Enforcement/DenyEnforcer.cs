@@ -183,6 +183,10 @@ internal sealed class DenyEnforcer : IEventSource
     }
 
     private readonly AuditedExecs _auditedByGate = new();
+    private long _backstopRepeats;
+
+    /// <summary>The backstop's records of execs the gate had already audited, not reported twice.</summary>
+    internal long BackstopRepeats => Interlocked.Read(ref _backstopRepeats);
 
     private static string[]? ModesFromEnvironment()
     {
@@ -257,7 +261,10 @@ internal sealed class DenyEnforcer : IEventSource
         if (_gate is not null && MemoryMarshal.TryRead(sample, out deny_record_header h) &&
             (h.flags & deny_record_flags.DENY_RECORD_AUDIT) != 0 &&
             _auditedByGate.Forget((int)h.tgid, new FileIdentity(h.exe_dev, h.exe_ino)))
+        {
+            Interlocked.Increment(ref _backstopRepeats);
             return;
+        }
         DeniedEvent? denied = DenialRecordParser.TryParse(sample, RuleOf, Level, _clock, AccountNames.Shared);
         if (denied is null)
         {

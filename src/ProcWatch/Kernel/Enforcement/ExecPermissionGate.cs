@@ -128,6 +128,35 @@ internal sealed class ExecPermissionGate : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Whether this host gives permission events for exec (doctor): a group, and a mark on
+    /// this program's own file only (never a filesystem: nothing else waits for the probe),
+    /// closed at once.
+    /// </summary>
+    internal static bool Probe(out Failure failure)
+    {
+        int fd = Libc.FanotifyInit(Libc.FAN_CLASS_CONTENT | Libc.FAN_CLOEXEC | Libc.FAN_NONBLOCK | Libc.FAN_REPORT_TID, (uint)(Libc.O_RDONLY | Libc.O_LARGEFILE | Libc.O_CLOEXEC));
+        if (fd < 0)
+        {
+            failure = Fail("fanotify_init(FAN_CLASS_CONTENT)", Marshal.GetLastPInvokeError());
+            return false;
+        }
+        try
+        {
+            if (Libc.FanotifyMark(fd, Libc.FAN_MARK_ADD, Libc.FAN_OPEN_EXEC_PERM, Libc.AT_FDCWD, "/proc/self/exe") != 0)
+            {
+                failure = Fail("fanotify_mark(FAN_OPEN_EXEC_PERM)", Marshal.GetLastPInvokeError());
+                return false;
+            }
+            failure = default;
+            return true;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     private static Failure Fail(string call, int errno) =>
         new(errno == Libc.EPERM ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported, errno, FailureStep.FanotifyPermission, call);
 
