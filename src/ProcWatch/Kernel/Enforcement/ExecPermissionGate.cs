@@ -18,8 +18,8 @@ namespace ProcWatch.Kernel.Enforcement;
 /// every event it reads, always; answers ALLOW when anything goes wrong inside (counted in
 /// <see cref="Errors"/>: a bug here must never freeze the host, and the tp_btf program below,
 /// when loaded, still judges what was allowed); never execs, never takes a lock another
-/// ProcWatch thread holds, never waits for the event queue (denials leave through
-/// <c>report</c>, which must not block). The queue is unlimited, so the kernel never drops
+/// ProcWatch thread holds while it waits, never waits for the event queue (denials leave
+/// through <c>report</c>, which must not block). The queue is unlimited, so the kernel never drops
 /// (and so silently allows) a permission event: each waiting exec holds one entry. When the
 /// group's descriptor closes (disposal, or the process dying, even by SIGKILL), the kernel
 /// allows every waiting exec and asks nothing more. Stopping the process (SIGSTOP, a debugger)
@@ -261,13 +261,14 @@ internal sealed class ExecPermissionGate : IDisposable
             answer = Libc.FAN_ALLOW;
             denial = null;
         }
-        Answer(fd, answer);
-        Libc.Close(fd);
         if (denial is not null)
         {
+            // Before the answer: an audited exec goes on at once, and the backstop's record of it must find it reported.
             Interlocked.Increment(ref denial.Audit ? ref _audited : ref _denied);
             _report(denial);
         }
+        Answer(fd, answer);
+        Libc.Close(fd);
     }
 
     private unsafe void Answer(int fd, uint answer)
