@@ -87,7 +87,7 @@ for round in $(seq "$ROUNDS"); do
         artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_total' | tr '\n' ' ' >&2 || true
         stop_daemon; R_DENY+=("$r") ;;
       denyask) start_daemon "$OUT/deny.yaml" fanotify; grep -o "deny [0-9]* rule.*" "$OUT/daemon.err" | head -1 >&2; r=$(storm "$round")
-        artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_total{what="events"' >&2 || true
+        artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_total' | head -1 >&2 || true
         stop_daemon; R_DENYASK+=("$r") ;;
       denysig) start_daemon "$OUT/deny.yaml" tp_btf; grep -o "deny [0-9]* rule.*" "$OUT/daemon.err" | head -1 >&2; r=$(storm "$round"); stop_daemon; R_DENYSIG+=("$r") ;;
     esac
