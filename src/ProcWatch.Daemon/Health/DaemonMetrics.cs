@@ -152,9 +152,9 @@ internal sealed class DaemonMetrics
             ("denied", (long)enforcer.KernelDenied), ("audited", (long)enforcer.KernelAudited), ("record_lost", (long)enforcer.Drops));
         if (enforcer.Gate is { } gate)
         {
-            Family(sb, "procwatch_deny_fanotify_total", "The fanotify gate: exec permission events answered, denied, audited, allowed after an internal error, answers not taken, ignore marks added, denial events its hand-off could not hold.", "what",
+            Family(sb, "procwatch_deny_fanotify_total", "The fanotify gate: exec permission events answered, denied, audited, allowed after an internal error, answers not taken, ignore marks added, denial events its hand-off could not hold, denials reported without argv (reading the caller's memory was too slow).", "what",
                 ("events", gate.Events), ("denied", gate.Denied), ("audited", gate.Audited), ("error_allowed", gate.Errors),
-                ("answer_failed", gate.AnswerFailures), ("ignore_marks", gate.IgnoreMarks), ("event_lost", enforcer.GateDrops));
+                ("answer_failed", gate.AnswerFailures), ("ignore_marks", gate.IgnoreMarks), ("event_lost", enforcer.GateDrops), ("argv_skipped", gate.ArgvSkipped));
         }
     }
 

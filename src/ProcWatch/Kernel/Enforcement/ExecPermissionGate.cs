@@ -46,6 +46,7 @@ internal sealed class ExecPermissionGate : IDisposable
     private readonly PermissionJudge _judge;
     private readonly bool _backstop;
     private readonly Action<PermissionDenial> _report;
+    private readonly PendingArgvReader _argv = new();
     private KernelPolicy _policy;
     private int _epoch;
     private int _liveIgnoreMarks;
@@ -80,6 +81,9 @@ internal sealed class ExecPermissionGate : IDisposable
     /// <summary>Answers the kernel did not take (the exec'ing process was killed while it waited).</summary>
     internal long AnswerFailures => Interlocked.Read(ref _answerFailures);
 
+    /// <summary>Denials reported without argv: reading the caller's memory was stuck or slower than <see cref="PendingArgvReader.Deadline"/>.</summary>
+    internal long ArgvSkipped => _argv.Skipped;
+
     /// <summary>Ignore marks added (files no rule can match, not asked about again until modified).</summary>
     internal long IgnoreMarks => Interlocked.Read(ref _ignoreMarks);
 
@@ -109,7 +113,7 @@ internal sealed class ExecPermissionGate : IDisposable
         gate = new ExecPermissionGate(fd, wake, policy, judge, backstop, report);
         gate._thread.Start(); // reading before the first mark: no exec ever waits for a thread not yet running
         int marks = 0, lastErrno = 0;
-        foreach (string mountPoint in ExecFileHolder.LocalFilesystems())
+        foreach (string mountPoint in ExecFileHolder.LocalFilesystems(IsRemoteOrUserSpace))
         {
             if (Libc.FanotifyMark(fd, Libc.FAN_MARK_ADD | Libc.FAN_MARK_FILESYSTEM, Libc.FAN_OPEN_EXEC_PERM, Libc.AT_FDCWD, mountPoint) == 0)
                 marks++;
@@ -156,6 +160,16 @@ internal sealed class ExecPermissionGate : IDisposable
             Libc.Close(fd);
         }
     }
+
+    /// <summary>
+    /// Filesystems the gate does not mark: judging a file means stat'ing it and its directories,
+    /// and on these a server or a user's daemon answers that, possibly never (a FUSE daemon
+    /// any user can run, a hung NFS server), while every exec on the host waits. Their files
+    /// are judged by the backstop only.
+    /// </summary>
+    internal static bool IsRemoteOrUserSpace(string type) =>
+        type.StartsWith("fuse", StringComparison.Ordinal) || type.StartsWith("nfs", StringComparison.Ordinal)
+        || type is "cifs" or "smb3" or "9p" or "ceph" or "glusterfs" or "afs" or "lustre" or "gfs2" or "ocfs2";
 
     private static Failure Fail(string call, int errno) =>
         new(errno == Libc.EPERM ? FailureKind.NoPrivilege : FailureKind.KernelUnsupported, errno, FailureStep.FanotifyPermission, call);
@@ -246,7 +260,7 @@ internal sealed class ExecPermissionGate : IDisposable
             if (v.Rule >= 0)
             {
                 // Read before answering: the caller's memory (argv) and /proc entry are only certain while it waits.
-                denial = PermissionDenial.Gather(policy.Rules[v.Rule], v, fd, tid);
+                denial = PermissionDenial.Gather(policy.Rules[v.Rule], v, fd, tid, _argv);
                 if (!v.Audit)
                     answer = Libc.FAN_DENY;
             }
@@ -315,8 +329,9 @@ internal sealed class ExecPermissionGate : IDisposable
             ulong one = 1;
             Libc.Write(_wake, (byte*)&one, 8);
         }
-        if (_thread.IsAlive)
-            _thread.Join(TimeSpan.FromSeconds(5));
+        if (_thread.IsAlive && !_thread.Join(TimeSpan.FromSeconds(5)))
+            return; // still answering (a /proc read slow under load): closing now could let it write an answer into a reused descriptor number
+        _argv.Dispose();
         Libc.Close(_fd);
         Libc.Close(_wake);
     }

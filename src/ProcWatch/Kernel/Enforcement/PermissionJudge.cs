@@ -32,6 +32,7 @@ internal sealed class PermissionJudge
 {
     private const int DeletedSuffixLength = 10; // " (deleted)"
     private const int CgroupLevels = 16;
+    private const int AT_STATX_DONT_SYNC = 0x4000;
     private readonly List<uint> _candidates = new(16);
     private readonly HashSet<FileIdentity> _protectedFiles;
     private readonly int _self = Environment.ProcessId;
@@ -48,7 +49,8 @@ internal sealed class PermissionJudge
     {
         var v = new PermissionVerdict { Rule = -1 };
         byte empty = 0;
-        if (!FileIdentity.TryStatAt(fd, &empty, FileIdentity.AT_EMPTY_PATH, out v.File, out v.FileType, out v.Nlink))
+        // AT_STATX_DONT_SYNC: what the inode holds, no round trip to a remote or FUSE server.
+        if (!FileIdentity.TryStatAt(fd, &empty, FileIdentity.AT_EMPTY_PATH | AT_STATX_DONT_SYNC, out v.File, out v.FileType, out v.Nlink))
             throw new IOException("fstat of the exec'd file failed"); // the gate allows and counts it
         if (_protectedFiles.Contains(v.File))
             return v;

@@ -128,7 +128,8 @@ internal sealed class ExecFileHolder : IDisposable
     }
 
     /// <summary>One mount point per filesystem (device) that can hold executables: not proc, sysfs, cgroups and the like.</summary>
-    internal static List<string> LocalFilesystems()
+    /// <param name="skipType">Filesystem types to leave out besides those (the deny gate's: FUSE, network filesystems).</param>
+    internal static List<string> LocalFilesystems(Func<string, bool>? skipType = null)
     {
         var seen = new HashSet<string>();
         var points = new List<string>();
@@ -141,7 +142,8 @@ internal sealed class ExecFileHolder : IDisposable
                 continue;
             string type = f[dash + 1];
             if (type is "proc" or "sysfs" or "cgroup" or "cgroup2" or "devpts" or "mqueue" or "debugfs" or "tracefs" or "securityfs"
-                or "pstore" or "bpf" or "configfs" or "fusectl" or "hugetlbfs" or "autofs" or "binfmt_misc" or "rpc_pipefs" or "nsfs")
+                or "pstore" or "bpf" or "configfs" or "fusectl" or "hugetlbfs" or "autofs" or "binfmt_misc" or "rpc_pipefs" or "nsfs"
+                || skipType?.Invoke(type) == true)
                 continue;
             if (seen.Add(f[2]))
                 points.Add(f[4].Replace("\\040", " ", StringComparison.Ordinal));
