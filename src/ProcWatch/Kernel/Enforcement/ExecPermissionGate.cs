@@ -46,7 +46,7 @@ internal sealed class ExecPermissionGate : IDisposable
     private readonly PermissionJudge _judge;
     private readonly bool _backstop;
     private readonly Action<PermissionDenial> _report;
-    private readonly PendingArgvReader _argv = new();
+    private readonly CallerMemory _memory = new(ExecFileHolder.LocalFilesystemDevices(IsRemoteOrUserSpace));
     private KernelPolicy _policy;
     private int _epoch;
     private int _liveIgnoreMarks;
@@ -81,8 +81,8 @@ internal sealed class ExecPermissionGate : IDisposable
     /// <summary>Answers the kernel did not take (the exec'ing process was killed while it waited).</summary>
     internal long AnswerFailures => Interlocked.Read(ref _answerFailures);
 
-    /// <summary>Denials reported without argv: reading the caller's memory was stuck or slower than <see cref="PendingArgvReader.Deadline"/>.</summary>
-    internal long ArgvSkipped => _argv.Skipped;
+    /// <summary>Denials reported without argv: it was in memory whose read could block (<see cref="CallerMemory"/>).</summary>
+    internal long ArgvSkipped => _memory.Skipped;
 
     /// <summary>Ignore marks added (files no rule can match, not asked about again until modified).</summary>
     internal long IgnoreMarks => Interlocked.Read(ref _ignoreMarks);
@@ -260,7 +260,7 @@ internal sealed class ExecPermissionGate : IDisposable
             if (v.Rule >= 0)
             {
                 // Read before answering: the caller's memory (argv) and /proc entry are only certain while it waits.
-                denial = PermissionDenial.Gather(policy.Rules[v.Rule], v, fd, tid, _argv);
+                denial = PermissionDenial.Gather(policy.Rules[v.Rule], v, fd, tid, _memory);
                 if (!v.Audit)
                     answer = Libc.FAN_DENY;
             }
@@ -331,7 +331,6 @@ internal sealed class ExecPermissionGate : IDisposable
         }
         if (_thread.IsAlive && !_thread.Join(TimeSpan.FromSeconds(5)))
             return; // still answering (a /proc read slow under load): closing now could let it write an answer into a reused descriptor number
-        _argv.Dispose();
         Libc.Close(_fd);
         Libc.Close(_wake);
     }

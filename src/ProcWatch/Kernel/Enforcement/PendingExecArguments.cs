@@ -8,13 +8,18 @@ using ProcWatch.Text;
 namespace ProcWatch.Kernel.Enforcement;
 
 /// <summary>
-/// The path and argv an exec was called with, read while it waits for the fanotify answer:
+/// The path and argv an exec was called with, read while it waits for the fanotify answer
+/// (on the gate's thread, which must never block):
 /// /proc/TID/syscall names the system call and its arguments (readable only while the thread
 /// is blocked, which it is), and process_vm_readv copies the strings from the caller's memory
 /// (the new program's image does not exist yet). Only for denials and audits, never on the
 /// allowed path. Neither read takes a lock the exec holds at that point: both take
 /// <c>exec_update_lock</c> for reading, which the exec takes for writing only later, in
-/// <c>begin_new_exec</c>, after the file was opened. Bounded like the kernel's denial record:
+/// <c>begin_new_exec</c>, after the file was opened. But reading another process's memory
+/// can block without bound when a page of it must come from a FUSE daemon that never answers
+/// (any user can map such a file and point argv into it) or a network server: each page is
+/// read only when /proc/TID/maps says it is anonymous or a file on a local filesystem
+/// (<see cref="CallerMemory"/>); otherwise argv is reported unknown. Bounded like the kernel's denial record:
 /// <see cref="ArgsMax"/> strings, <see cref="ArgBytes"/> bytes each, <see cref="TotalBytes"/> in all.
 /// </summary>
 internal static class PendingExecArguments
@@ -36,7 +41,8 @@ internal static class PendingExecArguments
     /// unknown (another system call, such as the ELF interpreter's open is not; a 32-bit caller;
     /// the thread gone).
     /// </summary>
-    internal static bool TryRead(int tid, out string? filename, out List<string>? argv, out bool truncated)
+    /// <param name="memory">Where reading the caller's memory cannot block (anonymous, local files), from its maps.</param>
+    internal static bool TryRead(int tid, CallerMemory memory, out string? filename, out List<string>? argv, out bool truncated)
     {
         filename = null;
         argv = null;
@@ -56,10 +62,10 @@ internal static class PendingExecArguments
         (ulong namePointer, ulong argvPointer) = nr == s_numbers.Execve ? (args[0], args[1])
             : nr == s_numbers.ExecveAt ? (args[1], args[2])
             : (0UL, 0UL);
-        if (argvPointer == 0)
+        if (argvPointer == 0 || !memory.Load(tid))
             return false;
-        filename = ReadString(tid, namePointer, 4096, out _);
-        argv = ReadArgv(tid, argvPointer, out truncated);
+        filename = ReadString(tid, memory, namePointer, 4096, out _);
+        argv = ReadArgv(tid, memory, argvPointer, out truncated);
         return argv is not null;
     }
 
@@ -88,11 +94,11 @@ internal static class PendingExecArguments
         return false;
     }
 
-    private static unsafe List<string>? ReadArgv(int tid, ulong argvPointer, out bool truncated)
+    private static unsafe List<string>? ReadArgv(int tid, CallerMemory memory, ulong argvPointer, out bool truncated)
     {
         truncated = false;
         ulong* pointers = stackalloc ulong[ArgsMax];
-        int count = ReadPages(tid, argvPointer, (byte*)pointers, ArgsMax * sizeof(ulong)) / sizeof(ulong);
+        int count = ReadPages(tid, memory, argvPointer, (byte*)pointers, ArgsMax * sizeof(ulong)) / sizeof(ulong);
         if (count == 0)
             return null;
         var argv = new List<string>();
@@ -106,7 +112,7 @@ internal static class PendingExecArguments
                 truncated = true;
                 return argv;
             }
-            string? arg = ReadString(tid, pointers[i], Math.Min(ArgBytes, TotalBytes - total), out bool cut);
+            string? arg = ReadString(tid, memory, pointers[i], Math.Min(ArgBytes, TotalBytes - total), out bool cut);
             if (arg is null)
             {
                 truncated = true;
@@ -121,7 +127,7 @@ internal static class PendingExecArguments
     }
 
     /// <summary>A NUL-terminated string of at most <paramref name="max"/> bytes; null when unreadable.</summary>
-    private static unsafe string? ReadString(int tid, ulong pointer, int max, out bool truncated)
+    private static unsafe string? ReadString(int tid, CallerMemory memory, ulong pointer, int max, out bool truncated)
     {
         truncated = false;
         if (pointer == 0)
@@ -133,6 +139,8 @@ internal static class PendingExecArguments
         {
             ulong at = pointer + (ulong)got;
             int chunk = (int)Math.Min((ulong)(max - got), 4096 - (at & 4095));
+            if (!memory.IsSafe(at))
+                break;
             int n = (int)Read(tid, at, buffer + got, chunk);
             if (n <= 0)
                 break;
@@ -151,13 +159,15 @@ internal static class PendingExecArguments
     }
 
     /// <summary>Up to <paramref name="length"/> bytes, a page at a time: the read stops where the caller's mapping ends.</summary>
-    private static unsafe int ReadPages(int tid, ulong remote, byte* local, int length)
+    private static unsafe int ReadPages(int tid, CallerMemory memory, ulong remote, byte* local, int length)
     {
         int got = 0;
         while (got < length)
         {
             ulong at = remote + (ulong)got;
             int chunk = (int)Math.Min((ulong)(length - got), 4096 - (at & 4095));
+            if (!memory.IsSafe(at))
+                break;
             int n = (int)Read(tid, at, local + got, chunk);
             if (n <= 0)
                 break;

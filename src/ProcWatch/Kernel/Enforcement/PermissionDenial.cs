@@ -27,11 +27,11 @@ internal sealed class PermissionDenial
     public string? Comm { get; init; }
 
     /// <summary>Everything a denial event says, read from the waiting caller (a few /proc reads; denials only).</summary>
-    internal static PermissionDenial Gather(DenyRule rule, in PermissionVerdict v, int fd, int tid, PendingArgvReader argvReader)
+    internal static PermissionDenial Gather(DenyRule rule, in PermissionVerdict v, int fd, int tid, CallerMemory memory)
     {
         long now = KernelClock.MonotonicNs();
         string? path = PermissionJudge.ReadPath(fd, v.Nlink, out bool deleted);
-        argvReader.TryRead(tid, out string? filename, out List<string>? argv, out bool truncated);
+        PendingExecArguments.TryRead(tid, memory, out string? filename, out List<string>? argv, out bool truncated);
         int pid = v.CallerKnown ? v.Caller.Tgid : tid;
         ProcLinks.TryReadWorkingDirectory(pid, out string cwd);
         return new PermissionDenial

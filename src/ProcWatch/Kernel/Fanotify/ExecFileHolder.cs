@@ -131,8 +131,25 @@ internal sealed class ExecFileHolder : IDisposable
     /// <param name="skipType">Filesystem types to leave out besides those (the deny gate's: FUSE, network filesystems).</param>
     internal static List<string> LocalFilesystems(Func<string, bool>? skipType = null)
     {
-        var seen = new HashSet<string>();
         var points = new List<string>();
+        foreach ((string _, string mountPoint) in MountedFilesystems(skipType))
+            points.Add(mountPoint);
+        return points;
+    }
+
+    /// <summary>The same filesystems' devices, "MAJOR:MINOR" in decimal as mountinfo writes them.</summary>
+    internal static HashSet<string> LocalFilesystemDevices(Func<string, bool>? skipType = null)
+    {
+        var devices = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string device, string _) in MountedFilesystems(skipType))
+            devices.Add(device);
+        return devices;
+    }
+
+    private static List<(string Device, string MountPoint)> MountedFilesystems(Func<string, bool>? skipType)
+    {
+        var seen = new HashSet<string>();
+        var points = new List<(string, string)>();
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))
         {
             // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
@@ -146,7 +163,7 @@ internal sealed class ExecFileHolder : IDisposable
                 || skipType?.Invoke(type) == true)
                 continue;
             if (seen.Add(f[2]))
-                points.Add(f[4].Replace("\\040", " ", StringComparison.Ordinal));
+                points.Add((f[2], f[4].Replace("\\040", " ", StringComparison.Ordinal)));
         }
         return points;
     }

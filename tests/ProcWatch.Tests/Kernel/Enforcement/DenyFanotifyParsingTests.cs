@@ -49,4 +49,22 @@ public sealed class DenyFanotifyParsingTests
         Span<ulong> args = stackalloc ulong[4];
         Assert.False(PendingExecArguments.TryParseSyscall(Encoding.ASCII.GetBytes(text), out _, args));
     }
+
+    [Theory]
+    [InlineData("7ffc1b2c5000-7ffc1b2e6000 rw-p 00000000 00:00 0                          [stack]", 0x7ffc1b2c5000UL, 0x7ffc1b2e6000UL, "0:0", true)]
+    [InlineData("55d0c09ff000-55d0c0a01000 r--p 00000000 fd:01 1835043                    /usr/bin/true", 0x55d0c09ff000UL, 0x55d0c0a01000UL, "253:1", false)]
+    [InlineData("7f3c9b800000-7f3c9b828000 r--p 00000000 00:2a 17 /mnt/fuse file (deleted)", 0x7f3c9b800000UL, 0x7f3c9b828000UL, "0:42", false)]
+    public void Maps_GiveEachAreaItsRangeAndDevice(string line, ulong start, ulong end, string device, bool anonymous)
+    {
+        Assert.True(CallerMemory.TryParseArea(Encoding.ASCII.GetBytes(line), out ulong s, out ulong e, out string d, out bool a));
+        Assert.Equal((start, end, device, anonymous), (s, e, d, a));
+    }
+
+    [Fact]
+    public void Maps_APageOfAFileOutsideTheLocalFilesystems_IsNotRead()
+    {
+        var memory = new CallerMemory(["253:1"]);
+        Assert.True(memory.Load(Environment.ProcessId)); // this process: its stack is anonymous, its program on a local device or not
+        Assert.False(memory.IsSafe(0x10)); // unmapped
+    }
 }
