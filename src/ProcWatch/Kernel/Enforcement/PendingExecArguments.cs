@@ -27,6 +27,7 @@ internal static class PendingExecArguments
     internal const int ArgsMax = 64;
     internal const int ArgBytes = 1024;
     internal const int TotalBytes = 4096;
+    private const int RunningRetries = 200;
 
     // (execve, execveat) on the architectures ProcWatch builds for; a 32-bit caller's numbers differ: argv unknown.
     private static readonly (long Execve, long ExecveAt) s_numbers = RuntimeInformation.OSArchitecture switch
@@ -49,16 +50,27 @@ internal static class PendingExecArguments
         truncated = false;
         Span<byte> path = stackalloc byte[ProcPath.MaxLength];
         ProcPath.Format(path, tid, "syscall"u8);
-        Span<byte> initial = stackalloc byte[256];
-        if (!ProcFile.TryRead(Libc.AT_FDCWD, path, initial, out ProcFile file, out _))
-            return false;
         Span<ulong> args = stackalloc ulong[4];
-        long nr;
-        using (file)
+        long nr = -1;
+        // The kernel queues the event, wakes the gate, then puts the caller to sleep: read a
+        // moment too early, /proc/TID/syscall says "running". It sleeps within microseconds.
+        var spin = new SpinWait();
+        Span<byte> initial = stackalloc byte[256];
+        for (int attempt = 0; attempt < RunningRetries; attempt++)
         {
-            if (!TryParseSyscall(file.Content, out nr, args))
+            if (!ProcFile.TryRead(Libc.AT_FDCWD, path, initial, out ProcFile file, out _))
                 return false;
+            using (file)
+            {
+                if (TryParseSyscall(file.Content, out nr, args))
+                    break;
+                if (!file.Content.StartsWith("running"u8))
+                    return false;
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
         }
+        if (nr < 0)
+            return false;
         (ulong namePointer, ulong argvPointer) = nr == s_numbers.Execve ? (args[0], args[1])
             : nr == s_numbers.ExecveAt ? (args[1], args[2])
             : (0UL, 0UL);
