@@ -159,13 +159,26 @@ struct argv_chunk_header {
     __u32 len;
 };                         /* 24 bytes */
 
+/* A process's real and effective user and group ids (task->cred) when the record was
+ * written. Fork and exit records carry them: a process may change them with setuid()/setgid()
+ * and no exec, and the connector's uid/gid event for that comes through another buffer,
+ * possibly after the ring's later fork and exit records, so only the record itself says whose
+ * the fork or exit is. */
+struct task_ids {
+    __u32 uid;
+    __u32 euid;
+    __u32 gid;
+    __u32 egid;
+};                         /* 16 bytes */
+
 /* RECORD_FORK: a new process (not a thread). tgid is the child's. */
 struct fork_record {
     struct record_prefix prefix;
     __u32 parent_tgid;     /* real_parent->tgid (a CLONE_PARENT child: the creator's parent) */
     __u32 creator_tgid;    /* the process that called fork/clone (current); was reserved0 */
     __u64 start_boottime_ns; /* the child's task->start_boottime */
-};                         /* 32 bytes */
+    struct task_ids ids;   /* the child's (a copy of the creator's at fork) */
+};                         /* 48 bytes */
 
 /* RECORD_EXIT: the last thread of a process exited (signal->live reached 0). */
 struct exit_record {
@@ -176,7 +189,8 @@ struct exit_record {
     __u64 utime_ns;        /* user and system CPU of all the process's threads */
     __u64 stime_ns;
     __u64 maxrss_pages;    /* peak resident set (signal->maxrss), in pages */
-};                         /* 56 bytes */
+    struct task_ids ids;   /* the exiting task's */
+};                         /* 72 bytes */
 
 /* RECORD_FILTERED: the kernel filter left out an exec (CAPTURE_MARK_FILTERED).
  * prefix.tgid and ktime_ns are those the record would have had. */

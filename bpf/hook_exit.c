@@ -33,6 +33,7 @@ static __always_inline int capture_exit(struct task_struct *task)
     rec.utime_ns = BPF_CORE_READ(signal, utime) + BPF_CORE_READ(task, utime);
     rec.stime_ns = BPF_CORE_READ(signal, stime) + BPF_CORE_READ(task, stime);
     rec.maxrss_pages = BPF_CORE_READ(signal, maxrss);
+    read_ids(&rec.ids, task);
     submit(&rec, sizeof(rec), EXEC_COUNTER_EXIT_DROPS);
     return 0;
 }

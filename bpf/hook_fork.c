@@ -30,6 +30,7 @@ static __always_inline int capture_fork(struct task_struct *creator, struct task
     rec.parent_tgid = parent_tgid;
     rec.creator_tgid = creator_tgid;
     rec.start_boottime_ns = BPF_CORE_READ(child, start_boottime);
+    read_ids(&rec.ids, child);
     submit(&rec, sizeof(rec), EXEC_COUNTER_FORK_DROPS);
     return 0;
 }

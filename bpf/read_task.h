@@ -74,6 +74,16 @@ static __always_inline void read_credentials(struct exec_record_header *hdr, str
     }
 }
 
+/* task's ids now (task->cred: what /proc/PID/status's Uid and Gid lines start with). */
+static __always_inline void read_ids(struct task_ids *ids, struct task_struct *task)
+{
+    const struct cred *cred = BPF_CORE_READ(task, cred);
+    ids->uid = BPF_CORE_READ(cred, uid.val);
+    ids->euid = BPF_CORE_READ(cred, euid.val);
+    ids->gid = BPF_CORE_READ(cred, gid.val);
+    ids->egid = BPF_CORE_READ(cred, egid.val);
+}
+
 /* Session, process group, terminal, cgroup, start time, comm, and a pid-namespace entry. */
 static __always_inline void read_session(struct exec_record_header *hdr, struct task_struct *task, u32 *flags)
 {

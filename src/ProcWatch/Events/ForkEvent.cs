@@ -14,6 +14,13 @@ public sealed record ForkEvent : ProcessEvent
     /// <summary>The parent's thread id (the thread that forked).</summary>
     public required int ParentTid { get; init; }
 
+    /// <summary>
+    /// The process that called fork/clone, when it is not the parent: after
+    /// clone(CLONE_PARENT) the child gets its creator's parent. Null when the creator is the
+    /// parent, or not known (only the eBPF backend's fork record names it).
+    /// </summary>
+    public int? CreatorPid { get; init; }
+
     /// <summary>True for a new thread in an existing process (child_pid != child_tgid).</summary>
     public bool IsThread => Tid != Pid;
 }

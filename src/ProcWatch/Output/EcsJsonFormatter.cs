@@ -324,6 +324,12 @@ internal sealed partial class EcsJsonFormatter : IEventFormatter
                 break;
             case ForkEvent fork:
                 w.Boolean("thread"u8, fork.IsThread);
+                if (fork.CreatorPid is { } creator)
+                {
+                    w.StartObject("creator"u8); // clone(CLONE_PARENT): who made it, not its parent
+                    w.Number("pid"u8, creator);
+                    w.EndObject();
+                }
                 break;
             case UidEvent uid:
                 w.Number("ruid"u8, uid.RealUid);

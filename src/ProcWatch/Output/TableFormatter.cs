@@ -106,6 +106,7 @@ internal sealed class TableFormatter(bool compact = false) : IEventFormatter
         int n = e switch
         {
             ForkEvent { IsThread: true } f => Format(info, "thread of "u8, f.Pid),
+            ForkEvent { CreatorPid: { } c } f => Format2(info, "parent "u8, f.ParentPid, " by "u8, c),
             ForkEvent f => Format(info, "parent "u8, f.ParentPid),
             ExitEvent { IsThread: true, Status: { Exited: true } s } => Format(info, "thread exit "u8, s.ExitCode!.Value),
             ExitEvent { IsThread: true, Status: { } s } => Copy(info, "thread "u8) is var t ? t + FormatSignal(info[t..], s) : 0,

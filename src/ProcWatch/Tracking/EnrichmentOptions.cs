@@ -1,4 +1,5 @@
 using ProcWatch.Containers;
+using ProcWatch.Events;
 using ProcWatch.Filtering;
 
 namespace ProcWatch.Tracking;
@@ -6,6 +7,15 @@ namespace ProcWatch.Tracking;
 /// <summary>How events are enriched from the process table and /proc.</summary>
 internal sealed record EnrichmentOptions
 {
+    /// <summary>
+    /// The kinds the process table follows whatever was asked for: forks, execs and exits
+    /// place and forget processes; uid and gid changes keep each process's credentials current
+    /// (a process that calls setuid() and never execs is the new user's for <c>-u</c>, and its
+    /// children inherit that). Rare: one event per credential change (per thread).
+    /// </summary>
+    public const ProcessEventKinds FollowedKinds =
+        ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit | ProcessEventKinds.Uid | ProcessEventKinds.Gid;
+
     /// <summary>The process table's bound; the least recently used process is evicted beyond it.</summary>
     public int TableCapacity { get; init; } = 32768;
 

@@ -28,12 +28,30 @@ internal sealed partial class EnrichmentStage
         return entry;
     }
 
-    /// <summary>A seeded entry (stat only) gets argv, executable, credentials when first needed.</summary>
-    private void LoadDetail(ProcessEntry entry)
+    /// <summary>
+    /// A seeded entry (stat only) gets argv, executable, credentials when first needed: from
+    /// /proc, or, when the process has lost them there (ended, a zombie) or
+    /// <paramref name="ended"/> says it has, from the copy read just after the seed.
+    /// </summary>
+    private void LoadDetail(ProcessEntry entry, bool ended = false)
     {
         entry.NeedsDetail = false;
-        if (_reader.TryRead(entry.Pid, entry.StartTicks, entry.StartExact, readArgs: true, out ProcRead read))
-            entry.Update(_assembler.BuildFromProc(entry.Pid, read, null, null, new ExecLineage(ParentOf(read.Stat.ParentPid), null, null)));
+        ProcRead read = default;
+        bool live = !ended && _reader.TryRead(entry.Pid, entry.StartTicks, entry.StartExact, readArgs: true, out read);
+        if (live && (read.Args is not null || read.Executable is not null))
+            _seedDetails?.Forget(entry.Pid);
+        else if (_seedDetails is not null && _seedDetails.TryTake(entry.Pid, entry.StartTicks, out ProcRead kept))
+            read = live ? read with { Args = kept.Args, Executable = kept.Executable, ExecutableDeleted = kept.ExecutableDeleted, ExecutableTooLong = kept.ExecutableTooLong, WorkingDirectory = read.WorkingDirectory ?? kept.WorkingDirectory } : kept;
+        else if (!live)
+            return;
+        ProcessInfo detailed = _assembler.BuildFromProc(entry.Pid, read, null, null, new ExecLineage(ParentOf(read.Stat.ParentPid), null, null));
+        // A uid/gid event since the seed is newer than either read.
+        ProcessInfo seen = entry.Info;
+        entry.Update(detailed with
+        {
+            User = seen.User ?? detailed.User, EffectiveUser = seen.EffectiveUser ?? detailed.EffectiveUser,
+            Group = seen.Group ?? detailed.Group, EffectiveGroup = seen.EffectiveGroup ?? detailed.EffectiveGroup,
+        });
     }
 
     private ParentInfo? ParentOf(int parentPid)
@@ -69,6 +87,16 @@ internal sealed partial class EnrichmentStage
                     _tree.Add(pid, entry.StartTicks, entry.StartExact);
             }
         }
+        // The rest of what /proc says of them, read now (in the background) for those that end
+        // before their first event is handled; outside the watched tree nobody needs it.
+        var detailed = new List<(int Pid, ulong StartTicks)>();
+        foreach (int pid in _table.Pids())
+        {
+            ProcessEntry entry = _table.Peek(pid)!;
+            if (entry.NeedsDetail && entry.InTree && pid != Environment.ProcessId)
+                detailed.Add((pid, entry.StartTicks));
+        }
+        _seedDetails = SeedDetails.Start(detailed, _options.IncludeEnvironment);
     }
 
     private ProcessEntry SeedEntry(in ProcStat stat) =>

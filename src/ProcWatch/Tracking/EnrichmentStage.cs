@@ -27,6 +27,7 @@ internal sealed partial class EnrichmentStage : IEventStage
     private readonly ExecutableHasher? _hasher;
     private readonly AncestorChain _ancestors;
     private readonly TreeMembership? _tree; // with a tree filter only
+    private SeedDetails? _seedDetails; // set by Seed
     private readonly Dictionary<int, long> _threadStarts = [];
     private readonly BoundedSet<string> _owedFollowUps = new(4096); // entity ids of reported execs that said "pending"
     private readonly WatcherStatistics? _statistics;
@@ -142,7 +143,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             }
             startNs = _boot.StartTicksToBootNs(ticks);
         }
-        ProcessInfo inherited = parent?.Info ?? new ProcessInfo { Pid = e.Pid };
+        ProcessInfo inherited = WithIds(parent?.Info ?? new ProcessInfo { Pid = e.Pid }, (e.Record as ForkRecord)?.Ids);
         var info = inherited with
         {
             Pid = e.Pid,
@@ -170,7 +171,7 @@ internal sealed partial class EnrichmentStage : IEventStage
             StartTicks = ticks,
             StartExact = exact,
             StartMonotonicNs = kernelStartKnown ? _boot.BootNsToMonotonicNs(startNs) : e.KernelTimeNs,
-            Matches = parent?.Matches,
+            Matches = parent is not null && ReferenceEquals(inherited, parent.Info) ? parent.Matches : null, // the parent's verdict, unless the record's credentials differ
         };
         _table.Add(child);
         return Selected(child) ? e with { Process = child.Info } : null;
@@ -206,6 +207,7 @@ internal sealed partial class EnrichmentStage : IEventStage
         _tree?.Remove(e.Pid); // its children stay members: membership is each process's own
         if (entry is null)
         {
+            _seedDetails?.Forget(e.Pid);
             // Older than the watcher and evicted, or never seen: the zombie's stat still names it.
             if (!ProcStat.TryRead(e.Pid, out ProcStat stat))
                 return (member && _filter is not { SelectsProcesses: true }) || PassesUnknown(e.Pid, e.ParentPid) ? e : null;
@@ -221,17 +223,21 @@ internal sealed partial class EnrichmentStage : IEventStage
                 EntityId = _reader.EntityId(e.Pid, stat.StartTimeTicks),
                 Parent = ParentOf(e.ParentPid),
             };
+            info = WithIds(info, (e.Record as ExitRecord)?.Ids);
             if (_filter is not null && (!(member || InTreeAtFork(e.Pid, e.ParentPid, 0)) || !PassesProcess(info)))
                 return null;
             return e with { Process = info, Duration = e.Duration ?? Elapsed(_boot.StartTicksToMonotonicNs(stat.StartTimeTicks), e.KernelTimeNs) };
         }
         if (!entry.InTree)
             return null; // outside the watched tree: no zombie read for a name nobody sees
+        if (entry.NeedsDetail)
+            LoadDetail(entry, ended: true); // older than the watcher, never detailed: the copy read at start, no /proc read
         if (entry.Info.Name is null && ProcStat.TryRead(e.Pid, out ProcStat zombie)
             && PidReuseGuard.IsSameProcess(zombie.StartTimeTicks, entry.StartTicks, entry.StartExact))
         {
             entry.Update(entry.Info with { Name = zombie.Comm });
         }
+        TakeIds(entry, (e.Record as ExitRecord)?.Ids);
         if (!Selected(entry))
             return null;
         ProcessInfo final = entry.Info;

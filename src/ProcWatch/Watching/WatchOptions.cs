@@ -72,11 +72,12 @@ public sealed record WatchOptions
 
     /// <summary>
     /// What the sources subscribe to: the process table needs forks, execs and exits to
-    /// follow the process tree whatever was asked for; the kinds not asked for are dropped
-    /// after enrichment.
+    /// follow the process tree, and uid/gid changes to follow credentials, whatever was asked
+    /// for (<see cref="EnrichmentOptions.FollowedKinds"/>); the kinds not asked for
+    /// are dropped after enrichment.
     /// </summary>
     internal ProcessEventKinds SourceKinds =>
-        Enrichment is null ? Kinds : Kinds | ProcessEventKinds.Fork | ProcessEventKinds.Exec | ProcessEventKinds.Exit;
+        Enrichment is null ? Kinds : Kinds | EnrichmentOptions.FollowedKinds;
 
     /// <summary>The checks a <c>with</c> copy or a binder could have skipped.</summary>
     /// <exception cref="ArgumentException">An option is out of range (message says which).</exception>

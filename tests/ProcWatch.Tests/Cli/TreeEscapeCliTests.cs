@@ -66,6 +66,12 @@ public sealed class TreeEscapeCliTests
                 Assert.Null(ExecOf(lines, $"{t}-out"));
                 Assert.Null(ExecOf(lines, $"{t}-outx"));
                 Assert.DoesNotContain(lines, l => l.Contains("\"tree_bound\"", StringComparison.Ordinal));
+                // The fork event says who made C (the root, not its parent P), and who made E
+                // (A2, not its parent R); A2's own fork, made by its parent R, does not.
+                Assert.Equal(root, CreatorOf(Assert.IsType<string>(ForkOf(lines, PidOf(cproot)))));
+                int? a2 = CreatorOf(Assert.IsType<string>(ForkOf(lines, PidOf(Assert.IsType<string>(ExecOf(lines, $"{t}-cpmember"))))));
+                Assert.True(a2 is not null && a2 != root, $"{name}: E's fork does not name A2 as its creator");
+                Assert.Null(CreatorOf(Assert.IsType<string>(ForkOf(lines, a2.Value))));
             }
 
             // The connector names real_parent only (docs/watched-tree.md): a reparented member
@@ -75,6 +81,7 @@ public sealed class TreeEscapeCliTests
             Assert.NotNull(ExecOf(connectorLines, $"{t}-orphan"));
             Assert.Null(ExecOf(connectorLines, $"{t}-cproot"));
             Assert.Null(ExecOf(connectorLines, $"{t}-out"));
+            Assert.DoesNotContain(connectorLines, l => l.Contains("\"creator\"", StringComparison.Ordinal)); // the connector does not know it
         }
         finally
         {
@@ -89,6 +96,23 @@ public sealed class TreeEscapeCliTests
     {
         string quoted = "\"" + arg + "\"";
         return lines.Find(l => l.Contains("\"action\":\"exec\"", StringComparison.Ordinal) && l.Contains(quoted, StringComparison.Ordinal));
+    }
+
+    /// <summary>The fork event of <paramref name="pid"/>, or null.</summary>
+    private static string? ForkOf(List<string> lines, int pid) =>
+        lines.Find(l => l.Contains("\"action\":\"fork\"", StringComparison.Ordinal) && PidOf(l) == pid);
+
+    private static int PidOf(string line)
+    {
+        using JsonDocument doc = JsonDocument.Parse(line);
+        return doc.RootElement.GetProperty("process").GetProperty("pid").GetInt32();
+    }
+
+    /// <summary><c>procwatch.creator.pid</c>, or null when the fork does not say it.</summary>
+    private static int? CreatorOf(string forkLine)
+    {
+        using JsonDocument doc = JsonDocument.Parse(forkLine);
+        return doc.RootElement.GetProperty("procwatch").TryGetProperty("creator", out JsonElement c) ? c.GetProperty("pid").GetInt32() : null;
     }
 
     private static int? ParentPidOf(string line)

@@ -50,6 +50,10 @@ int main(void)
     printf("exit_record.maxrss_pages %zu\n", offsetof(struct exit_record, maxrss_pages));
     printf("fork_record.start_boottime_ns %zu\n", offsetof(struct fork_record, start_boottime_ns));
     printf("fork_record.creator_tgid %zu\n", offsetof(struct fork_record, creator_tgid));
+    printf("fork_record.ids %zu\n", offsetof(struct fork_record, ids));
+    printf("exit_record.ids %zu\n", offsetof(struct exit_record, ids));
+    printf("task_ids %zu\n", sizeof(struct task_ids));
+    printf("task_ids.egid %zu\n", offsetof(struct task_ids, egid));
     printf("EXEC_ARGV_CAP %d\n", EXEC_ARGV_CAP);
     printf("EXEC_FILENAME_CAP %d\n", EXEC_FILENAME_CAP);
     return 0;

@@ -40,6 +40,16 @@ public class EcsJsonFormatterTests
         Assert.Equal(5, j.At("procwatch.kernel_time_ns").GetInt64());
         Assert.Equal(1, j.At("procwatch.cpu").GetInt32());
         Assert.False(j.At("procwatch.thread").GetBoolean());
+        Assert.False(j.Has("procwatch.creator")); // the creator is the parent: not said
+    }
+
+    [Fact]
+    public void Fork_ByAnotherThanTheParent_NamesTheCreator()
+    {
+        // clone(CLONE_PARENT): the child's parent is its creator's parent.
+        JsonElement j = Json(new ForkEvent { KernelTimeNs = 5, Timestamp = When, Pid = 200, Tid = 200, ParentPid = 100, ParentTid = 100, CreatorPid = 150 });
+        Assert.Equal(100, j.At("process.parent.pid").GetInt32());
+        Assert.Equal(150, j.At("procwatch.creator.pid").GetInt32());
     }
 
     [Fact]

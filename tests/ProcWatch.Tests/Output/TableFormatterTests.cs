@@ -46,6 +46,7 @@ public class TableFormatterTests
     [Fact]
     public void Infos()
     {
+        Assert.Contains(" parent 100 by 150 ", Row(new ForkEvent { KernelTimeNs = 0, Timestamp = When, Pid = 200, Tid = 200, ParentPid = 100, ParentTid = 100, CreatorPid = 150 }));
         Assert.Contains(" exit 3 ", Row(new ExitEvent { KernelTimeNs = 0, Timestamp = When, Pid = 1, Tid = 1, Status = new WaitStatus(3 << 8) }));
         Assert.Contains(" SIGSEGV (core) ", Row(new ExitEvent { KernelTimeNs = 0, Timestamp = When, Pid = 1, Tid = 1, Status = new WaitStatus(0x8b) }));
         Assert.Contains(" SIGKILL ", Row(new ExitEvent { KernelTimeNs = 0, Timestamp = When, Pid = 1, Tid = 1, Status = new WaitStatus(9) }));

@@ -32,6 +32,8 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly ManualResetEventSlim _stopTicking = new(false, spinCount: 0);
     private readonly Lock _dropsGate = new();
     private ulong _reportedExecDrops, _reportedForkDrops, _reportedExitDrops, _reportedMarkerDrops, _reportedLeaderExits;
+    private ulong _reportedTreeFull;
+    private long _treeFullReportedNs = long.MinValue;
     private int _ticks;
     private int _faultReported;
     private int _disposed;
@@ -152,6 +154,7 @@ internal sealed class EbpfExecSource : IEventSource
                     {
                         KernelTimeNs = at, Timestamp = _clock.ToWallClock(at), Pid = fork.Tgid, Tid = fork.Tgid,
                         ParentPid = fork.ParentTgid, ParentTid = fork.ParentTgid, Origin = EventOrigin.Ebpf, Record = fork,
+                        CreatorPid = fork.CreatorTgid != 0 && fork.CreatorTgid != fork.ParentTgid ? fork.CreatorTgid : null,
                     });
                 }
                 break;
@@ -187,6 +190,7 @@ internal sealed class EbpfExecSource : IEventSource
         try
         {
             ReportDrops();
+            ReportTreeFull(final: false);
             if (++_ticks % TicksPerWindow == 0 && _crossCheck is not null)
             {
                 DrainNow(); // the ring's count up to now
@@ -266,6 +270,31 @@ internal sealed class EbpfExecSource : IEventSource
         _sink.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.RingBufferFull, missing, _clock));
     }
 
+    /// <summary>
+    /// The kernel's tree map (<c>-p</c>, bpf/capture_filter.h) was full: its filter lets every
+    /// exec through from then on. Nothing is lost (user space still decides), but it is said the
+    /// way user space's own member bound is: a <see cref="LossReason.TreeBound"/> report with
+    /// the processes the map could not hold, the first at once, then at most once a second
+    /// (and what is left at the stop). The tick thread, or the stop after it.
+    /// </summary>
+    private void ReportTreeFull(bool final)
+    {
+        if (_sink is null || !_options.FiltersInKernel)
+            return;
+        long now = KernelClock.MonotonicNs();
+        if (!final && _treeFullReportedNs != long.MinValue && now - _treeFullReportedNs < TreeFullReportIntervalNs)
+            return;
+        ulong full = Capture.TreeFull;
+        if (full == _reportedTreeFull)
+            return;
+        long count = (long)(full - _reportedTreeFull);
+        _reportedTreeFull = full;
+        _treeFullReportedNs = now;
+        _sink.Post(LostEvents.Now(EventOrigin.Ebpf, LossReason.TreeBound, count, _clock));
+    }
+
+    private const long TreeFullReportIntervalNs = 1_000_000_000;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -278,6 +307,7 @@ internal sealed class EbpfExecSource : IEventSource
         // What the ring still holds, then the drops up to now: every record written before the stop is delivered or reported.
         DrainNow();
         ReportDrops();
+        ReportTreeFull(final: true);
         _capture.Dispose();
     }
 }

@@ -85,7 +85,7 @@ internal sealed class ExecCapture : IDisposable
         {
             return false;
         }
-        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, options.TreeMembers, out ExecCaptureProgram? program, out failure))
+        if (!ExecCaptureProgram.TryLoad(ringBytes, SettingsOf(options), options.TreeRoots, options.TreeMembers, options.TreeMapEntries, out ExecCaptureProgram? program, out failure))
         {
             return false;
         }
@@ -125,6 +125,9 @@ internal sealed class ExecCapture : IDisposable
     public ulong Drops =>
         _program.ReadCounter(exec_counter.RINGBUF_DROPS) +
         _program.ReadCounter(exec_counter.SCRATCH_MISSING);
+
+    /// <summary>Processes the kernel's tree map could not hold (full): its filter lets every exec through since the first.</summary>
+    public ulong TreeFull => _program.ReadCounter(exec_counter.TREE_FULL);
 
     /// <summary>Markers of filtered records the ring could not hold: no event is lost (they were filtered out).</summary>
     public ulong MarkerDrops => _program.ReadCounter(exec_counter.MARKER_DROPS);

@@ -57,6 +57,9 @@ internal sealed class ExecCaptureOptions
     /// <summary>Watched-tree entries the kernel keeps with a tree filter; beyond it the filter opens.</summary>
     internal const int TreeCapacity = 65536;
 
+    /// <summary>The tree map's size (<see cref="TreeCapacity"/>; smaller only in tests that fill it).</summary>
+    internal int TreeMapEntries { get; init; } = TreeCapacity;
+
     internal bool FiltersInKernel => TreeRoots is { Count: > 0 };
 
     internal static ExecCaptureOptions Default { get; } = new();

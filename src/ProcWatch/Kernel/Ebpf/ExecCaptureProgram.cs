@@ -95,7 +95,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// type's failure (<see cref="FailureStep.EveryAttachType"/>), or the one failure that
     /// stops them all (no object, no privilege, lockdown).
     /// </summary>
-    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
+    internal static bool TryLoad(int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, int treeCapacity, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
     {
         program = null;
         byte[]? image = BpfObjectParts.ReadEmbedded(ResourceName);
@@ -105,13 +105,13 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
             return false;
         }
         bool countConnector = !ConnectorCountMap.DisabledByEnvironment;
-        if (TryLoadLadder(image, countConnector, ringBufferBytes, settings, treeRoots, treeMembers, out program, out failure) || !countConnector || IsFatal(failure))
+        if (TryLoadLadder(image, countConnector, ringBufferBytes, settings, treeRoots, treeMembers, treeCapacity, out program, out failure) || !countConnector || IsFatal(failure))
             return program is not null;
         // The connector counting filter is the one program every rung shares: a kernel that
         // refuses it (verifier) must not cost the capture. Without it the connector counts in
         // user space, as before.
         Failure counting = failure;
-        if (!TryLoadLadder(image, countConnector: false, ringBufferBytes, settings, treeRoots, treeMembers, out program, out failure))
+        if (!TryLoadLadder(image, countConnector: false, ringBufferBytes, settings, treeRoots, treeMembers, treeCapacity, out program, out failure))
             return false;
         program.ConnectorCountFailure = counting;
         return true;
@@ -120,7 +120,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     /// <summary>A failure no other attempt can do better at (no privilege, lockdown, a broken object).</summary>
     private static bool IsFatal(Failure failure) => failure.Step != FailureStep.EveryAttachType;
 
-    private static bool TryLoadLadder(byte[] image, bool countConnector, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
+    private static bool TryLoadLadder(byte[] image, bool countConnector, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, int treeCapacity, [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure)
     {
         program = null;
         var failures = new List<AttachAttempt>(AttachLadder.Length);
@@ -132,7 +132,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 failures.Add(new AttachAttempt(mode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, AttachVariable)));
                 continue;
             }
-            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, countConnector, ringBufferBytes, settings, treeRoots, treeMembers, out program, out Failure why, out bool fatal))
+            if (TryLoadOne(image, (programName, forkProgram, exitProgram), mode, countConnector, ringBufferBytes, settings, treeRoots, treeMembers, treeCapacity, out program, out Failure why, out bool fatal))
             {
                 program.AttachFailures = failures;
                 failure = default;
@@ -150,7 +150,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
     }
 
     /// <param name="fatal">Set when no other attach type can do better (privilege, lockdown, a broken object).</param>
-    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, bool countConnector, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers,
+    private static bool TryLoadOne(byte[] image, (string Exec, string? Fork, string Exit) programs, string mode, bool countConnector, int ringBufferBytes, capture_settings settings, IReadOnlyList<int>? treeRoots, IReadOnlyList<int>? treeMembers, int treeCapacity,
         [NotNullWhen(true)] out ExecCaptureProgram? program, out Failure failure, out bool fatal)
     {
         program = null;
@@ -223,7 +223,7 @@ internal sealed unsafe class ExecCaptureProgram : IDisposable
                 bool filtersTree = (settings.filters & capture_filters.TREE) != 0;
                 if (rc == 0)
                 {
-                    rc = Libbpf.bpf_map__set_max_entries(tree, filtersTree ? (uint)ExecCaptureOptions.TreeCapacity : 1);
+                    rc = Libbpf.bpf_map__set_max_entries(tree, filtersTree ? (uint)treeCapacity : 1);
                 }
                 if (rc != 0)
                 {

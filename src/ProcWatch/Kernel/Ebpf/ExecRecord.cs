@@ -27,6 +27,9 @@ internal sealed class ForkRecord : KernelRecord
     /// clone(CLONE_PARENT), whose child gets the creator's parent. 0: not known.
     /// </summary>
     public int CreatorTgid { get; init; }
+
+    /// <summary>The child's credentials at fork (its creator's then); null: not known.</summary>
+    public TaskIds? Ids { get; init; }
 }
 
 /// <summary>The end of a process (its last thread), from <c>sched_process_exit</c>.</summary>
@@ -42,7 +45,16 @@ internal sealed class ExitRecord : KernelRecord
 
     /// <summary>Peak resident set size, bytes (getrusage's ru_maxrss, in bytes).</summary>
     public required long PeakRssBytes { get; init; }
+
+    /// <summary>The credentials it ended with; null: not known.</summary>
+    public TaskIds? Ids { get; init; }
 }
+
+/// <summary>
+/// A process's real and effective uid and gid as a fork or exit record caught them: exact at
+/// that instant, whatever order the connector's uid/gid events arrive in (another buffer).
+/// </summary>
+internal readonly record struct TaskIds(uint Uid, uint EffectiveUid, uint Gid, uint EffectiveGid);
 
 /// <summary>
 /// One successful execve as seen by the eBPF program on <c>sched_process_exec</c>, taken

@@ -123,7 +123,11 @@ internal static class ExecRecordParser
     {
         if (!MemoryMarshal.TryRead(sample, out fork_record r))
             return null;
-        return new ForkRecord { Tgid = (int)r.prefix.tgid, KernelTimeNs = r.prefix.ktime_ns, ParentTgid = (int)r.parent_tgid, CreatorTgid = (int)r.creator_tgid, StartBootNs = r.start_boottime_ns };
+        return new ForkRecord
+        {
+            Tgid = (int)r.prefix.tgid, KernelTimeNs = r.prefix.ktime_ns, ParentTgid = (int)r.parent_tgid, CreatorTgid = (int)r.creator_tgid,
+            StartBootNs = r.start_boottime_ns, Ids = IdsOf(r.ids),
+        };
     }
 
     internal static ExitRecord? ParseExit(ReadOnlySpan<byte> sample)
@@ -139,8 +143,11 @@ internal static class ExecRecordParser
             UserCpu = TimeSpan.FromTicks((long)(r.utime_ns / 100)),
             SystemCpu = TimeSpan.FromTicks((long)(r.stime_ns / 100)),
             PeakRssBytes = (long)r.maxrss_pages * Environment.SystemPageSize,
+            Ids = IdsOf(r.ids),
         };
     }
+
+    private static TaskIds IdsOf(in task_ids ids) => new(ids.uid, ids.euid, ids.gid, ids.egid);
 
     /// <summary>
     /// Splits NUL-terminated strings as laid out in /proc/PID/cmdline. A final string without

@@ -79,6 +79,16 @@ internal struct argv_chunk_header
     public uint len;
 }
 
+/// <summary>Mirror of <c>struct task_ids</c>: real and effective uid and gid.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct task_ids
+{
+    public uint uid;
+    public uint euid;
+    public uint gid;
+    public uint egid;
+}
+
 /// <summary>Mirror of <c>struct fork_record</c>.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct fork_record
@@ -87,6 +97,7 @@ internal struct fork_record
     public uint parent_tgid;
     public uint creator_tgid;
     public ulong start_boottime_ns;
+    public task_ids ids;
 }
 
 /// <summary>Mirror of <c>struct exit_record</c>.</summary>
@@ -100,6 +111,7 @@ internal struct exit_record
     public ulong utime_ns;
     public ulong stime_ns;
     public ulong maxrss_pages;
+    public task_ids ids;
 }
 
 /// <summary>

@@ -35,6 +35,10 @@ public sealed class ExecRecordParserTests
         Assert.Equal((int)Marshal.OffsetOf<exit_record>("maxrss_pages"), c["exit_record.maxrss_pages"]);
         Assert.Equal((int)Marshal.OffsetOf<fork_record>("start_boottime_ns"), c["fork_record.start_boottime_ns"]);
         Assert.Equal((int)Marshal.OffsetOf<fork_record>("creator_tgid"), c["fork_record.creator_tgid"]);
+        Assert.Equal((int)Marshal.OffsetOf<fork_record>("ids"), c["fork_record.ids"]);
+        Assert.Equal((int)Marshal.OffsetOf<exit_record>("ids"), c["exit_record.ids"]);
+        Assert.Equal(Marshal.SizeOf<task_ids>(), c["task_ids"]);
+        Assert.Equal((int)Marshal.OffsetOf<task_ids>("egid"), c["task_ids.egid"]);
         Assert.Equal(exec_record_header.ARGV_CAP, c["EXEC_ARGV_CAP"]);
     }
 

@@ -59,22 +59,25 @@ public sealed class KernelRecordFixtureTests
     {
         var records = new List<KernelRecord>();
         var sink = new RecordSink(records.Add);
-        var fork = new fork_record { prefix = new() { kind = record_kind.RECORD_FORK, tgid = 42, ktime_ns = 5 }, parent_tgid = 41, creator_tgid = 40, start_boottime_ns = 123_456_789_012 };
+        var fork = new fork_record { prefix = new() { kind = record_kind.RECORD_FORK, tgid = 42, ktime_ns = 5 }, parent_tgid = 41, creator_tgid = 40, start_boottime_ns = 123_456_789_012,
+            ids = new() { uid = 1000, euid = 1001, gid = 100, egid = 101 } };
         var exit = new exit_record
         {
             prefix = new() { kind = record_kind.RECORD_EXIT, tgid = 42, ktime_ns = 6 }, exit_code = 3 << 8, start_boottime_ns = 123_456_789_012,
-            utime_ns = 2_000_000, stime_ns = 5_000_000, maxrss_pages = 10,
+            utime_ns = 2_000_000, stime_ns = 5_000_000, maxrss_pages = 10, ids = new() { uid = 65534, euid = 65534, gid = 65533, egid = 65532 },
         };
         sink.OnSample(Bytes(fork));
         sink.OnSample(Bytes(exit));
 
         var f = Assert.IsType<ForkRecord>(records[0]);
         Assert.Equal((42, 41, 40, 123_456_789_012UL), (f.Tgid, f.ParentTgid, f.CreatorTgid, f.StartBootNs));
+        Assert.Equal(new TaskIds(1000, 1001, 100, 101), f.Ids);
         var x = Assert.IsType<ExitRecord>(records[1]);
         Assert.Equal(3 << 8, x.ExitCode);
         Assert.Equal(TimeSpan.FromMilliseconds(2), x.UserCpu);
         Assert.Equal(TimeSpan.FromMilliseconds(5), x.SystemCpu);
         Assert.Equal(10L * Environment.SystemPageSize, x.PeakRssBytes);
+        Assert.Equal(new TaskIds(65534, 65534, 65533, 65532), x.Ids);
     }
 
     private static byte[] Bytes<T>(T value) where T : struct
