@@ -43,15 +43,30 @@ internal static class HostChecks
         };
     }
 
-    /// <summary>Loads the deny program with no rules (it allows everything) at the best level that loads, then unloads it.</summary>
+    /// <summary>
+    /// Loads the deny program with no rules (it allows everything) at the best level that loads,
+    /// then unloads it; below BPF LSM, checks the fanotify gate's permission events can be had
+    /// (<see cref="Kernel.Enforcement.ExecPermissionGate.Probe"/>): the ladder a daemon would take.
+    /// </summary>
     private static PreventionFinding CheckPrevention()
     {
-        if (Kernel.Enforcement.DenyProgram.TryLoad(null, out Kernel.Enforcement.DenyProgram? program, out Failure failure))
+        bool loaded = Kernel.Enforcement.DenyProgram.TryLoad(null, out Kernel.Enforcement.DenyProgram? program, out Failure failure);
+        using (program)
         {
-            using (program)
+            if (program is { Level: EnforcementLevel.Lsm })
                 return new PreventionFinding(program.Level, program.AttachMode, EbpfAttachProbe.Listed(program.AttachFailures), null);
+            var better = new List<AttachAttempt>();
+            foreach (AttachAttempt attempt in loaded ? program!.AttachFailures : failure.Attempts ?? [new AttachAttempt("ebpf", failure)])
+            {
+                if (!loaded || attempt.Mode == "lsm")
+                    better.Add(attempt);
+            }
+            if (Kernel.Enforcement.ExecPermissionGate.Probe(out Failure gateFailure))
+                return new PreventionFinding(EnforcementLevel.Fanotify, loaded ? "fanotify+" + program!.AttachMode : "fanotify", EbpfAttachProbe.Listed(better), null);
+            if (loaded)
+                return new PreventionFinding(program!.Level, program.AttachMode, EbpfAttachProbe.Listed([.. program.AttachFailures, new AttachAttempt("fanotify", gateFailure)]), null);
+            return new PreventionFinding(EnforcementLevel.PostExecKill, null, EbpfAttachProbe.Listed([.. better, new AttachAttempt("fanotify", gateFailure)]), FailureText.OneLine(failure));
         }
-        return new PreventionFinding(EnforcementLevel.PostExecKill, null, EbpfAttachProbe.Listed(failure.Attempts), FailureText.OneLine(failure));
     }
 
     private static List<ContainerRuntimeFinding> CheckContainerRuntimes(Containers.ContainerOptions options)

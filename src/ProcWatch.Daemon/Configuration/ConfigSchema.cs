@@ -48,7 +48,7 @@ internal static class ConfigSchema
         new("hash", "true | false", "SHA-256 of executables in process.hash.sha256 (default true)."),
         new("hash_max_size", "SIZE", "Larger executables are not hashed and say procwatch.hash_status: too_large (1MiB..4GiB, default 64MiB)."),
         new("ancestors", "N", "Ancestors an exec lists in procwatch.ancestors, the parent first (0..64, default 4)."),
-        new("deny", "DENY", "Deny rules enforced in the kernel at exec (BPF LSM, else SIGKILL at exec); see DENY."),
+        new("deny", "DENY", "Deny rules enforced in the kernel at exec (BPF LSM or fanotify: EPERM; else SIGKILL at exec); see DENY."),
         new("flood", "FLOOD", "Per-user flood control, so no user can rotate alerts away by producing events; see FLOOD."),
         new("containers", "CONTAINERS", "Where each container runtime keeps its state, or enabled: false; see CONTAINERS."),
     ]);

@@ -143,13 +143,19 @@ internal sealed class DaemonMetrics
     {
         if (Enforcer is not { } enforcer)
             return;
-        Header(sb, "procwatch_deny_level", "gauge", "Deny-rule enforcement in force: 1 on the line of its level (lsm, signal, post-exec-kill).");
+        Header(sb, "procwatch_deny_level", "gauge", "Deny-rule enforcement in force: 1 on the line of its level (lsm, fanotify, signal, post-exec-kill).");
         sb.Append("procwatch_deny_level{level=\"").Append(Kernel.Enforcement.DenyLevels.Name(enforcer.Level)).Append("\"} 1\n");
         Header(sb, "procwatch_denials_total", "counter", "Execs refused (audit rules: would have been refused), by rule, as reported.");
         foreach ((string rule, long count) in enforcer.PerRule.OrderBy(p => p.Key, StringComparer.Ordinal))
             Line(sb, "procwatch_denials_total", "rule", rule, count);
         Family(sb, "procwatch_deny_kernel_total", "Counted in the kernel: denied, audited, and denial records the ring could not hold.", "what",
             ("denied", (long)enforcer.KernelDenied), ("audited", (long)enforcer.KernelAudited), ("record_lost", (long)enforcer.Drops));
+        if (enforcer.Gate is { } gate)
+        {
+            Family(sb, "procwatch_deny_fanotify_total", "The fanotify gate: exec permission events answered, denied, audited, allowed after an internal error, answers not taken, ignore marks added, denial events its hand-off could not hold, denials reported without argv (reading the caller's memory was too slow).", "what",
+                ("events", gate.Events), ("denied", gate.Denied), ("audited", gate.Audited), ("error_allowed", gate.Errors),
+                ("answer_failed", gate.AnswerFailures), ("ignore_marks", gate.IgnoreMarks), ("event_lost", enforcer.GateDrops), ("argv_skipped", gate.ArgvSkipped));
+        }
     }
 
     /// <summary>The backlog of outputs that spool (ClickHouse): what a down or slow server has left waiting.</summary>

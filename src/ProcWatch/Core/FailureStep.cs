@@ -73,4 +73,6 @@ internal enum FailureStep : byte
     CreateEventFd,
     /// <summary>sched_setscheduler(SCHED_FIFO) for --realtime.</summary>
     RealtimeScheduling,
+    /// <summary>The fanotify permission gate of deny rules; Subject: the call (fanotify_init, fanotify_mark).</summary>
+    FanotifyPermission,
 }

@@ -83,6 +83,7 @@ internal static class FailureText
             FailureStep.OpenDirectory => $"cannot open {s}: {Errno(f.Errno)}",
             FailureStep.CreateEventFd => $"eventfd failed: {Errno(f.Errno)}",
             FailureStep.RealtimeScheduling => f.IsPrivilege ? "--realtime needs root or CAP_SYS_NICE" : $"cannot switch to real-time scheduling: {Errno(f.Errno)}",
+            FailureStep.FanotifyPermission => Failed(s ?? "fanotify", f.Errno),
             _ => Failed(f.Step.ToString(), f.Errno),
         };
         return f.Detail is { } detail ? line + "; libbpf: " + detail : line;

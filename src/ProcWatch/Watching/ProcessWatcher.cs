@@ -63,7 +63,7 @@ public sealed class ProcessWatcher : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// How <see cref="WatchOptions.DenyRules"/> are enforced once started: <see cref="EnforcementLevel.Lsm"/>,
-    /// <see cref="EnforcementLevel.Signal"/> or <see cref="EnforcementLevel.PostExecKill"/> (reported through
+    /// <see cref="EnforcementLevel.Fanotify"/>, <see cref="EnforcementLevel.Signal"/> or <see cref="EnforcementLevel.PostExecKill"/> (reported through
     /// <see cref="Warning"/> when not the best); <see cref="EnforcementLevel.None"/> without rules.
     /// </summary>
     public EnforcementLevel EnforcementLevel => _host?.Enforcer?.Level ?? EnforcementLevel.None;

@@ -43,7 +43,7 @@ public sealed record WatchOptions
 
     /// <summary>
     /// Programs that must not run, enforced in the kernel at exec (BPF LSM: execve fails with
-    /// EPERM; else SIGKILL before the program's first instruction; without eBPF a kill after the
+    /// EPERM; else a fanotify permission event, EPERM too; else SIGKILL before the program's first instruction; without eBPF a kill after the
     /// exec, with a <see cref="ProcessWatcher.Warning"/>). Each refusal is a <see cref="DeniedEvent"/>
     /// in the stream. Checked at <see cref="ProcessWatcher.Start"/>: an invalid rule, or one that
     /// would match an essential program without <see cref="DenyRule.AllowCritical"/>, throws
@@ -55,7 +55,7 @@ public sealed record WatchOptions
     /// <summary>Programs never denied besides init and this process's own executable (the daemon's action programs).</summary>
     internal IReadOnlyList<string> DenyProtectedPaths { get; init; } = [];
 
-    /// <summary>Restricts the enforcement hooks (tests force the SIGKILL level with ["tp_btf"]); null: all, best first.</summary>
+    /// <summary>Restricts the enforcement hooks (tests force the SIGKILL level with ["tp_btf"], the fanotify level with ["fanotify", "tp_btf"]); null: all, best first.</summary>
     internal IReadOnlyList<string>? DenyAttachModes { get; init; }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using ProcWatch.Core;
 using ProcWatch.Events;
 using ProcWatch.Kernel.Accounts;
@@ -10,6 +11,9 @@ namespace ProcWatch.Kernel.Enforcement;
 /// Deny rules enforced in the kernel, as an event source: loads deny.bpf.o at the best level
 /// this host allows (<see cref="DenyProgram.AttachLadder"/>), writes the policy, and posts a
 /// <see cref="DeniedEvent"/> for every record its ring delivers (thread <c>procwatch-deny</c>).
+/// Without BPF LSM the fanotify gate (<see cref="ExecPermissionGate"/>) refuses execs with
+/// EPERM, with the SIGKILL program kept loaded below it as a backstop for what the gate let
+/// through. The ladder: lsm, fanotify, signal (fentry, tp_btf), post-exec-kill.
 /// Nothing is pinned: disposing it, or the process dying, lifts every rule.
 /// </summary>
 internal sealed class DenyEnforcer : IEventSource
@@ -24,6 +28,8 @@ internal sealed class DenyEnforcer : IEventSource
     private DenyProgram? _program;
     private DenyPolicyWriter? _writer;
     private LibbpfRingReader? _reader;
+    private ExecPermissionGate? _gate;
+    private DenialHandOff? _handOff;
     private IEventSink? _sink;
     private long _malformed;
     private int _disposed;
@@ -47,8 +53,18 @@ internal sealed class DenyEnforcer : IEventSource
     /// <summary>The level in force once started.</summary>
     internal EnforcementLevel Level { get; private set; } = EnforcementLevel.None;
 
-    /// <summary>The hook in force (lsm, fentry, tp_btf), or null.</summary>
-    internal string? AttachMode => _program?.AttachMode;
+    /// <summary>The hook in force (lsm, fentry, tp_btf; "fanotify+tp_btf" for the gate over its backstop), or null.</summary>
+    internal string? AttachMode => _gate is null ? _program?.AttachMode
+        : _program is { } backstop ? "fanotify+" + backstop.AttachMode : "fanotify";
+
+    /// <summary>The fanotify gate, at <see cref="EnforcementLevel.Fanotify"/> (its counters).</summary>
+    internal ExecPermissionGate? Gate => _gate;
+
+    /// <summary>Denials the gate's hand-off could not hold (the exec was refused all the same).</summary>
+    internal long GateDrops => _handOff?.Dropped ?? 0;
+
+    /// <summary>Name of the ladder's fanotify rung in <see cref="DenyProgram.AttachVariable"/> and the tests' attach modes.</summary>
+    internal const string FanotifyMode = "fanotify";
 
     /// <summary>Why better levels are not in force (each hook's failure), or why none is; null at the best level.</summary>
     internal Failure? Degraded { get; private set; }
@@ -75,31 +91,107 @@ internal sealed class DenyEnforcer : IEventSource
         _sink = sink;
         if (Policy.Rules.Count == 0)
             return;
-        if (!DenyProgram.TryLoad(_allowedModes, out DenyProgram? program, out Failure failure))
-        {
-            Level = EnforcementLevel.PostExecKill;
-            Degraded = failure;
-            return;
-        }
+        IReadOnlyList<string>? modes = _allowedModes ?? ModesFromEnvironment();
+        bool loaded = DenyProgram.TryLoad(modes, out DenyProgram? program, out Failure failure);
         _program = program;
-        Level = program.Level;
-        if (program.AttachFailures.Count > 0)
-            Degraded = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.EveryAttachType) { Attempts = program.AttachFailures };
         try
         {
-            _writer = new DenyPolicyWriter(program.Maps);
-            _writer.Protect([1, Environment.ProcessId], ProtectedFiles());
-            Remember(1, Policy.Rules);
-            _writer.Apply(Policy);
-            _reader = LibbpfRingReader.TryOpen(program.Maps.Events, Deliver, sink, "denial ring", "a denial", out int errno)
-                ?? throw new IOException("opening the denial ring failed: " + FailureText.Errno(errno));
+            if (program is not null)
+            {
+                _writer = new DenyPolicyWriter(program.Maps);
+                _writer.Protect([1, Environment.ProcessId], ProtectedFiles());
+                Remember(1, Policy.Rules);
+                _writer.Apply(Policy);
+            }
+            var better = new List<AttachAttempt>();
+            if (program is not null)
+            {
+                foreach (AttachAttempt attempt in program.AttachFailures)
+                {
+                    if (program.Level == EnforcementLevel.Lsm || attempt.Mode == "lsm")
+                        better.Add(attempt);
+                }
+            }
+            else if (failure.Attempts is { } attempts)
+            {
+                better.AddRange(attempts);
+            }
+            else
+            {
+                better.Add(new AttachAttempt("ebpf", failure)); // no eBPF here at all: the one reason
+            }
+            if (loaded && program!.Level == EnforcementLevel.Lsm)
+            {
+                Level = EnforcementLevel.Lsm;
+            }
+            else if (modes is null || modes.Contains(FanotifyMode))
+            {
+                if (StartGate(backstop: program is not null, out Failure gateFailure))
+                    Level = EnforcementLevel.Fanotify;
+                else
+                    better.Add(new AttachAttempt(FanotifyMode, gateFailure));
+            }
+            else
+            {
+                better.Add(new AttachAttempt(FanotifyMode, new Failure(FailureKind.KernelUnsupported, 0, FailureStep.AttachModeNotAllowed, DenyProgram.AttachVariable)));
+            }
+            if (Level == EnforcementLevel.None)
+                Level = program?.Level ?? EnforcementLevel.PostExecKill;
+            if (better.Count > 0)
+                Degraded = new Failure(FailureKind.KernelUnsupported, 0, FailureStep.EveryAttachType) { Attempts = better };
+            if (program is not null)
+            {
+                _reader = LibbpfRingReader.TryOpen(program.Maps.Events, Deliver, sink, "denial ring", "a denial", out int errno)
+                    ?? throw new IOException("opening the denial ring failed: " + FailureText.Errno(errno));
+            }
         }
         catch (IOException e)
         {
             Dispose();
             throw new ProcWatchException(FailureKind.SystemError, "deny rules: " + e.Message, e);
         }
-        _reader.Start("procwatch-deny");
+        _reader?.Start("procwatch-deny");
+    }
+
+    /// <summary>The fanotify gate over the policy; its denials reach the sink through <see cref="DenialHandOff"/>.</summary>
+    private bool StartGate(bool backstop, out Failure failure)
+    {
+        var handOff = new DenialHandOff(DeliverFromGate, _clock, AccountNames.Shared);
+        var judge = new PermissionJudge(ProtectedFiles());
+        if (!ExecPermissionGate.TryStart(Policy, judge, backstop, d => Post(handOff, d), out ExecPermissionGate? gate, out failure))
+        {
+            handOff.Dispose();
+            return false;
+        }
+        _handOff = handOff;
+        _gate = gate;
+        return true;
+    }
+
+    /// <summary>On the gate's thread: an audited exec goes on, and the backstop would audit it again; remember it first.</summary>
+    private void Post(DenialHandOff handOff, PermissionDenial denial)
+    {
+        if (denial.Audit && denial.CallerKnown)
+            _auditedByGate.Remember(denial.Caller.Tgid, denial.File);
+        handOff.Post(denial);
+    }
+
+    private void DeliverFromGate(DeniedEvent denied)
+    {
+        _perRule.AddOrUpdate(denied.RuleName, 1, static (_, n) => n + 1);
+        _sink?.Post(denied);
+    }
+
+    private readonly AuditedExecs _auditedByGate = new();
+    private long _backstopRepeats;
+
+    /// <summary>The backstop's records of execs the gate had already audited, not reported twice.</summary>
+    internal long BackstopRepeats => Interlocked.Read(ref _backstopRepeats);
+
+    private static string[]? ModesFromEnvironment()
+    {
+        string[]? modes = Environment.GetEnvironmentVariable(DenyProgram.AttachVariable)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return modes is { Length: > 0 } ? modes : null;
     }
 
     /// <summary>Replaces the rules at once (the kernel never sees a mix). Compiles first: a bad set throws and changes nothing.</summary>
@@ -112,12 +204,17 @@ internal sealed class DenyEnforcer : IEventSource
             Remember(writer.Generation + 1, rules);
             writer.Apply(policy);
         }
+        _gate?.Reload(policy);
         Policy = policy;
     }
 
     /// <summary>From the hasher: a file whose digest a rule denies is denied from its next exec on.</summary>
-    internal void OnHashed(ExecutableVersion version, string sha256) =>
-        _writer?.OnHashed(new FileIdentity(version.Device, version.Inode), sha256);
+    internal void OnHashed(ExecutableVersion version, string sha256)
+    {
+        var file = new FileIdentity(version.Device, version.Inode);
+        _writer?.OnHashed(file, sha256);
+        _gate?.OnHashed(file, sha256);
+    }
 
     private void Remember(uint generation, IReadOnlyList<DenyRule> rules)
     {
@@ -160,6 +257,14 @@ internal sealed class DenyEnforcer : IEventSource
 
     private void Deliver(ReadOnlySpan<byte> sample)
     {
+        // The gate reported this audited exec already (the same policy, judged before the exec).
+        if (_gate is not null && MemoryMarshal.TryRead(sample, out deny_record_header h) &&
+            (h.flags & deny_record_flags.DENY_RECORD_AUDIT) != 0 &&
+            _auditedByGate.Forget((int)h.tgid, new FileIdentity(h.exe_dev, h.exe_ino)))
+        {
+            Interlocked.Increment(ref _backstopRepeats);
+            return;
+        }
         DeniedEvent? denied = DenialRecordParser.TryParse(sample, RuleOf, Level, _clock, AccountNames.Shared);
         if (denied is null)
         {
@@ -175,6 +280,8 @@ internal sealed class DenyEnforcer : IEventSource
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        _gate?.Dispose(); // first: its descriptor closed, the kernel allows every waiting exec
+        _handOff?.Dispose();
         _reader?.Dispose(); // what is already in the ring still reaches the sink
         _program?.Dispose();
     }

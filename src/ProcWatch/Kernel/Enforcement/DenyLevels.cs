@@ -6,6 +6,7 @@ internal static class DenyLevels
     internal static string Name(EnforcementLevel level) => level switch
     {
         EnforcementLevel.Lsm => "lsm",
+        EnforcementLevel.Fanotify => "fanotify",
         EnforcementLevel.Signal => "signal",
         EnforcementLevel.PostExecKill => "post-exec-kill",
         _ => "none",
@@ -14,6 +15,7 @@ internal static class DenyLevels
     internal static string Describe(EnforcementLevel level) => level switch
     {
         EnforcementLevel.Lsm => "BPF LSM: execve fails with EPERM",
+        EnforcementLevel.Fanotify => "execve fails with EPERM (fanotify permission event)",
         EnforcementLevel.Signal => "SIGKILL at exec, before the program's first instruction",
         EnforcementLevel.PostExecKill => "kill after the exec event (the program runs briefly)",
         _ => "not enforced",

@@ -10,6 +10,9 @@ internal readonly record struct FileIdentity(uint Device, ulong Inode)
     private const int AT_SYMLINK_NOFOLLOW = 0x100;
     private const uint STATX_TYPE = 0x1;
     private const uint STATX_MODE = 0x2;
+    private const uint STATX_NLINK = 0x4;
+    internal const int AT_EMPTY_PATH = 0x1000;
+    private const int StatxNlinkOffset = 16;    // __u32 stx_nlink
     private const int StatxModeOffset = 28;     // __u16 stx_mode
     private const int StatxDevMajorOffset = 136; // __u32 stx_dev_major
     private const int StatxDevMinorOffset = 140;
@@ -31,6 +34,28 @@ internal readonly record struct FileIdentity(uint Device, ulong Inode)
         ulong ino = BinaryPrimitives.ReadUInt64LittleEndian(span[Libc.StatxInoOffset..]);
         fileType = BinaryPrimitives.ReadUInt16LittleEndian(span[StatxModeOffset..]) & S_IFMT;
         identity = new FileIdentity((major << 20) | minor, ino);
+        return true;
+    }
+
+    /// <summary>
+    /// statx of a NUL-terminated byte path relative to <paramref name="dirFd"/> (with
+    /// <c>AT_EMPTY_PATH</c> and an empty path: the open file <paramref name="dirFd"/> itself),
+    /// links followed unless <paramref name="flags"/> says otherwise; also the link count.
+    /// No strings: the fanotify gate calls it for every exec it judges.
+    /// </summary>
+    internal static unsafe bool TryStatAt(int dirFd, byte* pathNul, int flags, out FileIdentity identity, out uint fileType, out uint nlink)
+    {
+        byte* buf = stackalloc byte[Libc.StatxSize];
+        identity = default;
+        fileType = nlink = 0;
+        if (Libc.StatxBytes(dirFd, pathNul, flags, STATX_TYPE | STATX_MODE | STATX_NLINK | Libc.STATX_INO, buf) != 0)
+            return false;
+        var span = new ReadOnlySpan<byte>(buf, Libc.StatxSize);
+        uint major = BinaryPrimitives.ReadUInt32LittleEndian(span[StatxDevMajorOffset..]);
+        uint minor = BinaryPrimitives.ReadUInt32LittleEndian(span[StatxDevMinorOffset..]);
+        identity = new FileIdentity((major << 20) | minor, BinaryPrimitives.ReadUInt64LittleEndian(span[Libc.StatxInoOffset..]));
+        fileType = BinaryPrimitives.ReadUInt16LittleEndian(span[StatxModeOffset..]) & S_IFMT;
+        nlink = BinaryPrimitives.ReadUInt32LittleEndian(span[StatxNlinkOffset..]);
         return true;
     }
 

@@ -128,10 +128,28 @@ internal sealed class ExecFileHolder : IDisposable
     }
 
     /// <summary>One mount point per filesystem (device) that can hold executables: not proc, sysfs, cgroups and the like.</summary>
-    private static List<string> LocalFilesystems()
+    /// <param name="skipType">Filesystem types to leave out besides those (the deny gate's: FUSE, network filesystems).</param>
+    internal static List<string> LocalFilesystems(Func<string, bool>? skipType = null)
+    {
+        var points = new List<string>();
+        foreach ((string _, string mountPoint) in MountedFilesystems(skipType))
+            points.Add(mountPoint);
+        return points;
+    }
+
+    /// <summary>The same filesystems' devices, "MAJOR:MINOR" in decimal as mountinfo writes them.</summary>
+    internal static HashSet<string> LocalFilesystemDevices(Func<string, bool>? skipType = null)
+    {
+        var devices = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string device, string _) in MountedFilesystems(skipType))
+            devices.Add(device);
+        return devices;
+    }
+
+    private static List<(string Device, string MountPoint)> MountedFilesystems(Func<string, bool>? skipType)
     {
         var seen = new HashSet<string>();
-        var points = new List<string>();
+        var points = new List<(string, string)>();
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))
         {
             // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
@@ -141,10 +159,11 @@ internal sealed class ExecFileHolder : IDisposable
                 continue;
             string type = f[dash + 1];
             if (type is "proc" or "sysfs" or "cgroup" or "cgroup2" or "devpts" or "mqueue" or "debugfs" or "tracefs" or "securityfs"
-                or "pstore" or "bpf" or "configfs" or "fusectl" or "hugetlbfs" or "autofs" or "binfmt_misc" or "rpc_pipefs" or "nsfs")
+                or "pstore" or "bpf" or "configfs" or "fusectl" or "hugetlbfs" or "autofs" or "binfmt_misc" or "rpc_pipefs" or "nsfs"
+                || skipType?.Invoke(type) == true)
                 continue;
             if (seen.Add(f[2]))
-                points.Add(f[4].Replace("\\040", " ", StringComparison.Ordinal));
+                points.Add((f[2], f[4].Replace("\\040", " ", StringComparison.Ordinal)));
         }
         return points;
     }

@@ -38,7 +38,7 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
         output.WriteLine(storm.Line);
         Assert.Equal(0, storm.Ran);
         Assert.Equal(0, storm.Other);
-        Assert.Equal(1000, watcher.EnforcementLevel == EnforcementLevel.Lsm ? storm.Eperm : storm.Killed);
+        Assert.Equal(1000, watcher.EnforcementLevel is EnforcementLevel.Lsm or EnforcementLevel.Fanotify ? storm.Eperm : storm.Killed);
 
         Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1000, Patience), $"{denials.Count(e => e.RuleName == rule.Name)} of 1000 denials reported");
         DeniedEvent[] mine = denials.Where(e => e.RuleName == rule.Name);
@@ -202,8 +202,18 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
             ran++;
             Thread.Sleep(50);
         }
-        output.WriteLine($"ran {ran} time(s) before the hash was known");
-        Assert.Equal(0, DenyStormResult.Run(5, prog).Ran);
+        output.WriteLine($"ran {ran} time(s) before the hash was known; level {watcher.EnforcementLevel}");
+        DenyStormResult denied = DenyStormResult.Run(5, prog);
+        output.WriteLine(denied.Line);
+        if (watcher.Enforcer!.Gate is { } gate)
+            output.WriteLine($"gate: {gate.Events} events, {gate.Denied} denied, {gate.IgnoreMarks} ignore marks, {gate.Errors} errors");
+        Assert.Equal(0, denied.Ran);
+        Assert.Equal(5, denied.Eperm + denied.Killed);
+        // At the LSM level the refusal comes at execve. At the fanotify level it does too in
+        // almost every run, but once in a few loaded full runs the backstop stopped all 5
+        // (docs/notes/NOTES-issue21-fanotify.md, not understood yet): not asserted.
+        if (watcher.EnforcementLevel is EnforcementLevel.Lsm)
+            Assert.Equal(5, denied.Eperm);
         Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 5, Patience));
     }
 
@@ -254,7 +264,7 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
     }
 
     /// <summary>Reads the whole stream on its own task, keeping the denials.</summary>
-    private sealed class DenialCollector : IDisposable
+    internal sealed class DenialCollector : IDisposable
     {
         private readonly ConcurrentQueue<DeniedEvent> _denials = new();
         private readonly Task _reader;

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using ProcWatch.Interop;
+using ProcWatch.Kernel.ProcFs;
+using ProcWatch.Text;
+
+namespace ProcWatch.Kernel.Enforcement;
+
+/// <summary>One exec judged at the fanotify level: the rule that refuses it (or -1), and what was read to decide.</summary>
+internal struct PermissionVerdict
+{
+    public int Rule;
+    public bool Audit;
+    /// <summary>Some rule's file condition holds for this file: it must be judged again at every exec (no ignore mark).</summary>
+    public bool FileMatched;
+    public FileIdentity File;
+    public uint Nlink;
+    public uint FileType;
+    public bool PathDeleted;
+    public ExecCaller Caller;
+    public bool CallerKnown;
+}
+
+/// <summary>
+/// The fanotify gate's judgement, the same as bpf/deny.bpf.c's <c>judge()</c> on the same
+/// compiled <see cref="KernelPolicy"/>: the file's identity (fstat of the event's descriptor)
+/// in <see cref="KernelPolicy.Files"/> or among the files hashed to a denied SHA-256; each
+/// directory above it; fileless (no link left); rules with no file condition; then per rule
+/// the real or effective uid, the cgroup (or an ancestor) and the parent's executable. An
+/// enforcing rule wins over an audit one. Used by the gate's thread only (its buffers are reused).
+/// </summary>
+internal sealed class PermissionJudge
+{
+    private const int DeletedSuffixLength = 10; // " (deleted)"
+    private const int CgroupLevels = 16;
+    private const int AT_STATX_DONT_SYNC = 0x4000;
+    private readonly List<uint> _candidates = new(16);
+    private readonly HashSet<FileIdentity> _protectedFiles;
+    private readonly int _self = Environment.ProcessId;
+
+    /// <param name="protectedFiles">Init, ProcWatch, the action programs: never denied.</param>
+    internal PermissionJudge(IEnumerable<FileIdentity> protectedFiles) => _protectedFiles = [.. protectedFiles];
+
+    /// <summary>Files whose hash a rule denies (from the hasher), with their digest; read at every judgement.</summary>
+    internal ConcurrentDictionary<FileIdentity, string> Hashed { get; } = new();
+
+    /// <param name="fd">The event's descriptor: the file being opened for execution.</param>
+    /// <param name="tid">The thread that execs (FAN_REPORT_TID).</param>
+    internal unsafe PermissionVerdict Judge(KernelPolicy policy, int fd, int tid)
+    {
+        var v = new PermissionVerdict { Rule = -1 };
+        byte empty = 0;
+        // AT_STATX_DONT_SYNC: what the inode holds, no round trip to a remote or FUSE server.
+        if (!FileIdentity.TryStatAt(fd, &empty, FileIdentity.AT_EMPTY_PATH | AT_STATX_DONT_SYNC, out v.File, out v.FileType, out v.Nlink))
+            throw new IOException("fstat of the exec'd file failed"); // the gate allows and counts it
+        if (_protectedFiles.Contains(v.File))
+            return v;
+        _candidates.Clear();
+        if (policy.Files.TryGetValue(v.File, out List<uint>? files))
+            _candidates.AddRange(files);
+        if (policy.Hashes.Count > 0 && Hashed.TryGetValue(v.File, out string? sha) && policy.Hashes.TryGetValue(sha, out List<uint>? byHash))
+            _candidates.AddRange(byHash);
+        if (v.Nlink == 0)
+            _candidates.AddRange(policy.Fileless);
+        _candidates.AddRange(policy.AnyFile);
+        if (policy.Directories.Count > 0)
+            AddDirectories(policy, fd, ref v);
+        if (_candidates.Count == 0)
+            return v;
+        v.FileMatched = true;
+        if (!ExecCaller.TryRead(tid, out v.Caller))
+            return v; // killed while it waited: nothing to judge
+        v.CallerKnown = true;
+        if (v.Caller.Tgid == 1 || v.Caller.Tgid == _self)
+            return v;
+        ulong? cgroupId = null;
+        FileIdentity? parentExe = null;
+        bool parentRead = false;
+        foreach (uint index in _candidates)
+        {
+            if (index >= policy.KernelRules.Length)
+                continue;
+            deny_rule k = policy.KernelRules[index];
+            if ((k.flags & deny_rule_flags.DENY_RULE_UID) != 0 && k.uid != v.Caller.Uid && k.uid != v.Caller.EffectiveUid)
+                continue;
+            if ((k.flags & deny_rule_flags.DENY_RULE_PARENT) != 0)
+            {
+                if (!parentRead)
+                {
+                    parentRead = true;
+                    if (FileIdentity.TryStat($"/proc/{v.Caller.ParentPid}/exe", followLinks: true, out FileIdentity? p, out _))
+                        parentExe = p;
+                }
+                if (parentExe != new FileIdentity(k.parent_dev, k.parent_ino))
+                    continue;
+            }
+            if ((k.flags & deny_rule_flags.DENY_RULE_CGROUP) != 0 && !InCgroup(tid, k.cgroup_id, ref cgroupId))
+                continue;
+            bool audit = (k.flags & deny_rule_flags.DENY_RULE_AUDIT) != 0;
+            if (v.Rule < 0 || !audit)
+            {
+                v.Rule = (int)index;
+                v.Audit = audit;
+            }
+            if (!audit)
+                break;
+        }
+        return v;
+    }
+
+    /// <summary>
+    /// Each directory above the file, by the path its descriptor has now (readlink of
+    /// /proc/self/fd/N), each stat'ed like the kernel program walks dentries (a mount's root is
+    /// the directory stat shows there). A rename racing with the exec can make this path
+    /// newer than the one exec'd: moving the file out of a denied directory at that moment is
+    /// the same as moving it before the exec, which a directory rule allows too (an
+    /// <c>executables:</c> rule follows the inode); moving it in is judged as in.
+    /// </summary>
+    private unsafe void AddDirectories(KernelPolicy policy, int fd, ref PermissionVerdict v)
+    {
+        byte* path = stackalloc byte[PathMax + 1];
+        if (!TryReadPath(fd, path, v.Nlink, out int length, out v.PathDeleted) || path[0] != (byte)'/')
+            return; // a pseudo file (memfd:, anon_inode:) or too long: below no directory of ours
+        // Cut the path at each '/' from the end: "/a/b/prog" → "/a/b", "/a", "/".
+        for (int i = length - 1; i >= 0; i--)
+        {
+            if (path[i] != (byte)'/')
+                continue;
+            byte saved = path[i == 0 ? 1 : i];
+            path[i == 0 ? 1 : i] = 0;
+            if (FileIdentity.TryStatAt(Libc.AT_FDCWD, path, 0, out FileIdentity dir, out _, out _) &&
+                policy.Directories.TryGetValue(dir, out List<uint>? refs))
+                _candidates.AddRange(refs);
+            path[i == 0 ? 1 : i] = saved;
+        }
+    }
+
+    private const int PathMax = 4096;
+
+    /// <summary>The path of the open file <paramref name="fd"/> (readlink of /proc/self/fd/N), " (deleted)" cut off a file with no link.</summary>
+    internal static unsafe bool TryReadPath(int fd, byte* path, uint nlink, out int length, out bool deleted)
+    {
+        byte* link = stackalloc byte[32];
+        ReadOnlySpan<byte> prefix = "/proc/self/fd/"u8;
+        var span = new Span<byte>(link, 32);
+        prefix.CopyTo(span);
+        System.Buffers.Text.Utf8Formatter.TryFormat(fd, span[prefix.Length..], out int digits);
+        span[prefix.Length + digits] = 0;
+        nint n = Libc.ReadLinkAt(Libc.AT_FDCWD, link, path, PathMax);
+        length = (int)n;
+        deleted = false;
+        if (n <= 0 || n >= PathMax)
+            return false;
+        if (nlink == 0 && new ReadOnlySpan<byte>(path, length).EndsWith(" (deleted)"u8))
+        {
+            length -= DeletedSuffixLength;
+            deleted = true;
+        }
+        path[length] = 0;
+        return true;
+    }
+
+    /// <summary>As a string (for a denial's event).</summary>
+    internal static unsafe string? ReadPath(int fd, uint nlink, out bool deleted)
+    {
+        byte* path = stackalloc byte[PathMax + 1];
+        return TryReadPath(fd, path, nlink, out int length, out deleted) ? ProcText.Decode(new ReadOnlySpan<byte>(path, length)) : null;
+    }
+
+    /// <summary>The thread's cgroup v2 directory, or one above it, has this id (its inode number).</summary>
+    private static bool InCgroup(int tid, ulong id, ref ulong? ownId)
+    {
+        if (!ProcCgroup.TryRead(tid, out string path) || Cgroup2Mount.Path is not { } mount || !path.StartsWith('/'))
+            return false;
+        string dir = path == "/" ? mount : mount + path;
+        for (int level = 0; level <= CgroupLevels && dir.Length >= mount.Length; level++)
+        {
+            if (FileIdentity.TryStat(dir, followLinks: false, out FileIdentity? d, out _))
+            {
+                ownId ??= d.Value.Inode;
+                if (d.Value.Inode == id)
+                    return true;
+            }
+            int slash = dir.LastIndexOf('/');
+            if (slash < mount.Length)
+                break;
+            dir = dir[..slash];
+        }
+        return false;
+    }
+}

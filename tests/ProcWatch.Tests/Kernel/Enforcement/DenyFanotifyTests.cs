@@ -1,0 +1,225 @@
+using ProcWatch.Tests.Daemon;
+using ProcWatch.Tests.Helpers;
+using Xunit;
+using Xunit.Abstractions;
+using DenialCollector = ProcWatch.Tests.Kernel.Enforcement.DenyWatcherTests.DenialCollector;
+
+namespace ProcWatch.Tests.Kernel.Enforcement;
+
+/// <summary>
+/// Deny rules at the fanotify level (FAN_OPEN_EXEC_PERM answered FAN_DENY: execve fails with
+/// EPERM), forced whatever the host's best level is: "fanotify" with the tp_btf backstop below
+/// it (what a host without BPF LSM runs), and "fanotify" alone. Every rule names only the
+/// test's own temp directory or files.
+/// </summary>
+[Collection(DenyCollection.Name)]
+public sealed class DenyFanotifyTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly string[] WithBackstop = ["fanotify", "tp_btf"];
+    private static readonly string[] Alone = ["fanotify"];
+
+    private static ProcessWatcher Watcher(DenyRule rule, IReadOnlyList<string> modes) =>
+        new(new WatchOptions { Kinds = ProcessEventKinds.Exit, DenyRules = [rule], DenyAttachModes = modes });
+
+    [KernelFact]
+    public void ThousandAttempts_IncludingAHardLinkAndARename_AllFailWithEpermAtExecve_AndEachIsReportedOnce()
+    {
+        using var play = new DenyPlayground();
+        string prog = play.Program(Path.Combine(play.Denied, "prog"));
+        string link = Path.Combine(play.Denied, "hard-link");
+        Assert.Equal(0, NativeHelpers.Run("ln", $"{prog} {link}").Code);
+        string renamed = Path.Combine(play.Denied, "renamed");
+        File.Move(play.Program(Path.Combine(play.Denied, "before-rename")), renamed);
+        string allowed = play.Program(Path.Combine(play.Allowed, "prog"));
+
+        var rule = new DenyRule { Name = "fan-test-dir", Directories = [play.Denied] };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(EnforcementLevel.Fanotify, watcher.EnforcementLevel);
+        Assert.Equal("fanotify+tp_btf", watcher.Enforcer!.AttachMode);
+
+        DenyStormResult storm = DenyStormResult.Run(1000, prog, link, renamed);
+        output.WriteLine(storm.Line);
+        Assert.Equal(0, storm.Ran);
+        Assert.Equal(1000, storm.Eperm);
+
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1000, Patience), $"{denials.Count(e => e.RuleName == rule.Name)} of 1000 denials reported");
+        DeniedEvent[] mine = denials.Where(e => e.RuleName == rule.Name);
+        Assert.Equal(1000, mine.Length);
+        Assert.All(mine, e =>
+        {
+            Assert.False(e.Audit);
+            Assert.Equal(EnforcementLevel.Fanotify, e.Level);
+            Assert.Contains(e.Process!.Executable, new[] { prog, link, renamed });
+            Assert.Equal(e.Process.Executable, e.Filename); // the path given to execve, read from the caller
+            Assert.Equal([e.Process.Executable!, "deny-storm"], e.Process.Args);
+            Assert.Equal(2, e.Process.ArgsCount);
+            Assert.Equal(Environment.CurrentDirectory, e.Process.WorkingDirectory);
+            Assert.Equal(0u, e.Process.User!.Value.Id);
+            Assert.StartsWith("deny_storm", e.Process.Name, StringComparison.Ordinal); // the caller, whose execve failed
+        });
+        Assert.Equal(334, mine.Count(e => e.Process!.Executable == prog));
+        Assert.Equal(333, mine.Count(e => e.Process!.Executable == link));
+        Assert.Equal(1000, watcher.Enforcer.Gate!.Denied);
+        Assert.Equal(0UL, watcher.Enforcer.KernelDenied); // nothing reached the backstop: one attempt, one event
+
+        Assert.Equal(3, DenyStormResult.Run(3, allowed).Ran);
+    }
+
+    [KernelFact]
+    public void AScriptNamedByARule_IsDeniedAsItself_WhileOtherScriptsOfTheSameInterpreterRun()
+    {
+        using var play = new DenyPlayground();
+        string script = Path.Combine(play.Allowed, "denied-script");
+        string other = Path.Combine(play.Allowed, "other-script");
+        foreach (string path in new[] { script, other })
+        {
+            File.WriteAllText(path, "#!/bin/sh\nexit 0\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var rule = new DenyRule { Name = "fan-test-script", Executables = [script] };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+
+        DenyStormResult denied = DenyStormResult.Run(20, script);
+        output.WriteLine(denied.Line);
+        Assert.Equal(20, denied.Eperm);
+        Assert.Equal(20, DenyStormResult.Run(20, other).Ran);
+        Assert.Equal(0, NativeHelpers.Run("/bin/sh", "-c true").Code);
+
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 20, Patience));
+        DeniedEvent[] mine = denials.Where(e => e.RuleName == rule.Name);
+        Assert.Equal(20, mine.Length);
+        Assert.All(mine, e =>
+        {
+            Assert.Equal(script, e.Process!.Executable); // the script, not /bin/sh
+            Assert.Equal([script, "deny-storm"], e.Process.Args);
+        });
+    }
+
+    [KernelFact]
+    public void AuditMode_DeniesNothing_AndReportsEachAttemptOnce_TheBackstopsRecordOfItIsNotASecondEvent()
+    {
+        using var play = new DenyPlayground();
+        string prog = play.Program(Path.Combine(play.Denied, "prog"));
+        var rule = new DenyRule { Name = "fan-test-audit", Directories = [play.Denied], Audit = true };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+
+        DenyStormResult storm = DenyStormResult.Run(100, prog);
+        output.WriteLine(storm.Line);
+        Assert.Equal(100, storm.Ran);
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 100, Patience), $"{denials.Count(e => e.RuleName == rule.Name)} of 100 reported");
+        // The backstop audits the same 100 execs after they happen; wait until its records were read and recognised.
+        Assert.True(Poll.Until(() => watcher.Enforcer!.BackstopRepeats >= 100, Patience), $"{watcher.Enforcer!.BackstopRepeats} backstop records recognised");
+        DeniedEvent[] mine = denials.Where(e => e.RuleName == rule.Name);
+        Assert.Equal(100, mine.Length);
+        Assert.All(mine, e =>
+        {
+            Assert.True(e.Audit);
+            Assert.Equal(EnforcementLevel.Fanotify, e.Level);
+        });
+    }
+
+    [KernelFact]
+    public void AFileTheGateStoppedAskingAbout_HardLinkedIntoADeniedDirectory_IsStillStoppedByTheBackstop()
+    {
+        using var play = new DenyPlayground();
+        string allowed = play.Program(Path.Combine(play.Allowed, "prog"));
+        string marker = Path.Combine(play.Root, "marker");
+        var rule = new DenyRule { Name = "fan-test-ignored-link", Directories = [play.Denied] };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+
+        // Allowed: no rule's file condition matches it, so its inode gets an ignore mark.
+        Assert.Equal(2, DenyStormResult.Run(2, allowed).Ran);
+        string link = Path.Combine(play.Denied, "link");
+        Assert.Equal(0, NativeHelpers.Run("ln", $"{allowed} {link}").Code);
+
+        (int code, _) = NativeHelpers.Run(link, marker);
+        Assert.Equal(137, code); // not asked about (the mark is on the inode): the backstop's SIGKILL
+        Assert.False(File.Exists(marker), "the hard link ran user code");
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1, Patience));
+        DeniedEvent d = Assert.Single(denials.Where(e => e.RuleName == rule.Name));
+        Assert.Equal(EnforcementLevel.Signal, d.Level);
+        Assert.Equal(link, d.Process!.Executable);
+    }
+
+    [KernelFact]
+    public void Alone_WithoutTheBackstop_ItPutsNoIgnoreMarkADirectoryRuleCouldBeEvadedThrough()
+    {
+        using var play = new DenyPlayground();
+        string allowed = play.Program(Path.Combine(play.Allowed, "prog"));
+        var rule = new DenyRule { Name = "fan-test-alone", Directories = [play.Denied] };
+        using var watcher = Watcher(rule, Alone);
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(EnforcementLevel.Fanotify, watcher.EnforcementLevel);
+        Assert.Equal("fanotify", watcher.Enforcer!.AttachMode);
+
+        Assert.Equal(2, DenyStormResult.Run(2, allowed).Ran);
+        string link = Path.Combine(play.Denied, "link");
+        Assert.Equal(0, NativeHelpers.Run("ln", $"{allowed} {link}").Code);
+        DenyStormResult storm = DenyStormResult.Run(5, link);
+        output.WriteLine(storm.Line);
+        Assert.Equal(5, storm.Eperm);
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 5, Patience));
+        Assert.Equal(0L, watcher.Enforcer.Gate!.IgnoreMarks);
+    }
+
+    [KernelFact]
+    public void AMemfdProgram_WhichFanotifyDoesNotSee_IsStoppedByTheBackstop()
+    {
+        using var play = new DenyPlayground();
+        string source = play.Program(Path.Combine(play.Allowed, "source"));
+        string launcher = Path.Combine(play.Allowed, "memfd-launcher");
+        File.Copy(NativeHelpers.Build("memfd_exec.c"), launcher);
+        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string marker = Path.Combine(play.Root, "memfd-marker");
+        var rule = new DenyRule { Name = "fan-test-memfd", Fileless = true, ParentExecutable = launcher };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+
+        (int code, string result) = NativeHelpers.Run(launcher, $"{source} {marker}");
+        output.WriteLine(result);
+        Assert.Equal(0, code);
+        Assert.Contains("ran=0", result, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker), "the memfd program ran");
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1, Patience));
+        DeniedEvent d = Assert.Single(denials.Where(e => e.RuleName == rule.Name));
+        output.WriteLine($"level {d.Level}, result {result}");
+        // memfds live on the kernel's internal shm mount, which no filesystem mark covers.
+        Assert.Equal(EnforcementLevel.Signal, d.Level);
+        Assert.Contains("killed=1", result, StringComparison.Ordinal);
+    }
+
+    [KernelFact]
+    public void Reload_FlushesIgnoreMarks_AFileAllowedBeforeIsDeniedWithEpermAfter()
+    {
+        using var play = new DenyPlayground();
+        string prog = play.Program(Path.Combine(play.Allowed, "prog"));
+        var none = new DenyRule { Name = "fan-test-reload", Executables = [play.Program(Path.Combine(play.Denied, "unused"))] };
+        using var watcher = Watcher(none, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(3, DenyStormResult.Run(3, prog).Ran); // judged allowed: ignore-marked
+
+        watcher.Enforcer!.Reload([none with { Executables = [prog] }]);
+        DenyStormResult storm = DenyStormResult.Run(3, prog);
+        output.WriteLine(storm.Line);
+        Assert.Equal(3, storm.Eperm); // asked again: the reload flushed the mark
+    }
+
+    [KernelFact]
+    public void AfterDispose_EveryExecIsAllowedAgain()
+    {
+        using var play = new DenyPlayground();
+        string prog = play.Program(Path.Combine(play.Denied, "prog"));
+        var rule = new DenyRule { Name = "fan-test-dispose", Directories = [play.Denied] };
+        using (var watcher = Watcher(rule, Alone))
+        {
+            using var denials = new DenialCollector(watcher.Start());
+            Assert.Equal(5, DenyStormResult.Run(5, prog).Eperm);
+        }
+        Assert.Equal(5, DenyStormResult.Run(5, prog).Ran);
+    }
+}
