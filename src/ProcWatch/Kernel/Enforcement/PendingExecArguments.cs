@@ -29,6 +29,13 @@ internal static class PendingExecArguments
     internal const int TotalBytes = 4096;
     private const int RunningRetries = 200;
 
+    // Before Linux 5.7 /proc/TID/syscall, /proc/TID/maps and process_vm_readv took the target's
+    // cred_guard_mutex, which an exec holds from prepare_bprm_creds, before it opens the file:
+    // the gate would wait for the caller that waits for the gate, and every exec on the host
+    // with them. exec_update_lock (a rwsem since 5.11; 5.7's exec_update_mutex is taken by the
+    // exec only in begin_new_exec too) replaced it there. Older kernels: argv unknown.
+    private static readonly bool s_readingTheCallerCannotDeadlock = Environment.OSVersion.Version >= new Version(5, 11);
+
     // (execve, execveat) on the architectures ProcWatch builds for; a 32-bit caller's numbers differ: argv unknown.
     private static readonly (long Execve, long ExecveAt) s_numbers = RuntimeInformation.OSArchitecture switch
     {
@@ -48,6 +55,8 @@ internal static class PendingExecArguments
         filename = null;
         argv = null;
         truncated = false;
+        if (!s_readingTheCallerCannotDeadlock)
+            return false;
         Span<byte> path = stackalloc byte[ProcPath.MaxLength];
         ProcPath.Format(path, tid, "syscall"u8);
         Span<ulong> args = stackalloc ulong[4];
