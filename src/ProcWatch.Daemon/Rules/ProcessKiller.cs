@@ -77,6 +77,8 @@ internal sealed class ProcessKiller : IDisposable
         };
     }
 
+    private const int StraddleRereads = 3;
+
     private (KillOutcome Outcome, int Errno) KillByStartTime(int pid, long heldAtMonotonicNs)
     {
         int pidfd = Libc.PidfdOpen(pid);
@@ -89,8 +91,17 @@ internal sealed class ProcessKiller : IDisposable
         {
             // Read after the pidfd is open: a start that proves identity for the holder now also
             // proves it for the process the pidfd pinned earlier (it cannot have been replaced in between).
-            if (!_starts.TryGet(pid, out long earliest, out long latest) || earliest > heldAtMonotonicNs)
-                return (KillOutcome.Gone, Libc.ESRCH);
+            long earliest = 0, latest = 0;
+            // The reading's bounds are two clock reads around the kernel's answer; a reader
+            // preempted between them (a loaded host) straddles the event time and proves
+            // nothing either way. Read again a few times before calling it unverified.
+            for (int reading = 0; reading < StraddleRereads; reading++)
+            {
+                if (!_starts.TryGet(pid, out earliest, out latest) || earliest > heldAtMonotonicNs)
+                    return (KillOutcome.Gone, Libc.ESRCH);
+                if (latest <= heldAtMonotonicNs)
+                    break;
+            }
             if (latest > heldAtMonotonicNs)
                 return (KillOutcome.Unverified, 0);
             if (Libc.PidfdSendSignal(pidfd, Libc.SIGKILL) == 0)

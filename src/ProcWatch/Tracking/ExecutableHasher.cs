@@ -223,10 +223,18 @@ internal sealed class ExecutableHasher
         return (null, HashStatuses.Pending);
     }
 
-    /// <summary>The held descriptor of <paramref name="v"/>, waiting up to 250 ms for the holder to read it off its queue (worker thread).</summary>
+    /// <summary>
+    /// How long the worker waits for the fanotify holder to have a file it was told is held.
+    /// 250 ms lost 2 of 100 self-deleting droppers at load 30 (the holder's thread runs late);
+    /// the holder keeps a file 3 s, so waiting longer than that finds nothing more. Only
+    /// files that could not be opened by path wait (deleted or unreadable), one at a time.
+    /// </summary>
+    private const int HeldWaitMs = 2000;
+
+    /// <summary>The held descriptor of <paramref name="v"/>, waiting up to <see cref="HeldWaitMs"/> for the holder to read it off its queue (worker thread).</summary>
     private SafeFileHandle? AwaitHeld(ExecutableVersion v)
     {
-        long deadline = Environment.TickCount64 + 250;
+        long deadline = Environment.TickCount64 + HeldWaitMs;
         while (true)
         {
             if (HeldFiles?.Invoke(v) is { } held)
