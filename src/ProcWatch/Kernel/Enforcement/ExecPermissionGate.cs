@@ -52,6 +52,7 @@ internal sealed class ExecPermissionGate : IDisposable
     private int _liveIgnoreMarks;
     private uint _evictable = Libc.FAN_MARK_EVICTABLE;
     private volatile bool _stopping;
+    private int _closed;
     private long _events, _denied, _audited, _errors, _ignoreMarks, _answerFailures;
 
     private ExecPermissionGate(int fd, int wake, KernelPolicy policy, PermissionJudge judge, bool backstop, Action<PermissionDenial> report)
@@ -62,7 +63,7 @@ internal sealed class ExecPermissionGate : IDisposable
         _judge = judge;
         _backstop = backstop;
         _report = report;
-        _thread = new Thread(Run) { IsBackground = true, Name = "procwatch-execgate" };
+        _thread = new Thread(RunThenClose) { IsBackground = true, Name = "procwatch-execgate" };
     }
 
     /// <summary>Filesystems marked.</summary>
@@ -110,6 +111,11 @@ internal sealed class ExecPermissionGate : IDisposable
             Libc.Close(fd);
             return false;
         }
+        // A crash of this process with a pipe core_pattern (systemd-coredump, apport) would exec
+        // the kernel's dump helper while the dying process still holds the group and its gate
+        // thread is gone: the helper, the dump and every exec on the host would wait forever.
+        // No core dump while the gate is up (set once; it stays for the process's life).
+        Libc.Prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
         gate = new ExecPermissionGate(fd, wake, policy, judge, backstop, report);
         gate._thread.Start(); // reading before the first mark: no exec ever waits for a thread not yet running
         int marks = 0, lastErrno = 0;
@@ -214,6 +220,22 @@ internal sealed class ExecPermissionGate : IDisposable
         Interlocked.Exchange(ref _liveIgnoreMarks, 0);
     }
 
+    /// <summary>
+    /// The thread: it closes the group as it leaves, for any reason, so that a gate that
+    /// stopped answering never leaves the host's execs waiting on it.
+    /// </summary>
+    private void RunThenClose()
+    {
+        try
+        {
+            Run();
+        }
+        finally
+        {
+            CloseGroup();
+        }
+    }
+
     private unsafe void Run()
     {
         byte* buffer = stackalloc byte[BufferSize];
@@ -259,10 +281,11 @@ internal sealed class ExecPermissionGate : IDisposable
             PermissionVerdict v = _judge.Judge(policy, fd, tid);
             if (v.Rule >= 0)
             {
-                // Read before answering: the caller's memory (argv) and /proc entry are only certain while it waits.
-                denial = PermissionDenial.Gather(policy.Rules[v.Rule], v, fd, tid, _memory);
+                // The verdict stands whatever reading its context does: decided first.
                 if (!v.Audit)
                     answer = Libc.FAN_DENY;
+                // Read before answering: the caller's memory (argv) and /proc entry are only certain while it waits.
+                denial = GatherOrCount(policy.Rules[v.Rule], v, fd, tid);
             }
             else if (!v.FileMatched && v.Nlink > 0 && MayIgnore(policy))
             {
@@ -283,6 +306,21 @@ internal sealed class ExecPermissionGate : IDisposable
         }
         Answer(fd, answer);
         Libc.Close(fd);
+    }
+
+    /// <summary>The denial's context; null (counted in <see cref="_errors"/>, the verdict kept) when reading it failed.</summary>
+    private PermissionDenial? GatherOrCount(DenyRule rule, in PermissionVerdict v, int fd, int tid)
+    {
+        try
+        {
+            return PermissionDenial.Gather(rule, v, fd, tid, _memory);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref _errors);
+            Interlocked.Increment(ref v.Audit ? ref _audited : ref _denied); // still counted as what it was
+            return null;
+        }
     }
 
     private unsafe void Answer(int fd, uint answer)
@@ -324,13 +362,25 @@ internal sealed class ExecPermissionGate : IDisposable
         if (_stopping)
             return;
         _stopping = true;
+        // No new questions from here: the filesystem marks go first, so nothing waits on a
+        // group whose thread is leaving; what is already queued is still answered.
+        Libc.FanotifyMark(_fd, Libc.FAN_MARK_FLUSH | Libc.FAN_MARK_FILESYSTEM, 0, Libc.AT_FDCWD, null);
         unsafe
         {
             ulong one = 1;
             Libc.Write(_wake, (byte*)&one, 8);
         }
-        if (_thread.IsAlive && !_thread.Join(TimeSpan.FromSeconds(5)))
-            return; // still answering (a /proc read slow under load): closing now could let it write an answer into a reused descriptor number
+        // Still answering (a /proc read slow under load): the thread closes the group itself
+        // when it leaves (closing it here could let it write an answer into a reused number).
+        if (!_thread.IsAlive || _thread.Join(TimeSpan.FromSeconds(5)))
+            CloseGroup();
+    }
+
+    /// <summary>Closes the group once (the kernel then allows every exec still waiting), from Dispose or from the thread as it leaves.</summary>
+    private void CloseGroup()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+            return;
         Libc.Close(_fd);
         Libc.Close(_wake);
     }

@@ -68,7 +68,14 @@ internal sealed class PermissionJudge
             return v;
         v.FileMatched = true;
         if (!ExecCaller.TryRead(tid, out v.Caller))
-            return v; // killed while it waited: nothing to judge
+        {
+            // Killed while it waited, or not visible to us (a caller in a pid namespace we
+            // cannot see is reported as pid 0; hidepid): the file's own conditions still hold,
+            // so rules with no user, parent or cgroup condition are judged without the caller.
+            if (tid != 1 && !IsOwnThread(tid))
+                MatchWithoutCaller(policy, ref v);
+            return v;
+        }
         v.CallerKnown = true;
         if (v.Caller.Tgid == 1 || v.Caller.Tgid == _self)
             return v;
@@ -87,7 +94,7 @@ internal sealed class PermissionJudge
                 if (!parentRead)
                 {
                     parentRead = true;
-                    if (FileIdentity.TryStat($"/proc/{v.Caller.ParentPid}/exe", followLinks: true, out FileIdentity? p, out _))
+                    if (TryStatParentExe(v.Caller.ParentPid, out FileIdentity p))
                         parentExe = p;
                 }
                 if (parentExe != new FileIdentity(k.parent_dev, k.parent_ino))
@@ -127,7 +134,9 @@ internal sealed class PermissionJudge
                 continue;
             byte saved = path[i == 0 ? 1 : i];
             path[i == 0 ? 1 : i] = 0;
-            if (FileIdentity.TryStatAt(Libc.AT_FDCWD, path, 0, out FileIdentity dir, out _, out _) &&
+            // No symlink followed (a component swapped for one after the readlink would take
+            // the walk elsewhere), no automount triggered, no remote revalidation of what is cached.
+            if (FileIdentity.TryStatAt(Libc.AT_FDCWD, path, WalkFlags, out FileIdentity dir, out _, out _) &&
                 policy.Directories.TryGetValue(dir, out List<uint>? refs))
                 _candidates.AddRange(refs);
             path[i == 0 ? 1 : i] = saved;
@@ -135,6 +144,50 @@ internal sealed class PermissionJudge
     }
 
     private const int PathMax = 4096;
+    private const int AT_SYMLINK_NOFOLLOW = 0x100;
+    private const int AT_NO_AUTOMOUNT = 0x800;
+    private const int WalkFlags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
+
+    /// <summary>The caller's parent's executable (its exe link, which names the file without a path walk), without a round trip to a remote server.</summary>
+    private static unsafe bool TryStatParentExe(int parentPid, out FileIdentity identity)
+    {
+        Span<byte> path = stackalloc byte[ProcPath.MaxLength];
+        ProcPath.Format(path, parentPid, "exe"u8);
+        fixed (byte* p = path)
+            return FileIdentity.TryStatAt(Libc.AT_FDCWD, p, AT_STATX_DONT_SYNC, out identity, out _, out _);
+    }
+
+    /// <summary>A thread of this process (the gate never denies ProcWatch's own execs).</summary>
+    private unsafe bool IsOwnThread(int tid)
+    {
+        if (tid <= 0)
+            return false;
+        Span<byte> path = stackalloc byte[ProcPath.MaxLength];
+        ProcPath.FormatTask(path, _self, tid, "stat"u8);
+        fixed (byte* p = path)
+            return FileIdentity.TryStatAt(Libc.AT_FDCWD, p, AT_STATX_DONT_SYNC, out _, out _, out _);
+    }
+
+    /// <summary>The first matching rule among the candidates that has no condition on the caller (enforcing before audit).</summary>
+    private void MatchWithoutCaller(KernelPolicy policy, ref PermissionVerdict v)
+    {
+        foreach (uint index in _candidates)
+        {
+            if (index >= policy.KernelRules.Length)
+                continue;
+            deny_rule k = policy.KernelRules[index];
+            if ((k.flags & (deny_rule_flags.DENY_RULE_UID | deny_rule_flags.DENY_RULE_PARENT | deny_rule_flags.DENY_RULE_CGROUP)) != 0)
+                continue;
+            bool audit = (k.flags & deny_rule_flags.DENY_RULE_AUDIT) != 0;
+            if (v.Rule < 0 || !audit)
+            {
+                v.Rule = (int)index;
+                v.Audit = audit;
+            }
+            if (!audit)
+                break;
+        }
+    }
 
     /// <summary>The path of the open file <paramref name="fd"/> (readlink of /proc/self/fd/N), " (deleted)" cut off a file with no link.</summary>
     internal static unsafe bool TryReadPath(int fd, byte* path, uint nlink, out int length, out bool deleted)
