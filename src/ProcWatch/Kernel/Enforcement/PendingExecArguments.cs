@@ -27,7 +27,11 @@ internal static class PendingExecArguments
     internal const int ArgsMax = 64;
     internal const int ArgBytes = 1024;
     internal const int TotalBytes = 4096;
-    private const int RunningRetries = 200;
+    // How long the caller may take to fall asleep after queueing its question. A count of
+    // spins was not enough on a loaded 2-CPU host (1 of 1000 denials without argv in CI): the
+    // caller needs the CPU the gate spins on. Yields first, then 1 ms sleeps, bounded in time;
+    // only denials and audits wait here, never an allowed exec.
+    private const long RunningWaitMs = 50;
 
     // Before Linux 5.7 /proc/TID/syscall, /proc/TID/maps and process_vm_readv took the target's
     // cred_guard_mutex, which an exec holds from prepare_bprm_creds, before it opens the file:
@@ -64,8 +68,9 @@ internal static class PendingExecArguments
         // The kernel queues the event, wakes the gate, then puts the caller to sleep: read a
         // moment too early, /proc/TID/syscall says "running". It sleeps within microseconds.
         var spin = new SpinWait();
+        long deadline = Environment.TickCount64 + RunningWaitMs;
         Span<byte> initial = stackalloc byte[256];
-        for (int attempt = 0; attempt < RunningRetries; attempt++)
+        while (true)
         {
             if (!ProcFile.TryRead(Libc.AT_FDCWD, path, initial, out ProcFile file, out _))
                 return false;
@@ -76,7 +81,9 @@ internal static class PendingExecArguments
                 if (!file.Content.StartsWith("running"u8))
                     return false;
             }
-            spin.SpinOnce(sleep1Threshold: -1);
+            if (Environment.TickCount64 > deadline)
+                return false;
+            spin.SpinOnce(); // yields, then sleeps 1 ms now and then: the caller gets the CPU to fall asleep
         }
         if (nr < 0)
             return false;
