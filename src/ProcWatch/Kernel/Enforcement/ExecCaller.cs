@@ -33,10 +33,10 @@ internal readonly record struct ExecCaller(int Tgid, int ParentPid, uint Uid, ui
             else if (line.StartsWith("PPid:"u8))
                 ppid = Number(line[5..]);
             else if (line.StartsWith("Uid:"u8))
-                uids = TwoIds(line[4..], out ruid, out euid);
+                uids = ProcStatus.TryParseIds(line[4..], out ruid, out euid);
             else if (line.StartsWith("Gid:"u8))
             {
-                gids = TwoIds(line[4..], out rgid, out egid);
+                gids = ProcStatus.TryParseIds(line[4..], out rgid, out egid);
                 break; // after Tgid, PPid and Uid in every kernel's layout
             }
         }
@@ -48,23 +48,4 @@ internal readonly record struct ExecCaller(int Tgid, int ParentPid, uint Uid, ui
 
     private static int Number(ReadOnlySpan<byte> value) =>
         Utf8Parser.TryParse(value.Trim("\t "u8), out int n, out _) ? n : -1;
-
-    private static bool TwoIds(ReadOnlySpan<byte> values, out uint real, out uint effective)
-    {
-        real = effective = 0;
-        int found = 0;
-        foreach (Range range in values.Split((byte)'\t'))
-        {
-            ReadOnlySpan<byte> token = values[range].Trim((byte)' ');
-            if (token.IsEmpty)
-                continue;
-            if (!Utf8Parser.TryParse(token, out uint id, out _))
-                return false;
-            if (found == 0) real = id;
-            else effective = id;
-            if (++found == 2)
-                return true;
-        }
-        return false;
-    }
 }

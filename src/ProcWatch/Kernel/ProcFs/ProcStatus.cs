@@ -31,7 +31,8 @@ internal readonly record struct ProcStatus(uint RealUid, uint EffectiveUid, uint
         return true;
     }
 
-    private static bool TryParseIds(ReadOnlySpan<byte> values, out uint real, out uint effective)
+    /// <summary>The first two ids of a "Uid:"/"Gid:" line's values (real, effective).</summary>
+    internal static bool TryParseIds(ReadOnlySpan<byte> values, out uint real, out uint effective)
     {
         real = effective = 0;
         int found = 0;
