@@ -77,7 +77,24 @@ internal sealed class ExecutableHasher
     private long _hashed;
     private long _hashedInline;
 
-    private sealed record HashJob(SafeFileHandle? File, ExecutableVersion Version, bool SameInode);
+    /// <summary>
+    /// One file for the worker. <c>File</c> is null while the job waits for the exec-file
+    /// holder's descriptor (set by <see cref="OfferHeld"/>, under <c>_lock</c>); <c>ExecNs</c>
+    /// is the exec's CLOCK_MONOTONIC time (once the holder has read its queue past it, no
+    /// descriptor of this exec is still to come); <c>IfNone</c> the follow-up's status when
+    /// none comes ("deleted", "unreadable").
+    /// </summary>
+    private sealed class HashJob(SafeFileHandle? file, ExecutableVersion version, bool sameInode, long execNs, string ifNone)
+    {
+        public SafeFileHandle? File = file;
+        public ExecutableVersion Version { get; } = version;
+        public bool SameInode { get; } = sameInode;
+        public long ExecNs { get; } = execNs;
+        public string IfNone { get; } = ifNone;
+    }
+
+    /// <summary>Jobs waiting for a held descriptor, by the holder's key (no ctime: the dropper's unlink moves it). At most the queue's capacity; under <c>_lock</c>.</summary>
+    private readonly Dictionary<(uint Device, ulong Inode, long Size, long MtimeNs), HashJob> _wanted = new();
 
     public ExecutableHasher(HashOptions options)
     {
@@ -97,6 +114,28 @@ internal sealed class ExecutableHasher
     /// <summary>A descriptor of the version that ran, kept from the exec by another mechanism (fanotify); null when none.</summary>
     public Func<ExecutableVersion, SafeFileHandle?>? HeldFiles { get; set; }
 
+    /// <summary>Whether the holder has read every notification queued before a CLOCK_MONOTONIC time (any thread): a descriptor not held by then never comes.</summary>
+    public Func<long, bool>? HeldReadThrough { get; set; }
+
+    /// <summary>
+    /// The holder offers each descriptor it reads (its thread): taken (true) when a job waits
+    /// for that file, so a file the worker reaches late is not lost to the holder's age or
+    /// capacity bound.
+    /// </summary>
+    public bool OfferHeld(ExecutableVersion v, SafeFileHandle file)
+    {
+        lock (_lock)
+        {
+            if (_wanted.Count == 0 || !_wanted.Remove(HeldKey(v), out HashJob? job))
+                return false;
+            job.File = file;
+            Monitor.PulseAll(_lock);
+            return true;
+        }
+    }
+
+    private static (uint, ulong, long, long) HeldKey(ExecutableVersion v) => (v.Device, v.Inode, v.Size, v.MtimeNs);
+
     /// <summary>Whether <paramref name="v"/>'s hash is cached (any thread): the exec-file holder stops holding such files.</summary>
     public bool IsHashed(ExecutableVersion v) => _cache.TryGet(v, out string? sha256, out _) && sha256 is not null;
 
@@ -110,7 +149,8 @@ internal sealed class ExecutableHasher
     public long HashedInlineCount => Interlocked.Read(ref _hashedInline);
 
     /// <summary>The hash of the executable that ran, or why there is none. Pipeline thread; holds the event back at most one inline hash.</summary>
-    public (string? Sha256, string? Status) Lookup(int pid, string? path, ExecutableVersion? version, bool deleted, bool memfd, string? entityId = null)
+    /// <param name="execNs">The exec's CLOCK_MONOTONIC time (the kernel's record); 0 when not known.</param>
+    public (string? Sha256, string? Status) Lookup(int pid, string? path, ExecutableVersion? version, bool deleted, bool memfd, string? entityId = null, long execNs = 0)
     {
         if (version is not { } v)
             return (null, HashStatuses.Unavailable);
@@ -127,11 +167,17 @@ internal sealed class ExecutableHasher
         if (file is null)
         {
             // Gone before we looked (a dropper that deleted itself and exited): the descriptor
-            // held since its exec may not have been read off the fanotify queue yet. The worker
-            // waits for it a little; the exec says "pending" and the follow-up says what came.
-            return HeldFiles is not null && !memfd && status is HashStatuses.Unreadable or HashStatuses.Deleted // a memfd is on no marked filesystem
-                ? Queue(null, v, waiter, sameInode: true) ?? (null, status)
-                : (null, status);
+            // held since its exec may not have been read off the fanotify queue yet. The job
+            // waits for the holder to hand it over (or to have read past the exec); the exec
+            // says "pending" and the follow-up says what came.
+            if (HeldFiles is null || memfd || status is not (HashStatuses.Unreadable or HashStatuses.Deleted)) // a memfd is on no marked filesystem
+                return (null, status);
+            if (Queue(null, v, waiter, sameInode: true, execNs, status) is not { } pending)
+                return (null, status);
+            // Read off between our look and the job's registration: it is in the holder's table.
+            if (HeldFiles(v) is { } late && !Attach(v, late))
+                late.Dispose();
+            return pending;
         }
         return HashOpened(file, v, waiter, sameInode);
     }
@@ -195,8 +241,21 @@ internal sealed class ExecutableHasher
         return Queue(file, v, waiter, sameInode) ?? (null, HashStatuses.QueueFull);
     }
 
+    /// <summary>Gives a waiting job its descriptor; false when no job waits for it any more.</summary>
+    private bool Attach(ExecutableVersion v, SafeFileHandle file)
+    {
+        lock (_lock)
+        {
+            if (!_wanted.Remove(HeldKey(v), out HashJob? job))
+                return false;
+            job.File = file;
+            Monitor.PulseAll(_lock);
+            return true;
+        }
+    }
+
     /// <summary>Queues <paramref name="file"/> (null: wait for the held descriptor) for the worker; null when the queue is full.</summary>
-    private (string? Sha256, string? Status)? Queue(SafeFileHandle? file, ExecutableVersion v, HashWaiter waiter, bool sameInode)
+    private (string? Sha256, string? Status)? Queue(SafeFileHandle? file, ExecutableVersion v, HashWaiter waiter, bool sameInode, long execNs = 0, string? ifNone = null)
     {
         lock (_lock)
         {
@@ -207,7 +266,10 @@ internal sealed class ExecutableHasher
                 return null;
             }
             _cache.AddPending(v, waiter);
-            _queue.Enqueue(new HashJob(file, v, sameInode));
+            var job = new HashJob(file, v, sameInode, execNs, ifNone ?? HashStatuses.Unreadable);
+            if (file is null)
+                _wanted.TryAdd(HeldKey(v), job); // one job per key: another version of the same key takes what the holder has
+            _queue.Enqueue(job);
             if (!_workerRunning)
             {
                 // Started on demand and gone after a quiet while: a watcher that is dropped
@@ -224,25 +286,37 @@ internal sealed class ExecutableHasher
     }
 
     /// <summary>
-    /// How long the worker waits for the fanotify holder to have a file it was told is held.
-    /// 250 ms lost 2 of 100 self-deleting droppers at load 30 (the holder's thread runs late);
-    /// the holder keeps a file 3 s, so waiting longer than that finds nothing more. Only
-    /// files that could not be opened by path wait (deleted or unreadable), one at a time.
+    /// The longest a job waits for the holder, when the holder cannot say it has read past the
+    /// exec (its thread stuck, or an exec without a kernel time). Not the usual bound: a
+    /// wall-clock wait lost 2 of 100 self-deleting droppers on a loaded CI machine (the holder's
+    /// thread ran seconds late), so the wait ends when the holder has read its queue past the exec.
     /// </summary>
-    private const int HeldWaitMs = 2000;
+    private const int HeldWaitCapMs = 10_000;
 
-    /// <summary>The held descriptor of <paramref name="v"/>, waiting up to <see cref="HeldWaitMs"/> for the holder to read it off its queue (worker thread).</summary>
-    private SafeFileHandle? AwaitHeld(ExecutableVersion v)
+    /// <summary>
+    /// The held descriptor of <paramref name="job"/>'s file (worker thread): handed over by the
+    /// holder when it reads it, or taken from its table; none once the holder has read every
+    /// notification queued before the exec and it was not among them (a full fanotify queue, a
+    /// filesystem not marked).
+    /// </summary>
+    private SafeFileHandle? AwaitHeld(HashJob job)
     {
-        long deadline = Environment.TickCount64 + HeldWaitMs;
-        while (true)
+        long deadline = Environment.TickCount64 + HeldWaitCapMs;
+        lock (_lock)
         {
-            if (HeldFiles?.Invoke(v) is { } held)
-                return held;
-            if (Environment.TickCount64 > deadline)
-                return null;
-            Thread.Sleep(5);
+            while (job.File is null)
+            {
+                bool readPast = job.ExecNs != 0 && HeldReadThrough?.Invoke(job.ExecNs) == true;
+                if (readPast || Environment.TickCount64 > deadline)
+                    break;
+                Monitor.Wait(_lock, 5);
+            }
+            if (job.File is { } handed)
+                return handed;
+            if (_wanted.TryGetValue(HeldKey(job.Version), out HashJob? registered) && registered == job)
+                _wanted.Remove(HeldKey(job.Version));
         }
+        return HeldFiles?.Invoke(job.Version); // read off before the job was registered
     }
 
     private bool TakeInlineBudget()
@@ -292,8 +366,8 @@ internal sealed class ExecutableHasher
                 _busy = true;
             }
             string? sha256 = null;
-            string? status = HashStatuses.Unreadable;
-            SafeFileHandle? file = job.File ?? AwaitHeld(job.Version);
+            string? status = job.IfNone;
+            SafeFileHandle? file = job.File ?? AwaitHeld(job);
             if (file is not null)
             {
                 using (file)

@@ -75,7 +75,7 @@ internal sealed partial class ProcessAssembler
             : startNs < _olderThanUsBootNs && IsTickSeeded(known, ticks) ? known!.EntityId
             : _reader.EntityIdOfBootNs(pid, startNs);
         string? cwd = r.WorkingDirectory ?? proc.WorkingDirectory;
-        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, r.Executable, version, r.ExecutableDeleted, r.ExecutableMemfd, entityId) ?? default;
+        (string? sha256, string? hashStatus) = _hasher?.Lookup(pid, r.Executable, version, r.ExecutableDeleted, r.ExecutableMemfd, entityId, (long)r.KernelTimeNs) ?? default;
         (ProgramFile? loaded, ScriptInfo? script) = TargetsOf(pid, exe, version, r.Filename, args, cwd, entityId);
         ExecIdentity identity = r.Identity;
         return new ProcessInfo

@@ -90,7 +90,9 @@ internal sealed class WatchHost : IDisposable
             if (options.Enrichment!.Hash.HoldExecutedFiles && (execFiles = Kernel.Fanotify.ExecFileHolder.TryStart()) is { } held)
             {
                 hasher.HeldFiles = held.Take;
+                hasher.HeldReadThrough = held.HasReadThrough;
                 held.IsHashed = hasher.IsHashed;
+                held.Wanted = hasher.OfferHeld;
             }
         }
         var host = new WatchHost(pipeline, enforcer, execFiles, settings.Statistics);

@@ -146,6 +146,48 @@ public sealed class ExecutableHasherTests : IDisposable
         Assert.True(hasher.WaitIdle(TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>
+    /// A file gone before the pipeline looked waits for the exec-file holder's descriptor: the
+    /// holder hands it over whenever it reads it (here 3 s late: a wall-clock wait of 2 s lost
+    /// 2 of 100 droppers on a loaded CI machine), and the wait ends at once when the holder has
+    /// read past the exec without it.
+    /// </summary>
+    [Fact]
+    public void AFileGoneBeforeTheLookup_WaitsForTheHolder_UntilItHandsItOverOrHasReadPastTheExec()
+    {
+        var hasher = new ExecutableHasher(new HashOptions());
+        var followUps = new System.Collections.Concurrent.BlockingCollection<(string Entity, string? Sha, string? Status)>();
+        hasher.FollowUp = (w, sha, status) => followUps.Add((w.EntityId!, sha, status));
+        bool readPast = false;
+        hasher.HeldFiles = _ => null;
+        hasher.HeldReadThrough = ns => Volatile.Read(ref readPast);
+
+        string late = Path.Combine(_dir, "late");
+        File.WriteAllBytes(late, [1, 2, 3, 4]);
+        ExecutableVersion lateVersion = VersionOf(late);
+        string sha = Sha256Sum(late);
+        var held = File.OpenHandle(late);
+        File.Delete(late);
+        Assert.Equal(HashStatuses.Pending, hasher.Lookup(int.MaxValue, late, lateVersion, deleted: true, memfd: false, "late", execNs: 1).Status);
+        Thread.Sleep(3000); // the holder's thread runs late
+        Assert.True(hasher.OfferHeld(lateVersion, held));
+        Assert.True(followUps.TryTake(out var first, TimeSpan.FromSeconds(30)));
+        Assert.Equal(("late", sha, (string?)null), first);
+
+        string never = Path.Combine(_dir, "never");
+        File.WriteAllBytes(never, [5, 6, 7]);
+        ExecutableVersion neverVersion = VersionOf(never);
+        File.Delete(never);
+        Assert.Equal(HashStatuses.Pending, hasher.Lookup(int.MaxValue, never, neverVersion, deleted: true, memfd: false, "never", execNs: 1).Status);
+        Volatile.Write(ref readPast, true); // the holder read its queue past the exec: no descriptor is coming
+        Assert.True(followUps.TryTake(out var second, TimeSpan.FromSeconds(30)));
+        Assert.Equal("never", second.Entity);
+        Assert.Null(second.Sha);
+        Assert.Equal(HashStatuses.Deleted, second.Status);
+        using var stray = File.OpenHandle(Path.Combine(_dir, "stray"), FileMode.Create, FileAccess.ReadWrite);
+        Assert.False(hasher.OfferHeld(neverVersion, stray)); // the job gave up: an offer after it is not taken
+    }
+
     [Fact]
     public void Waiters_for_one_pending_version_are_bounded()
     {

@@ -56,6 +56,7 @@ internal sealed class ExecFileHolder : IDisposable
     private long _ignoreMarks;
     private long _notifications;
     private long _quieted;
+    private long _readThroughNs;
     private int _liveIgnoreMarks;
     private uint _evictable = Libc.FAN_MARK_EVICTABLE;
 
@@ -91,6 +92,16 @@ internal sealed class ExecFileHolder : IDisposable
 
     /// <summary>Whether a version's hash is already known (the hasher's cache); set before events flow.</summary>
     public Func<ExecutableVersion, bool>? IsHashed { get; set; }
+
+    /// <summary>Offered each descriptor read, before it is held (the hasher's waiting jobs); true when taken. Set before events flow.</summary>
+    public Func<ExecutableVersion, SafeFileHandle, bool>? Wanted { get; set; }
+
+    /// <summary>
+    /// Whether every notification queued before <paramref name="monotonicNs"/> (CLOCK_MONOTONIC)
+    /// has been read: the kernel queues an exec's notification when it opens the file, before
+    /// the exec's record is stamped, so a file not held by then is not coming.
+    /// </summary>
+    public bool HasReadThrough(long monotonicNs) => Volatile.Read(ref _readThroughNs) >= monotonicNs;
 
     /// <summary>Starts, or null where fanotify is unavailable (no CAP_SYS_ADMIN, no kernel support).</summary>
     public static ExecFileHolder? TryStart()
@@ -177,10 +188,13 @@ internal sealed class ExecFileHolder : IDisposable
             fds[0] = new Libc.pollfd { fd = _fd, events = Libc.POLLIN };
             fds[1] = new Libc.pollfd { fd = _wake, events = Libc.POLLIN };
             int ready;
+            long beforePoll = KernelClock.MonotonicNs();
             fixed (Libc.pollfd* p = fds)
                 ready = Libc.Poll(p, 2, 1000);
             if (_stopping)
                 break;
+            if (ready == 0)
+                Volatile.Write(ref _readThroughNs, beforePoll); // nothing came since: all before it was read
             if (ready <= 0)
             {
                 Expire();
@@ -188,9 +202,14 @@ internal sealed class ExecFileHolder : IDisposable
             }
             while (true)
             {
+                long beforeRead = KernelClock.MonotonicNs();
                 nint n = Libc.Read(_fd, buffer, 8192);
                 if (n <= 0)
+                {
+                    if (n < 0 && Marshal.GetLastPInvokeError() == Libc.EAGAIN)
+                        Volatile.Write(ref _readThroughNs, beforeRead); // the queue was empty at this read
                     break;
+                }
                 long now = Environment.TickCount64;
                 for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)
                 {
@@ -223,6 +242,11 @@ internal sealed class ExecFileHolder : IDisposable
             if (Ignore((int)file.DangerousGetHandle()))
                 Interlocked.Increment(ref _ignoreMarks);
             file.Dispose();
+            return;
+        }
+        if (Wanted?.Invoke(v, file) == true)
+        {
+            Interlocked.Increment(ref _taken); // a job was waiting for it: handed over, not held
             return;
         }
         var key = (v.Device, v.Inode, v.Size, v.MtimeNs); // droppers reuse inode numbers: the version tells them apart

@@ -83,7 +83,7 @@ public sealed class WhatRanCliTests
         p.Signal(CliRunner.SIGINT);
         p.WaitForExit(TimeSpan.FromSeconds(20));
         int hashed = expected.Count(kv => got.GetValueOrDefault(kv.Key) == kv.Value);
-        Assert.True(hashed >= 99, $"{hashed}/100 droppers hashed; statuses: {string.Join(", ", Statuses(p, token))}");
+        Assert.True(hashed >= 99, $"{hashed}/100 droppers hashed; not hashed: {string.Join("; ", Missed(p, expected, got))}; stderr: {p.Stderr[Math.Max(0, p.Stderr.Length - 1500)..]}");
     }
 
     [KernelFact]
@@ -159,6 +159,19 @@ public sealed class WhatRanCliTests
         Lines(p).Any(e => e.Str("event.action") == "exec" && e.Str("procwatch.hash_status") == "pending")
         && HashesByExecutable(p, token).Any(kv => kv.Value is null);
 
-    private static IEnumerable<string> Statuses(CliProcess p, string token) =>
-        Lines(p).Where(e => e.Str("event.action") == "exec").Select(e => e.Str("procwatch.hash_status") ?? "hashed");
+    /// <summary>For each dropper not hashed: its exec's status and its follow-up's, so a failure says which step lost it.</summary>
+    private static IEnumerable<string> Missed(CliProcess p, Dictionary<string, string> expected, Dictionary<string, string?> got)
+    {
+        List<JsonElement> lines = Lines(p);
+        foreach ((string path, string sha) in expected)
+        {
+            if (got.GetValueOrDefault(path) == sha)
+                continue;
+            JsonElement? exec = lines.FirstOrDefault(e => e.Str("event.action") == "exec" && e.Str("process.executable") == path);
+            string? entity = exec?.Str("process.entity_id");
+            JsonElement? follow = entity is null ? null : lines.FirstOrDefault(e => e.Str("event.action") == "hash" && e.Str("process.entity_id") == entity);
+            yield return $"{Path.GetFileName(path)}: exec {(exec is null ? "missing" : exec.Value.Str("procwatch.hash_status") ?? "hashed")}, "
+                + $"follow-up {(follow is null ? "none" : follow.Value.Str("procwatch.hash_status") ?? (follow.Value.Str("file.hash.sha256") == sha ? "right" : "wrong hash"))}";
+        }
+    }
 }

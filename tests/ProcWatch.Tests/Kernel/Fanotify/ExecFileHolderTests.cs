@@ -109,6 +109,56 @@ public sealed class ExecFileHolderTests : IDisposable
         Assert.True(WaitForHeld(holder, version), "the quiet file's descriptor was not held");
     }
 
+    /// <summary>
+    /// The hasher's worker can come to a dropper's job long after the holder read its
+    /// descriptor (here held 4 s in another job, longer than the holder keeps a file): the
+    /// holder hands the descriptor to the waiting job as it reads it, so the late worker
+    /// still hashes the file that ran and deleted itself.
+    /// </summary>
+    [KernelFact]
+    public void ADescriptorAJobWaitsFor_IsHandedOverAtOnce_HoweverLateTheWorkerComes()
+    {
+        using ExecFileHolder? holder = ExecFileHolder.TryStart();
+        Assert.NotNull(holder);
+        var hasher = new ExecutableHasher(new HashOptions { InlineMaxBytes = 0 });
+        hasher.HeldFiles = holder.Take;
+        hasher.HeldReadThrough = holder.HasReadThrough;
+        holder.IsHashed = hasher.IsHashed;
+        holder.Wanted = hasher.OfferHeld;
+        using var release = new ManualResetEventSlim(false);
+        var followUps = new System.Collections.Concurrent.BlockingCollection<(string Entity, string? Sha, string? Status)>();
+        hasher.FollowUp = (w, sha, status) =>
+        {
+            if (w.EntityId == "blocker")
+                release.Wait(TimeSpan.FromSeconds(60));
+            followUps.Add((w.EntityId!, sha, status));
+        };
+
+        // The worker is busy with another job until released.
+        string blocker = CopyOfTrue("blocker");
+        Assert.Equal(HashStatuses.Pending, hasher.Lookup(Environment.ProcessId, blocker, VersionOf(blocker), false, false, "blocker").Status);
+
+        // A dropper: its version taken before it runs, its job waiting before the holder can
+        // have it (execNs 0: only the hand-over or the cap ends the wait).
+        string dropper = Path.Combine(_dir, "dropper");
+        File.Copy(NativeHelpers.Build("self_delete.c"), dropper);
+        using (var stream = new FileStream(dropper, FileMode.Append))
+            stream.Write("dropped"u8);
+        File.SetUnixFileMode(dropper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableVersion version = VersionOf(dropper);
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(dropper)));
+        Assert.Equal(HashStatuses.Pending, hasher.Lookup(int.MaxValue, dropper, version, deleted: true, memfd: false, "dropper").Status);
+        Run(dropper);
+        Assert.False(File.Exists(dropper));
+        Assert.True(SpinWait.SpinUntil(() => holder.Taken == 1, TimeSpan.FromSeconds(30)), "the holder did not hand the dropper's descriptor over");
+
+        Thread.Sleep(ExecFileHolder.MaxAge + TimeSpan.FromSeconds(1)); // longer than the holder would have kept it
+        release.Set();
+        (string Entity, string? Sha, string? Status) got = default;
+        Assert.True(SpinWait.SpinUntil(() => followUps.TryTake(out got) && got.Entity == "dropper", TimeSpan.FromSeconds(30)), "no follow-up for the dropper");
+        Assert.Equal(sha, got.Sha);
+    }
+
     private string CopyOfTrue(string name)
     {
         string path = Path.Combine(_dir, name);
