@@ -158,6 +158,13 @@ internal sealed class DenyEnforcer : IEventSource
     {
         var handOff = new DenialHandOff(DeliverFromGate, _clock, AccountNames.Shared);
         var judge = new PermissionJudge(ProtectedFiles());
+        if (_writer is { } writer)
+        {
+            // A copy the gate hashed before its first exec joins the kernel's deny set too (the
+            // backstop judges by identity). Off the gate's thread: the writer takes a lock.
+            judge.DeniedHashFound = (file, sha256) =>
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.writer.OnHashed(s.file, s.sha256), (writer, file, sha256), preferLocal: false);
+        }
         if (!ExecPermissionGate.TryStart(Policy, judge, backstop, d => Post(handOff, d), out ExecPermissionGate? gate, out failure))
         {
             handOff.Dispose();

@@ -76,6 +76,9 @@ internal sealed class ExecPermissionGate : IDisposable
 
     internal long Audited => Interlocked.Read(ref _audited);
 
+    /// <summary>The judgement's own counters (files hashed before their exec was answered, for <c>sha256</c> rules).</summary>
+    internal PermissionJudge Judge => _judge;
+
     /// <summary>Events answered ALLOW because judging failed inside ProcWatch (the tp_btf backstop still judges them).</summary>
     internal long Errors => Interlocked.Read(ref _errors);
 

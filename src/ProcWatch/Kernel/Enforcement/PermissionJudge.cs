@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using ProcWatch.Events;
 using ProcWatch.Interop;
 using ProcWatch.Kernel.ProcFs;
 using ProcWatch.Text;
+using ProcWatch.Tracking;
 
 namespace ProcWatch.Kernel.Enforcement;
 
@@ -27,6 +30,13 @@ internal struct PermissionVerdict
 /// directory above it; fileless (no link left); rules with no file condition; then per rule
 /// the real or effective uid, the cgroup (or an ancestor) and the parent's executable. An
 /// enforcing rule wins over an audit one. Used by the gate's thread only (its buffers are reused).
+/// <para>
+/// With <c>sha256</c> rules, a file not yet known to hash to a denied digest is hashed here,
+/// from the event's descriptor, before the exec is answered: a fresh copy of a denied program
+/// is refused at its first exec (the BPF program alone can only refuse files ProcWatch hashed
+/// before). Once per file version in practice: an allowed file then gets its ignore mark,
+/// which the kernel clears when the file is written to.
+/// </para>
 /// </summary>
 internal sealed class PermissionJudge
 {
@@ -36,6 +46,31 @@ internal sealed class PermissionJudge
     private readonly List<uint> _candidates = new(16);
     private readonly HashSet<FileIdentity> _protectedFiles;
     private readonly int _self = Environment.ProcessId;
+    private readonly byte[] _hashBuffer = new byte[128 * 1024];
+    private long _hashedBeforeAnswer, _tooLargeToHash, _unhashable;
+
+    /// <summary>
+    /// The largest file hashed before its exec is answered: the tracking hasher's bound
+    /// (the default of <c>--hash-max-size</c>), so a file too large here has no hash anywhere; about
+    /// 40 ms of SHA-256 here, once per version. A larger one is allowed by <c>sha256</c> rules
+    /// (counted in <see cref="TooLargeToHash"/>; its exec event says "too_large").
+    /// </summary>
+    internal const long HashMaxBytes = HashOptions.DefaultMaxBytes;
+
+    /// <summary>Files hashed before their exec was answered.</summary>
+    internal long HashedBeforeAnswer => Interlocked.Read(ref _hashedBeforeAnswer);
+
+    /// <summary>Files over <see cref="HashMaxBytes"/>, not hashed before their exec was answered.</summary>
+    internal long TooLargeToHash => Interlocked.Read(ref _tooLargeToHash);
+
+    /// <summary>Files that could not be hashed before their exec was answered (unreadable, or written to during each of 3 reads).</summary>
+    internal long Unhashable => Interlocked.Read(ref _unhashable);
+
+    /// <summary>
+    /// Told (on the gate's thread; must not block) of each file the gate found hashing to a
+    /// denied digest, so the kernel's deny set learns it too.
+    /// </summary>
+    internal Action<FileIdentity, string>? DeniedHashFound { get; set; }
 
     /// <param name="protectedFiles">Init, ProcWatch, the action programs: never denied.</param>
     internal PermissionJudge(IEnumerable<FileIdentity> protectedFiles) => _protectedFiles = [.. protectedFiles];
@@ -57,7 +92,7 @@ internal sealed class PermissionJudge
         _candidates.Clear();
         if (policy.Files.TryGetValue(v.File, out List<uint>? files))
             _candidates.AddRange(files);
-        if (policy.Hashes.Count > 0 && Hashed.TryGetValue(v.File, out string? sha) && policy.Hashes.TryGetValue(sha, out List<uint>? byHash))
+        if (policy.Hashes.Count > 0 && DeniedDigest(policy, fd, v.File) is { } sha && policy.Hashes.TryGetValue(sha, out List<uint>? byHash))
             _candidates.AddRange(byHash);
         if (v.Nlink == 0)
             _candidates.AddRange(policy.Fileless);
@@ -112,6 +147,47 @@ internal sealed class PermissionJudge
                 break;
         }
         return v;
+    }
+
+    /// <summary>The digest a rule denies that this file has: known, or hashed now from the event's descriptor; null when none.</summary>
+    private string? DeniedDigest(KernelPolicy policy, int fd, FileIdentity file)
+    {
+        if (Hashed.TryGetValue(file, out string? known))
+            return known;
+        string? sha = HashBeforeAnswer(fd);
+        if (sha is null || !policy.Hashes.ContainsKey(sha))
+            return null;
+        if (Hashed.Count < DenyLimits.FILES_MAX)
+            Hashed.TryAdd(file, sha);
+        DeniedHashFound?.Invoke(file, sha);
+        return sha;
+    }
+
+    /// <summary>
+    /// SHA-256 of the file being exec'd, read through the event's descriptor (the file the
+    /// kernel is about to run, whatever its path is now). A read that the file's size or mtime
+    /// moved under is read again, up to 3 times.
+    /// </summary>
+    private string? HashBeforeAnswer(int fd)
+    {
+        using var handle = new SafeFileHandle(fd, ownsHandle: false); // the gate closes the event's descriptor
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            if (!FileVersion.TryRead(fd, out ExecutableVersion version, out bool regular) || !regular)
+                break;
+            if (version.Size > HashMaxBytes)
+            {
+                Interlocked.Increment(ref _tooLargeToHash);
+                return null;
+            }
+            if (FileHashing.Hash(handle, version, _hashBuffer, out _, sameInode: true) is { } sha)
+            {
+                Interlocked.Increment(ref _hashedBeforeAnswer);
+                return sha;
+            }
+        }
+        Interlocked.Increment(ref _unhashable);
+        return null;
     }
 
     /// <summary>

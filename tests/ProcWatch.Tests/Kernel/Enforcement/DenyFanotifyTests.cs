@@ -1,3 +1,4 @@
+using ProcWatch.Kernel.Enforcement;
 using ProcWatch.Tests.Daemon;
 using ProcWatch.Tests.Helpers;
 using Xunit;
@@ -65,6 +66,40 @@ public sealed class DenyFanotifyTests(ITestOutputHelper output)
         Assert.Equal(0UL, watcher.Enforcer.KernelDenied); // nothing reached the backstop: one attempt, one event
 
         Assert.Equal(3, DenyStormResult.Run(3, allowed).Ran);
+    }
+
+    /// <summary>
+    /// The attack a <c>sha256</c> rule exists for: a fresh copy of a denied program (a new
+    /// inode nobody has hashed) is refused at its first exec, because the gate hashes it before
+    /// it answers; a copy with one byte changed runs, and a file over the bound is not read.
+    /// </summary>
+    [KernelFact]
+    public void AFreshCopyOfAProgramDeniedByHash_IsRefusedAtItsFirstExec()
+    {
+        using var play = new DenyPlayground();
+        string original = play.Program(Path.Combine(play.Allowed, "original"));
+        File.AppendAllText(original, Guid.NewGuid().ToString()); // a digest no other file here has
+        byte[] content = File.ReadAllBytes(original);
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        var rule = new DenyRule { Name = "fan-test-hash-copy", Sha256 = [sha] };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(EnforcementLevel.Fanotify, watcher.EnforcementLevel);
+
+        string copy = play.Program(Path.Combine(play.Allowed, "fresh-copy"));
+        File.WriteAllBytes(copy, content);
+        DenyStormResult first = DenyStormResult.Run(1, copy);
+        output.WriteLine(first.Line);
+        Assert.Equal(0, first.Ran);
+        Assert.Equal(1, first.Eperm);
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name && e.Process!.Executable == copy, 1, Patience));
+        PermissionJudge judge = watcher.Enforcer!.Gate!.Judge;
+        Assert.True(judge.HashedBeforeAnswer >= 1);
+
+        string changed = play.Program(Path.Combine(play.Allowed, "changed-copy"));
+        File.WriteAllBytes(changed, [.. content, 0]);
+        Assert.Equal(3, DenyStormResult.Run(3, changed).Ran);
+        Assert.Equal(0, judge.Unhashable);
     }
 
     [KernelFact]
