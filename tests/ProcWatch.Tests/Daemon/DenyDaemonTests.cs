@@ -70,7 +70,10 @@ public sealed class DenyDaemonTests(ITestOutputHelper output)
         Assert.Matches("procwatch_deny_level\\{level=\"(lsm|fanotify|signal)\"\\} 1", metrics);
         Assert.Contains("procwatch_deny_kernel_total{what=\"denied\"}", metrics, StringComparison.Ordinal);
         if (daemon.Stderr.Contains("by fanotify", StringComparison.Ordinal))
+        {
             Assert.Contains("procwatch_deny_fanotify_total{what=\"denied\"} 50", metrics, StringComparison.Ordinal);
+            Assert.Contains("procwatch_deny_fanotify_hash_total{what=\"over_budget\"} 0", metrics, StringComparison.Ordinal); // no sha256 rule: nothing hashed
+        }
 
         Assert.Equal(0, Libc.Kill(daemon.Pid, 9));
         daemon.WaitForExit(Deadline);

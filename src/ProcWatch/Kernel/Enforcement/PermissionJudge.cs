@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using ProcWatch.Events;
 using ProcWatch.Interop;
@@ -47,7 +48,16 @@ internal sealed class PermissionJudge
     private readonly HashSet<FileIdentity> _protectedFiles;
     private readonly int _self = Environment.ProcessId;
     private readonly byte[] _hashBuffer = new byte[128 * 1024];
-    private long _hashedBeforeAnswer, _tooLargeToHash, _unhashable;
+    private long _hashedBeforeAnswer, _tooLargeToHash, _unhashable, _overBudget;
+    private long _budgetWindowStart, _budgetSpent;
+
+    /// <summary>
+    /// Gate time per second that hashing may take. Every exec on the host waits while the gate
+    /// hashes, and a user can make new file versions as fast as it can write one byte: beyond
+    /// this share, an unknown file is answered without its hash (its first exec runs, as at the
+    /// levels below; counted in <see cref="OverBudget"/>, and its exec event carries the hash).
+    /// </summary>
+    internal static readonly TimeSpan HashBudgetPerSecond = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// The largest file hashed before its exec is answered: the tracking hasher's bound
@@ -65,6 +75,9 @@ internal sealed class PermissionJudge
 
     /// <summary>Files that could not be hashed before their exec was answered (unreadable, or written to during each of 3 reads).</summary>
     internal long Unhashable => Interlocked.Read(ref _unhashable);
+
+    /// <summary>Files answered without their hash because hashing had used <see cref="HashBudgetPerSecond"/>.</summary>
+    internal long OverBudget => Interlocked.Read(ref _overBudget);
 
     /// <summary>
     /// Told (on the gate's thread; must not block) of each file the gate found hashing to a
@@ -169,6 +182,26 @@ internal sealed class PermissionJudge
     /// moved under is read again, up to 3 times.
     /// </summary>
     private string? HashBeforeAnswer(int fd)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (now - _budgetWindowStart >= Stopwatch.Frequency)
+            (_budgetWindowStart, _budgetSpent) = (now, 0);
+        if (_budgetSpent >= (long)(HashBudgetPerSecond.TotalSeconds * Stopwatch.Frequency))
+        {
+            Interlocked.Increment(ref _overBudget);
+            return null;
+        }
+        try
+        {
+            return HashWithRetries(fd);
+        }
+        finally
+        {
+            _budgetSpent += Stopwatch.GetTimestamp() - now;
+        }
+    }
+
+    private string? HashWithRetries(int fd)
     {
         using var handle = new SafeFileHandle(fd, ownsHandle: false); // the gate closes the event's descriptor
         for (int attempt = 0; attempt < 3; attempt++)
