@@ -11,18 +11,22 @@
 #   denyask    (-a only) the same rules at the fanotify level alone (PROCWATCH_DENY_ATTACH=fanotify):
 #              with directory rules and no backstop it puts no ignore mark, so every exec of
 #              the storm asks it twice (/bin/true and the ELF interpreter): its worst case
+# -s adds a rule with 100 sha256 digests (of nothing here): at the fanotify level the gate then
+# hashes each file it is asked about before it answers (once per file with ignore marks; with
+# -a every exec's files, up to its hashing budget of 250 ms a second).
 # Prints each run's rate (execs/s) and the medians' ratios.
 #
-# usage: sudo bench/deny-storm.sh [-n EXECS] [-r ROUNDS] [-a]      (default: -n 5000 -r 5)
+# usage: sudo bench/deny-storm.sh [-n EXECS] [-r ROUNDS] [-a] [-s]      (default: -n 5000 -r 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=5000 ROUNDS=5 ASK=""
-while getopts "n:r:a" opt; do
+N=5000 ROUNDS=5 ASK="" HASH=""
+while getopts "n:r:as" opt; do
   case $opt in
     n) N=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
     a) ASK=denyask ;;
+    s) HASH=1 ;;
     *) echo "usage: $0 [-n EXECS] [-r ROUNDS]" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +61,11 @@ YAML
     printf '#!/bin/sh\n' > "$OUT/rules/file$i"; chmod +x "$OUT/rules/file$i"
     printf '    - name: file-%s\n      executables: [%s]\n' "$i" "$OUT/rules/file$i"
   done
+  if [ -n "$HASH" ]; then
+    printf '    - name: hashes\n      sha256: ['
+    for i in $(seq 100); do printf '%s%s' "$([ "$i" = 1 ] || echo ', ')" "$(printf 'nothing %s' "$i" | sha256sum | cut -c1-64)"; done
+    printf ']\n'
+  fi
 } > "$OUT/deny.yaml"
 sed '/^deny:/,$d' "$OUT/deny.yaml" > "$OUT/plain.yaml"
 
@@ -84,10 +93,10 @@ for round in $(seq "$ROUNDS"); do
       none) r=$(storm "$round"); R_NONE+=("$r") ;;
       daemon) start_daemon "$OUT/plain.yaml"; r=$(storm "$round"); stop_daemon; R_DAEMON+=("$r") ;;
       deny) start_daemon "$OUT/deny.yaml"; grep -o "deny [0-9]* rule.*" "$OUT/daemon.err" | head -1 >&2; r=$(storm "$round")
-        artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_total' | tr '\n' ' ' >&2 || true
+        artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_\(total\|hash_total\)' | tr '\n' ' ' >&2 || true
         stop_daemon; R_DENY+=("$r") ;;
       denyask) start_daemon "$OUT/deny.yaml" fanotify; grep -o "deny [0-9]* rule.*" "$OUT/daemon.err" | head -1 >&2; r=$(storm "$round")
-        artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_total' | head -1 >&2 || true
+        artifacts/procwatch status --socket "$OUT/status.sock" --raw 2>/dev/null | grep '^procwatch_deny_fanotify_\(total\|hash_total\)' | tr '\n' ' ' >&2 || true
         stop_daemon; R_DENYASK+=("$r") ;;
       denysig) start_daemon "$OUT/deny.yaml" tp_btf; grep -o "deny [0-9]* rule.*" "$OUT/daemon.err" | head -1 >&2; r=$(storm "$round"); stop_daemon; R_DENYSIG+=("$r") ;;
     esac
