@@ -152,9 +152,10 @@ internal sealed class DaemonMetrics
             ("denied", (long)enforcer.KernelDenied), ("audited", (long)enforcer.KernelAudited), ("record_lost", (long)enforcer.Drops));
         if (enforcer.Gate is { } gate)
         {
-            Family(sb, "procwatch_deny_fanotify_total", "The fanotify gate: exec permission events answered, denied, audited, allowed after an internal error, answers not taken, ignore marks added, denial events its hand-off could not hold, denials reported without argv (reading the caller's memory was too slow).", "what",
+            Family(sb, "procwatch_deny_fanotify_total", "The fanotify gate: exec permission events answered, denied, audited, allowed after an internal error, answers not taken, ignore marks added, denial events its hand-off could not hold, denials reported without argv (reading the caller's memory was too slow), execs allowed unjudged past the answer deadline (the backstop judged them), verdicts reached after it (dropped).", "what",
                 ("events", gate.Events), ("denied", gate.Denied), ("audited", gate.Audited), ("error_allowed", gate.Errors),
-                ("answer_failed", gate.AnswerFailures), ("ignore_marks", gate.IgnoreMarks), ("event_lost", enforcer.GateDrops), ("argv_skipped", gate.ArgvSkipped));
+                ("answer_failed", gate.AnswerFailures), ("ignore_marks", gate.IgnoreMarks), ("event_lost", enforcer.GateDrops), ("argv_skipped", gate.ArgvSkipped),
+                ("deadline_allowed", gate.DeadlineAllowed), ("late_verdict", gate.LateVerdicts));
             Family(sb, "procwatch_deny_fanotify_hash_total", "sha256 rules at the fanotify level: files hashed before their exec was answered, and files answered without their hash (too large, unreadable or rewritten while read, over the gate's hashing budget): their first exec ran.", "what",
                 ("hashed", gate.Judge.HashedBeforeAnswer), ("too_large", gate.Judge.TooLargeToHash), ("unhashable", gate.Judge.Unhashable), ("over_budget", gate.Judge.OverBudget));
         }

@@ -31,8 +31,13 @@ namespace ProcWatch.Kernel.Enforcement;
 /// kernel stops asking until the file is modified (the mark is cleared then); a storm of one
 /// program costs one question per file. Reload and a newly denied hash flush all ignore marks.
 /// </para>
+/// <para>
+/// A question the thread has not answered within <see cref="AnswerDeadline"/> (a read that
+/// blocks, a hash of a large file on a slow disk) is answered ALLOW by a watchdog, which also
+/// answers ALLOW to what queues meanwhile: the backstop judges those execs (ExecPermissionGate.Deadline.cs).
+/// </para>
 /// </summary>
-internal sealed class ExecPermissionGate : IDisposable
+internal sealed partial class ExecPermissionGate : IDisposable
 {
     /// <summary>Ignore marks at once; then all are flushed and rebuilt as files run again.</summary>
     internal const int MaxIgnoreMarks = 16384;
@@ -64,6 +69,7 @@ internal sealed class ExecPermissionGate : IDisposable
         _backstop = backstop;
         _report = report;
         _thread = new Thread(RunThenClose) { IsBackground = true, Name = "procwatch-execgate" };
+        _watchdog = new Thread(Watch) { IsBackground = true, Name = "procwatch-gatewatch" };
     }
 
     /// <summary>Filesystems marked.</summary>
@@ -121,6 +127,7 @@ internal sealed class ExecPermissionGate : IDisposable
         Libc.Prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
         gate = new ExecPermissionGate(fd, wake, policy, judge, backstop, report);
         gate._thread.Start(); // reading before the first mark: no exec ever waits for a thread not yet running
+        gate._watchdog.Start();
         int marks = 0, lastErrno = 0;
         foreach (string mountPoint in ExecFileHolder.LocalFilesystems(IsRemoteOrUserSpace))
         {
@@ -275,10 +282,12 @@ internal sealed class ExecPermissionGate : IDisposable
     private void Handle(int fd, int tid)
     {
         Interlocked.Increment(ref _events);
+        Begin(fd);
         uint answer = Libc.FAN_ALLOW;
         PermissionDenial? denial = null;
         try
         {
+            BeforeJudge?.Invoke(fd);
             int epoch = Volatile.Read(ref _epoch);
             KernelPolicy policy = Volatile.Read(ref _policy);
             PermissionVerdict v = _judge.Judge(policy, fd, tid);
@@ -301,14 +310,26 @@ internal sealed class ExecPermissionGate : IDisposable
             answer = Libc.FAN_ALLOW;
             denial = null;
         }
-        if (denial is not null)
+        lock (_answerLock)
         {
-            // Before the answer: an audited exec goes on at once, and the backstop's record of it must find it reported.
-            Interlocked.Increment(ref denial.Audit ? ref _audited : ref _denied);
-            _report(denial);
+            if (_inFlightAnswered)
+            {
+                // The watchdog allowed it at the deadline: the backstop judges (and reports) that exec.
+                Interlocked.Increment(ref _lateVerdicts);
+            }
+            else
+            {
+                if (denial is not null)
+                {
+                    // Before the answer: an audited exec goes on at once, and the backstop's record of it must find it reported.
+                    Interlocked.Increment(ref denial.Audit ? ref _audited : ref _denied);
+                    _report(denial);
+                }
+                Answer(fd, answer);
+            }
+            _inFlight = -1; // before the close: the watchdog never answers a number the kernel may reuse
+            Libc.Close(fd);
         }
-        Answer(fd, answer);
-        Libc.Close(fd);
     }
 
     /// <summary>The denial's context; null (counted in <see cref="_errors"/>, the verdict kept) when reading it failed.</summary>
@@ -382,9 +403,12 @@ internal sealed class ExecPermissionGate : IDisposable
     /// <summary>Closes the group once (the kernel then allows every exec still waiting), from Dispose or from the thread as it leaves.</summary>
     private void CloseGroup()
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
-            return;
-        Libc.Close(_fd);
-        Libc.Close(_wake);
+        lock (_answerLock) // the watchdog uses the group's number only under it, and only while open
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
+                return;
+            Libc.Close(_fd);
+            Libc.Close(_wake);
+        }
     }
 }

@@ -102,6 +102,58 @@ public sealed class DenyFanotifyTests(ITestOutputHelper output)
         Assert.Equal(0, judge.Unhashable);
     }
 
+    /// <summary>
+    /// The answer deadline: the gate thread held in one question (as a read that blocks would
+    /// hold it) does not hold the host's execs. The held question is allowed at the deadline,
+    /// the questions behind it as they come; the backstop judges them, so a denied program
+    /// is still stopped (killed before its first instruction) and reported once.
+    /// </summary>
+    [KernelFact]
+    public void AGateThreadHeldInOneQuestion_DoesNotHoldTheHostsExecs_TheBackstopJudgesThemMeanwhile()
+    {
+        using var play = new DenyPlayground();
+        string stall = play.Program(Path.Combine(play.Allowed, "stall"));
+        string allowed = play.Program(Path.Combine(play.Allowed, "other"));
+        string denied = play.Program(Path.Combine(play.Denied, "denied"));
+        var rule = new DenyRule { Name = "fan-test-deadline", Directories = [play.Denied] };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(EnforcementLevel.Fanotify, watcher.EnforcementLevel);
+        ExecPermissionGate gate = watcher.Enforcer!.Gate!;
+        using var release = new ManualResetEventSlim(false);
+        int held = 0, timedOut = 0;
+        gate.BeforeJudge = fd =>
+        {
+            if (new FileInfo($"/proc/self/fd/{fd}").LinkTarget != stall || Interlocked.Exchange(ref held, 1) != 0)
+                return;
+            if (!release.Wait(TimeSpan.FromSeconds(120)))
+                Volatile.Write(ref timedOut, 1);
+        };
+        try
+        {
+            DenyStormResult stalled = DenyStormResult.Run(1, stall); // allowed at the deadline
+            Assert.Equal(1, Volatile.Read(ref held));
+            DenyStormResult others = DenyStormResult.Run(3, allowed);
+            DenyStormResult stopped = DenyStormResult.Run(3, denied);
+            bool stillHeld = !release.IsSet && Volatile.Read(ref timedOut) == 0;
+            release.Set();
+            output.WriteLine($"{stalled.Line} / {others.Line} / {stopped.Line}; deadline allowed {gate.DeadlineAllowed}, late verdicts {gate.LateVerdicts}");
+            Assert.True(stillHeld, "the execs completed only when the gate thread was let go");
+            Assert.Equal(1, stalled.Ran);
+            Assert.Equal(3, others.Ran);
+            Assert.Equal(0, stopped.Ran);
+            Assert.Equal(3, stopped.Killed);
+            Assert.True(gate.DeadlineAllowed >= 1 + 3 + 3, $"deadline allowed {gate.DeadlineAllowed}");
+            Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 3, Patience));
+            Assert.True(SpinWait.SpinUntil(() => gate.LateVerdicts == 1, Patience), $"late verdicts {gate.LateVerdicts}");
+            Assert.Equal(3, DenyStormResult.Run(3, allowed).Ran); // judged by the gate again
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
     [KernelFact]
     public void AScriptNamedByARule_IsDeniedAsItself_WhileOtherScriptsOfTheSameInterpreterRun()
     {
