@@ -13,7 +13,6 @@ namespace ProcWatch.Containers;
 internal static class StateFile
 {
     private const int O_NOFOLLOW = 0x20000;
-    private const int AT_EMPTY_PATH = 0x1000;
     private const uint STATX_TYPE = 0x1, STATX_UID = 0x8, STATX_SIZE = 0x200;
     private const int StatxUidOffset = 20, StatxModeOffset = 28, StatxSizeOffset = 40;
     private const ushort S_IFMT = 0xF000, S_IFREG = 0x8000;
@@ -38,7 +37,7 @@ internal static class StateFile
         }
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
         byte* stx = stackalloc byte[Libc.StatxSize];
-        if (Libc.Statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_UID | STATX_SIZE, stx) != 0)
+        if (Libc.Statx(fd, "", Libc.AT_EMPTY_PATH, STATX_TYPE | STATX_UID | STATX_SIZE, stx) != 0)
         {
             reason = $"cannot stat {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
             return Result.Refused;

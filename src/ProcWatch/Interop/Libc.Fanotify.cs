@@ -8,6 +8,7 @@ internal static partial class Libc
     internal const uint FAN_CLASS_NOTIF = 0x0;
     internal const uint FAN_CLOEXEC = 0x1;
     internal const uint FAN_NONBLOCK = 0x2;
+    internal const uint FAN_UNLIMITED_QUEUE = 0x10;
     internal const uint FAN_MARK_ADD = 0x1;
     internal const uint FAN_MARK_REMOVE = 0x2;
     internal const uint FAN_MARK_IGNORED_MASK = 0x20;

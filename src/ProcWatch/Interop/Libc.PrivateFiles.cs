@@ -16,6 +16,8 @@ internal static partial class Libc
     internal const int O_NOFOLLOW = 0x20000;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_EMPTY_PATH = 0x1000;
+    internal const int AT_NO_AUTOMOUNT = 0x800;
+    internal const int AT_STATX_DONT_SYNC = 0x4000; // what the inode holds: no round trip to a remote or FUSE server
     internal const uint STATX_BASIC_STATS = 0x7ff;
 
     internal const int EEXIST = 17;

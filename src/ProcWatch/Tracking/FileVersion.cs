@@ -6,14 +6,13 @@ namespace ProcWatch.Tracking;
 /// <summary>An open file's <see cref="ExecutableVersion"/> from statx, in the kernel's encoding, to compare with the exec record's.</summary>
 internal static class FileVersion
 {
-    private const int AT_EMPTY_PATH = 0x1000;
     private const uint STATX_BASIC_STATS = 0x7ff;
 
     // Offsets in struct statx (include/uapi/linux/stat.h).
     private const int ModeOffset = 28, InoOffset = 32, SizeOffset = 40, CtimeOffset = 96, MtimeOffset = 112, DevMajorOffset = 136, DevMinorOffset = 140;
 
     public static bool TryRead(int fd, out ExecutableVersion version, out bool regular) =>
-        TryRead(fd, "", AT_EMPTY_PATH, out version, out regular);
+        TryRead(fd, "", Libc.AT_EMPTY_PATH, out version, out regular);
 
     /// <summary>The version of the file <paramref name="path"/> names (links followed), without opening it: one system call.</summary>
     public static bool TryRead(string path, out ExecutableVersion version, out bool regular) =>

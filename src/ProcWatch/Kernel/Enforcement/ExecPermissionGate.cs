@@ -42,7 +42,6 @@ internal sealed partial class ExecPermissionGate : IDisposable
     /// <summary>Ignore marks at once; then all are flushed and rebuilt as files run again.</summary>
     internal const int MaxIgnoreMarks = 16384;
 
-    private const int FAN_UNLIMITED_QUEUE = 0x10;
     private const int BufferSize = 16 * 1024;
 
     private readonly int _fd;
@@ -106,7 +105,7 @@ internal sealed partial class ExecPermissionGate : IDisposable
         [NotNullWhen(true)] out ExecPermissionGate? gate, out Failure failure)
     {
         gate = null;
-        uint flags = Libc.FAN_CLASS_CONTENT | Libc.FAN_CLOEXEC | Libc.FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | Libc.FAN_REPORT_TID;
+        uint flags = Libc.FAN_CLASS_CONTENT | Libc.FAN_CLOEXEC | Libc.FAN_NONBLOCK | Libc.FAN_UNLIMITED_QUEUE | Libc.FAN_REPORT_TID;
         int fd = Libc.FanotifyInit(flags, (uint)(Libc.O_RDONLY | Libc.O_LARGEFILE | Libc.O_CLOEXEC));
         if (fd < 0)
         {

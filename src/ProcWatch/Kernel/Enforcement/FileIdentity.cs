@@ -7,11 +7,9 @@ namespace ProcWatch.Kernel.Enforcement;
 /// <summary>A file as the kernel knows it: the device (kernel encoding, MAJOR &lt;&lt; 20 | MINOR, as <c>i_sb->s_dev</c>) and the inode number.</summary>
 internal readonly record struct FileIdentity(uint Device, ulong Inode)
 {
-    private const int AT_SYMLINK_NOFOLLOW = 0x100;
     private const uint STATX_TYPE = 0x1;
     private const uint STATX_MODE = 0x2;
     private const uint STATX_NLINK = 0x4;
-    internal const int AT_EMPTY_PATH = 0x1000;
     private const int StatxNlinkOffset = 16;    // __u32 stx_nlink
     private const int StatxModeOffset = 28;     // __u16 stx_mode
     private const int StatxDevMajorOffset = 136; // __u32 stx_dev_major
@@ -26,7 +24,7 @@ internal readonly record struct FileIdentity(uint Device, ulong Inode)
         byte* buf = stackalloc byte[Libc.StatxSize];
         identity = null;
         fileType = 0;
-        if (Libc.Statx(Libc.AT_FDCWD, path, followLinks ? 0 : AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | Libc.STATX_INO, buf) != 0)
+        if (Libc.Statx(Libc.AT_FDCWD, path, followLinks ? 0 : Libc.AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | Libc.STATX_INO, buf) != 0)
             return false;
         var span = new ReadOnlySpan<byte>(buf, Libc.StatxSize);
         uint major = BinaryPrimitives.ReadUInt32LittleEndian(span[StatxDevMajorOffset..]);

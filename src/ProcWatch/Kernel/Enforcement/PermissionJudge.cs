@@ -43,7 +43,6 @@ internal sealed class PermissionJudge
 {
     private const int DeletedSuffixLength = 10; // " (deleted)"
     private const int CgroupLevels = 16;
-    private const int AT_STATX_DONT_SYNC = 0x4000;
     private readonly List<uint> _candidates = new(16);
     private readonly HashSet<FileIdentity> _protectedFiles;
     private readonly int _self = Environment.ProcessId;
@@ -98,7 +97,7 @@ internal sealed class PermissionJudge
         var v = new PermissionVerdict { Rule = -1 };
         byte empty = 0;
         // AT_STATX_DONT_SYNC: what the inode holds, no round trip to a remote or FUSE server.
-        if (!FileIdentity.TryStatAt(fd, &empty, FileIdentity.AT_EMPTY_PATH | AT_STATX_DONT_SYNC, out v.File, out v.FileType, out v.Nlink))
+        if (!FileIdentity.TryStatAt(fd, &empty, Libc.AT_EMPTY_PATH | Libc.AT_STATX_DONT_SYNC, out v.File, out v.FileType, out v.Nlink))
             throw new IOException("fstat of the exec'd file failed"); // the gate allows and counts it
         if (_protectedFiles.Contains(v.File))
             return v;
@@ -253,9 +252,7 @@ internal sealed class PermissionJudge
     }
 
     private const int PathMax = 4096;
-    private const int AT_SYMLINK_NOFOLLOW = 0x100;
-    private const int AT_NO_AUTOMOUNT = 0x800;
-    private const int WalkFlags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
+    private const int WalkFlags = Libc.AT_SYMLINK_NOFOLLOW | Libc.AT_NO_AUTOMOUNT | Libc.AT_STATX_DONT_SYNC;
 
     /// <summary>The caller's parent's executable (its exe link, which names the file without a path walk), without a round trip to a remote server.</summary>
     private static unsafe bool TryStatParentExe(int parentPid, out FileIdentity identity)
@@ -263,7 +260,7 @@ internal sealed class PermissionJudge
         Span<byte> path = stackalloc byte[ProcPath.MaxLength];
         ProcPath.Format(path, parentPid, "exe"u8);
         fixed (byte* p = path)
-            return FileIdentity.TryStatAt(Libc.AT_FDCWD, p, AT_STATX_DONT_SYNC, out identity, out _, out _);
+            return FileIdentity.TryStatAt(Libc.AT_FDCWD, p, Libc.AT_STATX_DONT_SYNC, out identity, out _, out _);
     }
 
     /// <summary>A thread of this process (the gate never denies ProcWatch's own execs).</summary>
@@ -274,7 +271,7 @@ internal sealed class PermissionJudge
         Span<byte> path = stackalloc byte[ProcPath.MaxLength];
         ProcPath.FormatTask(path, _self, tid, "stat"u8);
         fixed (byte* p = path)
-            return FileIdentity.TryStatAt(Libc.AT_FDCWD, p, AT_STATX_DONT_SYNC, out _, out _, out _);
+            return FileIdentity.TryStatAt(Libc.AT_FDCWD, p, Libc.AT_STATX_DONT_SYNC, out _, out _, out _);
     }
 
     /// <summary>The first matching rule among the candidates that has no condition on the caller (enforcing before audit).</summary>
