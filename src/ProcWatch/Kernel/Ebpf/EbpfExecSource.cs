@@ -24,6 +24,7 @@ internal sealed class EbpfExecSource : IEventSource
     private readonly ExecCaptureOptions _options;
     private readonly ProcessEventKinds _kinds;
     private readonly LifecycleCrossCheck? _crossCheck;
+    private readonly RepeatedExits _repeatedExits = new();
 
     /// <summary>The completeness check this source feeds (tests wait on its judged windows).</summary>
     internal LifecycleCrossCheck? CrossCheck => _crossCheck;
@@ -179,7 +180,7 @@ internal sealed class EbpfExecSource : IEventSource
                 // last thread is another, the main thread's marker was counted when it left.
                 if (!exit.AfterLeader)
                     _crossCheck?.OnRing(Lifecycle.Exit, at);
-                if ((_kinds & ProcessEventKinds.Exit) != 0)
+                if ((_kinds & ProcessEventKinds.Exit) != 0 && !_repeatedExits.IsRepeat(exit))
                 {
                     _sink!.Post(new ExitEvent
                     {
