@@ -36,6 +36,13 @@ internal sealed record HashOptions
 
     /// <summary>Execs that may wait for one file version's hash (each gets a follow-up event); beyond it "queue_full".</summary>
     public int MaxWaitersPerFile { get; init; } = 32;
+
+    /// <summary>
+    /// The longest a job waits, from its exec's lookup, for the exec-file holder's descriptor
+    /// when the holder cannot say it has read past the exec (its thread stuck, or an exec
+    /// without a kernel time). Not the usual bound: the wait ends when the holder has read past.
+    /// </summary>
+    public TimeSpan HeldWaitCap { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Which file of an exec a hash is of (<c>procwatch.hash.target</c> on a follow-up event).</summary>
@@ -87,6 +94,7 @@ internal sealed class ExecutableHasher
     private sealed class HashJob(SafeFileHandle? file, ExecutableVersion version, bool sameInode, long execNs, string ifNone)
     {
         public SafeFileHandle? File = file;
+        public long QueuedAt { get; } = Environment.TickCount64; // the held-file wait's cap counts from here: queued jobs share it
         public ExecutableVersion Version { get; } = version;
         public bool SameInode { get; } = sameInode;
         public long ExecNs { get; } = execNs;
@@ -172,12 +180,7 @@ internal sealed class ExecutableHasher
             // says "pending" and the follow-up says what came.
             if (HeldFiles is null || memfd || status is not (HashStatuses.Unreadable or HashStatuses.Deleted)) // a memfd is on no marked filesystem
                 return (null, status);
-            if (Queue(null, v, waiter, sameInode: true, execNs, status) is not { } pending)
-                return (null, status);
-            // Read off between our look and the job's registration: it is in the holder's table.
-            if (HeldFiles(v) is { } late && !Attach(v, late))
-                late.Dispose();
-            return pending;
+            return Queue(null, v, waiter, sameInode: true, execNs, status) ?? (null, status);
         }
         return HashOpened(file, v, waiter, sameInode);
     }
@@ -241,19 +244,6 @@ internal sealed class ExecutableHasher
         return Queue(file, v, waiter, sameInode) ?? (null, HashStatuses.QueueFull);
     }
 
-    /// <summary>Gives a waiting job its descriptor; false when no job waits for it any more.</summary>
-    private bool Attach(ExecutableVersion v, SafeFileHandle file)
-    {
-        lock (_lock)
-        {
-            if (!_wanted.Remove(HeldKey(v), out HashJob? job))
-                return false;
-            job.File = file;
-            Monitor.PulseAll(_lock);
-            return true;
-        }
-    }
-
     /// <summary>Queues <paramref name="file"/> (null: wait for the held descriptor) for the worker; null when the queue is full.</summary>
     private (string? Sha256, string? Status)? Queue(SafeFileHandle? file, ExecutableVersion v, HashWaiter waiter, bool sameInode, long execNs = 0, string? ifNone = null)
     {
@@ -267,8 +257,17 @@ internal sealed class ExecutableHasher
             }
             _cache.AddPending(v, waiter);
             var job = new HashJob(file, v, sameInode, execNs, ifNone ?? HashStatuses.Unreadable);
-            if (file is null)
-                _wanted.TryAdd(HeldKey(v), job); // one job per key: another version of the same key takes what the holder has
+            if (file is null && _wanted.TryAdd(HeldKey(v), job)) // one job per key: another version of the same key takes what the holder has
+            {
+                // Read off between the lookup's look and this registration: in the holder's table
+                // now, and offered to nobody. Taken under this lock, so the worker cannot take it
+                // first (the holder never holds its own lock while it offers: no lock cycle).
+                if (HeldFiles?.Invoke(v) is { } late)
+                {
+                    _wanted.Remove(HeldKey(v));
+                    job.File = late;
+                }
+            }
             _queue.Enqueue(job);
             if (!_workerRunning)
             {
@@ -286,14 +285,6 @@ internal sealed class ExecutableHasher
     }
 
     /// <summary>
-    /// The longest a job waits for the holder, when the holder cannot say it has read past the
-    /// exec (its thread stuck, or an exec without a kernel time). Not the usual bound: a
-    /// wall-clock wait lost 2 of 100 self-deleting droppers on a loaded CI machine (the holder's
-    /// thread ran seconds late), so the wait ends when the holder has read its queue past the exec.
-    /// </summary>
-    private const int HeldWaitCapMs = 10_000;
-
-    /// <summary>
     /// The held descriptor of <paramref name="job"/>'s file (worker thread): handed over by the
     /// holder when it reads it, or taken from its table; none once the holder has read every
     /// notification queued before the exec and it was not among them (a full fanotify queue, a
@@ -301,7 +292,9 @@ internal sealed class ExecutableHasher
     /// </summary>
     private SafeFileHandle? AwaitHeld(HashJob job)
     {
-        long deadline = Environment.TickCount64 + HeldWaitCapMs;
+        // A wall-clock wait alone lost 2 of 100 self-deleting droppers on a loaded CI machine
+        // (the holder's thread ran seconds late): the wait ends when the holder has read past the exec.
+        long deadline = job.QueuedAt + (long)_options.HeldWaitCap.TotalMilliseconds;
         lock (_lock)
         {
             while (job.File is null)

@@ -155,7 +155,8 @@ public sealed class ExecutableHasherTests : IDisposable
     [Fact]
     public void AFileGoneBeforeTheLookup_WaitsForTheHolder_UntilItHandsItOverOrHasReadPastTheExec()
     {
-        var hasher = new ExecutableHasher(new HashOptions());
+        // No cap within the test's patience: only the hand-over and the holder's read-through can end a wait.
+        var hasher = new ExecutableHasher(new HashOptions { HeldWaitCap = TimeSpan.FromMinutes(10) });
         var followUps = new System.Collections.Concurrent.BlockingCollection<(string Entity, string? Sha, string? Status)>();
         hasher.FollowUp = (w, sha, status) => followUps.Add((w.EntityId!, sha, status));
         bool readPast = false;

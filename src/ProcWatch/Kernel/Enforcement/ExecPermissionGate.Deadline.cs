@@ -7,20 +7,31 @@ namespace ProcWatch.Kernel.Enforcement;
 /// The gate's answer deadline. Every exec on the host waits for the one gate thread, and some
 /// of its work can block for as long as someone else decides: reading a caller's memory waits
 /// for that process's mmap lock (a sibling thread can hold it across a fault on a slow
-/// mapping), hashing a large file waits for the disk. A watchdog thread looks every
-/// <see cref="WatchPeriod"/>: a question older than <see cref="AnswerDeadline"/> is answered
-/// ALLOW, and while the gate thread is still held, so is each question that queues behind it,
-/// unjudged (counted in <see cref="DeadlineAllowed"/>). The tp_btf backstop judges those execs
-/// after the fact, as it judges everything the gate allows; a verdict the gate reaches after
-/// its deadline is dropped (<see cref="LateVerdicts"/>) so no exec is reported twice.
-/// The watchdog uses the group's descriptor only under <c>_answerLock</c> and never after
-/// <see cref="CloseGroup"/>; the gate thread clears its in-flight number under it before
-/// closing an event's descriptor, so no answer reaches a reused number.
+/// mapping), hashing a file waits for the disk. A watchdog thread looks every
+/// <see cref="WatchPeriod"/>:
+/// <list type="bullet">
+/// <item>a question older than <see cref="AnswerDeadline"/> is answered with the verdict decided
+/// so far: DENY once a rule refused it (only its context was still being read), else ALLOW;</item>
+/// <item>while that question's thread is still held, or the thread has been busy without a
+/// break for <see cref="BusyDeadline"/> (a string of slow questions), what queues is answered
+/// ALLOW unjudged (counted in <see cref="DeadlineAllowed"/>).</item>
+/// </list>
+/// The tp_btf backstop judges what was allowed, as it judges everything the gate allows; the
+/// gate thread, back, reports a refusal it had decided, and without the backstop reports an
+/// allowed exec its rule would have refused as an audit; else its verdict is dropped
+/// (<see cref="LateVerdicts"/>) so no exec is reported twice. The thread reads one event at a
+/// time, so an event it holds is only ever the one in flight. The watchdog uses the group's
+/// descriptor only under <c>_answerLock</c> and never after <see cref="CloseGroup"/>; the gate
+/// thread clears its in-flight number under it before closing an event's descriptor, so no
+/// answer reaches a reused number.
 /// </summary>
 internal sealed partial class ExecPermissionGate
 {
-    /// <summary>How long one question may wait for the gate thread before it is allowed (then judged by the backstop).</summary>
+    /// <summary>How long one question may wait for the gate thread before it is answered with the verdict decided so far.</summary>
     internal static readonly TimeSpan AnswerDeadline = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the gate thread may work without once finding its queue empty before what queues is allowed unjudged.</summary>
+    internal static readonly TimeSpan BusyDeadline = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan WatchPeriod = TimeSpan.FromMilliseconds(100);
 
@@ -28,13 +39,16 @@ internal sealed partial class ExecPermissionGate
     private readonly Lock _answerLock = new();
     private int _inFlight = -1; // the event descriptor the gate thread is judging; under _answerLock
     private long _inFlightSince; // Stopwatch timestamp
+    private uint _inFlightVerdict; // FAN_ALLOW until a rule refuses it
     private bool _inFlightAnswered; // by the watchdog
+    private bool _busy; // since _busySince, the thread has not found its queue empty
+    private long _busySince;
     private long _deadlineAllowed, _lateVerdicts;
 
-    /// <summary>Execs allowed unjudged because the gate thread had not answered within <see cref="AnswerDeadline"/> (the backstop judged them).</summary>
+    /// <summary>Execs allowed at the deadline, or unjudged while the gate thread was held (the backstop judged them).</summary>
     internal long DeadlineAllowed => Interlocked.Read(ref _deadlineAllowed);
 
-    /// <summary>Verdicts the gate thread reached after the watchdog had answered for it (dropped).</summary>
+    /// <summary>Verdicts the gate thread reached after the watchdog had answered for it.</summary>
     internal long LateVerdicts => Interlocked.Read(ref _lateVerdicts);
 
     /// <summary>Called on the gate thread with each event's descriptor before it is judged (tests hold the thread here).</summary>
@@ -44,27 +58,49 @@ internal sealed partial class ExecPermissionGate
     {
         lock (_answerLock)
         {
+            long now = Stopwatch.GetTimestamp();
             _inFlight = fd;
-            _inFlightSince = Stopwatch.GetTimestamp();
+            _inFlightSince = now;
+            _inFlightVerdict = Libc.FAN_ALLOW;
             _inFlightAnswered = false;
+            if (!_busy)
+                (_busy, _busySince) = (true, now);
         }
+    }
+
+    /// <summary>The verdict of the question in flight, decided (before its context is read).</summary>
+    private void Decided(uint answer)
+    {
+        lock (_answerLock)
+            _inFlightVerdict = answer;
+    }
+
+    /// <summary>The thread found its queue empty.</summary>
+    private void Idle()
+    {
+        lock (_answerLock)
+            _busy = false;
     }
 
     private void Watch()
     {
         byte[] buffer = new byte[BufferSize];
-        while (!_stopping && Volatile.Read(ref _closed) == 0)
+        while (Volatile.Read(ref _closed) == 0) // not _stopping: a thread held while Dispose waits still needs it
         {
             Thread.Sleep(WatchPeriod);
             lock (_answerLock)
             {
-                if (_closed != 0 || _inFlight < 0 || Stopwatch.GetElapsedTime(_inFlightSince) < AnswerDeadline)
+                if (_closed != 0)
+                    return;
+                bool held = _inFlight >= 0 && Stopwatch.GetElapsedTime(_inFlightSince) >= AnswerDeadline;
+                if (!held && !(_busy && Stopwatch.GetElapsedTime(_busySince) >= BusyDeadline))
                     continue;
-                if (!_inFlightAnswered)
+                if (held && !_inFlightAnswered)
                 {
                     _inFlightAnswered = true;
-                    Answer(_inFlight, Libc.FAN_ALLOW);
-                    Interlocked.Increment(ref _deadlineAllowed);
+                    Answer(_inFlight, _inFlightVerdict);
+                    if (_inFlightVerdict == Libc.FAN_ALLOW)
+                        Interlocked.Increment(ref _deadlineAllowed);
                 }
                 AllowQueued(buffer);
             }

@@ -247,7 +247,11 @@ internal sealed partial class ExecPermissionGate : IDisposable
 
     private unsafe void Run()
     {
-        byte* buffer = stackalloc byte[BufferSize];
+        // One event per read: an event read is this thread's to answer, and the watchdog can
+        // answer only what is still queued; a batch read would take 680 execs hostage to the
+        // first one's stall. This group reports no info records, so every event is one metadata.
+        nuint one = (nuint)sizeof(Libc.fanotify_event_metadata);
+        byte* buffer = stackalloc byte[sizeof(Libc.fanotify_event_metadata)];
         Span<Libc.pollfd> fds = stackalloc Libc.pollfd[2];
         while (!_stopping)
         {
@@ -258,9 +262,12 @@ internal sealed partial class ExecPermissionGate : IDisposable
             // Answer what is queued even when stopping: closing the group would allow it anyway.
             while (true)
             {
-                nint n = Libc.Read(_fd, buffer, BufferSize);
+                nint n = Libc.Read(_fd, buffer, one);
                 if (n <= 0)
+                {
+                    Idle();
                     break;
+                }
                 for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)
                 {
                     var m = *(Libc.fanotify_event_metadata*)(buffer + at);
@@ -292,14 +299,19 @@ internal sealed partial class ExecPermissionGate : IDisposable
             PermissionVerdict v = _judge.Judge(policy, fd, tid);
             if (v.Rule >= 0)
             {
-                // The verdict stands whatever reading its context does: decided first.
+                // The verdict stands whatever reading its context does: decided first, and
+                // published, so that the watchdog answers it if the read stalls.
                 if (!v.Audit)
+                {
                     answer = Libc.FAN_DENY;
+                    Decided(answer);
+                }
                 // Read before answering: the caller's memory (argv) and /proc entry are only certain while it waits.
                 denial = GatherOrCount(policy.Rules[v.Rule], v, fd, tid);
             }
-            else if (!v.FileMatched && v.Nlink > 0 && MayIgnore(policy))
+            else if (!v.FileMatched && v.Nlink > 0 && !v.HashMissing && MayIgnore(policy))
             {
+                // Not with a file whose hash could not be taken (sha256 rules): asked again at its next exec.
                 Ignore(fd, epoch);
             }
         }
@@ -313,8 +325,17 @@ internal sealed partial class ExecPermissionGate : IDisposable
         {
             if (_inFlightAnswered)
             {
-                // The watchdog allowed it at the deadline: the backstop judges (and reports) that exec.
+                // The watchdog answered at the deadline, with the verdict decided by then.
                 Interlocked.Increment(ref _lateVerdicts);
+                if (denial is not null && (_inFlightVerdict == Libc.FAN_DENY || !_backstop))
+                {
+                    // Refused: reported as such. Allowed with no backstop to judge it: it ran, and
+                    // is reported as an exec the rule would have refused (never silently).
+                    denial.Audit |= _inFlightVerdict != Libc.FAN_DENY;
+                    Interlocked.Increment(ref denial.Audit ? ref _audited : ref _denied);
+                    _report(denial);
+                }
+                // Allowed with the backstop: it judges (and reports) that exec.
             }
             else
             {

@@ -11,7 +11,7 @@ namespace ProcWatch.Kernel.Enforcement;
 internal sealed class PermissionDenial
 {
     public required DenyRule Rule { get; init; }
-    public required bool Audit { get; init; }
+    public required bool Audit { get; set; } // set when a deadline let the exec go on (ExecPermissionGate.Deadline.cs)
     public required long KernelTimeNs { get; init; }
     public required int Tid { get; init; }
     public required ExecCaller Caller { get; init; }

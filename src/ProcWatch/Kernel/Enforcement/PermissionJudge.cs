@@ -22,6 +22,8 @@ internal struct PermissionVerdict
     public bool PathDeleted;
     public ExecCaller Caller;
     public bool CallerKnown;
+    /// <summary>sha256 rules apply and this file could not be hashed (too large, unreadable, over the budget): no ignore mark, asked again next time.</summary>
+    public bool HashMissing;
 }
 
 /// <summary>
@@ -35,8 +37,9 @@ internal struct PermissionVerdict
 /// With <c>sha256</c> rules, a file not yet known to hash to a denied digest is hashed here,
 /// from the event's descriptor, before the exec is answered: a fresh copy of a denied program
 /// is refused at its first exec (the BPF program alone can only refuse files ProcWatch hashed
-/// before). Once per file version in practice: an allowed file then gets its ignore mark,
-/// which the kernel clears when the file is written to.
+/// before). Once per file version: an allowed file then gets its ignore mark (cleared by the
+/// kernel when the file is written to), and where no mark can be put the version's digest is
+/// remembered (<see cref="CleanVersions"/>).
 /// </para>
 /// </summary>
 internal sealed class PermissionJudge
@@ -47,6 +50,8 @@ internal sealed class PermissionJudge
     private readonly HashSet<FileIdentity> _protectedFiles;
     private readonly int _self = Environment.ProcessId;
     private readonly byte[] _hashBuffer = new byte[128 * 1024];
+    private readonly HashSet<ExecutableVersion> _clean = new(); // versions hashed to a digest no rule of _cleanUnder denies; gate thread only
+    private KernelPolicy? _cleanUnder;
     private long _hashedBeforeAnswer, _tooLargeToHash, _unhashable, _overBudget;
     private long _budgetWindowStart, _budgetSpent;
 
@@ -59,12 +64,16 @@ internal sealed class PermissionJudge
     internal static readonly TimeSpan HashBudgetPerSecond = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The largest file hashed before its exec is answered: the tracking hasher's bound
-    /// (the default of <c>--hash-max-size</c>), so a file too large here has no hash anywhere; about
-    /// 40 ms of SHA-256 here, once per version. A larger one is allowed by <c>sha256</c> rules
-    /// (counted in <see cref="TooLargeToHash"/>; its exec event says "too_large").
+    /// The largest file hashed before its exec is answered: about 10 ms of SHA-256 here (from
+    /// the page cache), once per version, while every exec on the host waits. A larger one is
+    /// allowed by <c>sha256</c> rules (counted in <see cref="TooLargeToHash"/>); the hasher still
+    /// hashes it for its exec event (up to <c>--hash-max-size</c>), and the digest then joins
+    /// the deny set for its next exec.
     /// </summary>
-    internal const long HashMaxBytes = HashOptions.DefaultMaxBytes;
+    internal const long HashMaxBytes = 16L * 1024 * 1024;
+
+    /// <summary>Versions remembered as hashed to a digest no rule denies; beyond it the set starts again.</summary>
+    internal const int CleanVersions = 4096;
 
     /// <summary>Files hashed before their exec was answered.</summary>
     internal long HashedBeforeAnswer => Interlocked.Read(ref _hashedBeforeAnswer);
@@ -104,7 +113,7 @@ internal sealed class PermissionJudge
         _candidates.Clear();
         if (policy.Files.TryGetValue(v.File, out List<uint>? files))
             _candidates.AddRange(files);
-        if (policy.Hashes.Count > 0 && DeniedDigest(policy, fd, v.File) is { } sha && policy.Hashes.TryGetValue(sha, out List<uint>? byHash))
+        if (policy.Hashes.Count > 0 && DeniedDigest(policy, fd, v.File, ref v.HashMissing) is { } sha && policy.Hashes.TryGetValue(sha, out List<uint>? byHash))
             _candidates.AddRange(byHash);
         if (v.Nlink == 0)
             _candidates.AddRange(policy.Fileless);
@@ -162,13 +171,33 @@ internal sealed class PermissionJudge
     }
 
     /// <summary>The digest a rule denies that this file has: known, or hashed now from the event's descriptor; null when none.</summary>
-    private string? DeniedDigest(KernelPolicy policy, int fd, FileIdentity file)
+    private string? DeniedDigest(KernelPolicy policy, int fd, FileIdentity file, ref bool missing)
     {
         if (Hashed.TryGetValue(file, out string? known))
             return known;
-        string? sha = HashBeforeAnswer(fd);
-        if (sha is null || !policy.Hashes.ContainsKey(sha))
+        // The full version (ctime too, which no user can set back): a rewrite is hashed again.
+        if (!FileVersion.TryRead(fd, out ExecutableVersion version, out bool regular) || !regular)
             return null;
+        if (!ReferenceEquals(_cleanUnder, policy))
+        {
+            _clean.Clear(); // a reload may deny what was clean
+            _cleanUnder = policy;
+        }
+        if (_clean.Contains(version))
+            return null;
+        string? sha = HashBeforeAnswer(fd);
+        if (sha is null)
+        {
+            missing = true;
+            return null;
+        }
+        if (!policy.Hashes.ContainsKey(sha))
+        {
+            if (_clean.Count >= CleanVersions)
+                _clean.Clear();
+            _clean.Add(version);
+            return null;
+        }
         if (Hashed.Count < DenyLimits.FILES_MAX)
             Hashed.TryAdd(file, sha);
         DeniedHashFound?.Invoke(file, sha);
@@ -212,7 +241,7 @@ internal sealed class PermissionJudge
                 Interlocked.Increment(ref _tooLargeToHash);
                 return null;
             }
-            if (FileHashing.Hash(handle, version, _hashBuffer, out _, sameInode: true) is { } sha)
+            if (FileHashing.Hash(handle, version, _hashBuffer, out _) is { } sha) // size, mtime and ctime unmoved by the read
             {
                 Interlocked.Increment(ref _hashedBeforeAnswer);
                 return sha;

@@ -134,6 +134,8 @@ public sealed class ExecFileHolderTests : IDisposable
             followUps.Add((w.EntityId!, sha, status));
         };
 
+        using var unblock = new Finally(release.Set); // whatever fails: the worker never waits on a disposed gate
+
         // The worker is busy with another job until released.
         string blocker = CopyOfTrue("blocker");
         Assert.Equal(HashStatuses.Pending, hasher.Lookup(Environment.ProcessId, blocker, VersionOf(blocker), false, false, "blocker").Status);
@@ -157,6 +159,7 @@ public sealed class ExecFileHolderTests : IDisposable
         (string Entity, string? Sha, string? Status) got = default;
         Assert.True(SpinWait.SpinUntil(() => followUps.TryTake(out got) && got.Entity == "dropper", TimeSpan.FromSeconds(30)), "no follow-up for the dropper");
         Assert.Equal(sha, got.Sha);
+        Assert.True(hasher.WaitIdle(TimeSpan.FromSeconds(30))); // the worker is done with the gate before it is disposed
     }
 
     private string CopyOfTrue(string name)
@@ -195,5 +198,10 @@ public sealed class ExecFileHolderTests : IDisposable
         {
             Libc.Close(fd);
         }
+    }
+
+    private sealed class Finally(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 }
