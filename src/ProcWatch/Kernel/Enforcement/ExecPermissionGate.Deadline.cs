@@ -12,10 +12,11 @@ namespace ProcWatch.Kernel.Enforcement;
 /// <list type="bullet">
 /// <item>a question older than <see cref="AnswerDeadline"/> is answered with the verdict decided
 /// so far: DENY once a rule refused it (only its context was still being read), else ALLOW;</item>
-/// <item>while that question's thread is still held, or the thread has been busy without a
-/// break for <see cref="BusyDeadline"/> (a string of slow questions), what queues is answered
-/// ALLOW unjudged (counted in <see cref="DeadlineAllowed"/>).</item>
+/// <item>while that question's thread is still held, what queues is answered ALLOW unjudged
+/// (counted in <see cref="DeadlineAllowed"/>).</item>
 /// </list>
+/// Only a held question opens that: a queue kept full by fast questions (many threads exec'ing
+/// a denied file) is load, judged one by one, never let through unjudged.
 /// The tp_btf backstop judges what was allowed, as it judges everything the gate allows; the
 /// gate thread, back, reports a refusal it had decided, and without the backstop reports an
 /// allowed exec its rule would have refused as an audit; else its verdict is dropped
@@ -30,19 +31,14 @@ internal sealed partial class ExecPermissionGate
     /// <summary>How long one question may wait for the gate thread before it is answered with the verdict decided so far.</summary>
     internal static readonly TimeSpan AnswerDeadline = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long the gate thread may work without once finding its queue empty before what queues is allowed unjudged.</summary>
-    internal static readonly TimeSpan BusyDeadline = TimeSpan.FromSeconds(5);
-
     private static readonly TimeSpan WatchPeriod = TimeSpan.FromMilliseconds(100);
 
     private readonly Thread _watchdog;
     private readonly Lock _answerLock = new();
     private int _inFlight = -1; // the event descriptor the gate thread is judging; under _answerLock
     private long _inFlightSince; // Stopwatch timestamp
-    private uint _inFlightVerdict; // FAN_ALLOW until a rule refuses it
-    private bool _inFlightAnswered; // by the watchdog
-    private bool _busy; // since _busySince, the thread has not found its queue empty
-    private long _busySince;
+    private uint _inFlightVerdict; // FAN_ALLOW until a rule refuses it, while not yet answered
+    private bool _inFlightAnswered; // by the watchdog, with _inFlightVerdict as it was then (frozen)
     private long _deadlineAllowed, _lateVerdicts;
 
     /// <summary>Execs allowed at the deadline, or unjudged while the gate thread was held (the backstop judged them).</summary>
@@ -63,8 +59,6 @@ internal sealed partial class ExecPermissionGate
             _inFlightSince = now;
             _inFlightVerdict = Libc.FAN_ALLOW;
             _inFlightAnswered = false;
-            if (!_busy)
-                (_busy, _busySince) = (true, now);
         }
     }
 
@@ -72,14 +66,10 @@ internal sealed partial class ExecPermissionGate
     private void Decided(uint answer)
     {
         lock (_answerLock)
-            _inFlightVerdict = answer;
-    }
-
-    /// <summary>The thread found its queue empty.</summary>
-    private void Idle()
-    {
-        lock (_answerLock)
-            _busy = false;
+        {
+            if (!_inFlightAnswered) // too late: the watchdog answered what was decided before
+                _inFlightVerdict = answer;
+        }
     }
 
     private void Watch()
@@ -92,10 +82,9 @@ internal sealed partial class ExecPermissionGate
             {
                 if (_closed != 0)
                     return;
-                bool held = _inFlight >= 0 && Stopwatch.GetElapsedTime(_inFlightSince) >= AnswerDeadline;
-                if (!held && !(_busy && Stopwatch.GetElapsedTime(_busySince) >= BusyDeadline))
+                if (_inFlight < 0 || Stopwatch.GetElapsedTime(_inFlightSince) < AnswerDeadline)
                     continue;
-                if (held && !_inFlightAnswered)
+                if (!_inFlightAnswered)
                 {
                     _inFlightAnswered = true;
                     Answer(_inFlight, _inFlightVerdict);

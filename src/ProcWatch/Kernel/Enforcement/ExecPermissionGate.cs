@@ -250,8 +250,8 @@ internal sealed partial class ExecPermissionGate : IDisposable
         // One event per read: an event read is this thread's to answer, and the watchdog can
         // answer only what is still queued; a batch read would take 680 execs hostage to the
         // first one's stall. This group reports no info records, so every event is one metadata.
-        nuint one = (nuint)sizeof(Libc.fanotify_event_metadata);
-        byte* buffer = stackalloc byte[sizeof(Libc.fanotify_event_metadata)];
+        nuint size = (nuint)sizeof(Libc.fanotify_event_metadata);
+        byte* buffer = stackalloc byte[BufferSize];
         Span<Libc.pollfd> fds = stackalloc Libc.pollfd[2];
         while (!_stopping)
         {
@@ -262,10 +262,15 @@ internal sealed partial class ExecPermissionGate : IDisposable
             // Answer what is queued even when stopping: closing the group would allow it anyway.
             while (true)
             {
-                nint n = Libc.Read(_fd, buffer, one);
+                nint n = Libc.Read(_fd, buffer, size);
                 if (n <= 0)
                 {
-                    Idle();
+                    // An event larger than one metadata (a kernel adding info records): read whole batches from then on.
+                    if (n < 0 && Marshal.GetLastPInvokeError() == Libc.EINVAL && size < BufferSize)
+                    {
+                        size = BufferSize;
+                        continue;
+                    }
                     break;
                 }
                 for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)

@@ -177,7 +177,10 @@ internal sealed class PermissionJudge
             return known;
         // The full version (ctime too, which no user can set back): a rewrite is hashed again.
         if (!FileVersion.TryRead(fd, out ExecutableVersion version, out bool regular) || !regular)
+        {
+            missing = true;
             return null;
+        }
         if (!ReferenceEquals(_cleanUnder, policy))
         {
             _clean.Clear(); // a reload may deny what was clean
@@ -185,7 +188,7 @@ internal sealed class PermissionJudge
         }
         if (_clean.Contains(version))
             return null;
-        string? sha = HashBeforeAnswer(fd);
+        string? sha = HashBeforeAnswer(fd, out ExecutableVersion hashed);
         if (sha is null)
         {
             missing = true;
@@ -193,9 +196,7 @@ internal sealed class PermissionJudge
         }
         if (!policy.Hashes.ContainsKey(sha))
         {
-            if (_clean.Count >= CleanVersions)
-                _clean.Clear();
-            _clean.Add(version);
+            Remember(hashed);
             return null;
         }
         if (Hashed.Count < DenyLimits.FILES_MAX)
@@ -205,12 +206,30 @@ internal sealed class PermissionJudge
     }
 
     /// <summary>
+    /// Remembers a version hashed clean, unless it changed so recently that a rewrite in the same
+    /// clock tick could keep its times (timestamps move once per tick before Linux 6.13; git's
+    /// "racily clean" rule).
+    /// </summary>
+    private void Remember(ExecutableVersion version)
+    {
+        long nowNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        if (nowNs - Math.Max(version.CtimeNs, version.MtimeNs) < RacilyCleanNs)
+            return;
+        if (_clean.Count >= CleanVersions)
+            _clean.Clear();
+        _clean.Add(version);
+    }
+
+    private const long RacilyCleanNs = 50_000_000;
+
+    /// <summary>
     /// SHA-256 of the file being exec'd, read through the event's descriptor (the file the
     /// kernel is about to run, whatever its path is now). A read that the file's size or mtime
     /// moved under is read again, up to 3 times.
     /// </summary>
-    private string? HashBeforeAnswer(int fd)
+    private string? HashBeforeAnswer(int fd, out ExecutableVersion hashed)
     {
+        hashed = default;
         long now = Stopwatch.GetTimestamp();
         if (now - _budgetWindowStart >= Stopwatch.Frequency)
             (_budgetWindowStart, _budgetSpent) = (now, 0);
@@ -221,7 +240,7 @@ internal sealed class PermissionJudge
         }
         try
         {
-            return HashWithRetries(fd);
+            return HashWithRetries(fd, out hashed);
         }
         finally
         {
@@ -229,8 +248,9 @@ internal sealed class PermissionJudge
         }
     }
 
-    private string? HashWithRetries(int fd)
+    private string? HashWithRetries(int fd, out ExecutableVersion hashed)
     {
+        hashed = default;
         using var handle = new SafeFileHandle(fd, ownsHandle: false); // the gate closes the event's descriptor
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -243,6 +263,7 @@ internal sealed class PermissionJudge
             }
             if (FileHashing.Hash(handle, version, _hashBuffer, out _) is { } sha) // size, mtime and ctime unmoved by the read
             {
+                hashed = version;
                 Interlocked.Increment(ref _hashedBeforeAnswer);
                 return sha;
             }

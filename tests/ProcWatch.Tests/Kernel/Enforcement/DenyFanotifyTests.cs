@@ -88,13 +88,14 @@ public sealed class DenyFanotifyTests(ITestOutputHelper output)
 
         string copy = play.Program(Path.Combine(play.Allowed, "fresh-copy"));
         File.WriteAllBytes(copy, content);
-        DenyStormResult first = DenyStormResult.Run(1, copy);
         PermissionJudge judge = watcher.Enforcer!.Gate!.Judge;
+        long overBudget = judge.OverBudget;
+        DenyStormResult first = DenyStormResult.Run(1, copy);
         output.WriteLine($"{first.Line}; gate hashed {judge.HashedBeforeAnswer}, over budget {judge.OverBudget}");
         Assert.True(judge.HashedBeforeAnswer >= 1);
         // The gate's hashing budget is the host's (every new file version any exec runs): only
-        // its being spent lets the first exec go on, as at the levels below.
-        if (judge.OverBudget == 0)
+        // its being spent at that moment lets the first exec go on, as at the levels below.
+        if (judge.OverBudget == overBudget)
         {
             Assert.Equal(0, first.Ran);
             Assert.Equal(1, first.Eperm);
@@ -156,6 +157,39 @@ public sealed class DenyFanotifyTests(ITestOutputHelper output)
         {
             release.Set();
         }
+    }
+
+    /// <summary>
+    /// A denied program whose question outlives the deadline before it is judged: the watchdog
+    /// has allowed it, so the gate's DENY that comes after is not what the exec got. The
+    /// backstop kills it before its first instruction, and it is reported once, by the backstop.
+    /// </summary>
+    [KernelFact]
+    public void ADenialDecidedAfterTheDeadline_IsLeftToTheBackstop_AndReportedOnce()
+    {
+        using var play = new DenyPlayground();
+        string denied = play.Program(Path.Combine(play.Denied, "late"));
+        var rule = new DenyRule { Name = "fan-test-late", Directories = [play.Denied] };
+        using var watcher = Watcher(rule, WithBackstop);
+        using var denials = new DenialCollector(watcher.Start());
+        Assert.Equal(EnforcementLevel.Fanotify, watcher.EnforcementLevel);
+        ExecPermissionGate gate = watcher.Enforcer!.Gate!;
+        int held = 0;
+        gate.BeforeJudge = fd =>
+        {
+            if (new FileInfo($"/proc/self/fd/{fd}").LinkTarget == denied && Interlocked.Exchange(ref held, 1) == 0)
+                SpinWait.SpinUntil(() => gate.DeadlineAllowed >= 1, TimeSpan.FromSeconds(60)); // judged only once the watchdog answered
+        };
+        DenyStormResult run = DenyStormResult.Run(1, denied);
+        output.WriteLine($"{run.Line}; deadline allowed {gate.DeadlineAllowed}, late {gate.LateVerdicts}, gate denied {gate.Denied}");
+        Assert.Equal(0, run.Ran);
+        Assert.Equal(1, run.Killed);
+        Assert.True(SpinWait.SpinUntil(() => gate.LateVerdicts >= 1, Patience));
+        Assert.Equal(0, gate.Denied); // the gate's late DENY is not what the exec got
+        Assert.True(denials.WaitFor(e => e.RuleName == rule.Name, 1, Patience));
+        Thread.Sleep(500); // a second report would come from the gate thread, already done (LateVerdicts): a margin only
+        Assert.Equal(1, denials.Count(e => e.RuleName == rule.Name));
+        Assert.Equal(EnforcementLevel.Signal, denials.Where(e => e.RuleName == rule.Name)[0].Level);
     }
 
     [KernelFact]
