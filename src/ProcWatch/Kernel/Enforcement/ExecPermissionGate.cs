@@ -33,8 +33,9 @@ namespace ProcWatch.Kernel.Enforcement;
 /// </para>
 /// <para>
 /// A question the thread has not answered within <see cref="AnswerDeadline"/> (a read that
-/// blocks, a hash of a large file on a slow disk) is answered ALLOW by a watchdog, which also
-/// answers ALLOW to what queues meanwhile: the backstop judges those execs (ExecPermissionGate.Deadline.cs).
+/// blocks, a hash on a slow disk) is answered by a watchdog with the verdict decided so far,
+/// and what queues behind it meanwhile is allowed: the backstop judges those execs
+/// (ExecPermissionGate.Deadline.cs).
 /// </para>
 /// </summary>
 internal sealed partial class ExecPermissionGate : IDisposable

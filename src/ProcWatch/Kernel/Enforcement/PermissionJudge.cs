@@ -38,8 +38,8 @@ internal struct PermissionVerdict
 /// from the event's descriptor, before the exec is answered: a fresh copy of a denied program
 /// is refused at its first exec (the BPF program alone can only refuse files ProcWatch hashed
 /// before). Once per file version: an allowed file then gets its ignore mark (cleared by the
-/// kernel when the file is written to), and where no mark can be put the version's digest is
-/// remembered (<see cref="CleanVersions"/>).
+/// kernel when the file is written to), and its version is remembered as clean
+/// (<see cref="CleanVersions"/>; not a version changed just before: <see cref="Remember"/>).
 /// </para>
 /// </summary>
 internal sealed class PermissionJudge
@@ -224,8 +224,9 @@ internal sealed class PermissionJudge
 
     /// <summary>
     /// SHA-256 of the file being exec'd, read through the event's descriptor (the file the
-    /// kernel is about to run, whatever its path is now). A read that the file's size or mtime
-    /// moved under is read again, up to 3 times.
+    /// kernel is about to run, whatever its path is now). A read that the file's size, mtime or
+    /// ctime moved under is read again, up to 3 times. Only while hashing has taken less than
+    /// <see cref="HashBudgetPerSecond"/> of the current second.
     /// </summary>
     private string? HashBeforeAnswer(int fd, out ExecutableVersion hashed)
     {
