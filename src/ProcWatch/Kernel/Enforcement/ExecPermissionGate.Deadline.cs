@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ProcWatch.Interop;
+using ProcWatch.Kernel.Fanotify;
 
 namespace ProcWatch.Kernel.Enforcement;
 
@@ -106,12 +107,8 @@ internal sealed partial class ExecPermissionGate
                 nint n = Libc.Read(_fd, p, (nuint)buffer.Length);
                 if (n <= 0)
                     return;
-                for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)
+                for (nint at = 0; FanotifyEvents.Next(p, n, ref at, out Libc.fanotify_event_metadata m);)
                 {
-                    var m = *(Libc.fanotify_event_metadata*)(p + at);
-                    if (m.event_len < sizeof(Libc.fanotify_event_metadata))
-                        break;
-                    at += (nint)m.event_len;
                     if (m.fd < 0)
                         continue;
                     if ((m.mask & Libc.FAN_OPEN_EXEC_PERM) != 0)

@@ -274,12 +274,8 @@ internal sealed partial class ExecPermissionGate : IDisposable
                     }
                     break;
                 }
-                for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)
+                for (nint at = 0; FanotifyEvents.Next(buffer, n, ref at, out Libc.fanotify_event_metadata m);)
                 {
-                    var m = *(Libc.fanotify_event_metadata*)(buffer + at);
-                    if (m.event_len < sizeof(Libc.fanotify_event_metadata))
-                        break;
-                    at += (nint)m.event_len;
                     if (m.fd < 0)
                         continue;
                     if ((m.mask & Libc.FAN_OPEN_EXEC_PERM) != 0)

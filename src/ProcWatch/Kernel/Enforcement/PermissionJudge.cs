@@ -188,7 +188,7 @@ internal sealed class PermissionJudge
         }
         if (_clean.Contains(version))
             return null;
-        string? sha = HashBeforeAnswer(fd, out ExecutableVersion hashed);
+        string? sha = HashBeforeAnswer(fd, version, out ExecutableVersion hashed);
         if (sha is null)
         {
             missing = true;
@@ -228,7 +228,7 @@ internal sealed class PermissionJudge
     /// ctime moved under is read again, up to 3 times. Only while hashing has taken less than
     /// <see cref="HashBudgetPerSecond"/> of the current second.
     /// </summary>
-    private string? HashBeforeAnswer(int fd, out ExecutableVersion hashed)
+    private string? HashBeforeAnswer(int fd, ExecutableVersion version, out ExecutableVersion hashed)
     {
         hashed = default;
         long now = Stopwatch.GetTimestamp();
@@ -241,7 +241,7 @@ internal sealed class PermissionJudge
         }
         try
         {
-            return HashWithRetries(fd, out hashed);
+            return HashWithRetries(fd, version, out hashed);
         }
         finally
         {
@@ -249,13 +249,14 @@ internal sealed class PermissionJudge
         }
     }
 
-    private string? HashWithRetries(int fd, out ExecutableVersion hashed)
+    /// <param name="version">The file's version, read just before: the first read's; read again for each retry.</param>
+    private string? HashWithRetries(int fd, ExecutableVersion version, out ExecutableVersion hashed)
     {
         hashed = default;
         using var handle = new SafeFileHandle(fd, ownsHandle: false); // the gate closes the event's descriptor
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            if (!FileVersion.TryRead(fd, out ExecutableVersion version, out bool regular) || !regular)
+            if (attempt > 0 && (!FileVersion.TryRead(fd, out version, out bool regular) || !regular))
                 break;
             if (version.Size > HashMaxBytes)
             {

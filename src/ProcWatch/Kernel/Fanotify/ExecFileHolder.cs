@@ -211,12 +211,8 @@ internal sealed class ExecFileHolder : IDisposable
                     break;
                 }
                 long now = Environment.TickCount64;
-                for (nint at = 0; at + sizeof(Libc.fanotify_event_metadata) <= n;)
+                for (nint at = 0; FanotifyEvents.Next(buffer, n, ref at, out Libc.fanotify_event_metadata m);)
                 {
-                    var m = *(Libc.fanotify_event_metadata*)(buffer + at);
-                    if (m.event_len < sizeof(Libc.fanotify_event_metadata))
-                        break;
-                    at += (nint)m.event_len;
                     if ((m.mask & Libc.FAN_Q_OVERFLOW) != 0)
                         Interlocked.Increment(ref _overflows);
                     if (m.fd >= 0)

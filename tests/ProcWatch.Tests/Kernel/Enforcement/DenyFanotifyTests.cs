@@ -297,9 +297,7 @@ public sealed class DenyFanotifyTests(ITestOutputHelper output)
     {
         using var play = new DenyPlayground();
         string source = play.Program(Path.Combine(play.Allowed, "source"));
-        string launcher = Path.Combine(play.Allowed, "memfd-launcher");
-        File.Copy(NativeHelpers.Build("memfd_exec.c"), launcher);
-        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string launcher = play.Helper("memfd_exec.c", Path.Combine(play.Allowed, "memfd-launcher"));
         string marker = Path.Combine(play.Root, "memfd-marker");
         var rule = new DenyRule { Name = "fan-test-memfd", Fileless = true, ParentExecutable = launcher };
         using var watcher = Watcher(rule, WithBackstop);

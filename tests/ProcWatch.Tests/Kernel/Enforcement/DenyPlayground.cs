@@ -23,9 +23,12 @@ internal sealed class DenyPlayground : IDisposable
     public string Allowed { get; }
 
     /// <summary>A copy of the marker program (creates argv[1] when it is absolute, lives 1 ms) at <paramref name="path"/>.</summary>
-    public string Program(string path)
+    public string Program(string path) => Helper("make_marker.c", path);
+
+    /// <summary>This test's own copy of a native helper at <paramref name="path"/> (a rule can name it without touching other tests).</summary>
+    public string Helper(string source, string path)
     {
-        File.Copy(NativeHelpers.Build("make_marker.c"), path, overwrite: true);
+        File.Copy(NativeHelpers.Build(source), path, overwrite: true);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }

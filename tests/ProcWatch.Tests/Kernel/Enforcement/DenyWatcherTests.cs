@@ -139,9 +139,7 @@ public sealed class DenyWatcherTests(ITestOutputHelper output)
         using var play = new DenyPlayground();
         string source = play.Program(Path.Combine(play.Allowed, "source"));
         // The rule names this test's own copy of the launcher as the parent: other memfd execs on the machine are not touched.
-        string launcher = Path.Combine(play.Allowed, "memfd-launcher");
-        File.Copy(NativeHelpers.Build("memfd_exec.c"), launcher);
-        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string launcher = play.Helper("memfd_exec.c", Path.Combine(play.Allowed, "memfd-launcher"));
         string marker = Path.Combine(play.Root, "memfd-marker");
 
         var rule = new DenyRule { Name = "deny-test-memfd", Fileless = true, ParentExecutable = launcher };
